@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""The project's two entry points, usable on a machine with nothing but Python 3.11+.
+
+    python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
+    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the harness self-tests and the suite
+
+Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
+clone needs no other setup step. The environment is rebuilt only when
+``pyproject.toml`` changes: a stamp file remembers the hash it was built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".cc-gateway-stamp"
+EXTRAS = "dev,litellm"
+
+
+def _venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _wanted_stamp() -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    return f"{digest} {EXTRAS} {sys.version_info[:2]}"
+
+
+def _run(cmd: list[str]) -> int:
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def ensure_venv() -> Path:
+    """Create .venv and install the project into it unless the stamp is current."""
+    python = _venv_python()
+    if STAMP.exists() and python.exists() and STAMP.read_text() == _wanted_stamp():
+        return python
+    if not python.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    if _run([*pip, "-e", f".[{EXTRAS}]"]) != 0:
+        sys.exit("dev.py: installing the project into .venv failed (see pip's output above)")
+    STAMP.write_text(_wanted_stamp())
+    return python
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"suite", "all"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    python = str(ensure_venv())
+    command, extra = argv[0], argv[1:]
+    if command == "suite":
+        return _run([python, "-m", "pytest", "suites/", *extra])
+    for check in (["ruff", "check", "."], ["mypy"]):
+        if rc := _run([python, "-m", *check]):
+            return rc
+    # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.
+    return _run([python, "-m", "pytest", "tests/", "suites/", *extra])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,149 @@
+"""A client that talks to a gateway the way Claude Code does, and keeps the wire transcript.
+
+Until the Claude Code profiles (captured from the real CLI) land, the headers
+below are those of Claude Code 2.1.x as documented in the gateway protocol:
+``/v1/messages?beta=true``, ``anthropic-version``, a comma-separated
+``anthropic-beta`` list, and the key as ``Authorization: Bearer``
+(``ANTHROPIC_AUTH_TOKEN``) or ``x-api-key`` (``ANTHROPIC_API_KEY``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from harness.validators import StreamGrammarError, StreamResult, check_stream
+from harness.validators.sse import SSEEvent, iter_sse, render_sse
+
+Auth = Literal["bearer", "x-api-key", "none"]
+
+CLAUDE_CODE_BETAS = (
+    "claude-code-20250219",
+    "interleaved-thinking-2025-05-14",
+    "fine-grained-tool-streaming-2025-05-14",
+)
+CLAUDE_CODE_HEADERS = {
+    "anthropic-version": "2023-06-01",
+    "anthropic-beta": ",".join(CLAUDE_CODE_BETAS),
+    "x-app": "cli",
+    "user-agent": "claude-cli/2.1.14 (external, cli)",
+    "anthropic-dangerous-direct-browser-access": "true",
+}
+
+
+@dataclass
+class Exchange:
+    """One request to the gateway and what came back."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    events: list[SSEEvent] | None = None
+    stream: StreamResult | None = None
+    started: float = 0.0
+    elapsed: float = 0.0
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            raise AssertionError(f"response is not JSON:\n{self.transcript()}") from None
+
+    @property
+    def is_stream(self) -> bool:
+        return self.events is not None
+
+    def transcript(self, redact: str | None = None) -> str:
+        hdrs = "\n".join(f"> {k}: {v}" for k, v in self.request_headers.items())
+        body = self.request_body if isinstance(self.request_body, str) else json.dumps(self.request_body)
+        answer = render_sse(self.events) if self.events is not None else self.text
+        rhdrs = "\n".join(f"< {k}: {v}" for k, v in self.headers.items())
+        out = f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n< {self.status}\n{rhdrs}\n<\n{answer}"
+        return out.replace(redact, "<master-key>") if redact else out
+
+
+class GatewayClient:
+    """httpx against the gateway, with Claude Code's headers and a transcript of every exchange."""
+
+    def __init__(self, base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.key = key
+        self.auth = auth
+        self.exchanges: list[Exchange] = []
+        self._http = httpx.Client(timeout=timeout, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def headers(self, auth: Auth | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+        out = dict(CLAUDE_CODE_HEADERS)
+        mode = auth or self.auth
+        if mode == "bearer" and self.key is not None:
+            out["authorization"] = f"Bearer {self.key}"
+        elif mode == "x-api-key" and self.key is not None:
+            out["x-api-key"] = self.key
+        for k, v in (extra or {}).items():
+            if v is None:
+                out.pop(k.lower(), None)
+            else:
+                out[k.lower()] = v
+        return out
+
+    def request(
+        self, method: str, path: str, *, json_body: Any = None, content: bytes | None = None,
+        headers: dict[str, str] | None = None, auth: Auth | None = None, validate: bool = True,
+    ) -> Exchange:
+        """Send one request; a streamed answer is read event by event and grammar-checked."""
+        hdrs = self.headers(auth, headers)
+        if content is None and json_body is not None:
+            content = json.dumps(json_body).encode()
+            hdrs.setdefault("content-type", "application/json")
+        url = self.base_url + path
+        shown = json_body if json_body is not None else (content or b"").decode("utf-8", "replace")
+        ex = Exchange(method, url, hdrs, shown, started=time.monotonic())
+        self.exchanges.append(ex)
+        with self._http.stream(method, url, content=content, headers=hdrs) as response:
+            ex.status, ex.headers = response.status_code, dict(response.headers)
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                ex.events = list(iter_sse(response))
+            else:
+                ex.text = response.read().decode("utf-8", "replace")
+        ex.elapsed = time.monotonic() - ex.started
+        if ex.events is not None:
+            ex.stream = check_stream(ex.events)
+            if validate and ex.status == 200 and not ex.stream.ok:
+                raise StreamGrammarError(ex.stream)
+        return ex
+
+    def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:
+        """``POST /v1/messages`` as Claude Code sends it (``?beta=true``)."""
+        return self.request("POST", f"{prefix}/v1/messages" + ("?beta=true" if beta else ""), json_body=body, **kw)
+
+    def count_tokens(self, body: dict[str, Any], *, prefix: str = "", **kw: Any) -> Exchange:
+        return self.request("POST", f"{prefix}/v1/messages/count_tokens?beta=true", json_body=body, **kw)
+
+
+def message_body(model: str, text: str = "Say hello.", *, stream: bool = False, **extra: Any) -> dict[str, Any]:
+    """A minimal Messages request body."""
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": text}],
+        **extra,
+    }
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def beta_set(header: str | None) -> set[str]:
+    """The values of an ``anthropic-beta`` header; Anthropic treats the list as a set."""
+    return {b.strip() for b in (header or "").split(",") if b.strip()}

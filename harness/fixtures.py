@@ -1,0 +1,149 @@
+"""The harness's fixtures, in session/per-test pairs (like pytest-httpserver's).
+
+``make_*`` fixtures start a server once per session; the plain-named ones hand
+the same server to one test with its script and journal reset, and fail the
+test if the provider got a request nobody scripted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import evidence
+from harness.client import GatewayClient
+from harness.errors import HarnessError
+from harness.gateways import Upstreams, build
+from harness.providers import FakeAnthropic, FakeOpenAI
+from harness.proxy import LiteLLMProxy, start_many
+
+WANTED_GATEWAYS = pytest.StashKey[set[str]]()
+
+
+def gateway_name(node: pytest.Item) -> str:
+    marker = node.get_closest_marker("gateway")
+    return str(marker.args[0]) if marker else "default"
+
+
+class ProxyPool:
+    """One proxy per named config, started together on first need and stopped at session end."""
+
+    def __init__(self, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
+                 timeout: float, port: int | None) -> None:
+        self.upstreams, self.python, self.root = upstreams, python, root
+        self.wanted, self.timeout, self.port = set(wanted), timeout, port
+        self.running: dict[str, LiteLLMProxy] = {}
+        self.failed: dict[str, str] = {}
+
+    def get(self, name: str) -> LiteLLMProxy:
+        if name not in self.running and name not in self.failed:
+            self._start({name} | (self.wanted - set(self.running) - set(self.failed)))
+        if name in self.failed:
+            pytest.fail(self.failed[name], pytrace=False)
+        proxy = self.running[name]
+        if not proxy.alive():
+            pytest.fail(f"the LiteLLM proxy for {name!r} has died (exit code "
+                        f"{proxy.process.returncode}). Last lines of its log:\n{proxy.log_tail()}",
+                        pytrace=False)
+        return proxy
+
+    def _start(self, names: set[str]) -> None:
+        try:
+            configs = [build(n, self.upstreams) for n in sorted(names)]
+            self.running.update(start_many(configs, self.python, self.root, self.timeout, self.port))
+        except HarnessError as exc:
+            # One config's failure blocks the batch; record it for each so tests fail fast.
+            for n in names:
+                self.failed[n] = str(exc)
+
+    def stop_all(self) -> None:
+        for proxy in self.running.values():
+            proxy.stop()
+        self.running.clear()
+
+
+@pytest.fixture(scope="session")
+def make_anthropic_provider() -> Iterator[FakeAnthropic]:
+    """The session's fake Anthropic server; prefer ``anthropic_provider`` in tests."""
+    provider = FakeAnthropic().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def make_openai_provider() -> Iterator[FakeOpenAI]:
+    """The session's fake OpenAI server; prefer ``openai_provider`` in tests."""
+    provider = FakeOpenAI().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def anthropic_provider(make_anthropic_provider: FakeAnthropic, request: pytest.FixtureRequest) -> Iterator[FakeAnthropic]:
+    """The fake Anthropic, reset for this test; unscripted requests fail the test."""
+    make_anthropic_provider.reset()
+    evidence.attach(request.node, "provider journal (anthropic)", lambda: evidence.journal(make_anthropic_provider))
+    yield make_anthropic_provider
+    make_anthropic_provider.assert_no_unexpected()
+
+
+@pytest.fixture
+def openai_provider(make_openai_provider: FakeOpenAI, request: pytest.FixtureRequest) -> Iterator[FakeOpenAI]:
+    """The fake OpenAI, reset for this test; unscripted requests fail the test."""
+    make_openai_provider.reset()
+    evidence.attach(request.node, "provider journal (openai)", lambda: evidence.journal(make_openai_provider))
+    yield make_openai_provider
+    make_openai_provider.assert_no_unexpected()
+
+
+@pytest.fixture(scope="session")
+def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI) -> Upstreams:
+    return Upstreams(make_anthropic_provider.url, make_openai_provider.url)
+
+
+@pytest.fixture(scope="session")
+def litellm_python(pytestconfig: pytest.Config) -> str:
+    """The interpreter whose ``litellm`` is under test (``--litellm-python``)."""
+    chosen = pytestconfig.getoption("litellm_python")
+    if not chosen:
+        import sys
+
+        return sys.executable
+    path = Path(chosen)
+    return str(path / "bin" / "python") if path.is_dir() else str(path)
+
+
+@pytest.fixture(scope="session")
+def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.Config,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyPool]:
+    wanted = pytestconfig.stash.get(WANTED_GATEWAYS, set())
+    pool = ProxyPool(upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
+                     float(pytestconfig.getoption("proxy_startup_timeout")),
+                     pytestconfig.getoption("proxy_port"))
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+@pytest.fixture
+def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> LiteLLMProxy:
+    """The running LiteLLM for this test's ``@pytest.mark.gateway`` config (default: "default")."""
+    running = proxy_pool.get(gateway_name(request.node))
+    offset = running.log_size()
+    evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
+    return running
+
+
+@pytest.fixture
+def gateway(proxy: LiteLLMProxy, request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
+    """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer token."""
+    client = GatewayClient(proxy.url, proxy.master_key)
+    evidence.attach(request.node, "client <-> gateway transcript",
+                    lambda: evidence.exchanges(client, proxy.master_key))
+    yield client
+    with contextlib.suppress(Exception):
+        client.close()

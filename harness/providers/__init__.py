@@ -1,0 +1,39 @@
+"""Fake providers: real HTTP servers on loopback that answer from a script and journal every request."""
+
+from harness.providers.anthropic import FakeAnthropic
+from harness.providers.openai import FakeOpenAI
+from harness.providers.script import (
+    HttpError,
+    ModelList,
+    RawJSON,
+    RawSSE,
+    RedactedThinking,
+    Reply,
+    StreamError,
+    Text,
+    Thinking,
+    TokenCount,
+    ToolUse,
+    Usage,
+)
+from harness.providers.server import FakeProvider, RecordedRequest, UnexpectedRequestError
+
+__all__ = [
+    "FakeAnthropic",
+    "FakeOpenAI",
+    "FakeProvider",
+    "HttpError",
+    "ModelList",
+    "RawJSON",
+    "RawSSE",
+    "RecordedRequest",
+    "RedactedThinking",
+    "Reply",
+    "StreamError",
+    "Text",
+    "Thinking",
+    "TokenCount",
+    "ToolUse",
+    "UnexpectedRequestError",
+    "Usage",
+]

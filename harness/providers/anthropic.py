@@ -1,0 +1,159 @@
+"""The fake Anthropic Messages API, and the rendering of a script into its wire format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.providers.script import (
+    Block,
+    HttpError,
+    ModelList,
+    RawJSON,
+    RawSSE,
+    RedactedThinking,
+    Reply,
+    Scripted,
+    Text,
+    Thinking,
+    TokenCount,
+    ToolUse,
+)
+from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
+
+Event = tuple[str, dict[str, Any]]
+
+
+def _block_start(block: Block) -> dict[str, Any]:
+    if isinstance(block, Text):
+        return {"type": "text", "text": ""}
+    if isinstance(block, ToolUse):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+    if isinstance(block, Thinking):
+        return {"type": "thinking", "thinking": "", "signature": ""}
+    return {"type": "redacted_thinking", "data": block.data}
+
+
+def _block_final(block: Block) -> dict[str, Any]:
+    if isinstance(block, Text):
+        return {"type": "text", "text": block.text}
+    if isinstance(block, ToolUse):
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    if isinstance(block, Thinking):
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+    return {"type": "redacted_thinking", "data": block.data}
+
+
+def _block_deltas(block: Block) -> list[dict[str, Any]]:
+    if isinstance(block, Text):
+        return [{"type": "text_delta", "text": piece} for piece in block.pieces()]
+    if isinstance(block, ToolUse):
+        return [{"type": "input_json_delta", "partial_json": p} for p in block.json_pieces()]
+    if isinstance(block, Thinking):
+        return [
+            {"type": "thinking_delta", "thinking": block.thinking},
+            {"type": "signature_delta", "signature": block.signature},
+        ]
+    assert isinstance(block, RedactedThinking)
+    return []
+
+
+def usage_dict(reply: Reply) -> dict[str, int]:
+    u = reply.usage
+    return {
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "cache_creation_input_tokens": u.cache_creation_input_tokens,
+        "cache_read_input_tokens": u.cache_read_input_tokens,
+    }
+
+
+def message_json(reply: Reply, model: str) -> dict[str, Any]:
+    """The non-streamed Messages response for ``reply``."""
+    return {
+        "id": reply.message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": reply.model or model,
+        "content": [_block_final(b) for b in reply.blocks],
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": reply.stop_sequence,
+        "usage": usage_dict(reply),
+    }
+
+
+def message_events(reply: Reply, model: str) -> list[Event]:
+    """The Messages stream for ``reply``, event by event, in the documented grammar."""
+    start_usage = {**usage_dict(reply), "output_tokens": 1}
+    head = {**message_json(reply, model), "content": [], "stop_reason": None, "usage": start_usage}
+    events: list[Event] = [("message_start", {"type": "message_start", "message": head})]
+    events.append(("ping", {"type": "ping"}))
+    for index, block in enumerate(reply.blocks):
+        events.append(
+            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": _block_start(block)})
+        )
+        for delta in _block_deltas(block):
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+    delta = {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence}
+    events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage_dict(reply)}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    if reply.stream_error is not None:
+        err = reply.stream_error
+        events = events[: err.after_events]
+        events.append(("error", {"type": "error", "error": {"type": err.type, "message": err.message}}))
+    return events
+
+
+def error_json(error: HttpError) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": error.type, "message": error.message},
+        "request_id": "req_011FakeProviderRequest01",
+    }
+
+
+def sse_text_chunks(text: str, delay: float) -> list[tuple[float, bytes]]:
+    """Split a recorded SSE transcript into one chunk per frame, keeping its bytes as they are."""
+    frames = [f for f in text.replace("\r\n", "\n").split("\n\n") if f.strip()]
+    return [(delay if i else 0.0, (frame + "\n\n").encode()) for i, frame in enumerate(frames)]
+
+
+class FakeAnthropic(FakeProvider):
+    name = "anthropic"
+    routes = {
+        ("POST", "/v1/messages"): "messages",
+        ("POST", "/v1/messages/count_tokens"): "count_tokens",
+        ("GET", "/v1/models"): "models",
+    }
+
+    def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
+        body = request.body if isinstance(request.body, dict) else {}
+        model = str(body.get("model", "unknown-model"))
+        if isinstance(item, HttpError):
+            headers = {"request-id": "req_011FakeProviderRequest01", **dict(item.headers)}
+            return WireResponse.json(error_json(item), item.status, **headers)
+        if isinstance(item, RawSSE):
+            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_text_chunks(item.text, item.delay))
+        if isinstance(item, RawJSON):
+            return WireResponse.json(item.body, item.status)
+        if isinstance(item, TokenCount):
+            return WireResponse.json({"input_tokens": item.input_tokens})
+        if isinstance(item, ModelList):
+            return WireResponse.json(models_json(item))
+        assert isinstance(item, Reply), item
+        if body.get("stream"):
+            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_chunks(message_events(item, model), item.delay))
+        return WireResponse.json(message_json(item, model))
+
+    def unscripted(self, request: RecordedRequest) -> WireResponse:
+        message = f"fake anthropic: nothing scripted for {request.method} {request.path}"
+        return WireResponse.json(error_json(HttpError(501, "api_error", message)), 501)
+
+
+def models_json(item: ModelList) -> dict[str, Any]:
+    data = [
+        {"type": "model", "id": i, "display_name": i, "created_at": "2025-01-01T00:00:00Z"} for i in item.ids
+    ]
+    first = item.ids[0] if item.ids else None
+    last = item.ids[-1] if item.ids else None
+    return {"data": data, "has_more": False, "first_id": first, "last_id": last}

@@ -1,0 +1,126 @@
+"""What a test scripts a fake provider to answer, independent of any wire format.
+
+A :class:`Reply` is a list of content blocks plus stop reason and usage. Each fake
+provider renders it in its own dialect (Anthropic Messages, OpenAI chat
+completions, OpenAI Responses), as JSON or as a stream. Keeping the script
+provider-neutral lets one check run the same scenario across providers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    # How the text is cut into deltas; None splits it into words.
+    chunks: tuple[str, ...] | None = None
+
+    def pieces(self) -> list[str]:
+        if self.chunks is not None:
+            return list(self.chunks)
+        words = self.text.split(" ")
+        return [w if i == 0 else " " + w for i, w in enumerate(words)]
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    name: str
+    input: dict[str, Any]
+    id: str = "toolu_01FakeToolUse000000000001"
+    # Number of input_json_delta chunks the arguments are streamed in.
+    chunks: int = 3
+
+    def json_pieces(self) -> list[str]:
+        text = json.dumps(self.input)
+        size = max(1, -(-len(text) // self.chunks))
+        return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+@dataclass(frozen=True)
+class Thinking:
+    thinking: str
+    signature: str = "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"
+
+
+@dataclass(frozen=True)
+class RedactedThinking:
+    data: str = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"
+
+
+Block = Text | ToolUse | Thinking | RedactedThinking
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 12
+    output_tokens: int = 7
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """An ``error`` event sent mid-stream after ``after_events`` events."""
+
+    after_events: int
+    type: str = "overloaded_error"
+    message: str = "Overloaded"
+
+
+@dataclass(frozen=True)
+class Reply:
+    blocks: tuple[Block, ...] = (Text("Hello from the fake provider."),)
+    stop_reason: str = "end_turn"
+    stop_sequence: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    # None echoes the model the request asked for, as real providers do.
+    model: str | None = None
+    message_id: str = "msg_01FakeProviderMessage0001"
+    # Seconds between stream events; realistic pacing exposes buffering bugs.
+    delay: float = 0.0
+    stream_error: StreamError | None = None
+
+    @classmethod
+    def text(cls, text: str, **kw: Any) -> Reply:
+        return cls(blocks=(Text(text),), **kw)
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """An HTTP error answered with the provider's own error body."""
+
+    status: int
+    type: str
+    message: str = "error scripted by the test"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RawSSE:
+    """A stream sent verbatim, e.g. a recorded transcript."""
+
+    text: str
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RawJSON:
+    body: Any
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    input_tokens: int
+
+
+@dataclass(frozen=True)
+class ModelList:
+    ids: tuple[str, ...]
+
+
+Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList

@@ -1,0 +1,235 @@
+"""The real LiteLLM proxy as a subprocess: start, wait until ready, attach logs, stop.
+
+Every failure to start becomes a :class:`ProxyStartError` of one paragraph with
+the proxy's log tail, and leaves no process behind: the proxy runs in its own
+process group, which is killed on any error and at teardown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+import yaml
+
+from harness.errors import HarnessError, ProxyStartError
+from harness.gateways import GatewayConfig
+
+STARTUP_TIMEOUT = 120.0
+READY_PATH = "/health/liveliness"
+# Only these survive from the caller's environment: nothing that names a real
+# provider credential, a proxy, or a cloud profile can leak into the gateway.
+PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
+FIXED_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no price-list fetch at import
+    "LITELLM_DONT_SHOW_FEEDBACK_BOX": "true",
+    "LITELLM_LOG": "INFO",
+    "PYTHONUNBUFFERED": "1",  # so the log tail on failure is complete
+    "NO_PROXY": "*",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def litellm_version(python: str) -> str:
+    """The version of ``litellm`` importable by ``python``; a HarnessError if there is none."""
+    if shutil.which(python) is None and not Path(python).is_file():
+        raise HarnessError(
+            f"The Python selected to run LiteLLM ({python}) does not exist. Pass --litellm-python "
+            "with the interpreter of an environment where litellm[proxy] is installed."
+        )
+    probe = (
+        "import importlib.metadata as m, importlib.util as u, sys\n"
+        "sys.exit(3) if u.find_spec('litellm') is None else print(m.version('litellm'))"
+    )
+    done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+    if done.returncode == 3:
+        raise HarnessError(
+            f"litellm is not installed in the Python environment of {python}. Install it there "
+            f"(`{python} -m pip install 'litellm[proxy]==1.108.7'`) or pass --litellm-python with "
+            "the interpreter of an environment that has it."
+        )
+    if done.returncode != 0:
+        raise HarnessError(f"Could not query litellm's version with {python}: {done.stderr.strip()[-800:]}")
+    return done.stdout.strip()
+
+
+@dataclass
+class LiteLLMProxy:
+    """A running proxy. ``url`` is where clients talk to it."""
+
+    gateway: GatewayConfig
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    config_path: Path
+    version: str
+    startup_seconds: float = 0.0
+    _log_handle: object = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def master_key(self) -> str | None:
+        return self.gateway.master_key
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_text(self, since: int = 0) -> str:
+        with self.log_path.open("rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", "replace")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self) -> None:
+        kill_process_tree(self.process)
+        if self._log_handle is not None:
+            with contextlib.suppress(Exception):
+                self._log_handle.close()  # type: ignore[attr-defined]
+
+
+def kill_process_tree(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Stop the proxy's whole process group, then anything that escaped it."""
+    try:
+        escaped = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        escaped = []
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for child in escaped:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+def proxy_env(gateway: GatewayConfig, home: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+    env.update(FIXED_ENV)
+    env["HOME"] = str(home)
+    env.update(gateway.env)
+    return env
+
+
+def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None = None) -> LiteLLMProxy:
+    """Write the config and launch the proxy; returns at once. Pair with :func:`wait_ready`."""
+    version = litellm_version(python)
+    if port is None:
+        port = free_port()
+    elif not port_is_free(port):
+        raise ProxyStartError(
+            f"Cannot start LiteLLM for gateway config {gateway.name!r}: port {port} on 127.0.0.1 is "
+            "already in use by another process. Free the port or let the harness choose one "
+            "(omit --proxy-port)."
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
+    log_path = workdir / "proxy.log"
+    log = log_path.open("wb")
+    cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
+           "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env=proxy_env(gateway, workdir), cwd=workdir, start_new_session=True,
+    )
+    return LiteLLMProxy(gateway, port, process, log_path, config_path, version, _log_handle=log)
+
+
+def _explain(proxy: LiteLLMProxy, what: str) -> ProxyStartError:
+    tail = proxy.log_tail(25)
+    hint = ""
+    if "address already in use" in tail.lower():
+        hint = f" Port {proxy.port} is already in use by another process."
+    elif "No module named" in tail:
+        hint = " A module LiteLLM needs is missing from its environment (is the proxy extra installed?)."
+    return ProxyStartError(
+        f"LiteLLM {proxy.version} for gateway config {proxy.gateway.name!r} {what}.{hint} "
+        f"Config: {proxy.config_path}. Log: {proxy.log_path}. Last lines of the log:\n{tail}"
+    )
+
+
+def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLMProxy:
+    """Poll until the proxy answers its liveness probe; kill it and explain on any failure."""
+    started = time.monotonic()
+    try:
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while time.monotonic() - started < timeout:
+                if not proxy.alive():
+                    raise _explain(proxy, f"exited during startup with code {proxy.process.returncode}")
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(proxy.url + READY_PATH).status_code == 200:
+                        proxy.startup_seconds = time.monotonic() - started
+                        return proxy
+                time.sleep(0.1)
+        raise _explain(proxy, f"did not become ready within {timeout:.0f} s")
+    except BaseException:
+        proxy.stop()
+        raise
+
+
+def start_many(
+    gateways: list[GatewayConfig], python: str, root: Path, timeout: float = STARTUP_TIMEOUT,
+    default_port: int | None = None,
+) -> dict[str, LiteLLMProxy]:
+    """Start several proxies concurrently; on any failure stop them all and raise the first error.
+
+    Spawning is quick and done in this thread; only the wait for readiness runs in
+    parallel. ``default_port`` pins the gateway named "default"; others take free ports.
+    """
+    spawned: list[LiteLLMProxy] = []
+    try:
+        for g in gateways:
+            port = default_port if g.name == "default" else None
+            spawned.append(spawn(g, python, root / g.name, port))
+        with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:
+            futures = [pool.submit(wait_ready, p, timeout) for p in spawned]
+            errors = [f.exception() for f in futures]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+    except BaseException:
+        for p in spawned:
+            p.stop()
+        raise
+    return {p.gateway.name: p for p in spawned}
+
+
+def default_python() -> str:
+    return sys.executable

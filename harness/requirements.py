@@ -1,0 +1,50 @@
+"""The requirements catalogue, loaded from ``catalogue.yaml`` beside this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from harness.errors import HarnessError
+
+Level = Literal["must", "should", "info"]
+CATALOGUE = Path(__file__).with_name("catalogue.yaml")
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    area: str
+    level: Level
+    statement: str
+    source: Source
+
+
+@cache
+def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
+    """Every requirement by ID; a HarnessError names the first malformed entry."""
+    raw = yaml.safe_load(path.read_text())
+    sources = {k: Source(k, v["title"], v["url"]) for k, v in raw["sources"].items()}
+    out: dict[str, Requirement] = {}
+    for entry in raw["requirements"]:
+        rid = entry.get("id", "?")
+        if rid in out:
+            raise HarnessError(f"{path}: requirement {rid} is listed twice")
+        if entry.get("level") not in ("must", "should", "info"):
+            raise HarnessError(f"{path}: requirement {rid} has level {entry.get('level')!r}")
+        if entry.get("source") not in sources:
+            raise HarnessError(f"{path}: requirement {rid} cites unknown source {entry.get('source')!r}")
+        out[rid] = Requirement(rid, entry["area"], entry["level"], " ".join(entry["statement"].split()),
+                               sources[entry["source"]])
+    return out
