@@ -177,6 +177,8 @@ def _explain(proxy: LiteLLMProxy, what: str) -> ProxyStartError:
     hint = ""
     if "address already in use" in tail.lower():
         hint = f" Port {proxy.port} is already in use by another process."
+    elif "Application startup failed" in tail:
+        hint = " LiteLLM rejected its config at startup; the exception above names the bad entry."
     elif "No module named" in tail:
         hint = " A module LiteLLM needs is missing from its environment (is the proxy extra installed?)."
     return ProxyStartError(

@@ -7,14 +7,12 @@ clients parse responses with, so a body they reject is a body a client may choke
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from anthropic.types import (
-    ErrorResponse,
     Message,
     MessageTokensCount,
-    ModelInfo,
     RawContentBlockDeltaEvent,
     RawContentBlockStartEvent,
     RawContentBlockStopEvent,
@@ -39,6 +37,33 @@ ERROR_TYPE_FOR_STATUS: dict[int, str] = {
     504: "timeout_error",
     529: "overloaded_error",
 }
+
+DOCUMENTED_ERROR_TYPES = frozenset(ERROR_TYPE_FOR_STATUS.values())
+
+
+class ErrorObject(pydantic.BaseModel):
+    type: str
+    message: str
+
+
+class ErrorEnvelope(pydantic.BaseModel):
+    """Anthropic's error envelope. Local rather than the SDK's union, which lags the docs
+    (SDK 2.14 lacks ``request_too_large``)."""
+
+    type: Literal["error"]
+    error: ErrorObject
+    request_id: str | None = None
+
+
+class ModelEntry(pydantic.BaseModel):
+    """The ``/v1/models`` entry fields Claude Code reads. Newer SDKs require more
+    (capabilities, lifecycle) than the gateway protocol asks a gateway to send."""
+
+    type: Literal["model"]
+    id: str
+    display_name: str
+    created_at: str
+
 
 EVENT_TYPES: dict[str, type[pydantic.BaseModel]] = {
     "message_start": RawMessageStartEvent,
@@ -79,9 +104,12 @@ def validate_message(body: Any) -> Message:
     return message
 
 
-def validate_error(body: Any, status: int | None = None) -> ErrorResponse:
+def validate_error(body: Any, status: int | None = None) -> ErrorEnvelope:
     """An error body in Anthropic's envelope; with ``status``, also its documented type."""
-    error: ErrorResponse = _validate(ErrorResponse, "not an Anthropic error envelope", body)
+    error: ErrorEnvelope = _validate(ErrorEnvelope, "not an Anthropic error envelope", body)
+    if error.error.type not in DOCUMENTED_ERROR_TYPES:
+        raise BodyShapeError("not an Anthropic error envelope", body,
+                             f"error.type {error.error.type!r} is not a documented Anthropic error type")
     if status is not None and status in ERROR_TYPE_FOR_STATUS:
         expected = ERROR_TYPE_FOR_STATUS[status]
         if error.error.type != expected:
@@ -99,10 +127,10 @@ def validate_token_count(body: Any) -> MessageTokensCount:
     return count
 
 
-def validate_model_list(body: Any) -> list[ModelInfo]:
+def validate_model_list(body: Any) -> list[ModelEntry]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise BodyShapeError("not an Anthropic model list", body, "expected an object with a `data` list")
-    return [_validate(ModelInfo, "not an Anthropic ModelInfo", item) for item in body["data"]]
+    return [_validate(ModelEntry, "not an Anthropic model entry", item) for item in body["data"]]
 
 
 def _sdk_knows(data: dict[str, Any]) -> bool:

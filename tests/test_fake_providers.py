@@ -1,0 +1,196 @@
+"""The fake providers answer from their script, in their own wire format, and journal everything."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from harness.providers import (
+    FakeAnthropic,
+    HttpError,
+    ModelList,
+    RawSSE,
+    RedactedThinking,
+    Reply,
+    StreamError,
+    Text,
+    Thinking,
+    TokenCount,
+    ToolUse,
+    UnexpectedRequestError,
+    Usage,
+)
+from harness.validators import check_stream, validate_error, validate_message
+from harness.validators.sse import iter_sse
+
+BODY = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+
+
+def post_stream(url: str, body: dict) -> list:
+    with httpx.Client(trust_env=False) as client, client.stream("POST", url, json=body) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return list(iter_sse(response))
+
+
+def test_journal_records_method_path_query_headers_and_body(anthropic_provider):
+    anthropic_provider.script("messages", Reply.text("hi"))
+    httpx.post(anthropic_provider.url + "/v1/messages?beta=true", json=BODY,
+               headers={"anthropic-beta": "a,b", "x-api-key": "k"})
+    got = anthropic_provider.last("messages")
+    assert (got.method, got.path, got.query) == ("POST", "/v1/messages", {"beta": ["true"]})
+    assert got.header("Anthropic-Beta") == "a,b"
+    assert got.header("x-api-key") == "k"
+    assert got.body == BODY
+
+
+def test_unscripted_request_is_answered_with_an_error_and_fails_the_test():
+    provider = FakeAnthropic().start()
+    try:
+        response = httpx.post(provider.url + "/v1/messages", json=BODY)
+        assert response.status_code == 501
+        assert response.json()["type"] == "error"
+        assert len(provider.unexpected) == 1
+        with pytest.raises(UnexpectedRequestError, match="nobody scripted"):
+            provider.assert_no_unexpected()
+    finally:
+        provider.stop()
+
+
+def test_unknown_route_is_journalled_as_unexpected():
+    provider = FakeAnthropic().start()
+    try:
+        assert httpx.get(provider.url + "/v2/nothing").status_code == 501
+        assert provider.unexpected[0].route is None
+    finally:
+        provider.stop()
+
+
+def test_scripting_an_unknown_route_is_refused(anthropic_provider):
+    with pytest.raises(ValueError, match="has no route 'chat'"):
+        anthropic_provider.script("chat", Reply.text("x"))
+
+
+def test_reply_is_used_the_scripted_number_of_times(anthropic_provider):
+    anthropic_provider.script("messages", Reply.text("first"), times=2)
+    anthropic_provider.script("messages", Reply.text("then"), times=None)
+    texts = [httpx.post(anthropic_provider.url + "/v1/messages", json=BODY).json()["content"][0]["text"]
+             for _ in range(4)]
+    assert texts == ["first", "first", "then", "then"]
+
+
+SCENARIOS = {
+    "text": Reply(blocks=(Text("Hello there, friend"),)),
+    "tool-use": Reply(blocks=(ToolUse("get_weather", {"city": "Paris", "days": 3}, chunks=4),),
+                      stop_reason="tool_use"),
+    "thinking": Reply(blocks=(Thinking("Let me think."), Text("42"))),
+    "redacted-thinking": Reply(blocks=(RedactedThinking(), Text("ok"))),
+    "several-blocks": Reply(blocks=(Text("a"), ToolUse("f", {}), ToolUse("g", {"x": [1, 2]})),
+                            stop_reason="tool_use"),
+    "cache-usage": Reply(usage=Usage(5, 9, cache_creation_input_tokens=100, cache_read_input_tokens=200)),
+}
+
+
+@pytest.mark.parametrize("reply", SCENARIOS.values(), ids=SCENARIOS.keys())
+def test_anthropic_stream_is_grammatical_and_matches_json(anthropic_provider, reply):
+    anthropic_provider.script("messages", reply, times=2)
+    events = post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    stream = check_stream(events)
+    assert stream.ok, [str(v) for v in stream.violations]
+    message = validate_message(httpx.post(anthropic_provider.url + "/v1/messages", json=BODY).json())
+    assert [b.type for b in stream.blocks] == [b.type for b in message.content]
+    assert stream.stop_reason == message.stop_reason
+    assert stream.usage["cache_read_input_tokens"] == message.usage.cache_read_input_tokens
+
+
+def test_tool_arguments_arrive_in_several_input_json_deltas(anthropic_provider):
+    anthropic_provider.script("messages", SCENARIOS["tool-use"])
+    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    assert len(stream.blocks[0].deltas) == 4
+    assert json.loads(stream.blocks[0].partial_json) == {"city": "Paris", "days": 3}
+
+
+def test_thinking_stream_carries_its_signature(anthropic_provider):
+    anthropic_provider.script("messages", SCENARIOS["thinking"])
+    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    assert stream.blocks[0].signature == Thinking("x").signature
+
+
+def test_http_error_uses_the_provider_envelope_and_headers(anthropic_provider):
+    anthropic_provider.script("messages", HttpError(429, "rate_limit_error", "slow down",
+                                                    headers=(("retry-after", "7"),)))
+    response = httpx.post(anthropic_provider.url + "/v1/messages", json=BODY)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "7"
+    assert validate_error(response.json(), 429).error.message == "slow down"
+
+
+def test_mid_stream_error_event_ends_the_stream(anthropic_provider):
+    anthropic_provider.script("messages", Reply(stream_error=StreamError(after_events=4)))
+    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    assert stream.ok
+    assert stream.types[-1] == "error"
+    assert "message_stop" not in stream.types
+
+
+def test_delay_spaces_the_events_out(anthropic_provider):
+    anthropic_provider.script("messages", Reply(blocks=(Text("a b c"),), delay=0.05))
+    events = post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    gaps = [b.at - a.at for a, b in zip(events, events[1:], strict=False)]
+    assert min(gaps) >= 0.03, gaps
+
+
+def test_raw_transcript_is_replayed_verbatim(anthropic_provider, recorded_dir):
+    text = (recorded_dir / "tool_use_response.sse").read_text()
+    anthropic_provider.script("messages", RawSSE(text))
+    events = post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    assert [e.raw for e in events] == [e.raw for e in check_stream(text).events]
+
+
+def test_count_tokens_and_models(anthropic_provider):
+    anthropic_provider.script("count_tokens", TokenCount(42))
+    anthropic_provider.script("models", ModelList(("a", "b")))
+    assert httpx.post(anthropic_provider.url + "/v1/messages/count_tokens", json=BODY).json() == {"input_tokens": 42}
+    assert [m["id"] for m in httpx.get(anthropic_provider.url + "/v1/models").json()["data"]] == ["a", "b"]
+
+
+def test_openai_chat_completion_json_and_stream(openai_provider):
+    reply = Reply(blocks=(Text("hi there"), ToolUse("f", {"a": 1})), stop_reason="tool_use",
+                  usage=Usage(3, 4, cache_read_input_tokens=2))
+    openai_provider.script("chat", reply, times=2)
+    url = openai_provider.url + "/v1/chat/completions"
+    body = httpx.post(url, json={"model": "gpt-4o", "messages": []}).json()
+    assert body["choices"][0]["finish_reason"] == "tool_calls"
+    assert body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == '{"a": 1}'
+    assert body["usage"]["prompt_tokens_details"]["cached_tokens"] == 2
+    events = post_stream(url, {"model": "gpt-4o", "messages": [], "stream": True})
+    assert events[-1].data == "[DONE]"
+    assert "".join(e.data["choices"][0]["delta"].get("content") or "" for e in events[:-2]) == "hi there"
+
+
+def test_openai_responses_json_and_stream(openai_provider):
+    openai_provider.script("responses", Reply(blocks=(Text("yo"), ToolUse("f", {}))), times=2)
+    url = openai_provider.url + "/v1/responses"
+    body = httpx.post(url, json={"model": "gpt-4o", "input": "x"}).json()
+    assert [o["type"] for o in body["output"]] == ["message", "function_call"]
+    events = post_stream(url, {"model": "gpt-4o", "input": "x", "stream": True})
+    assert events[0].event == "response.created"
+    assert events[-1].data["response"]["status"] == "completed"
+    assert [e.data["sequence_number"] for e in events] == list(range(len(events)))
+
+
+def test_openai_error_uses_openai_envelope(openai_provider):
+    openai_provider.script("chat", HttpError(401, "invalid_api_key", "bad key"))
+    response = httpx.post(openai_provider.url + "/v1/chat/completions", json={})
+    assert response.status_code == 401
+    assert response.json() == {"error": {"message": "bad key", "type": "invalid_api_key", "param": None,
+                                         "code": "invalid_api_key"}}
+
+
+def test_reset_forgets_script_and_journal(make_anthropic_provider):
+    make_anthropic_provider.script("messages", Reply.text("x"))
+    make_anthropic_provider.reset()
+    assert make_anthropic_provider.received() == []
+    assert httpx.post(make_anthropic_provider.url + "/v1/messages", json=BODY).status_code == 501
+    make_anthropic_provider.reset()
