@@ -19,13 +19,7 @@ from harness.errors import HarnessError
 from harness.gateways import Upstreams, build
 from harness.providers import FakeAnthropic, FakeOpenAI
 from harness.proxy import LiteLLMProxy, start_many
-
-WANTED_GATEWAYS = pytest.StashKey[set[str]]()
-
-
-def gateway_name(node: pytest.Item) -> str:
-    marker = node.get_closest_marker("gateway")
-    return str(marker.args[0]) if marker else "default"
+from harness.selection import WANTED_GATEWAYS, gateway_name
 
 
 class ProxyPool:
@@ -51,13 +45,16 @@ class ProxyPool:
         return proxy
 
     def _start(self, names: set[str]) -> None:
-        try:
-            configs = [build(n, self.upstreams) for n in sorted(names)]
-            self.running.update(start_many(configs, self.python, self.root, self.timeout, self.port))
-        except HarnessError as exc:
-            # One config's failure blocks the batch; record it for each so tests fail fast.
-            for n in names:
-                self.failed[n] = str(exc)
+        configs = []
+        for name in sorted(names):
+            try:
+                configs.append(build(name, self.upstreams))
+            except HarnessError as exc:
+                self.failed[name] = str(exc)
+        running, failed = start_many(configs, self.python, self.root, self.timeout, self.port)
+        self.running.update(running)
+        # Remembered, so every later test on a broken config fails at once with the same paragraph.
+        self.failed.update({name: str(exc) for name, exc in failed.items()})
 
     def stop_all(self) -> None:
         for proxy in self.running.values():
@@ -82,7 +79,9 @@ def make_openai_provider() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-def anthropic_provider(make_anthropic_provider: FakeAnthropic, request: pytest.FixtureRequest) -> Iterator[FakeAnthropic]:
+def anthropic_provider(
+    make_anthropic_provider: FakeAnthropic, request: pytest.FixtureRequest
+) -> Iterator[FakeAnthropic]:
     """The fake Anthropic, reset for this test; unscripted requests fail the test."""
     make_anthropic_provider.reset()
     evidence.attach(request.node, "provider journal (anthropic)", lambda: evidence.journal(make_anthropic_provider))

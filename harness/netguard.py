@@ -64,8 +64,8 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 
 
 def install() -> None:
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:
@@ -74,4 +74,4 @@ def uninstall() -> None:
 
 
 def installed() -> bool:
-    return socket.socket.connect is _guarded_connect  # type: ignore[comparison-overlap]
+    return socket.socket.connect is _guarded_connect

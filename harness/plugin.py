@@ -5,6 +5,8 @@ The root ``conftest.py`` loads this module and nothing else.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -12,8 +14,8 @@ import pytest
 
 from harness import evidence, netguard
 from harness.errors import HarnessError
-from harness.fixtures import WANTED_GATEWAYS, gateway_name
 from harness.requirements import catalogue
+from harness.selection import WANTED_GATEWAYS, gateway_name
 
 pytest_plugins = ["harness.fixtures"]
 
@@ -35,10 +37,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fixed port for the default gateway's proxy (default: a free port)")
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    # CI runners stop jobs with SIGTERM; turning it into KeyboardInterrupt makes
+    # pytest run its session teardown, which stops every proxy.
+    raise KeyboardInterrupt(f"received signal {signum}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     netguard.install()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -87,10 +97,12 @@ def _no_network_escape() -> Iterator[None]:
                     "only loopback is allowed", pytrace=False)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, None, None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.failed:
         for title, text in evidence.collect(item):
             report.sections.append((title, text))
+    return report

@@ -7,6 +7,7 @@ process group, which is killed on any error and at teardown.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -78,7 +79,7 @@ def litellm_version(python: str) -> str:
     return done.stdout.strip()
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: a proxy is a process, not a value
 class LiteLLMProxy:
     """A running proxy. ``url`` is where clients talk to it."""
 
@@ -115,9 +116,21 @@ class LiteLLMProxy:
 
     def stop(self) -> None:
         kill_process_tree(self.process)
+        _LIVE.discard(self)
         if self._log_handle is not None:
             with contextlib.suppress(Exception):
                 self._log_handle.close()  # type: ignore[attr-defined]
+
+
+# Every proxy not yet stopped; the atexit hook below is the last line of defence
+# against orphans when the test process ends without running its teardown.
+_LIVE: set[LiteLLMProxy] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for proxy in list(_LIVE):
+        proxy.stop()
 
 
 def kill_process_tree(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
@@ -169,7 +182,9 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
         cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         env=proxy_env(gateway, workdir), cwd=workdir, start_new_session=True,
     )
-    return LiteLLMProxy(gateway, port, process, log_path, config_path, version, _log_handle=log)
+    proxy = LiteLLMProxy(gateway, port, process, log_path, config_path, version, _log_handle=log)
+    _LIVE.add(proxy)
+    return proxy
 
 
 def _explain(proxy: LiteLLMProxy, what: str) -> ProxyStartError:
@@ -209,28 +224,35 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
 def start_many(
     gateways: list[GatewayConfig], python: str, root: Path, timeout: float = STARTUP_TIMEOUT,
     default_port: int | None = None,
-) -> dict[str, LiteLLMProxy]:
-    """Start several proxies concurrently; on any failure stop them all and raise the first error.
+) -> tuple[dict[str, LiteLLMProxy], dict[str, HarnessError]]:
+    """Start several proxies concurrently: the running ones, and why each other one failed.
 
     Spawning is quick and done in this thread; only the wait for readiness runs in
-    parallel. ``default_port`` pins the gateway named "default"; others take free ports.
+    parallel. One broken config does not stop the others. ``default_port`` pins the
+    gateway named "default"; others take free ports.
     """
-    spawned: list[LiteLLMProxy] = []
+    spawned: dict[str, LiteLLMProxy] = {}
+    failed: dict[str, HarnessError] = {}
     try:
         for g in gateways:
-            port = default_port if g.name == "default" else None
-            spawned.append(spawn(g, python, root / g.name, port))
+            try:
+                port = default_port if g.name == "default" else None
+                spawned[g.name] = spawn(g, python, root / g.name, port)
+            except HarnessError as exc:
+                failed[g.name] = exc
         with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:
-            futures = [pool.submit(wait_ready, p, timeout) for p in spawned]
-            errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
+            futures = {name: pool.submit(wait_ready, p, timeout) for name, p in spawned.items()}
+        for name, future in futures.items():
+            error = future.exception()
+            if isinstance(error, HarnessError):
+                failed[name] = error
+            elif error is not None:
+                raise error
     except BaseException:
-        for p in spawned:
+        for p in spawned.values():
             p.stop()
         raise
-    return {p.gateway.name: p for p in spawned}
+    return {n: p for n, p in spawned.items() if n not in failed}, failed
 
 
 def default_python() -> str:

@@ -89,7 +89,7 @@ def test_duplicating_a_structural_event_is_rejected(events, data):
     # The docs allow "one or more" message_delta events, so a second one is no break.
     positions = [i for i in structural_positions(events) if events[i].type != "message_delta"]
     i = data.draw(st.sampled_from(positions))
-    _assert_rejected(events[: i + 1] + [events[i]] + events[i + 1:])
+    _assert_rejected([*events[:i + 1], events[i], *events[i + 1:]])
 
 
 def _swappable(events: list[SSEEvent]) -> list[int]:
@@ -106,7 +106,7 @@ def _swappable(events: list[SSEEvent]) -> list[int]:
 @given(valid_streams().filter(lambda es: bool(_swappable(es))), st.data())
 def test_reordering_two_events_is_rejected(events, data):
     i = data.draw(st.sampled_from(_swappable(events)))
-    swapped = events[:i] + [events[i + 1], events[i]] + events[i + 2:]
+    swapped = [*events[:i], events[i + 1], events[i], *events[i + 2:]]
     _assert_rejected(swapped)
 
 
@@ -116,7 +116,7 @@ def test_changing_a_block_index_is_rejected(events, data):
     i = data.draw(st.sampled_from(positions))
     mutated = copy.deepcopy(events[i].data)
     mutated["index"] += data.draw(st.sampled_from([-1, 1, 7]))
-    _assert_rejected(events[:i] + [ev(mutated)] + events[i + 1:])
+    _assert_rejected([*events[:i], ev(mutated), *events[i + 1:]])
 
 
 WRONG_DELTA = {"text_delta": {"type": "input_json_delta", "partial_json": "{}"},
@@ -131,7 +131,7 @@ def test_mismatching_a_delta_type_is_rejected(events, data):
     i = data.draw(st.sampled_from(positions))
     mutated = copy.deepcopy(events[i].data)
     mutated["delta"] = WRONG_DELTA[mutated["delta"]["type"]]
-    result = validate_stream(events[:i] + [ev(mutated)] + events[i + 1:])
+    result = validate_stream([*events[:i], ev(mutated), *events[i + 1:]])
     assert "delta-type-matches-block" in result.rules_broken()
 
 
@@ -209,5 +209,5 @@ def test_grammar_error_message_carries_the_transcript():
 def test_every_rule_is_documented():
     structural_rules = {"first-event-is-message-start", "message-stop-is-last", "block-index-contiguous"}
     assert structural_rules <= set(RULES)
-    assert STRUCTURAL == {"message_start", "content_block_start", "content_block_stop", "message_delta",
-                          "message_stop"}
+    assert {"message_start", "content_block_start", "content_block_stop", "message_delta",
+                          "message_stop"} == STRUCTURAL

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.providers.script import (
     Block,
@@ -88,9 +88,8 @@ def message_events(reply: Reply, model: str) -> list[Event]:
     events: list[Event] = [("message_start", {"type": "message_start", "message": head})]
     events.append(("ping", {"type": "ping"}))
     for index, block in enumerate(reply.blocks):
-        events.append(
-            ("content_block_start", {"type": "content_block_start", "index": index, "content_block": _block_start(block)})
-        )
+        start = {"type": "content_block_start", "index": index, "content_block": _block_start(block)}
+        events.append(("content_block_start", start))
         for delta in _block_deltas(block):
             events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
@@ -120,7 +119,7 @@ def sse_text_chunks(text: str, delay: float) -> list[tuple[float, bytes]]:
 
 class FakeAnthropic(FakeProvider):
     name = "anthropic"
-    routes = {
+    routes: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", "/v1/messages"): "messages",
         ("POST", "/v1/messages/count_tokens"): "count_tokens",
         ("GET", "/v1/models"): "models",

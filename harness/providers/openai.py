@@ -8,7 +8,7 @@ they are dropped, as OpenAI models do not return Anthropic-style thinking.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.providers.script import HttpError, ModelList, RawJSON, RawSSE, Reply, Scripted, Text, ToolUse
 from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
@@ -108,7 +108,8 @@ def _item_events(index: int, item: dict[str, Any], reply: Reply) -> list[dict[st
         ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
         pieces = Text(text).pieces()
         return [
-            {"type": "response.output_item.added", "output_index": index, "item": {**item, "content": [], "status": "in_progress"}},
+            {"type": "response.output_item.added", "output_index": index,
+             "item": {**item, "content": [], "status": "in_progress"}},
             {"type": "response.content_part.added", **ids, "part": part},
             *({"type": "response.output_text.delta", **ids, "delta": p} for p in pieces),
             {"type": "response.output_text.done", **ids, "text": text},
@@ -118,7 +119,8 @@ def _item_events(index: int, item: dict[str, Any], reply: Reply) -> list[dict[st
     tool = next(t for t in _tools(reply) if t.id == item["call_id"])
     ids = {"item_id": item["id"], "output_index": index}
     return [
-        {"type": "response.output_item.added", "output_index": index, "item": {**item, "arguments": "", "status": "in_progress"}},
+        {"type": "response.output_item.added", "output_index": index,
+         "item": {**item, "arguments": "", "status": "in_progress"}},
         *({"type": "response.function_call_arguments.delta", **ids, "delta": p} for p in tool.json_pieces()),
         {"type": "response.function_call_arguments.done", **ids, "arguments": item["arguments"]},
         {"type": "response.output_item.done", "output_index": index, "item": item},
@@ -144,13 +146,13 @@ def error_json(error: HttpError) -> dict[str, Any]:
 
 class FakeOpenAI(FakeProvider):
     name = "openai"
-    routes = {
+    routes: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", "/v1/chat/completions"): "chat",
         ("POST", "/v1/responses"): "responses",
         ("GET", "/v1/models"): "models",
     }
     # LiteLLM 1.108 lists the models before its first Responses call.
-    standing = {"models": ModelList(("gpt-4o", "gpt-4o-mini", "o3-pro", "codex-mini"))}
+    standing: ClassVar[dict[str, Scripted]] = {"models": ModelList(("gpt-4o", "gpt-4o-mini", "o3-pro", "codex-mini"))}
 
     def script_generation(self, item: Scripted, times: int | None = 1) -> None:
         """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version."""

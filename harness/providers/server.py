@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
 from harness.providers.script import Scripted
@@ -150,10 +150,10 @@ class FakeProvider:
     """
 
     name = "fake"
-    routes: dict[tuple[str, str], str] = {}
+    routes: ClassVar[dict[tuple[str, str], str]] = {}
     # Replies to the gateway's own housekeeping calls (not a test's doing); they
     # survive reset() and are journalled like everything else.
-    standing: dict[str, Scripted] = {}
+    standing: ClassVar[dict[str, Scripted]] = {}
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -164,7 +164,7 @@ class FakeProvider:
         self._thread: threading.Thread | None = None
 
     # lifecycle -----------------------------------------------------------
-    def start(self) -> FakeProvider:
+    def start(self) -> Self:
         self._server = _Server(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"fake-{self.name}", daemon=True

@@ -1,0 +1,12 @@
+"""Which gateway config each test runs against; shared by the plugin and the fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+WANTED_GATEWAYS = pytest.StashKey[set[str]]()
+
+
+def gateway_name(node: pytest.Item) -> str:
+    marker = node.get_closest_marker("gateway")
+    return str(marker.args[0]) if marker else "default"
