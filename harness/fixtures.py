@@ -19,6 +19,7 @@ from harness.errors import HarnessError
 from harness.gateways import Upstreams, build
 from harness.providers import FakeAnthropic, FakeOpenAI
 from harness.proxy import LiteLLMProxy, start_many
+from harness.report.collect import RUN_FACTS, config_digest
 from harness.selection import WANTED_GATEWAYS, gateway_name
 
 
@@ -26,11 +27,13 @@ class ProxyPool:
     """One proxy per named config, started together on first need and stopped at session end."""
 
     def __init__(self, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
-                 timeout: float, port: int | None) -> None:
+                 timeout: float, port: int | None, facts: dict[str, str] | None = None) -> None:
         self.upstreams, self.python, self.root = upstreams, python, root
         self.wanted, self.timeout, self.port = set(wanted), timeout, port
         self.running: dict[str, LiteLLMProxy] = {}
         self.failed: dict[str, str] = {}
+        # Shared with the report: what was actually run.
+        self.facts = facts if facts is not None else {}
 
     def get(self, name: str) -> LiteLLMProxy:
         if name not in self.running and name not in self.failed:
@@ -53,6 +56,9 @@ class ProxyPool:
                 self.failed[name] = str(exc)
         running, failed = start_many(configs, self.python, self.root, self.timeout, self.port)
         self.running.update(running)
+        if self.running:
+            self.facts["litellm_version"] = next(iter(self.running.values())).version
+            self.facts["config_hash"] = config_digest([p.config_path.read_text() for p in self.running.values()])
         # Remembered, so every later test on a broken config fails at once with the same paragraph.
         self.failed.update({name: str(exc) for name, exc in failed.items()})
 
@@ -121,7 +127,7 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
     wanted = pytestconfig.stash.get(WANTED_GATEWAYS, set())
     pool = ProxyPool(upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
                      float(pytestconfig.getoption("proxy_startup_timeout")),
-                     pytestconfig.getoption("proxy_port"))
+                     pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}))
     try:
         yield pool
     finally:

@@ -14,6 +14,7 @@ import pytest
 
 from harness import evidence, netguard
 from harness.errors import HarnessError
+from harness.report.collect import ReportCollector
 from harness.requirements import catalogue
 from harness.selection import WANTED_GATEWAYS, gateway_name
 
@@ -33,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "default: the interpreter running pytest")
     group.addoption("--proxy-startup-timeout", default=120.0, type=float, metavar="SECONDS",
                     help="how long a proxy may take to become ready (default 120)")
+    group.addoption("--report-dir", default="reports", metavar="DIR",
+                    help="where compat.json and compat.html are written (default: reports/)")
+    group.addoption("--no-report", action="store_true", help="write no compatibility report")
     group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
                     help="fixed port for the default gateway's proxy (default: a free port)")
 
@@ -47,6 +51,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     netguard.install()
+    # xdist workers report to the controller; only the controller writes the report.
+    if not config.getoption("no_report") and not hasattr(config, "workerinput"):
+        out = Path(config.getoption("report_dir"))
+        config.pluginmanager.register(ReportCollector(config, out if out.is_absolute() else config.rootpath / out),
+                                      "cc-gateway-report")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 

@@ -1,0 +1,114 @@
+"""Collects check outcomes from pytest's own hooks and writes the run's JSON and HTML.
+
+It reads only ``TestReport`` objects (with the requirement carried in
+``user_properties``), so it works the same on an xdist controller, where the
+reports of every worker arrive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harness.report.model import CheckResult, Outcome, Run, RunInfo
+from harness.report.render import render_html
+from harness.requirements import catalogue
+
+RUN_FACTS = pytest.StashKey[dict[str, str]]()
+EVIDENCE_LIMIT = 20_000
+
+
+def _outcome(report: pytest.TestReport) -> Outcome | None:
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return "deviation"
+        mapping: dict[str, Outcome] = {"passed": "pass", "failed": "fail", "skipped": "skipped"}
+        return mapping[report.outcome]
+    if report.failed:
+        return "error"
+    if report.skipped:
+        return "skipped"
+    return None
+
+
+def _reason(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return str(report.wasxfail)
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return ""
+
+
+def _revision(root: Path) -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=10)
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+class ReportCollector:
+    def __init__(self, config: pytest.Config, out_dir: Path) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.results: dict[str, CheckResult] = {}
+        self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if "req" not in props:
+            return
+        result = self.results.setdefault(report.nodeid, CheckResult(
+            report.nodeid, report.nodeid.split("::")[-1], str(props["req"]), str(props["area"]),
+            str(props["level"]), "pass"))
+        result.duration += report.duration
+        outcome = _outcome(report)
+        if outcome is None or (result.outcome in ("fail", "error") and outcome != "error"):
+            return
+        result.outcome = outcome
+        result.reason = _reason(report) or result.reason
+        if report.failed:
+            result.evidence["failure"] = report.longreprtext[-EVIDENCE_LIMIT:]
+            for title, text in report.sections:
+                result.evidence[title] = text[-EVIDENCE_LIMIT:]
+
+    def build(self) -> Run:
+        facts = self.config.stash.get(RUN_FACTS, {})
+        info = RunInfo(
+            litellm_version=facts.get("litellm_version", "unknown"),
+            python_version=platform.python_version(),
+            suite_revision=_revision(self.config.rootpath),
+            config_hash=facts.get("config_hash", ""),
+            started_at=self.started,
+        )
+        requirements = [
+            {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,
+             "source": r.source.title, "url": r.source.url}
+            for r in catalogue().values()
+        ]
+        return Run(info, requirements, sorted(self.results.values(), key=lambda r: (r.requirement, r.nodeid)))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.results:
+            return
+        run = self.build()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        data = run.to_json()
+        (self.out_dir / "compat.json").write_text(json.dumps(data, indent=1))
+        (self.out_dir / "compat.html").write_text(render_html([data]))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.results:
+            terminalreporter.write_line(f"compatibility report: {self.out_dir / 'compat.html'} (+ compat.json)")
+
+
+def config_digest(texts: list[str]) -> str:
+    return hashlib.sha256("\n---\n".join(sorted(texts)).encode()).hexdigest()[:16]

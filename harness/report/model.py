@@ -1,0 +1,51 @@
+"""The report's data: one run of the suite, as plain JSON-able dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["pass", "fail", "deviation", "skipped", "error", "not-covered"]
+SCHEMA = "cc-gateway-conformance/run/1"
+
+
+@dataclass
+class CheckResult:
+    nodeid: str
+    name: str
+    requirement: str
+    area: str
+    level: str
+    outcome: Outcome
+    duration: float = 0.0
+    reason: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunInfo:
+    litellm_version: str
+    python_version: str
+    suite_revision: str
+    config_hash: str
+    started_at: str
+    claude_code_profiles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    info: RunInfo
+    requirements: list[dict[str, Any]]
+    results: list[CheckResult]
+    schema: str = SCHEMA
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        covered = {r.requirement for r in self.results}
+        counts["not-covered"] = sum(1 for q in self.requirements if q["id"] not in covered)
+        return counts
