@@ -8,8 +8,9 @@ test if the provider got a request nobody scripted.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +103,16 @@ def openai_provider(make_openai_provider: FakeOpenAI, request: pytest.FixtureReq
     evidence.attach(request.node, "provider journal (openai)", lambda: evidence.journal(make_openai_provider))
     yield make_openai_provider
     make_openai_provider.assert_no_unexpected()
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
+    """Record an observed value (a header, a status, a model id) in the report, pass or fail."""
+
+    def record(name: str, value: Any) -> None:
+        request.node.user_properties.append((f"observed:{name}", value))
+
+    return record
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def test_passthrough_reaches_anthropic_provider(gateway, anthropic_provider):
 
 
 @pytest.mark.req("PIPE-006")
-def test_version_and_beta_headers_reach_anthropic_provider(gateway, anthropic_provider):
+def test_version_and_beta_headers_reach_anthropic_provider(gateway, anthropic_provider, observe):
     """anthropic-version and anthropic-beta reach the Anthropic provider with their values intact.
 
     Betas are a set: the check compares the comma-separated values, not their order.
@@ -90,5 +90,7 @@ def test_version_and_beta_headers_reach_anthropic_provider(gateway, anthropic_pr
     ex = gateway.messages(message_body(SONNET), headers={"anthropic-beta": betas})
     assert ex.status == 200, ex.transcript()
     received = anthropic_provider.last("messages")
+    observe("anthropic-version at provider", received.header("anthropic-version"))
+    observe("anthropic-beta at provider", received.header("anthropic-beta"))
     assert received.header("anthropic-version") == "2023-06-01"
     assert beta_set(received.header("anthropic-beta")) == beta_set(betas)

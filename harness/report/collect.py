@@ -69,6 +69,8 @@ class ReportCollector:
             report.nodeid, report.nodeid.split("::")[-1], str(props["req"]), str(props["area"]),
             str(props["level"]), "pass"))
         result.duration += report.duration
+        result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
+                                if str(k).startswith("observed:")})
         outcome = _outcome(report)
         if outcome is None or (result.outcome in ("fail", "error") and outcome != "error"):
             return

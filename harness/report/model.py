@@ -20,6 +20,7 @@ class CheckResult:
     duration: float = 0.0
     reason: str = ""
     evidence: dict[str, str] = field(default_factory=dict)
+    observed: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
