@@ -18,10 +18,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.client import CLAUDE_CODE_HEADERS, message_body  # noqa: E402
-from harness.gateways import CLAUDE_CODE_DEFAULT_MODELS, Upstreams, build  # noqa: E402
-from harness.providers import FakeAnthropic, Reply  # noqa: E402
-from harness.proxy import spawn, wait_ready  # noqa: E402
+from harness.client import CLAUDE_CODE_HEADERS, message_body
+from harness.gateways import CLAUDE_CODE_DEFAULT_MODELS, Upstreams, build
+from harness.providers import FakeAnthropic, Reply
+from harness.proxy import spawn, wait_ready
 
 
 def tree_rss_mb(pid: int) -> float:
