@@ -1,37 +1,37 @@
 """A client that talks to a gateway the way Claude Code does, and keeps the wire transcript.
 
-Until the Claude Code profiles (captured from the real CLI) land, the headers
-below are those of Claude Code 2.1.x as documented in the gateway protocol:
-``/v1/messages?beta=true``, ``anthropic-version``, a comma-separated
-``anthropic-beta`` list, and the key as ``Authorization: Bearer``
-(``ANTHROPIC_AUTH_TOKEN``) or ``x-api-key`` (``ANTHROPIC_API_KEY``).
+The headers are those measured from the real Claude Code CLI (see
+``harness.claude_code``): ``/v1/messages?beta=true``, ``anthropic-version``, a
+comma-separated ``anthropic-beta`` list, ``x-app: cli``, and the key as
+``Authorization: Bearer`` (``ANTHROPIC_AUTH_TOKEN``) or ``x-api-key``
+(``ANTHROPIC_API_KEY``).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
+from harness.claude_code import CURRENT
 from harness.validators import StreamGrammarError, StreamResult, check_stream
 from harness.validators.sse import SSEEvent, iter_sse, render_sse
 
 Auth = Literal["bearer", "x-api-key", "none"]
 
-CLAUDE_CODE_BETAS = (
-    "claude-code-20250219",
-    "interleaved-thinking-2025-05-14",
-    "fine-grained-tool-streaming-2025-05-14",
-)
+CLAUDE_CODE_BETAS = CURRENT.betas
 CLAUDE_CODE_HEADERS = {
     "anthropic-version": "2023-06-01",
     "anthropic-beta": ",".join(CLAUDE_CODE_BETAS),
     "x-app": "cli",
-    "user-agent": "claude-cli/2.1.14 (external, cli)",
+    "user-agent": CURRENT.user_agent,
     "anthropic-dangerous-direct-browser-access": "true",
+    **CURRENT.extra_headers,
 }
 
 
@@ -110,6 +110,10 @@ class GatewayClient:
         shown = json_body if json_body is not None else (content or b"").decode("utf-8", "replace")
         ex = Exchange(method, url, hdrs, shown, started=time.monotonic())
         self.exchanges.append(ex)
+        if any(v != v.strip() for v in hdrs.values()):
+            # httpx (h11) refuses header values with edge whitespace, such as the
+            # "Bearer " an empty ANTHROPIC_AUTH_TOKEN produces; send those raw.
+            return self._send_raw(ex, content)
         with self._http.stream(method, url, content=content, headers=hdrs) as response:
             ex.status, ex.headers = response.status_code, dict(response.headers)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
@@ -121,6 +125,20 @@ class GatewayClient:
             ex.stream = check_stream(ex.events)
             if validate and ex.status == 200 and not ex.stream.ok:
                 raise StreamGrammarError(ex.stream)
+        return ex
+
+    def _send_raw(self, ex: Exchange, content: bytes | None) -> Exchange:
+        url = urlsplit(ex.url)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=self._http.timeout.read)
+        try:
+            conn.request(ex.method, url.path + (f"?{url.query}" if url.query else ""), body=content,
+                         headers=ex.request_headers)
+            response = conn.getresponse()
+            ex.status, ex.headers = response.status, {k.lower(): v for k, v in response.getheaders()}
+            ex.text = response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+        ex.elapsed = time.monotonic() - ex.started
         return ex
 
     def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:

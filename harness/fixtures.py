@@ -36,17 +36,21 @@ class ProxyPool:
         # Shared with the report: what was actually run.
         self.facts = facts if facts is not None else {}
 
-    def get(self, name: str) -> LiteLLMProxy:
+    def try_get(self, name: str) -> LiteLLMProxy | str:
+        """The running proxy for ``name``, or the paragraph explaining why it could not start."""
         if name not in self.running and name not in self.failed:
             self._start({name} | (self.wanted - set(self.running) - set(self.failed)))
-        if name in self.failed:
-            pytest.fail(self.failed[name], pytrace=False)
-        proxy = self.running[name]
-        if not proxy.alive():
+        return self.failed.get(name) or self.running[name]
+
+    def get(self, name: str) -> LiteLLMProxy:
+        got = self.try_get(name)
+        if isinstance(got, str):
+            pytest.fail(got, pytrace=False)
+        if not got.alive():
             pytest.fail(f"the LiteLLM proxy for {name!r} has died (exit code "
-                        f"{proxy.process.returncode}). Last lines of its log:\n{proxy.log_tail()}",
+                        f"{got.process.returncode}). Last lines of its log:\n{got.log_tail()}",
                         pytrace=False)
-        return proxy
+        return got
 
     def _start(self, names: set[str]) -> None:
         configs = []

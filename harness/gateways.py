@@ -8,22 +8,27 @@ the configs a run needs start concurrently.
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.claude_code import default_model_names
 from harness.errors import HarnessError
 
-# Claude Code's default names per the quickstart's table (v2.1.14). The Claude Code
-# profiles replace this list once they are captured from the real CLI.
-CLAUDE_CODE_DEFAULT_MODELS = (
-    "claude-sonnet-4-5-20250929",
-    "claude-haiku-4-5-20251001",
-    "claude-opus-4-5-20251101",
-)
+# Every name a known Claude Code version asks for by default (harness.claude_code),
+# so the default gateway serves Claude Code out of the box, as a team's config should.
+CLAUDE_CODE_DEFAULT_MODELS = tuple(default_model_names())
+SONNET = "claude-sonnet-4-5-20250929"
 OPENAI_MODEL = "gpt-4o"
+# A model_name that differs from the provider-side id, for routing checks.
+ALIAS_MODEL = ("team-sonnet", "claude-sonnet-4-5-20250929")
+OPENAI_ALIAS_MODEL = ("team-gpt", "gpt-4o-mini")
+# Routed through os.environ/ references for api_base as well as api_key.
+ENV_ROUTED_MODEL = "claude-env-routed"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,10 @@ class GatewayConfig:
     config: dict[str, Any]
     env: dict[str, str] = field(default_factory=dict)
     master_key: str | None = None
+    # Files written beside config.yaml (LiteLLM resolves custom_auth modules there).
+    files: dict[str, str] = field(default_factory=dict)
+    # Virtual keys this config defines: key → the models it may use.
+    virtual_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def model_names(self) -> list[str]:
         return [str(m["model_name"]) for m in self.config.get("model_list", [])]
@@ -115,18 +124,135 @@ def upstream_env(upstreams: Upstreams) -> dict[str, str]:
     }
 
 
+LITELLM_SETTINGS = {"drop_params": False, "num_retries": 0, "request_timeout": 30}
+# LiteLLM benches a deployment after a few provider errors ("cooldown"), so one
+# test's scripted 429 would turn the next test's request into a 429 too. Checks
+# must be independent of their order, so every harness config turns it off.
+ROUTER_SETTINGS = {"disable_cooldowns": True}
+
+
 @gateway_config("default")
 def default_config(upstreams: Upstreams) -> GatewayConfig:
-    """Claude Code's default model names on Anthropic, plus one OpenAI-routed model."""
+    """Claude Code's default model names on Anthropic, aliases, and OpenAI-routed models."""
     key = new_master_key()
     models = [anthropic_model(n, upstreams) for n in CLAUDE_CODE_DEFAULT_MODELS]
-    models.append(openai_model(OPENAI_MODEL, upstreams))
+    models += [
+        anthropic_model(ALIAS_MODEL[0], upstreams, ALIAS_MODEL[1]),
+        openai_model(OPENAI_MODEL, upstreams),
+        openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1]),
+        {"model_name": ENV_ROUTED_MODEL,
+         "litellm_params": {"model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
+                            "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}},
+    ]
+    config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": dict(LITELLM_SETTINGS),
+              "router_settings": dict(ROUTER_SETTINGS)}
+    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
+    return GatewayConfig("default", config, env, key)
+
+
+@gateway_config("openai-chat")
+def openai_chat_config(upstreams: Upstreams) -> GatewayConfig:
+    """OpenAI models translated through chat completions instead of the Responses API."""
+    key = new_master_key()
+    models = [openai_model(OPENAI_MODEL, upstreams), openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1])]
+    settings = {**LITELLM_SETTINGS, "use_chat_completions_url_for_anthropic_messages": True}
+    config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": settings,
+              "router_settings": dict(ROUTER_SETTINGS)}
+    return GatewayConfig("openai-chat", config, upstream_env(upstreams), key)
+
+
+QUICKSTART_MODELS = ("claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022")
+# The quickstart's "Option 2" environment values; the opus one is not in its own config.
+QUICKSTART_ENV_DEFAULTS = {
+    "ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-3-5-sonnet-20241022",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "claude-3-5-haiku-20241022",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-opus-3-5-20240229",
+}
+QUICKSTART_EXAMPLE_KEY = "sk-1234567890"
+
+
+def _quickstart_models(upstreams: Upstreams) -> list[dict[str, Any]]:
+    return [anthropic_model(n, upstreams) for n in QUICKSTART_MODELS]
+
+
+@gateway_config("quickstart")
+def quickstart_config(upstreams: Upstreams) -> GatewayConfig:
+    """The quickstart's Step 1 models, with the master key where LiteLLM reads it."""
+    key = new_master_key()
+    config = {"model_list": _quickstart_models(upstreams), "general_settings": {"master_key": key},
+              "router_settings": dict(ROUTER_SETTINGS)}
+    return GatewayConfig("quickstart", config, upstream_env(upstreams), key)
+
+
+@gateway_config("quickstart-placement")
+def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
+    """The quickstart's Step 1 config as written: master_key under litellm_settings only."""
+    key = new_master_key()
+    config = {"model_list": _quickstart_models(upstreams), "litellm_settings": {"master_key": key}}
+    return GatewayConfig("quickstart-placement", config, upstream_env(upstreams), key)
+
+
+@gateway_config("quickstart-env-key")
+def quickstart_env_key_config(upstreams: Upstreams) -> GatewayConfig:
+    """The quickstart followed to the letter: its config plus `export LITELLM_MASTER_KEY="sk-1234567890"`."""
+    config = {"model_list": _quickstart_models(upstreams),
+              "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}
+    env = {**upstream_env(upstreams), "LITELLM_MASTER_KEY": QUICKSTART_EXAMPLE_KEY}
+    return GatewayConfig("quickstart-env-key", config, env, QUICKSTART_EXAMPLE_KEY)
+
+
+VK_MODEL_A, VK_MODEL_B = "vk-model-a", "vk-model-b"
+VK_ALIAS_B = "vk-alias-b"
+
+CUSTOM_AUTH = """\
+# Written by the conformance harness: an offline key -> allowed-models policy for LiteLLM's
+# custom_auth hook, so virtual-key behaviour can be checked without a database.
+import json
+import os
+
+from fastapi import Request
+from litellm.proxy._types import LitellmUserRoles, UserAPIKeyAuth
+
+KEYS = json.loads(os.environ["CC_GATEWAY_VIRTUAL_KEYS"])
+MASTER = os.environ["CC_GATEWAY_MASTER_KEY"]
+
+
+async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
+    if api_key == MASTER:
+        return UserAPIKeyAuth(api_key=api_key, user_role=LitellmUserRoles.PROXY_ADMIN)
+    if api_key in KEYS:
+        return UserAPIKeyAuth(api_key=api_key, token=api_key, models=KEYS[api_key])
+    raise Exception("Authentication Error: invalid key")
+"""
+
+
+@gateway_config("virtual-keys-db")
+def virtual_keys_db_config(upstreams: Upstreams) -> GatewayConfig:
+    """Models A and B behind LiteLLM's own DB-backed keys; needs CC_GATEWAY_DATABASE_URL and Prisma."""
+    key = new_master_key()
+    models = [anthropic_model(VK_MODEL_A, upstreams, SONNET), anthropic_model(VK_MODEL_B, upstreams, SONNET)]
+    config = {"model_list": models,
+              "general_settings": {"master_key": key, "database_url": "os.environ/DATABASE_URL"}}
+    env = {**upstream_env(upstreams), "DATABASE_URL": os.environ.get("CC_GATEWAY_DATABASE_URL", "")}
+    return GatewayConfig("virtual-keys-db", config, env, key)
+
+
+@gateway_config("virtual-keys")
+def virtual_keys_config(upstreams: Upstreams) -> GatewayConfig:
+    """A key allowed only model A, enforced by LiteLLM's custom_auth + common checks (no database)."""
+    key = new_master_key()
+    limited = "sk-vk-" + secrets.token_hex(12)
+    models = [anthropic_model(VK_MODEL_A, upstreams, SONNET), anthropic_model(VK_MODEL_B, upstreams, SONNET)]
     config = {
         "model_list": models,
-        "general_settings": {"master_key": key},
-        "litellm_settings": {"drop_params": False, "num_retries": 0, "request_timeout": 30},
+        "router_settings": {**ROUTER_SETTINGS, "model_group_alias": {VK_ALIAS_B: VK_MODEL_B}},
+        "general_settings": {"master_key": key, "custom_auth": "custom_auth.user_api_key_auth",
+                             "custom_auth_run_common_checks": True},
+        "litellm_settings": {**LITELLM_SETTINGS, "enable_post_custom_auth_checks": True},
     }
-    return GatewayConfig("default", config, upstream_env(upstreams), key)
+    keys = {limited: [VK_MODEL_A]}
+    env = {**upstream_env(upstreams), "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys), "CC_GATEWAY_MASTER_KEY": key}
+    return GatewayConfig("virtual-keys", config, env, key, {"custom_auth.py": CUSTOM_AUTH}, keys)
 
 
 def _is_loopback(url: str) -> bool:
@@ -151,6 +277,8 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
         if not isinstance(params, dict):
             continue
         base = params.get("api_base")
+        if isinstance(base, str) and base.startswith("os.environ/"):
+            base = gateway.env.get(base.removeprefix("os.environ/"))
         if base is None or not _is_loopback(str(base)):
             raise HarnessError(
                 f"gateway config {gateway.name!r}: model {entry.get('model_name')!r} has api_base "

@@ -91,7 +91,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "harness/catalogue.yaml:\n" + "\n".join(problems)
         )
     config.stash[WANTED_GATEWAYS] = {
-        gateway_name(i) for i in items if {"proxy", "gateway"} & set(getattr(i, "fixturenames", ()))
+        gateway_name(i) for i in items if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ()))
     }
 
 

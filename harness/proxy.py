@@ -174,6 +174,8 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
+    for name, text in gateway.files.items():
+        (workdir / name).write_text(text)
     log_path = workdir / "proxy.log"
     log = log_path.open("wb")
     cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),

@@ -10,7 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from harness.providers.script import HttpError, ModelList, RawJSON, RawSSE, Reply, Scripted, Text, ToolUse
+from harness.providers.script import (
+    HttpError,
+    ModelList,
+    RawJSON,
+    RawSSE,
+    Reply,
+    Scripted,
+    Text,
+    TokenCount,
+    ToolUse,
+)
 from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
 
 FINISH_REASON = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
@@ -150,6 +160,7 @@ class FakeOpenAI(FakeProvider):
         ("POST", "/v1/chat/completions"): "chat",
         ("POST", "/v1/responses"): "responses",
         ("GET", "/v1/models"): "models",
+        ("POST", "/v1/responses/input_tokens"): "input_tokens",
     }
     # LiteLLM 1.108 lists the models before its first Responses call.
     standing: ClassVar[dict[str, Scripted]] = {"models": ModelList(("gpt-4o", "gpt-4o-mini", "o3-pro", "codex-mini"))}
@@ -166,6 +177,8 @@ class FakeOpenAI(FakeProvider):
             return WireResponse.json(error_json(item), item.status, **dict(item.headers))
         if isinstance(item, RawJSON):
             return WireResponse.json(item.body, item.status)
+        if isinstance(item, TokenCount):
+            return WireResponse.json({"object": "response.input_tokens", "input_tokens": item.input_tokens})
         if isinstance(item, ModelList):
             created = [{"id": i, "object": "model", "created": CREATED, "owned_by": "fake"} for i in item.ids]
             return WireResponse.json({"object": "list", "data": created})

@@ -1,0 +1,63 @@
+"""Assertions shared by the conformance checks; each failure says expected vs observed.
+
+The wire transcript and the provider journal are attached to a failing test by
+the plugin, so these messages stay short and precise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from harness.client import Exchange
+from harness.providers import RecordedRequest
+from harness.validators import validate_error
+from harness.validators.bodies import ErrorEnvelope
+
+
+def assert_status(ex: Exchange, expected: int | Iterable[int]) -> None:
+    allowed = {expected} if isinstance(expected, int) else set(expected)
+    assert ex.status in allowed, (
+        f"expected HTTP {' or '.join(map(str, sorted(allowed)))}, observed {ex.status}: {ex.text[:300]}"
+    )
+
+
+def assert_anthropic_error(ex: Exchange, status: int | None = None) -> ErrorEnvelope:
+    """The response is an error in Anthropic's envelope (with the type documented for ``status``)."""
+    return validate_error(ex.json(), status)
+
+
+def assert_not_5xx(ex: Exchange) -> None:
+    assert ex.status < 500, f"expected a 4xx for a client mistake, observed {ex.status}: {ex.text[:300]}"
+
+
+def secret_places(requests: Iterable[RecordedRequest], secret: str) -> list[str]:
+    """Every header or body of the journalled requests that contains ``secret``."""
+    found = []
+    for n, req in enumerate(requests):
+        found += [f"request #{n} header {k}" for k, v in req.headers.items() if secret in v]
+        if secret.encode() in req.raw_body:
+            found.append(f"request #{n} body")
+        if any(secret in v for vs in req.query.values() for v in vs):
+            found.append(f"request #{n} query")
+    return found
+
+
+def json_diff(sent: Any, received: Any, path: str = "$") -> list[str]:
+    """Paths where ``received`` differs from ``sent``, for readable body-equality failures."""
+    if isinstance(sent, dict) and isinstance(received, dict):
+        out = []
+        for key in sorted(set(sent) | set(received), key=str):
+            if key not in received:
+                out.append(f"{path}.{key}: dropped")
+            elif key not in sent:
+                out.append(f"{path}.{key}: added {json.dumps(received[key])[:80]}")
+            else:
+                out += json_diff(sent[key], received[key], f"{path}.{key}")
+        return out
+    if isinstance(sent, list) and isinstance(received, list) and len(sent) == len(received):
+        return [d for i, (a, b) in enumerate(zip(sent, received, strict=True)) for d in json_diff(a, b, f"{path}[{i}]")]
+    if sent != received:
+        return [f"{path}: sent {json.dumps(sent)[:80]}, provider got {json.dumps(received)[:80]}"]
+    return []

@@ -1,0 +1,187 @@
+"""AUTH: who may use the gateway, and which key goes where."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from harness.checks import assert_anthropic_error, assert_status, secret_places
+from harness.client import GatewayClient, message_body
+from harness.gateways import OPENAI_MODEL, QUICKSTART_EXAMPLE_KEY, QUICKSTART_MODELS, SONNET
+from harness.providers import HttpError, Reply, TokenCount
+
+ENDPOINTS = {
+    "messages": lambda c, **kw: c.messages(message_body(SONNET), **kw),
+    "count_tokens": lambda c, **kw: c.count_tokens(message_body(SONNET), **kw),
+}
+
+
+def _script_success(provider, endpoint: str) -> None:
+    if endpoint == "messages":
+        provider.script("messages", Reply.text("ok"))
+    else:
+        provider.script("count_tokens", TokenCount(11))
+
+
+@pytest.mark.req("AUTH-001")
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_master_key_is_accepted_as_bearer(gateway, anthropic_provider, endpoint):
+    """The master key is accepted as `Authorization: Bearer`."""
+    _script_success(anthropic_provider, endpoint)
+    assert_status(ENDPOINTS[endpoint](gateway, auth="bearer"), 200)
+
+
+@pytest.mark.req("AUTH-002")
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_master_key_is_accepted_as_x_api_key(gateway, anthropic_provider, endpoint):
+    """The master key is accepted as `x-api-key`."""
+    _script_success(anthropic_provider, endpoint)
+    assert_status(ENDPOINTS[endpoint](gateway, auth="x-api-key"), 200)
+
+
+BAD_CREDENTIALS = {
+    "missing": {},
+    "wrong-bearer": {"authorization": "Bearer sk-not-the-master-key"},
+    "wrong-x-api-key": {"x-api-key": "sk-not-the-master-key"},
+    "empty-bearer": {"authorization": "Bearer "},
+    "basic-scheme": {"authorization": "Basic " + base64.b64encode(b"user:sk-not-the-master-key").decode()},
+    "bearer-without-token": {"authorization": "Bearer"},
+}
+
+
+def _bad_request(gateway: GatewayClient, endpoint: str, headers: dict[str, str]):
+    return ENDPOINTS[endpoint](gateway, auth="none", headers=headers)
+
+
+@pytest.mark.req("AUTH-003")
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+@pytest.mark.parametrize("credential", BAD_CREDENTIALS, ids=str)
+def test_bad_credentials_get_401(gateway, anthropic_provider, endpoint, credential):
+    """A missing, wrong, empty or malformed key gets HTTP 401 and reaches no provider."""
+    assert_status(_bad_request(gateway, endpoint, BAD_CREDENTIALS[credential]), 401)
+    assert anthropic_provider.received() == []
+
+
+@pytest.mark.req("AUTH-004")
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+@pytest.mark.parametrize("credential", BAD_CREDENTIALS, ids=str)
+def test_bad_credentials_get_anthropic_authentication_error(gateway, anthropic_provider, endpoint, credential):
+    """The 401 for bad credentials is Anthropic's envelope with type authentication_error."""
+    ex = _bad_request(gateway, endpoint, BAD_CREDENTIALS[credential])
+    assert_anthropic_error(ex, 401)
+
+
+ROUTES = ["anthropic-json", "anthropic-stream", "openai-json", "openai-stream", "passthrough-json",
+          "passthrough-stream", "count-tokens"]
+
+
+def _send_on_route(gateway, anthropic_provider, openai_provider, route: str, auth: str):
+    stream = route.endswith("stream")
+    if route.startswith("openai"):
+        openai_provider.script_generation(Reply.text("ok"))
+        return gateway.messages(message_body(OPENAI_MODEL, stream=stream), auth=auth)
+    if route == "count-tokens":
+        anthropic_provider.script("count_tokens", TokenCount(3))
+        return gateway.count_tokens(message_body(SONNET), auth=auth)
+    anthropic_provider.script("messages", Reply.text("ok"))
+    prefix = "/anthropic" if route.startswith("passthrough") else ""
+    return gateway.messages(message_body(SONNET, stream=stream), prefix=prefix, auth=auth)
+
+
+@pytest.mark.req("AUTH-005")
+@pytest.mark.parametrize("auth", ["bearer", "x-api-key"], ids=str)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider, openai_provider, route, auth):
+    """The gateway's master key appears in no header, query or body any provider receives."""
+    ex = _send_on_route(gateway, anthropic_provider, openai_provider, route, auth)
+    assert_status(ex, 200)
+    received = anthropic_provider.received() + openai_provider.received()
+    assert received, "no provider received the request"
+    assert secret_places(received, proxy.master_key) == []
+
+
+@pytest.mark.req("AUTH-006")
+@pytest.mark.parametrize("route", ["anthropic-json", "openai-json", "passthrough-json"], ids=str)
+def test_configured_provider_credential_reaches_the_provider(gateway, upstreams, anthropic_provider,
+                                                             openai_provider, route):
+    """The provider credential from the config (os.environ/ reference) reaches the provider."""
+    assert_status(_send_on_route(gateway, anthropic_provider, openai_provider, route, "bearer"), 200)
+    if route.startswith("openai"):
+        got = [r for r in openai_provider.received() if r.route in ("chat", "responses")][-1]
+        assert got.header("authorization") == f"Bearer {upstreams.openai_key}"
+    else:
+        assert anthropic_provider.last("messages").header("x-api-key") == upstreams.anthropic_key
+
+
+ERROR_SCENARIOS = {
+    "unknown-model": lambda g, a: g.messages(message_body("no-such-model-anywhere")),
+    "malformed-json": lambda g, a: g.request("POST", "/v1/messages?beta=true", content=b'{"model": '),
+    "missing-max-tokens": lambda g, a: g.messages({"model": SONNET, "messages": [{"role": "user", "content": "x"}]}),
+    "provider-401": lambda g, a: (a.script("messages", HttpError(401, "authentication_error", "invalid x-api-key")),
+                                  g.messages(message_body(SONNET)))[1],
+    "provider-500": lambda g, a: (a.script("messages", HttpError(500, "api_error", "boom")),
+                                  g.messages(message_body(SONNET)))[1],
+    "key-extending-master-key": lambda g, a: g.messages(message_body(SONNET), auth="none",
+                                                        headers={"authorization": f"Bearer {g.key}x"}),
+}
+
+
+@pytest.mark.req("AUTH-007")
+@pytest.mark.parametrize("scenario", ERROR_SCENARIOS, ids=str)
+def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, scenario):
+    """No error body or header the gateway returns contains the master key."""
+    ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider)
+    assert ex.status >= 400, f"expected an error, observed {ex.status}"
+    places = [k for k, v in ex.headers.items() if gateway.key in v] + (["body"] if gateway.key in ex.text else [])
+    assert places == [], f"the master key is echoed in: {places}"
+
+
+def _unauthenticated_outcome(pool, name: str, anthropic_provider) -> str:
+    got = pool.try_get(name)
+    if isinstance(got, str):
+        return "refuses to start"
+    anthropic_provider.script("messages", Reply.text("ok"))
+    client = GatewayClient(got.url, None, auth="none")
+    try:
+        ex = client.messages(message_body(QUICKSTART_MODELS[0]))
+    finally:
+        client.close()
+    if ex.status == 200:
+        return "starts and enforces no auth"
+    if ex.status == 401:
+        return "enforces auth"
+    return f"answers an unauthenticated request with {ex.status}"
+
+
+@pytest.mark.req("AUTH-008")
+@pytest.mark.gateway("quickstart-placement")
+def test_master_key_under_litellm_settings_is_detected(proxy_pool, anthropic_provider, observe):
+    """A master_key under litellm_settings is detected: the proxy refuses to start or enforces no auth."""
+    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider)
+    observe("quickstart placement (litellm_settings.master_key)", outcome)
+    assert outcome in ("refuses to start", "starts and enforces no auth", "enforces auth"), outcome
+
+
+@pytest.mark.req("AUTH-009")
+@pytest.mark.gateway("quickstart-placement")
+def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropic_provider, observe):
+    """With master_key under litellm_settings (the quickstart's placement), the proxy requires that key."""
+    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider)
+    observe("unauthenticated request", outcome)
+    assert outcome == "enforces auth"
+
+
+@pytest.mark.req("AUTH-010")
+@pytest.mark.gateway("quickstart-env-key")
+def test_quickstart_example_master_key_is_accepted(proxy_pool, anthropic_provider, observe):
+    """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the master key."""
+    got = proxy_pool.try_get("quickstart-env-key")
+    observe("proxy start", "refused" if isinstance(got, str) else "started")
+    assert not isinstance(got, str), f"the proxy refused to start with the quickstart's key:\n{got}"
+    anthropic_provider.script("messages", Reply.text("ok"))
+    client = GatewayClient(got.url, QUICKSTART_EXAMPLE_KEY)
+    try:
+        assert_status(client.messages(message_body(QUICKSTART_MODELS[0])), 200)
+    finally:
+        client.close()

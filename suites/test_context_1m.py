@@ -1,0 +1,52 @@
+"""CTX1M: the 1M-context beta reaches the provider, and `[1m]` model names are handled."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import assert_status
+from harness.claude_code import CONTEXT_1M_BETA
+from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
+from harness.gateways import SONNET
+from harness.providers import Reply
+
+BETA_FORMS = {"alone": CONTEXT_1M_BETA, "in-claude-code-list": ",".join((*CLAUDE_CODE_BETAS, CONTEXT_1M_BETA))}
+
+
+@pytest.mark.req("CTX1M-001")
+@pytest.mark.parametrize("form", BETA_FORMS, ids=str)
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("prefix", ["", "/anthropic"], ids=["messages", "passthrough"])
+def test_context_1m_beta_reaches_the_provider(gateway, anthropic_provider, form, stream, prefix, observe):
+    """anthropic-beta: context-1m-2025-08-07 reaches the Anthropic provider, alone or in Claude Code's list."""
+    anthropic_provider.script("messages", Reply.text("ok"))
+    sent = BETA_FORMS[form]
+    assert_status(gateway.messages(message_body(SONNET, stream=stream), prefix=prefix,
+                                   headers={"anthropic-beta": sent}), 200)
+    got = anthropic_provider.last("messages").header("anthropic-beta")
+    observe("anthropic-beta at provider", got)
+    assert CONTEXT_1M_BETA in beta_set(got)
+    assert beta_set(got) == beta_set(sent), f"betas changed: sent {sent!r}, provider got {got!r}"
+
+
+@pytest.mark.req("CTX1M-002")
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_model_with_1m_suffix_is_routed_or_refused_with_4xx(gateway, anthropic_provider, stream, observe):
+    """A model still carrying [1m] is routed or refused with an Anthropic 4xx, never a 5xx."""
+    anthropic_provider.script("messages", Reply.text("ok"))
+    ex = gateway.messages(message_body(f"{SONNET}[1m]", stream=stream),
+                          headers={"anthropic-beta": CONTEXT_1M_BETA})
+    routed = [r.body.get("model") for r in anthropic_provider.received()]
+    observe("outcome", f"routed to {routed}" if ex.status == 200 else f"refused with {ex.status}")
+    assert ex.status < 500, f"expected 200 or a 4xx, observed {ex.status}"
+    if ex.status != 200:
+        assert routed == [], "refused, yet a provider was called"
+    anthropic_provider.reset()  # the scripted reply is unused when the gateway refuses
+
+
+@pytest.mark.req("CTX1M-003")
+def test_config_has_no_model_name_with_1m_suffix(proxy, observe):
+    """The config under test has no model_name containing [1m]; Claude Code strips the suffix before sending."""
+    bracketed = [n for n in proxy.gateway.model_names() if "[1m]" in n.lower()]
+    observe("model names with [1m]", bracketed)
+    assert bracketed == [], f"these model_names can never match what Claude Code sends: {bracketed}"

@@ -1,0 +1,63 @@
+"""FIELDS: what Claude Code puts in its requests reaches the Anthropic provider intact."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import assert_status, json_diff
+from harness.claude_code import claude_code_body
+from harness.gateways import SONNET
+from harness.providers import Reply
+
+BODY = claude_code_body(SONNET, stream=False)
+FIELDS = {
+    "thinking-adaptive": {"thinking": BODY["thinking"]},
+    "thinking-enabled": {"thinking": {"type": "enabled", "budget_tokens": 2048}},
+    "context_management": {"context_management": BODY["context_management"]},
+    "output_config": {"output_config": BODY["output_config"]},
+    "metadata": {"metadata": BODY["metadata"]},
+    "tools-defer_loading": {"tools": BODY["tools"]},
+    "system-cache_control": {"system": BODY["system"]},
+    "message-cache_control": {"messages": BODY["messages"]},
+    "system-role-message": {"messages": [{"role": "user", "content": "hi"},
+                                         {"role": "assistant", "content": "hello"},
+                                         {"role": "system", "content": "Mid-conversation instruction."},
+                                         {"role": "user", "content": "go on"}]},
+}
+
+
+@pytest.mark.req("FIELDS-001")
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize("field", FIELDS, ids=str)
+def test_claude_code_body_field_reaches_provider_unchanged(gateway, anthropic_provider, field, stream):
+    """Each Claude Code body field reaches the Anthropic provider unchanged through /v1/messages."""
+    anthropic_provider.script("messages", Reply.text("ok"))
+    body = {"model": SONNET, "max_tokens": 1024, "messages": [{"role": "user", "content": "hi"}], **FIELDS[field]}
+    if stream:
+        body["stream"] = True
+    assert_status(gateway.messages(body), 200)
+    got = anthropic_provider.last("messages").body
+    sent_part = {k: body[k] for k in FIELDS[field]}
+    got_part = {k: got.get(k, "<dropped>") for k in FIELDS[field]}
+    diff = json_diff(sent_part, got_part)
+    assert not diff, "changed on the way to the provider:\n" + "\n".join(diff)
+
+
+EXTRA_HEADERS = {
+    "anthropic-future-feature": "anthropic-future-feature",
+    "x-claude-code-session-id": "x-claude-code-session-id",
+    "x-claude-code-future": "x-claude-code-future",
+}
+
+
+@pytest.mark.req("FIELDS-002")
+@pytest.mark.parametrize("header", EXTRA_HEADERS, ids=str)
+def test_unknown_claude_code_headers_reach_the_provider(gateway, anthropic_provider, header, observe):
+    """Unknown anthropic-* and x-claude-code-* headers reach the provider; the gateway does not allowlist."""
+    anthropic_provider.script("messages", Reply.text("ok"))
+    value = "conformance-probe-7f3a"
+    assert_status(gateway.messages({"model": SONNET, "max_tokens": 64, "messages": [{"role": "user", "content": "x"}]},
+                                   headers={header: value}), 200)
+    got = anthropic_provider.last("messages").header(header)
+    observe(header, got)
+    assert got == value, f"expected {header}: {value} at the provider, observed {got!r}"

@@ -1,0 +1,36 @@
+"""MODELS: the names Claude Code asks for by default are served by the config under test."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import assert_status
+from harness.claude_code import KNOWN
+from harness.client import message_body
+from harness.gateways import QUICKSTART_ENV_DEFAULTS
+from harness.providers import Reply
+
+DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.defaults.items()]
+
+
+@pytest.mark.req("MODELS-001")
+@pytest.mark.parametrize(("version", "alias", "model"), DEFAULT_NAMES,
+                         ids=[f"{v}-{a}" for v, a, _ in DEFAULT_NAMES])
+def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provider, version, alias, model):
+    """Every model name Claude Code requests by default is routable in the config under test."""
+    served = proxy.gateway.model_names()
+    assert model in served, f"Claude Code {version} asks for {model!r} ({alias}); the config serves {served}"
+    anthropic_provider.script("messages", Reply.text("ok"))
+    assert_status(gateway.messages(message_body(model)), 200)
+
+
+@pytest.mark.req("MODELS-002")
+@pytest.mark.gateway("quickstart")
+@pytest.mark.parametrize("variable", QUICKSTART_ENV_DEFAULTS, ids=str)
+def test_quickstart_default_model_variables_are_routable(gateway, proxy, anthropic_provider, variable, observe):
+    """Each ANTHROPIC_DEFAULT_*_MODEL value the quickstart suggests is routable in its own config."""
+    model = QUICKSTART_ENV_DEFAULTS[variable]
+    anthropic_provider.script("messages", Reply.text("ok"), times=None)
+    ex = gateway.messages(message_body(model))
+    observe(variable, f"{model} -> HTTP {ex.status}")
+    assert ex.status == 200, f"{variable}={model} is not served by the quickstart's config: HTTP {ex.status}"
