@@ -154,7 +154,8 @@ def default_config(upstreams: Upstreams) -> GatewayConfig:
 def openai_chat_config(upstreams: Upstreams) -> GatewayConfig:
     """OpenAI models translated through chat completions instead of the Responses API."""
     key = new_master_key()
-    models = [openai_model(OPENAI_MODEL, upstreams), openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1])]
+    models = [openai_model(OPENAI_MODEL, upstreams),
+              openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1])]
     settings = {**LITELLM_SETTINGS, "use_chat_completions_url_for_anthropic_messages": True}
     config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": settings,
               "router_settings": dict(ROUTER_SETTINGS)}

@@ -27,7 +27,8 @@ def _with_gateway(cases, ids):
 
 
 @pytest.mark.req("ROUTE-001")
-@pytest.mark.parametrize(("config", "model", "provider", "endpoints", "upstream_model"), _with_gateway(ROUTES, ROUTE_IDS))
+@pytest.mark.parametrize(("config", "model", "provider", "endpoints", "upstream_model"),
+                         _with_gateway(ROUTES, ROUTE_IDS))
 def test_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, config, model,
                                                provider, endpoints, upstream_model, observe):
     """Each model_name reaches litellm_params.model on the right provider and endpoint."""

@@ -8,6 +8,7 @@ command of the Claude Code client issue replaces them with generated profiles.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,8 @@ def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -
         "model": model,
         "max_tokens": 32000,
         "stream": stream,
-        "metadata": {"user_id": '{"device_id":"0f0f","account_uuid":"","session_id":"00000000-0000-4000-8000-000000000000"}'},
+        "metadata": {"user_id": json.dumps({"device_id": "0f0f", "account_uuid": "",
+                                            "session_id": "00000000-0000-4000-8000-000000000000"})},
         "thinking": {"type": "adaptive", "display": "omitted"},
         "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
         "output_config": {"effort": "medium"},
