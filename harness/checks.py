@@ -10,10 +10,16 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
+
 from harness.client import Exchange
 from harness.providers import RecordedRequest
 from harness.validators import validate_error
 from harness.validators.bodies import ErrorEnvelope
+
+NEEDS_OPENAI = pytest.mark.needs("openai")
+# The two provider families a check can run against; OpenAI needs a translating gateway.
+PROVIDER_PARAMS = [pytest.param("anthropic", id="anthropic"), pytest.param("openai", id="openai", marks=NEEDS_OPENAI)]
 
 
 def assert_status(ex: Exchange, expected: int | Iterable[int]) -> None:

@@ -17,40 +17,56 @@ import pytest
 from harness import evidence
 from harness.client import GatewayClient
 from harness.errors import HarnessError
-from harness.gateways import Upstreams, build
+from harness.gateways import GatewayConfig, Upstreams, build
 from harness.providers import FakeAnthropic, FakeOpenAI
-from harness.proxy import LiteLLMProxy, start_many
+from harness.proxy import start_many
+from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest
-from harness.selection import WANTED_GATEWAYS, gateway_name
+from harness.selection import IMPL, WANTED_GATEWAYS, gateway_name
+from harness.targets import BlackBoxTarget, Impl, Target
 
 
 class ProxyPool:
-    """One proxy per named config, started together on first need and stopped at session end."""
+    """One gateway per named config, started together on first need and stopped at session end."""
 
-    def __init__(self, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
+    def __init__(self, impl: Impl, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
                  timeout: float, port: int | None, facts: dict[str, str] | None = None) -> None:
-        self.upstreams, self.python, self.root = upstreams, python, root
+        self.impl, self.upstreams, self.python, self.root = impl, upstreams, python, root
         self.wanted, self.timeout, self.port = set(wanted), timeout, port
-        self.running: dict[str, LiteLLMProxy] = {}
+        self.running: dict[str, Target] = {}
         self.failed: dict[str, str] = {}
         # Shared with the report: what was actually run.
         self.facts = facts if facts is not None else {}
 
-    def try_get(self, name: str) -> LiteLLMProxy | str:
-        """The running proxy for ``name``, or the paragraph explaining why it could not start."""
+    def try_get(self, name: str) -> Target | str:
+        """The running gateway for ``name``, or the paragraph explaining why it could not start."""
         if name not in self.running and name not in self.failed:
             self._start({name} | (self.wanted - set(self.running) - set(self.failed)))
         return self.failed.get(name) or self.running[name]
 
-    def get(self, name: str) -> LiteLLMProxy:
+    def get(self, name: str) -> Target:
         got = self.try_get(name)
         if isinstance(got, str):
             pytest.fail(got, pytrace=False)
         if not got.alive():
-            pytest.fail(f"the LiteLLM proxy for {name!r} has died (exit code "
-                        f"{got.process.returncode}). Last lines of its log:\n{got.log_tail()}",
-                        pytrace=False)
+            pytest.fail(f"the gateway for {name!r} has died (exit code {got.returncode}). "
+                        f"Last lines of its log:\n{got.log_tail()}", pytrace=False)
         return got
+
+    def _launch(self, configs: list[GatewayConfig]) -> tuple[dict[str, Target], dict[str, HarnessError]]:
+        if self.impl.kind == "litellm":
+            running, failed = start_many(configs, self.python, self.root, self.timeout, self.port)
+            return dict(running), failed
+        if self.impl.kind == "black-box":
+            return {c.name: BlackBoxTarget(self.impl.url, self.impl.key) for c in configs}, {}
+        started: dict[str, Target] = {}
+        errors: dict[str, HarnessError] = {}
+        for config in configs:
+            try:
+                started[config.name] = ReferenceGateway(config, self.root / config.name, self.impl.faults)
+            except HarnessError as exc:
+                errors[config.name] = exc
+        return started, errors
 
     def _start(self, names: set[str]) -> None:
         configs = []
@@ -59,11 +75,12 @@ class ProxyPool:
                 configs.append(build(name, self.upstreams))
             except HarnessError as exc:
                 self.failed[name] = str(exc)
-        running, failed = start_many(configs, self.python, self.root, self.timeout, self.port)
+        running, failed = self._launch(configs)
         self.running.update(running)
         if self.running:
             self.facts["litellm_version"] = next(iter(self.running.values())).version
-            self.facts["config_hash"] = config_digest([p.config_path.read_text() for p in self.running.values()])
+            self.facts["config_hash"] = config_digest([p.gateway.name + repr(p.gateway.config)
+                                                       for p in self.running.values()])
         # Remembered, so every later test on a broken config fails at once with the same paragraph.
         self.failed.update({name: str(exc) for name, exc in failed.items()})
 
@@ -120,6 +137,12 @@ def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
 
 
 @pytest.fixture(scope="session")
+def impl(pytestconfig: pytest.Config) -> Impl:
+    """What the suite runs against (``--gateway-impl`` / ``--gateway-url``), with its capabilities."""
+    return pytestconfig.stash[IMPL]
+
+
+@pytest.fixture(scope="session")
 def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI) -> Upstreams:
     return Upstreams(make_anthropic_provider.url, make_openai_provider.url)
 
@@ -140,7 +163,7 @@ def litellm_python(pytestconfig: pytest.Config) -> str:
 def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.Config,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyPool]:
     wanted = pytestconfig.stash.get(WANTED_GATEWAYS, set())
-    pool = ProxyPool(upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
+    pool = ProxyPool(pytestconfig.stash[IMPL], upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
                      float(pytestconfig.getoption("proxy_startup_timeout")),
                      pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}))
     try:
@@ -150,8 +173,8 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
 
 
 @pytest.fixture
-def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> LiteLLMProxy:
-    """The running LiteLLM for this test's ``@pytest.mark.gateway`` config (default: "default")."""
+def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
+    """The running gateway for this test's ``@pytest.mark.gateway`` config (default: "default")."""
     running = proxy_pool.get(gateway_name(request.node))
     offset = running.log_size()
     evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
@@ -159,7 +182,7 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> LiteLLMProxy
 
 
 @pytest.fixture
-def gateway(proxy: LiteLLMProxy, request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
+def gateway(proxy: Target, request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
     """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer token."""
     client = GatewayClient(proxy.url, proxy.master_key)
     evidence.attach(request.node, "client <-> gateway transcript",

@@ -54,8 +54,11 @@ class GatewayConfig:
     # Virtual keys this config defines: key → the models it may use.
     virtual_keys: dict[str, list[str]] = field(default_factory=dict)
 
-    def model_names(self) -> list[str]:
-        return [str(m["model_name"]) for m in self.config.get("model_list", [])]
+    def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
+        """Every model_name, or those whose litellm_params.model names one of ``providers``."""
+        entries = self.config.get("model_list") or []
+        return [str(m["model_name"]) for m in entries
+                if providers is None or str(m["litellm_params"]["model"]).split("/")[0] in providers]
 
 
 ConfigBuilder = Callable[[Upstreams], GatewayConfig]

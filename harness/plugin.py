@@ -5,18 +5,23 @@ The root ``conftest.py`` loads this module and nothing else.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from harness import evidence, netguard
+from harness import deviations, evidence, netguard
+from harness.deviations import Deviation
 from harness.errors import HarnessError
+from harness.proxy import litellm_version
 from harness.report.collect import ReportCollector
 from harness.requirements import catalogue
-from harness.selection import WANTED_GATEWAYS, gateway_name
+from harness.selection import IMPL, WANTED_GATEWAYS, gateway_name
+from harness.targets import Impl, parse_impl
 
 pytest_plugins = ["harness.fixtures"]
 
@@ -24,7 +29,10 @@ SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 MARKERS = (
     "req(id): the catalogue requirement this check states (harness/catalogue.yaml)",
     "gateway(name): the gateway config (harness.gateways registry) the test's proxy runs with",
+    "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
+    "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
 )
+DEVIATIONS = pytest.StashKey[list[Deviation]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,6 +42,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "default: the interpreter running pytest")
     group.addoption("--proxy-startup-timeout", default=120.0, type=float, metavar="SECONDS",
                     help="how long a proxy may take to become ready (default 120)")
+    group.addoption("--gateway-impl", default="litellm", metavar="IMPL",
+                    help="what to test: 'litellm' (default) or 'reference[:fault,...]' (the harness's own "
+                         "reference gateway, optionally with deliberate faults)")
+    group.addoption("--gateway-url", default=None, metavar="URL",
+                    help="black-box mode: test the gateway at URL (loopback only); only checks marked "
+                         "blackbox run")
+    group.addoption("--gateway-key", default=os.environ.get("CC_GATEWAY_KEY"), metavar="KEY",
+                    help="the key for --gateway-url (default: $CC_GATEWAY_KEY)")
+    group.addoption("--no-deviations", action="store_true",
+                    help="ignore the known-deviations file and show the raw results")
+    group.addoption("--deviations", default=None, metavar="FILE",
+                    help="known-deviations file (default: harness/deviations/litellm-<version>.yaml)")
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
@@ -51,6 +71,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     netguard.install()
+    try:
+        config.stash[IMPL] = parse_impl(config.getoption("gateway_impl"), config.getoption("gateway_url"),
+                                        config.getoption("gateway_key"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     # xdist workers report to the controller; only the controller writes the report.
     if not config.getoption("no_report") and not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))
@@ -90,9 +115,61 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "
             "harness/catalogue.yaml:\n" + "\n".join(problems)
         )
+    impl = config.stash[IMPL]
+    for item in items:
+        if _in_suites(item):
+            _skip_if_not_applicable(item, impl)
+    _apply_deviations(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
     config.stash[WANTED_GATEWAYS] = {
-        gateway_name(i) for i in items if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ()))
+        gateway_name(i) for i in items
+        if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
     }
+
+
+def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
+    if impl.kind == "black-box" and (not item.get_closest_marker("blackbox") or gateway_name(item) != "default"):
+        item.add_marker(pytest.mark.skip(reason="black-box mode: this check needs the provider journal or "
+                                                "a harness-built config"))
+        return
+    needed = {str(a) for m in item.iter_markers("needs") for a in m.args}
+    missing = needed - impl.capabilities
+    if missing:
+        item.add_marker(pytest.mark.skip(reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"))
+
+
+def _deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
+    chosen = config.getoption("deviations")
+    if chosen:
+        return Path(chosen)
+    if config.getoption("no_deviations") or impl.kind != "litellm":
+        return None
+    python = config.getoption("litellm_python") or sys.executable
+    python = str(Path(python) / "bin" / "python") if Path(python).is_dir() else python
+    try:
+        path = deviations.file_for("litellm", litellm_version(python))
+    except HarnessError:
+        return None  # the proxy fixture reports the missing litellm with its own paragraph
+    return path if path.exists() else None
+
+
+def _apply_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Known deviations become strict xfails: a fix shows up as XPASS(strict), i.e. a failure."""
+    path = _deviations_file(config, config.stash[IMPL])
+    try:
+        known = deviations.load(path) if path else []
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[DEVIATIONS] = known
+    for item in items:
+        match = next((d for d in known if d.matches(item.nodeid)), None)
+        if match is None:
+            continue
+        req = dict(item.user_properties).get("req")
+        if req != match.requirement:
+            raise pytest.UsageError(f"{path}: {match.check} is listed under {match.requirement}, "
+                                    f"but {item.nodeid} states {req}")
+        item.add_marker(pytest.mark.xfail(reason=f"known deviation: {match.observed}", strict=True,
+                                          raises=AssertionError))
 
 
 @pytest.fixture(autouse=True)

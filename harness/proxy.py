@@ -100,6 +100,10 @@ class LiteLLMProxy:
     def master_key(self) -> str | None:
         return self.gateway.master_key
 
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
     def alive(self) -> bool:
         return self.process.poll() is None
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from harness.targets import Impl
+
 WANTED_GATEWAYS = pytest.StashKey[set[str]]()
+IMPL = pytest.StashKey[Impl]()
 
 
 def gateway_name(node: pytest.Item) -> str:

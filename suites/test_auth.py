@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from harness.checks import assert_anthropic_error, assert_status, secret_places
+from harness.checks import NEEDS_OPENAI, assert_anthropic_error, assert_status, secret_places
 from harness.client import GatewayClient, message_body
 from harness.gateways import OPENAI_MODEL, QUICKSTART_EXAMPLE_KEY, QUICKSTART_MODELS, SONNET
 from harness.providers import HttpError, Reply, TokenCount
@@ -55,6 +55,7 @@ def _bad_request(gateway: GatewayClient, endpoint: str, headers: dict[str, str])
 
 
 @pytest.mark.req("AUTH-003")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 @pytest.mark.parametrize("credential", BAD_CREDENTIALS, ids=str)
 def test_bad_credentials_get_401(gateway, anthropic_provider, endpoint, credential):
@@ -64,6 +65,7 @@ def test_bad_credentials_get_401(gateway, anthropic_provider, endpoint, credenti
 
 
 @pytest.mark.req("AUTH-004")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 @pytest.mark.parametrize("credential", BAD_CREDENTIALS, ids=str)
 def test_bad_credentials_get_anthropic_authentication_error(gateway, anthropic_provider, endpoint, credential):
@@ -72,8 +74,9 @@ def test_bad_credentials_get_anthropic_authentication_error(gateway, anthropic_p
     assert_anthropic_error(ex, 401)
 
 
-ROUTES = ["anthropic-json", "anthropic-stream", "openai-json", "openai-stream", "passthrough-json",
-          "passthrough-stream", "count-tokens"]
+ROUTES = [pytest.param(r, id=r, marks=[NEEDS_OPENAI] if r.startswith("openai") else [])
+          for r in ("anthropic-json", "anthropic-stream", "openai-json", "openai-stream", "passthrough-json",
+                    "passthrough-stream", "count-tokens")]
 
 
 def _send_on_route(gateway, anthropic_provider, openai_provider, route: str, auth: str):
@@ -91,7 +94,7 @@ def _send_on_route(gateway, anthropic_provider, openai_provider, route: str, aut
 
 @pytest.mark.req("AUTH-005")
 @pytest.mark.parametrize("auth", ["bearer", "x-api-key"], ids=str)
-@pytest.mark.parametrize("route", ROUTES, ids=str)
+@pytest.mark.parametrize("route", ROUTES)
 def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider, openai_provider, route, auth):
     """The gateway's master key appears in no header, query or body any provider receives."""
     ex = _send_on_route(gateway, anthropic_provider, openai_provider, route, auth)
@@ -102,7 +105,7 @@ def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider
 
 
 @pytest.mark.req("AUTH-006")
-@pytest.mark.parametrize("route", ["anthropic-json", "openai-json", "passthrough-json"], ids=str)
+@pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2], ROUTES[4]])
 def test_configured_provider_credential_reaches_the_provider(gateway, upstreams, anthropic_provider,
                                                              openai_provider, route):
     """The provider credential from the config (os.environ/ reference) reaches the provider."""
@@ -128,7 +131,9 @@ ERROR_SCENARIOS = {
 
 
 @pytest.mark.req("AUTH-007")
-@pytest.mark.parametrize("scenario", ERROR_SCENARIOS, ids=str)
+@pytest.mark.parametrize("scenario", [
+    pytest.param(s, id=s, marks=[] if s.startswith("provider") else [pytest.mark.blackbox]) for s in ERROR_SCENARIOS
+])
 def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, scenario):
     """No error body or header the gateway returns contains the master key."""
     ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider)
@@ -164,6 +169,7 @@ def test_master_key_under_litellm_settings_is_detected(proxy_pool, anthropic_pro
 
 
 @pytest.mark.req("AUTH-009")
+@pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-placement")
 def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropic_provider, observe):
     """With master_key under litellm_settings (the quickstart's placement), the proxy requires that key."""
@@ -173,6 +179,7 @@ def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropi
 
 
 @pytest.mark.req("AUTH-010")
+@pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-env-key")
 def test_quickstart_example_master_key_is_accepted(proxy_pool, anthropic_provider, observe):
     """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the master key."""

@@ -45,6 +45,7 @@ def test_model_with_1m_suffix_is_routed_or_refused_with_4xx(gateway, anthropic_p
 
 
 @pytest.mark.req("CTX1M-003")
+@pytest.mark.needs("config")
 def test_config_has_no_model_name_with_1m_suffix(proxy, observe):
     """The config under test has no model_name containing [1m]; Claude Code strips the suffix before sending."""
     bracketed = [n for n in proxy.gateway.model_names() if "[1m]" in n.lower()]

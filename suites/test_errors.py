@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_anthropic_error, assert_not_5xx, assert_status
+from harness.checks import NEEDS_OPENAI, PROVIDER_PARAMS, assert_anthropic_error, assert_not_5xx, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import HttpError
@@ -14,8 +14,8 @@ ANTHROPIC_ERRORS = [(400, "invalid_request_error"), (401, "authentication_error"
                     (500, "api_error"), (529, "overloaded_error")]
 OPENAI_ERRORS = [(400, "invalid_request_error"), (401, "invalid_api_key"), (403, "permission_denied"),
                  (404, "model_not_found"), (429, "rate_limit_exceeded"), (500, "server_error")]
-CASES = [("anthropic", s, k) for s, k in ANTHROPIC_ERRORS] + [("openai", s, k) for s, k in OPENAI_ERRORS]
-IDS = [f"{p}-{s}" for p, s, _ in CASES]
+CASES = [pytest.param("anthropic", s, k, id=f"anthropic-{s}") for s, k in ANTHROPIC_ERRORS] + [
+    pytest.param("openai", s, k, id=f"openai-{s}", marks=NEEDS_OPENAI) for s, k in OPENAI_ERRORS]
 
 
 def _provider_error(gateway, anthropic_provider, openai_provider, provider: str, status: int, kind: str,
@@ -29,7 +29,7 @@ def _provider_error(gateway, anthropic_provider, openai_provider, provider: str,
 
 
 @pytest.mark.req("ERR-001")
-@pytest.mark.parametrize(("provider", "status", "kind"), CASES, ids=IDS)
+@pytest.mark.parametrize(("provider", "status", "kind"), CASES)
 def test_provider_error_status_reaches_the_client(gateway, anthropic_provider, openai_provider, provider, status,
                                                   kind, observe):
     """A provider error reaches the client with the same HTTP status."""
@@ -39,7 +39,7 @@ def test_provider_error_status_reaches_the_client(gateway, anthropic_provider, o
 
 
 @pytest.mark.req("ERR-002")
-@pytest.mark.parametrize(("provider", "status", "kind"), CASES, ids=IDS)
+@pytest.mark.parametrize(("provider", "status", "kind"), CASES)
 def test_provider_error_arrives_in_anthropic_envelope(gateway, anthropic_provider, openai_provider, provider,
                                                       status, kind, observe):
     """The provider error reaches the client in Anthropic's envelope with the type documented for its status."""
@@ -49,7 +49,7 @@ def test_provider_error_arrives_in_anthropic_envelope(gateway, anthropic_provide
 
 
 @pytest.mark.req("ERR-003")
-@pytest.mark.parametrize("provider", ["anthropic", "openai"], ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_retry_after_on_429_reaches_the_client(gateway, anthropic_provider, openai_provider, provider, observe):
     """retry-after on a provider's 429 reaches the client."""
     kind = "rate_limit_error" if provider == "anthropic" else "rate_limit_exceeded"
@@ -68,6 +68,7 @@ OWN_ERRORS = {
 
 
 @pytest.mark.req("ERR-004")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("mistake", OWN_ERRORS, ids=str)
 def test_gateway_errors_use_anthropic_envelope(gateway, anthropic_provider, openai_provider, mistake, observe):
     """The gateway's own errors on /v1/messages use Anthropic's error envelope."""
@@ -91,6 +92,7 @@ CLIENT_MISTAKES = {
 
 
 @pytest.mark.req("ERR-005")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("mistake", CLIENT_MISTAKES, ids=str)
 def test_client_mistake_never_gets_a_5xx(gateway, anthropic_provider, openai_provider, mistake, observe):
     """A client mistake never produces a 5xx."""

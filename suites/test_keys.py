@@ -11,7 +11,7 @@ from harness.client import GatewayClient, message_body
 from harness.gateways import VK_ALIAS_B, VK_MODEL_A, VK_MODEL_B
 from harness.providers import Reply
 
-pytestmark = pytest.mark.gateway("virtual-keys")
+pytestmark = [pytest.mark.gateway("virtual-keys"), pytest.mark.needs("config")]
 
 
 @pytest.fixture
@@ -64,6 +64,7 @@ def test_variants_of_a_forbidden_model_do_not_get_through(limited, anthropic_pro
 
 
 @pytest.mark.req("KEYS-005")
+@pytest.mark.needs("litellm")
 def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provider):
     """DB-backed virtual keys (/key/generate with models=[A]) enforce the allowlist."""
     if not os.environ.get("CC_GATEWAY_DATABASE_URL"):

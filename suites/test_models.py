@@ -14,6 +14,7 @@ DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.de
 
 
 @pytest.mark.req("MODELS-001")
+@pytest.mark.needs("config")
 @pytest.mark.parametrize(("version", "alias", "model"), DEFAULT_NAMES,
                          ids=[f"{v}-{a}" for v, a, _ in DEFAULT_NAMES])
 def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provider, version, alias, model):
@@ -25,6 +26,7 @@ def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provide
 
 
 @pytest.mark.req("MODELS-002")
+@pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart")
 @pytest.mark.parametrize("variable", QUICKSTART_ENV_DEFAULTS, ids=str)
 def test_quickstart_default_model_variables_are_routable(gateway, proxy, anthropic_provider, variable, observe):

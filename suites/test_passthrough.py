@@ -61,6 +61,7 @@ PASS_BAD_KEYS = {"missing": {}, "wrong-bearer": {"authorization": "Bearer sk-wro
 
 
 @pytest.mark.req("PASS-004")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("credential", PASS_BAD_KEYS, ids=str)
 def test_passthrough_requires_the_gateway_key(gateway, anthropic_provider, credential, observe):
     """Without the LiteLLM key, or with a wrong one, the pass-through answers 401 and calls no provider."""

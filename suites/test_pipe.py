@@ -38,6 +38,7 @@ def test_messages_stream_reaches_anthropic_provider(gateway, anthropic_provider)
 
 
 @pytest.mark.req("PIPE-003")
+@pytest.mark.needs("openai")
 def test_messages_json_reaches_openai_provider(gateway, openai_provider):
     """A non-streamed /v1/messages for an OpenAI-routed model returns an Anthropic Message."""
     openai_provider.script_generation(Reply.text("Hello from OpenAI."))
@@ -51,6 +52,7 @@ def test_messages_json_reaches_openai_provider(gateway, openai_provider):
 
 
 @pytest.mark.req("PIPE-004")
+@pytest.mark.needs("openai")
 def test_messages_stream_reaches_openai_provider(gateway, openai_provider):
     """A streamed /v1/messages for an OpenAI-routed model returns a grammatical stream."""
     reply = Reply(blocks=(Text("Let me check."), ToolUse("get_weather", {"city": "Paris"})), stop_reason="tool_use")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_anthropic_error, assert_status
+from harness.checks import NEEDS_OPENAI, assert_anthropic_error, assert_status
 from harness.client import message_body
 from harness.gateways import ALIAS_MODEL, ENV_ROUTED_MODEL, OPENAI_ALIAS_MODEL, OPENAI_MODEL, SONNET
 from harness.providers import Reply
@@ -23,7 +23,8 @@ ROUTE_IDS = ["anthropic", "anthropic-alias", "openai", "openai-alias", "openai-c
 
 
 def _with_gateway(cases, ids):
-    return [pytest.param(*c, id=i, marks=pytest.mark.gateway(c[0])) for c, i in zip(cases, ids, strict=True)]
+    return [pytest.param(*c, id=i, marks=[pytest.mark.gateway(c[0])] + ([NEEDS_OPENAI] if c[2] == "openai" else []))
+            for c, i in zip(cases, ids, strict=True)]
 
 
 @pytest.mark.req("ROUTE-001")
@@ -49,6 +50,7 @@ def test_model_name_reaches_its_provider_model(gateway, anthropic_provider, open
 
 
 @pytest.mark.req("ROUTE-002")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_unknown_model_gets_404_not_found_error(gateway, anthropic_provider, openai_provider, stream):
     """A model the gateway does not serve gets 404 not_found_error."""
@@ -58,6 +60,7 @@ def test_unknown_model_gets_404_not_found_error(gateway, anthropic_provider, ope
 
 
 @pytest.mark.req("ROUTE-003")
+@pytest.mark.blackbox
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_unknown_model_gets_anthropic_4xx_and_calls_no_provider(gateway, anthropic_provider, openai_provider,
                                                                 stream, observe):
@@ -84,9 +87,11 @@ RESPONSE_MODEL_CASES = [(SONNET, False), (SONNET, True), (ALIAS_MODEL[0], False)
 
 
 @pytest.mark.req("ROUTE-005")
-@pytest.mark.parametrize(("model", "stream"), RESPONSE_MODEL_CASES,
-                         ids=["anthropic-json", "anthropic-stream", "alias-json", "alias-stream", "openai-json",
-                              "openai-stream"])
+@pytest.mark.parametrize(("model", "stream"), [
+    pytest.param(m, s, id=i, marks=[NEEDS_OPENAI] if m == OPENAI_MODEL else [])
+    for (m, s), i in zip(RESPONSE_MODEL_CASES, ["anthropic-json", "anthropic-stream", "alias-json", "alias-stream",
+                                               "openai-json", "openai-stream"], strict=True)
+])
 def test_response_model_field_names_the_requested_or_provider_model(gateway, anthropic_provider, openai_provider,
                                                                     model, stream, observe):
     """The response's `model` is the requested name or the provider-side id, not a LiteLLM-internal name."""

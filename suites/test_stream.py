@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import assert_status
+from harness.checks import PROVIDER_PARAMS, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import RawSSE, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
@@ -33,7 +33,7 @@ def _stream(gateway, anthropic_provider, openai_provider, provider: str, reply: 
 
 
 @pytest.mark.req("STREAM-001")
-@pytest.mark.parametrize("provider", PROVIDERS, ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_streamed_text_arrives_whole(gateway, anthropic_provider, openai_provider, provider):
     """A streamed text reply arrives as a grammatical stream with the provider's text."""
     text = "The quick brown fox jumps over the lazy dog."
@@ -47,7 +47,7 @@ TOOL_INPUT = {"command": "ls -la /tmp", "description": "List files", "timeout": 
 
 
 @pytest.mark.req("STREAM-002")
-@pytest.mark.parametrize("provider", PROVIDERS, ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_streamed_tool_input_equals_provider_arguments(gateway, anthropic_provider, openai_provider, provider):
     """A streamed tool_use block's joined partial_json equals the provider's tool arguments."""
     reply = Reply(blocks=(ToolUse("Bash", TOOL_INPUT, id="toolu_01StreamToolArgs00000001", chunks=5),),
@@ -81,7 +81,7 @@ def test_redacted_thinking_passes_through_verbatim(gateway, anthropic_provider, 
 
 
 @pytest.mark.req("STREAM-005")
-@pytest.mark.parametrize("provider", PROVIDERS, ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_several_blocks_arrive_in_order(gateway, anthropic_provider, openai_provider, provider):
     """Several blocks in one reply arrive in order, each with its own index."""
     reply = Reply(blocks=(Text("Reading two files."), ToolUse("Read", {"file_path": "/a"}, id="toolu_01A"),
@@ -92,7 +92,7 @@ def test_several_blocks_arrive_in_order(gateway, anthropic_provider, openai_prov
 
 
 @pytest.mark.req("STREAM-006")
-@pytest.mark.parametrize("provider", PROVIDERS, ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_stream_usage_is_what_the_provider_reported(gateway, anthropic_provider, openai_provider, provider,
                                                     observe):
     """Stream usage (input, output, cache read, cache creation) is what the provider reported."""
@@ -119,7 +119,7 @@ def test_mid_stream_error_reaches_the_client_without_invented_stop(gateway, anth
 
 
 @pytest.mark.req("STREAM-008")
-@pytest.mark.parametrize("provider", PROVIDERS, ids=str)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_paced_events_arrive_as_they_are_produced(gateway, anthropic_provider, openai_provider, provider, observe):
     """With 200 ms between provider events, text arrives in order and no event is held back more than one gap."""
     gap = 0.2
@@ -157,6 +157,7 @@ STOP_CASES = {
 
 
 @pytest.mark.req("STREAM-009")
+@pytest.mark.needs("openai")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("config", [pytest.param("default", id="responses-api", marks=pytest.mark.gateway("default")),
                                     pytest.param("openai-chat", id="chat-completions",

@@ -1,0 +1,353 @@
+"""A minimal reference gateway: correct by construction, and deliberately broken on request.
+
+It is the suite's positive control. It reads the same :class:`GatewayConfig` as
+LiteLLM (``model_list`` entries for ``anthropic/…``, ``general_settings.master_key``,
+``router_settings.model_group_alias``, the config's virtual keys) and does the
+least a Claude Code gateway must: authenticate, route by model name, forward
+Anthropic Messages with every ``anthropic-*``/``x-claude-code-*`` header, relay
+streams frame by frame, and answer its own errors in Anthropic's envelope.
+It does not translate to OpenAI; checks that need that are not applicable to it.
+
+Each *fault* turns on one deliberate bug, so the self-tests can prove that the
+suite flags it (the negative controls).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import yaml
+
+from harness.errors import ProxyStartError
+from harness.gateways import GatewayConfig
+
+FAULTS: dict[str, str] = {
+    "drop-beta": "does not forward the anthropic-beta header",
+    "reorder-events": "swaps two stream events",
+    "leak-key": "forwards the client's gateway key to the provider",
+    "openai-errors": "answers errors in OpenAI's envelope instead of Anthropic's",
+    "no-auth": "accepts any key, or none",
+    "buffer-stream": "holds the whole stream back until the provider is done",
+    "drop-fields": "drops body fields it does not know (thinking, context_management, ...)",
+    "server-error-on-bad-request": "answers client mistakes with HTTP 500",
+    "invent-message-stop": "adds a message_stop after a provider's error event",
+}
+CAPABILITIES = frozenset({"anthropic"})
+HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "authorization",
+              "x-api-key", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization"}
+KNOWN_FIELDS = {"model", "max_tokens", "messages", "system", "stream", "temperature", "tools", "tool_choice",
+                "stop_sequences", "top_p", "top_k"}
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+               404: "not_found_error", 500: "api_error"}
+
+
+@dataclass
+class Route:
+    model: str
+    api_base: str
+    api_key: str
+
+
+class GatewayFault(Exception):
+    """An error the gateway answers itself."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _resolve(value: Any, env: dict[str, str]) -> str:
+    text = str(value)
+    return env.get(text.removeprefix("os.environ/"), "") if text.startswith("os.environ/") else text
+
+
+@dataclass
+class ReferenceConfig:
+    master_key: str
+    routes: dict[str, Route]
+    aliases: dict[str, str]
+    virtual_keys: dict[str, list[str]]
+    passthrough: Route | None
+    faults: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_gateway(cls, gateway: GatewayConfig, faults: frozenset[str]) -> ReferenceConfig:
+        master = (gateway.config.get("general_settings") or {}).get("master_key")
+        if not master:
+            raise ProxyStartError(f"reference gateway for {gateway.name!r}: no general_settings.master_key; "
+                                  "a gateway without a key would accept every request, so it refuses to start")
+        routes = {}
+        for entry in gateway.config.get("model_list") or []:
+            params = entry.get("litellm_params") or {}
+            provider, _, model = str(params.get("model", "")).partition("/")
+            if provider == "anthropic":
+                routes[entry["model_name"]] = Route(model, _resolve(params.get("api_base"), gateway.env),
+                                                    _resolve(params.get("api_key"), gateway.env))
+        base, key = gateway.env.get("ANTHROPIC_API_BASE"), gateway.env.get("ANTHROPIC_API_KEY")
+        aliases = (gateway.config.get("router_settings") or {}).get("model_group_alias") or {}
+        return cls(_resolve(master, gateway.env), routes, dict(aliases), dict(gateway.virtual_keys),
+                   Route("", base, key or "") if base else None, faults)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log(f"{self.command} {self.path} -> " + (format % args))
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    @property
+    def cfg(self) -> ReferenceConfig:
+        return self.server.cfg
+
+    def _dispatch(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        path = urlsplit(self.path).path
+        try:
+            if path in ("/health", "/health/liveliness", "/health/readiness"):
+                return self._json(200, {"status": "healthy"})
+            key = self._authenticate()
+            if path.startswith("/anthropic/"):
+                return self._passthrough(raw)
+            if path == "/v1/models" and self.command == "GET":
+                return self._json(200, self._models(key))
+            if path in ("/v1/messages", "/v1/messages/count_tokens") and self.command == "POST":
+                return self._messages(path, raw, key)
+            raise GatewayFault(404, f"no route {self.command} {path}")
+        except GatewayFault as fault:
+            self._error(fault.status, fault.message)
+
+    # auth and routing ----------------------------------------------------
+    def _authenticate(self) -> str:
+        auth = self.headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else self.headers.get("x-api-key", "")
+        if "no-auth" in self.cfg.faults:
+            return self.cfg.master_key
+        if key == self.cfg.master_key or key in self.cfg.virtual_keys:
+            return key
+        raise GatewayFault(401, "invalid x-api-key or bearer token")
+
+    def _route(self, model: Any, key: str) -> Route:
+        if not isinstance(model, str) or not model:
+            raise GatewayFault(400, "model: field required")
+        name = self.cfg.aliases.get(model, model)
+        allowed = self.cfg.virtual_keys.get(key)
+        if allowed is not None and name not in allowed:
+            raise GatewayFault(403, f"this key may not use model {model!r}")
+        if name not in self.cfg.routes:
+            raise GatewayFault(404, f"model: {model}")
+        return self.cfg.routes[name]
+
+    def _models(self, key: str) -> dict[str, Any]:
+        allowed = self.cfg.virtual_keys.get(key)
+        names = [n for n in self.cfg.routes if allowed is None or n in allowed]
+        data = [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names]
+        return {"data": data, "has_more": False, "first_id": names[0] if names else None,
+                "last_id": names[-1] if names else None}
+
+    # forwarding ----------------------------------------------------------
+    def _messages(self, path: str, raw: bytes, key: str) -> None:
+        body = self._parse(raw, count_only=path.endswith("count_tokens"))
+        route = self._route(body.get("model"), key)
+        body["model"] = route.model
+        if "drop-fields" in self.cfg.faults:
+            body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
+        query = urlsplit(self.path).query
+        self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
+
+    def _parse(self, raw: bytes, count_only: bool) -> dict[str, Any]:
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise self._client_mistake(f"invalid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise self._client_mistake("the body must be a JSON object")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise self._client_mistake("messages: a non-empty list is required")
+        if not count_only and not isinstance(body.get("max_tokens"), int):
+            raise self._client_mistake("max_tokens: field required")
+        return body
+
+    def _client_mistake(self, message: str) -> GatewayFault:
+        return GatewayFault(500 if "server-error-on-bad-request" in self.cfg.faults else 400, message)
+
+    def _passthrough(self, raw: bytes) -> None:
+        if self.cfg.passthrough is None:
+            raise GatewayFault(404, "no pass-through upstream configured")
+        self._forward(self.cfg.passthrough, self.path.removeprefix("/anthropic"), raw)
+
+    def _upstream_headers(self, route: Route) -> dict[str, str]:
+        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if "drop-beta" in self.cfg.faults:
+            headers.pop("anthropic-beta", None)
+        headers["x-api-key"] = route.api_key
+        if "leak-key" in self.cfg.faults and self.headers.get("authorization"):
+            headers["authorization"] = self.headers["authorization"]
+        return headers
+
+    def _forward(self, route: Route, path: str, body: bytes) -> None:
+        client: httpx.Client = self.server.http
+        request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
+                                       headers=self._upstream_headers(route))
+        try:
+            response = client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise GatewayFault(500, f"upstream unreachable: {exc}") from None
+        try:
+            if response.status_code >= 400 and "openai-errors" in self.cfg.faults:
+                response.read()
+                return self._error(response.status_code, response.text)
+            self._relay(response)
+        finally:
+            response.close()
+
+    def _relay(self, response: httpx.Response) -> None:
+        self.send_response(response.status_code)
+        for name in ("content-type", "retry-after", "request-id"):
+            if name in response.headers:
+                self.send_header(name, response.headers[name])
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            data = response.read()
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for frame in self._frames(response):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _frames(self, response: httpx.Response) -> Iterator[bytes]:
+        """SSE frames as they arrive, with the stream faults applied."""
+        frames = _split_frames(response.iter_bytes())
+        if "buffer-stream" in self.cfg.faults:
+            frames = iter(list(frames))
+        if "reorder-events" in self.cfg.faults:
+            frames = _swap_second_and_third(frames)
+        saw_error = False
+        for frame in frames:
+            saw_error = saw_error or frame.startswith(b"event: error")
+            yield frame
+        if saw_error and "invent-message-stop" in self.cfg.faults:
+            yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+
+    # answers -------------------------------------------------------------
+    def _json(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        kind = ERROR_TYPES.get(status, "api_error")
+        if "openai-errors" in self.cfg.faults:
+            return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
+        self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
+
+
+def _split_frames(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk.replace(b"\r\n", b"\n")
+        while b"\n\n" in buffer:
+            frame, buffer = buffer.split(b"\n\n", 1)
+            yield frame + b"\n\n"
+    if buffer.strip():
+        yield buffer + b"\n\n"
+
+
+def _swap_second_and_third(frames: Iterator[bytes]) -> Iterator[bytes]:
+    held: list[bytes] = []
+    for frame in frames:
+        held.append(frame)
+        if len(held) == 3:
+            yield from (held[0], held[2], held[1])
+            held = []
+            break
+    yield from held
+    yield from frames
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, cfg: ReferenceConfig, log_path: Path) -> None:
+        self.cfg = cfg
+        self.log_path = log_path
+        self._log_lock = threading.Lock()
+        self.http = httpx.Client(timeout=60, trust_env=False)
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def log(self, line: str) -> None:
+        with self._log_lock, self.log_path.open("a") as f:
+            f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+
+
+class ReferenceGateway:
+    """A running reference gateway; quacks like :class:`harness.proxy.LiteLLMProxy`."""
+
+    returncode = None
+
+    def __init__(self, gateway: GatewayConfig, workdir: Path, faults: frozenset[str] = frozenset()) -> None:
+        unknown = faults - set(FAULTS)
+        if unknown:
+            raise ProxyStartError(f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+        self.gateway = gateway
+        self.version = "reference" + (f"+{','.join(sorted(faults))}" if faults else "")
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path = workdir / "config.yaml"
+        self.config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
+        self.log_path = workdir / "gateway.log"
+        self.log_path.touch()
+        self._server = _Server(ReferenceConfig.from_gateway(gateway, faults), self.log_path)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="reference-gateway", daemon=True)
+        self._thread.start()
+        self.startup_seconds = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def master_key(self) -> str | None:
+        return self.gateway.master_key
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_text(self, since: int = 0) -> str:
+        with self.log_path.open("rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", "replace")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.http.close()
