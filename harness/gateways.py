@@ -179,15 +179,6 @@ def _quickstart_models(upstreams: Upstreams) -> list[dict[str, Any]]:
     return [anthropic_model(n, upstreams) for n in QUICKSTART_MODELS]
 
 
-@gateway_config("quickstart")
-def quickstart_config(upstreams: Upstreams) -> GatewayConfig:
-    """The quickstart's Step 1 models, with the master key where LiteLLM reads it."""
-    key = new_master_key()
-    config = {"model_list": _quickstart_models(upstreams), "general_settings": {"master_key": key},
-              "router_settings": dict(ROUTER_SETTINGS)}
-    return GatewayConfig("quickstart", config, upstream_env(upstreams), key)
-
-
 @gateway_config("quickstart-placement")
 def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
     """The quickstart's Step 1 config as written: master_key under litellm_settings only."""
@@ -200,7 +191,8 @@ def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
 def quickstart_env_key_config(upstreams: Upstreams) -> GatewayConfig:
     """The quickstart followed to the letter: its config plus `export LITELLM_MASTER_KEY="sk-1234567890"`."""
     config = {"model_list": _quickstart_models(upstreams),
-              "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"}}
+              "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
+              "router_settings": dict(ROUTER_SETTINGS)}
     env = {**upstream_env(upstreams), "LITELLM_MASTER_KEY": QUICKSTART_EXAMPLE_KEY}
     return GatewayConfig("quickstart-env-key", config, env, QUICKSTART_EXAMPLE_KEY)
 

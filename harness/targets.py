@@ -9,9 +9,11 @@ need no provider journal (marked ``blackbox``) run.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from harness.gateways import GatewayConfig
 from harness.reference import CAPABILITIES as REFERENCE_CAPABILITIES
@@ -72,11 +74,22 @@ class Impl:
 
 def parse_impl(text: str, url: str | None, key: str | None) -> Impl:
     if url:
+        host = urlsplit(url).hostname or ""
+        if host != "localhost" and not _loopback(host):
+            raise ValueError(f"--gateway-url {url}: the suite only talks to loopback. Forward the gateway's "
+                             "port first (e.g. `ssh -L 4000:gateway:4000 host`) and use http://127.0.0.1:4000")
         return Impl("black-box", url=url.rstrip("/"), key=key)
     kind, _, faults = text.partition(":")
     if kind not in ("litellm", "reference"):
         raise ValueError(f"--gateway-impl must be 'litellm' or 'reference[:fault,...]', not {text!r}")
     return Impl(kind, frozenset(f for f in faults.split(",") if f))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass

@@ -27,7 +27,7 @@ def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provide
 
 @pytest.mark.req("MODELS-002")
 @pytest.mark.needs("litellm")
-@pytest.mark.gateway("quickstart")
+@pytest.mark.gateway("quickstart-env-key")
 @pytest.mark.parametrize("variable", QUICKSTART_ENV_DEFAULTS, ids=str)
 def test_quickstart_default_model_variables_are_routable(gateway, proxy, anthropic_provider, variable, observe):
     """Each ANTHROPIC_DEFAULT_*_MODEL value the quickstart suggests is routable in its own config."""

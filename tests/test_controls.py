@@ -1,0 +1,75 @@
+"""Positive and negative controls: the suite passes a correct gateway and flags each broken one.
+
+Each control is a real `pytest suites/` run in a subprocess against the reference
+gateway (harness/reference.py), read back through the run's own JSON report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from harness.reference import FAULTS
+
+ROOT = Path(__file__).resolve().parents[1]
+# Which requirements are expected to notice each fault (at least one must fail).
+EXPECTED = {
+    "drop-beta": {"PIPE-006", "CTX1M-001", "PASS-002", "COUNT-003"},
+    "reorder-events": {"PASS-003", "STREAM-010"},
+    "leak-key": {"AUTH-005", "PASS-005"},
+    "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "KEYS-002", "PASS-007"},
+    "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
+    "buffer-stream": {"STREAM-008"},
+    "drop-fields": {"FIELDS-001"},
+    "server-error-on-bad-request": {"ERR-005"},
+    "invent-message-stop": {"STREAM-007"},
+}
+
+
+def run_suite(tmp_path: Path, impl: str, *extra: str) -> dict:
+    cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
+           "--gateway-impl", impl, "--report-dir", str(tmp_path), *extra]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    report = tmp_path / "compat.json"
+    assert report.exists(), f"no report written; pytest said:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
+    return json.loads(report.read_text()) | {"exit": done.returncode, "stdout": done.stdout}
+
+
+def failing(run: dict) -> set[str]:
+    return {r["requirement"] for r in run["results"] if r["outcome"] in ("fail", "error")}
+
+
+@pytest.fixture(scope="module")
+def control_runs(tmp_path_factory) -> dict[str, dict]:
+    """Every control run at once: they mostly wait on paced streams, so four share two cores well."""
+    impls = {"reference": ()} | {f"reference:{fault}": ("-x",) for fault in FAULTS}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {impl: pool.submit(run_suite, tmp_path_factory.mktemp("control"), impl, *extra)
+                   for impl, extra in impls.items()}
+        return {impl: future.result() for impl, future in futures.items()}
+
+
+def test_every_fault_has_an_expectation():
+    assert set(EXPECTED) == set(FAULTS)
+
+
+def test_reference_gateway_passes_every_applicable_requirement(control_runs):
+    run = control_runs["reference"]
+    assert failing(run) == set(), run["stdout"][-3000:]
+    assert run["exit"] == 0
+    passed = [r for r in run["results"] if r["outcome"] == "pass"]
+    skipped = {r["reason"] for r in run["results"] if r["outcome"] == "skipped"}
+    assert len(passed) >= 150
+    assert all("not applicable to reference" in s or "DB-backed" in s for s in skipped), skipped
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS), ids=str)
+def test_broken_reference_gateway_is_flagged(control_runs, fault):
+    run = control_runs[f"reference:{fault}"]
+    assert run["exit"] == 1, run["stdout"][-2000:]
+    assert failing(run) & EXPECTED[fault], f"{fault} was flagged only by {failing(run)}"

@@ -1,0 +1,104 @@
+"""Known deviations are strict and consistent with the suite; black-box mode runs what it can."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.deviations import Deviation, file_for, load
+from harness.errors import HarnessError
+from harness.gateways import Upstreams, build
+from harness.reference import ReferenceGateway
+from harness.requirements import catalogue
+from harness.targets import parse_impl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_suites(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "--no-report", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def collected() -> list[str]:
+    """Every check in suites/, as its node id."""
+    done = pytest_suites("--collect-only", "-q", "--gateway-impl", "reference")
+    ids = [line.removeprefix("suites/") for line in done.stdout.splitlines() if line.startswith("suites/")]
+    assert len(ids) >= 150, done.stdout[-2000:]
+    return ids
+
+
+def test_pattern_matching_treats_brackets_literally():
+    d = Deviation("test_a.py::test_b[x-*]", "R", "o")
+    assert d.matches("suites/test_a.py::test_b[x-json]")
+    assert not d.matches("suites/test_a.py::test_b[y-json]")
+    assert not d.matches("suites/test_a.py::test_bb[x-json]")
+
+
+def test_every_pinned_deviation_matches_a_check_and_a_known_requirement(collected):
+    known = catalogue()
+    for deviation in load(file_for("litellm", "1.108.7")):
+        assert deviation.requirement in known, deviation
+        assert any(deviation.matches(n) for n in collected), f"{deviation.check} matches no check"
+
+
+@pytest.mark.parametrize("text", ["deviations: [{check: x}]", "deviations: [\n  - {", "\x00: :"],
+                         ids=["missing-fields", "truncated", "garbage"])
+def test_broken_deviations_file_is_named_in_the_error(tmp_path, text):
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(HarnessError, match=re.escape(str(path))):
+        load(path)
+
+
+def test_a_deviation_that_disappears_fails_the_run(tmp_path):
+    listed = tmp_path / "fixed.yaml"
+    listed.write_text(textwrap.dedent("""
+        deviations:
+          - check: test_pipe.py::test_messages_json_reaches_anthropic_provider
+            requirement: PIPE-001
+            observed: pretend this used to fail
+    """))
+    done = pytest_suites("--gateway-impl", "reference", "--deviations", str(listed), "-k",
+                         "test_messages_json_reaches_anthropic_provider", "-q")
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "XPASS(strict)" in done.stdout
+
+
+def test_a_deviation_listed_under_the_wrong_requirement_is_refused(tmp_path):
+    listed = tmp_path / "wrong.yaml"
+    listed.write_text("deviations:\n  - {check: 'test_pipe.py::*', requirement: AUTH-001, observed: x}\n")
+    done = pytest_suites("--gateway-impl", "reference", "--deviations", str(listed), "--collect-only", "-q")
+    assert done.returncode == 4
+    assert "is listed under AUTH-001" in done.stderr
+
+
+def test_black_box_mode_runs_only_journal_free_checks_and_they_pass(tmp_path):
+    gateway = build("default", Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9"))
+    reference = ReferenceGateway(gateway, tmp_path)
+    try:
+        done = pytest_suites("--gateway-url", reference.url, "--gateway-key", str(gateway.master_key), "-q")
+    finally:
+        reference.stop()
+    assert done.returncode == 0, done.stdout[-3000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= 30, summary
+    assert "skipped" in summary
+
+
+def test_black_box_mode_refuses_a_non_loopback_url():
+    with pytest.raises(ValueError, match="only talks to loopback"):
+        parse_impl("litellm", "https://gateway.example.com", "k")
+
+
+def test_unknown_impl_is_a_usage_error():
+    done = pytest_suites("--gateway-impl", "nginx", "--collect-only")
+    assert done.returncode == 4
+    assert "--gateway-impl must be 'litellm' or 'reference" in done.stderr
