@@ -26,6 +26,8 @@ def _cell(run: dict[str, Any], req_id: str) -> dict[str, Any]:
 def render_html(runs: list[dict[str, Any]]) -> str:
     requirements = runs[0]["requirements"]
     rows = [{"req": r, "cells": [_cell(run, r["id"]) for run in runs]} for r in requirements]
+    order = list(dict.fromkeys(r["area"] for r in requirements))  # areas in catalogue order
+    rows.sort(key=lambda row: order.index(row["req"]["area"]))
     areas = [(area, list(items)) for area, items in groupby(rows, key=lambda row: row["req"]["area"])]
     summaries = []
     for i, _ in enumerate(runs):
