@@ -1,4 +1,10 @@
-"""Command line: ``python -m harness catalogue`` lists every requirement and which checks cover it."""
+"""Command line of the harness.
+
+    python -m harness catalogue [--uncovered]            the requirements and their coverage
+    python -m harness compare BASE.json CANDIDATE.json   regressions and fixes; exit 1 on a must regression
+    python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
+    python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from harness.errors import HarnessError
+from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
+from harness.report.render import render_html
+from harness.report.runs import compare, load_run
 from harness.requirements import catalogue
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
@@ -30,14 +40,68 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    base, candidate = load_run(args.base), load_run(args.candidate)
+    result = compare(base, candidate)
+    names = f"{base['info']['label']} -> {candidate['info']['label']}"
+    for title, changes in (("regressions", result.regressions), ("fixes", result.fixes)):
+        print(f"{title} ({names}): {len(changes)}")
+        print("\n".join(c.line() for c in changes) or "  none")
+    print(f"unchanged: {len(result.unchanged)}")
+    gate = result.gate(args.fail_on_should)
+    print("gate: FAIL" if gate else "gate: pass")
+    return gate
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    runs = [load_run(p) for p in args.runs]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_html(runs))
+    print(f"wrote {args.output} ({len(runs)} runs, {args.output.stat().st_size // 1024} KiB)")
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    out = args.output_dir
+    reports = []
+    for version in args.litellm:
+        env = environment(version)
+        built = f"built in {env.built_seconds:.0f} s ({env.method})" if env.built_seconds else "cached"
+        report, wall, code = run_suite(env, out / version, args.pytest_args)
+        print(f"LiteLLM {version}: environment {built}; suite {wall:.0f} s, pytest exit {code}", flush=True)
+        reports.append(report)
+    html = out / "matrix.html"
+    html.write_text(render_html([load_run(p) for p in reports]))
+    print(f"wrote {html} ({html.stat().st_size // 1024} KiB) and one JSON run per version under {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
     cat = sub.add_parser("catalogue", help="list the requirements and their coverage")
     cat.add_argument("--uncovered", action="store_true", help="only the requirements no check covers")
     cat.set_defaults(func=cmd_catalogue)
+    cmp_ = sub.add_parser("compare", help="regressions and fixes between two runs; exit 1 on a must regression")
+    cmp_.add_argument("base", type=Path)
+    cmp_.add_argument("candidate", type=Path)
+    cmp_.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails too")
+    cmp_.set_defaults(func=cmd_compare)
+    merge = sub.add_parser("merge", help="render several runs as one HTML matrix")
+    merge.add_argument("runs", type=Path, nargs="+")
+    merge.add_argument("-o", "--output", type=Path, default=Path("reports/merged.html"))
+    merge.set_defaults(func=cmd_merge)
+    matrix = sub.add_parser("matrix", help="run the suite against several LiteLLM versions")
+    matrix.add_argument("--litellm", nargs="+", default=list(DEFAULT_VERSIONS), metavar="VERSION")
+    matrix.add_argument("--output-dir", type=Path, default=Path("reports/matrix"))
+    matrix.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    matrix.set_defaults(func=cmd_matrix)
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

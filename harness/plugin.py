@@ -18,7 +18,7 @@ from harness import deviations, evidence, netguard
 from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.proxy import litellm_version
-from harness.report.collect import ReportCollector
+from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
@@ -160,6 +160,8 @@ def _apply_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[DEVIATIONS] = known
+    if path:
+        config.stash.setdefault(RUN_FACTS, {})["deviations_file"] = path.name
     for item in items:
         match = next((d for d in known if d.matches(item.nodeid)), None)
         if match is None:
@@ -188,7 +190,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if report.failed:
+    # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.
+    if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
         for title, text in evidence.collect(item):
             report.sections.append((title, text))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,3 +49,8 @@ def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
         out[rid] = Requirement(rid, entry["area"], entry["level"], " ".join(entry["statement"].split()),
                                sources[entry["source"]])
     return out
+
+
+def catalogue_revision(path: Path = CATALOGUE) -> str:
+    """A short hash of the catalogue, so runs made from different catalogues can be told apart."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -43,7 +43,7 @@ def test_html_lists_every_requirement_and_marks_uncovered_ones(collector):
     html = render_html([collector.build().to_json()])
     for req in catalogue():
         assert f'data-req="{req}"' in html
-    assert '<td class="fail">' in html
+    assert 'class="cell fail"' in html
     assert "not covered" in html
     assert "<script src" not in html, "the report is self-contained"
     assert "<link" not in html, "the report is self-contained"

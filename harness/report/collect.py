@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.claude_code import KNOWN as KNOWN_CLAUDE_CODE
+from harness.report.junit import render_junit
 from harness.report.model import CheckResult, Outcome, Run, RunInfo
 from harness.report.render import render_html
-from harness.requirements import catalogue
+from harness.report.runs import run_name
+from harness.requirements import catalogue, catalogue_revision
 
 RUN_FACTS = pytest.StashKey[dict[str, str]]()
 EVIDENCE_LIMIT = 20_000
@@ -60,6 +63,7 @@ class ReportCollector:
         self.out_dir = out_dir
         self.results: dict[str, CheckResult] = {}
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.written: list[Path] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -76,19 +80,24 @@ class ReportCollector:
             return
         result.outcome = outcome
         result.reason = _reason(report) or result.reason
-        if report.failed:
+        if report.failed or outcome == "deviation":
             result.evidence["failure"] = report.longreprtext[-EVIDENCE_LIMIT:]
             for title, text in report.sections:
                 result.evidence[title] = text[-EVIDENCE_LIMIT:]
 
     def build(self) -> Run:
         facts = self.config.stash.get(RUN_FACTS, {})
+        version = facts.get("litellm_version", "unknown")
         info = RunInfo(
-            litellm_version=facts.get("litellm_version", "unknown"),
+            label=f"LiteLLM {version}" if version[:1].isdigit() else version,
+            litellm_version=version,
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
             config_hash=facts.get("config_hash", ""),
             started_at=self.started,
+            catalogue_revision=catalogue_revision(),
+            claude_code_profiles=[f.version for f in KNOWN_CLAUDE_CODE],
+            deviations_file=facts.get("deviations_file", ""),
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,
@@ -101,15 +110,19 @@ class ReportCollector:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results:
             return
-        run = self.build()
+        data = self.build().to_json()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        data = run.to_json()
-        (self.out_dir / "compat.json").write_text(json.dumps(data, indent=1))
-        (self.out_dir / "compat.html").write_text(render_html([data]))
+        text = json.dumps(data, indent=1)
+        self.written = [self.out_dir / f"{run_name(data)}.json", self.out_dir / "compat.json",
+                        self.out_dir / "compat.html", self.out_dir / "junit.xml"]
+        for path in self.written[:2]:
+            path.write_text(text)
+        self.written[2].write_text(render_html([data]))
+        self.written[3].write_text(render_junit(data))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.results:
-            terminalreporter.write_line(f"compatibility report: {self.out_dir / 'compat.html'} (+ compat.json)")
+        if self.written:
+            terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
 
 
 def config_digest(texts: list[str]) -> str:

@@ -25,12 +25,15 @@ class CheckResult:
 
 @dataclass
 class RunInfo:
+    label: str  # what the column is called, e.g. "LiteLLM 1.108.7"
     litellm_version: str
     python_version: str
     suite_revision: str
     config_hash: str
     started_at: str
+    catalogue_revision: str = ""
     claude_code_profiles: list[str] = field(default_factory=list)
+    deviations_file: str = ""
 
 
 @dataclass

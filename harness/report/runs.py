@@ -1,0 +1,89 @@
+"""Reading JSON runs back, aligning runs made from different catalogues, and comparing them."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.report.model import SCHEMA
+
+# Worst first: a requirement's cell shows the worst outcome among its checks.
+ORDER = ("fail", "error", "deviation", "skipped", "pass", "not-covered")
+BAD = frozenset({"fail", "error", "deviation"})
+
+
+def run_name(run: dict[str, Any]) -> str:
+    info = run["info"]
+    stamp = re.sub(r"[^0-9T]", "", info["started_at"])[:15]
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", f"{info['label']}-{stamp}").strip("-").lower()
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """A run written by the suite; a HarnessError names the file and what is wrong with it."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise HarnessError(f"{path}: cannot read the run: {exc.strerror}") from None
+    except ValueError as exc:
+        raise HarnessError(f"{path}: not a complete JSON run (corrupt or truncated?): {exc}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise HarnessError(f"{path}: not a run of this suite (expected schema {SCHEMA!r})")
+    for key in ("info", "requirements", "results"):
+        if key not in data:
+            raise HarnessError(f"{path}: the run has no {key!r}")
+    return data
+
+
+def cell(run: dict[str, Any], req_id: str) -> str:
+    """The worst outcome among the run's checks of ``req_id``; not-covered if it has none."""
+    outcomes = [r["outcome"] for r in run["results"] if r["requirement"] == req_id]
+    return min(outcomes, key=ORDER.index) if outcomes else "not-covered"
+
+
+def aligned_requirements(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The union of the runs' catalogues, in first-seen order; a run lacking one shows not-covered."""
+    seen: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for req in run["requirements"]:
+            seen.setdefault(req["id"], req)
+    return list(seen.values())
+
+
+@dataclass
+class Change:
+    requirement: dict[str, Any]
+    base: str
+    candidate: str
+
+    def line(self) -> str:
+        r = self.requirement
+        return f"  {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} {r['statement'][:90]}"
+
+
+@dataclass
+class Comparison:
+    regressions: list[Change]
+    fixes: list[Change]
+    unchanged: list[Change]
+
+    def gate(self, fail_on_should: bool) -> int:
+        levels = {"must", "should"} if fail_on_should else {"must"}
+        return 1 if any(c.requirement["level"] in levels for c in self.regressions) else 0
+
+
+def compare(base: dict[str, Any], candidate: dict[str, Any]) -> Comparison:
+    """Per requirement: pass -> fail/error/deviation is a regression, the reverse a fix."""
+    out = Comparison([], [], [])
+    for req in aligned_requirements([base, candidate]):
+        change = Change(req, cell(base, req["id"]), cell(candidate, req["id"]))
+        if change.base == "pass" and change.candidate in BAD:
+            out.regressions.append(change)
+        elif change.base in BAD and change.candidate == "pass":
+            out.fixes.append(change)
+        else:
+            out.unchanged.append(change)
+    return out
