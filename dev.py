@@ -3,6 +3,7 @@
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
     python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the harness self-tests and the suite
+                                         # (as root, also installs Debian's chromium for the report test)
 
 Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
 clone needs no other setup step. The environment is rebuilt only when
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -53,6 +55,22 @@ def ensure_venv() -> Path:
     return python
 
 
+def ensure_browser() -> None:
+    """Debian's Chromium and its driver, for the report's browser test; installed when we may."""
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("dev.py: chromium/chromedriver missing and apt-get unavailable (or not root): "
+              "the browser test will be skipped", flush=True)
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
+        print("+", " ".join(cmd), flush=True)
+        if subprocess.call(cmd, env=env, stdout=subprocess.DEVNULL) != 0:
+            print("dev.py: installing Chromium failed; the browser test will be skipped", flush=True)
+            return
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"suite", "all"}:
         print(__doc__, file=sys.stderr)
@@ -61,6 +79,7 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     if command == "suite":
         return _run([python, "-m", "pytest", "suites/", *extra])
+    ensure_browser()
     for check in (["ruff", "check", "."], ["mypy"]):
         if rc := _run([python, "-m", *check]):
             return rc

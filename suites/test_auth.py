@@ -100,7 +100,8 @@ def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider
     ex = _send_on_route(gateway, anthropic_provider, openai_provider, route, auth)
     assert_status(ex, 200)
     received = anthropic_provider.received() + openai_provider.received()
-    assert received, "no provider received the request"
+    if route != "count-tokens":  # a gateway may count tokens itself, without any provider
+        assert received, "no provider received the request"
     assert secret_places(received, proxy.master_key) == []
 
 

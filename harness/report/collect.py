@@ -76,7 +76,11 @@ class ReportCollector:
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
         outcome = _outcome(report)
-        if outcome is None or (result.outcome in ("fail", "error") and outcome != "error"):
+        # The first bad outcome stands: a teardown error after a failed call is its echo, while
+        # a teardown error after a passing call is news.
+        if outcome is None or result.outcome in ("fail", "error"):
+            if outcome == "error" and report.failed:
+                result.evidence[f"{report.when} error"] = report.longreprtext[-EVIDENCE_LIMIT:]
             return
         result.outcome = outcome
         result.reason = _reason(report) or result.reason
