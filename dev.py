@@ -4,6 +4,7 @@
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
     python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the harness self-tests and the suite
                                          # (as root, also installs Debian's chromium for the report test)
+    python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions, one report
 
 Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
 clone needs no other setup step. The environment is rebuilt only when
@@ -72,13 +73,15 @@ def ensure_browser() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"suite", "all"}:
+    if not argv or argv[0] not in {"suite", "all", "matrix"}:
         print(__doc__, file=sys.stderr)
         return 2
     python = str(ensure_venv())
     command, extra = argv[0], argv[1:]
     if command == "suite":
         return _run([python, "-m", "pytest", "suites/", *extra])
+    if command == "matrix":
+        return _run([python, "-m", "harness", "matrix", *extra])
     ensure_browser()
     for check in (["ruff", "check", "."], ["mypy"]):
         if rc := _run([python, "-m", *check]):

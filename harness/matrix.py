@@ -64,7 +64,9 @@ def proxy_requirements(version: str) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
                                f"litellm=={version}"], capture_output=True, text=True)
-        _raise_unknown(version, done)
+        _raise_if_unknown(version, done)
+        if done.returncode:
+            raise HarnessError(f"fetching LiteLLM {version} failed:\n{_tail(done.stderr + done.stdout)}")
         wheel = next(Path(tmp).glob("*.whl"))
         with zipfile.ZipFile(wheel) as z:
             name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
@@ -81,12 +83,11 @@ def proxy_requirements(version: str) -> list[str]:
     return out
 
 
-def _raise_unknown(version: str, done: subprocess.CompletedProcess[str]) -> None:
-    if done.returncode and "No matching distribution" in done.stderr + done.stdout:
+def _raise_if_unknown(version: str, done: subprocess.CompletedProcess[str]) -> None:
+    text = done.stderr + done.stdout
+    if done.returncode and ("No matching distribution" in text or "no version of litellm==" in text.lower()):
         raise HarnessError(f"LiteLLM {version} is not a release on the package index. "
                            "`pip index versions litellm` lists the ones there are.")
-    if done.returncode:
-        raise HarnessError(f"fetching LiteLLM {version} failed:\n{_tail(done.stderr + done.stdout)}")
 
 
 def environment(version: str, cache: Path = CACHE) -> Environment:
@@ -104,7 +105,7 @@ def environment(version: str, cache: Path = CACHE) -> Environment:
     done = subprocess.run([*_installer(env_dir), f"litellm[proxy]=={version}"], capture_output=True, text=True)
     method = "litellm[proxy]"
     if done.returncode:
-        _raise_unknown(version, done)
+        _raise_if_unknown(version, done)
         done = subprocess.run([*_installer(env_dir), *proxy_requirements(version)], capture_output=True, text=True)
         method = "explicit proxy requirements"
     if done.returncode:

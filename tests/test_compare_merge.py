@@ -110,3 +110,31 @@ def test_load_run_reads_what_the_suite_writes(tmp_path):
 def test_matrix_refuses_a_malformed_version(capsys):
     assert main(["matrix", "--litellm", "latest"]) == 2
     assert "'latest' is not a LiteLLM version number" in capsys.readouterr().err
+
+
+def test_unknown_version_is_explained():
+    import subprocess
+
+    from harness.errors import HarnessError
+    from harness.matrix import _raise_if_unknown
+
+    done = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for litellm==9.9.9")
+    with pytest.raises(HarnessError, match=r"LiteLLM 9\.9\.9 is not a release on the package index"):
+        _raise_if_unknown("9.9.9", done)
+
+
+def test_failed_install_names_the_version_and_shows_the_installer_tail(tmp_path, monkeypatch):
+    import sys
+
+    from harness import matrix
+    from harness.errors import HarnessError
+
+    failing = [sys.executable, "-c", "import sys; print('ERROR: ResolutionImpossible: pydantic<2 vs >=2'); sys.exit(1)"]
+    monkeypatch.setattr(matrix, "_create", lambda env_dir: env_dir.mkdir(parents=True))
+    monkeypatch.setattr(matrix, "_installer", lambda env_dir: failing)
+    monkeypatch.setattr(matrix, "proxy_requirements", lambda version: ["litellm==" + version])
+    with pytest.raises(HarnessError) as info:
+        matrix.environment("1.2.3", cache=tmp_path)
+    assert "installing LiteLLM 1.2.3" in str(info.value)
+    assert "ResolutionImpossible" in str(info.value)
+    assert not (tmp_path / "1.2.3").exists(), "a half-built environment is removed"
