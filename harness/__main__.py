@@ -4,6 +4,7 @@
     python -m harness compare BASE.json CANDIDATE.json   regressions and fixes; exit 1 on a must regression
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
+    python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
+from harness.claude_code.capture import capture
 from harness.errors import HarnessError
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
 from harness.report.render import render_html
@@ -76,6 +79,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    for version in args.version:
+        started = time.monotonic()
+        path, profile = capture(version)
+        print(f"Claude Code {version}: install {profile['install_seconds']:.0f} s, capture "
+              f"{profile['capture_seconds']:.0f} s, total {time.monotonic() - started:.0f} s -> {path}")
+        print(f"  defaults {profile['defaults']}; 1M sent as {profile['one_m']['model_sent']!r}; "
+              f"tool round trip {'completed' if profile['tool_round_trip']['completed'] else 'NOT completed'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     matrix.add_argument("--output-dir", type=Path, default=Path("reports/matrix"))
     matrix.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     matrix.set_defaults(func=cmd_matrix)
+    cap = sub.add_parser("capture-claude-code", help="run the real CLI against a capture server, write a profile")
+    cap.add_argument("--version", nargs="+", required=True, metavar="VERSION")
+    cap.set_defaults(func=cmd_capture)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from harness import evidence
+from harness.claude_code import load_profiles
+from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.errors import HarnessError
 from harness.gateways import GatewayConfig, Upstreams, build
@@ -134,6 +136,32 @@ def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
         request.node.user_properties.append((f"observed:{name}", value))
 
     return record
+
+
+@pytest.fixture(scope="session")
+def claude_code_installs() -> dict[str, Installed | str]:
+    """Installed CLIs by version (or why the install failed), shared by the session's e2e checks."""
+    return {}
+
+
+@pytest.fixture
+def claude_code_cli(request: pytest.FixtureRequest,
+                    claude_code_installs: dict[str, Installed | str]) -> tuple[Installed, dict[str, Any]]:
+    """The real Claude Code CLI of the version this check is parametrized with, and its profile."""
+    version = str(request.param)
+    reason = npm_unavailable()
+    if reason:
+        pytest.skip(f"end-to-end checks skipped: {reason}")
+    if version not in claude_code_installs:
+        try:
+            claude_code_installs[version] = install(version)
+        except HarnessError as exc:
+            claude_code_installs[version] = str(exc)
+    got = claude_code_installs[version]
+    if isinstance(got, str):
+        pytest.fail(got, pytrace=False)
+    profiles = {p["version"]: p for p in load_profiles()}
+    return got, profiles.get(version, {"defaults": {}})
 
 
 @pytest.fixture(scope="session")

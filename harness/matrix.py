@@ -85,7 +85,9 @@ def proxy_requirements(version: str) -> list[str]:
 
 def _raise_if_unknown(version: str, done: subprocess.CompletedProcess[str]) -> None:
     text = done.stderr + done.stdout
-    if done.returncode and ("No matching distribution" in text or "no version of litellm==" in text.lower()):
+    # Only litellm itself missing means an unknown version; a missing dependency (litellm-proxy) does not.
+    if done.returncode and re.search(rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}",
+                                     text):
         raise HarnessError(f"LiteLLM {version} is not a release on the package index. "
                            "`pip index versions litellm` lists the ones there are.")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import deviations, evidence, netguard
+from harness.claude_code import load_profiles
 from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.proxy import litellm_version
@@ -31,6 +32,7 @@ MARKERS = (
     "gateway(name): the gateway config (harness.gateways registry) the test's proxy runs with",
     "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
+    "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
 )
 DEVIATIONS = pytest.StashKey[list[Deviation]]()
 
@@ -54,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="ignore the known-deviations file and show the raw results")
     group.addoption("--deviations", default=None, metavar="FILE",
                     help="known-deviations file (default: harness/deviations/litellm-<version>.yaml)")
+    group.addoption("--claude-code", action="append", default=None, metavar="VERSION",
+                    help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
+                         "profiled version in harness/claude_code/profiles)")
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
@@ -87,6 +92,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     netguard.uninstall()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "claude_code_cli" in metafunc.fixturenames:
+        versions = metafunc.config.getoption("claude_code") or [p["version"] for p in load_profiles()]
+        metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
 
 
 def _in_suites(item: pytest.Item) -> bool:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 
 from harness.checks import assert_status, json_diff
-from harness.claude_code import claude_code_body
+from harness.claude_code import PROFILES, claude_code_body, profile_body
 from harness.gateways import SONNET
 from harness.providers import Reply
 
+CORE = {"model", "messages", "max_tokens", "stream"}
+# Every non-core field each profiled Claude Code version sends, with the value it sent.
+FIELDS = {f"cc-{p['version']}-{field}": {field: profile_body(p, SONNET)[field]}
+          for p in PROFILES for field in p["body_fields"] if field not in CORE}
 BODY = claude_code_body(SONNET, stream=False)
-FIELDS = {
-    "thinking-adaptive": {"thinking": BODY["thinking"]},
+FIELDS |= {
+    # Shapes no profile happened to send, but Claude Code does in other situations.
     "thinking-enabled": {"thinking": {"type": "enabled", "budget_tokens": 2048}},
-    "context_management": {"context_management": BODY["context_management"]},
-    "output_config": {"output_config": BODY["output_config"]},
-    "metadata": {"metadata": BODY["metadata"]},
     "tools-defer_loading": {"tools": BODY["tools"]},
-    "system-cache_control": {"system": BODY["system"]},
     "message-cache_control": {"messages": BODY["messages"]},
     "system-role-message": {"messages": [{"role": "user", "content": "hi"},
                                          {"role": "assistant", "content": "hello"},

@@ -1,15 +1,16 @@
-"""What Claude Code sends, per version.
+"""What Claude Code sends, per version, from the profiles captured from the real CLI.
 
-These facts were measured on 2026-11-25 by running the real CLI from npm
-(``claude -p … --output-format json``) against the fake Anthropic provider and
-reading its journal. They are an interim, hand-transcribed record: the capture
-command of the Claude Code client issue replaces them with generated profiles.
+``python -m harness capture-claude-code --version X`` runs ``claude -p`` against a
+journalling fake provider and writes ``profiles/X.json``; nothing here is typed
+in by hand except the quickstart's own table, kept to show where it is outdated.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -27,24 +28,6 @@ class ClaudeCodeFacts:
         return sorted(set(self.defaults.values()))
 
 
-CC_2_1_332 = ClaudeCodeFacts(
-    version="2.1.332",
-    defaults={"main": "claude-opus-5-5", "opus": "claude-opus-5-5", "sonnet": "claude-sonnet-5-5",
-              "haiku": "claude-haiku-5-5"},
-    betas=("claude-code-20250219", "interleaved-thinking-2025-05-14", "context-management-2025-06-27",
-           "per-turn-control-2026-07-01", "mid-conversation-tool-changes-2026-07-01",
-           "thinking-token-count-2026-05-13", "advanced-tool-use-2025-11-20", "effort-2025-11-24"),
-    user_agent="claude-cli/2.1.332 (external, sdk-cli)",
-    extra_headers={"x-claude-code-session-id": "00000000-0000-4000-8000-000000000000",
-                   "x-stainless-lang": "js", "x-stainless-retry-count": "0"},
-)
-CC_2_0_77 = ClaudeCodeFacts(
-    version="2.0.77",
-    defaults={"main": "claude-sonnet-4-5-20250929", "opus": "claude-opus-4-5-20251101",
-              "sonnet": "claude-sonnet-4-5-20250929", "haiku": "claude-haiku-4-5-20251001"},
-    betas=("claude-code-20250219", "interleaved-thinking-2025-05-14"),
-    user_agent="claude-cli/2.0.77 (external, sdk-cli)",
-)
 # The quickstart's table ("Default Model Name (v2.1.14)"); it matches 2.0.77, not current 2.1.x.
 QUICKSTART_TABLE = ClaudeCodeFacts(
     version="quickstart-table",
@@ -53,9 +36,20 @@ QUICKSTART_TABLE = ClaudeCodeFacts(
     betas=(),
     user_agent="",
 )
-KNOWN = (CC_2_1_332, CC_2_0_77, QUICKSTART_TABLE)
-CURRENT = CC_2_1_332
 CONTEXT_1M_BETA = "context-1m-2025-08-07"
+
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def load_profiles(directory: Path = PROFILES_DIR) -> list[dict[str, Any]]:
+    """The captured profiles (``python -m harness capture-claude-code``), oldest version first."""
+    profiles = [json.loads(p.read_text()) for p in directory.glob("*.json")]
+    return sorted(profiles, key=lambda p: _version_key(p["version"]))
 
 
 def default_model_names() -> list[str]:
@@ -63,8 +57,28 @@ def default_model_names() -> list[str]:
     return sorted({name for facts in KNOWN for name in facts.defaults.values()})
 
 
+def _facts(profile: dict[str, Any]) -> ClaudeCodeFacts:
+    headers = profile["headers"]
+    extra = {k: v.replace("<uuid>", SESSION_ID) for k, v in headers.items() if k.startswith("x-claude-code-")}
+    return ClaudeCodeFacts(profile["version"], dict(profile["defaults"]), tuple(profile["betas"]),
+                           headers.get("user-agent", ""), extra)
+
+
+SESSION_ID = "00000000-0000-4000-8000-000000000000"
+PROFILES = load_profiles()
+KNOWN = (*(_facts(p) for p in PROFILES), QUICKSTART_TABLE)
+CURRENT = _facts(PROFILES[-1])
+
+
+def profile_body(profile: dict[str, Any], model: str) -> dict[str, Any]:
+    """The profile's captured main request body, aimed at ``model``."""
+    body = json.loads(json.dumps(profile["body_example"]).replace("<uuid>", SESSION_ID))
+    body["model"] = model
+    return dict(body)
+
+
 def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -> dict[str, Any]:
-    """A request body shaped like Claude Code 2.1.332's first turn (measured), trimmed to stay small."""
+    """A small request body with every field the newest profiled Claude Code sends (see ``profile_body``)."""
     return {
         "model": model,
         "max_tokens": 32000,

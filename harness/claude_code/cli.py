@@ -1,0 +1,123 @@
+"""The real Claude Code CLI from npm: installed once per version into a cache, run in `-p` mode.
+
+Every run gets a throwaway HOME, no non-essential traffic, few retries, and a hard
+timeout that kills the CLI's whole process group and shows what it printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache" / "claude-code"
+PACKAGE = "@anthropic-ai/claude-code"
+RUN_TIMEOUT = 60.0
+
+
+@dataclass
+class Installed:
+    version: str
+    binary: Path
+    install_seconds: float  # 0.0 when it came from the cache
+
+
+@dataclass
+class CliResult:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.stdout.strip().splitlines()[-1]) if self.stdout.strip() else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise AssertionError(f"claude printed no JSON result (exit {self.returncode}):\n{self.transcript()}")
+        return data
+
+    def transcript(self) -> str:
+        return f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.1f} s)\n{self.stdout}\n{self.stderr}"
+
+
+def npm_unavailable() -> str | None:
+    """Why the CLI cannot be installed here, or None if npm is usable."""
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        return "npm/node are not on PATH, so the Claude Code CLI cannot be installed"
+    return None
+
+
+def install(version: str, cache: Path = CACHE) -> Installed:
+    """Install ``@anthropic-ai/claude-code@version`` into the cache (once) and return its binary."""
+    reason = npm_unavailable()
+    if reason:
+        raise HarnessError(reason)
+    prefix = cache / version
+    binary = prefix / "node_modules" / ".bin" / "claude"
+    if (prefix / ".complete").exists() and binary.exists():
+        return Installed(version, binary, 0.0)
+    shutil.rmtree(prefix, ignore_errors=True)
+    prefix.mkdir(parents=True)
+    started = time.monotonic()
+    # Install scripts stay on: 2.1.x ships its native binary in a platform package.
+    done = subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
+                           f"{PACKAGE}@{version}"], capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        shutil.rmtree(prefix, ignore_errors=True)
+        text = done.stderr + done.stdout
+        if "ETARGET" in text or "E404" in text or "No matching version" in text:
+            raise HarnessError(f"Claude Code {version} does not exist on npm ({PACKAGE}); "
+                               f"`npm view {PACKAGE} versions` lists the ones there are.")
+        raise HarnessError(f"npm could not install Claude Code {version}:\n" + "\n".join(text.splitlines()[-15:]))
+    if not binary.exists():
+        raise HarnessError(f"npm installed Claude Code {version} but {binary} is missing")
+    (prefix / ".complete").write_text(version)
+    return Installed(version, binary, time.monotonic() - started)
+
+
+def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", key: str = "sk-cc-test",
+            extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "TERM") if k in os.environ}
+    env.update({
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": base_url,
+        auth_var: key,
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        # Without a low retry budget one error case retries for minutes.
+        "CLAUDE_CODE_MAX_RETRIES": "0",
+        "DISABLE_AUTOUPDATER": "1",
+        "NO_PROXY": "*",
+    })
+    env.update(extra or {})
+    return env
+
+
+def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = (), cwd: Path | None = None,
+        timeout: float = RUN_TIMEOUT) -> CliResult:
+    """``claude -p PROMPT --output-format json``; a hang is killed after ``timeout`` and reported."""
+    argv = [str(binary), "-p", prompt, "--output-format", "json", *args]
+    workdir = cwd or Path(tempfile.mkdtemp(prefix="cc-run-"))
+    started = time.monotonic()
+    process = subprocess.Popen(argv, env=env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        result = CliResult(argv, -9, out, err, time.monotonic() - started)
+        raise HarnessError(f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}")
+    return CliResult(argv, process.returncode, out, err, time.monotonic() - started)

@@ -1,0 +1,91 @@
+"""E2E: the real Claude Code CLI (from npm) -> the gateway -> the fake provider.
+
+One set of checks per profiled Claude Code version (``--claude-code`` narrows it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.claude_code import CONTEXT_1M_BETA
+from harness.claude_code.cli import cli_env, run
+from harness.errors import HarnessError
+from harness.providers import HttpError, Reply, Text, ToolUse
+
+pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e]
+ERRORS = [(401, "authentication_error"), (404, "not_found_error"), (429, "rate_limit_error"), (500, "api_error"),
+          (529, "overloaded_error")]
+
+
+def claude(cli, proxy, tmp_path, *args: str, prompt: str = "Say hi.", extra_env: dict[str, str] | None = None):
+    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra_env)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    try:
+        return run(cli.binary, prompt, env, args, cwd=tmp_path, timeout=90)
+    except HarnessError as exc:  # a hang is the check's failure, not the harness's
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.mark.req("E2E-001")
+def test_claude_code_succeeds_through_the_gateway_with_defaults(claude_code_cli, proxy, anthropic_provider,
+                                                               tmp_path, observe):
+    """claude -p succeeds through the gateway with default settings when the config maps its default names."""
+    cli, profile = claude_code_cli
+    anthropic_provider.script("messages", Reply.text("hello through the gateway"), times=None)
+    result = claude(cli, proxy, tmp_path)
+    observe("models requested", sorted({r.body["model"] for r in anthropic_provider.received("messages")}))
+    data = result.json()
+    assert data.get("is_error") is False, result.transcript()
+    assert data.get("result") == "hello through the gateway"
+    main = [r for r in anthropic_provider.received("messages") if r.body.get("tools")]
+    assert main, "the main turn never reached the provider"
+    assert main[0].body["model"] == profile["defaults"]["main"]
+
+
+@pytest.mark.req("CTX1M-004")
+def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(claude_code_cli, proxy, anthropic_provider,
+                                                                     tmp_path, observe):
+    """Given a [1m] model, Claude Code strips the suffix and the context-1m beta reaches the provider."""
+    cli, _ = claude_code_cli
+    anthropic_provider.script("messages", Reply.text("long context ok"), times=None)
+    result = claude(cli, proxy, tmp_path, "--model", "claude-sonnet-4-5-20250929[1m]")
+    main = [r for r in anthropic_provider.received("messages") if r.body.get("tools")]
+    assert main, f"no main turn reached the provider:\n{result.transcript()}"
+    observe("model at provider", main[0].body["model"])
+    observe("anthropic-beta at provider", main[0].header("anthropic-beta"))
+    assert main[0].body["model"] == "claude-sonnet-4-5-20250929"
+    assert CONTEXT_1M_BETA in (main[0].header("anthropic-beta") or "")
+    assert result.json().get("is_error") is False
+
+
+@pytest.mark.req("FIELDS-003")
+def test_tool_result_round_trip_reaches_the_provider(claude_code_cli, proxy, anthropic_provider, tmp_path):
+    """A tool-use round trip works: Claude Code's tool_result reaches the provider with its tool_use_id."""
+    cli, _ = claude_code_cli
+    target = tmp_path / "notes.txt"
+    target.write_text("the gateway passed this file through\n")
+    anthropic_provider.script("messages", Reply(blocks=(ToolUse("Read", {"file_path": str(target)},
+                                                                id="toolu_01E2ERoundTrip00000001"),),
+                                                stop_reason="tool_use"))
+    anthropic_provider.script("messages", Reply(blocks=(Text("read it"),)), times=None)
+    result = claude(cli, proxy, tmp_path, prompt="Read notes.txt")
+    results = [block for req in anthropic_provider.received("messages") for m in req.body.get("messages", [])
+               if isinstance(m.get("content"), list) for block in m["content"]
+               if isinstance(block, dict) and block.get("type") == "tool_result"]
+    assert results, f"no tool_result reached the provider:\n{result.transcript()}"
+    assert results[0]["tool_use_id"] == "toolu_01E2ERoundTrip00000001"
+    assert "passed this file through" in str(results[0].get("content"))
+
+
+@pytest.mark.req("E2E-002")
+@pytest.mark.parametrize(("status", "kind"), ERRORS, ids=[str(s) for s, _ in ERRORS])
+def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy, anthropic_provider, tmp_path,
+                                                         status, kind, observe):
+    """A provider error ends `claude -p` with its error result (is_error), promptly, without hanging."""
+    cli, _ = claude_code_cli
+    anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
+    result = claude(cli, proxy, tmp_path)
+    observe("seconds", round(result.seconds, 1))
+    data = result.json()
+    observe("result", str(data.get("result"))[:200])
+    assert data.get("is_error") is True, result.transcript()
