@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.claude_code.cli import Installed, cli_env, install, run
+from harness.errors import HarnessError
 from harness.providers import FakeAnthropic, ModelList, RecordedRequest, Reply, Text, TokenCount, ToolUse
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -101,7 +102,8 @@ class Capture:
                       for alias in ("opus", "sonnet", "haiku")}
         one_m = self.scenario(("--model", ONE_M_MODEL))
         api_key = self.scenario(auth_var="ANTHROPIC_API_KEY")
-        assert default and one_m and api_key, "the CLI sent no Messages request"
+        if not (default and one_m and api_key):
+            raise HarnessError(f"Claude Code {self.installed.version} sent no Messages request to the capture server")
         tool_file = self.workdir / "hello.txt"
         tool_file.write_text("hello from the capture\n")
         tool = self.scenario(replies=[Reply(blocks=(ToolUse("Read", {"file_path": str(tool_file)},
@@ -120,7 +122,8 @@ class Capture:
             "models_requested_by_default": sorted({r.body["model"] for r in default}),
             "default_model_variables": {
                 var: {"alias": alias, "requested": overridden[alias][0]}
-                for alias, var in (("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"), ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
+                for alias, var in (("opus", "ANTHROPIC_DEFAULT_OPUS_MODEL"),
+                                   ("sonnet", "ANTHROPIC_DEFAULT_SONNET_MODEL"),
                                    ("haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL"))},
             "one_m": {"requested_as": ONE_M_MODEL, "model_sent": one_m[0].body["model"], "betas": _betas(one_m[0])},
             "auth": {"ANTHROPIC_AUTH_TOKEN": _auth_header(main), "ANTHROPIC_API_KEY": _auth_header(api_key[0])},

@@ -119,5 +119,6 @@ def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = 
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
         result = CliResult(argv, -9, out, err, time.monotonic() - started)
-        raise HarnessError(f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}")
+        raise HarnessError(
+            f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}") from None
     return CliResult(argv, process.returncode, out, err, time.monotonic() - started)
