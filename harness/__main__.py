@@ -5,6 +5,7 @@
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
+    python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from harness.claude_code import load_profiles
 from harness.claude_code.capture import capture
+from harness.claude_code.cli import install
 from harness.errors import HarnessError
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
 from harness.report.render import render_html
@@ -90,6 +93,14 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_cc(args: argparse.Namespace) -> int:
+    for version in args.version or [p["version"] for p in load_profiles()]:
+        got = install(version)
+        print(f"Claude Code {version}: " + (f"installed in {got.install_seconds:.0f} s" if got.install_seconds
+                                            else "cached") + f" ({got.binary})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     cap = sub.add_parser("capture-claude-code", help="run the real CLI against a capture server, write a profile")
     cap.add_argument("--version", nargs="+", required=True, metavar="VERSION")
     cap.set_defaults(func=cmd_capture)
+    inst = sub.add_parser("install-claude-code", help="install the CLI versions the e2e checks use (default: profiled)")
+    inst.add_argument("--version", nargs="*", metavar="VERSION")
+    inst.set_defaults(func=cmd_install_cc)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -19,12 +19,12 @@ from harness.claude_code import load_profiles
 from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.errors import HarnessError
-from harness.gateways import GatewayConfig, Upstreams, build
+from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, build
 from harness.providers import FakeAnthropic, FakeOpenAI
 from harness.proxy import start_many
 from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest
-from harness.selection import IMPL, WANTED_GATEWAYS, gateway_name
+from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import BlackBoxTarget, Impl, Target
 
 
@@ -32,13 +32,16 @@ class ProxyPool:
     """One gateway per named config, started together on first need and stopped at session end."""
 
     def __init__(self, impl: Impl, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
-                 timeout: float, port: int | None, facts: dict[str, str] | None = None) -> None:
+                 timeout: float, port: int | None, facts: dict[str, Any] | None = None,
+                 overrides: dict[str, ConfigBuilder] | None = None) -> None:
         self.impl, self.upstreams, self.python, self.root = impl, upstreams, python, root
         self.wanted, self.timeout, self.port = set(wanted), timeout, port
         self.running: dict[str, Target] = {}
         self.failed: dict[str, str] = {}
         # Shared with the report: what was actually run.
         self.facts = facts if facts is not None else {}
+        # Builders that replace registered configs, e.g. "default" by the user's own config.
+        self.overrides = overrides or {}
 
     def try_get(self, name: str) -> Target | str:
         """The running gateway for ``name``, or the paragraph explaining why it could not start."""
@@ -74,7 +77,8 @@ class ProxyPool:
         configs = []
         for name in sorted(names):
             try:
-                configs.append(build(name, self.upstreams))
+                override = self.overrides.get(name)
+                configs.append(override(self.upstreams) if override else build(name, self.upstreams))
             except HarnessError as exc:
                 self.failed[name] = str(exc)
         running, failed = self._launch(configs)
@@ -193,7 +197,8 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
     wanted = pytestconfig.stash.get(WANTED_GATEWAYS, set())
     pool = ProxyPool(pytestconfig.stash[IMPL], upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
                      float(pytestconfig.getoption("proxy_startup_timeout")),
-                     pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}))
+                     pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
+                     pytestconfig.stash.get(OVERRIDES, {}))
     try:
         yield pool
     finally:

@@ -53,6 +53,9 @@ class GatewayConfig:
     files: dict[str, str] = field(default_factory=dict)
     # Virtual keys this config defines: key → the models it may use.
     virtual_keys: dict[str, list[str]] = field(default_factory=dict)
+    # For a user's config (--litellm-config): their own model names, and the config as they wrote it.
+    user_models: list[str] | None = None
+    source_config: dict[str, Any] | None = None
 
     def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
         """Every model_name, or those whose litellm_params.model names one of ``providers``."""

@@ -41,7 +41,7 @@ def config_problems(config: Mapping[str, Any], env: Mapping[str, str],
     problems += [Problem("1m-in-model-name", f"model_name {n!r} contains [1m]; Claude Code strips the suffix "
                          "before sending, so this entry is never matched") for n in names if "[1m]" in n.lower()]
     unset = sorted({ref for ref in _refs(config) if not env.get(ref)})
-    problems += [Problem("unset-env-reference", f"os.environ/{ref} is not set in the proxy's environment")
+    problems += [Problem("unset-env-reference", f"os.environ/{ref} is not set in this environment")
                  for ref in unset]
     missing = sorted(set(wanted_models) - set(names))
     problems += [Problem("missing-claude-code-model", f"Claude Code asks for {m!r} by default; the config "

@@ -10,18 +10,20 @@ import signal
 import sys
 import threading
 from collections.abc import Generator, Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from harness import deviations, evidence, netguard
+from harness import deviations, evidence, netguard, userconfig
 from harness.claude_code import load_profiles
 from harness.deviations import Deviation
 from harness.errors import HarnessError
+from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams
 from harness.proxy import litellm_version
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
-from harness.selection import IMPL, WANTED_GATEWAYS, gateway_name
+from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
 
 pytest_plugins = ["harness.fixtures"]
@@ -56,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="ignore the known-deviations file and show the raw results")
     group.addoption("--deviations", default=None, metavar="FILE",
                     help="known-deviations file (default: harness/deviations/litellm-<version>.yaml)")
+    group.addoption("--litellm-config", default=None, metavar="PATH",
+                    help="run the catalogue against your own LiteLLM config.yaml (providers swapped for fakes, "
+                         "credentials for dummies)")
     group.addoption("--claude-code", action="append", default=None, metavar="VERSION",
                     help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
                          "profiled version in harness/claude_code/profiles)")
@@ -64,6 +69,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
     group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
                     help="fixed port for the default gateway's proxy (default: a free port)")
+
+
+def _use_litellm_config(config: pytest.Config) -> None:
+    """--litellm-config: the user's config replaces the "default" gateway, made safe by userconfig.adapt."""
+    chosen = config.getoption("litellm_config")
+    if not chosen:
+        return
+    path = Path(chosen).resolve()
+    try:
+        userconfig.load(path)  # fail now, with the file named, rather than in every test
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    versions = config.getoption("claude_code")
+    facts = config.stash.setdefault(RUN_FACTS, {})
+
+    def build_user_config(upstreams: Upstreams) -> GatewayConfig:
+        gateway, report = userconfig.adapt(path, upstreams, versions)
+        facts["user_config"] = asdict(report)
+        return gateway
+
+    overrides: dict[str, ConfigBuilder] = {"default": build_user_config}
+    config.stash[OVERRIDES] = overrides
 
 
 def _interrupt_on_sigterm(signum: int, frame: object) -> None:
@@ -81,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                         config.getoption("gateway_key"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    _use_litellm_config(config)
     # xdist workers report to the controller; only the controller writes the report.
     if not config.getoption("no_report") and not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness.gateways import ConfigBuilder
 from harness.targets import Impl
 
 WANTED_GATEWAYS = pytest.StashKey[set[str]]()
 IMPL = pytest.StashKey[Impl]()
+OVERRIDES = pytest.StashKey[dict[str, ConfigBuilder]]()
 
 
 def gateway_name(node: pytest.Item) -> str:

@@ -31,6 +31,9 @@ def test_claude_code_succeeds_through_the_gateway_with_defaults(claude_code_cli,
                                                                tmp_path, observe):
     """claude -p succeeds through the gateway with default settings when the config maps its default names."""
     cli, profile = claude_code_cli
+    served = proxy.gateway.user_models  # a user's config: only their own entries count
+    missing = sorted(set(profile["defaults"].values()) - set(served)) if served is not None else []
+    assert missing == [], f"Claude Code {cli.version} asks for {missing}; the config does not serve them"
     anthropic_provider.script("messages", Reply.text("hello through the gateway"), times=None)
     result = claude(cli, proxy, tmp_path)
     observe("models requested", sorted({r.body["model"] for r in anthropic_provider.received("messages")}))

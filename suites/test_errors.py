@@ -21,10 +21,11 @@ CASES = [pytest.param("anthropic", s, k, id=f"anthropic-{s}") for s, k in ANTHRO
 def _provider_error(gateway, anthropic_provider, openai_provider, provider: str, status: int, kind: str,
                     stream: bool = False, headers: tuple[tuple[str, str], ...] = ()):
     error = HttpError(status, kind, f"scripted {kind}", headers=headers)
+    # Every attempt gets the error: a config may retry (LiteLLM's default is 2 retries).
     if provider == "openai":
-        openai_provider.script_generation(error)
+        openai_provider.script_generation(error, times=None)
         return gateway.messages(message_body(OPENAI_MODEL, stream=stream))
-    anthropic_provider.script("messages", error)
+    anthropic_provider.script("messages", error, times=None)
     return gateway.messages(message_body(SONNET, stream=stream))
 
 

@@ -19,7 +19,7 @@ DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.de
                          ids=[f"{v}-{a}" for v, a, _ in DEFAULT_NAMES])
 def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provider, version, alias, model):
     """Every model name Claude Code requests by default is routable in the config under test."""
-    served = proxy.gateway.model_names()
+    served = proxy.gateway.user_models or proxy.gateway.model_names()
     assert model in served, f"Claude Code {version} asks for {model!r} ({alias}); the config serves {served}"
     anthropic_provider.script("messages", Reply.text("ok"))
     assert_status(gateway.messages(message_body(model)), 200)

@@ -13,6 +13,7 @@ import json
 import platform
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from harness.report.render import render_html
 from harness.report.runs import run_name
 from harness.requirements import catalogue, catalogue_revision
 
-RUN_FACTS = pytest.StashKey[dict[str, str]]()
+RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 EVIDENCE_LIMIT = 20_000
 
 
@@ -102,6 +103,7 @@ class ReportCollector:
             catalogue_revision=catalogue_revision(),
             claude_code_profiles=[f.version for f in KNOWN_CLAUDE_CODE],
             deviations_file=facts.get("deviations_file", ""),
+            user_config=facts.get("user_config"),
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,

@@ -34,6 +34,7 @@ class RunInfo:
     catalogue_revision: str = ""
     claude_code_profiles: list[str] = field(default_factory=list)
     deviations_file: str = ""
+    user_config: dict[str, Any] | None = None
 
 
 @dataclass

@@ -1,0 +1,72 @@
+"""--litellm-config: a user's config runs against fakes only, and the report names its problems."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.gateways import Upstreams, assert_loopback_only
+from harness.userconfig import adapt, load
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "examples" / "quickstart-multi-provider.yaml"
+UP = Upstreams("http://127.0.0.1:1", "http://127.0.0.1:2")
+
+
+def test_adapted_config_reaches_only_fakes_with_dummy_credentials():
+    gateway, report = adapt(QUICKSTART, UP)
+    assert_loopback_only(gateway)
+    entries = {m["model_name"]: m["litellm_params"] for m in gateway.config["model_list"]}
+    assert entries["gpt-4o"]["api_base"] == "http://127.0.0.1:2/v1"
+    assert entries["claude-3-5-sonnet-20241022"]["api_key"] == "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"
+    assert "claude-bedrock" not in entries
+    assert report.not_served_by_fakes == ["claude-bedrock (bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0)"]
+    assert gateway.env["LITELLM_MASTER_KEY"] == gateway.master_key
+    assert gateway.user_models == ["codex-mini", "o3-pro", "gpt-4o", "claude-3-5-sonnet-20241022",
+                                   "claude-3-5-haiku-20241022", "claude-bedrock"]
+
+
+def test_claude_code_coverage_names_the_missing_models():
+    _, report = adapt(QUICKSTART, UP, versions=["2.0.77"])
+    names = ["claude-haiku-4-5-20251001", "claude-opus-4-5-20251101", "claude-sonnet-4-5-20250929"]
+    assert report.claude_code == {"2.0.77": {"served": False, "wanted": names, "missing": names}}
+
+
+@pytest.mark.parametrize(("text", "message"), [("model_list: [\n  - {", "not valid YAML"),
+                                               ("- just a list", "expected a mapping with a model_list")],
+                         ids=["bad-yaml", "not-a-config"])
+def test_bad_user_config_is_named(tmp_path, text, message):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(HarnessError, match=message):
+        load(path)
+
+
+def test_bad_user_config_stops_the_run_with_a_usage_error(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("model_list: [\n  - {")
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--litellm-config", str(path), "--co", "-q",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4
+    assert f"--litellm-config {path}: not valid YAML" in done.stderr
+
+
+def test_quickstart_config_run_produces_a_report_naming_its_problems(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--litellm-config", str(QUICKSTART), "-q",
+                           "-p", "no:cacheprovider", "--tb=no", "--report-dir", str(tmp_path),
+                           "-k", "test_config or test_claude_code_default_model_is_routable"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:]
+    run = json.loads((tmp_path / "compat.json").read_text())
+    problems = " ".join(run["info"]["user_config"]["problems"])
+    assert "[master-key-placement]" in problems
+    assert "[missing-claude-code-model] Claude Code asks for 'claude-opus-5-5'" in problems
+    assert run["info"]["user_config"]["not_served_by_fakes"]
+    html = (tmp_path / "compat.html").read_text()
+    assert "Your config:" in html
+    assert "Claude Code 2.1.332: NOT served" in html
