@@ -17,13 +17,16 @@ ERRORS = [(401, "authentication_error"), (404, "not_found_error"), (429, "rate_l
           (529, "overloaded_error")]
 
 
-def claude(cli, proxy, tmp_path, *args: str, prompt: str = "Say hi.", extra_env: dict[str, str] | None = None):
-    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra_env)
+def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi."):
+    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key))
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
         return run(cli.binary, prompt, env, args, cwd=tmp_path, timeout=90)
     except HarnessError as exc:  # a hang is the check's failure, not the harness's
         pytest.fail(str(exc), pytrace=False)
+    finally:
+        # Background requests (warm-ups, titles) may still be on their way through the gateway.
+        provider.settle()
 
 
 @pytest.mark.req("E2E-001")
@@ -35,7 +38,7 @@ def test_claude_code_succeeds_through_the_gateway_with_defaults(claude_code_cli,
     missing = sorted(set(profile["defaults"].values()) - set(served)) if served is not None else []
     assert missing == [], f"Claude Code {cli.version} asks for {missing}; the config does not serve them"
     anthropic_provider.script("messages", Reply.text("hello through the gateway"), times=None)
-    result = claude(cli, proxy, tmp_path)
+    result = claude(cli, proxy, anthropic_provider, tmp_path)
     observe("models requested", sorted({r.body["model"] for r in anthropic_provider.received("messages")}))
     data = result.json()
     assert data.get("is_error") is False, result.transcript()
@@ -51,7 +54,7 @@ def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(claude_code
     """Given a [1m] model, Claude Code strips the suffix and the context-1m beta reaches the provider."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", Reply.text("long context ok"), times=None)
-    result = claude(cli, proxy, tmp_path, "--model", "claude-sonnet-4-5-20250929[1m]")
+    result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", "claude-sonnet-4-5-20250929[1m]")
     main = [r for r in anthropic_provider.received("messages") if r.body.get("tools")]
     assert main, f"no main turn reached the provider:\n{result.transcript()}"
     observe("model at provider", main[0].body["model"])
@@ -71,7 +74,7 @@ def test_tool_result_round_trip_reaches_the_provider(claude_code_cli, proxy, ant
                                                                 id="toolu_01E2ERoundTrip00000001"),),
                                                 stop_reason="tool_use"))
     anthropic_provider.script("messages", Reply(blocks=(Text("read it"),)), times=None)
-    result = claude(cli, proxy, tmp_path, prompt="Read notes.txt")
+    result = claude(cli, proxy, anthropic_provider, tmp_path, prompt="Read notes.txt")
     results = [block for req in anthropic_provider.received("messages") for m in req.body.get("messages", [])
                if isinstance(m.get("content"), list) for block in m["content"]
                if isinstance(block, dict) and block.get("type") == "tool_result"]
@@ -87,7 +90,7 @@ def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy
     """A provider error ends `claude -p` with its error result (is_error), promptly, without hanging."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
-    result = claude(cli, proxy, tmp_path)
+    result = claude(cli, proxy, anthropic_provider, tmp_path)
     observe("seconds", round(result.seconds, 1))
     data = result.json()
     observe("result", str(data.get("result"))[:200])

@@ -226,6 +226,24 @@ class FakeProvider:
             raise AssertionError(f"fake {self.name} received no request on route {route!r}")
         return got[-1]
 
+    def settle(self, quiet: float = 0.5, limit: float = 10.0) -> None:
+        """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``).
+
+        A client such as the Claude Code CLI may exit while background requests it
+        fired are still travelling through the gateway; waiting for them here keeps
+        them from landing in the next test.
+        """
+        deadline = time.monotonic() + limit
+        count = len(self.received())
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = len(self.received())
+            if now != count:
+                count, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet:
+                return
+
     def assert_no_unexpected(self) -> None:
         if self.unexpected:
             lines = "\n".join(f"  {r.method} {r.path} {r.body!r:.200}" for r in self.unexpected)
