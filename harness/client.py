@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.claude_code import CURRENT
-from harness.validators import StreamGrammarError, StreamResult, check_stream
+from harness.validators import StreamGrammarError, StreamResult, check_stream, parse_sse
 from harness.validators.sse import SSEEvent, iter_sse, render_sse
 
 Auth = Literal["bearer", "x-api-key", "none"]
@@ -56,10 +56,6 @@ class Exchange:
             return json.loads(self.text)
         except ValueError:
             raise AssertionError(f"response is not JSON:\n{self.transcript()}") from None
-
-    @property
-    def is_stream(self) -> bool:
-        return self.events is not None
 
     def transcript(self, redact: str | None = None) -> str:
         hdrs = "\n".join(f"> {k}: {v}" for k, v in self.request_headers.items())
@@ -139,6 +135,9 @@ class GatewayClient:
         finally:
             conn.close()
         ex.elapsed = time.monotonic() - ex.started
+        if ex.headers.get("content-type", "").startswith("text/event-stream"):
+            ex.events, ex.text = parse_sse(ex.text), ""
+            ex.stream = check_stream(ex.events)
         return ex
 
     def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:

@@ -19,11 +19,11 @@ from harness.claude_code import load_profiles
 from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.errors import HarnessError
-from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, build
+from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
 from harness.providers import FakeAnthropic, FakeOpenAI
-from harness.proxy import start_many
+from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
-from harness.report.collect import RUN_FACTS, config_digest
+from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import BlackBoxTarget, Impl, Target
 
@@ -78,15 +78,18 @@ class ProxyPool:
         for name in sorted(names):
             try:
                 override = self.overrides.get(name)
-                configs.append(override(self.upstreams) if override else build(name, self.upstreams))
+                if override is None:
+                    configs.append(build(name, self.upstreams))
+                else:
+                    configs.append(override(self.upstreams))
+                    assert_loopback_only(configs[-1])
             except HarnessError as exc:
                 self.failed[name] = str(exc)
         running, failed = self._launch(configs)
         self.running.update(running)
         if self.running:
             self.facts["litellm_version"] = next(iter(self.running.values())).version
-            self.facts["config_hash"] = config_digest([p.gateway.name + repr(p.gateway.config)
-                                                       for p in self.running.values()])
+            self.facts["config_hash"] = config_digest([stable_config_text(p.gateway) for p in self.running.values()])
         # Remembered, so every later test on a broken config fails at once with the same paragraph.
         self.failed.update({name: str(exc) for name, exc in failed.items()})
 
@@ -182,13 +185,7 @@ def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: Fake
 @pytest.fixture(scope="session")
 def litellm_python(pytestconfig: pytest.Config) -> str:
     """The interpreter whose ``litellm`` is under test (``--litellm-python``)."""
-    chosen = pytestconfig.getoption("litellm_python")
-    if not chosen:
-        import sys
-
-        return sys.executable
-    path = Path(chosen)
-    return str(path / "bin" / "python") if path.is_dir() else str(path)
+    return resolve_python(pytestconfig.getoption("litellm_python"))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ the configs a run needs start concurrently.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import secrets
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from harness.claude_code import default_model_names
 from harness.errors import HarnessError
+from harness.netguard import is_loopback_host
 
 # Every name a known Claude Code version asks for by default (harness.claude_code),
 # so the default gateway serves Claude Code out of the box, as a team's config should.
@@ -186,7 +186,8 @@ def _quickstart_models(upstreams: Upstreams) -> list[dict[str, Any]]:
 def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
     """The quickstart's Step 1 config as written: master_key under litellm_settings only."""
     key = new_master_key()
-    config = {"model_list": _quickstart_models(upstreams), "litellm_settings": {"master_key": key}}
+    config = {"model_list": _quickstart_models(upstreams), "litellm_settings": {"master_key": key},
+              "router_settings": dict(ROUTER_SETTINGS)}
     return GatewayConfig("quickstart-placement", config, upstream_env(upstreams), key)
 
 
@@ -230,7 +231,8 @@ def virtual_keys_db_config(upstreams: Upstreams) -> GatewayConfig:
     """Models A and B behind LiteLLM's own DB-backed keys; needs CC_GATEWAY_DATABASE_URL and Prisma."""
     key = new_master_key()
     models = [anthropic_model(VK_MODEL_A, upstreams, SONNET), anthropic_model(VK_MODEL_B, upstreams, SONNET)]
-    config = {"model_list": models,
+    config = {"model_list": models, "router_settings": dict(ROUTER_SETTINGS),
+              "litellm_settings": dict(LITELLM_SETTINGS),
               "general_settings": {"master_key": key, "database_url": "os.environ/DATABASE_URL"}}
     env = {**upstream_env(upstreams), "DATABASE_URL": os.environ.get("CC_GATEWAY_DATABASE_URL", "")}
     return GatewayConfig("virtual-keys-db", config, env, key)
@@ -255,13 +257,7 @@ def virtual_keys_config(upstreams: Upstreams) -> GatewayConfig:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def assert_loopback_only(gateway: GatewayConfig) -> None:

@@ -120,11 +120,14 @@ def environment(version: str, cache: Path = CACHE) -> Environment:
 def run_suite(env: Environment, out_dir: Path, extra: list[str]) -> tuple[Path, float, int]:
     """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit code."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / "compat.json"
+    report.unlink(missing_ok=True)  # an old run must never stand in for this one
     started = time.monotonic()
     cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
            "--litellm-python", str(env.python), "--report-dir", str(out_dir), *extra]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    report = out_dir / "compat.json"
-    if not report.exists():
-        raise HarnessError(f"the suite wrote no report for LiteLLM {env.version}:\n{_tail(done.stdout + done.stderr)}")
+    # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
+    if not report.exists() or done.returncode > 1:
+        raise HarnessError(f"the suite did not complete for LiteLLM {env.version} (pytest exit {done.returncode}):\n"
+                           f"{_tail(done.stdout + done.stderr)}")
     return report, time.monotonic() - started, done.returncode

@@ -27,18 +27,20 @@ class NetworkGuardError(ConnectionRefusedError):
     """A test tried to connect somewhere other than loopback."""
 
 
-def _is_allowed(family: int, address: Any) -> bool:
-    if family == getattr(socket, "AF_UNIX", None):
-        return True
-    if not isinstance(address, tuple) or not address:
-        return False
-    host = str(address[0])
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address; any other hostname is refused rather than resolved."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:
-        return False  # a hostname other than localhost: refuse rather than resolve
+        return False
+
+
+def _is_allowed(family: int, address: Any) -> bool:
+    if family == getattr(socket, "AF_UNIX", None):
+        return True
+    return isinstance(address, tuple) and bool(address) and is_loopback_host(str(address[0]))
 
 
 def _check(sock: socket.socket, address: Any) -> None:

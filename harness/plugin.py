@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import asdict
@@ -20,7 +19,7 @@ from harness.claude_code import load_profiles
 from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams
-from harness.proxy import litellm_version
+from harness.proxy import litellm_version, resolve_python
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
@@ -182,10 +181,8 @@ def _deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
         return Path(chosen)
     if config.getoption("no_deviations") or impl.kind != "litellm":
         return None
-    python = config.getoption("litellm_python") or sys.executable
-    python = str(Path(python) / "bin" / "python") if Path(python).is_dir() else python
     try:
-        path = deviations.file_for("litellm", litellm_version(python))
+        path = deviations.file_for("litellm", litellm_version(resolve_python(config.getoption("litellm_python"))))
     except HarnessError:
         return None  # the proxy fixture reports the missing litellm with its own paragraph
     return path if path.exists() else None

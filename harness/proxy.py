@@ -184,10 +184,15 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
     log = log_path.open("wb")
     cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
            "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env=proxy_env(gateway, workdir), cwd=workdir, start_new_session=True,
-    )
+    try:
+        process = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=proxy_env(gateway, workdir), cwd=workdir, start_new_session=True,
+        )
+    except OSError as exc:
+        log.close()
+        raise ProxyStartError(
+            f"Cannot start LiteLLM for gateway config {gateway.name!r} with {python}: {exc}") from None
     proxy = LiteLLMProxy(gateway, port, process, log_path, config_path, version, _log_handle=log)
     _LIVE.add(proxy)
     return proxy
@@ -261,5 +266,9 @@ def start_many(
     return {n: p for n, p in spawned.items() if n not in failed}, failed
 
 
-def default_python() -> str:
-    return sys.executable
+def resolve_python(chosen: str | None) -> str:
+    """The interpreter named by --litellm-python (an interpreter or a virtualenv directory)."""
+    if not chosen:
+        return sys.executable
+    path = Path(chosen)
+    return str(path / "bin" / "python") if path.is_dir() else str(path)

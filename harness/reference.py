@@ -29,6 +29,7 @@ import yaml
 
 from harness.errors import ProxyStartError
 from harness.gateways import GatewayConfig
+from harness.validators.bodies import ERROR_TYPE_FOR_STATUS
 
 FAULTS: dict[str, str] = {
     "drop-beta": "does not forward the anthropic-beta header",
@@ -46,8 +47,6 @@ HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "acce
               "x-api-key", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization"}
 KNOWN_FIELDS = {"model", "max_tokens", "messages", "system", "stream", "temperature", "tools", "tool_choice",
                 "stop_sequences", "top_p", "top_k"}
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-               404: "not_found_error", 500: "api_error"}
 
 
 @dataclass
@@ -260,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _error(self, status: int, message: str) -> None:
-        kind = ERROR_TYPES.get(status, "api_error")
+        kind = ERROR_TYPE_FOR_STATUS.get(status, "api_error")
         if "openai-errors" in self.cfg.faults:
             return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})

@@ -9,13 +9,13 @@ need no provider journal (marked ``blackbox``) run.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from harness.gateways import GatewayConfig
+from harness.netguard import is_loopback_host
 from harness.reference import CAPABILITIES as REFERENCE_CAPABILITIES
 
 # "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs
@@ -74,8 +74,7 @@ class Impl:
 
 def parse_impl(text: str, url: str | None, key: str | None) -> Impl:
     if url:
-        host = urlsplit(url).hostname or ""
-        if host != "localhost" and not _loopback(host):
+        if not is_loopback_host(urlsplit(url).hostname or ""):
             raise ValueError(f"--gateway-url {url}: the suite only talks to loopback. Forward the gateway's "
                              "port first (e.g. `ssh -L 4000:gateway:4000 host`) and use http://127.0.0.1:4000")
         return Impl("black-box", url=url.rstrip("/"), key=key)
@@ -83,13 +82,6 @@ def parse_impl(text: str, url: str | None, key: str | None) -> Impl:
     if kind not in ("litellm", "reference"):
         raise ValueError(f"--gateway-impl must be 'litellm' or 'reference[:fault,...]', not {text!r}")
     return Impl(kind, frozenset(f for f in faults.split(",") if f))
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

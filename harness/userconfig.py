@@ -24,7 +24,7 @@ from harness.errors import HarnessError
 from harness.gateways import GatewayConfig, Upstreams, default_config, upstream_env
 from harness.lint import Problem, config_problems
 
-SERVED = {"anthropic": "anthropic", "openai": "openai"}
+SERVED = frozenset({"anthropic", "openai"})
 CREDENTIAL_KEYS = {"api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials",
                    "azure_ad_token", "api_version"}
 

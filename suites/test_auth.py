@@ -137,6 +137,8 @@ ERROR_SCENARIOS = {
 ])
 def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, scenario):
     """No error body or header the gateway returns contains the master key."""
+    if gateway.key is None:
+        pytest.skip("no gateway key given (--gateway-key), so there is no key to look for")
     ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider)
     assert ex.status >= 400, f"expected an error, observed {ex.status}"
     places = [k for k, v in ex.headers.items() if gateway.key in v] + (["body"] if gateway.key in ex.text else [])
@@ -166,7 +168,7 @@ def test_master_key_under_litellm_settings_is_detected(proxy_pool, anthropic_pro
     """A master_key under litellm_settings is detected: the proxy refuses to start or enforces no auth."""
     outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider)
     observe("quickstart placement (litellm_settings.master_key)", outcome)
-    assert outcome in ("refuses to start", "starts and enforces no auth", "enforces auth"), outcome
+    assert outcome in ("refuses to start", "starts and enforces no auth"), outcome
 
 
 @pytest.mark.req("AUTH-009")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status
+from harness.checks import assert_anthropic_error, assert_status
 from harness.claude_code import CONTEXT_1M_BETA
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import SONNET
@@ -42,7 +42,7 @@ def test_model_with_1m_suffix_is_routed_or_refused_with_4xx(gateway, anthropic_p
     assert ex.status < 500, f"expected 200 or a 4xx, observed {ex.status}"
     if ex.status != 200:
         assert routed == [], "refused, yet a provider was called"
-    anthropic_provider.reset()  # the scripted reply is unused when the gateway refuses
+        assert_anthropic_error(ex)
 
 
 @pytest.mark.req("CTX1M-003")

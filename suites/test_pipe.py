@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.client import CLAUDE_CODE_HEADERS, beta_set, message_body
-from harness.gateways import CLAUDE_CODE_DEFAULT_MODELS, OPENAI_MODEL
+from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import Reply, Text, ToolUse
 from harness.validators import validate_message
-
-SONNET = CLAUDE_CODE_DEFAULT_MODELS[0]
 
 
 @pytest.mark.req("PIPE-001")

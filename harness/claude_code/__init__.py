@@ -23,9 +23,6 @@ class ClaudeCodeFacts:
     user_agent: str
     extra_headers: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def default_names(self) -> list[str]:
-        return sorted(set(self.defaults.values()))
 
 
 # The quickstart's table ("Default Model Name (v2.1.14)"); it matches 2.0.77, not current 2.1.x.

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.claude_code import PROFILES_DIR
 from harness.claude_code.cli import Installed, cli_env, install, run
 from harness.errors import HarnessError
 from harness.providers import FakeAnthropic, ModelList, RecordedRequest, Reply, Text, TokenCount, ToolUse
 
-PROFILES = Path(__file__).resolve().parent / "profiles"
 VOLATILE_HEADERS = {"host", "content-length", "connection", "x-stainless-retry-count", "x-stainless-timeout"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX_ID = re.compile(r"\b[0-9a-f]{64}\b")
@@ -156,7 +156,7 @@ def capture(version: str) -> tuple[Path, dict[str, Any]]:
     finally:
         job.close()
     profile["install_seconds"] = round(installed.install_seconds, 1)
-    PROFILES.mkdir(exist_ok=True)
-    path = PROFILES / f"{version}.json"
+    PROFILES_DIR.mkdir(exist_ok=True)
+    path = PROFILES_DIR / f"{version}.json"
     path.write_text(json.dumps(profile, indent=1, sort_keys=False) + "\n")
     return path, profile

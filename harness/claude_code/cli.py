@@ -6,6 +6,7 @@ timeout that kills the CLI's whole process group and shows what it printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -109,16 +110,23 @@ def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = 
         timeout: float = RUN_TIMEOUT) -> CliResult:
     """``claude -p PROMPT --output-format json``; a hang is killed after ``timeout`` and reported."""
     argv = [str(binary), "-p", prompt, "--output-format", "json", *args]
-    workdir = cwd or Path(tempfile.mkdtemp(prefix="cc-run-"))
-    started = time.monotonic()
-    process = subprocess.Popen(argv, env=env, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        result = CliResult(argv, -9, out, err, time.monotonic() - started)
-        raise HarnessError(
-            f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}") from None
-    return CliResult(argv, process.returncode, out, err, time.monotonic() - started)
+    with tempfile.TemporaryDirectory(prefix="cc-run-") as scratch:
+        started = time.monotonic()
+        process = subprocess.Popen(argv, env=env, cwd=cwd or scratch, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)
+            out, err = process.communicate()
+            result = CliResult(argv, -9, out, err, time.monotonic() - started)
+            raise HarnessError(
+                f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}") from None
+        finally:
+            _kill_group(process.pid)  # whatever the CLI left running in its session goes with it
+        return CliResult(argv, process.returncode, out, err, time.monotonic() - started)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

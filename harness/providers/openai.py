@@ -88,14 +88,15 @@ def responses_usage(reply: Reply) -> dict[str, Any]:
             "output_tokens_details": {"reasoning_tokens": 0}}
 
 
-def _output_items(reply: Reply) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def _output_items(reply: Reply) -> list[tuple[dict[str, Any], ToolUse | None]]:
+    """Each Responses output item, with the ToolUse it was made from (None for messages)."""
+    items: list[tuple[dict[str, Any], ToolUse | None]] = []
     for i, text in enumerate(_texts(reply)):
-        items.append({"type": "message", "id": f"msg_fake{i}", "status": "completed", "role": "assistant",
-                      "content": [{"type": "output_text", "text": text.text, "annotations": []}]})
+        items.append(({"type": "message", "id": f"msg_fake{i}", "status": "completed", "role": "assistant",
+                       "content": [{"type": "output_text", "text": text.text, "annotations": []}]}, None))
     for i, tool in enumerate(_tools(reply)):
-        items.append({"type": "function_call", "id": f"fc_fake{i}", "call_id": tool.id, "name": tool.name,
-                      "arguments": json.dumps(tool.input), "status": "completed"})
+        items.append(({"type": "function_call", "id": f"fc_fake{i}", "call_id": tool.id, "name": tool.name,
+                       "arguments": json.dumps(tool.input), "status": "completed"}, tool))
     return items
 
 
@@ -105,14 +106,14 @@ def responses_json(reply: Reply, model: str, status: str = "completed") -> dict[
         "id": "resp_fake0001", "object": "response", "created_at": CREATED, "model": reply.model or model,
         "status": ("incomplete" if incomplete else "completed") if status == "completed" else status,
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-        "output": _output_items(reply) if status == "completed" else [],
+        "output": [item for item, _ in _output_items(reply)] if status == "completed" else [],
         "usage": responses_usage(reply) if status == "completed" else None,
         "error": None, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
     }
 
 
-def _item_events(index: int, item: dict[str, Any], reply: Reply) -> list[dict[str, Any]]:
-    if item["type"] == "message":
+def _item_events(index: int, item: dict[str, Any], tool: ToolUse | None) -> list[dict[str, Any]]:
+    if tool is None:
         text = item["content"][0]["text"]
         part = {"type": "output_text", "text": "", "annotations": []}
         ids = {"item_id": item["id"], "output_index": index, "content_index": 0}
@@ -126,7 +127,6 @@ def _item_events(index: int, item: dict[str, Any], reply: Reply) -> list[dict[st
             {"type": "response.content_part.done", **ids, "part": {**part, "text": text}},
             {"type": "response.output_item.done", "output_index": index, "item": item},
         ]
-    tool = next(t for t in _tools(reply) if t.id == item["call_id"])
     ids = {"item_id": item["id"], "output_index": index}
     return [
         {"type": "response.output_item.added", "output_index": index,
@@ -142,8 +142,8 @@ def responses_events(reply: Reply, model: str) -> list[tuple[str, Any]]:
         {"type": "response.created", "response": responses_json(reply, model, "in_progress")},
         {"type": "response.in_progress", "response": responses_json(reply, model, "in_progress")},
     ]
-    for index, item in enumerate(_output_items(reply)):
-        events += _item_events(index, item, reply)
+    for index, (item, tool) in enumerate(_output_items(reply)):
+        events += _item_events(index, item, tool)
     final = responses_json(reply, model)
     done_type = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
     events.append({"type": done_type, "response": final})
@@ -185,6 +185,8 @@ class FakeOpenAI(FakeProvider):
         if isinstance(item, RawSSE):
             raise TypeError("RawSSE is an Anthropic transcript; script an OpenAI Reply instead")
         assert isinstance(item, Reply), f"fake openai cannot render {type(item).__name__}"
+        if item.stream_error is not None:
+            raise TypeError("the fake OpenAI does not model mid-stream errors; script them on the fake Anthropic")
         chat = request.route == "chat"
         if body.get("stream"):
             events = chat_events(item, model) if chat else responses_events(item, model)

@@ -45,14 +45,6 @@ class RecordedRequest:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "headers": self.headers,
-            "body": self.body,
-        }
 
 
 @dataclass

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from harness.claude_code import KNOWN as KNOWN_CLAUDE_CODE
+from harness.gateways import GatewayConfig
 from harness.report.junit import render_junit
 from harness.report.model import CheckResult, Outcome, Run, RunInfo
 from harness.report.render import render_html
@@ -53,7 +55,7 @@ def _revision(root: Path) -> str:
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                               text=True, timeout=10)
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() or "unknown"
 
@@ -129,6 +131,14 @@ class ReportCollector:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.written:
             terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+
+
+def stable_config_text(gateway: GatewayConfig) -> str:
+    """The config without what changes every run (the random master key, the fakes' ports)."""
+    text = json.dumps(gateway.config, sort_keys=True)
+    if gateway.master_key:
+        text = text.replace(gateway.master_key, "<master-key>")
+    return gateway.name + re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
 
 
 def config_digest(texts: list[str]) -> str:

@@ -47,10 +47,3 @@ class Run:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    def summary(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.results:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
-        covered = {r.requirement for r in self.results}
-        counts["not-covered"] = sum(1 for q in self.requirements if q["id"] not in covered)
-        return counts

@@ -49,11 +49,6 @@ BLOCK_DELTAS: dict[str, frozenset[str]] = {
     "compaction": frozenset({"compaction_delta"}),
     "fallback": frozenset(),
 }
-KNOWN_EVENTS = frozenset({
-    "message_start", "content_block_start", "content_block_delta", "content_block_stop",
-    "message_delta", "message_stop", "ping", "error",
-})
-BLOCK_EVENTS = frozenset({"content_block_start", "content_block_delta", "content_block_stop"})
 
 
 @dataclass(frozen=True)
