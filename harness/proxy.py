@@ -26,6 +26,7 @@ import yaml
 
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateways import GatewayConfig
+from harness.logfile import LogFileMixin
 
 STARTUP_TIMEOUT = 120.0
 READY_PATH = "/health/liveliness"
@@ -80,7 +81,7 @@ def litellm_version(python: str) -> str:
 
 
 @dataclass(eq=False)  # identity semantics: a proxy is a process, not a value
-class LiteLLMProxy:
+class LiteLLMProxy(LogFileMixin):
     """A running proxy. ``url`` is where clients talk to it."""
 
     gateway: GatewayConfig
@@ -106,17 +107,6 @@ class LiteLLMProxy:
 
     def alive(self) -> bool:
         return self.process.poll() is None
-
-    def log_text(self, since: int = 0) -> str:
-        with self.log_path.open("rb") as f:
-            f.seek(since)
-            return f.read().decode("utf-8", "replace")
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self) -> None:
         kill_process_tree(self.process)

@@ -29,6 +29,7 @@ import yaml
 
 from harness.errors import ProxyStartError
 from harness.gateways import GatewayConfig
+from harness.logfile import LogFileMixin
 from harness.validators.bodies import ERROR_TYPE_FOR_STATUS
 
 FAULTS: dict[str, str] = {
@@ -303,7 +304,7 @@ class _Server(ThreadingHTTPServer):
             f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
 
 
-class ReferenceGateway:
+class ReferenceGateway(LogFileMixin):
     """A running reference gateway; quacks like :class:`harness.proxy.LiteLLMProxy`."""
 
     returncode = None
@@ -334,17 +335,6 @@ class ReferenceGateway:
 
     def alive(self) -> bool:
         return self._thread.is_alive()
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
-
-    def log_text(self, since: int = 0) -> str:
-        with self.log_path.open("rb") as f:
-            f.seek(since)
-            return f.read().decode("utf-8", "replace")
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def stop(self) -> None:
         self._server.shutdown()
