@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.checks import NEEDS_OPENAI, assert_anthropic_error, assert_status
 from harness.client import message_body
 from harness.gateways import ALIAS_MODEL, ENV_ROUTED_MODEL, OPENAI_ALIAS_MODEL, OPENAI_MODEL, SONNET
 from harness.providers import Reply
+from harness.userconfig import SERVED
+from harness.userconfig import load as load_user_config
 
 ROUTES = [
     # (gateway, model_name, provider, provider routes allowed, provider-side model)
@@ -103,3 +107,40 @@ def test_response_model_field_names_the_requested_or_provider_model(gateway, ant
     provider_side = dict([ALIAS_MODEL]).get(model, model)
     observe("response model", observed)
     assert observed in {model, provider_side}, f"expected {model!r} or {provider_side!r}, observed {observed!r}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One case per entry of the user's own config (--litellm-config) that a fake provider serves."""
+    if "user_entry" not in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("litellm_config")
+    if not chosen:
+        metafunc.parametrize("user_entry", [pytest.param(None, marks=pytest.mark.skip(
+            reason="only with --litellm-config: one case per model of your own config"))], ids=["no-user-config"])
+        return
+    cases = []
+    for entry in load_user_config(Path(chosen))["model_list"]:
+        model = str((entry.get("litellm_params") or {}).get("model", ""))
+        provider, _, upstream = model.partition("/")
+        if provider in SERVED:
+            marks = [NEEDS_OPENAI] if provider == "openai" else []
+            cases.append(pytest.param((entry["model_name"], provider, upstream), id=str(entry["model_name"]),
+                                      marks=marks))
+    metafunc.parametrize("user_entry", cases)
+
+
+@pytest.mark.req("ROUTE-001")
+def test_user_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, user_entry,
+                                                    observe):
+    """Each model_name of the user's config reaches its litellm_params.model on the right provider."""
+    name, provider, upstream = user_entry
+    fake = anthropic_provider if provider == "anthropic" else openai_provider
+    if provider == "openai":
+        openai_provider.script_generation(Reply.text("routed"), times=None)
+    else:
+        anthropic_provider.script("messages", Reply.text("routed"), times=None)
+    assert_status(gateway.messages(message_body(name)), 200)
+    calls = [r for r in fake.received() if r.route in ("messages", "chat", "responses")]
+    observe("provider-side model", [c.body.get("model") for c in calls])
+    assert calls, f"{name} reached no {provider} provider"
+    assert calls[0].body.get("model") == upstream
