@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness.claude_code import load_profiles
+from harness.claude_code import PROFILES
 from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
 from harness.errors import HarnessError
@@ -94,7 +94,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_install_cc(args: argparse.Namespace) -> int:
-    for version in args.version or [p["version"] for p in load_profiles()]:
+    for version in args.version or [p["version"] for p in PROFILES]:
         got = install(version)
         print(f"Claude Code {version}: " + (f"installed in {got.install_seconds:.0f} s" if got.install_seconds
                                             else "cached") + f" ({got.binary})")

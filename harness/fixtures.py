@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness import evidence
-from harness.claude_code import load_profiles
+from harness.claude_code import PROFILES
 from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.errors import HarnessError
@@ -167,7 +167,7 @@ def claude_code_cli(request: pytest.FixtureRequest,
     got = claude_code_installs[version]
     if isinstance(got, str):
         pytest.fail(got, pytrace=False)
-    profiles = {p["version"]: p for p in load_profiles()}
+    profiles = {p["version"]: p for p in PROFILES}
     return got, profiles.get(version, {"defaults": {}})
 
 

@@ -16,15 +16,16 @@ class Problem:
         return f"[{self.code}] {self.message}"
 
 
-def _refs(value: Any) -> Iterable[str]:
+def env_refs(value: Any) -> Iterable[str]:
+    """Every NAME of an ``os.environ/NAME`` reference anywhere in a config value."""
     if isinstance(value, str) and value.startswith("os.environ/"):
         yield value.removeprefix("os.environ/")
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _refs(item)
+            yield from env_refs(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _refs(item)
+            yield from env_refs(item)
 
 
 def config_problems(config: Mapping[str, Any], env: Mapping[str, str],
@@ -40,7 +41,7 @@ def config_problems(config: Mapping[str, Any], env: Mapping[str, str],
     names = [str(m.get("model_name", "")) for m in entries]
     problems += [Problem("1m-in-model-name", f"model_name {n!r} contains [1m]; Claude Code strips the suffix "
                          "before sending, so this entry is never matched") for n in names if "[1m]" in n.lower()]
-    unset = sorted({ref for ref in _refs(config) if not env.get(ref)})
+    unset = sorted({ref for ref in env_refs(config) if not env.get(ref)})
     problems += [Problem("unset-env-reference", f"os.environ/{ref} is not set in this environment")
                  for ref in unset]
     missing = sorted(set(wanted_models) - set(names))

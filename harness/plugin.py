@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import deviations, evidence, netguard, userconfig
-from harness.claude_code import load_profiles
+from harness.claude_code import PROFILES
 from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams
@@ -123,7 +123,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "claude_code_cli" in metafunc.fixturenames:
-        versions = metafunc.config.getoption("claude_code") or [p["version"] for p in load_profiles()]
+        versions = metafunc.config.getoption("claude_code") or [p["version"] for p in PROFILES]
         metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
 
 

@@ -22,7 +22,7 @@ import yaml
 from harness.claude_code import PROFILES
 from harness.errors import HarnessError
 from harness.gateways import GatewayConfig, Upstreams, default_config, upstream_env
-from harness.lint import Problem, config_problems
+from harness.lint import Problem, config_problems, env_refs
 
 SERVED = frozenset({"anthropic", "openai"})
 CREDENTIAL_KEYS = {"api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials",
@@ -48,16 +48,6 @@ def load(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("model_list"), list):
         raise HarnessError(f"--litellm-config {path}: expected a mapping with a model_list, as LiteLLM's config.yaml")
     return data
-
-
-def _env_refs(value: Any) -> set[str]:
-    if isinstance(value, str) and value.startswith("os.environ/"):
-        return {value.removeprefix("os.environ/")}
-    if isinstance(value, dict):
-        return set().union(*(_env_refs(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_env_refs(v) for v in value)) if value else set()
-    return set()
 
 
 def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any] | None:
@@ -110,7 +100,7 @@ def adapt(path: Path, upstreams: Upstreams,
     config["model_list"] = entries
     env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
     key = _master_key(config, env, report)
-    for name in sorted(_env_refs(config) - set(env)):
+    for name in sorted(set(env_refs(config)) - set(env)):
         env[name] = f"dummy-{name.lower()}"
     general = config.setdefault("general_settings", {})
     if general.pop("database_url", None):

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from harness import recorded
 from harness.checks import assert_status, json_diff, secret_places
 from harness.claude_code import CONTEXT_1M_BETA, claude_code_body
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import SONNET
 from harness.providers import HttpError, RawSSE, Reply, TokenCount
 from harness.validators import parse_sse
-
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded" / "anthropic-streams"
-TRANSCRIPTS = ["basic_response", "tool_use_response", "refusal_response", "compaction_response",
-               "fallback_response", "fallback_credit_response"]
 
 
 @pytest.mark.req("PASS-001")
@@ -44,10 +39,10 @@ def test_passthrough_forwards_version_and_beta_headers(gateway, anthropic_provid
 
 
 @pytest.mark.req("PASS-003")
-@pytest.mark.parametrize("name", TRANSCRIPTS, ids=str)
+@pytest.mark.parametrize("name", recorded.VALID, ids=str)
 def test_passthrough_stream_arrives_unchanged_and_in_order(gateway, anthropic_provider, name):
     """A recorded provider stream comes through the pass-through with the same events in order."""
-    text = (RECORDED / f"{name}.sse").read_text()
+    text = recorded.transcript(name)
     anthropic_provider.script("messages", RawSSE(text))
     ex = gateway.messages(message_body(SONNET, stream=True), prefix="/anthropic")
     assert_status(ex, 200)

@@ -7,17 +7,16 @@ by the client; these checks add what the grammar cannot see.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from harness import recorded
 from harness.checks import PROVIDER_PARAMS, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import RawSSE, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
 from harness.validators import validate_stream
 
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded" / "anthropic-streams"
 PROVIDERS = {"anthropic": SONNET, "openai": OPENAI_MODEL}
 
 
@@ -174,15 +173,11 @@ def test_openai_finish_reason_maps_to_stop_reason(gateway, openai_provider, expe
     assert observed == expected
 
 
-TRANSCRIPTS = ["basic_response", "tool_use_response", "refusal_response", "compaction_response",
-               "fallback_response", "fallback_credit_response"]
-
-
 @pytest.mark.req("STREAM-010")
-@pytest.mark.parametrize("name", TRANSCRIPTS, ids=str)
+@pytest.mark.parametrize("name", recorded.VALID, ids=str)
 def test_recorded_stream_survives_the_unified_endpoint(gateway, anthropic_provider, name):
     """A recorded Anthropic stream reaches the client through /v1/messages with the same content."""
-    text = (RECORDED / f"{name}.sse").read_text()
+    text = recorded.transcript(name)
     expected = validate_stream(text)
     anthropic_provider.script("messages", RawSSE(text))
     ex = gateway.messages(message_body(SONNET, stream=True))

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from harness import recorded
+
 pytest_plugins = ["pytester"]
 
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "recorded" / "anthropic-streams"
+RECORDED = recorded.DIRECTORY
 
 
 @pytest.fixture(scope="session")

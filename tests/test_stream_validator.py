@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness import recorded
 from harness.strategies import STRUCTURAL, structural_positions, to_events, valid_streams
 from harness.validators import (
     RULES,
@@ -20,14 +21,7 @@ from harness.validators import (
     validate_stream,
 )
 
-RECORDED_VALID = [
-    "basic_response.sse",
-    "compaction_response.sse",
-    "fallback_credit_response.sse",
-    "fallback_response.sse",
-    "refusal_response.sse",
-    "tool_use_response.sse",
-]
+RECORDED_VALID = [f"{name}.sse" for name in recorded.VALID]
 
 
 def ev(data: dict) -> SSEEvent:
