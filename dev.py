@@ -2,7 +2,7 @@
 """The project's two entry points, usable on a machine with nothing but Python 3.11+.
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
-    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the harness self-tests and the suite
+    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the deviations check, the self-tests and the suite
                                          # (as root, also installs Debian's chromium for the report test)
     python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions, one report
 
@@ -87,7 +87,8 @@ def main(argv: list[str]) -> int:
     if command == "matrix":
         return _run([python, "-m", "harness", "matrix", *extra])
     ensure_browser()
-    for check in (["ruff", "check", "."], ["mypy"]):
+    # The deviations files gate every run, so they are held to their rules before any test runs.
+    for check in (["ruff", "check", "."], ["mypy"], ["harness", "deviations", "check"]):
         if rc := _run([python, "-m", *check]):
             return rc
     # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.

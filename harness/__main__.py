@@ -6,6 +6,8 @@
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
+    python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
+    python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,8 +23,12 @@ from pathlib import Path
 from harness.claude_code import PROFILES
 from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
+from harness.deviations import DIRECTORY as DEVIATIONS_DIR
+from harness.deviations import file_for, load
+from harness.deviations import record as deviations
 from harness.errors import HarnessError
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
+from harness.proxy import litellm_version, resolve_python
 from harness.report.render import render_html
 from harness.report.runs import compare, load_run
 from harness.requirements import catalogue
@@ -101,6 +108,68 @@ def cmd_install_cc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_target(args: argparse.Namespace) -> Path:
+    if args.output:
+        return Path(args.output)
+    if args.gateway_impl and args.gateway_impl != "litellm":
+        raise HarnessError("--gateway-impl other than litellm needs --output: only LiteLLM versions have a "
+                           "deviations file of their own")
+    return file_for("litellm", litellm_version(resolve_python(args.litellm_python)))
+
+
+def cmd_deviations_record(args: argparse.Namespace) -> int:
+    path = _record_target(args)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [deviations.run_suite(Path(tmp) / str(n), args.litellm_python, args.gateway_impl, args.pytest_args)
+                for n in range(args.runs)]
+    existing = load(path) if path.exists() else []
+    result = deviations.refresh(existing, runs)
+    command = "python -m harness deviations record" + (f" --runs {args.runs}" if args.runs > 1 else "")
+    deviations.write(path, deviations.gateway_fields(runs[0], path), result.entries, command)
+    print(f"wrote {path}: {len(result.entries)} entries in {time.monotonic() - started:.0f} s "
+          f"({args.runs} run(s) of the suite)")
+    for title, ids in (("new (explain them)", result.added), ("fingerprinted for the first time", result.fingerprinted),
+                       ("fingerprint changed", result.changed),
+                       ("removed (now pass)", result.removed), ("unstable across runs, not recorded", result.unstable),
+                       ("harness errors, not recorded", result.errors)):
+        print(f"  {title}: {len(ids)}" + "".join(f"\n    {i}" for i in ids))
+    print(f"  unchanged: {result.kept}; left as they were (not run, skipped or errored): {result.untouched}")
+    return 1 if result.errors or result.unstable else 0
+
+
+def cmd_deviations_check(args: argparse.Namespace) -> int:
+    paths = args.files or sorted(DEVIATIONS_DIR.glob("*.yaml"))
+    checks = deviations.collected_checks()
+    bad = 0
+    for path in paths:
+        found = deviations.problems(path, checks)
+        bad += len(found)
+        if found:
+            print(f"{path}: {len(found)} problem(s)\n" + "\n".join(f"  {p}" for p in found))
+            continue
+        fields = deviations.fingerprint_fields(path)
+        print(f"{path}: ok, {len(load(path))} entries; fingerprint fields: "
+              + ", ".join(f"{k} ({n})" for k, n in fields.most_common()))
+    return 1 if bad else 0
+
+
+def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dev = sub.add_parser("deviations", help="record or check the known-deviations files")
+    dsub = dev.add_subparsers(dest="action", required=True)
+    rec = dsub.add_parser("record", help="run the suite and (re)write the deviations file from what it saw")
+    rec.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
+    rec.add_argument("--gateway-impl", default=None, metavar="IMPL", help="e.g. reference:no-auth (needs --output)")
+    rec.add_argument("--output", default=None, metavar="FILE", help="default: harness/deviations/litellm-<v>.yaml")
+    rec.add_argument("--runs", type=int, default=1, help="run the suite N times; a fingerprint that differs is "
+                                                         "unstable and not recorded")
+    rec.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --), e.g. -k auth")
+    rec.set_defaults(func=cmd_deviations_record)
+    chk = dsub.add_parser("check", help="every entry fingerprinted, matching exactly one check, listed once")
+    chk.add_argument("files", nargs="*", type=Path, help="default: every file in harness/deviations/")
+    chk.set_defaults(func=cmd_deviations_check)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     inst = sub.add_parser("install-claude-code", help="install the CLI versions the e2e checks use (default: profiled)")
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
+    _add_deviations(sub)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

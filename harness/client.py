@@ -66,6 +66,10 @@ class Exchange:
         return out.replace(redact, "<master-key>") if redact else out
 
 
+# The clients made since the current test started; the plugin empties it before each test.
+LIVE: list[GatewayClient] = []
+
+
 class GatewayClient:
     """httpx against the gateway, with Claude Code's headers and a transcript of every exchange."""
 
@@ -75,6 +79,8 @@ class GatewayClient:
         self.auth = auth
         self.exchanges: list[Exchange] = []
         self._http = httpx.Client(timeout=timeout, trust_env=False)
+        # A check's fingerprint covers every client it used, including those it built itself.
+        LIVE.append(self)
 
     def close(self) -> None:
         self._http.close()

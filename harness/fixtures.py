@@ -8,24 +8,27 @@ test if the provider got a request nobody scripted.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from harness import evidence
+from harness import evidence, fingerprint
 from harness.claude_code import PROFILES
 from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
+from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
-from harness.providers import FakeAnthropic, FakeOpenAI
+from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider
 from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import BlackBoxTarget, Impl, Target
+
+P = TypeVar("P", bound=FakeProvider)
 
 
 class ProxyPool:
@@ -115,32 +118,46 @@ def make_openai_provider() -> Iterator[FakeOpenAI]:
     provider.stop()
 
 
+def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
+    provider.reset()
+    evidence.attach(item, f"provider journal ({provider.name})", lambda: evidence.journal(provider))
+    fingerprint.add_provider(item, provider)
+    yield provider
+    # A known deviation whose fingerprint recorded these very requests is not failed for them again.
+    if not forgiven(item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]):
+        provider.assert_no_unexpected()
+
+
 @pytest.fixture
 def anthropic_provider(
     make_anthropic_provider: FakeAnthropic, request: pytest.FixtureRequest
 ) -> Iterator[FakeAnthropic]:
     """The fake Anthropic, reset for this test; unscripted requests fail the test."""
-    make_anthropic_provider.reset()
-    evidence.attach(request.node, "provider journal (anthropic)", lambda: evidence.journal(make_anthropic_provider))
-    yield make_anthropic_provider
-    make_anthropic_provider.assert_no_unexpected()
+    yield from _provider_for_test(make_anthropic_provider, request.node)
 
 
 @pytest.fixture
 def openai_provider(make_openai_provider: FakeOpenAI, request: pytest.FixtureRequest) -> Iterator[FakeOpenAI]:
     """The fake OpenAI, reset for this test; unscripted requests fail the test."""
-    make_openai_provider.reset()
-    evidence.attach(request.node, "provider journal (openai)", lambda: evidence.journal(make_openai_provider))
-    yield make_openai_provider
-    make_openai_provider.assert_no_unexpected()
+    yield from _provider_for_test(make_openai_provider, request.node)
+
+
+class Observe(Protocol):
+    def __call__(self, name: str, value: Any, *, volatile: bool = False) -> None: ...
 
 
 @pytest.fixture
-def observe(request: pytest.FixtureRequest) -> Callable[[str, Any], None]:
-    """Record an observed value (a header, a status, a model id) in the report, pass or fail."""
+def observe(request: pytest.FixtureRequest) -> Observe:
+    """Record an observed value (a header, a status, a model id) in the report, pass or fail.
 
-    def record(name: str, value: Any) -> None:
+    It is also part of the check's fingerprint, which a known deviation is held to,
+    unless ``volatile=True`` (timings, free text with ids): those change every run.
+    """
+
+    def record(name: str, value: Any, *, volatile: bool = False) -> None:
         request.node.user_properties.append((f"observed:{name}", value))
+        if not volatile:
+            fingerprint.declare(request.node, name, value)
 
     return record
 
@@ -206,6 +223,7 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
 def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
     """The running gateway for this test's ``@pytest.mark.gateway`` config (default: "default")."""
     running = proxy_pool.get(gateway_name(request.node))
+    fingerprint.add_secret(request.node, running.master_key)
     offset = running.log_size()
     evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
     return running

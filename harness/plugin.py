@@ -14,18 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from harness import deviations, evidence, netguard, userconfig
+from harness import client, evidence, fingerprint, netguard, userconfig
 from harness.claude_code import PROFILES
-from harness.deviations import Deviation
+from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams
-from harness.proxy import litellm_version, resolve_python
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
 
-pytest_plugins = ["harness.fixtures"]
+pytest_plugins = ["harness.fixtures", "harness.deviations.hooks"]
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 MARKERS = (
@@ -35,7 +34,6 @@ MARKERS = (
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
 )
-DEVIATIONS = pytest.StashKey[list[Deviation]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -157,7 +155,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in items:
         if _in_suites(item):
             _skip_if_not_applicable(item, impl)
-    _apply_deviations(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
+    deviation_hooks.apply(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
     config.stash[WANTED_GATEWAYS] = {
         gateway_name(i) for i in items
         if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
@@ -175,45 +173,20 @@ def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
         item.add_marker(pytest.mark.skip(reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"))
 
 
-def _deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
-    chosen = config.getoption("deviations")
-    if chosen:
-        return Path(chosen)
-    if config.getoption("no_deviations") or impl.kind != "litellm":
-        return None
-    try:
-        path = deviations.file_for("litellm", litellm_version(resolve_python(config.getoption("litellm_python"))))
-    except HarnessError:
-        return None  # the proxy fixture reports the missing litellm with its own paragraph
-    return path if path.exists() else None
-
-
-def _apply_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Known deviations become strict xfails: a fix shows up as XPASS(strict), i.e. a failure."""
-    path = _deviations_file(config, config.stash[IMPL])
-    try:
-        known = deviations.load(path) if path else []
-    except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    config.stash[DEVIATIONS] = known
-    if path:
-        config.stash.setdefault(RUN_FACTS, {})["deviations_file"] = path.name
-    for item in items:
-        match = next((d for d in known if d.matches(item.nodeid)), None)
-        if match is None:
-            continue
-        req = dict(item.user_properties).get("req")
-        if req != match.requirement:
-            raise pytest.UsageError(f"{path}: {match.check} is listed under {match.requirement}, "
-                                    f"but {item.nodeid} states {req}")
-        item.add_marker(pytest.mark.xfail(reason=f"known deviation: {match.observed}", strict=True,
-                                          raises=AssertionError))
+@pytest.fixture(autouse=True)
+def _observe_the_wire(request: pytest.FixtureRequest) -> None:
+    """Every check's fingerprint covers each gateway client it used, however it made them."""
+    client.LIVE.clear()
+    clients = client.LIVE
+    fingerprint.attach(request.node, "client",
+                       lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
 
 
 @pytest.fixture(autouse=True)
-def _no_network_escape() -> Iterator[None]:
+def _no_network_escape(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test if it tried to leave loopback, even if the caller swallowed the error."""
     before = len(netguard.attempts)
+    fingerprint.attach(request.node, "network_escape", lambda: netguard.attempts[before:] or None)
     yield
     escaped = netguard.attempts[before:]
     if escaped:

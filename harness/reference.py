@@ -38,6 +38,7 @@ FAULTS: dict[str, str] = {
     "leak-key": "forwards the client's gateway key to the provider",
     "openai-errors": "answers errors in OpenAI's envelope instead of Anthropic's",
     "no-auth": "accepts any key, or none",
+    "bad-key-400": "refuses a missing or wrong key with 400 instead of 401 (as LiteLLM without a database)",
     "buffer-stream": "holds the whole stream back until the provider is done",
     "drop-fields": "drops body fields it does not know (thinking, context_management, ...)",
     "server-error-on-bad-request": "answers client mistakes with HTTP 500",
@@ -141,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.cfg.master_key
         if key == self.cfg.master_key or key in self.cfg.virtual_keys:
             return key
-        raise GatewayFault(401, "invalid x-api-key or bearer token")
+        raise GatewayFault(400 if "bad-key-400" in self.cfg.faults else 401, "invalid x-api-key or bearer token")
 
     def _route(self, model: Any, key: str) -> Route:
         if not isinstance(model, str) or not model:

@@ -13,6 +13,8 @@ import yaml
 from harness.errors import HarnessError
 
 Level = Literal["must", "should", "info"]
+# Who may use the gateway and where a key goes: a deviation here is never "just" a deviation.
+SECURITY_AREAS = frozenset({"AUTH", "KEYS"})
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
 
@@ -30,6 +32,7 @@ class Requirement:
     level: Level
     statement: str
     source: Source
+    security: bool = False
 
 
 @cache
@@ -47,7 +50,7 @@ def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
         if entry.get("source") not in sources:
             raise HarnessError(f"{path}: requirement {rid} cites unknown source {entry.get('source')!r}")
         out[rid] = Requirement(rid, entry["area"], entry["level"], " ".join(entry["statement"].split()),
-                               sources[entry["source"]])
+                               sources[entry["source"]], bool(entry.get("security", entry["area"] in SECURITY_AREAS)))
     return out
 
 

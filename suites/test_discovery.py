@@ -15,18 +15,20 @@ def test_model_list_has_anthropic_shape(gateway, observe):
     """GET /v1/models with Claude Code's headers answers in Anthropic's shape."""
     ex = gateway.request("GET", "/v1/models")
     assert_status(ex, 200)
-    observe("first entry", (ex.json().get("data") or [None])[0])
+    observe("first entry", (ex.json().get("data") or [None])[0], volatile=True)
     validate_model_list(ex.json())
 
 
 @pytest.mark.req("DISC-002")
 @pytest.mark.needs("config")
-def test_model_list_names_every_configured_model(gateway, proxy, impl):
+def test_model_list_names_every_configured_model(gateway, proxy, impl, observe):
     """GET /v1/models lists every configured model name."""
     ex = gateway.request("GET", "/v1/models")
     assert_status(ex, 200)
     listed = {m.get("id") for m in ex.json().get("data", [])}
     missing = sorted(set(proxy.gateway.model_names(impl.capabilities)) - listed)
+    observe("configured but not listed", missing)
+    observe("listed", sorted(str(i) for i in listed))
     assert missing == [], f"configured but not listed: {missing}"
 
 

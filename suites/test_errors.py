@@ -45,7 +45,7 @@ def test_provider_error_arrives_in_anthropic_envelope(gateway, anthropic_provide
                                                       status, kind, observe):
     """The provider error reaches the client in Anthropic's envelope with the type documented for its status."""
     ex = _provider_error(gateway, anthropic_provider, openai_provider, provider, status, kind)
-    observe("client body", ex.text[:300])
+    observe("client body", ex.text[:300], volatile=True)
     assert_anthropic_error(ex, status)
 
 
@@ -76,7 +76,7 @@ def test_gateway_errors_use_anthropic_envelope(gateway, anthropic_provider, open
     # A gateway may let a bad request through for the provider to judge; the provider then says 400.
     anthropic_provider.script("messages", HttpError(400, "invalid_request_error", "bad request"), times=None)
     ex = OWN_ERRORS[mistake](gateway)
-    observe("status and body", f"{ex.status} {ex.text[:200]}")
+    observe("status and body", f"{ex.status} {ex.text[:200]}", volatile=True)
     assert ex.status >= 400
     assert_anthropic_error(ex)
 

@@ -29,7 +29,7 @@ FIELDS |= {
 @pytest.mark.req("FIELDS-001")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("field", FIELDS, ids=str)
-def test_claude_code_body_field_reaches_provider_unchanged(gateway, anthropic_provider, field, stream):
+def test_claude_code_body_field_reaches_provider_unchanged(gateway, anthropic_provider, field, stream, observe):
     """Each Claude Code body field reaches the Anthropic provider unchanged through /v1/messages."""
     anthropic_provider.script("messages", Reply.text("ok"))
     body = {"model": SONNET, "max_tokens": 1024, "messages": [{"role": "user", "content": "hi"}], **FIELDS[field]}
@@ -40,6 +40,7 @@ def test_claude_code_body_field_reaches_provider_unchanged(gateway, anthropic_pr
     sent_part = {k: body[k] for k in FIELDS[field]}
     got_part = {k: got.get(k, "<dropped>") for k in FIELDS[field]}
     diff = json_diff(sent_part, got_part)
+    observe("changed on the way to the provider", diff)
     assert not diff, "changed on the way to the provider:\n" + "\n".join(diff)
 
 

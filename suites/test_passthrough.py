@@ -15,12 +15,13 @@ from harness.validators import parse_sse
 
 @pytest.mark.req("PASS-001")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_passthrough_body_reaches_provider_unchanged(gateway, anthropic_provider, stream):
+def test_passthrough_body_reaches_provider_unchanged(gateway, anthropic_provider, stream, observe):
     """A Claude Code request body sent to /anthropic/v1/messages reaches the provider unchanged."""
     anthropic_provider.script("messages", Reply.text("ok"))
     body = claude_code_body(SONNET, stream=stream)
     assert_status(gateway.messages(body, prefix="/anthropic"), 200)
     diff = json_diff(body, anthropic_provider.last("messages").body)
+    observe("changed on the way to the provider", diff)
     assert not diff, "changed on the way to the provider:\n" + "\n".join(diff)
 
 

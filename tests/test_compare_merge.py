@@ -97,8 +97,9 @@ def test_html_marks_rows_that_differ_and_gives_a_verdict():
     cand["results"][0]["outcome"] = "fail"
     html = render_html([BASE, cand])
     assert html.count('class="req differs"') == 1
-    assert "NOT SAFE, 1 must-level regression(s): AUTH-001" in html
-    assert "no must-level regression" in render_html([BASE, BASE])
+    assert "NOT SAFE, 1 must-level regression(s) vs LiteLLM 1.0: AUTH-001" in html
+    same = render_html([BASE, BASE])
+    assert "NOT SAFE" not in same and "0 regression(s)" in same
 
 
 def test_load_run_reads_what_the_suite_writes(tmp_path):

@@ -24,6 +24,7 @@ EXPECTED = {
     "leak-key": {"AUTH-005", "PASS-005"},
     "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "KEYS-002", "PASS-007"},
     "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
+    "bad-key-400": {"AUTH-003", "AUTH-004", "PASS-004"},
     "buffer-stream": {"STREAM-008"},
     "drop-fields": {"FIELDS-001"},
     "server-error-on-bad-request": {"ERR-005"},

@@ -31,14 +31,19 @@ EVIDENCE_LIMIT = 20_000
 
 
 def _outcome(report: pytest.TestReport) -> Outcome | None:
+    """The check's outcome from one phase's report; None when the phase adds nothing."""
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             return "deviation"
+        if ("deviation", "fixed") in report.user_properties:
+            return "fixed"
         mapping: dict[str, Outcome] = {"passed": "pass", "failed": "fail", "skipped": "skipped"}
         return mapping[report.outcome]
+    # Setup and teardown never turn a check into "skipped" after its call ran: only a
+    # setup skip (a check not applicable here) is one.
     if report.failed:
         return "error"
-    if report.skipped:
+    if report.skipped and report.when == "setup":
         return "skipped"
     return None
 
@@ -78,6 +83,11 @@ class ReportCollector:
         result.duration += report.duration
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
+        if "fingerprint" in props:
+            result.fingerprint = dict(props["fingerprint"])  # type: ignore[call-overload]
+            result.deviation = str(props.get("deviation", ""))
+            recorded = props.get("recorded_fingerprint")
+            result.recorded_fingerprint = recorded if isinstance(recorded, dict) else None
         outcome = _outcome(report)
         # The first bad outcome stands: a teardown error after a failed call is its echo, while
         # a teardown error after a passing call is news.
@@ -87,7 +97,7 @@ class ReportCollector:
             return
         result.outcome = outcome
         result.reason = _reason(report) or result.reason
-        if report.failed or outcome == "deviation":
+        if report.failed or outcome in ("deviation", "fixed"):
             result.evidence["failure"] = report.longreprtext[-EVIDENCE_LIMIT:]
             for title, text in report.sections:
                 result.evidence[title] = text[-EVIDENCE_LIMIT:]
@@ -109,7 +119,7 @@ class ReportCollector:
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,
-             "source": r.source.title, "url": r.source.url}
+             "source": r.source.title, "url": r.source.url, "security": r.security}
             for r in catalogue().values()
         ]
         return Run(info, requirements, sorted(self.results.values(), key=lambda r: (r.requirement, r.nodeid)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["pass", "fail", "deviation", "skipped", "error", "not-covered"]
+# fixed: a known deviation that no longer occurs (the run fails until its entry is removed).
+Outcome = Literal["pass", "fail", "deviation", "fixed", "skipped", "error", "not-covered"]
 SCHEMA = "cc-gateway-conformance/run/1"
 
 
@@ -21,6 +22,11 @@ class CheckResult:
     reason: str = ""
     evidence: dict[str, str] = field(default_factory=dict)
     observed: dict[str, Any] = field(default_factory=dict)
+    # What the check observed, in the stable form a known deviation is held to (harness.fingerprint).
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    # For a listed check: the verdict (deviation / changed / fixed) and the fingerprint on file.
+    deviation: str = ""
+    recorded_fingerprint: dict[str, Any] | None = None
 
 
 @dataclass

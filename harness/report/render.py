@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report.runs import ORDER, aligned_requirements, cell, compare
+from harness.report.runs import ORDER, aligned_requirements, cell, compare, fingerprint_changes
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report"),
@@ -16,31 +16,74 @@ _ENV = jinja2.Environment(
 )
 
 
+def carried(run: dict[str, Any]) -> dict[str, list[str]]:
+    """The must-level deviations a run carries, and which of them touch security (auth, keys, leaks)."""
+    security = {req["id"] for req in run["requirements"] if req.get("security")}
+    must = sorted({r["requirement"] for r in run["results"] if r["outcome"] == "deviation" and r["level"] == "must"})
+    leaks = sorted({r["requirement"] for r in run["results"]
+                    if (r.get("fingerprint") or {}).get("gateway_key_at_provider")})
+    return {"must": must, "security": sorted((set(must) & security) | set(leaks)), "leaks": leaks,
+            "fixed": sorted({r["requirement"] for r in run["results"] if r["outcome"] == "fixed"})}
+
+
+def _carry_lines(label: str, carry: dict[str, list[str]]) -> list[str]:
+    lines = []
+    if carry["must"]:
+        lines.append(f"{label} carries {len(carry['must'])} must-level deviating requirement(s): "
+                     + ", ".join(carry["must"]))
+    if carry["security"]:
+        lines.append(f"security-relevant (auth, keys, leaks): {', '.join(carry['security'])}")
+    if carry["leaks"]:
+        lines.append(f"the gateway key reached a provider in: {', '.join(carry['leaks'])}")
+    if carry["fixed"]:
+        lines.append(f"listed as deviations but now passing (re-record the deviations file): "
+                     f"{', '.join(carry['fixed'])}")
+    return lines
+
+
 def _verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The five-second answer: is the last column safe compared with the first?"""
+    """The five-second answer. Green only when nothing must-level deviates; amber when the run
+    matches its recorded deviations but still carries some; red on anything new."""
     last = runs[-1]
+    label = last["info"]["label"]
+    carry = carried(last)
+    details = _carry_lines(label, carry)
     if len(runs) == 1:
         bad = [r for r in last["results"] if r["outcome"] in ("fail", "error") and r["level"] == "must"]
-        return {"safe": not bad, "text": f"{last['info']['label']}: "
-                + (f"{len(bad)} must-level check(s) fail beyond the known deviations" if bad
-                   else "every must-level check passes or matches a known deviation")}
-    result = compare(runs[0], last)
-    must = [c for c in result.regressions if c.requirement["level"] == "must"]
-    base, cand = runs[0]["info"]["label"], last["info"]["label"]
-    text = (f"{cand} vs {base}: NOT SAFE, {len(must)} must-level regression(s): "
-            + ", ".join(c.requirement["id"] for c in must) if must
-            else f"{cand} vs {base}: no must-level regression ({len(result.regressions)} other, "
-                 f"{len(result.fixes)} fixed)")
-    return {"safe": not must, "text": text}
+        new = f"{len(bad)} must-level check(s) fail beyond the known deviations"
+    else:
+        result = compare(runs[0], last)
+        must = [c for c in result.regressions if c.requirement["level"] == "must"]
+        bad = must
+        details.insert(0, f"vs {runs[0]['info']['label']}: {len(result.regressions)} regression(s) at any level, "
+                          f"{len(result.fixes)} fixed")
+        new = (f"{len(must)} must-level regression(s) vs {runs[0]['info']['label']}: "
+               + ", ".join(c.requirement["id"] for c in must))
+    if bad:
+        return {"state": "unsafe", "text": f"{label}: NOT SAFE, {new}", "details": details}
+    if carry["must"] or carry["leaks"] or carry["fixed"]:
+        text = (f"{label}: no new failure, but NOT an all-clear: {len(carry['must'])} must-level deviating "
+                f"requirement(s), {len(carry['security'])} security-relevant")
+        return {"state": "caution", "text": text, "details": details}
+    return {"state": "safe", "text": f"{label}: every must-level check passes", "details": details}
+
+
+def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:
+    cells = []
+    for i, run in enumerate(runs):
+        moved = fingerprint_changes(runs[i - 1], run, req_id) if i else []
+        cells.append({"outcome": cell(run, req_id), "moved": moved,
+                      "checks": [r for r in run["results"] if r["requirement"] == req_id]})
+    return cells
 
 
 def render_html(runs: list[dict[str, Any]]) -> str:
     requirements = aligned_requirements(runs)
     rows: list[dict[str, Any]] = []
     for req in requirements:
-        cells = [{"outcome": cell(run, req["id"]),
-                  "checks": [r for r in run["results"] if r["requirement"] == req["id"]]} for run in runs]
-        rows.append({"req": req, "cells": cells, "differs": len({c["outcome"] for c in cells}) > 1})
+        cells = _cells(runs, req["id"])
+        differs = len({c["outcome"] for c in cells}) > 1 or any(c["moved"] for c in cells)
+        rows.append({"req": req, "cells": cells, "differs": differs})
     order = list(dict.fromkeys(r["area"] for r in requirements))  # areas in catalogue order
     rows.sort(key=lambda row: order.index(row["req"]["area"]))
     areas = [(area, list(items)) for area, items in groupby(rows, key=lambda row: row["req"]["area"])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,10 @@ from harness.errors import HarnessError
 from harness.report.model import SCHEMA
 
 # Worst first: a requirement's cell shows the worst outcome among its checks.
-ORDER = ("fail", "error", "deviation", "skipped", "pass", "not-covered")
+ORDER = ("fail", "error", "deviation", "fixed", "skipped", "pass", "not-covered")
 BAD = frozenset({"fail", "error", "deviation"})
+# "fixed": a listed deviation that no longer occurs. The gateway behaves well; the file is stale.
+GOOD = frozenset({"pass", "fixed"})
 
 
 def run_name(run: dict[str, Any]) -> str:
@@ -58,10 +60,12 @@ class Change:
     requirement: dict[str, Any]
     base: str
     candidate: str
+    detail: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         r = self.requirement
-        return f"  {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} {r['statement'][:90]}"
+        head = f"  {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} {r['statement'][:90]}"
+        return "\n".join([head, *(f"      {d}" for d in self.detail)])
 
 
 @dataclass
@@ -75,15 +79,38 @@ class Comparison:
         return 1 if any(c.requirement["level"] in levels for c in self.regressions) else 0
 
 
+def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
+    """Checks of ``req_id`` that fail in both runs, but differently: which fields of the fingerprint moved."""
+    before = {r["nodeid"]: r for r in base["results"] if r["requirement"] == req_id}
+    out = []
+    for after in (r for r in candidate["results"] if r["requirement"] == req_id):
+        old = before.get(after["nodeid"])
+        if old is None or old["outcome"] not in BAD or after["outcome"] not in BAD:
+            continue
+        a, b = old.get("fingerprint") or {}, after.get("fingerprint") or {}
+        if a and b and a != b:
+            moved = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+            out.append(f"{after['name']}: fails differently ({', '.join(moved)})")
+    return out
+
+
 def compare(base: dict[str, Any], candidate: dict[str, Any]) -> Comparison:
-    """Per requirement: pass -> fail/error/deviation is a regression, the reverse a fix."""
+    """Per requirement: pass -> fail/error/deviation is a regression, the reverse a fix.
+
+    A requirement failing in both runs is a regression too when one of its checks
+    fails differently (its fingerprint changed), even if both runs call it a known
+    deviation: the same name must not hide a different, possibly worse, behaviour.
+    """
     out = Comparison([], [], [])
     for req in aligned_requirements([base, candidate]):
         change = Change(req, cell(base, req["id"]), cell(candidate, req["id"]))
-        if change.base == "pass" and change.candidate in BAD:
+        if change.base in GOOD and change.candidate in BAD:
             out.regressions.append(change)
-        elif change.base in BAD and change.candidate == "pass":
+        elif change.base in BAD and change.candidate in GOOD:
             out.fixes.append(change)
+        elif moved := fingerprint_changes(base, candidate, req["id"]):
+            change.detail = moved
+            out.regressions.append(change)
         else:
             out.unchanged.append(change)
     return out

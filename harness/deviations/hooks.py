@@ -1,0 +1,126 @@
+"""The pytest side of known deviations: every check's observation, and the verdict on listed checks.
+
+A listed check is judged after its call phase, from its observation (which
+already includes what teardown would complain about: unscripted provider
+requests, escapes from loopback). Its report is then rewritten:
+
+- deviation: an xfail, with the recorded explanation;
+- changed: a failure, with the recorded fingerprint and today's observation side by side;
+- fixed: a failure saying the entry must go (as pytest's XPASS(strict)).
+
+A teardown complaint of a matched deviation is forgiven only when it is exactly
+what the fingerprint recorded (see :func:`forgiven`); anything else stays an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from harness import deviations, fingerprint
+from harness.deviations import Deviation
+from harness.errors import HarnessError
+from harness.proxy import litellm_version, resolve_python
+from harness.report.collect import RUN_FACTS
+from harness.selection import IMPL
+from harness.targets import Impl
+
+DEVIATION = pytest.StashKey[Deviation]()
+MATCHED = pytest.StashKey[fingerprint.Observation]()
+LISTED = pytest.StashKey[list[Deviation]]()
+
+
+def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
+    chosen = config.getoption("deviations")
+    if chosen:
+        return Path(chosen)
+    if config.getoption("no_deviations") or impl.kind != "litellm":
+        return None
+    try:
+        path = deviations.file_for("litellm", litellm_version(resolve_python(config.getoption("litellm_python"))))
+    except HarnessError:
+        return None  # the proxy fixture reports the missing litellm with its own paragraph
+    return path if path.exists() else None
+
+
+def apply(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Attach each check's deviation entry; an entry under the wrong requirement, or two, is refused."""
+    path = deviations_file(config, config.stash[IMPL])
+    try:
+        known = deviations.load(path) if path else []
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[LISTED] = known
+    if path:
+        config.stash.setdefault(RUN_FACTS, {})["deviations_file"] = path.name
+    for item in items:
+        matches = [d for d in known if d.matches(item.nodeid)]
+        if not matches:
+            continue
+        if len(matches) > 1:
+            raise pytest.UsageError(f"{path}: {item.nodeid} is listed {len(matches)} times "
+                                    f"({', '.join(d.check for d in matches)})")
+        req = dict(item.user_properties).get("req")
+        if req != matches[0].requirement:
+            raise pytest.UsageError(f"{path}: {matches[0].check} is listed under {matches[0].requirement}, "
+                                    f"but {item.nodeid} states {req}")
+        item.stash[DEVIATION] = matches[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        _judge_call(item, call, report)
+    return report
+
+
+def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    if report.skipped:
+        return
+    observed = fingerprint.observation(item, fingerprint.outcome("call", call.excinfo))
+    report.user_properties.append(("fingerprint", observed))
+    entry = item.stash.get(DEVIATION, None)
+    if entry is None:
+        return
+    verdict = entry.judge(observed)
+    report.user_properties.append(("deviation", verdict))
+    if entry.fingerprint is not None:
+        report.user_properties.append(("recorded_fingerprint", fingerprint.normalise(entry.fingerprint)))
+    if verdict == "deviation":
+        item.stash[MATCHED] = observed
+        report.outcome = "skipped"
+        report.wasxfail = f"known deviation: {entry.observed}"
+    elif verdict == "fixed":
+        report.outcome = "failed"
+        report.longrepr = (f"[FIXED] {item.nodeid} passes, but it is listed as a known deviation "
+                           f"({entry.requirement}: {entry.observed}).\nRe-record the deviations file "
+                           "(python -m harness deviations record) or remove the entry.")
+    else:
+        report.sections.append(("known deviation changed: recorded fingerprint vs observed now",
+                                _changed_text(entry, observed)))
+
+
+def _changed_text(entry: Deviation, observed: fingerprint.Observation) -> str:
+    if entry.fingerprint is None:
+        return ("The entry has no fingerprint, so no failure can be confirmed as the known one. "
+                "Record it with `python -m harness deviations record`.\nobserved now: "
+                + json.dumps(observed, sort_keys=True))
+    return (f"This check is a known deviation ({entry.requirement}: {entry.observed}),\nbut it now fails "
+            "differently: a NEW failure.\n" + fingerprint.side_by_side(entry.fingerprint, observed))
+
+
+def forgiven(item: pytest.Item, field: str, now: list[str]) -> bool:
+    """Whether a teardown complaint (``now``, under ``field``) is exactly what the deviation recorded.
+
+    Fixtures ask this before failing a teardown, so a matched deviation whose recorded
+    behaviour includes, say, an unscripted provider request is not failed for it twice,
+    while any complaint beyond the fingerprint still fails the check.
+    """
+    matched = item.stash.get(MATCHED, None)
+    return matched is not None and bool(now) and set(now) <= set(matched.get(field, []))
