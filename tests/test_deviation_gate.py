@@ -97,7 +97,8 @@ def test_a_worse_failure_of_a_known_deviation_fails_the_run(runs, name):
     report = runs[f"{name}/worse"]
     assert report["exit"] == 1, report["stdout"][-3000:]
     changed = [r for r in report["results"] if r["deviation"] == "changed"]
-    assert changed and all(r["outcome"] == "fail" for r in changed)
+    assert changed
+    assert all(r["outcome"] == "fail" for r in changed)
     field = SCENARIOS[name].changed_field
     assert any(r["fingerprint"].get(field) != r["recorded_fingerprint"].get(field) for r in changed)
     assert "recorded fingerprint vs observed now" in report["stdout"]

@@ -72,7 +72,9 @@ def test_an_entry_without_fingerprint_never_confirms_a_failure():
 
 def test_side_by_side_shows_only_the_fields_that_moved():
     text = side_by_side(FP, {**FP, "gateway_key_at_provider": True})
-    assert "gateway_key_at_provider" in text and "recorded: false" in text and "observed: true" in text
+    assert "gateway_key_at_provider" in text
+    assert "recorded: false" in text
+    assert "observed: true" in text
     assert "client" not in text
 
 
@@ -93,14 +95,17 @@ def test_record_keeps_explanations_adds_new_ones_and_drops_fixed_entries():
     assert by_check["t.py::a[1]"]["observed"] == "explained"
     assert by_check["t.py::new"]["observed"].startswith(NEW)
     assert by_check["t.py::a[1]"]["fingerprint"] == FP
-    assert out.removed == ["t.py::gone"] and out.added == ["t.py::new"] and out.untouched == 1
+    assert out.removed == ["t.py::gone"]
+    assert out.added == ["t.py::new"]
+    assert out.untouched == 1
 
 
 def test_record_refuses_a_fingerprint_that_differs_between_runs():
     first = {"results": [_result("t.py::a", "fail", FP)]}
     second = {"results": [_result("t.py::a", "fail", {**FP, "client": ["other"]})]}
     out = refresh([], [first, second])
-    assert out.unstable == ["t.py::a"] and out.entries == []
+    assert out.unstable == ["t.py::a"]
+    assert out.entries == []
 
 
 def _file(tmp_path, body: str):
@@ -143,13 +148,15 @@ def test_compare_flags_a_deviation_whose_fingerprint_changed():
     moved = _run([_result("t.py::a[1]", "deviation", {**FP, "client": ["POST /v1/messages -> 500 text/plain"]})])
     assert compare(base, same).regressions == []
     (change,) = compare(base, moved).regressions
-    assert change.requirement["id"] == "AUTH-003" and "client" in change.detail[0]
+    assert change.requirement["id"] == "AUTH-003"
+    assert "client" in change.detail[0]
 
 
 def test_banner_is_never_green_while_must_deviations_stand():
     verdict = _verdict([_run([_result("t.py::a[1]", "deviation", FP), _result("t.py::b", "pass", req="ERR-001")])])
     assert verdict["state"] == "caution"
-    assert "NOT an all-clear" in verdict["text"] and "1 security-relevant" in verdict["text"]
+    assert "NOT an all-clear" in verdict["text"]
+    assert "1 security-relevant" in verdict["text"]
     assert any("AUTH-003" in line for line in verdict["details"])
     clean = _verdict([_run([_result("t.py::b", "pass", req="ERR-001")])])
     assert clean["state"] == "safe"
