@@ -65,12 +65,25 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _original_connect_ex(self, address)
 
 
+_depth = 0
+
+
 def install() -> None:
+    # Counted, so a pytest session run inside another (the deviations check collects in-process)
+    # does not lift the outer session's guard when it ends.
+    global _depth
+    with _lock:
+        _depth += 1
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
 
 
 def uninstall() -> None:
+    global _depth
+    with _lock:
+        _depth = max(0, _depth - 1)
+        if _depth:
+            return
     socket.socket.connect = _original_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]
 

@@ -260,5 +260,7 @@ def resolve_python(chosen: str | None) -> str:
     """The interpreter named by --litellm-python (an interpreter or a virtualenv directory)."""
     if not chosen:
         return sys.executable
-    path = Path(chosen)
+    # Absolute, since the proxy starts in its own directory; not resolved, since a venv's python
+    # is a symlink and only the link's location makes it that venv's interpreter.
+    path = Path(chosen).absolute()
     return str(path / "bin" / "python") if path.is_dir() else str(path)

@@ -53,3 +53,11 @@ def test_a_swallowed_attempt_still_fails_the_test(pytester, forgiven):
     result = pytester.runpytest("-p", "harness.plugin")
     result.assert_outcomes(errors=1, passed=1)
     result.stdout.fnmatch_lines(["*network guard: this test tried to reach 203.0.113.9:80*"])
+
+
+def test_a_nested_session_leaves_the_outer_guard_in_place(pytester):
+    """pytest run inside pytest (pytester, the deviations check's collection) must not lift the guard."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    pytester.runpytest("-p", "harness.plugin").assert_outcomes(passed=1)
+    assert netguard.installed()
