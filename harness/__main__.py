@@ -126,9 +126,11 @@ def cmd_deviations_record(args: argparse.Namespace) -> int:
     existing = load(path) if path.exists() else []
     result = deviations.refresh(existing, runs)
     command = "python -m harness deviations record" + (f" --runs {args.runs}" if args.runs > 1 else "")
-    deviations.write(path, deviations.gateway_fields(runs[0], path), result.entries, command)
-    print(f"wrote {path}: {len(result.entries)} entries in {time.monotonic() - started:.0f} s "
-          f"({args.runs} run(s) of the suite)")
+    unchanged = existing and not (result.added or result.fingerprinted or result.changed or result.removed)
+    if not unchanged:  # an unchanged file keeps its date, so a re-record that confirms it leaves no diff
+        deviations.write(path, deviations.gateway_fields(runs[0], path), result.entries, command)
+    print(f"{'confirmed' if unchanged else 'wrote'} {path}: {len(result.entries)} entries in "
+          f"{time.monotonic() - started:.0f} s ({args.runs} run(s) of the suite)")
     for title, ids in (("new (explain them)", result.added), ("fingerprinted for the first time", result.fingerprinted),
                        ("fingerprint changed", result.changed),
                        ("removed (now pass)", result.removed), ("unstable across runs, not recorded", result.unstable),

@@ -71,7 +71,8 @@ def runs(tmp_path_factory) -> dict[str, dict]:
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {key: pool.submit(run, tmp_path_factory.mktemp("run"), *job) for key, job in jobs.items()}
         out = {key: future.result() for key, future in futures.items()}
-    return out | {f"{name}/file": yaml.safe_load(path.read_text()) for name, path in files.items()}
+    return out | {f"{name}/file": yaml.safe_load(path.read_text()) for name, path in files.items()} | {
+        f"{name}/path": path for name, path in files.items()}
 
 
 def _outcomes(report: dict) -> set[str]:
@@ -125,3 +126,13 @@ def test_a_worse_key_failure_is_named_security_relevant(runs):
 
     leaked = carried(runs["header-dropped-becomes-key-leaked/worse"])
     assert leaked["leaks"], "the leaked key is not reported"
+
+
+def test_re_recording_the_same_gateway_confirms_the_file_and_leaves_it_untouched(runs):
+    s = SCENARIOS["400-becomes-500"]
+    path = runs["400-becomes-500/path"]
+    before = path.read_bytes()
+    done = record(path, s.recorded, s.check)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert done.stdout.startswith("confirmed")
+    assert path.read_bytes() == before
