@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -149,7 +150,7 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider) -> str:
     got = pool.try_get(name)
     if isinstance(got, str):
         # Only a refusal that names the missing key is the detection; a crash or a missing binary is not.
-        return "refuses to start" if "master key" in got.lower() else "fails to start for another reason"
+        return "refuses to start" if re.search(r"master[ _]key", got, re.I) else "fails to start for another reason"
     anthropic_provider.script("messages", Reply.text("ok"))
     client = GatewayClient(got.url, None, auth="none")
     try:

@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from harness import recorded
 from harness.providers import (
     FakeAnthropic,
     HttpError,
@@ -142,8 +143,8 @@ def test_delay_spaces_the_events_out(anthropic_provider):
     assert min(gaps) >= 0.03, gaps
 
 
-def test_raw_transcript_is_replayed_verbatim(anthropic_provider, recorded_dir):
-    text = (recorded_dir / "tool_use_response.sse").read_text()
+def test_raw_transcript_is_replayed_verbatim(anthropic_provider):
+    text = recorded.transcript("tool_use_response")
     anthropic_provider.script("messages", RawSSE(text))
     events = post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
     assert [e.raw for e in events] == [e.raw for e in check_stream(text).events]

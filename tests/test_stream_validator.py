@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -21,7 +20,7 @@ from harness.validators import (
     validate_stream,
 )
 
-RECORDED_VALID = [f"{name}.sse" for name in recorded.VALID]
+RECORDED_VALID = list(recorded.VALID)
 
 
 def ev(data: dict) -> SSEEvent:
@@ -44,20 +43,20 @@ def text_stream() -> list[SSEEvent]:
     ])
 
 
-@pytest.mark.parametrize("name", RECORDED_VALID, ids=lambda n: n.removesuffix(".sse"))
-def test_recorded_transcript_is_accepted(recorded_dir: Path, name: str):
-    result = check_stream((recorded_dir / name).read_text())
+@pytest.mark.parametrize("name", RECORDED_VALID, ids=str)
+def test_recorded_transcript_is_accepted(name: str):
+    result = check_stream(recorded.transcript(name))
     assert result.ok, [str(v) for v in result.violations]
 
 
-def test_incomplete_transcript_is_rejected_naming_the_rule(recorded_dir: Path):
-    text = (recorded_dir / "incomplete_partial_json_response.sse").read_text()
+def test_incomplete_transcript_is_rejected_naming_the_rule():
+    text = recorded.transcript(recorded.BROKEN)
     with pytest.raises(StreamGrammarError, match=r"\[blocks-closed-before-message-delta\]"):
         assert_valid_stream(text)
 
 
-def test_recorded_tool_use_arguments_are_reassembled(recorded_dir: Path):
-    result = validate_stream((recorded_dir / "tool_use_response.sse").read_text())
+def test_recorded_tool_use_arguments_are_reassembled():
+    result = validate_stream(recorded.transcript("tool_use_response"))
     assert json.loads(result.blocks[1].partial_json) == {"location": "Paris"}
     assert result.stop_reason == "tool_use"
 

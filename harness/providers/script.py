@@ -123,4 +123,29 @@ class ModelList:
     ids: tuple[str, ...]
 
 
-Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList
+class Recorded:
+    """Answer from a cassette (``cassettes/<name>.yaml``): the recorded interaction matching the request.
+
+    Each interaction is played once, in the order the gateway's requests match them, so a
+    tool-use round trip scripted as ``Recorded("anthropic/tool-use")`` with ``times=2``
+    answers both turns. ``speed`` above 1 replays a paced stream faster.
+    """
+
+    def __init__(self, name: str, speed: float = 1.0) -> None:
+        self.name, self.speed = name, speed
+        self._player: Any = None
+
+    def __repr__(self) -> str:
+        return f"Recorded({self.name!r})"
+
+    def player(self) -> Any:
+        """The vcrpy cassette playing this tape; loaded on first use, so a broken one fails the check."""
+        if self._player is None:
+            from harness import cassettes
+            from harness.cassettes.matching import player
+
+            self._player = player(cassettes.load(self.name))
+        return self._player
+
+
+Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded

@@ -19,7 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
-from harness.providers.script import Scripted
+from vcr.request import Request
+
+from harness.cassettes.matching import ReplayMiss, play
+from harness.errors import HarnessError
+from harness.providers.script import Recorded, Scripted
+
+# Framing is the server's own business: a replayed body is re-framed, never copied as it was.
+HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
 
 
 @dataclass
@@ -33,6 +40,8 @@ class RecordedRequest:
     raw_body: bytes
     route: str | None
     received_at: float = field(default_factory=time.monotonic)
+    # Where the answer came from: "scripted", "recorded <cassette>", "standing" or "unscripted".
+    answer: str = ""
 
     @property
     def body(self) -> Any:
@@ -152,6 +161,7 @@ class FakeProvider:
         self._queues: dict[str, deque[tuple[Scripted, int | None]]] = {}
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
+        self.miss_texts: list[str] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -185,6 +195,7 @@ class FakeProvider:
             self._queues.clear()
             self.requests.clear()
             self.unexpected.clear()
+            self.miss_texts.clear()
 
     # scripting -----------------------------------------------------------
     def script(self, route: str, item: Scripted, times: int | None = 1) -> None:
@@ -239,21 +250,45 @@ class FakeProvider:
     def assert_no_unexpected(self) -> None:
         if self.unexpected:
             lines = "\n".join(f"  {r.method} {r.path} {r.body!r:.200}" for r in self.unexpected)
+            misses = "\n".join(self.miss_texts)
             raise UnexpectedRequestError(
                 f"fake {self.name} provider got {len(self.unexpected)} request(s) nobody scripted:\n{lines}"
+                + (f"\nreplay misses (the request beside the closest recorded one):\n{misses}" if misses else "")
             )
 
     # dispatch ------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> WireResponse:
         request.route = self.routes.get((request.method, request.path))
         item = self._take(request.route)
+        request.answer = "unscripted" if item is None else "scripted"
         with self._lock:
             self.requests.append(request)
             if item is None:
                 self.unexpected.append(request)
         if item is None:
             return self.unscripted(request)
+        if isinstance(item, Recorded):
+            return self._replay(request, item)
         return self.render(request, item)
+
+    def _replay(self, request: RecordedRequest, item: Recorded) -> WireResponse:
+        query = "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
+        wanted = Request(request.method, f"{self.url}{request.path}{'?' + query if query else ''}",
+                         request.raw_body, request.headers)
+        try:
+            played = play(item.player(), wanted, item.name)
+        except (ReplayMiss, HarnessError) as exc:
+            with self._lock:
+                self.unexpected.append(request)
+                self.miss_texts.append(str(exc))
+            request.answer = f"replay miss {item.name}"
+            return self.unscripted(request)
+        request.answer = f"recorded {item.name}"
+        headers = {k: v for k, v in played.headers.items() if k not in HOP_BY_HOP}
+        chunks = played.chunks(item.speed)
+        if chunks is None:
+            return WireResponse(played.status, headers, played.body)
+        return WireResponse(played.status, headers, chunks=chunks)
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         raise NotImplementedError
