@@ -8,6 +8,8 @@
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
     python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
+    python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
+    python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from harness.cassettes import cli as cassette_cli
 from harness.claude_code import PROFILES
 from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
     _add_deviations(sub)
+    cassette_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

@@ -8,20 +8,22 @@ test if the provider got a request nobody scripted.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
 
 from harness import evidence, fingerprint
+from harness.cassettes.scenarios import Scenario
 from harness.claude_code import PROFILES
 from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
-from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider
+from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded
+from harness.providers.script import Scripted
 from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
@@ -160,6 +162,20 @@ def observe(request: pytest.FixtureRequest) -> Observe:
             fingerprint.declare(request.node, name, value)
 
     return record
+
+
+@pytest.fixture(scope="session")
+def provider_answers(pytestconfig: pytest.Config) -> Callable[[Scenario], list[Scripted]]:
+    """A scenario's provider answers: its script, or its cassette under ``--providers recorded``."""
+    mode = pytestconfig.getoption("providers")
+
+    def answers(scenario: Scenario) -> list[Scripted]:
+        if mode == "scripted":
+            return list(scenario.answers("scripted"))
+        recorded = Recorded(scenario.name)
+        return [recorded] * len(scenario.answers("scripted"))
+
+    return answers
 
 
 @pytest.fixture(scope="session")

@@ -282,3 +282,35 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
     for key, value in gateway.env.items():
         if key.endswith(("_API_BASE", "_BASE_URL")) and not _is_loopback(value):
             raise HarnessError(f"gateway config {gateway.name!r}: {key}={value!r} is not loopback")
+
+
+def recorded_config(upstreams: Upstreams, anthropic_model_id: str = "claude-haiku-4-5-20251001",
+                    openai_model_id: str = "gpt-4o-mini") -> GatewayConfig:
+    """The gateway the provider scenarios run through, to record them and to replay them.
+
+    ``python -m harness record`` builds it with the recording relay as both upstreams and
+    the real keys in the environment; the replay checks build it with the fakes.
+    """
+    from harness.cassettes import scenarios as s
+
+    def entry(name: str, base: str, model: str, key: str) -> dict[str, Any]:
+        return {"model_name": name, "litellm_params": {"model": model, "api_base": base, "api_key": key}}
+
+    openai_base = upstreams.openai_url + "/v1"
+    models = [
+        entry(s.CLAUDE, upstreams.anthropic_url, f"anthropic/{anthropic_model_id}", "os.environ/ANTHROPIC_API_KEY"),
+        entry(s.CLAUDE_BAD_KEY, upstreams.anthropic_url, f"anthropic/{anthropic_model_id}", "sk-ant-invalid-key"),
+        entry(s.CLAUDE_UNKNOWN, upstreams.anthropic_url, "anthropic/claude-no-such-model-0",
+              "os.environ/ANTHROPIC_API_KEY"),
+        entry(s.GPT, openai_base, f"openai/{openai_model_id}", "os.environ/OPENAI_API_KEY"),
+        entry(s.GPT_BAD_KEY, openai_base, f"openai/{openai_model_id}", "sk-invalid-openai-key"),
+        entry(s.GPT_UNKNOWN, openai_base, "openai/gpt-no-such-model", "os.environ/OPENAI_API_KEY"),
+    ]
+    key = new_master_key()
+    env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key}
+    config = {"model_list": models, "general_settings": {"master_key": key},
+              "litellm_settings": dict(LITELLM_SETTINGS), "router_settings": dict(ROUTER_SETTINGS)}
+    return GatewayConfig("recorded", config, env, key)
+
+
+gateway_config("recorded")(recorded_config)

@@ -64,6 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
+    group.addoption("--providers", default="scripted", choices=("scripted", "recorded"),
+                    help="how the fake providers answer the checks that have a recorded counterpart: from the "
+                         "harness's scripts (default) or from cassettes/ (recorded provider traffic)")
     group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
                     help="fixed port for the default gateway's proxy (default: a free port)")
 
@@ -106,6 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     _use_litellm_config(config)
+    config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
     # xdist workers report to the controller; only the controller writes the report.
     if not config.getoption("no_report") and not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))

@@ -9,7 +9,7 @@ from harness.checks import assert_status, json_diff, secret_places
 from harness.claude_code import CONTEXT_1M_BETA, claude_code_body
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import SONNET
-from harness.providers import HttpError, RawSSE, Reply, TokenCount
+from harness.providers import HttpError, Recorded, Reply, TokenCount
 from harness.validators import parse_sse
 
 
@@ -44,7 +44,7 @@ def test_passthrough_forwards_version_and_beta_headers(gateway, anthropic_provid
 def test_passthrough_stream_arrives_unchanged_and_in_order(gateway, anthropic_provider, name):
     """A recorded provider stream comes through the pass-through with the same events in order."""
     text = recorded.transcript(name)
-    anthropic_provider.script("messages", RawSSE(text))
+    anthropic_provider.script("messages", Recorded(recorded.cassette_name(name)))
     ex = gateway.messages(message_body(SONNET, stream=True), prefix="/anthropic")
     assert_status(ex, 200)
     sent = [(e.event, e.data) for e in parse_sse(text)]

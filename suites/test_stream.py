@@ -14,7 +14,7 @@ from harness import recorded
 from harness.checks import PROVIDER_PARAMS, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
-from harness.providers import RawSSE, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
+from harness.providers import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
 from harness.validators import validate_stream
 
 PROVIDERS = {"anthropic": SONNET, "openai": OPENAI_MODEL}
@@ -179,7 +179,7 @@ def test_recorded_stream_survives_the_unified_endpoint(gateway, anthropic_provid
     """A recorded Anthropic stream reaches the client through /v1/messages with the same content."""
     text = recorded.transcript(name)
     expected = validate_stream(text)
-    anthropic_provider.script("messages", RawSSE(text))
+    anthropic_provider.script("messages", Recorded(recorded.cassette_name(name)))
     ex = gateway.messages(message_body(SONNET, stream=True))
     assert_status(ex, 200)
     got = ex.stream

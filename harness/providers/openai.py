@@ -84,7 +84,9 @@ def responses_usage(reply: Reply) -> dict[str, Any]:
     u = reply.usage
     prompt = u.input_tokens + u.cache_read_input_tokens
     return {"input_tokens": prompt, "output_tokens": u.output_tokens, "total_tokens": prompt + u.output_tokens,
-            "input_tokens_details": {"cached_tokens": u.cache_read_input_tokens},
+            # The SDK's Response type (openai 3.x) requires cache_write_tokens beside cached_tokens.
+            "input_tokens_details": {"cached_tokens": u.cache_read_input_tokens,
+                                     "cache_write_tokens": u.cache_creation_input_tokens},
             "output_tokens_details": {"reasoning_tokens": 0}}
 
 

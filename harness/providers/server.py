@@ -42,6 +42,10 @@ class RecordedRequest:
     received_at: float = field(default_factory=time.monotonic)
     # Where the answer came from: "scripted", "recorded <cassette>", "standing" or "unscripted".
     answer: str = ""
+    # What the provider answered: the status and the body's bytes (a stream's, joined).
+    response_status: int = 0
+    response_body: bytes = b""
+    response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
 
     @property
     def body(self) -> Any:
@@ -105,7 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
         request = RecordedRequest(
             self.command, url.path, parse_qs(url.query, keep_blank_values=True), headers, raw, None
         )
-        self._write(self.server.provider.handle(request))
+        response = self.server.provider.handle(request)
+        request.response_status = response.status
+        request.response_body = response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
+        request.response_pauses = [pause for pause, _ in response.chunks or []]
+        self._write(response)
 
     def _write(self, response: WireResponse) -> None:
         self.send_response(response.status)

@@ -86,6 +86,7 @@ class ReportCollector:
         if "fingerprint" in props:
             result.fingerprint = dict(props["fingerprint"])  # type: ignore[call-overload]
             result.deviation = str(props.get("deviation", ""))
+            result.provider_answers = [str(a) for a in props.get("provider_answers") or []]  # type: ignore[attr-defined]
             recorded = props.get("recorded_fingerprint")
             result.recorded_fingerprint = recorded if isinstance(recorded, dict) else None
         outcome = _outcome(report)
@@ -116,6 +117,7 @@ class ReportCollector:
             claude_code_profiles=[f.version for f in KNOWN_CLAUDE_CODE],
             deviations_file=facts.get("deviations_file", ""),
             user_config=facts.get("user_config"),
+            providers=facts.get("providers", "scripted"),
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,

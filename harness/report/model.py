@@ -27,6 +27,8 @@ class CheckResult:
     # For a listed check: the verdict (deviation / changed / fixed) and the fingerprint on file.
     deviation: str = ""
     recorded_fingerprint: dict[str, Any] | None = None
+    # Where the fake providers' answers came from: "scripted", "recorded <cassette>", ...
+    provider_answers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class RunInfo:
     claude_code_profiles: list[str] = field(default_factory=list)
     deviations_file: str = ""
     user_config: dict[str, Any] | None = None
+    providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
 
 
 @dataclass

@@ -14,6 +14,8 @@ _ENV = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
 )
+# A cell is marked "recorded" when one of its checks was answered from a cassette.
+_ENV.tests["recorded_answer"] = lambda answers: any(str(a).startswith("recorded") for a in answers or [])
 
 
 def carried(run: dict[str, Any]) -> dict[str, list[str]]:

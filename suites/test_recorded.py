@@ -1,0 +1,83 @@
+"""Provider scenarios: what a provider answered reaches the client intact, from a script or a recording.
+
+Each scenario (``harness/cassettes/scenarios.py``) is sent through the gateway the way
+Claude Code sends it. The fake provider answers with the scenario's script, or, under
+``--providers recorded``, with the cassette recorded from the provider
+(``cassettes/<scenario>.yaml``). The check holds the client's answer to what the
+provider actually sent, so it reads the same on either.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.answers import client_view, provider_view, substance
+from harness.cassettes.scenarios import SCENARIOS, Scenario, run_scenario
+from harness.checks import NEEDS_OPENAI
+
+pytestmark = [pytest.mark.gateway("recorded"), pytest.mark.needs("config")]
+
+
+def _param(s: Scenario) -> object:
+    marks = [pytest.mark.req(s.requirement)] + ([NEEDS_OPENAI] if s.provider == "openai" else [])
+    if s.path.startswith("/anthropic"):
+        marks.append(pytest.mark.needs("litellm"))
+    return pytest.param(s, id=s.name, marks=marks)
+
+
+def _script(scenario: Scenario, answers, anthropic_provider, openai_provider) -> None:
+    for answer in answers(scenario):
+        if scenario.provider == "openai":
+            openai_provider.script_generation(answer)
+        else:
+            anthropic_provider.script(scenario.route, answer)
+
+
+def _provider_requests(scenario: Scenario, anthropic_provider, openai_provider):
+    if scenario.provider == "openai":
+        return [r for r in openai_provider.received() if r.route in ("chat", "responses")]
+    return anthropic_provider.received(scenario.route)
+
+
+@pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS.values()])
+def test_provider_answer_reaches_the_client_intact(gateway, anthropic_provider, openai_provider, provider_answers,
+                                                    scenario, observe):
+    """What the provider answered (status, blocks, tool input, thinking signature, stop reason) reaches the client."""
+    _script(scenario, provider_answers, anthropic_provider, openai_provider)
+    exchanges = run_scenario(gateway, scenario)
+    sent = _provider_requests(scenario, anthropic_provider, openai_provider)
+    observe("provider answers", [r.answer for r in sent])
+    assert len(sent) == len(exchanges), f"expected {len(exchanges)} provider request(s), observed {len(sent)}"
+    for ex, req in zip(exchanges, sent, strict=True):
+        _assert_intact(scenario, ex, req, observe)
+
+
+def _assert_intact(scenario: Scenario, ex, req, observe) -> None:
+    observe("statuses (provider -> client)", f"{req.response_status} -> {ex.status}")
+    assert ex.status == req.response_status, (
+        f"expected the provider's HTTP {req.response_status}, observed {ex.status}: {ex.text[:300]}")
+    if ex.status != 200:
+        return
+    if scenario.route == "count_tokens":
+        assert ex.json()["input_tokens"] == json.loads(req.response_body)["input_tokens"]
+    elif scenario.route == "models":
+        assert ex.json() == json.loads(req.response_body), "the model list changed on the way"
+    elif scenario.provider == "openai":
+        assert substance(client_view(ex)) == substance(provider_view(req))
+    else:
+        got, expected = client_view(ex), provider_view(req)
+        assert got == expected, f"expected the provider's {expected}, observed {got}"
+    if "paced" in scenario.tags:
+        _assert_paced(ex, req, observe)
+
+
+def _assert_paced(ex, req, observe) -> None:
+    """The stream keeps the provider's pace: its events are not held back and released at once."""
+    emitted = sum(req.response_pauses)
+    arrivals = [e.at for e in ex.events or [] if e.at is not None]
+    spread = arrivals[-1] - arrivals[0] if arrivals else 0.0
+    observe("provider pacing vs client spread (s)", f"{emitted:.2f} vs {spread:.2f}", volatile=True)
+    assert spread >= 0.5 * emitted, (
+        f"expected the events spread over about {emitted:.2f} s as the provider sent them, observed {spread:.2f} s")
