@@ -38,17 +38,7 @@ def message_view(message: dict[str, Any]) -> View:
 
 def stream_view(events: Any) -> View:
     result = check_stream(events)
-    blocks = []
-    for b in result.blocks:
-        start = dict(b.start)
-        if b.type == "text":
-            start["text"] = b.text
-        elif b.type == "tool_use":
-            start["input"] = json.loads(b.partial_json or "{}")
-        elif b.type == "thinking":
-            start["thinking"], start["signature"] = b.joined("thinking"), b.joined("signature")
-        blocks.append(_block(start))
-    return {"blocks": blocks, "stop_reason": result.stop_reason}
+    return {"blocks": [_block(b.final()) for b in result.blocks], "stop_reason": result.stop_reason}
 
 
 def client_view(ex: Exchange) -> View:
@@ -100,7 +90,7 @@ def _chat_view(text: str, streamed: bool) -> View:
             delta = choice.get("delta") or {}
             pieces.append(delta.get("content") or "")
             for call in delta.get("tool_calls") or []:
-                names[call["index"]] = call.get("function", {}).get("name") or names.get(call["index"])
+                names[call["index"]] = str(call.get("function", {}).get("name") or names.get(call["index"], ""))
                 args[call["index"]] = args.get(call["index"], "") + (call.get("function", {}).get("arguments") or "")
     blocks = [("text", "".join(pieces))] if "".join(pieces) else []
     blocks += [("tool_use", names[i], json.loads(args[i] or "{}")) for i in sorted(args)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from vcr.persisters.filesystem import CassetteDecodeError, CassetteNotFoundError, FilesystemPersister
 from vcr.request import Request
 from vcr.serializers import yamlserializer
@@ -99,7 +100,7 @@ def load(name_or_path: str | Path, root: Path | None = None) -> Tape:
     except CassetteNotFoundError:
         raise CassetteError(f"no cassette {path} (empty or missing); `python -m harness cassettes list` "
                             "shows the recorded scenarios") from None
-    except (CassetteDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (CassetteDecodeError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CassetteError(f"{path}: not a readable vcrpy cassette (corrupt or truncated?): {exc}") from None
     tape = Tape(_name_of(path), [Interaction(q, r) for q, r in zip(requests, responses, strict=True)],
                 dict((meta[0] if meta else {}).get("provenance") or {}))

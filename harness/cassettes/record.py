@@ -128,6 +128,7 @@ class Recorder:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 proxy = self._start_proxy(relay.url, Path(tmp))
+                relay.take()  # what LiteLLM asked on its own while starting belongs to no scenario
                 try:
                     for scenario in todo:
                         self._one(scenario, proxy, relay, fake, upstream_url, outcome)

@@ -191,20 +191,9 @@ def run_scenario(client: GatewayClient, scenario: Scenario) -> list[Exchange]:
 def final_message(ex: Exchange) -> dict[str, Any]:
     """The answer as one message, rebuilt from the stream when it streamed."""
     if ex.stream is not None:
-        return {"content": [_block(b) for b in ex.stream.blocks]}
+        return {"content": [b.final() for b in ex.stream.blocks]}
     body: dict[str, Any] = json.loads(ex.text)
     return body
-
-
-def _block(b: Any) -> dict[str, Any]:
-    block: dict[str, Any] = dict(b.start)
-    if b.type == "text":
-        block["text"] = b.text
-    elif b.type == "tool_use":
-        block["input"] = json.loads(b.partial_json or "{}")
-    elif b.type == "thinking":
-        block["thinking"], block["signature"] = b.joined("thinking"), b.joined("signature")
-    return block
 
 
 def for_provider(provider: str, only: list[str] | None = None) -> list[Scenario]:

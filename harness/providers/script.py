@@ -131,8 +131,8 @@ class Recorded:
     answers both turns. ``speed`` above 1 replays a paced stream faster.
     """
 
-    def __init__(self, name: str, speed: float = 1.0) -> None:
-        self.name, self.speed = name, speed
+    def __init__(self, name: str, speed: float = 1.0, root: Any = None) -> None:
+        self.name, self.speed, self.root = name, speed, root  # root: another cassettes directory
         self._player: Any = None
 
     def __repr__(self) -> str:
@@ -144,7 +144,7 @@ class Recorded:
             from harness import cassettes
             from harness.cassettes.matching import player
 
-            self._player = player(cassettes.load(self.name))
+            self._player = player(cassettes.load(self.name, self.root))
         return self._player
 
 

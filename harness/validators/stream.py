@@ -92,6 +92,17 @@ class AssembledBlock:
     def signature(self) -> str:
         return self.joined("signature")
 
+    def final(self) -> dict[str, Any]:
+        """The finished content block, as a non-streamed message would carry it."""
+        block = dict(self.start)
+        if self.type == "text":
+            block["text"] = self.text
+        elif self.type == "tool_use":
+            block["input"] = json.loads(self.partial_json or "{}")
+        elif self.type == "thinking":
+            block["thinking"], block["signature"] = self.thinking, self.signature
+        return block
+
 
 @dataclass
 class StreamResult:
