@@ -113,7 +113,7 @@ def test_record_mode_all_rewrites_and_new_episodes_adds_only_what_is_new(tmp_pat
 
 def test_recording_without_a_key_says_so_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(HarnessError, match="needs ANTHROPIC_API_KEY in the environment.*nothing was recorded"):
+    with pytest.raises(HarnessError, match=r"needs ANTHROPIC_API_KEY in the environment.*nothing was recorded"):
         record("anthropic", ["text"], "all", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -129,7 +129,7 @@ def test_a_failed_recording_leaves_the_previous_cassette_intact(recorded, monkey
 
 
 def test_an_unknown_scenario_lists_the_known_ones(tmp_path):
-    with pytest.raises(HarnessError, match="no anthropic scenario nope; known: .*text"):
+    with pytest.raises(HarnessError, match=r"no anthropic scenario nope; known: .*text"):
         record("anthropic", ["nope"], "all", tmp_path, standin=True)
 
 
