@@ -87,8 +87,10 @@ def main(argv: list[str]) -> int:
     if command == "matrix":
         return _run([python, "-m", "harness", "matrix", *extra])
     ensure_browser()
-    # The deviations files gate every run, so they are held to their rules before any test runs.
-    for check in (["ruff", "check", "."], ["mypy"], ["harness", "deviations", "check"]):
+    # The deviations files gate every run, and the cassettes answer checks: both are held to
+    # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test runs.
+    for check in (["ruff", "check", "."], ["mypy"], ["harness", "deviations", "check"],
+                  ["harness", "cassettes", "check"], ["harness", "cassettes", "verify"]):
         if rc := _run([python, "-m", *check]):
             return rc
     # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.

@@ -33,6 +33,7 @@ MARKERS = (
     "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
+    "lenient_provider(reason): the fake providers accept what the real provider would refuse, for this check only",
 )
 
 

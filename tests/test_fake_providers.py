@@ -14,6 +14,7 @@ from harness.providers import (
     HttpError,
     ModelList,
     RawSSE,
+    Recorded,
     RedactedThinking,
     Reply,
     StreamError,
@@ -36,6 +37,7 @@ def post_stream(url: str, body: dict) -> list:
         return list(iter_sse(response))
 
 
+@pytest.mark.lenient_provider("the journal test sends made-up anthropic-beta values")
 def test_journal_records_method_path_query_headers_and_body(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("hi"))
     httpx.post(anthropic_provider.url + "/v1/messages?beta=true", json=BODY,
@@ -184,7 +186,8 @@ def test_openai_responses_json_and_stream(openai_provider):
 
 def test_openai_error_uses_openai_envelope(openai_provider):
     openai_provider.script("chat", HttpError(401, "invalid_api_key", "bad key"))
-    response = httpx.post(openai_provider.url + "/v1/chat/completions", json={})
+    response = httpx.post(openai_provider.url + "/v1/chat/completions",
+                          json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 401
     assert response.json() == {"error": {"message": "bad key", "type": "invalid_api_key", "param": None,
                                          "code": "invalid_api_key"}}
@@ -196,3 +199,56 @@ def test_reset_forgets_script_and_journal(make_anthropic_provider):
     assert make_anthropic_provider.received() == []
     assert httpx.post(make_anthropic_provider.url + "/v1/messages", json=BODY).status_code == 501
     make_anthropic_provider.reset()
+
+
+# -- as strict as the real provider -------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "headers", "status", "kind", "wording"), [
+    ({**BODY, "model": "claude-sonnet-9-9"}, {}, 404, "not_found_error", "model: claude-sonnet-9-9"),
+    ("{not json", {}, 400, "invalid_request_error", "error parsing the body"),
+    ([1, 2], {}, 400, "invalid_request_error", "error parsing the body"),
+    ({k: v for k, v in BODY.items() if k != "max_tokens"}, {}, 400, "invalid_request_error",
+     "max_tokens: Field required"),
+    (BODY, {"anthropic-beta": "interleaved-thinking-2025-05-14,made-up-2099-01-01"}, 400, "invalid_request_error",
+     "Unexpected value(s) `made-up-2099-01-01` for the `anthropic-beta` header"),
+], ids=["unknown-model", "malformed", "not-an-object", "no-max-tokens", "unknown-beta"])
+def test_the_fake_anthropic_refuses_what_anthropic_refuses(anthropic_provider, body, headers, status, kind, wording):
+    anthropic_provider.script("messages", Reply.text("should not be sent"))
+    content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    response = httpx.post(anthropic_provider.url + "/v1/messages", content=content, headers=headers)
+    assert response.status_code == status
+    error = validate_error(response.json(), status)
+    assert error.error.type == kind
+    assert wording in error.error.message
+    assert anthropic_provider.last().answer.startswith("refused by the strict fake")
+
+
+def test_count_tokens_needs_no_max_tokens(anthropic_provider):
+    anthropic_provider.script("count_tokens", TokenCount(3))
+    body = {k: v for k, v in BODY.items() if k != "max_tokens"}
+    assert httpx.post(anthropic_provider.url + "/v1/messages/count_tokens", json=body).json() == {"input_tokens": 3}
+
+
+@pytest.mark.lenient_provider("proves that a check can loosen the fake, and that it says so")
+def test_a_check_may_loosen_the_fake_on_purpose(anthropic_provider):
+    anthropic_provider.script("messages", Reply.text("accepted"))
+    response = httpx.post(anthropic_provider.url + "/v1/messages", json={**BODY, "model": "claude-sonnet-9-9"})
+    assert response.status_code == 200
+
+
+def test_a_recording_is_never_second_guessed(anthropic_provider):
+    anthropic_provider.script("messages", Recorded("anthropic/sdk-basic-response"))
+    response = httpx.post(anthropic_provider.url + "/v1/messages", json={"model": "claude-3-opus-latest"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("path", "body", "status", "wording"), [
+    ("/v1/chat/completions", {"model": "gpt-9", "messages": []}, 404, "The model `gpt-9` does not exist"),
+    ("/v1/responses", {"model": "gpt-4o"}, 400, "Missing required parameter: 'input'"),
+    ("/v1/chat/completions", {"messages": []}, 400, "Missing required parameter: 'model'"),
+], ids=["unknown-model", "responses-without-input", "no-model"])
+def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body, status, wording):
+    openai_provider.script_generation(Reply.text("should not be sent"))
+    response = httpx.post(openai_provider.url + path, json=body)
+    assert response.status_code == status
+    assert wording in response.json()["error"]["message"]

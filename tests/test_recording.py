@@ -137,3 +137,37 @@ def test_a_recorded_request_body_is_json_the_replay_can_match(recorded):
     root, _ = recorded
     body = json.loads(cassettes.load("anthropic/text", root).interactions[0].request.body)
     assert body["messages"][0]["content"] == "Say hello in five words."
+
+
+def test_every_scenario_asks_for_its_own_model():
+    assert [n for n, s in SCENARIOS.items() if s.body is not None and s.body["model"] != s.model] == []
+
+
+def test_the_relay_forwards_to_the_real_provider_url_and_records_both_sides():
+    """respx stands in for api.anthropic.com inside this process, so the relay's upstream call is
+    checked against the real base URL without any network."""
+    import respx
+
+    from harness.cassettes.relay import RecordingRelay
+
+    relay = RecordingRelay("https://api.anthropic.com")
+    sse = b'event: ping\ndata: {"type": "ping"}\n\n'
+    try:
+        with respx.mock(assert_all_called=True) as mock:
+            mock.route(host="127.0.0.1").pass_through()
+            upstream = mock.post("https://api.anthropic.com/v1/messages").respond(
+                200, headers={"content-type": "text/event-stream", "request-id": "req_1"}, content=sse)
+            got = httpx.post(relay.url + "/v1/messages?beta=true", json={"model": "m"},
+                             headers={"x-api-key": "sk-ant-api03-relaytest0000", "accept-encoding": "gzip"})
+        assert got.content == sse
+        sent = upstream.calls.last.request
+        assert sent.headers["accept-encoding"] == "identity"
+        assert sent.headers["x-api-key"] == "sk-ant-api03-relaytest0000"
+        assert str(sent.url) == "https://api.anthropic.com/v1/messages?beta=true"
+        (interaction,), failures = relay.take()
+    finally:
+        relay.stop()
+    assert failures == []
+    assert interaction.body == sse
+    assert interaction.response["chunks"][0][1] == len(sse)
+    assert interaction.request.uri == "https://api.anthropic.com/v1/messages?beta=true"

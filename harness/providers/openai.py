@@ -22,6 +22,7 @@ from harness.providers.script import (
     ToolUse,
 )
 from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
+from harness.providers.strict import openai_refusal
 
 FINISH_REASON = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 CREATED = 1_760_000_000
@@ -171,6 +172,9 @@ class FakeOpenAI(FakeProvider):
         """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version."""
         self.script("chat", item, times)
         self.script("responses", item, times)
+
+    def refuse(self, request: RecordedRequest) -> HttpError | None:
+        return openai_refusal(request.route, request.raw_body)
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         body = request.body if isinstance(request.body, dict) else {}

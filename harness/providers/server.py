@@ -23,7 +23,7 @@ from vcr.request import Request
 
 from harness.cassettes.matching import ReplayMiss, play
 from harness.errors import HarnessError
-from harness.providers.script import Recorded, Scripted
+from harness.providers.script import HttpError, Recorded, Scripted
 
 # Framing is the server's own business: a replayed body is re-framed, never copied as it was.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
@@ -165,6 +165,8 @@ class FakeProvider:
     standing: ClassVar[dict[str, Scripted]] = {}
 
     def __init__(self) -> None:
+        # Refuse what the real provider refuses; a check may loosen this on purpose.
+        self.strict = True
         self._lock = threading.Lock()
         self._queues: dict[str, deque[tuple[Scripted, int | None]]] = {}
         self.requests: list[RecordedRequest] = []
@@ -212,6 +214,15 @@ class FakeProvider:
             raise ValueError(f"fake {self.name} has no route {route!r}; it has {sorted(self.routes.values())}")
         with self._lock:
             self._queues.setdefault(route, deque()).append((item, times))
+
+    def refuse(self, request: RecordedRequest) -> HttpError | None:
+        """What the real provider would refuse this request with (see harness.providers.strict)."""
+        return None
+
+    def _peek(self, route: str | None) -> Scripted | None:
+        with self._lock:
+            queue = self._queues.get(route or "")
+            return queue[0][0] if queue else None
 
     def _take(self, route: str | None) -> Scripted | None:
         with self._lock:
@@ -267,6 +278,12 @@ class FakeProvider:
     # dispatch ------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> WireResponse:
         request.route = self.routes.get((request.method, request.path))
+        refusal = None if isinstance(self._peek(request.route), Recorded) or not self.strict else self.refuse(request)
+        if refusal is not None:
+            request.answer = f"refused by the strict fake ({refusal.status} {refusal.type})"
+            with self._lock:
+                self.requests.append(request)
+            return self.render(request, refusal)
         item = self._take(request.route)
         request.answer = "unscripted" if item is None else "scripted"
         with self._lock:
