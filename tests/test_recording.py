@@ -84,7 +84,8 @@ def test_each_cassette_records_its_provenance(recorded):
     for path in outcome.written:
         provenance = cassettes.load(path).provenance
         assert "loopback stand-in" in provenance["base_url"]
-        assert provenance["provider_model"] == "claude-haiku-4-5-20251001"
+        unknown = provenance["scenario"] == "anthropic/error-404"
+        assert provenance["provider_model"] == ("claude-no-such-model-0" if unknown else "claude-haiku-4-5-20251001")
         assert provenance["gateway"].startswith("LiteLLM ")
     assert cassettes.load("anthropic/tool-use", root).interactions[1].request.body.count(b"tool_result") == 1
 

@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.client import Exchange, GatewayClient
-from harness.providers.script import HttpError, ModelList, Reply, Scripted, Text, Thinking, TokenCount, ToolUse
+from harness.providers.script import (
+    HttpError,
+    ModelList,
+    RedactedThinking,
+    Reply,
+    Scripted,
+    Text,
+    Thinking,
+    TokenCount,
+    ToolUse,
+)
 
 # Gateway model names of the recording config (harness.gateways "recorded"); the provider-side id is
 # the recording's choice and lands in the cassette's provenance.
@@ -141,8 +151,8 @@ def _anthropic() -> list[Scenario]:
                  tags=frozenset({"paced"})),
         Scenario("anthropic/redacted-thinking-stream", "STREAM-004", CLAUDE,
                  {**think, "stream": True, "messages": [{"role": "user", "content": REDACTED_TRIGGER}]},
-                 Reply(blocks=(Thinking("x"), Text("ok"))),
-                 Reply(blocks=(Thinking("y", signature="EqStandInSignature02"), Text("Recorded ok."))),
+                 Reply(blocks=(RedactedThinking(), Text("ok"))),
+                 Reply(blocks=(RedactedThinking("EmwKStandInRedactedThinkingData0001"), Text("Recorded ok."))),
                  note="the API answers this documented prompt with a redacted_thinking block"),
     ]
 
