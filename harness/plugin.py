@@ -161,8 +161,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if _in_suites(item):
             _skip_if_not_applicable(item, impl)
     deviation_hooks.apply(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
-    config.stash[WANTED_GATEWAYS] = {
-        gateway_name(i) for i in items
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only those."""
+    session.config.stash[WANTED_GATEWAYS] = {
+        gateway_name(i) for i in session.items
         if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
     }
 
