@@ -23,6 +23,7 @@ from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
 from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded
+from harness.providers.bedrock import FakeBedrock
 from harness.providers.script import Scripted
 from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
@@ -136,6 +137,22 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
         provider.assert_no_unexpected()
 
 
+@pytest.fixture(scope="session")
+def make_bedrock_provider() -> Iterator[FakeBedrock]:
+    """The session's fake Bedrock runtime; prefer ``bedrock_provider`` in tests."""
+    provider = FakeBedrock().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def bedrock_provider(make_bedrock_provider: FakeBedrock, upstreams: Upstreams,
+                     request: pytest.FixtureRequest) -> Iterator[FakeBedrock]:
+    """The fake Bedrock, reset for this test, checking SigV4 signatures against the configured secret."""
+    make_bedrock_provider.aws_secret = upstreams.aws_secret_access_key
+    yield from _provider_for_test(make_bedrock_provider, request.node)
+
+
 @pytest.fixture
 def anthropic_provider(
     make_anthropic_provider: FakeAnthropic, request: pytest.FixtureRequest
@@ -217,8 +234,9 @@ def impl(pytestconfig: pytest.Config) -> Impl:
 
 
 @pytest.fixture(scope="session")
-def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI) -> Upstreams:
-    return Upstreams(make_anthropic_provider.url, make_openai_provider.url)
+def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI,
+              make_bedrock_provider: FakeBedrock) -> Upstreams:
+    return Upstreams(make_anthropic_provider.url, make_openai_provider.url, bedrock_url=make_bedrock_provider.url)
 
 
 @pytest.fixture(scope="session")

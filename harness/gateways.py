@@ -39,6 +39,10 @@ class Upstreams:
     openai_url: str
     anthropic_key: str = field(default_factory=lambda: "sk-ant-fake-upstream-" + secrets.token_hex(8))
     openai_key: str = field(default_factory=lambda: "sk-fake-openai-upstream-" + secrets.token_hex(8))
+    bedrock_url: str = ""
+    # Dummy AWS credentials the gateway signs Bedrock requests with (never a real key).
+    aws_access_key_id: str = field(default_factory=lambda: "AKIDFAKE" + secrets.token_hex(6).upper())
+    aws_secret_access_key: str = field(default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12))
 
 
 @dataclass
@@ -284,12 +288,27 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
             raise HarnessError(f"gateway config {gateway.name!r}: {key}={value!r} is not loopback")
 
 
-def recorded_config(upstreams: Upstreams, anthropic_model_id: str = "claude-haiku-4-5-20251001",
+
+
+BEDROCK_REGION = "us-west-2"
+BEDROCK_INVOKE_MODEL = ("claude-bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0")
+BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "anthropic.claude-sonnet-4-5-20250929-v1:0")
+
+
+def bedrock_model(name: str, upstreams: Upstreams, model: str) -> dict[str, Any]:
+    return {"model_name": name, "litellm_params": {
+        "model": f"bedrock/{model}", "api_base": upstreams.bedrock_url, "aws_region_name": BEDROCK_REGION,
+        "aws_access_key_id": "os.environ/FAKE_AWS_ACCESS_KEY_ID",
+        "aws_secret_access_key": "os.environ/FAKE_AWS_SECRET_ACCESS_KEY"}}
+
+
+def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-haiku-4-5-20251001",
                     openai_model_id: str = "gpt-4o-mini") -> GatewayConfig:
-    """The gateway the provider scenarios run through, to record them and to replay them.
+    """The harness's own provider-route gateway: the recorded scenarios, and Bedrock's routes.
 
     ``python -m harness record`` builds it with the recording relay as both upstreams and
-    the real keys in the environment; the replay checks build it with the fakes.
+    the real keys in the environment; the checks build it with the fakes. One config, so
+    one proxy, serves them all: every proxy costs seconds of start-up on a small machine.
     """
     from harness.cassettes import scenarios as s
 
@@ -306,11 +325,16 @@ def recorded_config(upstreams: Upstreams, anthropic_model_id: str = "claude-haik
         entry(s.GPT_BAD_KEY, openai_base, f"openai/{openai_model_id}", "sk-invalid-openai-key"),
         entry(s.GPT_UNKNOWN, openai_base, "openai/gpt-no-such-model", "os.environ/OPENAI_API_KEY"),
     ]
+    if upstreams.bedrock_url:
+        models += [bedrock_model(BEDROCK_INVOKE_MODEL[0], upstreams, BEDROCK_INVOKE_MODEL[1]),
+                   bedrock_model(BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")]
     key = new_master_key()
-    env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key}
+    env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key,
+           "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
+           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
     config = {"model_list": models, "general_settings": {"master_key": key},
               "litellm_settings": dict(LITELLM_SETTINGS), "router_settings": dict(ROUTER_SETTINGS)}
-    return GatewayConfig("recorded", config, env, key)
+    return GatewayConfig("providers", config, env, key)
 
 
-gateway_config("recorded")(recorded_config)
+gateway_config("providers")(providers_config)

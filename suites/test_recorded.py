@@ -17,7 +17,7 @@ from harness.answers import client_view, provider_view, substance
 from harness.cassettes.scenarios import SCENARIOS, Scenario, run_scenario
 from harness.checks import NEEDS_OPENAI
 
-pytestmark = [pytest.mark.gateway("recorded"), pytest.mark.needs("config")]
+pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("config")]
 
 
 def _param(s: Scenario) -> object:

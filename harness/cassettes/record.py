@@ -31,7 +31,7 @@ from harness.cassettes.scenarios import Scenario, for_provider, run_scenario
 from harness.cassettes.scrub import Scrubber, environment_secrets, findings
 from harness.client import GatewayClient
 from harness.errors import HarnessError
-from harness.gateways import Upstreams, recorded_config
+from harness.gateways import Upstreams, providers_config
 from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider
 from harness.proxy import LiteLLMProxy, resolve_python, start_many
 
@@ -139,11 +139,11 @@ class Recorder:
 
     def _start_proxy(self, relay_url: str, workdir: Path) -> LiteLLMProxy:
         keys = {"anthropic_key": self.key} if self.provider == "anthropic" else {"openai_key": self.key}
-        gateway = recorded_config(Upstreams(relay_url, relay_url, **keys), *self.models)
+        gateway = providers_config(Upstreams(relay_url, relay_url, **keys), *self.models)
         running, failed = start_many([gateway], self.python, workdir)
         if failed:
             raise next(iter(failed.values()))
-        return running["recorded"]
+        return running["providers"]
 
     def _one(self, scenario: Scenario, proxy: LiteLLMProxy, relay: RecordingRelay, fake: FakeProvider | None,
              upstream_url: str, outcome: Outcome) -> None:

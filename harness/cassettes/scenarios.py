@@ -32,7 +32,7 @@ from harness.providers.script import (
     ToolUse,
 )
 
-# Gateway model names of the recording config (harness.gateways "recorded"); the provider-side id is
+# Gateway model names of the recording config (harness.gateways "providers"); the provider-side id is
 # the recording's choice and lands in the cassette's provenance.
 CLAUDE, CLAUDE_BAD_KEY = "cc-recorded-claude", "cc-recorded-claude-bad-key"
 CLAUDE_UNKNOWN = "cc-recorded-no-such-claude"

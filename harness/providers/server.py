@@ -46,6 +46,8 @@ class RecordedRequest:
     response_status: int = 0
     response_body: bytes = b""
     response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
+    # What a provider read off the request: a model id from the path, the auth it carried.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def body(self) -> Any:
@@ -276,8 +278,12 @@ class FakeProvider:
             )
 
     # dispatch ------------------------------------------------------------
+    def route_for(self, request: RecordedRequest) -> str | None:
+        """The route a request is for; providers with ids in their paths override this."""
+        return self.routes.get((request.method, request.path))
+
     def handle(self, request: RecordedRequest) -> WireResponse:
-        request.route = self.routes.get((request.method, request.path))
+        request.route = self.route_for(request)
         refusal = None if isinstance(self._peek(request.route), Recorded) or not self.strict else self.refuse(request)
         if refusal is not None:
             request.answer = f"refused by the strict fake ({refusal.status} {refusal.type})"

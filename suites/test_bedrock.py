@@ -1,0 +1,137 @@
+"""BEDROCK: Bedrock-routed models through /v1/messages, on InvokeModel and on Converse.
+
+The fake Bedrock runtime (harness/providers/bedrock.py) speaks both operations, JSON and
+AWS event streams, labels each request with the model id in its path and its SigV4
+credential scope, and checks the signature against the configured secret.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.answers import client_view, message_view
+from harness.checks import assert_anthropic_error, assert_status, secret_places
+from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
+from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, BEDROCK_REGION
+from harness.providers import HttpError, Reply, StreamError, Text, Thinking, ToolUse, Usage
+from harness.providers.anthropic import message_json
+
+pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("bedrock")]
+
+INVOKE = pytest.param(BEDROCK_INVOKE_MODEL, id="invoke")
+CONVERSE = pytest.param(BEDROCK_CONVERSE_MODEL, id="converse")
+STREAMS = [pytest.param(False, id="json"), pytest.param(True, id="stream")]
+ROUTES = {("claude-bedrock", False): "invoke", ("claude-bedrock", True): "invoke_stream",
+          ("claude-bedrock-converse", False): "converse", ("claude-bedrock-converse", True): "converse_stream"}
+RICH = Reply(blocks=(Thinking("Paris weather: ask the tool."), Text("Let me check."),
+                     ToolUse("get_weather", {"city": "Paris", "unit": "C"})),
+             stop_reason="tool_use", usage=Usage(input_tokens=31, output_tokens=19))
+
+
+def _script(provider, model: str, stream: bool, item, times: int | None = 1) -> str:
+    route = ROUTES[(model, stream)]
+    provider.script(route, item, times=times)
+    return route
+
+
+@pytest.mark.req("ROUTE-006")
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(gateway, bedrock_provider, upstreams,
+                                                                              model, stream, observe):
+    """A Bedrock-routed model reaches Bedrock with the configured model id and a valid SigV4 signature."""
+    name, model_id = model
+    route = _script(bedrock_provider, name, stream, Reply.text("hello from bedrock"))
+    ex = gateway.messages(message_body(name, stream=stream))
+    assert_status(ex, 200)
+    got = bedrock_provider.last(route)
+    observe("provider labels", got.labels)
+    assert got.labels.get("model") == model_id
+    assert (got.labels.get("service"), got.labels.get("region")) == ("bedrock", BEDROCK_REGION)
+    assert got.labels.get("access_key") == upstreams.aws_access_key_id
+    assert got.labels.get("signature") == "valid", "the SigV4 signature does not verify with the configured secret"
+    text = client_view(ex)["blocks"]
+    assert text == [("text", "hello from bedrock")]
+
+
+@pytest.mark.req("AUTH-005")
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_gateway_key_never_reaches_bedrock(gateway, proxy, bedrock_provider, model, stream):
+    """The gateway's master key appears in no header, query or body Bedrock receives."""
+    _script(bedrock_provider, model[0], stream, Reply.text("ok"))
+    assert_status(gateway.messages(message_body(model[0], stream=stream)), 200)
+    assert secret_places(bedrock_provider.received(), proxy.master_key) == []
+
+
+@pytest.mark.req("BEDROCK-001")
+@pytest.mark.parametrize("stream", STREAMS)
+def test_invoke_body_carries_bedrock_anthropic_version_and_no_model(gateway, bedrock_provider, stream, observe):
+    """On InvokeModel the body has anthropic_version bedrock-2023-05-31 and no model or stream field."""
+    route = _script(bedrock_provider, BEDROCK_INVOKE_MODEL[0], stream, Reply.text("ok"))
+    assert_status(gateway.messages(message_body(BEDROCK_INVOKE_MODEL[0], stream=stream)), 200)
+    body = bedrock_provider.last(route).body
+    observe("body fields", sorted(body))
+    assert body.get("anthropic_version") == "bedrock-2023-05-31"
+    assert "model" not in body
+    assert "stream" not in body
+    assert body["messages"] == [{"role": "user", "content": "Say hello."}]
+
+
+@pytest.mark.req("BEDROCK-002")
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_claude_code_betas_reach_bedrock_in_the_body(gateway, bedrock_provider, model, stream, observe):
+    """The anthropic-beta values Claude Code sends reach Bedrock in the body's anthropic_beta list."""
+    route = _script(bedrock_provider, model[0], stream, Reply.text("ok"))
+    assert_status(gateway.messages(message_body(model[0], stream=stream)), 200)
+    body = bedrock_provider.last(route).body
+    carried = body.get("anthropic_beta") if "anthropic_beta" in body else \
+        (body.get("additionalModelRequestFields") or {}).get("anthropic_beta")
+    observe("anthropic_beta at Bedrock", carried)
+    missing = sorted(beta_set(",".join(CLAUDE_CODE_BETAS)) - set(carried or []))
+    assert missing == [], f"betas dropped before Bedrock: {missing}"
+
+
+@pytest.mark.req("STREAM-003")
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_bedrock_thinking_text_and_tool_input_arrive_intact(gateway, bedrock_provider, model, stream, observe):
+    """Thinking (with its signature), text and tool input from Bedrock reach the client intact and in order."""
+    _script(bedrock_provider, model[0], stream, RICH)
+    ex = gateway.messages(message_body(model[0], stream=stream))
+    assert_status(ex, 200)
+    got = client_view(ex)
+    observe("blocks", [b[0] for b in got["blocks"]])
+    assert got == message_view(message_json(RICH, model[1]))
+
+
+@pytest.mark.req("ERR-001")
+@pytest.mark.parametrize(("status", "kind"), [(400, "ValidationException"), (403, "AccessDeniedException"),
+                                              (429, "ThrottlingException"), (500, "InternalServerException")],
+                         ids=["400", "403", "429", "500"])
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_bedrock_error_status_reaches_the_client(gateway, bedrock_provider, model, status, kind, observe):
+    """A Bedrock error reaches the client with the same HTTP status, in Anthropic's envelope."""
+    _script(bedrock_provider, model[0], False, HttpError(status, kind, f"scripted {kind}"), times=None)
+    ex = gateway.messages(message_body(model[0]))
+    observe("client status", ex.status)
+    assert_status(ex, status)
+    assert_anthropic_error(ex, status)
+
+
+@pytest.mark.req("STREAM-007")
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_bedrock_mid_stream_exception_reaches_the_client_as_an_error_event(gateway, bedrock_provider, model,
+                                                                           observe):
+    """An exception frame mid-stream reaches the client as an `error` event, with no message_stop invented."""
+    reply = Reply(blocks=(Text("partial answer that will break"),), stream_error=StreamError(4, "throttlingException",
+                                                                                              "Too many tokens"))
+    _script(bedrock_provider, model[0], True, reply)
+    ex = gateway.request("POST", "/v1/messages?beta=true", json_body=message_body(model[0], stream=True),
+                         validate=False)
+    types = [e.type or e.event for e in ex.events or []]
+    observe("client events", types)
+    assert ex.status >= 400 or "error" in types, f"the exception vanished: status {ex.status}, events {types}"
+    if ex.events:
+        assert "message_stop" not in types[types.index("error"):] if "error" in types else True
