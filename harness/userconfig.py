@@ -1,8 +1,9 @@
 """A user's own LiteLLM config, made safe to run here: ``pytest suites/ --litellm-config config.yaml``.
 
 Every provider's ``api_base`` is pointed at a fake and every credential replaced by
-a dummy, so nothing real is needed and nothing leaves the machine. Providers the
-fakes do not serve (Bedrock, Vertex, ...) are taken out and named. The harness's
+a dummy, so nothing real is needed and nothing leaves the machine. Anthropic, OpenAI
+and Bedrock models run against their fakes; providers the fakes do not serve yet
+(Vertex, ...) are taken out and named. The harness's
 own reference models are added beside the user's (under names the user does not
 use), so every check in the catalogue has something to run against, while the
 model-name checks look only at the user's entries.
@@ -24,9 +25,12 @@ from harness.errors import HarnessError
 from harness.gateways import GatewayConfig, Upstreams, default_config, upstream_env
 from harness.lint import Problem, config_problems, env_refs
 
-SERVED = frozenset({"anthropic", "openai"})
+SERVED = frozenset({"anthropic", "openai", "bedrock"})
 CREDENTIAL_KEYS = {"api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials",
-                   "azure_ad_token", "api_version"}
+                   "azure_ad_token", "api_version",
+                   # Each of these would send LiteLLM to STS, a profile or another endpoint, not to the fake.
+                   "aws_role_name", "aws_session_name", "aws_profile_name", "aws_web_identity_token",
+                   "aws_sts_endpoint", "aws_bedrock_runtime_endpoint"}
 
 
 @dataclass
@@ -59,6 +63,10 @@ def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any]
         params.pop(key, None)
     if provider == "anthropic":
         params.update(api_base=upstreams.anthropic_url, api_key="os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY")
+    elif provider == "bedrock":
+        params.update(api_base=upstreams.bedrock_url, aws_access_key_id="os.environ/FAKE_AWS_ACCESS_KEY_ID",
+                      aws_secret_access_key="os.environ/FAKE_AWS_SECRET_ACCESS_KEY")
+        params.setdefault("aws_region_name", "us-east-1")
     else:
         params.update(api_base=upstreams.openai_url + "/v1", api_key="os.environ/FAKE_OPENAI_UPSTREAM_KEY")
     return {**entry, "litellm_params": params}
@@ -98,7 +106,9 @@ def adapt(path: Path, upstreams: Upstreams,
     reference = default_config(upstreams)
     entries += [m for m in reference.config["model_list"] if m["model_name"] not in user_models]
     config["model_list"] = entries
-    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
+    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url,
+           "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
+           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
     key = _master_key(config, env, report)
     for name in sorted(set(env_refs(config)) - set(env)):
         env[name] = f"dummy-{name.lower()}"

@@ -130,17 +130,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.mark.req("ROUTE-001")
-def test_user_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, user_entry,
-                                                    observe):
+def test_user_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, bedrock_provider,
+                                                    user_entry, observe):
     """Each model_name of the user's config reaches its litellm_params.model on the right provider."""
     name, provider, upstream = user_entry
-    fake = anthropic_provider if provider == "anthropic" else openai_provider
+    fake = {"anthropic": anthropic_provider, "openai": openai_provider, "bedrock": bedrock_provider}[provider]
     if provider == "openai":
         openai_provider.script_generation(Reply.text("routed"), times=None)
+    elif provider == "bedrock":
+        for route in ("invoke", "converse"):
+            bedrock_provider.script(route, Reply.text("routed"), times=None)
     else:
         anthropic_provider.script("messages", Reply.text("routed"), times=None)
     assert_status(gateway.messages(message_body(name)), 200)
-    calls = [r for r in fake.received() if r.route in ("messages", "chat", "responses")]
-    observe("provider-side model", [c.body.get("model") for c in calls])
+    calls = [r for r in fake.received() if r.route in ("messages", "chat", "responses", "invoke", "converse")]
+    # Bedrock names the model in the path; the others in the body.
+    models = [c.labels.get("model") or c.body.get("model") for c in calls]
+    observe("provider-side model", models)
     assert calls, f"{name} reached no {provider} provider"
-    assert calls[0].body.get("model") == upstream
+    assert models[0] == upstream.removeprefix("converse/").removeprefix("invoke/")

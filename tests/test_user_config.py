@@ -15,7 +15,7 @@ from harness.userconfig import adapt, load
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart-multi-provider.yaml"
-UP = Upstreams("http://127.0.0.1:1", "http://127.0.0.1:2")
+UP = Upstreams("http://127.0.0.1:1", "http://127.0.0.1:2", bedrock_url="http://127.0.0.1:3")
 
 
 def test_adapted_config_reaches_only_fakes_with_dummy_credentials():
@@ -24,8 +24,11 @@ def test_adapted_config_reaches_only_fakes_with_dummy_credentials():
     entries = {m["model_name"]: m["litellm_params"] for m in gateway.config["model_list"]}
     assert entries["gpt-4o"]["api_base"] == "http://127.0.0.1:2/v1"
     assert entries["claude-3-5-sonnet-20241022"]["api_key"] == "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"
-    assert "claude-bedrock" not in entries
-    assert report.not_served_by_fakes == ["claude-bedrock (bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0)"]
+    assert entries["claude-bedrock"]["api_base"] == "http://127.0.0.1:3"
+    assert entries["claude-bedrock"]["aws_access_key_id"] == "os.environ/FAKE_AWS_ACCESS_KEY_ID"
+    assert entries["claude-bedrock"]["aws_region_name"] == "us-east-1"
+    assert gateway.env["FAKE_AWS_SECRET_ACCESS_KEY"] == UP.aws_secret_access_key
+    assert report.not_served_by_fakes == [], "every model of the quickstart is served, claude-bedrock included"
     assert gateway.env["LITELLM_MASTER_KEY"] == gateway.master_key
     assert gateway.user_models == ["codex-mini", "o3-pro", "gpt-4o", "claude-3-5-sonnet-20241022",
                                    "claude-3-5-haiku-20241022", "claude-bedrock"]
@@ -66,7 +69,7 @@ def test_quickstart_config_run_produces_a_report_naming_its_problems(tmp_path):
     problems = " ".join(run["info"]["user_config"]["problems"])
     assert "[master-key-placement]" in problems
     assert "[missing-claude-code-model] Claude Code asks for 'claude-opus-5-5'" in problems
-    assert run["info"]["user_config"]["not_served_by_fakes"]
+    assert run["info"]["user_config"]["not_served_by_fakes"] == []
     html = (tmp_path / "compat.html").read_text()
     assert "Your config:" in html
     assert "Claude Code 2.1.332: NOT served" in html
