@@ -150,7 +150,8 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
     for provider in providers:
         received = provider.received()
         # The gateway's housekeeping (e.g. LiteLLM listing OpenAI's models) comes and goes with timing.
-        calls[provider.name] = [_request_line(r) for r in received if r.route not in provider.standing]
+        calls[provider.name] = [_request_line(r) for r in received
+                                if r.route not in provider.standing and r.answer != "standing"]
         unscripted += [f"{provider.name} {_request_line(r)}" for r in provider.unexpected]
         leaked = leaked or any(_contains(r, s) for r in received for s in secrets)
     out: Observation = {"provider_calls": calls}

@@ -25,6 +25,7 @@ from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loo
 from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded
 from harness.providers.bedrock import FakeBedrock
 from harness.providers.script import Scripted
+from harness.providers.vertex import FakeVertex
 from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
@@ -145,6 +146,20 @@ def make_bedrock_provider() -> Iterator[FakeBedrock]:
     provider.stop()
 
 
+@pytest.fixture(scope="session")
+def make_vertex_provider() -> Iterator[FakeVertex]:
+    """The session's fake Vertex AI (and its token endpoint); prefer ``vertex_provider`` in tests."""
+    provider = FakeVertex().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def vertex_provider(make_vertex_provider: FakeVertex, request: pytest.FixtureRequest) -> Iterator[FakeVertex]:
+    """The fake Vertex AI, reset for this test (its token endpoint always answers)."""
+    yield from _provider_for_test(make_vertex_provider, request.node)
+
+
 @pytest.fixture
 def bedrock_provider(make_bedrock_provider: FakeBedrock, upstreams: Upstreams,
                      request: pytest.FixtureRequest) -> Iterator[FakeBedrock]:
@@ -235,8 +250,9 @@ def impl(pytestconfig: pytest.Config) -> Impl:
 
 @pytest.fixture(scope="session")
 def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI,
-              make_bedrock_provider: FakeBedrock) -> Upstreams:
-    return Upstreams(make_anthropic_provider.url, make_openai_provider.url, bedrock_url=make_bedrock_provider.url)
+              make_bedrock_provider: FakeBedrock, make_vertex_provider: FakeVertex) -> Upstreams:
+    return Upstreams(make_anthropic_provider.url, make_openai_provider.url, bedrock_url=make_bedrock_provider.url,
+                     vertex_url=make_vertex_provider.url)
 
 
 @pytest.fixture(scope="session")

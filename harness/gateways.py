@@ -40,6 +40,7 @@ class Upstreams:
     anthropic_key: str = field(default_factory=lambda: "sk-ant-fake-upstream-" + secrets.token_hex(8))
     openai_key: str = field(default_factory=lambda: "sk-fake-openai-upstream-" + secrets.token_hex(8))
     bedrock_url: str = ""
+    vertex_url: str = ""
     # Dummy AWS credentials the gateway signs Bedrock requests with (never a real key).
     aws_access_key_id: str = field(default_factory=lambda: "AKIDFAKE" + secrets.token_hex(6).upper())
     aws_secret_access_key: str = field(default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12))
@@ -290,9 +291,18 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
 
 
 
+VERTEX_PROJECT, VERTEX_LOCATION = "cc-conformance", "us-east5"
+VERTEX_MODEL = ("claude-vertex", "claude-sonnet-4-5@20250929")
 BEDROCK_REGION = "us-west-2"
 BEDROCK_INVOKE_MODEL = ("claude-bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0")
 BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "anthropic.claude-sonnet-4-5-20250929-v1:0")
+
+
+def vertex_credentials(vertex_url: str) -> str:
+    """A throwaway service account whose token endpoint is the fake Vertex (google-auth posts its JWT there)."""
+    from harness.providers.vertex import credentials_json
+
+    return credentials_json(vertex_url + "/token", VERTEX_PROJECT)
 
 
 def bedrock_model(name: str, upstreams: Upstreams, model: str) -> dict[str, Any]:
@@ -328,10 +338,17 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
     if upstreams.bedrock_url:
         models += [bedrock_model(BEDROCK_INVOKE_MODEL[0], upstreams, BEDROCK_INVOKE_MODEL[1]),
                    bedrock_model(BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")]
+    if upstreams.vertex_url:
+        models.append({"model_name": VERTEX_MODEL[0], "litellm_params": {
+            "model": f"vertex_ai/{VERTEX_MODEL[1]}", "api_base": upstreams.vertex_url,
+            "vertex_project": VERTEX_PROJECT, "vertex_location": VERTEX_LOCATION,
+            "vertex_credentials": "os.environ/FAKE_VERTEX_CREDENTIALS"}})
     key = new_master_key()
     env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key,
            "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
            "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
+    if upstreams.vertex_url:
+        env["FAKE_VERTEX_CREDENTIALS"] = vertex_credentials(upstreams.vertex_url)
     config = {"model_list": models, "general_settings": {"master_key": key},
               "litellm_settings": dict(LITELLM_SETTINGS), "router_settings": dict(ROUTER_SETTINGS)}
     return GatewayConfig("providers", config, env, key)

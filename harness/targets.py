@@ -21,7 +21,7 @@ from harness.reference import CAPABILITIES as REFERENCE_CAPABILITIES
 # "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs
 # translation to OpenAI; "config": it reads the gateway's config; "journal": the
 # provider journal or a scripted provider reply.
-ALL_CAPABILITIES = frozenset({"anthropic", "openai", "bedrock", "litellm", "config", "journal"})
+ALL_CAPABILITIES = frozenset({"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"})
 
 
 class Target(Protocol):
