@@ -29,6 +29,7 @@ DEFAULT_VERSIONS = ("1.77.7", "1.94.3", "1.108.7")
 # Published only as pins the registry cannot satisfy; the proxy runs without them.
 UNPUBLISHED = {"litellm-proxy"}
 UNPINNED = {"litellm-proxy-extras", "litellm-enterprise"}
+GOOGLE_AUTH = "google-auth>=2.20"
 
 
 @dataclass
@@ -104,11 +105,14 @@ def environment(version: str, cache: Path = CACHE) -> Environment:
     started = time.monotonic()
     shutil.rmtree(env_dir, ignore_errors=True)  # a half-built environment is worth nothing
     _create(env_dir)
-    done = subprocess.run([*_installer(env_dir), f"litellm[proxy]=={version}"], capture_output=True, text=True)
+    # google-auth: LiteLLM's Vertex routes need it and litellm[proxy] does not bring it.
+    done = subprocess.run([*_installer(env_dir), f"litellm[proxy]=={version}", GOOGLE_AUTH], capture_output=True,
+                          text=True)
     method = "litellm[proxy]"
     if done.returncode:
         _raise_if_unknown(version, done)
-        done = subprocess.run([*_installer(env_dir), *proxy_requirements(version)], capture_output=True, text=True)
+        done = subprocess.run([*_installer(env_dir), *proxy_requirements(version), GOOGLE_AUTH], capture_output=True,
+                              text=True)
         method = "explicit proxy requirements"
     if done.returncode:
         shutil.rmtree(env_dir, ignore_errors=True)
