@@ -46,6 +46,8 @@ class Exchange:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    # The body's bytes as they came (a binary stream, such as Bedrock's event stream, is not text).
+    content: bytes = b""
     events: list[SSEEvent] | None = None
     stream: StreamResult | None = None
     started: float = 0.0
@@ -121,7 +123,8 @@ class GatewayClient:
             if response.headers.get("content-type", "").startswith("text/event-stream"):
                 ex.events = list(iter_sse(response))
             else:
-                ex.text = response.read().decode("utf-8", "replace")
+                ex.content = response.read()
+                ex.text = ex.content.decode("utf-8", "replace")
         ex.elapsed = time.monotonic() - ex.started
         if ex.events is not None:
             ex.stream = check_stream(ex.events)

@@ -135,3 +135,41 @@ def test_bedrock_mid_stream_exception_reaches_the_client_as_an_error_event(gatew
     assert ex.status >= 400 or "error" in types, f"the exception vanished: status {ex.status}, events {types}"
     if ex.events:
         assert "message_stop" not in types[types.index("error"):] if "error" in types else True
+
+
+PASS_BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+             "messages": [{"role": "user", "content": "hi through the pass-through"}]}
+PASS_OPS = [pytest.param(("invoke", "invoke"), id="invoke"),
+            pytest.param(("invoke-with-response-stream", "invoke_stream"), id="invoke-with-response-stream")]
+
+
+@pytest.mark.req("BEDROCK-003")
+@pytest.mark.needs("litellm")
+@pytest.mark.parametrize("op", PASS_OPS)
+def test_bedrock_passthrough_resolves_signs_and_relays_bytes_unchanged(gateway, bedrock_provider, upstreams, op,
+                                                                       observe):
+    """/bedrock/model/{name}/… resolves the name, re-signs with the deployment's keys, relays bytes unchanged."""
+    path_op, route = op
+    bedrock_provider.script(route, RICH)
+    ex = gateway.request("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{path_op}", json_body=PASS_BODY,
+                         validate=False)
+    assert_status(ex, 200)
+    got = bedrock_provider.last(route)
+    observe("provider labels", got.labels)
+    assert got.labels.get("model") == BEDROCK_INVOKE_MODEL[1]
+    assert got.labels.get("access_key") == upstreams.aws_access_key_id
+    assert got.labels.get("signature") == "valid"
+    assert got.body == PASS_BODY, "the body changed on the way"
+    assert ex.content == got.response_body, "the answer's bytes changed on the way"
+
+
+@pytest.mark.req("AUTH-005")
+@pytest.mark.needs("litellm")
+@pytest.mark.parametrize("op", PASS_OPS)
+def test_gateway_key_never_reaches_bedrock_through_the_passthrough(gateway, proxy, bedrock_provider, op):
+    """The gateway's master key appears in nothing the Bedrock pass-through sends."""
+    bedrock_provider.script(op[1], Reply.text("ok"))
+    ex = gateway.request("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{op[0]}", json_body=PASS_BODY,
+                         validate=False)
+    assert_status(ex, 200)
+    assert secret_places(bedrock_provider.received(), proxy.master_key) == []
