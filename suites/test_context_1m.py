@@ -7,7 +7,7 @@ import pytest
 from harness.checks import assert_anthropic_error, assert_status
 from harness.claude_code import CONTEXT_1M_BETA
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import SONNET
+from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
 from harness.lint import config_problems
 from harness.providers import Reply
 
@@ -53,3 +53,33 @@ def test_config_has_no_model_name_with_1m_suffix(proxy, observe):
                if p.code == "1m-in-model-name"]
     observe("model names with [1m]", flagged)
     assert flagged == []
+
+
+CLOUD_ROUTES = {"bedrock-invoke": (BEDROCK_INVOKE_MODEL[0], "invoke", "bedrock"),
+                "bedrock-converse": (BEDROCK_CONVERSE_MODEL[0], "converse", "bedrock"),
+                "vertex": (VERTEX_MODEL[0], "raw_predict", "vertex")}
+
+
+def _beta_at(request, kind: str) -> set[str]:
+    if kind == "vertex":
+        return beta_set(request.header("anthropic-beta"))
+    body = request.body
+    return set(body.get("anthropic_beta") or (body.get("additionalModelRequestFields") or {}).get("anthropic_beta")
+               or [])
+
+
+@pytest.mark.req("CTX1M-005")
+@pytest.mark.gateway("providers")
+@pytest.mark.parametrize("form", BETA_FORMS, ids=str)
+@pytest.mark.parametrize("route", [pytest.param(r, id=r, marks=pytest.mark.needs(CLOUD_ROUTES[r][2]))
+                                   for r in CLOUD_ROUTES])
+def test_context_1m_beta_reaches_bedrock_and_vertex(gateway, bedrock_provider, vertex_provider, route, form,
+                                                    observe):
+    """context-1m-2025-08-07 reaches Bedrock (body anthropic_beta) and Vertex (anthropic-beta header)."""
+    model, provider_route, kind = CLOUD_ROUTES[route]
+    fake = bedrock_provider if kind == "bedrock" else vertex_provider
+    fake.script(provider_route, Reply.text("ok"))
+    assert_status(gateway.messages(message_body(model), headers={"anthropic-beta": BETA_FORMS[form]}), 200)
+    got = _beta_at(fake.last(provider_route), kind)
+    observe("betas at the provider", sorted(got))
+    assert CONTEXT_1M_BETA in got
