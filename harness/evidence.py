@@ -42,7 +42,7 @@ def exchanges(client: GatewayClient, secret: str | None) -> str:
 def journal(provider: FakeProvider) -> str:
     lines = []
     for n, req in enumerate(provider.received()):
-        query = "&".join(f"{k}={v}" for k, vs in req.query.items() for v in vs)
+        query = req.query_string
         lines.append(f"#{n} {req.method} {req.path}{'?' + query if query else ''} (route {req.route})")
         lines += [f"  {k}: {v}" for k, v in req.headers.items()]
         lines.append("  " + json.dumps(req.body)[:4000])

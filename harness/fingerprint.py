@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.checks import secret_places
 from harness.client import Exchange
 from harness.providers import FakeProvider, RecordedRequest
 
@@ -153,18 +154,13 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
         calls[provider.name] = [_request_line(r) for r in received
                                 if r.route not in provider.standing and r.answer != "standing"]
         unscripted += [f"{provider.name} {_request_line(r)}" for r in provider.unexpected]
-        leaked = leaked or any(_contains(r, s) for r in received for s in secrets)
+        leaked = leaked or any(secret_places(received, s) for s in secrets)
     out: Observation = {"provider_calls": calls}
     if unscripted:
         out["unscripted"] = unscripted
     if secrets:
         out["gateway_key_at_provider"] = leaked
     return out
-
-
-def _contains(req: RecordedRequest, secret: str) -> bool:
-    return (any(secret in v for v in req.headers.values()) or secret.encode() in req.raw_body
-            or any(secret in v for vs in req.query.values() for v in vs))
 
 
 # -- comparing ------------------------------------------------------------------------------------

@@ -106,20 +106,22 @@ class ProxyPool:
         self.running.clear()
 
 
+def _serving(provider: P) -> Iterator[P]:
+    provider.start()
+    yield provider
+    provider.stop()
+
+
 @pytest.fixture(scope="session")
 def make_anthropic_provider() -> Iterator[FakeAnthropic]:
     """The session's fake Anthropic server; prefer ``anthropic_provider`` in tests."""
-    provider = FakeAnthropic().start()
-    yield provider
-    provider.stop()
+    yield from _serving(FakeAnthropic())
 
 
 @pytest.fixture(scope="session")
 def make_openai_provider() -> Iterator[FakeOpenAI]:
     """The session's fake OpenAI server; prefer ``openai_provider`` in tests."""
-    provider = FakeOpenAI().start()
-    yield provider
-    provider.stop()
+    yield from _serving(FakeOpenAI())
 
 
 def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
@@ -141,17 +143,13 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
 @pytest.fixture(scope="session")
 def make_bedrock_provider() -> Iterator[FakeBedrock]:
     """The session's fake Bedrock runtime; prefer ``bedrock_provider`` in tests."""
-    provider = FakeBedrock().start()
-    yield provider
-    provider.stop()
+    yield from _serving(FakeBedrock())
 
 
 @pytest.fixture(scope="session")
 def make_vertex_provider() -> Iterator[FakeVertex]:
     """The session's fake Vertex AI (and its token endpoint); prefer ``vertex_provider`` in tests."""
-    provider = FakeVertex().start()
-    yield provider
-    provider.stop()
+    yield from _serving(FakeVertex())
 
 
 @pytest.fixture

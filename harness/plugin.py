@@ -208,6 +208,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.when == "call":
+        # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
+        providers = item.stash.get(fingerprint.PROVIDERS, [])
+        report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
+                                                                   if r.answer})))
     # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.
     if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
         for title, text in evidence.collect(item):

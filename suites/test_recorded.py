@@ -14,7 +14,7 @@ import json
 import pytest
 
 from harness.answers import client_view, provider_view, substance
-from harness.cassettes.scenarios import SCENARIOS, Scenario, run_scenario
+from harness.cassettes.scenarios import SCENARIOS, Scenario, run_scenario, script_answers
 from harness.checks import NEEDS_OPENAI
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("config")]
@@ -28,11 +28,8 @@ def _param(s: Scenario) -> object:
 
 
 def _script(scenario: Scenario, answers, anthropic_provider, openai_provider) -> None:
-    for answer in answers(scenario):
-        if scenario.provider == "openai":
-            openai_provider.script_generation(answer)
-        else:
-            anthropic_provider.script(scenario.route, answer)
+    fake = openai_provider if scenario.provider == "openai" else anthropic_provider
+    script_answers(fake, scenario, answers(scenario))
 
 
 def _provider_requests(scenario: Scenario, anthropic_provider, openai_provider):

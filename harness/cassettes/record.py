@@ -27,7 +27,7 @@ from typing import Any
 from harness.cassettes import DIRECTORY, CassetteError, Interaction, Tape, load, path_for, save
 from harness.cassettes.matching import MATCHERS
 from harness.cassettes.relay import RecordingRelay
-from harness.cassettes.scenarios import Scenario, for_provider, run_scenario
+from harness.cassettes.scenarios import Scenario, for_provider, run_scenario, script_answers
 from harness.cassettes.scrub import Scrubber, environment_secrets, findings
 from harness.client import GatewayClient
 from harness.errors import HarnessError
@@ -77,11 +77,7 @@ def standin_server(provider: str, scenarios: list[Scenario]) -> Iterator[FakePro
 
 def script_standin(fake: FakeProvider, scenario: Scenario) -> None:
     fake.reset()
-    for answer in scenario.answers("standin"):
-        if isinstance(fake, FakeOpenAI) and scenario.route == "generation":
-            fake.script_generation(answer)
-        else:
-            fake.script(scenario.route, answer)
+    script_answers(fake, scenario, scenario.answers("standin"))
 
 
 class Recorder:

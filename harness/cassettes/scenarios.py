@@ -15,11 +15,12 @@ two) and which gateway model it names. The same definition serves three uses:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.client import Exchange, GatewayClient
+from harness.client import Exchange, GatewayClient, message_body
+from harness.providers.openai import FakeOpenAI
 from harness.providers.script import (
     HttpError,
     ModelList,
@@ -31,6 +32,7 @@ from harness.providers.script import (
     TokenCount,
     ToolUse,
 )
+from harness.providers.server import FakeProvider
 
 # Gateway model names of the recording config (harness.gateways "providers"); the provider-side id is
 # the recording's choice and lands in the cassette's provenance.
@@ -84,10 +86,6 @@ class Scenario:
         return chosen if isinstance(chosen, tuple) else (chosen,)
 
 
-def _ask(model: str, text: str, **extra: Any) -> dict[str, Any]:
-    return {"model": model, "max_tokens": 256, "messages": [{"role": "user", "content": text}], **extra}
-
-
 def tool_result_turn(first: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     """Claude Code's second turn: the assistant's tool_use back, and the tool's result."""
     uses = [b for b in answer.get("content", []) if b.get("type") == "tool_use"]
@@ -103,9 +101,9 @@ def _text_pair(what: str) -> tuple[Reply, Reply]:
 
 
 def _anthropic() -> list[Scenario]:
-    hello = _ask(CLAUDE, "Say hello in five words.")
-    tools = _ask(CLAUDE, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
-    think = _ask(CLAUDE, "What is 17 * 23? Think first.", max_tokens=2048,
+    hello = message_body(CLAUDE, "Say hello in five words.")
+    tools = message_body(CLAUDE, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
+    think = message_body(CLAUDE, "What is 17 * 23? Think first.", max_tokens=2048,
                  thinking={"type": "enabled", "budget_tokens": 1024})
     tool_turns = ((Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}),), stop_reason="tool_use"),
                    Reply.text("Scripted: it is 18°C and sunny in Paris.")),
@@ -127,7 +125,7 @@ def _anthropic() -> list[Scenario]:
                  Reply(blocks=(Thinking("17*23: 17*20=340, 17*3=51."), Text("391"))),
                  Reply(blocks=(Thinking("Seventeen times twenty-three is 391.", signature="EqStandInSignature01"),
                                Text("It is 391.")))),
-        Scenario("anthropic/refusal", "PIPE-001", CLAUDE, _ask(CLAUDE, "Explain how to pick a lock."),
+        Scenario("anthropic/refusal", "PIPE-001", CLAUDE, message_body(CLAUDE, "Explain how to pick a lock."),
                  Reply.text("I can't help with that.", stop_reason="refusal"),
                  Reply.text("Recorded refusal.", stop_reason="refusal"),
                  note="the real API refuses only some prompts; a recording may come back as an answer"),
@@ -147,7 +145,7 @@ def _anthropic() -> list[Scenario]:
                  ModelList(("claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929")),
                  method="GET", path="/anthropic/v1/models", route="models"),
         Scenario("anthropic/paced-stream", "STREAM-008", CLAUDE,
-                 _ask(CLAUDE, "Count from 1 to 30, separated by spaces.", stream=True), paced, paced,
+                 message_body(CLAUDE, "Count from 1 to 30, separated by spaces.", stream=True), paced, paced,
                  tags=frozenset({"paced"})),
         Scenario("anthropic/redacted-thinking-stream", "STREAM-004", CLAUDE,
                  {**think, "stream": True, "messages": [{"role": "user", "content": REDACTED_TRIGGER}]},
@@ -158,8 +156,8 @@ def _anthropic() -> list[Scenario]:
 
 
 def _openai() -> list[Scenario]:
-    hello = _ask(GPT, "Say hello in five words.")
-    tools = _ask(GPT, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
+    hello = message_body(GPT, "Say hello in five words.")
+    tools = message_body(GPT, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
     tool_turns = ((Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01ScriptedCall0001"),),
                          stop_reason="tool_use"), Reply.text("Scripted: 18°C in Paris.")),
                   (Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01StandInCall0001"),),
@@ -185,6 +183,15 @@ def _openai() -> list[Scenario]:
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [*_anthropic(), *_openai()]}
+
+
+def script_answers(fake: FakeProvider, scenario: Scenario, answers: Iterable[Scripted]) -> None:
+    """Queue ``answers`` on the fake the scenario reaches (OpenAI's on both of its generation routes)."""
+    for answer in answers:
+        if isinstance(fake, FakeOpenAI) and scenario.route == "generation":
+            fake.script_generation(answer)
+        else:
+            fake.script(scenario.route, answer)
 
 
 def run_scenario(client: GatewayClient, scenario: Scenario) -> list[Exchange]:

@@ -85,8 +85,6 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         return
     observed = fingerprint.observation(item, fingerprint.outcome("call", call.excinfo))
     report.user_properties.append(("fingerprint", observed))
-    answers = sorted({r.answer for p in item.stash.get(fingerprint.PROVIDERS, []) for r in p.received() if r.answer})
-    report.user_properties.append(("provider_answers", answers))
     entry = item.stash.get(DEVIATION, None)
     if entry is None:
         return

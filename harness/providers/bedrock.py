@@ -108,7 +108,7 @@ class FakeBedrock(FakeProvider):
 def _signature_ok(request: RecordedRequest, scope: re.Match[str], secret: str) -> bool:
     signed = scope["signed"].split(";")
     host = request.header("host") or ""
-    query = "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
+    query = request.query_string
     aws = AWSRequest(request.method, f"http://{host}{request.path}{'?' + query if query else ''}",
                      data=request.raw_body, headers={h: request.header(h) or "" for h in signed})
     aws.context["timestamp"] = request.header("x-amz-date") or ""

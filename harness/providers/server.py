@@ -50,6 +50,11 @@ class RecordedRequest:
     labels: dict[str, str] = field(default_factory=dict)
 
     @property
+    def query_string(self) -> str:
+        """The query as a string again (``beta=true``), or "" when there is none."""
+        return "&".join(f"{k}={v}" for k, vs in self.query.items() for v in vs)
+
+    @property
     def body(self) -> Any:
         """The body parsed as JSON, or the raw text when it is not JSON."""
         try:
@@ -303,7 +308,7 @@ class FakeProvider:
         return self.render(request, item)
 
     def _replay(self, request: RecordedRequest, item: Recorded) -> WireResponse:
-        query = "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
+        query = request.query_string
         wanted = Request(request.method, f"{self.url}{request.path}{'?' + query if query else ''}",
                          request.raw_body, request.headers)
         try:
