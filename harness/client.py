@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -121,7 +122,7 @@ class GatewayClient:
         with self._http.stream(method, url, content=content, headers=hdrs) as response:
             ex.status, ex.headers = response.status_code, dict(response.headers)
             if response.headers.get("content-type", "").startswith("text/event-stream"):
-                ex.events = list(iter_sse(response))
+                ex.events = list(iter_sse(_tee(response, ex)))
             else:
                 ex.content = response.read()
                 ex.text = ex.content.decode("utf-8", "replace")
@@ -173,3 +174,15 @@ def message_body(model: str, text: str = "Say hello.", *, stream: bool = False, 
 def beta_set(header: str | None) -> set[str]:
     """The values of an ``anthropic-beta`` header; Anthropic treats the list as a set."""
     return {b.strip() for b in (header or "").split(",") if b.strip()}
+
+
+def _tee(response: httpx.Response, ex: Exchange) -> httpx.Response:
+    """The same stream, its bytes kept in ``ex.content`` as they pass (a pass-through relays bytes, not events)."""
+
+    def chunks() -> Iterator[bytes]:
+        for chunk in response.iter_bytes():
+            ex.content += chunk
+            yield chunk
+
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-encoding"}
+    return httpx.Response(response.status_code, headers=headers, content=chunks())

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from harness import evidence, fingerprint
+from harness import evidence, fingerprint, netguard
 from harness.cassettes.scenarios import Scenario
 from harness.claude_code import PROFILES
 from harness.claude_code.cli import Installed, install, npm_unavailable
@@ -22,10 +22,11 @@ from harness.client import GatewayClient
 from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
 from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
-from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded
+from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded, egress
 from harness.providers.bedrock import FakeBedrock
+from harness.providers.egress import EgressProxy
 from harness.providers.script import Scripted
-from harness.providers.vertex import FakeVertex
+from harness.providers.vertex import VERTEX_HOSTS, FakeVertex
 from harness.proxy import resolve_python, start_many
 from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
@@ -158,6 +159,21 @@ def vertex_provider(make_vertex_provider: FakeVertex, request: pytest.FixtureReq
     yield from _provider_for_test(make_vertex_provider, request.node)
 
 
+@pytest.fixture(scope="session")
+def make_egress_proxy(make_vertex_provider: FakeVertex) -> Iterator[EgressProxy]:
+    """The provider-route gateway's way out: Vertex's hard-coded host to the fake, anything else refused."""
+    proxy = egress.start({VERTEX_HOSTS: make_vertex_provider.url}, on_escape=netguard.record)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def egress_proxy(make_egress_proxy: EgressProxy) -> Iterator[EgressProxy]:
+    """The egress proxy, its journal of tunnels reset for this test."""
+    make_egress_proxy.reset()
+    yield make_egress_proxy
+
+
 @pytest.fixture
 def bedrock_provider(make_bedrock_provider: FakeBedrock, upstreams: Upstreams,
                      request: pytest.FixtureRequest) -> Iterator[FakeBedrock]:
@@ -248,9 +264,10 @@ def impl(pytestconfig: pytest.Config) -> Impl:
 
 @pytest.fixture(scope="session")
 def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI,
-              make_bedrock_provider: FakeBedrock, make_vertex_provider: FakeVertex) -> Upstreams:
+              make_bedrock_provider: FakeBedrock, make_vertex_provider: FakeVertex,
+              make_egress_proxy: EgressProxy) -> Upstreams:
     return Upstreams(make_anthropic_provider.url, make_openai_provider.url, bedrock_url=make_bedrock_provider.url,
-                     vertex_url=make_vertex_provider.url)
+                     vertex_url=make_vertex_provider.url, egress_env=make_egress_proxy.env())
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,8 @@ class Upstreams:
     # Dummy AWS credentials the gateway signs Bedrock requests with (never a real key).
     aws_access_key_id: str = field(default_factory=lambda: "AKIDFAKE" + secrets.token_hex(6).upper())
     aws_secret_access_key: str = field(default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12))
+    # HTTPS_PROXY and SSL_CERT_FILE for the loopback egress proxy, where a route's host is hard-coded.
+    egress_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -293,6 +295,9 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
 
 VERTEX_PROJECT, VERTEX_LOCATION = "cc-conformance", "us-east5"
 VERTEX_MODEL = ("claude-vertex", "claude-sonnet-4-5@20250929")
+# LiteLLM's Vertex pass-through uses only credentials of deployments that opt in (`use_in_pass_through`,
+# not a default); this one does, and claude-vertex does not.
+VERTEX_PASSTHROUGH_MODEL = "claude-vertex-passthrough"
 BEDROCK_REGION = "us-west-2"
 BEDROCK_INVOKE_MODEL = ("claude-bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0")
 BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "anthropic.claude-sonnet-4-5-20250929-v1:0")
@@ -303,6 +308,12 @@ def vertex_credentials(vertex_url: str) -> str:
     from harness.providers.vertex import credentials_json
 
     return credentials_json(vertex_url + "/token", VERTEX_PROJECT)
+
+
+def vertex_model(name: str, vertex_url: str, **extra: Any) -> dict[str, Any]:
+    return {"model_name": name, "litellm_params": {
+        "model": f"vertex_ai/{VERTEX_MODEL[1]}", "api_base": vertex_url, "vertex_project": VERTEX_PROJECT,
+        "vertex_location": VERTEX_LOCATION, "vertex_credentials": "os.environ/FAKE_VERTEX_CREDENTIALS", **extra}}
 
 
 def bedrock_model(name: str, upstreams: Upstreams, model: str) -> dict[str, Any]:
@@ -339,16 +350,15 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
         models += [bedrock_model(BEDROCK_INVOKE_MODEL[0], upstreams, BEDROCK_INVOKE_MODEL[1]),
                    bedrock_model(BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")]
     if upstreams.vertex_url:
-        models.append({"model_name": VERTEX_MODEL[0], "litellm_params": {
-            "model": f"vertex_ai/{VERTEX_MODEL[1]}", "api_base": upstreams.vertex_url,
-            "vertex_project": VERTEX_PROJECT, "vertex_location": VERTEX_LOCATION,
-            "vertex_credentials": "os.environ/FAKE_VERTEX_CREDENTIALS"}})
+        models += [vertex_model(VERTEX_MODEL[0], upstreams.vertex_url),
+                   vertex_model(VERTEX_PASSTHROUGH_MODEL, upstreams.vertex_url, use_in_pass_through=True)]
     key = new_master_key()
     env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key,
            "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
            "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
     if upstreams.vertex_url:
         env["FAKE_VERTEX_CREDENTIALS"] = vertex_credentials(upstreams.vertex_url)
+        env.update(upstreams.egress_env)
     config = {"model_list": models, "general_settings": {"master_key": key},
               "litellm_settings": dict(LITELLM_SETTINGS), "router_settings": dict(ROUTER_SETTINGS)}
     return GatewayConfig("providers", config, env, key)

@@ -7,7 +7,9 @@ with a real ``api_base``, an SDK default URL). The guard patches
 plugin can fail the test even when the caller swallowed the error.
 
 The proxy subprocess cannot be patched this way (it runs uvloop, whose sockets
-live in C); it is kept on loopback by the config check in ``gateways`` instead.
+live in C); it is kept on loopback by the config check in ``gateways``, and the
+provider-route gateway also goes out only through the egress proxy
+(:mod:`harness.providers.egress`), which refuses anything else and hands it to :func:`record`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ def _check(sock: socket.socket, address: Any) -> None:
             "only reach loopback (127.0.0.0/8, ::1), where the fake providers and the proxy listen. "
             "A real provider must never be contacted."
         )
+
+
+def record(where: str) -> None:
+    """Remember an attempt made elsewhere (the proxy process, through the egress proxy)."""
+    with _lock:
+        attempts.append(where)
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> None:

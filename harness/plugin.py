@@ -34,6 +34,7 @@ MARKERS = (
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
     "lenient_provider(reason): the fake providers accept what the real provider would refuse, for this check only",
+    "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
 )
 
 
@@ -151,6 +152,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         req = known[ids[0]]
         item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
+        settings = {k: str(v) for m in item.iter_markers("settings") for k, v in m.kwargs.items()}
+        if settings:
+            item.user_properties.append(("settings", settings))
     if problems:
         raise pytest.UsageError(
             "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "

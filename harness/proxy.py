@@ -35,6 +35,10 @@ READY_PATH = "/health/liveliness"
 PASSTHROUGH_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 FIXED_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no price-list fetch at import
+    # By default LiteLLM fetches its beta-header filter table from GitHub's main branch at the first
+    # request (found by the egress proxy), so a verdict would depend on that file today; this pins
+    # the table the installed version ships.
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
     "LITELLM_DONT_SHOW_FEEDBACK_BOX": "true",
     "LITELLM_LOG": "INFO",
     "PYTHONUNBUFFERED": "1",  # so the log tail on failure is complete

@@ -12,6 +12,7 @@ result holds no secret; a failure leaves the previous cassette as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -134,8 +135,12 @@ class Recorder:
             relay.stop()
 
     def _start_proxy(self, relay_url: str, workdir: Path) -> LiteLLMProxy:
-        keys = {"anthropic_key": self.key} if self.provider == "anthropic" else {"openai_key": self.key}
-        gateway = providers_config(Upstreams(relay_url, relay_url, **keys), *self.models)
+        upstreams = Upstreams(relay_url, relay_url)
+        if self.provider == "anthropic":
+            upstreams = dataclasses.replace(upstreams, anthropic_key=self.key)
+        else:
+            upstreams = dataclasses.replace(upstreams, openai_key=self.key)
+        gateway = providers_config(upstreams, *self.models)
         running, failed = start_many([gateway], self.python, workdir)
         if failed:
             raise next(iter(failed.values()))

@@ -21,14 +21,21 @@ from harness.claude_code import PROFILES_DIR
 from harness.claude_code.cli import Installed, cli_env, install, run
 from harness.errors import HarnessError
 from harness.providers import FakeAnthropic, ModelList, RecordedRequest, Reply, Text, TokenCount, ToolUse
+from harness.providers.bedrock import FakeBedrock
+from harness.providers.script import Scripted
+from harness.providers.server import FakeProvider
+from harness.providers.vertex import FakeVertex
 
 VOLATILE_HEADERS = {"host", "content-length", "connection", "x-stainless-retry-count", "x-stainless-timeout"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX_ID = re.compile(r"\b[0-9a-f]{64}\b")
 LONG_TEXT = 400
-ENV_NAMES = {"ANTHROPIC_DEFAULT_OPUS_MODEL": "gw-opus", "ANTHROPIC_DEFAULT_SONNET_MODEL": "gw-sonnet",
-             "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gw-haiku"}
+ENV_NAMES: dict[str, str | None] = {"ANTHROPIC_DEFAULT_OPUS_MODEL": "gw-opus",
+                                    "ANTHROPIC_DEFAULT_SONNET_MODEL": "gw-sonnet",
+                                    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gw-haiku"}
 ONE_M_MODEL = "claude-sonnet-4-5-20250929[1m]"
+CUSTOM_AUTH = "Authorization: Bearer sk-cc-capture-token"
+VERTEX_PROJECT, VERTEX_REGION, BEDROCK_REGION = "cc-capture-project", "us-east5", "us-west-2"
 
 
 class Normaliser:
@@ -74,7 +81,7 @@ class Capture:
     def close(self) -> None:
         self.fake.stop()
 
-    def scenario(self, args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+    def scenario(self, args: tuple[str, ...] = (), env: dict[str, str | None] | None = None,
                  auth_var: str = "ANTHROPIC_AUTH_TOKEN", replies: list[Reply] | None = None) -> list[RecordedRequest]:
         self.fake.reset()
         for reply in replies or []:
@@ -128,7 +135,64 @@ class Capture:
             "one_m": {"requested_as": ONE_M_MODEL, "model_sent": one_m[0].body["model"], "betas": _betas(one_m[0])},
             "auth": {"ANTHROPIC_AUTH_TOKEN": _auth_header(main), "ANTHROPIC_API_KEY": _auth_header(api_key[0])},
             "tool_round_trip": _round_trip(tool, self.norm),
+            "bedrock": self.cloud_mode("bedrock"),
+            "vertex": self.cloud_mode("vertex"),
         }
+
+    def cloud_mode(self, mode: str) -> dict[str, Any]:
+        """What the CLI sends in Bedrock or Vertex mode, with skip-auth and the key in a custom header."""
+        fake: FakeProvider = FakeBedrock() if mode == "bedrock" else FakeVertex()
+        fake.start()
+        try:
+            ok = Reply.text("ok")
+            answers: dict[str, Scripted] = {"invoke": ok, "invoke_stream": ok, "raw_predict": ok,
+                                            "stream_raw_predict": ok, "count_tokens": TokenCount(12),
+                                            "inference_profiles": ModelList(())}
+            for route in set(fake.routes.values()) & set(answers):
+                fake.script(route, answers[route], times=None)
+            home = Path(tempfile.mkdtemp(prefix="home-", dir=self.workdir))
+            env = cli_env(fake.url, home, extra=mode_env(mode, fake.url, CUSTOM_AUTH))
+            run(self.installed.binary, "Say hi.", env, cwd=self.workdir)
+            return _mode_summary(fake.received(), self.norm)
+        finally:
+            fake.stop()
+
+
+def mode_env(mode: str, base_url: str, custom_headers: str) -> dict[str, str | None]:
+    """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex (``base/vertex_ai/v1``).
+
+    Skip-auth: the CLI signs nothing; the gateway key travels in ``ANTHROPIC_CUSTOM_HEADERS``.
+    ``ANTHROPIC_BASE_URL`` and the token are removed (None), so nothing else can be used.
+    """
+    if mode == "bedrock":
+        return {"CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": base_url,
+                "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": BEDROCK_REGION,
+                "ANTHROPIC_CUSTOM_HEADERS": custom_headers, "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
+    return {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_BASE_URL": base_url + "/v1",
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": VERTEX_PROJECT,
+            "CLOUD_ML_REGION": VERTEX_REGION, "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
+            "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
+
+
+def _mode_summary(received: list[RecordedRequest], norm: Normaliser) -> dict[str, Any]:
+    calls = [r for r in received if r.route != "token"]
+    main = max((r for r in calls if isinstance(r.body, dict)), key=lambda r: len(r.body.get("tools") or []),
+               default=None)
+    summary: dict[str, Any] = {
+        "requests": [f"{r.method} {r.path}{'?' + r.query_string if r.query_string else ''}" for r in calls],
+        "auth": sorted({_auth_header(r) for r in calls}),
+    }
+    if main is not None:
+        summary.update({
+            "model": main.labels.get("model", ""),
+            "path": main.path,
+            "betas_header": _betas(main),
+            "betas_body": list(main.body.get("anthropic_beta") or []),
+            "anthropic_version": main.body.get("anthropic_version"),
+            "body_fields": sorted(main.body),
+            "models_requested": sorted({r.labels["model"] for r in calls if "model" in r.labels}),
+        })
+    return norm.body(summary)  # type: ignore[no-any-return]
 
 
 def _auth_header(req: RecordedRequest) -> str:

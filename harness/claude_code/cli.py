@@ -90,7 +90,8 @@ def install(version: str, cache: Path = CACHE) -> Installed:
 
 
 def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", key: str = "sk-cc-test",
-            extra: dict[str, str] | None = None) -> dict[str, str]:
+            extra: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The CLI's environment; a None in ``extra`` removes that variable."""
     env = {k: os.environ[k] for k in ("PATH", "LANG", "TERM") if k in os.environ}
     env.update({
         "HOME": str(home),
@@ -102,7 +103,11 @@ def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", k
         "DISABLE_AUTOUPDATER": "1",
         "NO_PROXY": "*",
     })
-    env.update(extra or {})
+    for name, value in (extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 

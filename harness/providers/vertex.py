@@ -20,6 +20,8 @@ from harness.providers.anthropic import FakeAnthropic
 from harness.providers.script import HttpError
 from harness.providers.server import RecordedRequest, WireResponse
 
+# The Vertex pass-through's upstream, hard-coded in LiteLLM: reached only through the egress proxy.
+VERTEX_HOSTS = "*aiplatform.googleapis.com"
 PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/anthropic/models/"
                   r"(?P<model>[^/:]+):(?P<op>rawPredict|streamRawPredict)$")
 

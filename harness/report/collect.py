@@ -81,6 +81,7 @@ class ReportCollector:
             report.nodeid, report.nodeid.split("::")[-1], str(props["req"]), str(props["area"]),
             str(props["level"]), "pass"))
         result.duration += report.duration
+        result.settings = dict(props.get("settings") or {})  # type: ignore[call-overload]
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
         if "fingerprint" in props:

@@ -29,6 +29,8 @@ class CheckResult:
     recorded_fingerprint: dict[str, Any] | None = None
     # Where the fake providers' answers came from: "scripted", "recorded <cassette>", ...
     provider_answers: list[str] = field(default_factory=list)
+    # Non-default gateway settings the check needed (@pytest.mark.settings), and why.
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
