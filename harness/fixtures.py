@@ -168,10 +168,10 @@ def make_egress_proxy(make_vertex_provider: FakeVertex) -> Iterator[EgressProxy]
 
 
 @pytest.fixture
-def egress_proxy(make_egress_proxy: EgressProxy) -> Iterator[EgressProxy]:
+def egress_proxy(make_egress_proxy: EgressProxy) -> EgressProxy:
     """The egress proxy, its journal of tunnels reset for this test."""
     make_egress_proxy.reset()
-    yield make_egress_proxy
+    return make_egress_proxy
 
 
 @pytest.fixture

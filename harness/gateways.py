@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.claude_code import default_model_names
+from harness.claude_code import cloud_model_ids, default_model_names
 from harness.errors import HarnessError
 from harness.netguard import is_loopback_host
 
@@ -349,6 +349,8 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
     if upstreams.bedrock_url:
         models += [bedrock_model(BEDROCK_INVOKE_MODEL[0], upstreams, BEDROCK_INVOKE_MODEL[1]),
                    bedrock_model(BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")]
+        # Claude Code in Bedrock mode names its model in the path; the pass-through serves only config names.
+        models += [bedrock_model(i, upstreams, i) for i in cloud_model_ids("bedrock")]
     if upstreams.vertex_url:
         models += [vertex_model(VERTEX_MODEL[0], upstreams.vertex_url),
                    vertex_model(VERTEX_PASSTHROUGH_MODEL, upstreams.vertex_url, use_in_pass_through=True)]

@@ -173,3 +173,24 @@ def test_gateway_key_never_reaches_bedrock_through_the_passthrough(gateway, prox
                          validate=False)
     assert_status(ex, 200)
     assert secret_places(bedrock_provider.received(), proxy.master_key) == []
+
+
+# As Claude Code sends them in Bedrock and Vertex mode with skip-auth: the probe carries no credential at all.
+KEYLESS = [pytest.param(("GET", "/bedrock/inference-profiles?type=SYSTEM_DEFINED", None), id="bedrock-probe"),
+           pytest.param(("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/invoke", PASS_BODY), id="bedrock-invoke"),
+           pytest.param(("POST", "/vertex_ai/v1/projects/p/locations/us-east5/publishers/anthropic/models/"
+                                 "claude-vertex-passthrough:rawPredict", PASS_BODY), id="vertex-rawPredict")]
+
+
+@pytest.mark.req("AUTH-003")
+@pytest.mark.needs("litellm")
+@pytest.mark.parametrize("call", KEYLESS)
+def test_cloud_passthrough_without_a_key_gets_401(gateway, bedrock_provider, vertex_provider, call, observe):
+    """A Bedrock or Vertex pass-through request with no key gets 401, as Claude Code's keyless probe does."""
+    method, path, body = call
+    ex = gateway.request(method, path, json_body=body, auth="none", validate=False)
+    observe("client status", ex.status)
+    observe("answer", ex.text[:200], volatile=True)
+    assert_status(ex, 401)
+    assert bedrock_provider.received() == []
+    assert vertex_provider.received() == []

@@ -83,3 +83,22 @@ def test_context_1m_beta_reaches_bedrock_and_vertex(gateway, bedrock_provider, v
     got = _beta_at(fake.last(provider_route), kind)
     observe("betas at the provider", sorted(got))
     assert CONTEXT_1M_BETA in got
+
+
+@pytest.mark.req("CTX1M-002")
+@pytest.mark.gateway("providers")
+@pytest.mark.parametrize("route", [pytest.param(r, id=r, marks=pytest.mark.needs(CLOUD_ROUTES[r][2]))
+                                   for r in CLOUD_ROUTES])
+def test_cloud_model_with_1m_suffix_is_routed_or_refused_with_4xx(gateway, bedrock_provider, vertex_provider, route,
+                                                                  observe):
+    """A Bedrock or Vertex model still carrying [1m] is routed or refused with an Anthropic 4xx, never a 5xx."""
+    model, provider_route, kind = CLOUD_ROUTES[route]
+    fake = bedrock_provider if kind == "bedrock" else vertex_provider
+    fake.script(provider_route, Reply.text("ok"), times=None)
+    ex = gateway.messages(message_body(f"{model}[1m]"), headers={"anthropic-beta": CONTEXT_1M_BETA})
+    routed = [r.labels.get("model") for r in fake.received(provider_route)]
+    observe("outcome", f"routed to {routed}" if ex.status == 200 else f"refused with {ex.status}")
+    assert ex.status < 500, f"expected 200 or a 4xx, observed {ex.status}"
+    if ex.status != 200:
+        assert routed == [], "refused, yet a provider was called"
+        assert_anthropic_error(ex)

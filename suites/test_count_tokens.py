@@ -7,7 +7,7 @@ import pytest
 from harness.checks import assert_status
 from harness.claude_code import CONTEXT_1M_BETA
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import OPENAI_MODEL, SONNET
+from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
 from harness.providers import TokenCount
 from harness.validators import validate_token_count
 
@@ -47,3 +47,27 @@ def test_count_tokens_forwards_betas(gateway, anthropic_provider, observe):
     got = anthropic_provider.last("count_tokens").header("anthropic-beta")
     observe("anthropic-beta at provider", got)
     assert beta_set(got) == beta_set(betas)
+
+
+# Bedrock's CountTokens takes the InvokeModel body base64-encoded; Vertex counts on its own pseudo-model.
+CLOUD = [pytest.param((BEDROCK_INVOKE_MODEL[0], "bedrock"), id="bedrock-invoke", marks=pytest.mark.needs("bedrock")),
+         pytest.param((BEDROCK_CONVERSE_MODEL[0], "bedrock"), id="bedrock-converse",
+                      marks=pytest.mark.needs("bedrock")),
+         pytest.param((VERTEX_MODEL[0], "vertex"), id="vertex", marks=pytest.mark.needs("vertex"))]
+
+
+@pytest.mark.req("COUNT-004")
+@pytest.mark.gateway("providers")
+@pytest.mark.parametrize("route", CLOUD)
+def test_cloud_count_tokens_is_the_providers_count(gateway, bedrock_provider, vertex_provider, route, observe):
+    """For a Bedrock- or Vertex-routed model, count_tokens answers an integer, and it is the provider's own count."""
+    model, kind = route
+    fake = bedrock_provider if kind == "bedrock" else vertex_provider
+    fake.script("count_tokens", TokenCount(4242), times=None)
+    ex = gateway.count_tokens(message_body(model, "Count the tokens in this sentence, please."))
+    observe("response", ex.text[:200], volatile=True)
+    observe("provider count calls", [r.path for r in fake.received("count_tokens")])
+    assert_status(ex, 200)
+    validate_token_count(ex.json())
+    assert ex.json().get("input_tokens") == 4242, (
+        f"the gateway answered {ex.json().get('input_tokens')} without asking {kind} (its own estimate)")

@@ -77,6 +77,9 @@ def test_converse_frames_are_named_as_converse_stream_names_them():
                           "metadata"}
 
 
+VALID = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": []}).encode()
+
+
 @pytest.fixture
 def bedrock():
     provider = FakeBedrock().start()
@@ -90,7 +93,7 @@ def bedrock():
 def test_the_fake_checks_the_sigv4_signature(bedrock, secret, verdict):
     bedrock.script("invoke", Reply.text("ok"))
     url = f"{bedrock.url}/model/anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
-    request = AWSRequest("POST", url, data=b'{"messages": []}', headers={"content-type": "application/json"})
+    request = AWSRequest("POST", url, data=VALID, headers={"content-type": "application/json"})
     SigV4Auth(Credentials("AKIDEXAMPLE", secret), "bedrock", "eu-west-1").add_auth(request)
     httpx.post(url, content=request.body, headers=dict(request.headers))
     labels = bedrock.last("invoke").labels
@@ -100,5 +103,20 @@ def test_the_fake_checks_the_sigv4_signature(bedrock, secret, verdict):
 
 def test_an_unsigned_request_is_labelled_as_such(bedrock):
     bedrock.script("invoke", Reply.text("ok"))
-    httpx.post(f"{bedrock.url}/model/x/invoke", json={"messages": []})
+    httpx.post(f"{bedrock.url}/model/x/invoke", content=VALID)
     assert bedrock.last("invoke").labels["auth"] == "none"
+
+
+@pytest.mark.parametrize(("body", "wording"), [
+    ({"max_tokens": 8, "messages": []}, "required key [anthropic_version] not found"),
+    ({"anthropic_version": "bedrock-2023-05-31", "messages": []}, "required key [max_tokens] not found"),
+    ({**json.loads(VALID), "model": "claude"}, "extraneous key [model] is not permitted"),
+    ({**json.loads(VALID), "stream": True}, "extraneous key [stream] is not permitted"),
+], ids=["no-version", "no-max-tokens", "model-in-body", "stream-in-body"])
+def test_the_fake_bedrock_refuses_what_bedrock_refuses(bedrock, body, wording):
+    bedrock.script("invoke", Reply.text("should not be sent"))
+    response = httpx.post(f"{bedrock.url}/model/anthropic.claude-x/invoke", json=body)
+    assert response.status_code == 400
+    assert response.headers["x-amzn-ErrorType"].startswith("ValidationException")
+    assert wording in response.json()["message"]
+    assert bedrock.last("invoke").answer.startswith("refused by the strict fake")

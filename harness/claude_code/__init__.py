@@ -54,6 +54,11 @@ def default_model_names() -> list[str]:
     return sorted({name for facts in KNOWN for name in facts.defaults.values()})
 
 
+def cloud_model_ids(mode: str) -> list[str]:
+    """Every model id a profiled Claude Code version requests in Bedrock or Vertex mode by default."""
+    return sorted({m for p in PROFILES for m in p.get(mode, {}).get("models_requested", [])})
+
+
 def _facts(profile: dict[str, Any]) -> ClaudeCodeFacts:
     headers = profile["headers"]
     extra = {k: v.replace("<uuid>", SESSION_ID) for k, v in headers.items() if k.startswith("x-claude-code-")}

@@ -32,6 +32,7 @@ from harness.providers.script import (
     ToolUse,
 )
 from harness.providers.server import FakeProvider, RecordedRequest, WireResponse
+from harness.providers.strict import bedrock_refusal
 
 EVENTSTREAM = "application/vnd.amazon.eventstream"
 PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>invoke|invoke-with-response-stream|converse|converse-stream|"
@@ -75,6 +76,9 @@ class FakeBedrock(FakeProvider):
                                "service": scope["service"]})
         if self.aws_secret is not None:
             request.labels["signature"] = "valid" if _signature_ok(request, scope, self.aws_secret) else "invalid"
+
+    def refuse(self, request: RecordedRequest) -> HttpError | None:
+        return bedrock_refusal(request.route, request.raw_body)
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         model = request.labels.get("model", "unknown")

@@ -8,6 +8,13 @@ does not exist (400 ``invalid_request_error``), with Anthropic's wording. The fa
 OpenAI does the same for its models and bodies. What exists is read from the
 catalogues kept with the cassettes (``cassettes/<provider>/catalogue.json``).
 
+The fake Bedrock refuses an InvokeModel body that is not a JSON object, lacks
+``anthropic_version``, ``max_tokens`` or ``messages``, or carries ``model`` or ``stream``
+(Bedrock's "extraneous key" ValidationException), and a Converse body without
+``messages``. The fake Vertex refuses a rawPredict body without its ``anthropic_version``,
+``max_tokens`` or ``messages``. Their beta names differ from Anthropic's
+(``tool-search-tool-2025-10-19``) and no catalogue of them is kept, so betas are not judged.
+
 A cassette is the truth where it exists: a replayed answer is never second-guessed.
 A check may loosen a fake on purpose with ``@pytest.mark.lenient_provider("why")``.
 """
@@ -71,4 +78,41 @@ def openai_refusal(route: str | None, raw: bytes) -> HttpError | None:
     if body["model"] not in catalogue("openai")["models"]:
         return HttpError(404, "model_not_found",
                          f"The model `{body['model']}` does not exist or you do not have access to it.")
+    return None
+
+
+BEDROCK_INVOKE_FIELDS = ("anthropic_version", "max_tokens", "messages")
+
+
+def _bedrock_invalid(message: str) -> HttpError:
+    return HttpError(400, "ValidationException", f"Malformed input request: {message}, please reformat your input "
+                                                 "and try again.")
+
+
+def bedrock_refusal(route: str | None, raw: bytes) -> HttpError | None:
+    if route not in ("invoke", "invoke_stream", "converse", "converse_stream"):
+        return None
+    body = _body(raw)
+    if body is None:
+        return HttpError(400, "ValidationException", "Malformed input request, please reformat your input and try "
+                                                     "again.")
+    required = BEDROCK_INVOKE_FIELDS if route.startswith("invoke") else ("messages",)
+    missing = [f for f in required if f not in body]
+    if missing:
+        return _bedrock_invalid(f"#: required key [{missing[0]}] not found")
+    extraneous = [f for f in ("model", "stream") if f in body] if route.startswith("invoke") else []
+    if extraneous:
+        return _bedrock_invalid(f"#: extraneous key [{extraneous[0]}] is not permitted")
+    return None
+
+
+def vertex_refusal(route: str | None, raw: bytes) -> HttpError | None:
+    if route not in ("raw_predict", "stream_raw_predict"):
+        return None
+    body = _body(raw)
+    if body is None:
+        return HttpError(400, "invalid_request_error", "There was an error parsing the body of your request.")
+    missing = [f for f in ("anthropic_version", "max_tokens", "messages") if f not in body]
+    if missing:
+        return HttpError(400, "invalid_request_error", f"{missing[0]}: Field required")
     return None

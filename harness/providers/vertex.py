@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from harness.providers.anthropic import FakeAnthropic
 from harness.providers.script import HttpError
 from harness.providers.server import RecordedRequest, WireResponse
+from harness.providers.strict import vertex_refusal
 
 # The Vertex pass-through's upstream, hard-coded in LiteLLM: reached only through the egress proxy.
 VERTEX_HOSTS = "*aiplatform.googleapis.com"
@@ -64,7 +65,7 @@ class FakeVertex(FakeAnthropic):
         return "raw_predict" if match["op"] == "rawPredict" else "stream_raw_predict"
 
     def refuse(self, request: RecordedRequest) -> HttpError | None:
-        return None  # Vertex's own refusals (its model ids, its body rules) are not modelled yet
+        return vertex_refusal(request.route, request.raw_body)
 
     def handle(self, request: RecordedRequest) -> WireResponse:
         if request.path == "/token" and request.method == "POST":
