@@ -22,10 +22,18 @@ import yaml
 
 from harness.claude_code import PROFILES
 from harness.errors import HarnessError
-from harness.gateways import GatewayConfig, Upstreams, default_config, upstream_env
+from harness.gateways import (
+    VERTEX_LOCATION,
+    VERTEX_PROJECT,
+    GatewayConfig,
+    Upstreams,
+    default_config,
+    upstream_env,
+    vertex_credentials,
+)
 from harness.lint import Problem, config_problems, env_refs
 
-SERVED = frozenset({"anthropic", "openai", "bedrock"})
+SERVED = frozenset({"anthropic", "openai", "bedrock", "vertex_ai"})
 CREDENTIAL_KEYS = {"api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials",
                    "azure_ad_token", "api_version",
                    # Each of these would send LiteLLM to STS, a profile or another endpoint, not to the fake.
@@ -57,8 +65,8 @@ def load(path: Path) -> dict[str, Any]:
 def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any] | None:
     params = dict(entry.get("litellm_params") or {})
     provider = str(params.get("model", "")).split("/")[0]
-    if provider not in SERVED:
-        return None
+    if provider not in SERVED or (provider == "vertex_ai" and "claude" not in str(params.get("model"))):
+        return None  # the fake Vertex serves Anthropic's models (rawPredict), not Gemini's
     for key in CREDENTIAL_KEYS:
         params.pop(key, None)
     if provider == "anthropic":
@@ -67,6 +75,10 @@ def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any]
         params.update(api_base=upstreams.bedrock_url, aws_access_key_id="os.environ/FAKE_AWS_ACCESS_KEY_ID",
                       aws_secret_access_key="os.environ/FAKE_AWS_SECRET_ACCESS_KEY")
         params.setdefault("aws_region_name", "us-east-1")
+    elif provider == "vertex_ai":
+        params.update(api_base=upstreams.vertex_url, vertex_credentials="os.environ/FAKE_VERTEX_CREDENTIALS")
+        params.setdefault("vertex_project", VERTEX_PROJECT)
+        params.setdefault("vertex_location", VERTEX_LOCATION)
     else:
         params.update(api_base=upstreams.openai_url + "/v1", api_key="os.environ/FAKE_OPENAI_UPSTREAM_KEY")
     return {**entry, "litellm_params": params}
@@ -108,7 +120,9 @@ def adapt(path: Path, upstreams: Upstreams,
     config["model_list"] = entries
     env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url,
            "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
-           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
+           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key, **upstreams.egress_env}
+    if upstreams.vertex_url:
+        env["FAKE_VERTEX_CREDENTIALS"] = vertex_credentials(upstreams.vertex_url)
     key = _master_key(config, env, report)
     for name in sorted(set(env_refs(config)) - set(env)):
         env[name] = f"dummy-{name.lower()}"

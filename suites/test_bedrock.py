@@ -7,6 +7,8 @@ credential scope, and checks the signature against the configured secret.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.answers import client_view, message_view
@@ -194,3 +196,37 @@ def test_cloud_passthrough_without_a_key_gets_401(gateway, bedrock_provider, ver
     assert_status(ex, 401)
     assert bedrock_provider.received() == []
     assert vertex_provider.received() == []
+
+
+SECOND_TURN = [
+    {"role": "user", "content": "What is the weather in Paris?"},
+    {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "Ask the tool.", "signature": "EqQBCgIYAhIMsig0001"},
+        {"type": "text", "text": "Let me check."},
+        {"type": "tool_use", "id": "toolu_01SecondTurn000000000001", "name": "get_weather",
+         "input": {"city": "Paris"}}]},
+    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01SecondTurn000000000001",
+                                  "content": "18 C and sunny"}]},
+]
+
+
+@pytest.mark.req("BEDROCK-004")
+@pytest.mark.parametrize("stream", STREAMS)
+def test_converse_second_turn_keeps_tool_ids_inputs_and_results(gateway, bedrock_provider, stream, observe):
+    """On Converse, a second turn (thinking, text, tool_use, then tool_result) keeps its blocks, ids and input."""
+    route = _script(bedrock_provider, BEDROCK_CONVERSE_MODEL[0], stream, Reply.text("Sunny, 18 C."))
+    body = {**message_body(BEDROCK_CONVERSE_MODEL[0], stream=stream), "messages": SECOND_TURN,
+            "tools": [{"name": "get_weather", "description": "Weather for a city.",
+                       "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}
+    ex = gateway.messages(body)
+    assert_status(ex, 200)
+    sent = bedrock_provider.last(route).body
+    observe("Converse blocks per message", [[next(iter(b)) for b in m["content"]] for m in sent["messages"]])
+    tool_use = [b["toolUse"] for m in sent["messages"] for b in m["content"] if "toolUse" in b]
+    tool_result = [b["toolResult"] for m in sent["messages"] for b in m["content"] if "toolResult" in b]
+    assert [(t["toolUseId"], t["name"], t["input"]) for t in tool_use] == [
+        ("toolu_01SecondTurn000000000001", "get_weather", {"city": "Paris"})]
+    assert [t["toolUseId"] for t in tool_result] == ["toolu_01SecondTurn000000000001"]
+    assert "18 C and sunny" in json.dumps(tool_result)
+    assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
+    assert client_view(ex)["blocks"] == [("text", "Sunny, 18 C.")]

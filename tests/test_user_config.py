@@ -73,3 +73,21 @@ def test_quickstart_config_run_produces_a_report_naming_its_problems(tmp_path):
     html = (tmp_path / "compat.html").read_text()
     assert "Your config:" in html
     assert "Claude Code 2.1.332: NOT served" in html
+
+
+def test_vertex_claude_models_are_served_and_gemini_is_named(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: claude-vertex\n"
+        "    litellm_params: {model: vertex_ai/claude-sonnet-4-5@20250929, vertex_project: mine,\n"
+        "                     vertex_location: europe-west1, vertex_credentials: os.environ/GOOGLE_CREDS}\n"
+        "  - model_name: gemini\n"
+        "    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: mine}\n")
+    up = Upstreams("http://127.0.0.1:1", "http://127.0.0.1:2", vertex_url="http://127.0.0.1:4")
+    gateway, report = adapt(config, up)
+    served = {m["model_name"]: m["litellm_params"] for m in gateway.config["model_list"]}["claude-vertex"]
+    assert (served["api_base"], served["vertex_location"]) == ("http://127.0.0.1:4", "europe-west1")
+    assert served["vertex_credentials"] == "os.environ/FAKE_VERTEX_CREDENTIALS"
+    assert json.loads(gateway.env["FAKE_VERTEX_CREDENTIALS"])["token_uri"] == "http://127.0.0.1:4/token"
+    assert report.not_served_by_fakes == ["gemini (vertex_ai/gemini-2.5-pro)"]
