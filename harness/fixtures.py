@@ -21,7 +21,7 @@ from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
-from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, assert_loopback_only, build
+from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, apply_settings, assert_loopback_only, build
 from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded, egress
 from harness.providers.bedrock import FakeBedrock
 from harness.providers.egress import EgressProxy
@@ -41,7 +41,7 @@ class ProxyPool:
 
     def __init__(self, impl: Impl, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
                  timeout: float, port: int | None, facts: dict[str, Any] | None = None,
-                 overrides: dict[str, ConfigBuilder] | None = None) -> None:
+                 overrides: dict[str, ConfigBuilder] | None = None, settings: str = "isolated") -> None:
         self.impl, self.upstreams, self.python, self.root = impl, upstreams, python, root
         self.wanted, self.timeout, self.port = set(wanted), timeout, port
         self.running: dict[str, Target] = {}
@@ -50,6 +50,9 @@ class ProxyPool:
         self.facts = facts if facts is not None else {}
         # Builders that replace registered configs, e.g. "default" by the user's own config.
         self.overrides = overrides or {}
+        # --litellm-settings: LiteLLM's defaults, or the isolation overlay (gateways.ISOLATION).
+        self.settings = settings
+        self.facts["settings"] = {"profile": settings, "applied": {}}
 
     def try_get(self, name: str) -> Target | str:
         """The running gateway for ``name``, or the paragraph explaining why it could not start."""
@@ -93,6 +96,8 @@ class ProxyPool:
                     assert_loopback_only(configs[-1])
             except HarnessError as exc:
                 self.failed[name] = str(exc)
+        for config in configs:
+            self.facts["settings"]["applied"].update(apply_settings(config, self.settings))
         running, failed = self._launch(configs)
         self.running.update(running)
         if self.running:
@@ -283,7 +288,7 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
     pool = ProxyPool(pytestconfig.stash[IMPL], upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
                      float(pytestconfig.getoption("proxy_startup_timeout")),
                      pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
-                     pytestconfig.stash.get(OVERRIDES, {}))
+                     pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"))
     try:
         yield pool
     finally:

@@ -137,11 +137,30 @@ def upstream_env(upstreams: Upstreams) -> dict[str, str]:
     }
 
 
-LITELLM_SETTINGS = {"drop_params": False, "num_retries": 0, "request_timeout": 30}
-# LiteLLM benches a deployment after a few provider errors ("cooldown"), so one
-# test's scripted 429 would turn the next test's request into a 429 too. Checks
-# must be independent of their order, so every harness config turns it off.
-ROUTER_SETTINGS = {"disable_cooldowns": True}
+LITELLM_SETTINGS: dict[str, Any] = {"drop_params": False}
+ROUTER_SETTINGS: dict[str, Any] = {}
+# What the harness used to set everywhere for test independence, and `--litellm-settings isolated`
+# still does: no retries, a 30 s provider timeout, and no cooldown (LiteLLM benches a deployment
+# after a few provider errors, so one check's scripted 429 could answer the next check's request).
+# `--litellm-settings defaults` leaves LiteLLM's own (2 retries with backoff, a 6000 s timeout,
+# cooldowns on), as teams deploy it; the report names the profile and what it set, per column.
+ISOLATION: dict[str, dict[str, Any]] = {"litellm_settings": {"num_retries": 0, "request_timeout": 30},
+                                        "router_settings": {"disable_cooldowns": True}}
+SETTINGS_PROFILES = ("defaults", "isolated")
+
+
+def apply_settings(gateway: GatewayConfig, profile: str) -> dict[str, Any]:
+    """Overlay the profile's settings (a config's own values win); returns what was set, for the report."""
+    applied: dict[str, Any] = {}
+    if profile != "isolated":
+        return applied
+    for section, values in ISOLATION.items():
+        target = gateway.config.setdefault(section, {})
+        for key, value in values.items():
+            if key not in target:
+                target[key] = value
+                applied[f"{section}.{key}"] = value
+    return applied
 
 
 @gateway_config("default")

@@ -18,7 +18,7 @@ from harness import client, evidence, fingerprint, netguard, userconfig
 from harness.claude_code import PROFILES
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
-from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams
+from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
@@ -53,6 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "blackbox run")
     group.addoption("--gateway-key", default=os.environ.get("CC_GATEWAY_KEY"), metavar="KEY",
                     help="the key for --gateway-url (default: $CC_GATEWAY_KEY)")
+    group.addoption("--litellm-settings", default="isolated", choices=SETTINGS_PROFILES,
+                    help="'isolated' (num_retries 0, request_timeout 30, cooldowns off: the default until the "
+                         "catalogue keeps its checks independent on LiteLLM's defaults) or 'defaults' (LiteLLM's "
+                         "own retry, timeout and cooldown settings, as deployed)")
     group.addoption("--no-deviations", action="store_true",
                     help="ignore the known-deviations file and show the raw results")
     group.addoption("--deviations", default=None, metavar="FILE",

@@ -129,8 +129,6 @@ def adapt(path: Path, upstreams: Upstreams,
     general = config.setdefault("general_settings", {})
     if general.pop("database_url", None):
         report.adjustments.append("general_settings.database_url removed: no database here")
-    config.setdefault("router_settings", {})["disable_cooldowns"] = True
-    report.adjustments.append("router_settings.disable_cooldowns set, so checks do not depend on their order")
     report.claude_code = claude_code_coverage(user_models, versions)
     gateway = GatewayConfig("default", config, env, key)
     gateway.user_models = user_models

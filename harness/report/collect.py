@@ -107,8 +107,10 @@ class ReportCollector:
     def build(self) -> Run:
         facts = self.config.stash.get(RUN_FACTS, {})
         version = facts.get("litellm_version", "unknown")
+        settings = facts.get("settings") or {}
+        suffix = f" ({settings['profile']} settings)" if settings.get("profile", "defaults") != "defaults" else ""
         info = RunInfo(
-            label=f"LiteLLM {version}" if version[:1].isdigit() else version,
+            label=(f"LiteLLM {version}" if version[:1].isdigit() else version) + suffix,
             litellm_version=version,
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
@@ -119,6 +121,7 @@ class ReportCollector:
             deviations_file=facts.get("deviations_file", ""),
             user_config=facts.get("user_config"),
             providers=facts.get("providers", "scripted"),
+            settings=settings,
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,

@@ -45,6 +45,8 @@ class RunInfo:
     claude_code_profiles: list[str] = field(default_factory=list)
     deviations_file: str = ""
     user_config: dict[str, Any] | None = None
+    # --litellm-settings: the profile, and the settings the harness laid over each config for it.
+    settings: dict[str, Any] = field(default_factory=dict)
     providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
 
 
