@@ -23,6 +23,7 @@ from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
+from harness.timing import check_timings
 
 pytest_plugins = ["harness.fixtures", "harness.deviations.hooks"]
 
@@ -32,6 +33,7 @@ MARKERS = (
     "gateway(name): the gateway config (harness.gateways registry) the test's proxy runs with",
     "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
+    "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); still run in CI",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
     "lenient_provider(reason): the fake providers accept what the real provider would refuse, for this check only",
     "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
@@ -221,6 +223,11 @@ def pytest_runtest_makereport(
         providers = item.stash.get(fingerprint.PROVIDERS, [])
         report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
                                                                    if r.answer})))
+        # Every streamed exchange on the provider's clock (harness.timing); evidence, never fingerprinted.
+        timings = check_timings([ex for c in client.LIVE for ex in c.exchanges],
+                                [r for p in providers for r in p.received()])
+        if timings:
+            report.user_properties.append(("observed:stream timing (provider clock)", timings))
     # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.
     if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
         for title, text in evidence.collect(item):

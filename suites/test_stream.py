@@ -15,6 +15,7 @@ from harness.checks import PROVIDER_PARAMS, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
+from harness.timing import timing
 from harness.validators import validate_stream
 
 PROVIDERS = {"anthropic": SONNET, "openai": OPENAI_MODEL}
@@ -188,3 +189,52 @@ def test_recorded_stream_survives_the_unified_endpoint(gateway, anthropic_provid
     assert got.text == expected.text
     assert [b.partial_json for b in got.blocks] == [b.partial_json for b in expected.blocks]
     assert got.stop_reason == expected.stop_reason
+
+
+ADDED_BOUND_MS = 500.0
+
+
+@pytest.mark.req("STREAM-011")
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
+def test_gateway_adds_little_delay_to_the_first_event_and_holds_none_back(gateway, anthropic_provider,
+                                                                         openai_provider, provider, observe):
+    """On the provider's clock the gateway adds at most 500 ms to the first event and holds none back longer."""
+    pieces = tuple(f" piece{i}" for i in range(10))
+    reply = Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.1)
+    if provider == "openai":
+        openai_provider.script_generation(reply)
+    else:
+        anthropic_provider.script("messages", reply)
+    ex = gateway.messages(message_body(PROVIDERS[provider], stream=True))
+    assert_status(ex, 200)
+    fake = openai_provider if provider == "openai" else anthropic_provider
+    found = timing(ex, fake.received()[-1])
+    assert found is not None, "no provider stream or no client events to compare"
+    observe("first event added (ms)", found.first_event_added_ms, volatile=True)
+    observe("max held back (ms)", found.max_held_back_ms, volatile=True)
+    assert found.first_event_added_ms <= ADDED_BOUND_MS
+    assert found.max_held_back_ms <= ADDED_BOUND_MS, f"held back: {found.pairs}"
+
+
+STALL_SECONDS = 25.0  # longer than Claude Code's stall watchdog (about 20 s)
+
+
+@pytest.mark.req("STREAM-012")
+@pytest.mark.slow
+def test_stream_survives_a_provider_silence_longer_than_the_stall_watchdog(gateway, anthropic_provider, observe):
+    """A provider silent for 25 s mid-stream: the stream still ends whole; pings sent meanwhile are recorded."""
+    reply = Reply(blocks=(Text("before the silence", chunks=("before", " the silence")),), stall=(4, STALL_SECONDS))
+    anthropic_provider.script("messages", reply)
+    ex = gateway.messages(message_body(SONNET, stream=True))
+    assert_status(ex, 200)
+    events = ex.events or []
+    sent = anthropic_provider.last("messages")
+    silence_start, silence_end = sent.emitted_at[3], sent.emitted_at[4]
+    # Events relayed from before the silence land within a moment of its start; later ones are the gateway's.
+    kept_alive = [(round(e.at - silence_start, 1), e.event or e.type) for e in events
+                  if e.at is not None and silence_start + 1.0 < e.at < silence_end]
+    observe("client events during the silence (s after it began)", kept_alive, volatile=True)
+    observe("gateway kept the client alive", bool(kept_alive))
+    assert ex.stream is not None, "no stream came back"
+    assert ex.stream.ok, "the stream did not survive the silence"
+    assert ex.stream.text == "before the silence"

@@ -145,7 +145,11 @@ class FakeAnthropic(FakeProvider):
             return WireResponse.json(models_json(item))
         assert isinstance(item, Reply), item
         if body.get("stream"):
-            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_chunks(message_events(item, model), item.delay))
+            chunks = sse_chunks(message_events(item, model), item.delay)
+            if item.stall is not None:
+                at, seconds = item.stall
+                chunks[at] = (chunks[at][0] + seconds, chunks[at][1])
+            return WireResponse(200, dict(SSE_HEADERS), chunks=chunks)
         return WireResponse.json(message_json(item, model))
 
     def unscripted(self, request: RecordedRequest) -> WireResponse:

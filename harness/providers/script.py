@@ -83,6 +83,8 @@ class Reply:
     # Seconds between stream events; realistic pacing exposes buffering bugs.
     delay: float = 0.0
     stream_error: StreamError | None = None
+    # (event index, seconds): the provider falls silent that long before sending that event.
+    stall: tuple[int, float] | None = None
 
     @classmethod
     def text(cls, text: str, **kw: Any) -> Reply:

@@ -46,6 +46,8 @@ class RecordedRequest:
     response_status: int = 0
     response_body: bytes = b""
     response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
+    # The provider's clock: when each chunk (or the whole body) had been written (time.monotonic()).
+    emitted_at: list[float] = field(default_factory=list)
     # What a provider read off the request: a model id from the path, the auth it carried.
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -120,9 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
         request.response_status = response.status
         request.response_body = response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
         request.response_pauses = [pause for pause, _ in response.chunks or []]
-        self._write(response)
+        self._write(response, request.emitted_at)
 
-    def _write(self, response: WireResponse) -> None:
+    def _write(self, response: WireResponse, emitted: list[float]) -> None:
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
@@ -130,6 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(response.body)))
             self.end_headers()
             self.wfile.write(response.body)
+            self.wfile.flush()
+            emitted.append(time.monotonic())
             return
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
@@ -139,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(pause)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
+                emitted.append(time.monotonic())
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up mid-stream; that is its right
