@@ -8,6 +8,7 @@ test if the provider got a request nobody scripted.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -21,7 +22,15 @@ from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.client import GatewayClient
 from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
-from harness.gateways import ConfigBuilder, GatewayConfig, Upstreams, apply_settings, assert_loopback_only, build
+from harness.gateways import (
+    ConfigBuilder,
+    GatewayConfig,
+    Upstreams,
+    apply_settings,
+    assert_loopback_only,
+    build,
+    pool_model,
+)
 from harness.providers import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded, egress
 from harness.providers.bedrock import FakeBedrock
 from harness.providers.egress import EgressProxy
@@ -219,6 +228,19 @@ def observe(request: pytest.FixtureRequest) -> Observe:
             fingerprint.declare(request.node, name, value)
 
     return record
+
+
+_POOL_NEXT = itertools.count()
+
+
+@pytest.fixture
+def fresh_model() -> Callable[[str], str]:
+    """A deployment of the "deployed" gateway that no other check uses while LiteLLM's cooldown lasts."""
+
+    def take(provider: str = "anthropic") -> str:
+        return pool_model(provider, next(_POOL_NEXT))
+
+    return take
 
 
 @pytest.fixture(scope="session")

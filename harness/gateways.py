@@ -63,6 +63,8 @@ class GatewayConfig:
     # For a user's config (--litellm-config): their own model names, and the config as they wrote it.
     user_models: list[str] | None = None
     source_config: dict[str, Any] | None = None
+    # Always LiteLLM's own retry, timeout and cooldown settings, whatever --litellm-settings says.
+    as_deployed: bool = False
 
     def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
         """Every model_name, or those whose litellm_params.model names one of ``providers``."""
@@ -152,7 +154,7 @@ SETTINGS_PROFILES = ("defaults", "isolated")
 def apply_settings(gateway: GatewayConfig, profile: str) -> dict[str, Any]:
     """Overlay the profile's settings (a config's own values win); returns what was set, for the report."""
     applied: dict[str, Any] = {}
-    if profile != "isolated":
+    if profile != "isolated" or gateway.as_deployed:
         return applied
     for section, values in ISOLATION.items():
         target = gateway.config.setdefault(section, {})
@@ -386,3 +388,35 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
 
 
 gateway_config("providers")(providers_config)
+
+
+DEPLOYED_POOL = 48
+
+
+def pool_model(provider: str, index: int) -> str:
+    return f"deployed-{provider}-{index % DEPLOYED_POOL:02d}"
+
+
+@gateway_config("deployed")
+def deployed_config(upstreams: Upstreams) -> GatewayConfig:
+    """LiteLLM as teams deploy it: its default retries, timeout and cooldowns, nothing set by the harness.
+
+    Cooldowns are state: one check's provider 429 benches a deployment for the next. So each
+    check takes its own deployment from a pool (``fresh_model``), the same upstream model under
+    a name nobody else uses during the cooldown.
+    """
+    models = [{"model_name": pool_model("anthropic", i), "litellm_params": {
+        "model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
+        "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
+    # The same with a 5 s timeout, for the checks of a silent provider (the default is 6000 s).
+    models += [{"model_name": pool_model("anthropic-timeout-5", i), "litellm_params": {
+        "model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE", "timeout": 5,
+        "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
+    models += [{"model_name": pool_model("openai", i), "litellm_params": {
+        "model": f"openai/{OPENAI_MODEL}", "api_base": upstreams.openai_url + "/v1",
+        "api_key": "os.environ/FAKE_OPENAI_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
+    key = new_master_key()
+    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
+    gateway = GatewayConfig("deployed", {"model_list": models, "general_settings": {"master_key": key}}, env, key)
+    gateway.as_deployed = True
+    return gateway

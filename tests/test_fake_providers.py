@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from harness import recorded
 from harness.providers import (
     FakeAnthropic,
+    Fault,
     HttpError,
     ModelList,
     RawSSE,
@@ -252,3 +254,54 @@ def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body
     response = httpx.post(openai_provider.url + path, json=body)
     assert response.status_code == status
     assert wording in response.json()["error"]["message"]
+
+
+# -- transport faults (RESIL) ---------------------------------------------------------------------
+
+def test_a_silent_fake_notices_the_client_hanging_up(anthropic_provider):
+    anthropic_provider.script("messages", Fault("silence", Reply.text("too late"), seconds=5.0))
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=0.5)
+    left = time.monotonic()
+    deadline = left + 3
+    while anthropic_provider.last().peer_gone_at is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    gone = anthropic_provider.last().peer_gone_at
+    assert gone is not None
+    assert gone - left < 0.5
+
+
+def test_a_silent_fake_answers_after_its_silence(anthropic_provider):
+    anthropic_provider.script("messages", Fault("silence", Reply.text("late"), seconds=0.5))
+    started = time.monotonic()
+    response = httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
+    assert response.json()["content"][0]["text"] == "late"
+    assert time.monotonic() - started >= 0.5
+
+
+def test_dropping_mid_body_truncates_the_answer(anthropic_provider):
+    anthropic_provider.script("messages", Fault("drop-body", Reply.text("a long enough answer to cut")))
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
+    assert anthropic_provider.last().fault == "drop-body"
+
+
+def test_dropping_mid_stream_sends_only_the_first_events(anthropic_provider):
+    anthropic_provider.script("messages", Fault("drop-stream", Reply.text("cut short"), after=2))
+    events = []
+    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
+            "POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, timeout=5) as response:
+        events.extend(e.event for e in iter_sse(response))
+    assert events == ["message_start", "ping"]
+
+
+def test_a_client_leaving_a_stream_is_noticed(anthropic_provider):
+    pieces = tuple(f" w{i}" for i in range(30))
+    anthropic_provider.script("messages", Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.05))
+    with httpx.stream("POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True},
+                      timeout=5) as response:
+        next(response.iter_lines())
+    time.sleep(0.5)
+    sent = anthropic_provider.last()
+    assert sent.peer_gone_at is not None
+    assert len(sent.emitted_at) < len(sent.response_pauses)

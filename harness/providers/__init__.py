@@ -3,6 +3,7 @@
 from harness.providers.anthropic import FakeAnthropic
 from harness.providers.openai import FakeOpenAI
 from harness.providers.script import (
+    Fault,
     HttpError,
     ModelList,
     RawJSON,
@@ -23,6 +24,7 @@ __all__ = [
     "FakeAnthropic",
     "FakeOpenAI",
     "FakeProvider",
+    "Fault",
     "HttpError",
     "ModelList",
     "RawJSON",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -150,4 +150,20 @@ class Recorded:
         return self._player
 
 
-Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded
+@dataclass(frozen=True)
+class Fault:
+    """A transport fault around an answer (RESIL checks).
+
+    ``drop-stream``: the answer's first ``after`` chunks, then the connection is closed with no end.
+    ``drop-body``: a non-streamed answer's headers and half its body, then the connection is closed.
+    ``silence``: nothing for ``seconds`` (the fake watches whether the gateway hangs up meanwhile),
+    then the connection is closed, or ``reply`` is sent if there is one.
+    """
+
+    kind: Literal["drop-stream", "drop-body", "silence"]
+    reply: Reply | HttpError | None = None
+    after: int = 3
+    seconds: float = 0.0
+
+
+Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded | Fault

@@ -8,7 +8,10 @@ with it on, every proxied request pays ~60 ms of delayed-ACK stall instead of ~1
 
 from __future__ import annotations
 
+import contextlib
 import json
+import select
+import socket
 import sys
 import threading
 import time
@@ -23,7 +26,7 @@ from vcr.request import Request
 
 from harness.cassettes.matching import ReplayMiss, play
 from harness.errors import HarnessError
-from harness.providers.script import HttpError, Recorded, Scripted
+from harness.providers.script import Fault, HttpError, Recorded, Scripted
 
 # Framing is the server's own business: a replayed body is re-framed, never copied as it was.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
@@ -48,6 +51,9 @@ class RecordedRequest:
     response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
     # The provider's clock: when each chunk (or the whole body) had been written (time.monotonic()).
     emitted_at: list[float] = field(default_factory=list)
+    # When the provider saw the gateway hang up (a failed write, or EOF while it was silent); None if it did not.
+    peer_gone_at: float | None = None
+    fault: str = ""  # the transport fault scripted for this answer, if any
     # What a provider read off the request: a model id from the path, the auth it carried.
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -77,6 +83,7 @@ class WireResponse:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     chunks: list[tuple[float, bytes]] | None = None
+    fault: Fault | None = None
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **headers: str) -> WireResponse:
@@ -122,9 +129,39 @@ class _Handler(BaseHTTPRequestHandler):
         request.response_status = response.status
         request.response_body = response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
         request.response_pauses = [pause for pause, _ in response.chunks or []]
-        self._write(response, request.emitted_at)
+        if response.fault is not None:
+            request.fault = response.fault.kind
+            self._fault(response, request)
+            return
+        self._write(response, request)
 
-    def _write(self, response: WireResponse, emitted: list[float]) -> None:
+    def _fault(self, response: WireResponse, request: RecordedRequest) -> None:
+        """Misbehave as scripted, then drop the connection the way a dying upstream does."""
+        fault = response.fault
+        assert fault is not None
+        self.close_connection = True
+        if fault.kind == "silence":
+            if _watch_for_hangup(self.connection, fault.seconds):
+                request.peer_gone_at = time.monotonic()
+                return
+            if fault.reply is not None:
+                self._write(response, request)
+            return
+        if fault.kind == "drop-body":
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.send_header("content-length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body[: len(response.body) // 2])
+        else:
+            response.chunks = (response.chunks or [])[: fault.after]
+            self._write(response, request, finish=False)
+        self.wfile.flush()
+        _abort(self.connection)
+
+    def _write(self, response: WireResponse, request: RecordedRequest, finish: bool = True) -> None:
+        emitted = request.emitted_at
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
@@ -144,9 +181,33 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
                 emitted.append(time.monotonic())
-            self.wfile.write(b"0\r\n\r\n")
+            if finish:
+                self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
+            request.peer_gone_at = time.monotonic()
             self.close_connection = True  # the client gave up mid-stream; that is its right
+
+
+def _watch_for_hangup(conn: socket.socket, seconds: float) -> bool:
+    """Stay silent for ``seconds``; True as soon as the peer closes its end (EOF or reset)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([conn], [], [], min(left, 0.05))
+        if ready:
+            try:
+                if conn.recv(1, socket.MSG_PEEK) == b"":
+                    return True
+            except OSError:
+                return True
+            time.sleep(0.01)  # bytes of a next request on a kept-alive connection: not a hang-up
+    return False
+
+
+def _abort(conn: socket.socket) -> None:
+    """End the connection mid-answer: what is written stays readable, then EOF with the answer incomplete."""
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
 
 
 class _Server(ThreadingHTTPServer):
@@ -310,6 +371,10 @@ class FakeProvider:
             return self.unscripted(request)
         if isinstance(item, Recorded):
             return self._replay(request, item)
+        if isinstance(item, Fault):
+            response = self.render(request, item.reply) if item.reply is not None else WireResponse(200)
+            response.fault = item
+            return response
         return self.render(request, item)
 
     def _replay(self, request: RecordedRequest, item: Recorded) -> WireResponse:
