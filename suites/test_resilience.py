@@ -106,7 +106,7 @@ def test_one_deployments_failure_leaves_the_others_serving(gateway, anthropic_pr
 @pytest.mark.parametrize(("status", "kind"), FAILURES, ids=[str(s) for s, _ in FAILURES])
 def test_one_provider_error_does_not_take_the_model_out_of_service(gateway, anthropic_provider, fresh_model, status,
                                                                     kind, observe):
-    """After one provider 404, 429 or 500, the same model serves the next request (no cooldown of its only deployment)."""
+    """After one provider 404, 429 or 500, the same model serves the next request (its only deployment stays in)."""
     model = fresh_model()
     anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
     first = gateway.messages(message_body(model))
@@ -176,9 +176,9 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, anthropic
     gone = None if sent.peer_gone_at is None else round(sent.peer_gone_at - left, 2)
     observe("provider saw the gateway hang up after (s)", gone, volatile=True)
     observe("provider chunks written", f"{len(sent.emitted_at)} of {len(sent.response_pauses)}")
-    assert gone is not None and gone <= 2.0, (
-        f"the provider kept streaming to the gateway after the client left: {len(sent.emitted_at)} of "
-        f"{len(sent.response_pauses)} chunks written, hang-up seen after {gone} s")
+    assert gone is not None, (
+        f"the provider kept streaming to the gateway after the client left: all {len(sent.emitted_at)} chunks written")
+    assert gone <= 2.0, f"the gateway hung up on the provider only {gone} s after the client left"
 
 
 @pytest.mark.req("RESIL-008")
@@ -194,7 +194,8 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(gateway, a
     gone = None if sent.peer_gone_at is None else round(sent.peer_gone_at - left, 2)
     observe("provider saw the gateway hang up after (s)", gone, volatile=True)
     observe("gateway hung up", gone is not None)
-    assert gone is not None and gone <= 2.0, "the gateway kept waiting on the provider for a client that had left"
+    assert gone is not None, "the gateway kept waiting on the provider for a client that had left"
+    assert gone <= 2.0, f"the gateway hung up on the provider only {gone} s after the client left"
 
 
 def _wait_for_hangup(provider, limit: float):
