@@ -3,6 +3,7 @@
 from harness.providers.anthropic import FakeAnthropic
 from harness.providers.openai import FakeOpenAI
 from harness.providers.script import (
+    Echo,
     Fault,
     HttpError,
     ModelList,
@@ -21,6 +22,7 @@ from harness.providers.script import (
 from harness.providers.server import FakeProvider, RecordedRequest, UnexpectedRequestError
 
 __all__ = [
+    "Echo",
     "FakeAnthropic",
     "FakeOpenAI",
     "FakeProvider",

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from harness.providers.script import (
     Block,
+    Echo,
     HttpError,
     ModelList,
     RawJSON,
@@ -143,6 +144,8 @@ class FakeAnthropic(FakeProvider):
             return WireResponse.json({"input_tokens": item.input_tokens})
         if isinstance(item, ModelList):
             return WireResponse.json(models_json(item))
+        if isinstance(item, Echo):
+            item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
         assert isinstance(item, Reply), item
         if body.get("stream"):
             chunks = sse_chunks(message_events(item, model), item.delay)
@@ -155,6 +158,15 @@ class FakeAnthropic(FakeProvider):
     def unscripted(self, request: RecordedRequest) -> WireResponse:
         message = f"fake anthropic: nothing scripted for {request.method} {request.path}"
         return WireResponse.json(error_json(HttpError(501, "api_error", message)), 501)
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of the last user message (a string, or its text blocks joined)."""
+    users = [m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+    content = users[-1].get("content") if users else ""
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
 
 
 def models_json(item: ModelList) -> dict[str, Any]:

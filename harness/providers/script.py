@@ -151,6 +151,14 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class Echo:
+    """Answer each request with its own last user text, so concurrent answers can be told apart (load checks)."""
+
+    prefix: str = "echo: "
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
 class Fault:
     """A transport fault around an answer (RESIL checks).
 
@@ -166,4 +174,4 @@ class Fault:
     seconds: float = 0.0
 
 
-Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded | Fault
+Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded | Fault | Echo

@@ -213,6 +213,9 @@ def _abort(conn: socket.socket) -> None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of connections from the gateway would wait on SYN
+    # retransmits (1 s, 3 s, 7 s ...) and the fake, not the gateway, would set the load results.
+    request_queue_size = 1024
 
     def __init__(self, provider: FakeProvider) -> None:
         self.provider = provider

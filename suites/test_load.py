@@ -1,0 +1,115 @@
+"""LOAD: many Claude Code sessions at once through the gateway as deployed (LiteLLM's defaults).
+
+Each client streams its own nonce; the fake answers every request with the text it was
+sent (``Echo``), paced, so answers that cross between users, get mixed up or lose events
+are caught. Timings and the proxy's memory are recorded for the report, never asserted as
+performance: the benchmarks measure performance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import psutil
+import pytest
+from httpx_sse import EventSource
+
+from harness.checks import secret_places
+from harness.client import message_body
+from harness.providers import Echo
+from harness.validators import check_stream
+from harness.validators.sse import SSEEvent
+
+pytestmark = [pytest.mark.gateway("deployed"), pytest.mark.needs("litellm")]
+LEVELS = [32, 128]
+PER_REQUEST_LIMIT_S = 60.0
+
+
+@dataclass
+class Session:
+    nonce: str
+    status: int = 0
+    events: list[SSEEvent] = field(default_factory=list)
+    first_byte_s: float | None = None
+    total_s: float = 0.0
+    error: str = ""
+
+    @property
+    def text(self) -> str:
+        return "".join(e.data["delta"].get("text", "") for e in self.events
+                       if isinstance(e.data, dict) and e.data.get("type") == "content_block_delta")
+
+
+async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model: str) -> Session:
+    session = Session(secrets.token_hex(8))
+    started = time.monotonic()
+    try:
+        body = message_body(model, f"session {session.nonce}", stream=True)
+        async with http.stream("POST", url, json=body, headers=headers) as response:
+            session.status = response.status_code
+            async for sse in EventSource(response).aiter_sse():
+                now = time.monotonic()
+                session.first_byte_s = session.first_byte_s or now - started
+                data = json.loads(sse.data) if sse.data.startswith("{") else sse.data
+                session.events.append(SSEEvent(sse.event, data, sse.data, now))
+    except httpx.HTTPError as exc:
+        session.error = f"{type(exc).__name__}: {exc}"
+    session.total_s = time.monotonic() - started
+    return session
+
+
+async def _swarm(gateway, model: str, n: int) -> list[Session]:
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(timeout=PER_REQUEST_LIMIT_S, limits=limits, trust_env=False) as http:
+        url = gateway.base_url + "/v1/messages?beta=true"
+        return list(await asyncio.gather(*(_one(http, url, gateway.headers(), model) for _ in range(n))))
+
+
+def _rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        root = psutil.Process(pid)
+        return round(sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20, 1)
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(cuts[49] * 1000), "p99": round(cuts[98] * 1000)}
+
+
+@pytest.mark.req("LOAD-001")
+@pytest.mark.parametrize("concurrency", LEVELS, ids=[f"{n}-streams" for n in LEVELS])
+def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, anthropic_provider, fresh_model,
+                                                             concurrency, observe):
+    """Under 32 and 128 concurrent streams each client gets exactly its own content, grammatically, with no 5xx,
+    and each provider request carries only the provider credential."""
+    anthropic_provider.script("messages", Echo(delay=0.02), times=None)
+    pid = getattr(getattr(proxy, "process", None), "pid", None)
+    before = _rss_mb(pid)
+    sessions = asyncio.run(_swarm(gateway, fresh_model(), concurrency))
+    observe("proxy RSS before/after (MiB)", [before, _rss_mb(pid)], volatile=True)
+    ok = [s for s in sessions if s.status == 200 and not s.error]
+    if ok:
+        observe("time to first byte (ms)", _quantiles([s.first_byte_s or s.total_s for s in ok]), volatile=True)
+        observe("total time (ms)", _quantiles([s.total_s for s in ok]), volatile=True)
+    failures = sorted({s.error or f"HTTP {s.status}" for s in sessions if s not in ok})
+    observe("failures", failures)
+    assert failures == [], f"{len(sessions) - len(ok)} of {concurrency} sessions failed: {failures}"
+    crossed = [(s.nonce, s.text) for s in ok if s.text != f"echo: session {s.nonce}"]
+    assert crossed == [], f"{len(crossed)} answers were not their own, e.g. {crossed[:3]}"
+    broken = [(s.nonce, r.rule) for s in ok for r in check_stream(s.events).violations]
+    assert broken == [], f"streams broke the grammar: {broken[:5]}"
+    got = anthropic_provider.received("messages")
+    assert len(got) == concurrency, f"the provider got {len(got)} requests for {concurrency} sessions"
+    assert secret_places(got, proxy.master_key) == [], "the gateway key reached the provider"
+    keys = {r.header("x-api-key") for r in got}
+    assert keys == {proxy.gateway.env["FAKE_ANTHROPIC_UPSTREAM_KEY"]}, f"provider credentials seen: {keys}"
