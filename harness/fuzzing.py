@@ -41,9 +41,9 @@ class Case:
 
 
 # Anthropic refuses a text block that is empty or only whitespace, so valid text has something in it.
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=80).filter(
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80).filter(
     lambda t: bool(t.strip()))
-_odd_text = st.text(st.characters(exclude_categories=()), min_size=1, max_size=40)  # includes lone surrogates
+_odd_text = st.text(st.characters(exclude_categories=[]), min_size=1, max_size=40)  # includes lone surrogates
 _key = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True)
 _json = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | _text,
                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_key, inner, max_size=3),
@@ -61,7 +61,7 @@ def valid_bodies(draw: st.DrawFn, model: str) -> dict[str, Any]:
     if draw(st.booleans()):
         body["system"] = draw(_text | st.lists(_block, min_size=1, max_size=2))
     if draw(st.booleans()):
-        body["tools"] = draw(st.lists(_tool, min_size=1, max_size=3, unique_by=lambda t: t["name"]))
+        body["tools"] = draw(st.lists(_tool, min_size=1, max_size=3, unique_by=lambda t: str(t["name"])))
     if draw(st.booleans()):
         body["temperature"] = draw(st.floats(0, 1, allow_nan=False).map(lambda f: round(f, 3)))
     if draw(st.booleans()):

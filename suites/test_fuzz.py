@@ -75,10 +75,10 @@ class Fuzzer:
         if secret_places(self.provider.received(), self.key):
             out.append("the gateway key reached the provider")
         if case.valid:
-            got = self.provider.received("messages")
+            got, sent = self.provider.received("messages"), case.sent or {}
             if response.status_code != 200 or not got:
                 out.append("a valid request refused")
-            elif changed := [k for k in INTACT if k in (case.sent or {}) and got[-1].body.get(k) != (case.sent or {})[k]]:
+            elif changed := [k for k in INTACT if k in sent and got[-1].body.get(k) != sent[k]]:
                 self.detail = "provider got " + json.dumps({k: got[-1].body.get(k) for k in changed})[:600]
                 out.append("a valid body changed on the way")
             return out
