@@ -24,9 +24,8 @@ VERTEX_PASSTHROUGH = pytest.mark.settings(
 
 def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str):
     base = f"{proxy.url}/bedrock" if mode == "bedrock" else f"{proxy.url}/vertex_ai"
-    env = cli_env(base, tmp_path / "home", extra=mode_env(mode, base, f"Authorization: Bearer {proxy.master_key}"))
-    if mode == "vertex":
-        env.update(ANTHROPIC_VERTEX_PROJECT_ID=VERTEX_PROJECT, CLOUD_ML_REGION=VERTEX_LOCATION)
+    extra = mode_env(mode, base, f"Authorization: Bearer {proxy.master_key}", VERTEX_PROJECT, VERTEX_LOCATION)
+    env = cli_env(base, tmp_path / "home", extra=extra)
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
         return run(cli.binary, "Say hi.", env, args, cwd=tmp_path, timeout=90)

@@ -21,13 +21,18 @@ from harness.validators import validate_stream
 PROVIDERS = {"anthropic": SONNET, "openai": OPENAI_MODEL}
 
 
-def _stream(gateway, anthropic_provider, openai_provider, provider: str, reply: Reply, **body_extra):
+def _exchange(gateway, anthropic_provider, openai_provider, provider: str, reply: Reply, **body_extra):
     if provider == "openai":
         openai_provider.script_generation(reply)
     else:
         anthropic_provider.script("messages", reply)
     ex = gateway.messages(message_body(PROVIDERS[provider], stream=True, **body_extra))
     assert_status(ex, 200)
+    return ex
+
+
+def _stream(gateway, anthropic_provider, openai_provider, provider: str, reply: Reply, **body_extra):
+    ex = _exchange(gateway, anthropic_provider, openai_provider, provider, reply, **body_extra)
     assert ex.stream is not None, f"expected an SSE stream, observed content-type {ex.headers.get('content-type')}"
     return ex.stream
 
@@ -201,12 +206,7 @@ def test_gateway_adds_little_delay_to_the_first_event_and_holds_none_back(gatewa
     """On the provider's clock the gateway adds at most 500 ms to the first event and holds none back longer."""
     pieces = tuple(f" piece{i}" for i in range(10))
     reply = Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.1)
-    if provider == "openai":
-        openai_provider.script_generation(reply)
-    else:
-        anthropic_provider.script("messages", reply)
-    ex = gateway.messages(message_body(PROVIDERS[provider], stream=True))
-    assert_status(ex, 200)
+    ex = _exchange(gateway, anthropic_provider, openai_provider, provider, reply)
     fake = openai_provider if provider == "openai" else anthropic_provider
     found = timing(ex, fake.received()[-1])
     assert found is not None, "no provider stream or no client events to compare"

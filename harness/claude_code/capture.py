@@ -158,7 +158,8 @@ class Capture:
             fake.stop()
 
 
-def mode_env(mode: str, base_url: str, custom_headers: str) -> dict[str, str | None]:
+def mode_env(mode: str, base_url: str, custom_headers: str, project: str = VERTEX_PROJECT,
+             region: str = VERTEX_REGION) -> dict[str, str | None]:
     """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex (``base/vertex_ai/v1``).
 
     Skip-auth: the CLI signs nothing; the gateway key travels in ``ANTHROPIC_CUSTOM_HEADERS``.
@@ -169,8 +170,8 @@ def mode_env(mode: str, base_url: str, custom_headers: str) -> dict[str, str | N
                 "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": BEDROCK_REGION,
                 "ANTHROPIC_CUSTOM_HEADERS": custom_headers, "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
     return {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_BASE_URL": base_url + "/v1",
-            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": VERTEX_PROJECT,
-            "CLOUD_ML_REGION": VERTEX_REGION, "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": project,
+            "CLOUD_ML_REGION": region, "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
             "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
 
 

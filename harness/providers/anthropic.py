@@ -148,11 +148,7 @@ class FakeAnthropic(FakeProvider):
             item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
         assert isinstance(item, Reply), item
         if body.get("stream"):
-            chunks = sse_chunks(message_events(item, model), item.delay)
-            if item.stall is not None:
-                at, seconds = item.stall
-                chunks[at] = (chunks[at][0] + seconds, chunks[at][1])
-            return WireResponse(200, dict(SSE_HEADERS), chunks=chunks)
+            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_chunks(message_events(item, model), item.delay))
         return WireResponse.json(message_json(item, model))
 
     def unscripted(self, request: RecordedRequest) -> WireResponse:

@@ -26,7 +26,7 @@ from vcr.request import Request
 
 from harness.cassettes.matching import ReplayMiss, play
 from harness.errors import HarnessError
-from harness.providers.script import Fault, HttpError, Recorded, Scripted
+from harness.providers.script import Fault, HttpError, Recorded, Reply, Scripted
 
 # Framing is the server's own business: a replayed body is re-framed, never copied as it was.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
@@ -378,7 +378,12 @@ class FakeProvider:
             response = self.render(request, item.reply) if item.reply is not None else WireResponse(200)
             response.fault = item
             return response
-        return self.render(request, item)
+        response = self.render(request, item)
+        if isinstance(item, Reply) and item.stall is not None and response.chunks:
+            # Any provider's stream, whatever its framing: the pause goes before the chosen chunk.
+            at, seconds = item.stall
+            response.chunks[at] = (response.chunks[at][0] + seconds, response.chunks[at][1])
+        return response
 
     def _replay(self, request: RecordedRequest, item: Recorded) -> WireResponse:
         query = request.query_string

@@ -43,16 +43,24 @@ def _body(raw: bytes) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def _anthropic_body(raw: bytes, required: tuple[str, ...]) -> tuple[dict[str, Any] | None, HttpError | None]:
+    """The body, or Anthropic's refusal of one that is not a JSON object or lacks a required field."""
+    body = _body(raw)
+    if body is None:
+        return None, HttpError(400, "invalid_request_error", "There was an error parsing the body of your request.")
+    missing = [f for f in required if f not in body]
+    if missing:
+        return None, HttpError(400, "invalid_request_error", f"{missing[0]}: Field required")
+    return body, None
+
+
 def anthropic_refusal(route: str | None, raw: bytes, beta_header: str | None) -> HttpError | None:
     if route not in ("messages", "count_tokens"):
         return None
-    body = _body(raw)
-    if body is None:
-        return HttpError(400, "invalid_request_error", "There was an error parsing the body of your request.")
     required = ("model", "messages", "max_tokens") if route == "messages" else ("model", "messages")
-    missing = [f for f in required if f not in body]
-    if missing:
-        return HttpError(400, "invalid_request_error", f"{missing[0]}: Field required")
+    body, refusal = _anthropic_body(raw, required)
+    if body is None:
+        return refusal
     unknown = [b for b in (v.strip() for v in (beta_header or "").split(",")) if b and b not in
                catalogue("anthropic")["betas"]]
     if unknown:
@@ -107,12 +115,7 @@ def bedrock_refusal(route: str | None, raw: bytes) -> HttpError | None:
 
 
 def vertex_refusal(route: str | None, raw: bytes) -> HttpError | None:
+    """Anthropic's own body rules, with Vertex's anthropic_version in place of the model."""
     if route not in ("raw_predict", "stream_raw_predict"):
         return None
-    body = _body(raw)
-    if body is None:
-        return HttpError(400, "invalid_request_error", "There was an error parsing the body of your request.")
-    missing = [f for f in ("anthropic_version", "max_tokens", "messages") if f not in body]
-    if missing:
-        return HttpError(400, "invalid_request_error", f"{missing[0]}: Field required")
-    return None
+    return _anthropic_body(raw, ("anthropic_version", "max_tokens", "messages"))[1]
