@@ -12,9 +12,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from hypothesis import strategies as st
 
+from harness.checks import secret_places
 from harness.client import CLAUDE_CODE_BETAS
+from harness.providers.server import RecordedRequest
+from harness.validators import validate_error
 
 BASE_HEADERS = [("anthropic-version", "2023-06-01"), ("content-type", "application/json"),
                 ("anthropic-beta", ",".join(CLAUDE_CODE_BETAS)), ("user-agent", "claude-cli/2.1.332 (external, cli)")]
@@ -158,3 +162,37 @@ def header_mistakes(draw: st.DrawFn, model: str) -> Case:
         name = draw(st.from_regex(r"x-[a-z]{1,12}", fullmatch=True))
         headers.append((name, draw(st.from_regex(r"[!-~]{1,60}", fullmatch=True))))
     return Case(kind, _encode(body), headers, body)
+
+
+INTACT = ("messages", "max_tokens", "system", "tools", "temperature", "stop_sequences")
+
+
+def broken_invariants(case: Case, response: httpx.Response, received: list[RecordedRequest], gateway_key: str,
+                      upstream_key: str) -> list[tuple[str, str]]:
+    """The invariants this answer breaks, each with what shows it; the names are the fuzz check's fingerprint."""
+    out: list[tuple[str, str]] = []
+    if any(k and (k in response.text or k in str(response.headers)) for k in (gateway_key, upstream_key)):
+        out.append(("a key echoed in a response", ""))
+    if secret_places(received, gateway_key):
+        out.append(("the gateway key reached the provider", ""))
+    if case.valid:
+        return out + _valid_broken(case, response, [r for r in received if r.route == "messages"])
+    if response.status_code >= 500:
+        out.append((f"a 5xx for a client mistake ({case.kind})", ""))
+    elif response.status_code >= 400:
+        try:
+            validate_error(response.json())
+        except (ValueError, AssertionError) as exc:
+            out.append((f"a 4xx outside Anthropic's envelope ({case.kind})", str(exc)[:300]))
+    return out
+
+
+def _valid_broken(case: Case, response: httpx.Response, got: list[RecordedRequest]) -> list[tuple[str, str]]:
+    sent = case.sent or {}
+    if response.status_code != 200 or not got:
+        return [("a valid request refused", "")]
+    changed = [k for k in INTACT if k in sent and got[-1].body.get(k) != sent[k]]
+    if changed:
+        return [("a valid body changed on the way",
+                 "provider got " + json.dumps({k: got[-1].body.get(k) for k in changed})[:600])]
+    return []
