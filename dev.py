@@ -2,7 +2,9 @@
 """The project's two entry points, usable on a machine with nothing but Python 3.11+.
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
-    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the deviations check, the self-tests and the suite
+    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the deviations check, the self-tests and the suite,
+                                         # then the settings-sensitive checks again under --litellm-settings
+                                         # isolated, merged beside it in reports/settings.html
                                          # (as root, also installs Debian's chromium for the report test)
     python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions, one report
 
@@ -94,7 +96,15 @@ def main(argv: list[str]) -> int:
         if rc := _run([python, "-m", *check]):
             return rc
     # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.
-    return _run([python, "-m", "pytest", "tests/", "suites/", *extra])
+    main_rc = _run([python, "-m", "pytest", "tests/", "suites/", *extra])
+    # The checks whose verdict can hang on retries, timeouts and cooldowns run again under the
+    # harness's old isolation settings, and one page shows both columns side by side.
+    isolated_rc = _run([python, "-m", "pytest", "suites/", "-m", "settings_sensitive", "--litellm-settings",
+                        "isolated", "--report-dir", "reports/isolated", *extra])
+    if (ROOT / "reports/compat.json").exists() and (ROOT / "reports/isolated/compat.json").exists():
+        _run([python, "-m", "harness", "merge", "reports/compat.json", "reports/isolated/compat.json",
+              "-o", "reports/settings.html"])
+    return main_rc or isolated_rc
 
 
 if __name__ == "__main__":

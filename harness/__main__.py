@@ -31,6 +31,7 @@ from harness.deviations import DIRECTORY as DEVIATIONS_DIR
 from harness.deviations import file_for, load
 from harness.deviations import record as deviations
 from harness.errors import HarnessError
+from harness.gateways import SETTINGS_PROFILES
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
 from harness.proxy import litellm_version, resolve_python
 from harness.report.render import render_html
@@ -122,18 +123,19 @@ def _record_target(args: argparse.Namespace) -> Path:
     if args.gateway_impl and args.gateway_impl != "litellm":
         raise HarnessError("--gateway-impl other than litellm needs --output: only LiteLLM versions have a "
                            "deviations file of their own")
-    return file_for("litellm", litellm_version(resolve_python(args.litellm_python)))
+    return file_for("litellm", litellm_version(resolve_python(args.litellm_python)), args.litellm_settings)
 
 
 def cmd_deviations_record(args: argparse.Namespace) -> int:
     path = _record_target(args)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [deviations.run_suite(Path(tmp) / str(n), args.litellm_python, args.gateway_impl, args.pytest_args)
-                for n in range(args.runs)]
+        runs = [deviations.run_suite(Path(tmp) / str(n), args.litellm_python, args.gateway_impl, args.pytest_args,
+                                     args.litellm_settings) for n in range(args.runs)]
     existing = load(path) if path.exists() else []
     result = deviations.refresh(existing, runs)
-    command = "python -m harness deviations record" + (f" --runs {args.runs}" if args.runs > 1 else "")
+    command = "python -m harness deviations record" + (f" --runs {args.runs}" if args.runs > 1 else "") + (
+        f" --litellm-settings {args.litellm_settings}" if args.litellm_settings != "defaults" else "")
     unchanged = existing and not (result.added or result.fingerprinted or result.changed or result.removed)
     if not unchanged:  # an unchanged file keeps its date, so a re-record that confirms it leaves no diff
         deviations.write(path, deviations.gateway_fields(runs[0], path), result.entries, command)
@@ -151,9 +153,13 @@ def cmd_deviations_record(args: argparse.Namespace) -> int:
 def cmd_deviations_check(args: argparse.Namespace) -> int:
     paths = args.files or sorted(DEVIATIONS_DIR.glob("*.yaml"))
     checks = deviations.collected_checks()
+    sensitive = deviations.collected_checks(only_sensitive=True)
     bad = 0
     for path in paths:
-        found = deviations.problems(path, checks)
+        # A profile's own file (name.<profile>.yaml) is consulted only by the settings-sensitive checks.
+        profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
+        found = (deviations.problems(path, sensitive, "among the settings-sensitive ones") if profiled
+                 else deviations.problems(path, checks))
         bad += len(found)
         if found:
             print(f"{path}: {len(found)} problem(s)\n" + "\n".join(f"  {p}" for p in found))
@@ -170,7 +176,10 @@ def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rec = dsub.add_parser("record", help="run the suite and (re)write the deviations file from what it saw")
     rec.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
     rec.add_argument("--gateway-impl", default=None, metavar="IMPL", help="e.g. reference:no-auth (needs --output)")
-    rec.add_argument("--output", default=None, metavar="FILE", help="default: harness/deviations/litellm-<v>.yaml")
+    rec.add_argument("--output", default=None, metavar="FILE",
+                     help="default: harness/deviations/litellm-<v>.yaml (.isolated.yaml for that profile)")
+    rec.add_argument("--litellm-settings", default="defaults", choices=SETTINGS_PROFILES,
+                     help="the profile to record under; 'isolated' runs only the settings-sensitive checks")
     rec.add_argument("--runs", type=int, default=1, help="run the suite N times; a fingerprint that differs is "
                                                          "unstable and not recorded")
     rec.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --), e.g. -k auth")

@@ -7,8 +7,10 @@ test if the provider got a request nobody scripted.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -23,6 +25,7 @@ from harness.client import GatewayClient
 from harness.deviations.hooks import forgiven
 from harness.errors import HarnessError
 from harness.gateways import (
+    POOL_FALLBACK,
     ConfigBuilder,
     GatewayConfig,
     Upstreams,
@@ -230,15 +233,30 @@ def observe(request: pytest.FixtureRequest) -> Observe:
     return record
 
 
-_POOL_NEXT = itertools.count()
+# LiteLLM's default cooldown is 5 s; a pool entry is not handed out again sooner than this.
+POOL_REUSE_S = 6.0
+_POOL_NEXT: dict[str, itertools.count[int]] = collections.defaultdict(itertools.count)
+_POOL_USED: dict[str, float] = {}
 
 
 @pytest.fixture
-def fresh_model() -> Callable[[str], str]:
-    """A deployment of the "deployed" gateway that no other check uses while LiteLLM's cooldown lasts."""
+def fresh_model(proxy: Target) -> Callable[[str], str]:
+    """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts.
 
-    def take(provider: str = "anthropic") -> str:
-        return pool_model(provider, next(_POOL_NEXT))
+    Gateways the harness writes carry pools (``gateways.pool_deployments``); elsewhere (a
+    user's config, another implementation) the route's usual model name is all there is.
+    """
+    def take(route: str = "anthropic") -> str:
+        name = pool_model(route, next(_POOL_NEXT[route]))
+        if not proxy.gateway.serves(name):
+            if route not in POOL_FALLBACK:
+                pytest.fail(f"the {proxy.gateway.name!r} gateway has no {route!r} pool", pytrace=False)
+            return POOL_FALLBACK[route]
+        wait = _POOL_USED.get(name, -POOL_REUSE_S) + POOL_REUSE_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # the pool wrapped around inside a cooldown: reusing now would inherit it
+        _POOL_USED[name] = time.monotonic()
+        return name
 
     return take
 

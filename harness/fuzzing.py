@@ -39,6 +39,17 @@ class Case:
     def valid(self) -> bool:
         return self.kind == "valid"
 
+    # Hypothesis copies and pretty-prints a found example; a body nested 1,000 deep would exhaust
+    # the recursion limit either way, and a case is never mutated once drawn.
+    def __deepcopy__(self, memo: dict[int, Any]) -> Case:
+        return self
+
+    def __repr__(self) -> str:
+        return f"Case({self.kind!r}, {len(self.body)} bytes)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
     def show(self) -> str:
         text = self.body[:600].decode("utf-8", "replace")
         return f"{self.kind}: headers {self.headers}\nbody ({len(self.body)} bytes): {text}"

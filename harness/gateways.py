@@ -63,14 +63,17 @@ class GatewayConfig:
     # For a user's config (--litellm-config): their own model names, and the config as they wrote it.
     user_models: list[str] | None = None
     source_config: dict[str, Any] | None = None
-    # Always LiteLLM's own retry, timeout and cooldown settings, whatever --litellm-settings says.
-    as_deployed: bool = False
+    # Settings of its own that --litellm-settings never overlays (the "deployed" and "fuzz" gateways).
+    fixed_settings: bool = False
 
     def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
-        """Every model_name, or those whose litellm_params.model names one of ``providers``."""
+        """Every model_name but the harness's pools, or those whose litellm_params.model names one of ``providers``."""
         entries = self.config.get("model_list") or []
-        return [str(m["model_name"]) for m in entries
-                if providers is None or str(m["litellm_params"]["model"]).split("/")[0] in providers]
+        return [str(m["model_name"]) for m in entries if not is_pool_name(str(m["model_name"]))
+                and (providers is None or str(m["litellm_params"]["model"]).split("/")[0] in providers)]
+
+    def serves(self, name: str) -> bool:
+        return any(m.get("model_name") == name for m in self.config.get("model_list") or [])
 
 
 ConfigBuilder = Callable[[Upstreams], GatewayConfig]
@@ -154,7 +157,7 @@ SETTINGS_PROFILES = ("defaults", "isolated")
 def apply_settings(gateway: GatewayConfig, profile: str) -> dict[str, Any]:
     """Overlay the profile's settings (a config's own values win); returns what was set, for the report."""
     applied: dict[str, Any] = {}
-    if profile != "isolated" or gateway.as_deployed:
+    if profile != "isolated" or gateway.fixed_settings:
         return applied
     for section, values in ISOLATION.items():
         target = gateway.config.setdefault(section, {})
@@ -178,10 +181,24 @@ def default_config(upstreams: Upstreams) -> GatewayConfig:
          "litellm_params": {"model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
                             "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}},
     ]
+    models += pool_deployments("anthropic", anthropic_model(SONNET, upstreams))
+    models += pool_deployments("openai", openai_model(OPENAI_MODEL, upstreams))
     config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": dict(LITELLM_SETTINGS),
               "router_settings": dict(ROUTER_SETTINGS)}
     env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
     return GatewayConfig("default", config, env, key)
+
+
+@gateway_config("fuzz")
+def fuzz_config(upstreams: Upstreams) -> GatewayConfig:
+    """One Anthropic model with no retries and no cooldowns, whatever the profile (the fuzz check names both)."""
+    key = new_master_key()
+    config = {"model_list": [anthropic_model(SONNET, upstreams)], "general_settings": {"master_key": key},
+              "litellm_settings": {**LITELLM_SETTINGS, "num_retries": 0},
+              "router_settings": {**ROUTER_SETTINGS, "disable_cooldowns": True}}
+    gateway = GatewayConfig("fuzz", config, upstream_env(upstreams), key)
+    gateway.fixed_settings = True  # its settings are its own, named by the check's settings marker
+    return gateway
 
 
 @gateway_config("openai-chat")
@@ -284,6 +301,27 @@ def virtual_keys_config(upstreams: Upstreams) -> GatewayConfig:
     return GatewayConfig("virtual-keys", config, env, key, {"custom_auth.py": CUSTOM_AUTH}, keys)
 
 
+LOAD_KEYS = 128
+LOAD_MODEL = "claude-load"
+
+
+@gateway_config("load-keys")
+def load_keys_config(upstreams: Upstreams) -> GatewayConfig:
+    """LiteLLM's defaults with a custom_auth allowlist of many keys: one per concurrent session in LOAD-002."""
+    key = new_master_key()
+    config = {
+        "model_list": [anthropic_model(LOAD_MODEL, upstreams, SONNET)],
+        "general_settings": {"master_key": key, "custom_auth": "custom_auth.user_api_key_auth",
+                             "custom_auth_run_common_checks": True},
+        "litellm_settings": {**LITELLM_SETTINGS, "enable_post_custom_auth_checks": True},
+    }
+    keys = {"sk-load-" + secrets.token_hex(12): [LOAD_MODEL] for _ in range(LOAD_KEYS)}
+    env = {**upstream_env(upstreams), "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys), "CC_GATEWAY_MASTER_KEY": key}
+    gateway = GatewayConfig("load-keys", config, env, key, {"custom_auth.py": CUSTOM_AUTH}, keys)
+    gateway.fixed_settings = True  # LiteLLM's own retry, timeout and cooldown settings, as deployed
+    return gateway
+
+
 def _is_loopback(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 
@@ -372,9 +410,13 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
                    bedrock_model(BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")]
         # Claude Code in Bedrock mode names its model in the path; the pass-through serves only config names.
         models += [bedrock_model(i, upstreams, i) for i in cloud_model_ids("bedrock")]
+        models += pool_deployments("bedrock-invoke", bedrock_model("", upstreams, BEDROCK_INVOKE_MODEL[1]))
+        converse = bedrock_model("", upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}")
+        models += pool_deployments("bedrock-converse", converse)
     if upstreams.vertex_url:
         models += [vertex_model(VERTEX_MODEL[0], upstreams.vertex_url),
                    vertex_model(VERTEX_PASSTHROUGH_MODEL, upstreams.vertex_url, use_in_pass_through=True)]
+        models += pool_deployments("vertex", vertex_model("", upstreams.vertex_url))
     key = new_master_key()
     env = {**upstream_env(upstreams), "OPENAI_API_KEY": upstreams.openai_key,
            "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
@@ -390,11 +432,35 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
 gateway_config("providers")(providers_config)
 
 
-DEPLOYED_POOL = 48
+POOL_SIZE = 48
+# What a check uses on a gateway without pools (a user's config, another implementation).
+POOL_FALLBACK = {"anthropic": SONNET, "openai": OPENAI_MODEL, "bedrock-invoke": BEDROCK_INVOKE_MODEL[0],
+                 "bedrock-converse": BEDROCK_CONVERSE_MODEL[0], "vertex": VERTEX_MODEL[0]}
 
 
-def pool_model(provider: str, index: int) -> str:
-    return f"deployed-{provider}-{index % DEPLOYED_POOL:02d}"
+def pool_model(route: str, index: int) -> str:
+    return f"pool-{route}-{index % POOL_SIZE:02d}"
+
+
+def is_pool_name(name: str) -> bool:
+    """A pool deployment's name, also as LiteLLM's /v1/models lists a non-Claude one (``claude-router-<hex>``)."""
+    hexed = name.removeprefix("claude-router-")
+    try:
+        decoded = bytes.fromhex(hexed).decode() if hexed != name else name
+    except (ValueError, UnicodeDecodeError):
+        decoded = name
+    return decoded.startswith("pool-")
+
+
+def pool_deployments(route: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """``POOL_SIZE`` copies of one deployment, under names only ``fresh_model`` hands out.
+
+    On LiteLLM's defaults a provider error benches (cools down) the deployment that
+    answered it, so a check that scripts one takes a copy nobody else uses meanwhile;
+    the provider still sees the same upstream model.
+    """
+    return [{"model_name": pool_model(route, i), "litellm_params": dict(entry["litellm_params"])}
+            for i in range(POOL_SIZE)]
 
 
 @gateway_config("deployed")
@@ -405,18 +471,13 @@ def deployed_config(upstreams: Upstreams) -> GatewayConfig:
     check takes its own deployment from a pool (``fresh_model``), the same upstream model under
     a name nobody else uses during the cooldown.
     """
-    models = [{"model_name": pool_model("anthropic", i), "litellm_params": {
-        "model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
-        "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
+    anthropic = anthropic_model(SONNET, upstreams)
+    models = pool_deployments("anthropic", anthropic)
     # The same with a 5 s timeout, for the checks of a silent provider (the default is 6000 s).
-    models += [{"model_name": pool_model("anthropic-timeout-5", i), "litellm_params": {
-        "model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE", "timeout": 5,
-        "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
-    models += [{"model_name": pool_model("openai", i), "litellm_params": {
-        "model": f"openai/{OPENAI_MODEL}", "api_base": upstreams.openai_url + "/v1",
-        "api_key": "os.environ/FAKE_OPENAI_UPSTREAM_KEY"}} for i in range(DEPLOYED_POOL)]
+    models += pool_deployments("anthropic-timeout-5", {"litellm_params": {**anthropic["litellm_params"], "timeout": 5}})
+    models += pool_deployments("openai", openai_model(OPENAI_MODEL, upstreams))
     key = new_master_key()
-    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
+    env = upstream_env(upstreams)
     gateway = GatewayConfig("deployed", {"model_list": models, "general_settings": {"master_key": key}}, env, key)
-    gateway.as_deployed = True
+    gateway.fixed_settings = True
     return gateway

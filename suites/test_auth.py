@@ -119,16 +119,17 @@ def test_configured_provider_credential_reaches_the_provider(gateway, upstreams,
         assert anthropic_provider.last("messages").header("x-api-key") == upstreams.anthropic_key
 
 
+# Each takes (gateway, anthropic provider, a fresh deployment name for the provider errors).
 ERROR_SCENARIOS = {
-    "unknown-model": lambda g, a: g.messages(message_body("no-such-model-anywhere")),
-    "malformed-json": lambda g, a: g.request("POST", "/v1/messages?beta=true", content=b'{"model": '),
-    "missing-max-tokens": lambda g, a: g.messages({"model": SONNET, "messages": [{"role": "user", "content": "x"}]}),
-    "provider-401": lambda g, a: (a.script("messages", HttpError(401, "authentication_error", "bad key"), times=None),
-                                  g.messages(message_body(SONNET)))[1],
-    "provider-500": lambda g, a: (a.script("messages", HttpError(500, "api_error", "boom"), times=None),
-                                  g.messages(message_body(SONNET)))[1],
-    "key-extending-master-key": lambda g, a: g.messages(message_body(SONNET), auth="none",
-                                                        headers={"authorization": f"Bearer {g.key}x"}),
+    "unknown-model": lambda g, a, m: g.messages(message_body("no-such-model-anywhere")),
+    "malformed-json": lambda g, a, m: g.request("POST", "/v1/messages?beta=true", content=b'{"model": '),
+    "missing-max-tokens": lambda g, a, m: g.messages({"model": SONNET, "messages": [{"role": "user", "content": "x"}]}),
+    "provider-401": lambda g, a, m: (a.script("messages", HttpError(401, "authentication_error", "bad key"),
+                                              times=None), g.messages(message_body(m())))[1],
+    "provider-500": lambda g, a, m: (a.script("messages", HttpError(500, "api_error", "boom"), times=None),
+                                     g.messages(message_body(m())))[1],
+    "key-extending-master-key": lambda g, a, m: g.messages(message_body(SONNET), auth="none",
+                                                           headers={"authorization": f"Bearer {g.key}x"}),
 }
 
 
@@ -136,11 +137,11 @@ ERROR_SCENARIOS = {
 @pytest.mark.parametrize("scenario", [
     pytest.param(s, id=s, marks=[] if s.startswith("provider") else [pytest.mark.blackbox]) for s in ERROR_SCENARIOS
 ])
-def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, scenario):
+def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, fresh_model, scenario):
     """No error body or header the gateway returns contains the master key."""
     if gateway.key is None:
         pytest.skip("no gateway key given (--gateway-key), so there is no key to look for")
-    ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider)
+    ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider, fresh_model)
     assert ex.status >= 400, f"expected an error, observed {ex.status}"
     places = [k for k, v in ex.headers.items() if gateway.key in v] + (["body"] if gateway.key in ex.text else [])
     assert places == [], f"the master key is echoed in: {places}"

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("bedrock")]
 INVOKE = pytest.param(BEDROCK_INVOKE_MODEL, id="invoke")
 CONVERSE = pytest.param(BEDROCK_CONVERSE_MODEL, id="converse")
 STREAMS = [pytest.param(False, id="json"), pytest.param(True, id="stream")]
+POOLS = {BEDROCK_INVOKE_MODEL[0]: "bedrock-invoke", BEDROCK_CONVERSE_MODEL[0]: "bedrock-converse"}
 ROUTES = {("claude-bedrock", False): "invoke", ("claude-bedrock", True): "invoke_stream",
           ("claude-bedrock-converse", False): "converse", ("claude-bedrock-converse", True): "converse_stream"}
 RICH = Reply(blocks=(Thinking("Paris weather: ask the tool."), Text("Let me check."),
@@ -54,6 +55,20 @@ def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(ga
     assert got.labels.get("signature") == "valid", "the SigV4 signature does not verify with the configured secret"
     text = client_view(ex)["blocks"]
     assert text == [("text", "hello from bedrock")]
+
+
+@pytest.mark.req("STREAM-013")
+@pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
+@pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provider, model, observe):
+    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
+    _script(bedrock_provider, model[0], True, Reply.text("hello from bedrock"))
+    ex = gateway.messages(message_body(model[0], stream=True))
+    assert_status(ex, 200)
+    assert ex.stream is not None
+    observe("pings before message_start", ex.stream.leading_pings)
+    assert ex.stream.leading_pings == 0, (f"expected message_start as event #0, observed "
+                                          f"{ex.stream.leading_pings} ping(s) first")
 
 
 @pytest.mark.req("AUTH-005")
@@ -113,10 +128,11 @@ def test_bedrock_thinking_text_and_tool_input_arrive_intact(gateway, bedrock_pro
                                               (429, "ThrottlingException"), (500, "InternalServerException")],
                          ids=["400", "403", "429", "500"])
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
-def test_bedrock_error_status_reaches_the_client(gateway, bedrock_provider, model, status, kind, observe):
+def test_bedrock_error_status_reaches_the_client(gateway, bedrock_provider, fresh_model, model, status, kind,
+                                                 observe):
     """A Bedrock error reaches the client with the same HTTP status, in Anthropic's envelope."""
     _script(bedrock_provider, model[0], False, HttpError(status, kind, f"scripted {kind}"), times=None)
-    ex = gateway.messages(message_body(model[0]))
+    ex = gateway.messages(message_body(fresh_model(POOLS[model[0]])))
     observe("client status", ex.status)
     assert_status(ex, status)
     assert_anthropic_error(ex, status)

@@ -87,12 +87,13 @@ def test_tool_result_round_trip_reaches_the_provider(claude_code_cli, proxy, ant
 
 @pytest.mark.req("E2E-002")
 @pytest.mark.parametrize(("status", "kind"), ERRORS, ids=[str(s) for s, _ in ERRORS])
-def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy, anthropic_provider, tmp_path,
-                                                         status, kind, observe):
+def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy, anthropic_provider, fresh_model,
+                                                         tmp_path, status, kind, observe):
     """A provider error ends `claude -p` with its error result (is_error), promptly, without hanging."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
-    result = claude(cli, proxy, anthropic_provider, tmp_path)
+    # A deployment of its own: on LiteLLM's defaults the error benches it for the next check.
+    result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", fresh_model("anthropic"))
     observe("seconds", round(result.seconds, 1), volatile=True)
     data = result.json()
     observe("result", str(data.get("result"))[:200], volatile=True)

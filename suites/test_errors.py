@@ -6,7 +6,7 @@ import pytest
 
 from harness.checks import NEEDS_OPENAI, PROVIDER_PARAMS, assert_anthropic_error, assert_not_5xx, assert_status
 from harness.client import message_body
-from harness.gateways import OPENAI_MODEL, SONNET
+from harness.gateways import SONNET
 from harness.providers import HttpError
 
 ANTHROPIC_ERRORS = [(400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"),
@@ -18,43 +18,45 @@ CASES = [pytest.param("anthropic", s, k, id=f"anthropic-{s}") for s, k in ANTHRO
     pytest.param("openai", s, k, id=f"openai-{s}", marks=NEEDS_OPENAI) for s, k in OPENAI_ERRORS]
 
 
-def _provider_error(gateway, anthropic_provider, openai_provider, provider: str, status: int, kind: str,
-                    stream: bool = False, headers: tuple[tuple[str, str], ...] = ()):
+def _provider_error(gateway, anthropic_provider, openai_provider, fresh_model, provider: str, status: int,
+                    kind: str, stream: bool = False, headers: tuple[tuple[str, str], ...] = ()):
     error = HttpError(status, kind, f"scripted {kind}", headers=headers)
-    # Every attempt gets the error: a config may retry (LiteLLM's default is 2 retries).
+    # Every attempt gets the error: a config may retry (LiteLLM's default is 2 retries). The
+    # deployment is the check's own, as LiteLLM's default cooldown benches it after the error.
     if provider == "openai":
         openai_provider.script_generation(error, times=None)
-        return gateway.messages(message_body(OPENAI_MODEL, stream=stream))
-    anthropic_provider.script("messages", error, times=None)
-    return gateway.messages(message_body(SONNET, stream=stream))
+    else:
+        anthropic_provider.script("messages", error, times=None)
+    return gateway.messages(message_body(fresh_model(provider), stream=stream))
 
 
 @pytest.mark.req("ERR-001")
 @pytest.mark.parametrize(("provider", "status", "kind"), CASES)
-def test_provider_error_status_reaches_the_client(gateway, anthropic_provider, openai_provider, provider, status,
-                                                  kind, observe):
+def test_provider_error_status_reaches_the_client(gateway, anthropic_provider, openai_provider, fresh_model, provider,
+                                                  status, kind, observe):
     """A provider error reaches the client with the same HTTP status."""
-    ex = _provider_error(gateway, anthropic_provider, openai_provider, provider, status, kind)
+    ex = _provider_error(gateway, anthropic_provider, openai_provider, fresh_model, provider, status, kind)
     observe("client status", ex.status)
     assert_status(ex, status)
 
 
 @pytest.mark.req("ERR-002")
 @pytest.mark.parametrize(("provider", "status", "kind"), CASES)
-def test_provider_error_arrives_in_anthropic_envelope(gateway, anthropic_provider, openai_provider, provider,
-                                                      status, kind, observe):
+def test_provider_error_arrives_in_anthropic_envelope(gateway, anthropic_provider, openai_provider, fresh_model,
+                                                      provider, status, kind, observe):
     """The provider error reaches the client in Anthropic's envelope with the type documented for its status."""
-    ex = _provider_error(gateway, anthropic_provider, openai_provider, provider, status, kind)
+    ex = _provider_error(gateway, anthropic_provider, openai_provider, fresh_model, provider, status, kind)
     observe("client body", ex.text[:300], volatile=True)
     assert_anthropic_error(ex, status)
 
 
 @pytest.mark.req("ERR-003")
 @pytest.mark.parametrize("provider", PROVIDER_PARAMS)
-def test_retry_after_on_429_reaches_the_client(gateway, anthropic_provider, openai_provider, provider, observe):
+def test_retry_after_on_429_reaches_the_client(gateway, anthropic_provider, openai_provider, fresh_model, provider,
+                                               observe):
     """retry-after on a provider's 429 reaches the client."""
     kind = "rate_limit_error" if provider == "anthropic" else "rate_limit_exceeded"
-    ex = _provider_error(gateway, anthropic_provider, openai_provider, provider, 429, kind,
+    ex = _provider_error(gateway, anthropic_provider, openai_provider, fresh_model, provider, 429, kind,
                          headers=(("retry-after", "17"),))
     observe("retry-after", ex.headers.get("retry-after"))
     assert_status(ex, 429)
@@ -106,8 +108,10 @@ def test_client_mistake_never_gets_a_5xx(gateway, anthropic_provider, openai_pro
 
 @pytest.mark.req("ERR-006")
 @pytest.mark.parametrize(("status", "kind"), [(429, "rate_limit_error"), (529, "overloaded_error")], ids=["429", "529"])
-def test_refused_stream_gets_the_error_status(gateway, anthropic_provider, openai_provider, status, kind, observe):
+def test_refused_stream_gets_the_error_status(gateway, anthropic_provider, openai_provider, fresh_model, status, kind,
+                                              observe):
     """When the provider refuses a streamed request, the client gets that error status, not a 200 stream."""
-    ex = _provider_error(gateway, anthropic_provider, openai_provider, "anthropic", status, kind, stream=True)
+    ex = _provider_error(gateway, anthropic_provider, openai_provider, fresh_model, "anthropic", status, kind,
+                         stream=True)
     observe("client status", ex.status)
     assert_status(ex, status)

@@ -22,6 +22,7 @@ from httpx_sse import EventSource
 
 from harness.checks import secret_places
 from harness.client import message_body
+from harness.gateways import LOAD_MODEL
 from harness.providers import Echo
 from harness.validators import check_stream
 from harness.validators.sse import SSEEvent
@@ -39,6 +40,7 @@ class Session:
     first_byte_s: float | None = None
     total_s: float = 0.0
     error: str = ""
+    body: str = ""  # an answer that is not a stream (an error)
 
     @property
     def text(self) -> str:
@@ -53,6 +55,9 @@ async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model
         body = message_body(model, f"session {session.nonce}", stream=True)
         async with http.stream("POST", url, json=body, headers=headers) as response:
             session.status = response.status_code
+            if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                session.body = (await response.aread()).decode("utf-8", "replace")
+                return session
             async for sse in EventSource(response).aiter_sse():
                 now = time.monotonic()
                 session.first_byte_s = session.first_byte_s or now - started
@@ -60,15 +65,19 @@ async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model
                 session.events.append(SSEEvent(sse.event, data, sse.data, now))
     except httpx.HTTPError as exc:
         session.error = f"{type(exc).__name__}: {exc}"
-    session.total_s = time.monotonic() - started
+    finally:
+        session.total_s = time.monotonic() - started
     return session
 
 
-async def _swarm(gateway, model: str, n: int) -> list[Session]:
+async def _swarm(gateway, model: str, n: int, keys: list[str] | None = None) -> list[Session]:
+    """``n`` concurrent sessions; with ``keys``, session i authenticates with keys[i] (Bearer, as Claude Code)."""
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    headers = [gateway.headers() if keys is None else {**gateway.headers(), "authorization": f"Bearer {keys[i]}"}
+               for i in range(n)]
     async with httpx.AsyncClient(timeout=PER_REQUEST_LIMIT_S, limits=limits, trust_env=False) as http:
         url = gateway.base_url + "/v1/messages?beta=true"
-        return list(await asyncio.gather(*(_one(http, url, gateway.headers(), model) for _ in range(n))))
+        return list(await asyncio.gather(*(_one(http, url, headers[i], model) for i in range(n))))
 
 
 def _rss_mb(pid: int | None) -> float | None:
@@ -113,3 +122,33 @@ def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, an
     assert secret_places(got, proxy.master_key) == [], "the gateway key reached the provider"
     keys = {r.header("x-api-key") for r in got}
     assert keys == {proxy.gateway.env["FAKE_ANTHROPIC_UPSTREAM_KEY"]}, f"provider credentials seen: {keys}"
+
+
+@pytest.mark.req("LOAD-002")
+@pytest.mark.gateway("load-keys")
+@pytest.mark.parametrize("concurrency", LEVELS, ids=[f"{n}-keys" for n in LEVELS])
+def test_concurrent_sessions_with_distinct_keys_are_each_authorised_alone(gateway, proxy, anthropic_provider,
+                                                                          concurrency, observe):
+    """Under 32 and 128 concurrent streams, each with its own key from a custom_auth allowlist and one in eight
+    with a key the allowlist lacks, every allowed client gets exactly its own answer and every other a 401."""
+    anthropic_provider.script("messages", Echo(delay=0.02), times=None)
+    allowed = list(proxy.gateway.virtual_keys)[:concurrency]
+    keys = [k if i % 8 else "sk-load-not-listed-" + secrets.token_hex(6) for i, k in enumerate(allowed)]
+    sessions = asyncio.run(_swarm(gateway, LOAD_MODEL, concurrency, keys))
+    refused = [i for i in range(concurrency) if i % 8 == 0]
+    ok = [s for i, s in enumerate(sessions) if i not in refused]
+    failures = sorted({s.error or f"HTTP {s.status}" for s in ok if s.status != 200 or s.error})
+    observe("listed keys: failures", failures)
+    assert failures == [], f"{len(failures)} kinds of failure for listed keys: {failures}"
+    observe("time to first byte (ms)", _quantiles([s.first_byte_s or s.total_s for s in ok]), volatile=True)
+    crossed = [(s.nonce, s.text) for s in ok if s.text != f"echo: session {s.nonce}"]
+    assert crossed == [], f"{len(crossed)} answers were not their own, e.g. {crossed[:3]}"
+    got = anthropic_provider.received("messages")
+    assert len(got) == len(ok), f"the provider got {len(got)} requests for {len(ok)} allowed sessions"
+    leaked = [k for k in keys if secret_places(got, k)]
+    assert leaked == [], f"{len(leaked)} client keys reached the provider"
+    assert {r.header("x-api-key") for r in got} == {proxy.gateway.env["FAKE_ANTHROPIC_UPSTREAM_KEY"]}
+    # Last, so a refusal in the wrong shape never hides how the listed keys fared.
+    outcomes = sorted({s.error or f"HTTP {s.status}" for i, s in enumerate(sessions) if i in refused})
+    observe("unlisted keys: outcomes", outcomes)
+    assert outcomes == ["HTTP 401"], f"expected every unlisted key refused with 401, observed {outcomes}"

@@ -47,6 +47,16 @@ def test_streamed_text_arrives_whole(gateway, anthropic_provider, openai_provide
     assert stream.text == text
 
 
+@pytest.mark.req("STREAM-013")
+@pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
+def test_prompt_stream_opens_with_message_start(gateway, anthropic_provider, openai_provider, provider, observe):
+    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
+    stream = _stream(gateway, anthropic_provider, openai_provider, provider, Reply.text("hello"))
+    observe("pings before message_start", stream.leading_pings)
+    assert stream.leading_pings == 0, f"expected message_start first, observed {stream.leading_pings} ping(s) first"
+
+
 TOOL_INPUT = {"command": "ls -la /tmp", "description": "List files", "timeout": 120, "flags": ["a", "l"],
               "nested": {"quote": "he said \"hi\"", "unicode": "café ✓"}}
 

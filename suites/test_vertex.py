@@ -69,6 +69,19 @@ def test_gateway_key_never_reaches_vertex(gateway, proxy, vertex_provider, strea
     assert secret_places(vertex_provider.received(), proxy.master_key) == []
 
 
+@pytest.mark.req("STREAM-013")
+@pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
+def test_prompt_vertex_stream_opens_with_message_start(gateway, vertex_provider, observe):
+    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
+    vertex_provider.script(_route(True), Reply.text("hello from vertex"))
+    ex = gateway.messages(message_body(NAME, stream=True))
+    assert_status(ex, 200)
+    assert ex.stream is not None
+    observe("pings before message_start", ex.stream.leading_pings)
+    assert ex.stream.leading_pings == 0, (f"expected message_start as event #0, observed "
+                                          f"{ex.stream.leading_pings} ping(s) first")
+
+
 @pytest.mark.req("VERTEX-002")
 @pytest.mark.parametrize("stream", STREAMS)
 def test_claude_code_betas_reach_vertex(gateway, vertex_provider, stream, observe):
@@ -98,10 +111,10 @@ def test_vertex_thinking_text_and_tool_input_arrive_intact(gateway, vertex_provi
 @pytest.mark.req("ERR-001")
 @pytest.mark.parametrize(("status", "kind"), [(400, "invalid_request_error"), (429, "rate_limit_error"),
                                               (529, "overloaded_error")], ids=["400", "429", "529"])
-def test_vertex_error_status_reaches_the_client(gateway, vertex_provider, status, kind, observe):
+def test_vertex_error_status_reaches_the_client(gateway, vertex_provider, fresh_model, status, kind, observe):
     """A Vertex error reaches the client with the same HTTP status, in Anthropic's envelope."""
     vertex_provider.script("raw_predict", HttpError(status, kind, f"scripted {kind}"), times=None)
-    ex = gateway.messages(message_body(NAME))
+    ex = gateway.messages(message_body(fresh_model("vertex")))
     observe("client status", ex.status)
     assert_status(ex, status)
     assert_anthropic_error(ex, status)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.deviations import DIRECTORY, Deviation, load
+from harness.deviations import DIRECTORY, Deviation, file_for, load
 from harness.deviations.record import collected_checks, problems
 from harness.errors import HarnessError
 from harness.gateways import Upstreams, build
@@ -34,8 +34,36 @@ def test_pattern_matching_treats_brackets_literally():
 
 @pytest.mark.parametrize("path", sorted(DIRECTORY.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_deviations_file_passes_its_own_check(path):
-    """Each entry fingerprinted, matching a check under its requirement, no check listed twice."""
-    assert problems(path, collected_checks()) == []
+    """Each entry fingerprinted, matching a check under its requirement, no check listed twice; a profile's
+    own file (``.isolated.yaml``) lists only settings-sensitive checks, the only ones run under it."""
+    assert problems(path, collected_checks(only_sensitive=path.name.endswith(".isolated.yaml"))) == []
+
+
+def test_each_settings_profile_has_its_own_deviations_file():
+    assert file_for("litellm", "1.108.7").name == "litellm-1.108.7.yaml"
+    assert file_for("litellm", "1.108.7", "isolated").name == "litellm-1.108.7.isolated.yaml"
+
+
+def test_settings_sensitive_checks_are_the_ones_with_their_own_deployment():
+    """fresh_model marks a check sensitive, except on the gateways whose settings are fixed."""
+    sensitive = collected_checks(only_sensitive=True)
+    assert any(n.startswith("test_errors.py::test_provider_error_status_reaches_the_client[") for n in sensitive)
+    assert any(n.startswith("test_bedrock.py::test_bedrock_error_status") for n in sensitive)
+    assert not any(n.startswith(("test_resilience.py", "test_load.py", "test_pipe.py")) for n in sensitive)
+
+
+def test_an_isolated_file_listing_an_insensitive_check_is_refused(tmp_path):
+    listed = tmp_path / "litellm-0.0.0.isolated.yaml"
+    listed.write_text(textwrap.dedent("""
+        deviations:
+          - check: test_pipe.py::test_messages_json_reaches_anthropic_provider
+            requirement: PIPE-001
+            observed: not run under this profile
+            fingerprint: {outcome: "call failed: AssertionError"}
+    """))
+    assert problems(listed, collected_checks(only_sensitive=True), "among the settings-sensitive ones") == [
+        "test_pipe.py::test_messages_json_reaches_anthropic_provider: matches no check among the settings-sensitive "
+        "ones"]
 
 
 @pytest.mark.parametrize("text", ["deviations: [{check: x}]", "deviations: [\n  - {", "\x00: :"],

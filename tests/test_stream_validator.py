@@ -131,7 +131,7 @@ def test_mismatching_a_delta_type_is_rejected(events, data):
 @pytest.mark.parametrize(
     ("mutate", "rule"),
     [
-        (lambda es: [ev({"type": "ping"}), *es], "first-event-is-message-start"),
+        (lambda es: [ev({"type": "ping"}), es[1], es[0], *es[2:]], "first-event-is-message-start"),
         (lambda es: es[:-1], "stream-is-terminated"),
         (lambda es: [*es, ev({"type": "content_block_stop", "index": 0})], "message-stop-is-last"),
         (lambda es: [*es[:4], ev({"type": "message_delta", "delta": {"stop_reason": None}, "usage": {}}), es[5]],
@@ -152,7 +152,7 @@ def test_mismatching_a_delta_type_is_rejected(events, data):
                                   "content_block": {"type": "text", "text": ""}}), *es[2:]],
          "one-block-open-at-a-time"),
     ],
-    ids=["ping-first", "no-message-stop", "event-after-stop", "null-stop-reason", "wrong-event-name",
+    ids=["block-before-message-start", "no-message-stop", "event-after-stop", "null-stop-reason", "wrong-event-name",
          "non-json-data", "event-after-error", "bad-error-event", "unclosed-block", "block-after-delta",
          "two-open-blocks"],
 )
@@ -204,3 +204,12 @@ def test_every_rule_is_documented():
     assert structural_rules <= set(RULES)
     assert {"message_start", "content_block_start", "content_block_stop", "message_delta",
                           "message_stop"} == STRUCTURAL
+
+
+def test_pings_before_message_start_are_counted_not_refused():
+    """The docs allow pings anywhere and the SDKs drop them, so a leading ping is counted for STREAM-013."""
+    events = [ev({"type": "ping"}), ev({"type": "ping"}), *text_stream()]
+    result = validate_stream(events)
+    assert result.ok, result.violations
+    assert result.leading_pings == 2
+    assert validate_stream(text_stream()).leading_pings == 0

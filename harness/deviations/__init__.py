@@ -48,8 +48,9 @@ class Deviation:
         return "deviation"
 
 
-def file_for(gateway: str, version: str) -> Path:
-    return DIRECTORY / f"{gateway}-{version}.yaml"
+def file_for(gateway: str, version: str, profile: str = "defaults") -> Path:
+    """A version's file for a --litellm-settings profile: LiteLLM's defaults have the plain name."""
+    return DIRECTORY / (f"{gateway}-{version}.yaml" if profile == "defaults" else f"{gateway}-{version}.{profile}.yaml")
 
 
 def _read(path: Path) -> dict[str, Any]:

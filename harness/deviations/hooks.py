@@ -40,7 +40,8 @@ def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
     if config.getoption("no_deviations") or impl.kind != "litellm":
         return None
     try:
-        path = deviations.file_for("litellm", litellm_version(resolve_python(config.getoption("litellm_python"))))
+        version = litellm_version(resolve_python(config.getoption("litellm_python")))
+        path = deviations.file_for("litellm", version, config.getoption("litellm_settings"))
     except HarnessError:
         return None  # the proxy fixture reports the missing litellm with its own paragraph
     return path if path.exists() else None

@@ -50,10 +50,13 @@ class Refresh:
     unstable: list[str] = field(default_factory=list)
 
 
-def run_suite(out_dir: Path, litellm_python: str | None, impl: str | None, extra: list[str]) -> dict[str, Any]:
+def run_suite(out_dir: Path, litellm_python: str | None, impl: str | None, extra: list[str],
+              profile: str = "defaults") -> dict[str, Any]:
     """One ``pytest suites/ --no-deviations`` run; its JSON report."""
     cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
-           "--no-deviations", "--report-dir", str(out_dir)]
+           "--no-deviations", "--report-dir", str(out_dir), "--litellm-settings", profile]
+    # Under the isolated profile only the checks whose verdict can depend on the settings run (as in CI).
+    cmd += ["-m", "settings_sensitive"] if profile != "defaults" else []
     cmd += ["--litellm-python", litellm_python] if litellm_python else []
     cmd += ["--gateway-impl", impl] if impl else []
     done = subprocess.run([*cmd, *extra], cwd=ROOT, capture_output=True, text=True)
@@ -157,15 +160,21 @@ def gateway_fields(run: dict[str, Any], path: Path) -> dict[str, Any]:
 class _Collector:
     def __init__(self) -> None:
         self.requirements: dict[str, str] = {}
+        self.sensitive: set[str] = set()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
             reqs = [str(m.args[0]) for m in item.iter_markers("req")]
             self.requirements[_short(item.nodeid)] = reqs[0] if reqs else ""
+            if item.get_closest_marker("settings_sensitive"):
+                self.sensitive.add(_short(item.nodeid))
 
 
-def collected_checks() -> dict[str, str]:
-    """Every check in suites/ (node id without ``suites/``) and the requirement it states."""
+def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
+    """Every check in suites/ (node id without ``suites/``) and the requirement it states.
+
+    ``only_sensitive``: just the settings-sensitive ones, all that run under a non-default profile.
+    """
     collector = _Collector()
     args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--no-report", "--no-deviations",
             "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(ROOT / "suites")]
@@ -177,11 +186,13 @@ def collected_checks() -> dict[str, str]:
             sys.stdout = saved
     if code != 0:
         raise HarnessError(f"collecting suites/ failed (pytest exit {code}); run `pytest suites --collect-only`")
+    if only_sensitive:
+        return {n: r for n, r in collector.requirements.items() if n in collector.sensitive}
     return collector.requirements
 
 
-def problems(path: Path, checks: dict[str, str]) -> list[str]:
-    """Every rule the file breaks; empty when it is fit to gate a run."""
+def problems(path: Path, checks: dict[str, str], scope: str = "in suites/") -> list[str]:
+    """Every rule the file breaks; empty when it is fit to gate a run. ``checks``: those the file may list."""
     try:
         entries = load(path)
     except HarnessError as exc:
@@ -199,7 +210,7 @@ def problems(path: Path, checks: dict[str, str]) -> list[str]:
         if d.requirement not in known:
             out.append(f"{d.check}: requirement {d.requirement} is not in the catalogue")
         if not matched:
-            out.append(f"{d.check}: matches no check in suites/")
+            out.append(f"{d.check}: matches no check {scope}")
         out += [f"{d.check}: {n} states {checks[n]}, not {d.requirement}" for n in matched
                 if checks[n] != d.requirement]
     out += [f"{n}: listed by {count} entries" for n, count in sorted(listed.items()) if count > 1]

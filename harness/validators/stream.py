@@ -4,7 +4,10 @@ The grammar (Anthropic's streaming docs, and DESIGN.md): ``message_start`` first
 then for each content block ``content_block_start`` → deltas of the type that
 block takes → ``content_block_stop``, with indices 0, 1, 2, … and one block open
 at a time; then ``message_delta`` carrying ``stop_reason``; ``message_stop`` last
-and exactly once. ``ping`` may come anywhere after ``message_start``. An
+and exactly once. ``ping`` may come anywhere: the docs say a stream may hold
+"any number of ping events" and the SDKs drop pings before parsing, so pings
+ahead of ``message_start`` are noted (``leading_pings``) rather than a grammar
+break; STREAM-013 judges them on their own. An
 ``error`` event ends the stream. Event types the validator does not know are
 tolerated and noted, because Anthropic adds new ones over time.
 
@@ -23,7 +26,7 @@ from harness.validators.sse import SSEEvent, parse_sse, render_sse
 RULES: dict[str, str] = {
     "data-is-json-object": "every event's data is a JSON object with a `type`",
     "event-name-matches-type": "the SSE `event:` name equals the data's `type`",
-    "first-event-is-message-start": "the first event is `message_start`",
+    "first-event-is-message-start": "the first event other than `ping` is `message_start`",
     "single-message-start": "`message_start` occurs exactly once",
     "block-index-contiguous": "content blocks are numbered 0, 1, 2, … in order of their start",
     "one-block-open-at-a-time": "a block starts only after the previous one stopped",
@@ -116,6 +119,8 @@ class StreamResult:
     usage: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    # Pings ahead of message_start: allowed by the grammar, judged by STREAM-013.
+    leading_pings: int = 0
 
     @property
     def ok(self) -> bool:
@@ -178,21 +183,23 @@ class MessageStreamValidator:
         if handler is None:
             self.result.notes.append(f"event #{self._i}: unknown event type {kind!r} tolerated")
             return
-        if kind != "message_start" and not self._started and kind != "error":
+        if kind == "ping" and not self._started:
+            self.result.leading_pings += 1
+        elif kind != "message_start" and not self._started and kind != "error":
             self._violate("first-event-is-message-start", f"{kind} before message_start")
         handler(data)
 
     def _on_message_start(self, data: dict[str, Any]) -> None:
         if self._started:
             self._violate("single-message-start", "a second message_start")
-        elif self._i != 0:
+        elif self._i != self.result.leading_pings:
             self._violate("first-event-is-message-start", f"message_start is event #{self._i}")
         self._started = True
         self.result.message = dict(data.get("message") or {})
         self.result.usage = dict(self.result.message.get("usage") or {})
 
     def _on_ping(self, data: dict[str, Any]) -> None:
-        pass  # a ping before message_start is reported by feed()
+        pass  # a ping before message_start is counted by feed()
 
     def _on_content_block_start(self, data: dict[str, Any]) -> None:
         index = data.get("index")
