@@ -31,6 +31,7 @@ from harness.deviations import DIRECTORY as DEVIATIONS_DIR
 from harness.deviations import file_for, load
 from harness.deviations import record as deviations
 from harness.errors import HarnessError
+from harness.features import FEATURES
 from harness.gateways import SETTINGS_PROFILES
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
 from harness.proxy import litellm_version, resolve_python
@@ -45,10 +46,13 @@ MARKER = re.compile(r"@pytest\.mark\.req\(\"([A-Z0-9-]+)\"\)")
 def coverage(suites: Path = SUITES) -> Counter[str]:
     """How many check functions state each requirement (parametrized cases count once).
 
-    The replay checks take their requirement from each provider scenario, so those count too.
+    The replay checks take their requirement from each provider scenario, and the feature checks from each
+    feature row (one per check function of suites/test_features.py), so those count too.
     """
     found = Counter(m for path in sorted(suites.glob("test_*.py")) for m in MARKER.findall(path.read_text()))
-    return found + Counter({s.requirement for s in SCENARIOS.values()})
+    per_row = len(re.findall(r"^def test_", (suites / "test_features.py").read_text(), re.M))
+    return (found + Counter({s.requirement for s in SCENARIOS.values()})
+            + Counter({f.requirement: per_row for f in FEATURES.values()}))
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

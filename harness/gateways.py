@@ -322,6 +322,39 @@ def load_keys_config(upstreams: Upstreams) -> GatewayConfig:
     return gateway
 
 
+COST_CALLBACK = """\
+import json
+import os
+
+from litellm.integrations.custom_logger import CustomLogger
+
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "costs.jsonl")
+
+
+class CostRecorder(CustomLogger):
+    \"\"\"Writes what LiteLLM would book as spend for each successful call.\"\"\"
+
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        logged = kwargs.get("standard_logging_object") or {}
+        with open(LOG, "a") as out:
+            out.write(json.dumps({"model_group": logged.get("model_group"), "stream": logged.get("stream"),
+                                  "response_cost": kwargs.get("response_cost", logged.get("response_cost"))}) + "\\n")
+
+
+proxy_handler_instance = CostRecorder()
+"""
+
+
+@gateway_config("cost")
+def cost_config(upstreams: Upstreams) -> GatewayConfig:
+    """One Anthropic model, and a success callback that writes the cost LiteLLM books as spend to costs.jsonl."""
+    key = new_master_key()
+    config = {"model_list": [anthropic_model(SONNET, upstreams)], "general_settings": {"master_key": key},
+              "litellm_settings": {**LITELLM_SETTINGS, "callbacks": "custom_callbacks.proxy_handler_instance"},
+              "router_settings": dict(ROUTER_SETTINGS)}
+    return GatewayConfig("cost", config, upstream_env(upstreams), key, {"custom_callbacks.py": COST_CALLBACK})
+
+
 def _is_loopback(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 

@@ -5,11 +5,17 @@ One set of checks per profiled Claude Code version (``--claude-code`` narrows it
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-from harness.claude_code import CONTEXT_1M_BETA
+from harness.claude_code import CONTEXT_1M_BETA, DISCOVERY_ENV, DISCOVERY_SINCE, discovery_keeps, has_discovery
 from harness.claude_code.cli import cli_env, run
+from harness.client import GatewayClient
 from harness.errors import HarnessError
+from harness.gateways import is_pool_name
 from harness.providers import HttpError, Reply, Text, ToolUse
 
 pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e]
@@ -98,3 +104,51 @@ def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy
     data = result.json()
     observe("result", str(data.get("result"))[:200], volatile=True)
     assert data.get("is_error") is True, result.transcript()
+
+
+def _ids(value: Any) -> Iterator[str]:
+    """Every "id" string anywhere in the cache file (its layout is Claude Code's own)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("id"), str):
+            yield value["id"]
+        for v in value.values():
+            yield from _ids(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _ids(v)
+
+
+@pytest.mark.req("DISC-007")
+def test_claude_code_discovers_and_caches_the_gateways_models(claude_code_cli, proxy, anthropic_provider, tmp_path,
+                                                            observe):
+    """With discovery on, the real CLI asks GET /v1/models?limit=1000 and caches the gateway's Claude models."""
+    cli, _ = claude_code_cli
+    if not has_discovery(cli.version):
+        pytest.skip(f"Claude Code {cli.version} predates gateway model discovery ({DISCOVERY_SINCE})")
+    anthropic_provider.script("messages", Reply.text("hi"), times=None)
+    home = tmp_path / "home"
+    home.mkdir()
+    offset = proxy.log_size()
+    env = cli_env(proxy.url, home, "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra={DISCOVERY_ENV: "1"})
+    try:
+        result = run(cli.binary, "Say hi.", env, cwd=tmp_path, timeout=90)
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    finally:
+        anthropic_provider.settle()
+    asked = [line for line in proxy.log_text(offset).splitlines() if "/v1/models" in line]
+    observe("discovery requests in the proxy log", [line.split(" - ", 1)[-1] for line in asked], volatile=True)
+    assert any("GET /v1/models?limit=1000" in line for line in asked), \
+        f"the CLI never asked for /v1/models?limit=1000:\n{result.transcript()}"
+    caches = sorted(home.rglob("gateway-models.json"))
+    assert caches, f"no gateway-models.json under the CLI's home:\n{result.transcript()}"
+    cached = set(_ids(json.loads(caches[0].read_text())))
+    client = GatewayClient(proxy.url, proxy.master_key)
+    try:
+        listed = {str(m["id"]) for m in client.request("GET", "/v1/models").json()["data"]}
+    finally:
+        client.close()
+    expected = {i for i in listed if discovery_keeps(i, cli.version) and not is_pool_name(i)}
+    observe("kept ids missing from the cache", sorted(expected - cached))
+    observe("cached ids the gateway did not list", sorted(cached - listed))
+    assert expected <= cached, f"the cache lacks {sorted(expected - cached)[:10]}"

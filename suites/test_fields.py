@@ -44,9 +44,9 @@ def test_claude_code_body_field_reaches_provider_unchanged(gateway, anthropic_pr
     assert not diff, "changed on the way to the provider:\n" + "\n".join(diff)
 
 
+# Not x-claude-code-session-id: the gateway protocol lets a gateway consume it (PROTO-004).
 EXTRA_HEADERS = {
     "anthropic-future-feature": "anthropic-future-feature",
-    "x-claude-code-session-id": "x-claude-code-session-id",
     "x-claude-code-future": "x-claude-code-future",
 }
 

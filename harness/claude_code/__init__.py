@@ -105,3 +105,25 @@ def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -
         "messages": [{"role": "user", "content": [{"type": "text", "text": text,
                                                    "cache_control": {"type": "ephemeral"}}]}],
     }
+
+
+# Gateway model discovery (the LLM gateway protocol page): opt-in with this variable from 2.1.129;
+# `GET /v1/models?limit=1000`, a 3 s timeout, any redirect a failure; ids kept by a substring match
+# from 2.1.223 and by a prefix match before.
+DISCOVERY_SINCE = "2.1.129"
+DISCOVERY_SUBSTRING_SINCE = "2.1.223"
+DISCOVERY_PATH = "/v1/models?limit=1000"
+DISCOVERY_TIMEOUT_S = 3.0
+DISCOVERY_ENV = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
+
+
+def has_discovery(version: str) -> bool:
+    return _version_key(version) >= _version_key(DISCOVERY_SINCE)
+
+
+def discovery_keeps(model_id: str, version: str) -> bool:
+    """Whether Claude Code ``version``'s discovery keeps a /v1/models entry with this id."""
+    lowered = model_id.lower()
+    if _version_key(version) >= _version_key(DISCOVERY_SUBSTRING_SINCE):
+        return "claude" in lowered or "anthropic" in lowered
+    return lowered.startswith(("claude", "anthropic"))

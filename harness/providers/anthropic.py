@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from harness.providers.script import (
@@ -10,6 +11,7 @@ from harness.providers.script import (
     HttpError,
     ModelList,
     RawJSON,
+    RawMessage,
     RawSSE,
     RedactedThinking,
     Reply,
@@ -105,6 +107,40 @@ def message_events(reply: Reply, model: str) -> list[Event]:
     return events
 
 
+def raw_message_events(message: dict[str, Any]) -> list[Event]:
+    """The stream Anthropic sends for a finished ``message``, whatever its block types."""
+    head = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": {**message.get("usage", {}), "output_tokens": 1}}
+    events: list[Event] = [("message_start", {"type": "message_start", "message": head}), ("ping", {"type": "ping"})]
+    for index, block in enumerate(message.get("content", [])):
+        start, deltas = _block_start_and_deltas(block)
+        events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": start}))
+        events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+    delta = {"stop_reason": message.get("stop_reason"), "stop_sequence": message.get("stop_sequence")}
+    events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": message.get("usage", {})}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return events
+
+
+def _block_start_and_deltas(block: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    kind = block.get("type")
+    if kind == "text":
+        start: dict[str, Any] = {"type": "text", "text": ""}
+        deltas: list[dict[str, Any]] = [{"type": "text_delta", "text": block.get("text", "")}]
+        if "citations" in block:
+            start["citations"] = []
+            deltas += [{"type": "citations_delta", "citation": c} for c in block["citations"] or []]
+        return start, deltas
+    if kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+        return {**block, "input": {}}, [{"type": "input_json_delta", "partial_json": json.dumps(block.get("input"))}]
+    if kind == "thinking":
+        return {"type": "thinking", "thinking": "", "signature": ""}, [
+            {"type": "thinking_delta", "thinking": block.get("thinking")},
+            {"type": "signature_delta", "signature": block.get("signature")}]
+    return dict(block), []  # result blocks (web search, tool search, redacted thinking) come whole
+
+
 def error_json(error: HttpError) -> dict[str, Any]:
     return {
         "type": "error",
@@ -139,7 +175,12 @@ class FakeAnthropic(FakeProvider):
         if isinstance(item, RawSSE):
             return WireResponse(200, dict(SSE_HEADERS), chunks=sse_text_chunks(item.text, item.delay))
         if isinstance(item, RawJSON):
-            return WireResponse.json(item.body, item.status)
+            return WireResponse.json(item.body, item.status, **dict(item.headers))
+        if isinstance(item, RawMessage):
+            if body.get("stream"):
+                return WireResponse(200, {**SSE_HEADERS, **dict(item.headers)},
+                                    chunks=sse_chunks(raw_message_events(item.message), 0.0))
+            return WireResponse.json(item.message, 200, **dict(item.headers))
         if isinstance(item, TokenCount):
             return WireResponse.json({"input_tokens": item.input_tokens})
         if isinstance(item, ModelList):
@@ -148,8 +189,9 @@ class FakeAnthropic(FakeProvider):
             item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
         assert isinstance(item, Reply), item
         if body.get("stream"):
-            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_chunks(message_events(item, model), item.delay))
-        return WireResponse.json(message_json(item, model))
+            return WireResponse(200, {**SSE_HEADERS, **dict(item.headers)},
+                                chunks=sse_chunks(message_events(item, model), item.delay))
+        return WireResponse.json(message_json(item, model), 200, **dict(item.headers))
 
     def unscripted(self, request: RecordedRequest) -> WireResponse:
         message = f"fake anthropic: nothing scripted for {request.method} {request.path}"

@@ -85,6 +85,8 @@ class Reply:
     stream_error: StreamError | None = None
     # (event index, seconds): the provider falls silent that long before sending that event.
     stall: tuple[int, float] | None = None
+    # Extra response headers (rate-limit headers, x-should-retry, ...), as the provider sends them.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def text(cls, text: str, **kw: Any) -> Reply:
@@ -113,6 +115,7 @@ class RawSSE:
 class RawJSON:
     body: Any
     status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,4 +177,14 @@ class Fault:
     seconds: float = 0.0
 
 
-Scripted = Reply | HttpError | RawSSE | RawJSON | TokenCount | ModelList | Recorded | Fault | Echo
+@dataclass(frozen=True)
+class RawMessage:
+    """A whole Messages answer as JSON, with any block types (server tools, citations, tool search
+    results, ...). Streamed, it is sent as Anthropic streams it: each block started empty and filled by
+    its deltas (text, citations, thinking and signature, tool input); result blocks arrive whole."""
+
+    message: Any
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Scripted = Reply | HttpError | RawSSE | RawJSON | RawMessage | TokenCount | ModelList | Recorded | Fault | Echo

@@ -100,7 +100,10 @@ class AssembledBlock:
         block = dict(self.start)
         if self.type == "text":
             block["text"] = self.text
-        elif self.type == "tool_use":
+            cited = [d["citation"] for d in self.deltas if d.get("type") == "citations_delta"]
+            if cited or "citations" in block:
+                block["citations"] = [*(block.get("citations") or []), *cited]
+        elif self.type in ("tool_use", "server_tool_use", "mcp_tool_use"):
             block["input"] = json.loads(self.partial_json or "{}")
         elif self.type == "thinking":
             block["thinking"], block["signature"] = self.thinking, self.signature
