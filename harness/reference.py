@@ -221,9 +221,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _relay(self, response: httpx.Response) -> None:
         self.send_response(response.status_code)
-        for name in ("content-type", "retry-after", "request-id"):
-            if name in response.headers:
-                self.send_header(name, response.headers[name])
+        # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
+        for name, value in response.headers.items():
+            if name.lower() in ("content-type", "retry-after", "request-id", "x-should-retry") or \
+                    name.lower().startswith("anthropic-ratelimit-"):
+                self.send_header(name, value)
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             data = response.read()
             self.send_header("content-length", str(len(data)))

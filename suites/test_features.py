@@ -13,14 +13,15 @@ from typing import Any
 import pytest
 
 from harness.client import CLAUDE_CODE_BETAS, beta_set
-from harness.features import FEATURES, Feature, request_body
-from harness.gateways import BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
+from harness.features import FEATURES, PDF, PNG, Feature, request_body
+from harness.gateways import BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
 from harness.providers import RawMessage, Reply
 
 ROWS = [pytest.param(name, id=name, marks=pytest.mark.req(f.requirement)) for name, f in FEATURES.items()]
 STREAMS = [pytest.param(False, id="json"), pytest.param(True, id="stream")]
-CLOUD = [pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke"),
-         pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex")]
+CLOUD = [pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke",
+                      marks=pytest.mark.needs("bedrock")),
+         pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex"))]
 
 
 def _betas(feature: Feature) -> dict[str, str]:
@@ -90,12 +91,44 @@ def test_feature_request_reaches_the_cloud_upstream_unchanged(gateway, request, 
 
 
 @pytest.mark.gateway("providers")
+@pytest.mark.needs("vertex")
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("name", ROWS)
 def test_feature_answer_from_vertex_reaches_the_client_unchanged(gateway, vertex_provider, name, stream, observe):
     """The feature's answer (blocks, usage, top-level fields) reaches the client from Vertex unchanged."""
     route = "stream_raw_predict" if stream else "raw_predict"
     _assert_answer_kept(gateway, vertex_provider, route, VERTEX_MODEL[0], FEATURES[name], stream, observe)
+
+
+def _contains(haystack: Any, needle: Any) -> bool:
+    """Whether ``needle`` is ``haystack`` or sits anywhere inside it (a string inside a longer one counts)."""
+    if haystack == needle or (isinstance(needle, str) and isinstance(haystack, str) and needle in haystack):
+        return True
+    if isinstance(haystack, dict):
+        return any(_contains(v, needle) for v in haystack.values())
+    if isinstance(haystack, list):
+        return any(_contains(v, needle) for v in haystack)
+    return False
+
+
+# Where a row applies to an OpenAI model, what of it must survive LiteLLM's translation (in whatever
+# wrapper the Responses API uses): the PDF and image bytes, and the JSON schema.
+TRANSLATED = {"pdf-and-image": [PDF, PNG],
+              "structured-output": [FEATURES["structured-output"].request["output_config"]["format"]["schema"]]}
+
+
+@pytest.mark.needs("openai")
+@pytest.mark.parametrize("name", [p for p in ROWS if p.values[0] in TRANSLATED])
+def test_feature_request_survives_translation_to_openai(gateway, openai_provider, name, observe):
+    """Where a feature applies to an OpenAI-routed model, its substance (the document and image bytes, the JSON
+    schema) reaches OpenAI in the translated request."""
+    openai_provider.script_generation(Reply.text("ok"))
+    ex = gateway.messages(request_body(FEATURES[name], OPENAI_MODEL), headers=_betas(FEATURES[name]))
+    got = [r for r in openai_provider.received() if r.route in ("chat", "responses")]
+    assert got, f"the request never reached OpenAI: {ex.status} {ex.text[:300]}"
+    lost = [str(n)[:40] for n in TRANSLATED[name] if not _contains(got[-1].body, n)]
+    observe("lost in translation", lost)
+    assert lost == [], f"not found in the request OpenAI received: {lost}"
 
 
 def _assert_answer_kept(gateway, provider, route: str, model: str, feature: Feature, stream: bool, observe) -> None:

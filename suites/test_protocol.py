@@ -265,9 +265,11 @@ SYSTEM = [{"type": "text", "text": ATTRIBUTION},
           {"type": "text", "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
            "cache_control": {"type": "ephemeral"}}]
 ROUTES = [pytest.param(("anthropic", scenarios.CLAUDE, "messages"), id="anthropic"),
-          pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke"),
-          pytest.param(("bedrock", BEDROCK_CONVERSE_MODEL[0], "converse"), id="bedrock-converse"),
-          pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex")]
+          pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke",
+                       marks=pytest.mark.needs("bedrock")),
+          pytest.param(("bedrock", BEDROCK_CONVERSE_MODEL[0], "converse"), id="bedrock-converse",
+                       marks=pytest.mark.needs("bedrock")),
+          pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex"))]
 
 
 def _system_texts(route: str, body: dict[str, object]) -> list[str]:

@@ -26,7 +26,7 @@ EXPECTED = {
     "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
     "bad-key-400": {"AUTH-003", "AUTH-004", "PASS-004"},
     "buffer-stream": {"STREAM-008"},
-    "drop-fields": {"FIELDS-001"},
+    "drop-fields": {"FIELDS-001", "FEAT-004", "FEAT-006", "FEAT-007", "PROTO-006"},
     "server-error-on-bad-request": {"ERR-005"},
     "invent-message-stop": {"STREAM-007"},
 }
