@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -94,7 +95,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         env = environment(version)
         built = f"built in {env.built_seconds:.0f} s ({env.method})" if env.built_seconds else "cached"
         report, wall, code = run_suite(env, out / version, args.pytest_args)
-        print(f"LiteLLM {version}: environment {built}; suite {wall:.0f} s, pytest exit {code}", flush=True)
+        # The supply-chain guard's record: every distribution file installed, by sha256, beside the run.
+        (out / version / "installed-files.json").write_text(json.dumps(env.installed_files, indent=1))
+        print(f"LiteLLM {version}: environment {built}, {len(env.installed_files)} files installed by hash; "
+              f"suite {wall:.0f} s, pytest exit {code}", flush=True)
         reports.append(report)
     html = out / "matrix.html"
     html.write_text(render_html([load_run(p) for p in reports]))

@@ -1,7 +1,10 @@
 """The LiteLLM version matrix: one cached environment per version, the suite run against each, one report.
 
-Environments live in ``.cache/litellm/<version>/`` and are built once (with uv when
-it is on PATH, pip otherwise). From 1.108.8 on, ``litellm[proxy]`` does not
+Environments live in ``.cache/litellm/<version>/`` and are built once, through the
+supply-chain guard (``harness.supplychain``): a known-compromised release is refused,
+every distribution is downloaded as a wheel and installed by hash (the list is kept in
+``installed-files.json``), and the environment is scanned for start-up implants before
+it is used, at build and at every reuse. From 1.108.8 on, ``litellm[proxy]`` does not
 install from PyPI (the extra requires a ``litellm-proxy`` package that is not
 published), so those versions get ``litellm==X`` plus the extra's other
 requirements, read from the wheel's own metadata.
@@ -10,6 +13,7 @@ requirements, read from the wheel's own metadata.
 from __future__ import annotations
 
 import email.parser
+import json
 import re
 import shutil
 import subprocess
@@ -17,9 +21,11 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import supplychain
 from harness.errors import HarnessError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,16 +45,15 @@ class Environment:
     built_seconds: float  # 0.0 when it came from the cache
     method: str
 
+    @property
+    def installed_files(self) -> list[dict[str, str]]:
+        """Each distribution file installed, with its sha256 (empty for an environment built before the guard)."""
+        listing = self.python.parent.parent / "installed-files.json"
+        return list(json.loads(listing.read_text())) if listing.exists() else []
+
 
 def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
-
-
-def _installer(env_dir: Path) -> list[str]:
-    uv = shutil.which("uv")
-    if uv:
-        return [uv, "pip", "install", "--python", str(env_dir / "bin" / "python"), "-q"]
-    return [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
 
 
 def _create(env_dir: Path) -> None:
@@ -85,40 +90,70 @@ def proxy_requirements(version: str) -> list[str]:
 
 
 def _raise_if_unknown(version: str, done: subprocess.CompletedProcess[str]) -> None:
-    text = done.stderr + done.stdout
+    _raise_if_unknown_text(version, done.stderr + done.stdout, done.returncode)
+
+
+def _raise_if_unknown_text(version: str, text: str, returncode: int = 1) -> None:
     # Only litellm itself missing means an unknown version; a missing dependency (litellm-proxy) does not.
-    if done.returncode and re.search(rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}",
+    if returncode and re.search(rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}",
                                      text):
         raise HarnessError(f"LiteLLM {version} is not a release on the package index. "
                            "`pip index versions litellm` lists the ones there are.")
 
 
 def environment(version: str, cache: Path = CACHE) -> Environment:
-    """The cached environment for ``version``, built on first use."""
+    """The cached environment for ``version``, built on first use through the supply-chain guard."""
     if not re.fullmatch(r"\d+\.\d+\.\d+(\.post\d+)?", version):
         raise HarnessError(f"{version!r} is not a LiteLLM version number (like 1.108.7)")
+    supplychain.refuse_compromised("litellm", version)
     env_dir = cache / version
     python = env_dir / "bin" / "python"
     stamp = env_dir / ".complete"
     if stamp.exists():
+        supplychain.refuse_if_implanted(env_dir, f"LiteLLM {version}")
         return Environment(version, python, 0.0, stamp.read_text())
     started = time.monotonic()
     shutil.rmtree(env_dir, ignore_errors=True)  # a half-built environment is worth nothing
     _create(env_dir)
-    # google-auth: LiteLLM's Vertex routes need it and litellm[proxy] does not bring it.
-    done = subprocess.run([*_installer(env_dir), f"litellm[proxy]=={version}", GOOGLE_AUTH], capture_output=True,
-                          text=True)
-    method = "litellm[proxy]"
-    if done.returncode:
-        _raise_if_unknown(version, done)
-        done = subprocess.run([*_installer(env_dir), *proxy_requirements(version), GOOGLE_AUTH], capture_output=True,
-                              text=True)
-        method = "explicit proxy requirements"
-    if done.returncode:
+    try:
+        method, files = _install_pinned(env_dir, version)
+    except HarnessError as exc:
         shutil.rmtree(env_dir, ignore_errors=True)
-        raise HarnessError(f"installing LiteLLM {version} ({method}) failed:\n{_tail(done.stderr + done.stdout)}")
+        raise HarnessError(f"installing LiteLLM {version} failed:\n{exc}") from None
+    # A hit leaves the environment unstamped, for inspection, and stops the gate here.
+    supplychain.refuse_if_implanted(env_dir, f"LiteLLM {version}")
+    (env_dir / "installed-files.json").write_text(json.dumps([vars(f) for f in files], indent=1))
     stamp.write_text(method)
     return Environment(version, python, time.monotonic() - started, method)
+
+
+def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.InstalledFile]]:
+    """Wheels resolved for ``litellm[proxy]`` (else the explicit requirements), installed by hash."""
+    site = supplychain.site_packages(env_dir)
+    if not site:
+        raise HarnessError(f"{env_dir} has no site-packages directory")
+    # google-auth: LiteLLM's Vertex routes need it and litellm[proxy] does not bring it.
+    def extra() -> list[str]:
+        return [f"litellm[proxy]=={version}", GOOGLE_AUTH]
+
+    def explicit() -> list[str]:
+        return [*proxy_requirements(version), GOOGLE_AUTH]
+
+    attempts: list[tuple[str, Callable[[], list[str]]]] = [("litellm[proxy]", extra),
+                                                           ("explicit proxy requirements", explicit)]
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for method, requirements in attempts:
+            wheels = Path(tmp) / method.split()[0]
+            try:
+                files = supplychain.download_wheels(requirements(), wheels)
+            except HarnessError as exc:
+                _raise_if_unknown_text(version, str(exc))
+                failures.append(f"{method}: {exc}")
+                continue
+            supplychain.install_by_hash(site[0], wheels, files)
+            return method, files
+    raise HarnessError("\n".join(failures))
 
 
 def run_suite(env: Environment, out_dir: Path, extra: list[str]) -> tuple[Path, float, int]:

@@ -126,14 +126,14 @@ def test_unknown_version_is_explained():
 
 
 def test_failed_install_names_the_version_and_shows_the_installer_tail(tmp_path, monkeypatch):
-    import sys
-
     from harness import matrix
     from harness.errors import HarnessError
 
-    failing = [sys.executable, "-c", "import sys; print('ERROR: ResolutionImpossible: pydantic<2 vs >=2'); sys.exit(1)"]
-    monkeypatch.setattr(matrix, "_create", lambda env_dir: env_dir.mkdir(parents=True))
-    monkeypatch.setattr(matrix, "_installer", lambda env_dir: failing)
+    def failing(requirements, dest):
+        raise HarnessError("ERROR: ResolutionImpossible: pydantic<2 vs >=2")
+
+    monkeypatch.setattr(matrix, "_create", lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(parents=True))
+    monkeypatch.setattr(matrix.supplychain, "download_wheels", failing)
     monkeypatch.setattr(matrix, "proxy_requirements", lambda version: ["litellm==" + version])
     with pytest.raises(HarnessError) as info:
         matrix.environment("1.2.3", cache=tmp_path)
