@@ -59,6 +59,13 @@ def test_a_startup_implant_in_a_wheel_is_found_and_named(tmp_path, name, text, w
     assert "fakepkg" in found[0].why  # the owning distribution is named
 
 
+def test_a_wheels_scripts_installed_with_target_are_accounted_for(tmp_path):
+    """pip --target moves scripts (RECORD: ../../bin/x) to <target>/bin/x; they belong to their package."""
+    site = installed(tmp_path, {"fakepkg-1.0.data/scripts/fakepkg-tool": "#!python\nprint(1)\n"})
+    assert (site / "bin" / "fakepkg-tool").exists()
+    assert scan_site(site) == []
+
+
 def test_a_file_no_record_lists_is_found(tmp_path):
     site = installed(tmp_path)
     (site / "dropped.py").write_text("x = 1\n")

@@ -119,6 +119,9 @@ def _owners(site: Path) -> dict[Path, str]:
             for row in csv.reader(f):
                 if row:
                     owners[(site / row[0]).resolve()] = dist
+                    # pip --target moves a prefix's scripts (RECORD: ../../bin/x) to <target>/bin/x.
+                    if row[0].startswith("../") and "bin" in Path(row[0]).parts:
+                        owners[(site / "bin" / Path(row[0]).name).resolve()] = dist
     return owners
 
 
