@@ -132,7 +132,8 @@ def test_failed_install_names_the_version_and_shows_the_installer_tail(tmp_path,
     def failing(requirements, dest):
         raise HarnessError("ERROR: ResolutionImpossible: pydantic<2 vs >=2")
 
-    monkeypatch.setattr(matrix, "_create", lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(parents=True))
+    monkeypatch.setattr(matrix, "_create",
+                        lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(parents=True))
     monkeypatch.setattr(matrix.supplychain, "download_wheels", failing)
     monkeypatch.setattr(matrix, "proxy_requirements", lambda version: ["litellm==" + version])
     with pytest.raises(HarnessError) as info:

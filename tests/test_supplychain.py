@@ -126,7 +126,7 @@ def test_a_cached_environment_is_scanned_again_before_reuse(tmp_path):
     site.mkdir(parents=True)
     (env_dir / ".complete").write_text("litellm[proxy]")
     (site / "sitecustomize.py").write_text("print('x')\n")
-    with pytest.raises(HarnessError, match="sitecustomize.py"):
+    with pytest.raises(HarnessError, match=r"sitecustomize\.py"):
         matrix.environment("1.2.3", cache=tmp_path / "cache")
 
 
