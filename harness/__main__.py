@@ -5,6 +5,7 @@
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
+    python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
     python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
@@ -28,6 +29,7 @@ from harness.cassettes.scenarios import SCENARIOS
 from harness.claude_code import PROFILES
 from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
+from harness.claude_code.diff import render as render_profile_diff
 from harness.deviations import DIRECTORY as DEVIATIONS_DIR
 from harness.deviations import file_for, load
 from harness.deviations import record as deviations
@@ -103,6 +105,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     html = out / "matrix.html"
     html.write_text(render_html([load_run(p) for p in reports]))
     print(f"wrote {html} ({html.stat().st_size // 1024} KiB) and one JSON run per version under {out}")
+    return 0
+
+
+def cmd_profile_diff(args: argparse.Namespace) -> int:
+    known = {p["version"]: p for p in PROFILES}
+    missing = [v for v in (args.old, args.new) if v not in known]
+    if missing:
+        print(f"no profile for {', '.join(missing)}: capture it with `python -m harness capture-claude-code "
+              f"--version {' '.join(missing)}` (profiled: {', '.join(known)})", file=sys.stderr)
+        return 2
+    print(render_profile_diff(known[args.old], known[args.new]))
     return 0
 
 
@@ -220,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     cap = sub.add_parser("capture-claude-code", help="run the real CLI against a capture server, write a profile")
     cap.add_argument("--version", nargs="+", required=True, metavar="VERSION")
     cap.set_defaults(func=cmd_capture)
+    pdiff = sub.add_parser("profile-diff", help="what changed between two profiled Claude Code versions")
+    pdiff.add_argument("old", metavar="OLD")
+    pdiff.add_argument("new", metavar="NEW")
+    pdiff.set_defaults(func=cmd_profile_diff)
     inst = sub.add_parser("install-claude-code", help="install the CLI versions the e2e checks use (default: profiled)")
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
