@@ -16,6 +16,7 @@ from harness.client import Exchange
 from harness.providers import RecordedRequest
 from harness.validators import validate_error
 from harness.validators.bodies import ErrorEnvelope
+from harness.validators.stream import StreamResult
 
 NEEDS_OPENAI = pytest.mark.needs("openai")
 # The two provider families a check can run against; OpenAI needs a translating gateway.
@@ -67,3 +68,11 @@ def json_diff(sent: Any, received: Any, path: str = "$") -> list[str]:
     if sent != received:
         return [f"{path}: sent {json.dumps(sent)[:80]}, provider got {json.dumps(received)[:80]}"]
     return []
+
+
+def assert_opens_with_message_start(stream: StreamResult | None, observe: Any) -> None:
+    """STREAM-013: no ping ahead of message_start (the grammar allows it; the documented flow does not)."""
+    assert stream is not None, "expected an SSE stream"
+    observe("pings before message_start", stream.leading_pings)
+    pings = stream.leading_pings
+    assert pings == 0, f"expected message_start as event #0, observed {pings} ping(s) first"

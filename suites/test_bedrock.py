@@ -12,7 +12,7 @@ import json
 import pytest
 
 from harness.answers import client_view, message_view
-from harness.checks import assert_anthropic_error, assert_status, secret_places
+from harness.checks import assert_anthropic_error, assert_opens_with_message_start, assert_status, secret_places
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, BEDROCK_REGION
 from harness.providers import HttpError, Reply, StreamError, Text, Thinking, ToolUse, Usage
@@ -65,10 +65,7 @@ def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provide
     _script(bedrock_provider, model[0], True, Reply.text("hello from bedrock"))
     ex = gateway.messages(message_body(model[0], stream=True))
     assert_status(ex, 200)
-    assert ex.stream is not None
-    observe("pings before message_start", ex.stream.leading_pings)
-    assert ex.stream.leading_pings == 0, (f"expected message_start as event #0, observed "
-                                          f"{ex.stream.leading_pings} ping(s) first")
+    assert_opens_with_message_start(ex.stream, observe)
 
 
 @pytest.mark.req("AUTH-005")

@@ -46,15 +46,11 @@ def _answer(case: str) -> dict[str, object]:
     return {**FEATURES["web-search"].answer(SONNET), "content": content, "usage": USAGES[case]}
 
 
-def _booked(proxy, since: int) -> list[dict[str, object]]:
+def _booked(proxy, since: int = 0) -> list[dict[str, object]]:
+    """What the success callback wrote, from line ``since`` on."""
     log = proxy.config_path.parent / "costs.jsonl"
     lines = log.read_text().splitlines()[since:] if log.exists() else []
     return [json.loads(line) for line in lines]
-
-
-def _booked_count(proxy) -> int:
-    log = proxy.config_path.parent / "costs.jsonl"
-    return len(log.read_text().splitlines()) if log.exists() else 0
 
 
 @pytest.mark.req("COST-001")
@@ -78,7 +74,7 @@ def test_reported_cost_is_the_price_map_cost_of_the_usage(gateway, anthropic_pro
 def test_booked_cost_is_the_price_map_cost_of_the_usage(gateway, proxy, anthropic_provider, litellm_python, case,
                                                        stream, observe):
     """The cost LiteLLM books as spend for an answer, streamed or not, is the price map's cost of its usage."""
-    since = _booked_count(proxy)
+    since = len(_booked(proxy))
     anthropic_provider.script("messages", RawMessage(_answer(case)))
     assert_status(gateway.messages(message_body(SONNET, stream=stream)), 200)
     booked = _wait_for_booking(proxy, since)

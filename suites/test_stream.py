@@ -11,7 +11,7 @@ import json
 import pytest
 
 from harness import recorded
-from harness.checks import PROVIDER_PARAMS, assert_status
+from harness.checks import PROVIDER_PARAMS, assert_opens_with_message_start, assert_status
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
@@ -53,8 +53,7 @@ def test_streamed_text_arrives_whole(gateway, anthropic_provider, openai_provide
 def test_prompt_stream_opens_with_message_start(gateway, anthropic_provider, openai_provider, provider, observe):
     """A stream that starts promptly opens with message_start, with no ping ahead of it."""
     stream = _stream(gateway, anthropic_provider, openai_provider, provider, Reply.text("hello"))
-    observe("pings before message_start", stream.leading_pings)
-    assert stream.leading_pings == 0, f"expected message_start first, observed {stream.leading_pings} ping(s) first"
+    assert_opens_with_message_start(stream, observe)
 
 
 TOOL_INPUT = {"command": "ls -la /tmp", "description": "List files", "timeout": 120, "flags": ["a", "l"],

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.answers import client_view, message_view
-from harness.checks import assert_anthropic_error, assert_status, secret_places
+from harness.checks import assert_anthropic_error, assert_opens_with_message_start, assert_status, secret_places
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import VERTEX_LOCATION, VERTEX_MODEL, VERTEX_PASSTHROUGH_MODEL, VERTEX_PROJECT
 from harness.providers import HttpError, Reply, Text, Thinking, ToolUse
@@ -76,10 +76,7 @@ def test_prompt_vertex_stream_opens_with_message_start(gateway, vertex_provider,
     vertex_provider.script(_route(True), Reply.text("hello from vertex"))
     ex = gateway.messages(message_body(NAME, stream=True))
     assert_status(ex, 200)
-    assert ex.stream is not None
-    observe("pings before message_start", ex.stream.leading_pings)
-    assert ex.stream.leading_pings == 0, (f"expected message_start as event #0, observed "
-                                          f"{ex.stream.leading_pings} ping(s) first")
+    assert_opens_with_message_start(ex.stream, observe)
 
 
 @pytest.mark.req("VERTEX-002")
