@@ -7,6 +7,9 @@
                                          # isolated, merged beside it in reports/settings.html
                                          # (as root, also installs Debian's chromium for the report test)
     python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions, one report
+    python3 dev.py gate [--litellm V ... newest] [--claude-code X ...] [--baseline V/X]
+                                         # the upgrade gate: every LiteLLM x Claude Code pair, one grid
+                                         # report (reports/gate/gate.html); exit 1 if the candidate regresses
 
 Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
 clone needs no other setup step. The environment is rebuilt only when
@@ -75,7 +78,7 @@ def ensure_browser() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"suite", "all", "matrix"}:
+    if not argv or argv[0] not in {"suite", "all", "matrix", "gate"}:
         print(__doc__, file=sys.stderr)
         return 2
     python = str(ensure_venv())
@@ -86,8 +89,8 @@ def main(argv: list[str]) -> int:
         print("dev.py: installing the Claude Code CLI failed; the e2e checks will report it", flush=True)
     if command == "suite":
         return _run([python, "-m", "pytest", "suites/", *extra])
-    if command == "matrix":
-        return _run([python, "-m", "harness", "matrix", *extra])
+    if command in {"matrix", "gate"}:
+        return _run([python, "-m", "harness", command, *extra])
     ensure_browser()
     # The deviations files gate every run, and the cassettes answer checks: both are held to
     # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test runs.

@@ -4,6 +4,7 @@
     python -m harness compare BASE.json CANDIDATE.json   regressions and fixes; exit 1 on a must regression
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
+    python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]   the LiteLLM x Claude Code grid
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
     python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
@@ -24,6 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from harness import gate
 from harness.cassettes import cli as cassette_cli
 from harness.cassettes.scenarios import SCENARIOS
 from harness.claude_code import PROFILES
@@ -106,6 +108,32 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     html.write_text(render_html([load_run(p) for p in reports]))
     print(f"wrote {html} ({html.stat().st_size // 1024} KiB) and one JSON run per version under {out}")
     return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    gate.check_versions(args.litellm, args.claude_code)
+    return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
+                                 args.min_age_days, args.fail_on_should, args.pytest_args))
+
+
+def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    g = sub.add_parser("gate", help="the LiteLLM x Claude Code grid; exit 1 when the candidate pair regresses")
+    g.add_argument("--litellm", nargs="+", default=list(gate.DEFAULT_LITELLM), metavar="VERSION",
+                   help="LiteLLM versions, oldest first; 'newest' is the newest release that installs "
+                        f"(default: {' '.join(gate.DEFAULT_LITELLM)})")
+    g.add_argument("--claude-code", nargs="+", default=[p["version"] for p in PROFILES], metavar="VERSION",
+                   help="Claude Code versions, oldest first; one with no profile is captured during the run "
+                        "(default: every profiled version)")
+    g.add_argument("--baseline", default=None, metavar="LITELLM/CC", help="the pair you run today "
+                                                                          "(default: the first of each list)")
+    g.add_argument("--candidate", default=None, metavar="LITELLM/CC", help="the pair you want to move to "
+                                                                            "(default: the last of each list)")
+    g.add_argument("--min-age-days", type=float, default=0.0, metavar="N",
+                   help="refuse a Claude Code version published less than N days ago (npm's publish time)")
+    g.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails the gate too")
+    g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
+    g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    g.set_defaults(func=cmd_gate)
 
 
 def cmd_profile_diff(args: argparse.Namespace) -> int:
@@ -240,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     inst = sub.add_parser("install-claude-code", help="install the CLI versions the e2e checks use (default: profiled)")
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
+    _add_gate(sub)
     _add_deviations(sub)
     cassette_cli.add_parsers(sub)
     args = parser.parse_args(argv)

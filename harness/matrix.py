@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.parser
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import supplychain
 from harness.errors import HarnessError
@@ -46,10 +48,21 @@ class Environment:
     method: str
 
     @property
+    def install_record(self) -> dict[str, Any]:
+        """How the environment was installed: the method, what the index lacked, the attempts that failed."""
+        record = self.python.parent.parent / "install.json"
+        return dict(json.loads(record.read_text())) if record.exists() else {"method": self.method}
+
+    @property
     def installed_files(self) -> list[dict[str, str]]:
         """Each distribution file installed, with its sha256 (empty for an environment built before the guard)."""
         listing = self.python.parent.parent / "installed-files.json"
         return list(json.loads(listing.read_text())) if listing.exists() else []
+
+
+def _quiet(text: str) -> str:
+    """An installer's error without its warnings (pip repeats one per ignored index location)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("WARNING:"))[-2000:]
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -65,8 +78,8 @@ def _create(env_dir: Path) -> None:
         raise HarnessError(f"cannot create an environment in {env_dir}: {_tail(done.stderr)}")
 
 
-def proxy_requirements(version: str) -> list[str]:
-    """``litellm==version`` plus its proxy extra, minus what the registry cannot provide."""
+def proxy_requirements(version: str, dropped: list[str] | None = None) -> list[str]:
+    """``litellm==version`` plus its proxy extra, minus what the registry cannot provide (added to ``dropped``)."""
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
                                f"litellm=={version}"], capture_output=True, text=True)
@@ -84,6 +97,8 @@ def proxy_requirements(version: str) -> list[str]:
             continue
         name = re.split(r"[\s<>=!~\[;]", spec.strip(), maxsplit=1)[0]
         if name.lower() in UNPUBLISHED:
+            if dropped is not None:
+                dropped.append(spec.strip())
             continue
         out.append(name if name.lower() in UNPINNED else spec.strip())
     return out
@@ -116,19 +131,23 @@ def environment(version: str, cache: Path = CACHE) -> Environment:
     shutil.rmtree(env_dir, ignore_errors=True)  # a half-built environment is worth nothing
     _create(env_dir)
     try:
-        method, files = _install_pinned(env_dir, version)
+        method, files, record = _install_pinned(env_dir, version)
     except HarnessError as exc:
         shutil.rmtree(env_dir, ignore_errors=True)
         raise HarnessError(f"installing LiteLLM {version} failed:\n{exc}") from None
     # A hit leaves the environment unstamped, for inspection, and stops the gate here.
     supplychain.refuse_if_implanted(env_dir, f"LiteLLM {version}")
     (env_dir / "installed-files.json").write_text(json.dumps([vars(f) for f in files], indent=1))
+    (env_dir / "install.json").write_text(json.dumps({"method": method, **record}, indent=1))
     stamp.write_text(method)
     return Environment(version, python, time.monotonic() - started, method)
 
 
-def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.InstalledFile]]:
-    """Wheels resolved for ``litellm[proxy]`` (else the explicit requirements), installed by hash."""
+def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.InstalledFile], dict[str, Any]]:
+    """Wheels resolved for ``litellm[proxy]`` (else the explicit requirements), installed by hash.
+
+    The record says what the index lacked and why an earlier method failed, for the report.
+    """
     site = supplychain.site_packages(env_dir)
     if not site:
         raise HarnessError(f"{env_dir} has no site-packages directory")
@@ -136,8 +155,10 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
     def extra() -> list[str]:
         return [f"litellm[proxy]=={version}", GOOGLE_AUTH]
 
+    missing: list[str] = []
+
     def explicit() -> list[str]:
-        return [*proxy_requirements(version), GOOGLE_AUTH]
+        return [*proxy_requirements(version, missing), GOOGLE_AUTH]
 
     attempts: list[tuple[str, Callable[[], list[str]]]] = [("litellm[proxy]", extra),
                                                            ("explicit proxy requirements", explicit)]
@@ -152,11 +173,12 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
                 failures.append(f"{method}: {exc}")
                 continue
             supplychain.install_by_hash(site[0], wheels, files)
-            return method, files
+            return method, files, {"missing": missing, "failed_attempts": [_quiet(f) for f in failures]}
     raise HarnessError("\n".join(failures))
 
 
-def run_suite(env: Environment, out_dir: Path, extra: list[str]) -> tuple[Path, float, int]:
+def run_suite(env: Environment, out_dir: Path, extra: list[str],
+              variables: dict[str, str] | None = None) -> tuple[Path, float, int]:
     """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit code."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "compat.json"
@@ -164,9 +186,44 @@ def run_suite(env: Environment, out_dir: Path, extra: list[str]) -> tuple[Path, 
     started = time.monotonic()
     cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
            "--litellm-python", str(env.python), "--report-dir", str(out_dir), *extra]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(variables or {})})
     # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
     if not report.exists() or done.returncode > 1:
         raise HarnessError(f"the suite did not complete for LiteLLM {env.version} (pytest exit {done.returncode}):\n"
                            f"{_tail(done.stdout + done.stderr)}")
     return report, time.monotonic() - started, done.returncode
+
+
+def index_versions(package: str = "litellm") -> list[str]:
+    """The package's final releases on the index, newest first (pip's own view of the index)."""
+    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package, "--disable-pip-version-check"],
+                          capture_output=True, text=True)
+    found = re.search(r"Available versions:\s*(.+)", done.stdout)
+    if done.returncode or not found:
+        raise HarnessError(f"cannot list {package}'s releases on the index:\n{_tail(done.stderr + done.stdout)}")
+    versions = [v.strip() for v in found.group(1).split(",")]
+    return [v for v in versions if re.fullmatch(r"\d+\.\d+\.\d+", v)]
+
+
+@dataclass
+class Newest:
+    environment: Environment
+    passed_over: list[str]  # newer releases, each with why it was not taken
+
+
+def newest_installable(versions: list[str], tries: int = 4,
+                       build: Callable[[str], Environment] = environment) -> Newest:
+    """The newest release (of ``versions``, newest first) that installs through the guard.
+
+    A compromised release is passed over, and so is one that does not install at all; the report says
+    which and why, so "newest" never silently means an older version.
+    """
+    passed: list[str] = []
+    for version in versions:
+        if len(passed) >= tries:
+            break
+        try:
+            return Newest(build(version), passed)
+        except HarnessError as exc:
+            passed.append(f"{version}: {str(exc).splitlines()[0]}")
+    raise HarnessError("no installable LiteLLM among the newest releases:\n" + "\n".join(passed))

@@ -6,6 +6,7 @@ The root ``conftest.py`` loads this module and nothing else.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from collections.abc import Generator, Iterator
@@ -140,6 +141,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
 
 
+# A parametrized check that belongs to one Claude Code version says so in its id (cc-2.1.332, cc-2.0.77-429).
+CLAUDE_CODE_ID = re.compile(r"(?:^|-)cc-(\d+(?:\.\d+)+)(?=-|$)")
+
+
+def claude_code_version(item: pytest.Item) -> str | None:
+    """The Claude Code version a check is about, or None for a check every version shares."""
+    callspec = getattr(item, "callspec", None)
+    found = CLAUDE_CODE_ID.search(callspec.id) if callspec is not None else None
+    return found.group(1) if found else None
+
+
+def _narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--claude-code X: checks about other Claude Code versions are deselected, not run and thrown away.
+
+    The grid (``dev.py gate``) relies on it: one run per LiteLLM version carries the shared checks once and
+    the version-specific ones for every Claude Code column.
+    """
+    wanted = config.getoption("claude_code")
+    if not wanted:
+        return
+    dropped = [i for i in items if (v := claude_code_version(i)) is not None and v not in wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [i for i in items if i not in gone]
+
+
 def _in_suites(item: pytest.Item) -> bool:
     return SUITES_DIR in Path(str(item.path)).resolve().parents
 
@@ -161,6 +189,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         req = known[ids[0]]
         item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
+        if version := claude_code_version(item):
+            item.user_properties.append(("claude_code", version))
         if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) != "deployed":
             item.add_marker(pytest.mark.settings_sensitive)
         settings = {k: str(v) for m in item.iter_markers("settings") for k, v in m.kwargs.items()}
@@ -171,6 +201,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "
             "harness/catalogue.yaml:\n" + "\n".join(problems)
         )
+    _narrow_to_claude_code(config, items)
     impl = config.stash[IMPL]
     for item in items:
         if _in_suites(item):

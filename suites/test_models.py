@@ -16,7 +16,7 @@ DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.de
 @pytest.mark.req("MODELS-001")
 @pytest.mark.needs("config")
 @pytest.mark.parametrize(("version", "alias", "model"), DEFAULT_NAMES,
-                         ids=[f"{v}-{a}" for v, a, _ in DEFAULT_NAMES])
+                         ids=[f"{'' if v == 'quickstart-table' else 'cc-'}{v}-{a}" for v, a, _ in DEFAULT_NAMES])
 def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provider, version, alias, model):
     """Every model name Claude Code requests by default is routable in the config under test."""
     served = proxy.gateway.user_models or proxy.gateway.model_names()

@@ -135,7 +135,7 @@ def test_failed_install_names_the_version_and_shows_the_installer_tail(tmp_path,
     monkeypatch.setattr(matrix, "_create",
                         lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(parents=True))
     monkeypatch.setattr(matrix.supplychain, "download_wheels", failing)
-    monkeypatch.setattr(matrix, "proxy_requirements", lambda version: ["litellm==" + version])
+    monkeypatch.setattr(matrix, "proxy_requirements", lambda version, dropped=None: ["litellm==" + version])
     with pytest.raises(HarnessError) as info:
         matrix.environment("1.2.3", cache=tmp_path)
     assert "installing LiteLLM 1.2.3" in str(info.value)

@@ -108,7 +108,7 @@ def test_an_implanted_environment_stops_the_matrix_and_is_kept_for_inspection(tm
     def implant(env_dir: Path, version: str):
         site = env_dir / "lib/python3.11/site-packages"
         install_by_hash(site, *_one_wheel(tmp_path, {"cook.pth": "import os\n"}))
-        return "litellm[proxy]", []
+        return "litellm[proxy]", [], {}
 
     monkeypatch.setattr(matrix, "_create", lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(
         parents=True))

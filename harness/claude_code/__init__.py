@@ -8,6 +8,7 @@ in by hand except the quickstart's own table, kept to show where it is outdated.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +38,31 @@ CONTEXT_1M_BETA = "context-1m-2025-08-07"
 
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+# Profiles captured outside the repository (the gate captures a new version into its own output folder),
+# read as well as profiles/: a path list, like PATH.
+EXTRA_PROFILES_ENV = "CC_GATEWAY_PROFILES"
 
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
-def load_profiles(directory: Path = PROFILES_DIR) -> list[dict[str, Any]]:
-    """The captured profiles (``python -m harness capture-claude-code``), oldest version first."""
-    profiles = [json.loads(p.read_text()) for p in directory.glob("*.json")]
-    return sorted(profiles, key=lambda p: _version_key(p["version"]))
+def profile_dirs() -> list[Path]:
+    extra = os.environ.get(EXTRA_PROFILES_ENV, "")
+    return [PROFILES_DIR, *(Path(p) for p in extra.split(os.pathsep) if p)]
+
+
+def load_profiles(directory: Path | None = None) -> list[dict[str, Any]]:
+    """The captured profiles (``python -m harness capture-claude-code``), oldest version first.
+
+    A version profiled in two places counts once: the repository's own profile wins.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for folder in [directory] if directory else profile_dirs():
+        for path in sorted(folder.glob("*.json")):
+            profile = json.loads(path.read_text())
+            found.setdefault(profile["version"], profile)
+    return sorted(found.values(), key=lambda p: _version_key(p["version"]))
 
 
 def default_model_names() -> list[str]:

@@ -213,7 +213,7 @@ def _round_trip(requests: list[RecordedRequest], norm: Normaliser) -> dict[str, 
     return {"completed": False, "requests": len(requests)}
 
 
-def capture(version: str) -> tuple[Path, dict[str, Any]]:
+def capture(version: str, directory: Path = PROFILES_DIR) -> tuple[Path, dict[str, Any]]:
     installed = install(version)
     job = Capture(installed)
     try:
@@ -221,7 +221,7 @@ def capture(version: str) -> tuple[Path, dict[str, Any]]:
     finally:
         job.close()
     profile["install_seconds"] = round(installed.install_seconds, 1)
-    PROFILES_DIR.mkdir(exist_ok=True)
-    path = PROFILES_DIR / f"{version}.json"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{version}.json"
     path.write_text(json.dumps(profile, indent=1, sort_keys=False) + "\n")
     return path, profile

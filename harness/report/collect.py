@@ -82,6 +82,7 @@ class ReportCollector:
             str(props["level"]), "pass"))
         result.duration += report.duration
         result.settings = dict(props.get("settings") or {})  # type: ignore[call-overload]
+        result.claude_code = str(props.get("claude_code", ""))
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
         if "fingerprint" in props:

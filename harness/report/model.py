@@ -31,6 +31,8 @@ class CheckResult:
     provider_answers: list[str] = field(default_factory=list)
     # Non-default gateway settings the check needed (@pytest.mark.settings), and why.
     settings: dict[str, str] = field(default_factory=dict)
+    # The Claude Code version the check is about ("" when every version shares it): a grid cell's share.
+    claude_code: str = ""
 
 
 @dataclass

@@ -43,7 +43,7 @@ def _carry_lines(label: str, carry: dict[str, list[str]]) -> list[str]:
     return lines
 
 
-def _verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The five-second answer. Green only when nothing must-level deviates; amber when the run
     matches its recorded deviations but still carries some; red on anything new."""
     last = runs[-1]
@@ -97,4 +97,10 @@ def render_html(runs: list[dict[str, Any]]) -> str:
         summaries.append(counts)
     uncovered = [row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])]
     return _ENV.get_template("compat.html.j2").render(
-        runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=_verdict(runs), uncovered=uncovered)
+        runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered)
+
+
+def render_gate(grid: dict[str, Any]) -> str:
+    """The gate's grid page: the candidate's verdict beside Claude Code's changes, then every pair."""
+    cells = {c["pair"]: c for row in grid["rows"] for c in row["cells"]}
+    return _ENV.get_template("gate.html.j2").render(grid=grid, cells=cells)

@@ -1,0 +1,163 @@
+"""The upgrade gate on both axes: LiteLLM versions x Claude Code versions, one command, one report.
+
+    python3 dev.py gate --litellm 1.77.7 1.108.7 newest --claude-code 2.0.77 2.1.330 2.1.332 \\
+        --baseline 1.108.7/2.1.332 [--candidate newest/2.1.332] [--min-age-days 3]
+
+For each Claude Code version: its publish age is checked (``--min-age-days``), the CLI is installed,
+and a version with no profile is captured on the spot into the gate's own folder. For each LiteLLM
+version: the environment is built through the supply-chain guard, and the suite runs **once**, with
+every Claude Code version's checks in it; the run is then split into one cell per Claude Code
+version (``harness.gate.grid``). The exit code is 1 when the candidate pair regresses against the
+baseline pair.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import matrix
+from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
+from harness.claude_code import registry as npm_registry
+from harness.claude_code.capture import capture
+from harness.claude_code.cli import install
+from harness.claude_code.diff import profile_diff, render
+from harness.errors import HarnessError
+from harness.gate import grid
+from harness.gate.grid import Pair
+from harness.report.render import render_gate, render_html
+from harness.report.runs import load_run
+
+NEWEST = "newest"
+DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
+
+
+@dataclass
+class Options:
+    litellm: list[str]
+    claude_code: list[str]
+    output_dir: Path
+    baseline: str | None = None  # LITELLM/CLAUDE_CODE; default: the first of each list
+    candidate: str | None = None  # default: the last of each list
+    min_age_days: float = 0.0
+    fail_on_should: bool = False
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def say(text: str) -> None:
+    print(f"gate: {text}", flush=True)
+
+
+def prepare_claude_code(versions: list[str], min_age_days: float, captured: Path) -> dict[str, dict[str, Any]]:
+    """Each version old enough, installed, and profiled (captured now into ``captured`` if it has no profile)."""
+    times = npm_registry.publish_times() if min_age_days > 0 else {}
+    known = {p["version"] for p in load_profiles()}
+    out: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        age = npm_registry.refuse_if_too_new(version, min_age_days, times) if times else None
+        got = install(version)
+        entry: dict[str, Any] = {"age_days": None if age is None else round(age, 1),
+                                 "installed": "cached" if not got.install_seconds else f"{got.install_seconds:.0f} s"}
+        if version in known:
+            entry["profile"] = "on file"
+        else:
+            started = time.monotonic()
+            path, _ = capture(version, captured)
+            entry["profile"] = f"captured by this gate run in {time.monotonic() - started:.0f} s"
+            entry["profile_path"] = str(path)
+            say(f"Claude Code {version}: no profile on file, {entry['profile']} -> {path}")
+        out[version] = entry
+    return out
+
+
+def prepare_litellm(versions: list[str]) -> tuple[list[str], dict[str, matrix.Environment], dict[str, Any]]:
+    """Every version's guarded environment; ``newest`` becomes the newest release that installs."""
+    resolved, envs, facts = [], {}, {}
+    for asked in versions:
+        passed_over: list[str] = []
+        if asked == NEWEST:
+            newest = matrix.newest_installable(matrix.index_versions())
+            env, passed_over = newest.environment, newest.passed_over
+        else:
+            env = matrix.environment(asked)
+        resolved.append(env.version)
+        envs[env.version] = env
+        facts[env.version] = {"asked": asked, "built_seconds": round(env.built_seconds, 1),
+                              **env.install_record, "passed_over": passed_over, "files": env.installed_files}
+        say(f"LiteLLM {env.version} ({asked}): {env.method}, "
+            + (f"built in {env.built_seconds:.0f} s" if env.built_seconds else "cached")
+            + f", {len(env.installed_files)} files installed by hash")
+    return resolved, envs, facts
+
+
+def profile_diffs(versions: list[str], baseline: str, candidate: str) -> list[dict[str, Any]]:
+    """What changed between consecutive Claude Code versions, and from the baseline's to the candidate's."""
+    profiles = {p["version"]: p for p in load_profiles()}
+    pairs = list(itertools.pairwise(versions))
+    if baseline != candidate and (baseline, candidate) not in pairs:
+        pairs.insert(0, (baseline, candidate))
+    return [{"old": a, "new": b, "changes": [c.line() for c in profile_diff(profiles[a], profiles[b])],
+             "text": render(profiles[a], profiles[b])} for a, b in pairs if a in profiles and b in profiles]
+
+
+def run(options: Options) -> int:
+    out = options.output_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    captured = out / "profiles"
+    started = time.monotonic()
+    os.environ[EXTRA_PROFILES_ENV] = str(captured)  # this process's profile lookups see the new captures too
+    claude_code = prepare_claude_code(options.claude_code, options.min_age_days, captured)
+    litellm, envs, installs = prepare_litellm(options.litellm)
+    names = dict(zip(options.litellm, litellm, strict=True))
+    baseline = _pair(options.baseline, litellm, options.claude_code, names, first=True)
+    candidate = _pair(options.candidate, litellm, options.claude_code, names, first=False)
+    runs, walls = {}, {}
+    selection = [a for v in options.claude_code for a in ("--claude-code", v)]
+    for version in litellm:
+        report, wall, code = matrix.run_suite(envs[version], out / "runs" / version,
+                                              [*selection, *options.pytest_args],
+                                              {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))})
+        runs[version], walls[version] = load_run(report), round(wall, 1)
+        say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+    data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate)
+    data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
+                profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code))
+    code = grid.gate_code(data, options.fail_on_should)
+    data.update(exit_code=code, fail_on_should=options.fail_on_should,
+                wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
+    write(out, data, cells, baseline)
+    return code
+
+
+def _pair(text: str | None, litellm: list[str], claude_code: list[str], names: dict[str, str], first: bool) -> Pair:
+    if text is None:
+        return Pair(litellm[0 if first else -1], claude_code[0 if first else -1])
+    left, sep, right = text.partition("/")
+    return Pair.parse(f"{names.get(left, left)}{sep}{right}", litellm, claude_code)
+
+
+def write(out: Path, data: dict[str, Any], cells: dict[str, dict[str, Any]], baseline: Pair) -> None:
+    """Each cell's run and its own matrix (against the baseline), the whole matrix, the grid JSON and page."""
+    (out / "cells").mkdir(exist_ok=True)
+    base = cells[baseline.key]
+    for key, cell in cells.items():
+        pair = Pair(*key.split("/", 1))
+        (out / "cells" / f"{pair.slug}.json").write_text(json.dumps(cell, indent=1))
+        (out / "cells" / f"{pair.slug}.html").write_text(render_html([cell] if pair == baseline else [base, cell]))
+    (out / "matrix.html").write_text(render_html(list(cells.values())))
+    (out / "gate.json").write_text(json.dumps(data, indent=1))
+    (out / "gate.html").write_text(render_gate(data))
+    say(f"wrote {out / 'gate.html'} (grid), {out / 'matrix.html'} (every pair, per requirement), "
+        f"{out / 'gate.json'}; exit {data['exit_code']} "
+        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} vs {data['baseline']})")
+
+
+def check_versions(litellm: list[str], claude_code: list[str]) -> None:
+    for kind, versions in (("--litellm", litellm), ("--claude-code", claude_code)):
+        if len(set(versions)) != len(versions):
+            raise HarnessError(f"{kind} lists a version twice: {' '.join(versions)}")

@@ -1,0 +1,142 @@
+"""The upgrade gate: runs split into LiteLLM x Claude Code cells, the candidate judged against the baseline,
+new Claude Code versions profiled during the run, young ones refused, and "newest" resolved honestly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import gate, matrix
+from harness.claude_code import registry
+from harness.errors import HarnessError
+from harness.gate import grid
+from harness.gate.grid import Pair
+from harness.report.model import SCHEMA
+
+ROOT = Path(__file__).resolve().parent.parent
+REQS = [{"id": i, "area": i.split("-")[0], "level": "must", "statement": f"{i} holds.", "source": "s", "url": "u"}
+        for i in ("AUTH-001", "E2E-001", "MODELS-001")]
+
+
+def result(req: str, outcome: str, claude_code: str = "", name: str = "") -> dict:
+    nodeid = f"suites/t.py::test_{name or req}" + (f"[cc-{claude_code}]" if claude_code else "")
+    return {"nodeid": nodeid, "name": nodeid.split("::")[1], "requirement": req, "area": req.split("-")[0],
+            "level": "must", "outcome": outcome, "duration": 0.1, "reason": "", "evidence": {}, "observed": {},
+            "claude_code": claude_code}
+
+
+def litellm_run(version: str, e2e: dict[str, str], auth: str = "pass") -> dict:
+    """One LiteLLM version's run: a shared check, and one E2E check per Claude Code version."""
+    results = [result("AUTH-001", auth)] + [result("E2E-001", o, cc) for cc, o in e2e.items()]
+    info = {"label": f"LiteLLM {version}", "litellm_version": version, "python_version": "3.11",
+            "suite_revision": "x", "config_hash": "h", "started_at": "2026-11-26T00:00:00+00:00",
+            "catalogue_revision": "c",            "claude_code_profiles": list(e2e), "deviations_file": ""}
+    return {"schema": SCHEMA, "info": info, "requirements": REQS, "results": results}
+
+
+RUNS = {"1.0.0": litellm_run("1.0.0", {"2.0.0": "pass", "2.1.0": "pass"}),
+        "1.1.0": litellm_run("1.1.0", {"2.0.0": "pass", "2.1.0": "fail"})}
+
+
+def test_a_cell_is_the_shared_checks_plus_its_own_columns():
+    cell = grid.cell_run(RUNS["1.1.0"], "2.1.0")
+    assert [(r["requirement"], r["claude_code"]) for r in cell["results"]] == [("AUTH-001", ""), ("E2E-001", "2.1.0")]
+    assert cell["info"]["label"] == "LiteLLM 1.1.0 x Claude Code 2.1.0"
+
+
+def test_the_gate_fails_only_when_the_candidate_pair_regresses():
+    args = (RUNS, ["1.0.0", "1.1.0"], ["2.0.0", "2.1.0"], Pair("1.0.0", "2.0.0"))
+    data, _ = grid.build(*args, Pair("1.1.0", "2.1.0"))
+    cells = {c["pair"]: c for row in data["rows"] for c in row["cells"]}
+    assert [r["id"] for r in cells["1.1.0/2.1.0"]["regressions"]] == ["E2E-001"]
+    assert cells["1.1.0/2.0.0"]["regressions"] == []
+    assert cells["1.1.0/2.1.0"]["state"] == "unsafe"
+    assert grid.gate_code(data, fail_on_should=False) == 1
+    passing, _ = grid.build(*args, Pair("1.1.0", "2.0.0"))
+    assert grid.gate_code(passing, fail_on_should=False) == 0
+
+
+def test_a_pair_outside_the_grid_is_refused_with_the_choices():
+    with pytest.raises(HarnessError, match=r"1\.0\.0, 1\.1\.0"):
+        Pair.parse("9.9.9/2.0.0", ["1.0.0", "1.1.0"], ["2.0.0"])
+    assert Pair.parse("1.1.0/2.0.0", ["1.0.0", "1.1.0"], ["2.0.0"]) == Pair("1.1.0", "2.0.0")
+
+
+def test_a_claude_code_release_younger_than_min_age_is_refused():
+    now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    times = {"2.1.332": now - dt.timedelta(days=2), "2.1.330": now - dt.timedelta(days=6)}
+    assert registry.refuse_if_too_new("2.1.330", 3, times, now) == pytest.approx(6)
+    with pytest.raises(HarnessError, match=r"2\.1\.332 was published .* 2\.0 day\(s\) ago.*minimum age of 3"):
+        registry.refuse_if_too_new("2.1.332", 3, times, now)
+    with pytest.raises(HarnessError, match="not published on npm"):
+        registry.refuse_if_too_new("9.9.9", 3, times, now)
+
+
+def test_newest_passes_over_releases_that_do_not_install_and_says_why(tmp_path):
+    def build(version: str) -> matrix.Environment:
+        if version == "1.82.8":
+            matrix.supplychain.refuse_compromised("litellm", version)
+        if version == "1.83.0":
+            raise HarnessError("installing LiteLLM 1.83.0 failed:\nResolutionImpossible")
+        return matrix.Environment(version, tmp_path / "python", 0.0, "litellm[proxy]")
+
+    newest = matrix.newest_installable(["1.83.0", "1.82.8", "1.82.6"], build=build)
+    assert newest.environment.version == "1.82.6"
+    assert [p.split(":")[0] for p in newest.passed_over] == ["1.83.0", "1.82.8"]
+    assert "compromised" in newest.passed_over[1]
+
+
+def _fake_profile(version: str) -> dict:
+    base = json.loads((ROOT / "harness/claude_code/profiles/2.0.77.json").read_text())
+    return {**base, "version": version, "betas": [*base["betas"], f"new-beta-{version}"]}
+
+
+def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, monkeypatch):
+    """Everything but the suite itself is real: the split, the verdicts, the profile diff, the pages."""
+    captured = []
+
+    def fake_capture(version: str, directory: Path):
+        captured.append(version)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{version}.json").write_text(json.dumps(_fake_profile(version)))
+        return directory / f"{version}.json", {}
+
+    def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
+        assert extra.count("--claude-code") == 2  # one run per LiteLLM version carries both columns
+        assert variables
+        assert str(tmp_path) in variables["CC_GATEWAY_PROFILES"]
+        out_dir.mkdir(parents=True)
+        path = out_dir / "compat.json"
+        path.write_text(json.dumps(litellm_run(env.version, {"2.0.77": "pass", "9.0.0": "fail"})))
+        return path, 1.0, 1
+
+    monkeypatch.setattr(gate, "capture", fake_capture)
+    monkeypatch.setattr(gate, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
+    monkeypatch.setattr(gate.matrix, "environment",
+                        lambda v: matrix.Environment(v, tmp_path / v / "bin/python", 0.0, "litellm[proxy]"))
+    monkeypatch.setattr(gate.matrix, "run_suite", fake_suite)
+    monkeypatch.delenv("CC_GATEWAY_PROFILES", raising=False)
+    code = gate.run(gate.Options(["1.0.0", "1.1.0"], ["2.0.77", "9.0.0"], tmp_path / "gate",
+                                 baseline="1.0.0/2.0.77"))
+    assert captured == ["9.0.0"], "only the version without a profile is captured"
+    assert code == 1
+    page = (tmp_path / "gate/gate.html").read_text()
+    assert 'href="cells/litellm-1.1.0-cc-9.0.0.html"' in page
+    assert "+ new-beta-9.0.0" in page, "the profile diff sits beside the verdict"
+    data = json.loads((tmp_path / "gate/gate.json").read_text())
+    assert data["claude_code_facts"]["9.0.0"]["profile"].startswith("captured by this gate run")
+    assert (tmp_path / "gate/matrix.html").exists()
+
+
+def test_claude_code_option_deselects_other_versions_checks():
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "--claude-code", "2.0.77"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    ids = done.stdout.splitlines()
+    assert any("cc-2.0.77" in i for i in ids)
+    assert not [i for i in ids if "cc-2.1.332" in i or "cc-1.0.128" in i]
+    assert any("test_request_without_credentials" in i or "test_auth" in i for i in ids), "shared checks stay"
