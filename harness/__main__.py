@@ -7,6 +7,7 @@
     python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]   the LiteLLM x Claude Code grid
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
     python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
+    python -m harness repro CHECK [--run RUN.json]       a self-contained folder that replays a failing check
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
     python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
@@ -25,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness import gate
+from harness import gate, repro
 from harness.cassettes import cli as cassette_cli
 from harness.cassettes.scenarios import SCENARIOS
 from harness.claude_code import PROFILES
@@ -134,6 +135,15 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
     g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     g.set_defaults(func=cmd_gate)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    for result in repro.find(run, args.check):
+        folder = repro.write_folder(run, result, args.output_dir / repro.folder_name(result))
+        print(f"{result['nodeid']} ({result['outcome']}): {folder}  ->  cd {folder} && python3 repro.py "
+              f"--python PY")
+    return 0
 
 
 def cmd_profile_diff(args: argparse.Namespace) -> int:
@@ -269,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
     _add_gate(sub)
+    rep = sub.add_parser("repro", help="write a self-contained folder that replays a failing check")
+    rep.add_argument("check", metavar="CHECK", help="a node id, a check name (with its [id]) or a requirement id")
+    rep.add_argument("--run", type=Path, default=Path("reports/compat.json"), help="the JSON run (default: the last)")
+    rep.add_argument("-o", "--output-dir", type=Path, default=Path("reports/repro"))
+    rep.set_defaults(func=cmd_repro)
     _add_deviations(sub)
     cassette_cli.add_parsers(sub)
     args = parser.parse_args(argv)

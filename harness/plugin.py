@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import client, evidence, fingerprint, netguard, userconfig
+from harness import client, evidence, fingerprint, netguard, repro, userconfig
 from harness.claude_code import PROFILES
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
@@ -268,4 +268,17 @@ def pytest_runtest_makereport(
     if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
         for title, text in evidence.collect(item):
             report.sections.append((title, text))
+        if report.when == "call":
+            _keep_the_wire(item, report)
     return report
+
+
+def _keep_the_wire(item: pytest.Item, report: pytest.TestReport) -> None:
+    """What a repro folder needs: this check's wire, and its gateway's config once per run."""
+    snap = repro.snapshot(item)
+    if snap is None:
+        return
+    report.user_properties.append(("repro", snap))
+    kept = item.config.stash.setdefault(RUN_FACTS, {}).setdefault("gateways", {})
+    if snap["gateway"] not in kept:
+        kept[snap["gateway"]] = repro.gateway_record(item.funcargs["proxy"])  # type: ignore[attr-defined]

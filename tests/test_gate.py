@@ -112,7 +112,11 @@ def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, m
         assert str(tmp_path) in variables["CC_GATEWAY_PROFILES"]
         out_dir.mkdir(parents=True)
         path = out_dir / "compat.json"
-        path.write_text(json.dumps(litellm_run(env.version, {"2.0.77": "pass", "9.0.0": "fail"})))
+        run = litellm_run(env.version, {"2.0.77": "pass", "9.0.0": "fail"})
+        run["info"]["gateways"] = {"default": {"config_yaml": "model_list: []\n", "env": {}, "files": {}}}
+        run["results"][-1]["repro"] = {"gateway": "default", "exchanges": [], "provider_answers": [],
+                                       "facts": {"client": [], "provider": []}}
+        path.write_text(json.dumps(run))
         return path, 1.0, 1
 
     monkeypatch.setattr(gate, "capture", fake_capture)
@@ -131,6 +135,9 @@ def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, m
     data = json.loads((tmp_path / "gate/gate.json").read_text())
     assert data["claude_code_facts"]["9.0.0"]["profile"].startswith("captured by this gate run")
     assert (tmp_path / "gate/matrix.html").exists()
+    link = "repro/1.1.0/E2E-001-test_E2E-001-cc-9.0.0"
+    assert f'href="{link}/README.md"' in page, "a failing cell links its repro folder"
+    assert (tmp_path / "gate" / link / "repro.py").exists()
 
 
 def test_claude_code_option_deselects_other_versions_checks():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import matrix
+from harness import matrix, repro
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code import registry as npm_registry
 from harness.claude_code.capture import capture
@@ -31,7 +31,7 @@ from harness.errors import HarnessError
 from harness.gate import grid
 from harness.gate.grid import Pair
 from harness.report.render import render_gate, render_html
-from harness.report.runs import load_run
+from harness.report.runs import BAD, load_run
 
 NEWEST = "newest"
 DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
@@ -125,6 +125,7 @@ def run(options: Options) -> int:
         runs[version], walls[version] = load_run(report), round(wall, 1)
         say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate)
+    attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
                 profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code))
     code = grid.gate_code(data, options.fail_on_should)
@@ -132,6 +133,23 @@ def run(options: Options) -> int:
                 wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
     write(out, data, cells, baseline)
     return code
+
+
+def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
+    """A repro folder for every failing or deviating check, once per LiteLLM run; each cell links its own."""
+    folders: dict[tuple[str, str], str] = {}
+    for version, run in runs.items():
+        for result in run["results"]:
+            if result["outcome"] not in BAD or not result.get("repro"):
+                continue
+            dest = out / "repro" / version / repro.folder_name(result)
+            repro.write_folder(run, result, dest)
+            folders[version, result["nodeid"]] = str(dest.relative_to(out))
+    for row in data["rows"]:
+        for cell in row["cells"]:
+            own = {n: folders.get((row["litellm"], n)) for n in cell["bad_checks"]}
+            cell["repros"] = {n: path for n, path in own.items() if path}
+    say(f"{len(folders)} repro folder(s) under {out / 'repro'}")
 
 
 def _pair(text: str | None, litellm: list[str], claude_code: list[str], names: dict[str, str], first: bool) -> Pair:

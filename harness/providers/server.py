@@ -49,6 +49,8 @@ class RecordedRequest:
     response_status: int = 0
     response_body: bytes = b""
     response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_chunks: list[bytes] | None = None  # a stream's chunks as written (None for a plain body)
     # The provider's clock: when each chunk (or the whole body) had been written (time.monotonic()).
     emitted_at: list[float] = field(default_factory=list)
     # When the provider saw the gateway hang up (a failed write, or EOF while it was silent); None if it did not.
@@ -129,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         request.response_status = response.status
         request.response_body = response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
         request.response_pauses = [pause for pause, _ in response.chunks or []]
+        request.response_headers = dict(response.headers)
+        request.response_chunks = None if response.chunks is None else [c for _, c in response.chunks]
         if response.fault is not None:
             request.fault = response.fault.kind
             self._fault(response, request)

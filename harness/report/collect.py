@@ -83,6 +83,8 @@ class ReportCollector:
         result.duration += report.duration
         result.settings = dict(props.get("settings") or {})  # type: ignore[call-overload]
         result.claude_code = str(props.get("claude_code", ""))
+        if isinstance(props.get("repro"), dict):
+            result.repro = props["repro"]  # type: ignore[assignment]
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
         if "fingerprint" in props:
@@ -123,6 +125,7 @@ class ReportCollector:
             user_config=facts.get("user_config"),
             providers=facts.get("providers", "scripted"),
             settings=settings,
+            gateways=facts.get("gateways", {}),
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,

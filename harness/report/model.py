@@ -33,6 +33,8 @@ class CheckResult:
     settings: dict[str, str] = field(default_factory=dict)
     # The Claude Code version the check is about ("" when every version shares it): a grid cell's share.
     claude_code: str = ""
+    # For a failing or deviating check: its wire, for `python -m harness repro` (harness.repro.snapshot).
+    repro: dict[str, Any] | None = None
 
 
 @dataclass
@@ -50,6 +52,8 @@ class RunInfo:
     # --litellm-settings: the profile, and the settings the harness laid over each config for it.
     settings: dict[str, Any] = field(default_factory=dict)
     providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
+    # The config, environment and side files of each gateway a repro snapshot refers to (harness.repro).
+    gateways: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
