@@ -8,6 +8,7 @@
     python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
     python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
     python -m harness repro CHECK [--run RUN.json]       a self-contained folder that replays a failing check
+    python -m harness bench [--litellm-python PY] [--attach RUN.json]   the gateway's added latency, direct vs via
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
     python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
@@ -26,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness import gate, repro
+from harness import bench, gate, repro
 from harness.cassettes import cli as cassette_cli
 from harness.cassettes.scenarios import SCENARIOS
 from harness.claude_code import PROFILES
@@ -114,7 +115,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     gate.check_versions(args.litellm, args.claude_code)
     return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
-                                 args.min_age_days, args.fail_on_should, args.pytest_args))
+                                 args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats))
 
 
 def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -132,6 +133,8 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--min-age-days", type=float, default=0.0, metavar="N",
                    help="refuse a Claude Code version published less than N days ago (npm's publish time)")
     g.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails the gate too")
+    g.add_argument("--bench-repeats", type=int, default=3, metavar="N",
+                   help="benchmark each LiteLLM version's added latency, N interleaved repeats (0: skip)")
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
     g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     g.set_defaults(func=cmd_gate)
@@ -143,6 +146,21 @@ def cmd_repro(args: argparse.Namespace) -> int:
         folder = repro.write_folder(run, result, args.output_dir / repro.folder_name(result))
         print(f"{result['nodeid']} ({result['outcome']}): {folder}  ->  cd {folder} && python3 repro.py "
               f"--python PY")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    figures = bench.run(resolve_python(args.litellm_python), args.repeats)
+    print(bench.table(figures))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=1))
+    for path in args.attach:
+        data = load_run(path)
+        data["bench"] = figures
+        path.write_text(json.dumps(data, indent=1))
+        if path.name == "compat.json":  # the run's own page shows the charts too
+            (path.parent / "compat.html").write_text(render_html([data]))
+    print(f"wrote {args.output}" + "".join(f", {p} (bench attached)" for p in args.attach))
     return 0
 
 
@@ -279,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     inst.add_argument("--version", nargs="*", metavar="VERSION")
     inst.set_defaults(func=cmd_install_cc)
     _add_gate(sub)
+    bch = sub.add_parser("bench", help="the gateway's added latency: the fake provider direct vs through LiteLLM")
+    bch.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
+    bch.add_argument("--repeats", type=int, default=3, help="interleaved repeats (default 3)")
+    bch.add_argument("--attach", type=Path, nargs="*", default=[], metavar="RUN.json",
+                     help="write the figures into these runs too (their HTML then shows the charts)")
+    bch.add_argument("-o", "--output", type=Path, default=Path("reports/bench.json"))
+    bch.set_defaults(func=cmd_bench)
     rep = sub.add_parser("repro", help="write a self-contained folder that replays a failing check")
     rep.add_argument("check", metavar="CHECK", help="a node id, a check name (with its [id]) or a requirement id")
     rep.add_argument("--run", type=Path, default=Path("reports/compat.json"), help="the JSON run (default: the last)")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import matrix, repro
+from harness import bench, matrix, repro
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code import registry as npm_registry
 from harness.claude_code.capture import capture
@@ -47,6 +47,7 @@ class Options:
     min_age_days: float = 0.0
     fail_on_should: bool = False
     pytest_args: list[str] = field(default_factory=list)
+    bench_repeats: int = 3  # 0: no benchmark
 
 
 def say(text: str) -> None:
@@ -110,6 +111,7 @@ def run(options: Options) -> int:
     out.mkdir(parents=True, exist_ok=True)
     captured = out / "profiles"
     started = time.monotonic()
+    session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     os.environ[EXTRA_PROFILES_ENV] = str(captured)  # this process's profile lookups see the new captures too
     claude_code = prepare_claude_code(options.claude_code, options.min_age_days, captured)
     litellm, envs, installs = prepare_litellm(options.litellm)
@@ -124,9 +126,15 @@ def run(options: Options) -> int:
                                               {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))})
         runs[version], walls[version] = load_run(report), round(wall, 1)
         say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+        if options.bench_repeats:
+            # One session for every version: compare judges overhead only between figures taken side by side.
+            runs[version]["bench"] = bench.run(str(envs[version].python), options.bench_repeats, session)
+            say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
+                + bench.table(runs[version]["bench"]))
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate)
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
+                bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
                 profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code))
     code = grid.gate_code(data, options.fail_on_should)
     data.update(exit_code=code, fail_on_should=options.fail_on_should,

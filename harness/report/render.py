@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report.runs import ORDER, aligned_requirements, cell, compare, fingerprint_changes
+from harness.report.runs import ORDER, aligned_requirements, cell, compare, fingerprint_changes, overhead_changes
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report"),
@@ -97,7 +97,8 @@ def render_html(runs: list[dict[str, Any]]) -> str:
         summaries.append(counts)
     uncovered = [row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])]
     return _ENV.get_template("compat.html.j2").render(
-        runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered)
+        runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered,
+        overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [])
 
 
 def render_gate(grid: dict[str, Any]) -> str:

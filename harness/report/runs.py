@@ -94,6 +94,37 @@ def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id:
     return out
 
 
+# The gateway's added latency (harness.bench) may grow this much before compare calls it a regression,
+# and never for less than the floor: a 0.3 ms overhead "doubling" to 0.6 ms is noise, not news.
+OVERHEAD_TOLERANCE = 1.2
+OVERHEAD_FLOOR_MS = 1.0
+OVERHEAD_REQUIREMENT = {
+    "id": "PERF-OVERHEAD", "area": "PERF", "level": "should", "source": "harness bench", "url": "",
+    "statement": "The gateway's added latency (p50 and p99, JSON and time to first byte, at each concurrency) is "
+                 "no more than 20% worse than the baseline's, measured in the same run.",
+}
+
+
+def overhead_changes(base: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
+    """Where the candidate's measured overhead is more than 20% (and 1 ms) worse than the baseline's.
+
+    Only figures measured in the same run (the same bench session, as the gate takes them) are compared:
+    a benchmark from another day on another load says nothing about a version.
+    """
+    a, b = base.get("bench"), candidate.get("bench")
+    if not a or not b or a.get("session") != b.get("session"):
+        return []
+    out = []
+    for level, figures in b["concurrency"].items():
+        for kind in ("json", "stream_ttfb"):
+            for q in ("p50", "p99"):
+                old = a["concurrency"].get(level, {}).get(kind, {}).get(q, {}).get("added_ms", {}).get("median")
+                new = figures[kind][q]["added_ms"]["median"]
+                if old is not None and new > max(old, 0.0) * OVERHEAD_TOLERANCE and new - old > OVERHEAD_FLOOR_MS:
+                    out.append(f"{kind} {q} at concurrency {level}: {old} ms -> {new} ms added")
+    return out
+
+
 def compare(base: dict[str, Any], candidate: dict[str, Any]) -> Comparison:
     """Per requirement: pass -> fail/error/deviation is a regression, the reverse a fix.
 
@@ -113,4 +144,6 @@ def compare(base: dict[str, Any], candidate: dict[str, Any]) -> Comparison:
             out.regressions.append(change)
         else:
             out.unchanged.append(change)
+    if moved := overhead_changes(base, candidate):
+        out.regressions.append(Change(OVERHEAD_REQUIREMENT, "pass", "fail", moved))
     return out
