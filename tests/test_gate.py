@@ -147,3 +147,24 @@ def test_claude_code_option_deselects_other_versions_checks():
     assert any("cc-2.0.77" in i for i in ids)
     assert not [i for i in ids if "cc-2.1.332" in i or "cc-1.0.128" in i]
     assert any("test_request_without_credentials" in i or "test_auth" in i for i in ids), "shared checks stay"
+
+
+def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerprint():
+    from types import SimpleNamespace
+
+    from harness.deviations import Deviation
+    from harness.deviations.hooks import _listed_for_another_claude_code
+
+    fp = {"outcome": "failed", "client": ["POST /v1/messages -> 200"]}
+    known = [Deviation("test_fields.py::test_f[cc-2.0.77-thinking-json]", "FIELDS-001", "old", fp),
+             Deviation("test_fields.py::test_f[cc-2.1.332-thinking-json]", "FIELDS-001", "dropped", fp)]
+    item = SimpleNamespace(nodeid="suites/test_fields.py::test_f[cc-2.1.330-thinking-json]",
+                           user_properties=[("claude_code", "2.1.330")])
+    entry = _listed_for_another_claude_code(known, item)
+    assert entry is not None
+    assert entry.observed.startswith("dropped [listed for Claude Code 2.1.332")
+    assert entry.judge(fp) == "deviation"
+    assert entry.judge({**fp, "client": ["POST /v1/messages -> 500"]}) == "changed", "a different failure is new"
+    other = SimpleNamespace(nodeid="suites/test_fields.py::test_f[cc-2.1.330-system-json]",
+                            user_properties=[("claude_code", "2.1.330")])
+    assert _listed_for_another_claude_code(known, other) is None

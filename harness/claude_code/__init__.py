@@ -43,7 +43,8 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 EXTRA_PROFILES_ENV = "CC_GATEWAY_PROFILES"
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """A version's numbers, for ordering (2.1.10 after 2.1.9)."""
     return tuple(int(p) for p in re.findall(r"\d+", version))
 
 
@@ -62,7 +63,7 @@ def load_profiles(directory: Path | None = None) -> list[dict[str, Any]]:
         for path in sorted(folder.glob("*.json")):
             profile = json.loads(path.read_text())
             found.setdefault(profile["version"], profile)
-    return sorted(found.values(), key=lambda p: _version_key(p["version"]))
+    return sorted(found.values(), key=lambda p: version_key(p["version"]))
 
 
 def default_model_names() -> list[str]:
@@ -134,12 +135,12 @@ DISCOVERY_ENV = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
 
 
 def has_discovery(version: str) -> bool:
-    return _version_key(version) >= _version_key(DISCOVERY_SINCE)
+    return version_key(version) >= version_key(DISCOVERY_SINCE)
 
 
 def discovery_keeps(model_id: str, version: str) -> bool:
     """Whether Claude Code ``version``'s discovery keeps a /v1/models entry with this id."""
     lowered = model_id.lower()
-    if _version_key(version) >= _version_key(DISCOVERY_SUBSTRING_SINCE):
+    if version_key(version) >= version_key(DISCOVERY_SUBSTRING_SINCE):
         return "claude" in lowered or "anthropic" in lowered
     return lowered.startswith(("claude", "anthropic"))
