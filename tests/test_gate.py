@@ -168,3 +168,9 @@ def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerpr
     other = SimpleNamespace(nodeid="suites/test_fields.py::test_f[cc-2.1.330-system-json]",
                             user_properties=[("claude_code", "2.1.330")])
     assert _listed_for_another_claude_code(known, other) is None
+
+
+def test_the_gate_refuses_a_compromised_litellm_before_installing_anything(tmp_path, monkeypatch):
+    monkeypatch.setattr(gate, "install", lambda v: pytest.fail("Claude Code was installed before the refusal"))
+    with pytest.raises(HarnessError, match="published compromised"):
+        gate.run(gate.Options(["1.108.7", "1.82.8"], ["2.1.332"], tmp_path / "gate", bench_repeats=0))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import bench, matrix, repro
+from harness import bench, matrix, repro, supplychain
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code import registry as npm_registry
 from harness.claude_code.capture import capture
@@ -113,6 +113,9 @@ def run(options: Options) -> int:
     started = time.monotonic()
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     os.environ[EXTRA_PROFILES_ENV] = str(captured)  # this process's profile lookups see the new captures too
+    for version in options.litellm:  # before anything is installed, Claude Code included
+        if version != NEWEST:
+            supplychain.refuse_compromised("litellm", version)
     claude_code = prepare_claude_code(options.claude_code, options.min_age_days, captured)
     litellm, envs, installs = prepare_litellm(options.litellm)
     names = dict(zip(options.litellm, litellm, strict=True))
