@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,9 +126,11 @@ def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, m
                         lambda v: matrix.Environment(v, tmp_path / v / "bin/python", 0.0, "litellm[proxy]"))
     monkeypatch.setattr(gate.matrix, "run_suite", fake_suite)
     monkeypatch.delenv("CC_GATEWAY_PROFILES", raising=False)
+    before = dict(os.environ)
     code = gate.run(gate.Options(["1.0.0", "1.1.0"], ["2.0.77", "9.0.0"], tmp_path / "gate",
                                  baseline="1.0.0/2.0.77", bench_repeats=0))
     assert captured == ["9.0.0"], "only the version without a profile is captured"
+    assert dict(os.environ) == before, "the gate leaves the environment as it found it"
     assert code == 1
     page = (tmp_path / "gate/gate.html").read_text()
     assert 'href="cells/litellm-1.1.0-cc-9.0.0.html"' in page

@@ -13,10 +13,12 @@ baseline pair.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,31 +111,35 @@ def profile_diffs(versions: list[str], baseline: str, candidate: str) -> list[di
 def run(options: Options) -> int:
     out = options.output_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    captured = out / "profiles"
-    started = time.monotonic()
-    session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
-    os.environ[EXTRA_PROFILES_ENV] = str(captured)  # this process's profile lookups see the new captures too
     for version in options.litellm:  # before anything is installed, Claude Code included
         if version != NEWEST:
             supplychain.refuse_compromised("litellm", version)
-    claude_code = prepare_claude_code(options.claude_code, options.min_age_days, captured)
+    with _profiles_in(out / "profiles"):
+        return _gate(options, out)
+
+
+@contextlib.contextmanager
+def _profiles_in(captured: Path) -> Iterator[None]:
+    """Profiles captured by this gate are read as well as the repository's, for as long as the gate runs."""
+    before = os.environ.get(EXTRA_PROFILES_ENV)
+    os.environ[EXTRA_PROFILES_ENV] = str(captured)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(EXTRA_PROFILES_ENV, None)
+        else:
+            os.environ[EXTRA_PROFILES_ENV] = before
+
+
+def _gate(options: Options, out: Path) -> int:
+    started = time.monotonic()
+    claude_code = prepare_claude_code(options.claude_code, options.min_age_days, out / "profiles")
     litellm, envs, installs = prepare_litellm(options.litellm)
     names = dict(zip(options.litellm, litellm, strict=True))
     baseline = _pair(options.baseline, litellm, options.claude_code, names, first=True)
     candidate = _pair(options.candidate, litellm, options.claude_code, names, first=False)
-    runs, walls = {}, {}
-    selection = [a for v in options.claude_code for a in ("--claude-code", v)]
-    for version in litellm:
-        report, wall, code = matrix.run_suite(envs[version], out / "runs" / version,
-                                              [*selection, *options.pytest_args],
-                                              {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))})
-        runs[version], walls[version] = load_run(report), round(wall, 1)
-        say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
-        if options.bench_repeats:
-            # One session for every version: compare judges overhead only between figures taken side by side.
-            runs[version]["bench"] = bench.run(str(envs[version].python), options.bench_repeats, session)
-            say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
-                + bench.table(runs[version]["bench"]))
+    runs, walls = run_versions(options, envs, out)
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate)
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
@@ -144,6 +150,25 @@ def run(options: Options) -> int:
                 wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
     write(out, data, cells, baseline)
     return code
+
+
+def run_versions(options: Options, envs: dict[str, matrix.Environment],
+                 out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark."""
+    session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
+    selection = [a for v in options.claude_code for a in ("--claude-code", v)]
+    runs, walls = {}, {}
+    for version, env in envs.items():
+        report, wall, code = matrix.run_suite(env, out / "runs" / version, [*selection, *options.pytest_args],
+                                              {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))})
+        runs[version], walls[version] = load_run(report), round(wall, 1)
+        say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+        if options.bench_repeats:
+            # One session for every version: compare judges overhead only between figures taken side by side.
+            runs[version]["bench"] = bench.run(str(env.python), options.bench_repeats, session)
+            say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
+                + bench.table(runs[version]["bench"]))
+    return runs, walls
 
 
 def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
