@@ -9,7 +9,7 @@ from harness.deviations import Deviation
 from harness.deviations.record import NEW, problems, refresh
 from harness.fingerprint import envelope, event_order, exchange_summary, side_by_side
 from harness.report.collect import ReportCollector
-from harness.report.render import _verdict
+from harness.report.render import verdict
 from harness.report.runs import compare
 from harness.validators.sse import SSEEvent
 
@@ -153,12 +153,12 @@ def test_compare_flags_a_deviation_whose_fingerprint_changed():
 
 
 def test_banner_is_never_green_while_must_deviations_stand():
-    verdict = _verdict([_run([_result("t.py::a[1]", "deviation", FP), _result("t.py::b", "pass", req="ERR-001")])])
-    assert verdict["state"] == "caution"
-    assert "NOT an all-clear" in verdict["text"]
-    assert "1 security-relevant" in verdict["text"]
-    assert any("AUTH-003" in line for line in verdict["details"])
-    clean = _verdict([_run([_result("t.py::b", "pass", req="ERR-001")])])
+    banner = verdict([_run([_result("t.py::a[1]", "deviation", FP), _result("t.py::b", "pass", req="ERR-001")])])
+    assert banner["state"] == "caution"
+    assert "NOT an all-clear" in banner["text"]
+    assert "1 security-relevant" in banner["text"]
+    assert any("AUTH-003" in line for line in banner["details"])
+    clean = verdict([_run([_result("t.py::b", "pass", req="ERR-001")])])
     assert clean["state"] == "safe"
 
 
