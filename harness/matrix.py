@@ -184,9 +184,14 @@ def run_suite(env: Environment, out_dir: Path, extra: list[str],
     report = out_dir / "compat.json"
     report.unlink(missing_ok=True)  # an old run must never stand in for this one
     started = time.monotonic()
+    # Another version's fuzz run must not rewrite the repository's example database: it gets a copy.
+    examples = out_dir / "fuzz-examples"
+    shutil.rmtree(examples, ignore_errors=True)
+    shutil.copytree(ROOT / "suites" / "fuzz-examples", examples)
+    variables = {"CC_GATEWAY_FUZZ_EXAMPLES": str(examples), **(variables or {})}
     cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
            "--litellm-python", str(env.python), "--report-dir", str(out_dir), *extra]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(variables or {})})
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **variables})
     # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
     if not report.exists() or done.returncode > 1:
         raise HarnessError(f"the suite did not complete for LiteLLM {env.version} (pytest exit {done.returncode}):\n"
