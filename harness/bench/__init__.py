@@ -81,11 +81,16 @@ def _one_level(js: dict[str, list[Sample]], st: dict[str, list[Sample]]) -> dict
     }
 
 
+def _rounds(samples: int, concurrency: int) -> int:
+    """Batches per side for about ``samples`` requests at ``concurrency``; never fewer than 2, for the interleave."""
+    return max(2, samples // concurrency)
+
+
 def _repeat(client: httpx.Client, sides: dict[str, Endpoint], pool: ThreadPoolExecutor) -> dict[str, Any]:
     levels = {}
     for c in CONCURRENCY:
-        js = interleaved(client, sides, message_body(SONNET), c, max(2, JSON_SAMPLES // c), pool)
-        st = interleaved(client, sides, message_body(SONNET, stream=True), c, max(2, STREAM_SAMPLES // c), pool)
+        js = interleaved(client, sides, message_body(SONNET), c, _rounds(JSON_SAMPLES, c), pool)
+        st = interleaved(client, sides, message_body(SONNET, stream=True), c, _rounds(STREAM_SAMPLES, c), pool)
         levels[str(c)] = _one_level(js, st)
     return levels
 
@@ -127,7 +132,7 @@ def measure(fake: FakeAnthropic, proxy: LiteLLMProxy, upstreams: Upstreams, repe
         interleaved(client, sides, message_body(SONNET), 8, 4, pool)  # warm both paths, the proxy's lazy imports
         cpu = _cpu_seconds(process)
         runs = [_repeat(client, sides, pool) for _ in range(repeats)]
-        per_repeat = sum(max(2, n // c) * c for c in CONCURRENCY for n in (JSON_SAMPLES, STREAM_SAMPLES))
+        per_repeat = sum(_rounds(n, c) * c for c in CONCURRENCY for n in (JSON_SAMPLES, STREAM_SAMPLES))
         gateway_requests = repeats * per_repeat
         cpu_ms = (_cpu_seconds(process) - cpu) * 1000 / gateway_requests
         rates = {name: [throughput(client, sides[name], message_body(SONNET), SATURATION_REQUESTS, pool)

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.report.render import verdict
-from harness.report.runs import BAD, compare
+from harness.report.runs import BAD, compare, gate_exit
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,5 @@ def build(runs: dict[str, dict[str, Any]], litellm: list[str], claude_code: list
 
 def gate_code(grid: dict[str, Any], fail_on_should: bool) -> int:
     """1 when the candidate pair regresses against the baseline (must level; should too if asked)."""
-    levels = {"must", "should"} if fail_on_should else {"must"}
     cell = next(c for row in grid["rows"] for c in row["cells"] if c["pair"] == grid["candidate"])
-    return 1 if any(r["level"] in levels for r in cell["regressions"]) else 0
+    return gate_exit([r["level"] for r in cell["regressions"]], fail_on_should)

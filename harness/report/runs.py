@@ -75,8 +75,13 @@ class Comparison:
     unchanged: list[Change]
 
     def gate(self, fail_on_should: bool) -> int:
-        levels = {"must", "should"} if fail_on_should else {"must"}
-        return 1 if any(c.requirement["level"] in levels for c in self.regressions) else 0
+        return gate_exit([c.requirement["level"] for c in self.regressions], fail_on_should)
+
+
+def gate_exit(regression_levels: list[str], fail_on_should: bool) -> int:
+    """1 when a regression is at a level that fails the gate: must, and should when asked."""
+    levels = {"must", "should"} if fail_on_should else {"must"}
+    return 1 if any(level in levels for level in regression_levels) else 0
 
 
 def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
