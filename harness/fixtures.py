@@ -114,7 +114,12 @@ class ProxyPool:
         self.running.update(running)
         if self.running:
             self.facts["litellm_version"] = next(iter(self.running.values())).version
-            self.facts["config_hash"] = config_digest([stable_config_text(p.gateway) for p in self.running.values()])
+            launches = {str(getattr(p, "launch", "")) for p in self.running.values()} - {""}
+            if launches:
+                self.facts["proxy_launch"] = "/".join(sorted(launches))
+            texts = self.facts.setdefault("config_texts", {})
+            texts.update({name: stable_config_text(p.gateway) for name, p in self.running.items()})
+            self.facts["config_hash"] = config_digest(list(texts.values()))
         # Remembered, so every later test on a broken config fails at once with the same paragraph.
         self.failed.update({name: str(exc) for name, exc in failed.items()})
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import client, evidence, fingerprint, netguard, repro, userconfig
+from harness import client, evidence, fingerprint, forkserver, netguard, proxy, repro, userconfig
 from harness.claude_code import PROFILES
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
@@ -26,7 +26,7 @@ from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
 from harness.timing import check_timings
 
-pytest_plugins = ["harness.fixtures", "harness.deviations.hooks"]
+pytest_plugins = ["harness.fixtures", "harness.deviations.hooks", "harness.parallel"]
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 MARKERS = (
@@ -81,6 +81,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "harness's scripts (default) or from cassettes/ (recorded provider traffic)")
     group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
                     help="fixed port for the default gateway's proxy (default: a free port)")
+    group.addoption("--proxy-launch", default="fork", choices=forkserver.LAUNCH_MODES,
+                    help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
+                         "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
+                         "its own (six CPU-seconds of import each)")
 
 
 def _use_litellm_config(config: pytest.Config) -> None:
@@ -122,6 +126,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     _use_litellm_config(config)
     config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
+    proxy.launch_mode = config.getoption("proxy_launch")
+    if config.getoption("proxy_port") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--proxy-port pins one proxy to one port, and the checks run on several workers: "
+                                "add -n 0 to run them in one process")
     # xdist workers report to the controller; only the controller writes the report.
     if not config.getoption("no_report") and not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))
@@ -211,10 +219,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only those."""
-    session.config.stash[WANTED_GATEWAYS] = {
+    wanted = session.config.stash[WANTED_GATEWAYS] = {
         gateway_name(i) for i in session.items
         if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
     }
+    if wanted and session.config.stash[IMPL].kind == "litellm" and proxy.launch_mode == "fork":
+        # LiteLLM imports in the fork server while the fakes start and the first checks set up.
+        forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
 
 
 def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:

@@ -17,13 +17,15 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import psutil
 import yaml
 
+from harness import forkserver
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateways import GatewayConfig
 from harness.logfile import LogFileMixin
@@ -44,6 +46,22 @@ FIXED_ENV = {
     "PYTHONUNBUFFERED": "1",  # so the log tail on failure is complete
     "NO_PROXY": "*",
 }
+
+
+# How proxies start: forked from one preloaded LiteLLM per interpreter (harness.forkserver), or each in
+# an interpreter of its own; --proxy-launch sets it for a run.
+launch_mode = "fork"
+
+
+class ProxyProcess(Protocol):
+    """What the launcher needs of a proxy's process: a ``Popen``, or one the fork server forked."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
 
 
 def free_port() -> int:
@@ -90,12 +108,12 @@ class LiteLLMProxy(LogFileMixin):
 
     gateway: GatewayConfig
     port: int
-    process: subprocess.Popen[bytes]
+    process: ProxyProcess
     log_path: Path
     config_path: Path
     version: str
     startup_seconds: float = 0.0
-    _log_handle: object = field(default=None, repr=False)
+    launch: str = "exec"  # "fork" when forked from the fork server's preloaded LiteLLM
 
     @property
     def url(self) -> str:
@@ -115,9 +133,6 @@ class LiteLLMProxy(LogFileMixin):
     def stop(self) -> None:
         kill_process_tree(self.process)
         _LIVE.discard(self)
-        if self._log_handle is not None:
-            with contextlib.suppress(Exception):
-                self._log_handle.close()  # type: ignore[attr-defined]
 
 
 # Every proxy not yet stopped; the atexit hook below is the last line of defence
@@ -131,15 +146,20 @@ def _stop_leftovers() -> None:
         proxy.stop()
 
 
-def kill_process_tree(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+def kill_process_tree(process: ProxyProcess, grace: float = 5.0) -> None:
     """Stop the proxy's whole process group, then anything that escaped it."""
     try:
         escaped = psutil.Process(process.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         escaped = []
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(process.pid, sig)
+        except ProcessLookupError:  # a forked proxy stopped before it made its own group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, sig)
+        except PermissionError:
+            pass
         try:
             process.wait(timeout=wait)
             break
@@ -158,7 +178,32 @@ def proxy_env(gateway: GatewayConfig, home: Path) -> dict[str, str]:
     return env
 
 
-def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None = None) -> LiteLLMProxy:
+def zygote_env() -> dict[str, str]:
+    """The fork server's environment: what every proxy's has in common (each adds its gateway's own)."""
+    env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+    env.update(FIXED_ENV)
+    return env
+
+
+def _launch(gateway: GatewayConfig, python: str, workdir: Path, cmd: list[str],
+            launch: str) -> tuple[ProxyProcess, str]:
+    log_path = workdir / "proxy.log"
+    env = proxy_env(gateway, workdir)
+    server = forkserver.acquire(python, zygote_env()) if launch == "fork" else None
+    if server is not None:
+        log_path.write_bytes(b"")
+        return server.spawn(cmd[2:], env, workdir, log_path), "fork"  # argv[0] becomes the module's path
+    with log_path.open("wb") as log:
+        try:
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=env, cwd=workdir, start_new_session=True), "exec"
+        except OSError as exc:
+            raise ProxyStartError(
+                f"Cannot start LiteLLM for gateway config {gateway.name!r} with {python}: {exc}") from None
+
+
+def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None = None,
+          launch: str | None = None) -> LiteLLMProxy:
     """Write the config and launch the proxy; returns at once. Pair with :func:`wait_ready`."""
     version = litellm_version(python)
     if port is None:
@@ -174,20 +219,10 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
     config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
     for name, text in gateway.files.items():
         (workdir / name).write_text(text)
-    log_path = workdir / "proxy.log"
-    log = log_path.open("wb")
     cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
            "--host", "127.0.0.1", "--port", str(port)]
-    try:
-        process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=proxy_env(gateway, workdir), cwd=workdir, start_new_session=True,
-        )
-    except OSError as exc:
-        log.close()
-        raise ProxyStartError(
-            f"Cannot start LiteLLM for gateway config {gateway.name!r} with {python}: {exc}") from None
-    proxy = LiteLLMProxy(gateway, port, process, log_path, config_path, version, _log_handle=log)
+    process, how = _launch(gateway, python, workdir, cmd, launch or launch_mode)
+    proxy = LiteLLMProxy(gateway, port, process, workdir / "proxy.log", config_path, version, launch=how)
     _LIVE.add(proxy)
     return proxy
 

@@ -10,21 +10,26 @@ import textwrap
 import venv
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
+from harness import forkserver
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateways import GatewayConfig, Upstreams, default_config
-from harness.proxy import litellm_version, spawn, start_many, wait_ready
+from harness.proxy import litellm_version, spawn, start_many, wait_ready, zygote_env
 
 UP = Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9")
 
 
 def processes_mentioning(marker: str) -> list[psutil.Process]:
     found = []
-    for proc in psutil.process_iter(["cmdline", "environ"]):
+    # A forked proxy has the fork server's command line and start-up environment; its working directory
+    # (the gateway's folder) still names it.
+    for proc in psutil.process_iter(["cmdline", "environ", "cwd"]):
         try:
-            text = " ".join(proc.info["cmdline"] or []) + " " + str(proc.info.get("environ") or "")
+            info = proc.info
+            text = " ".join(info["cmdline"] or []) + f" {info.get('environ') or ''} {info.get('cwd') or ''}"
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         if marker in text and proc.pid != os.getpid():
@@ -149,3 +154,56 @@ def test_session_with_a_broken_config_fails_clearly_and_leaves_no_process(pytest
     result.stdout.fnmatch_lines(["*gateway config 'broken-in-session' exited during startup with code 3*"])
     assert "Traceback" not in result.stdout.str().split("short test summary")[0].split("ERRORS")[-1]
     assert processes_mentioning(str(pytester.path)) == []
+
+
+# The fork server (--proxy-launch fork, the default): proxies forked from one preloaded LiteLLM.
+
+
+def test_a_forked_proxy_runs_litellms_command_line_in_its_own_folder(tmp_path):
+    proxy = wait_ready(spawn(default_config(UP), sys.executable, tmp_path / "run", launch="fork"), timeout=120)
+    try:
+        assert proxy.launch == "fork"
+        assert httpx.get(proxy.url + "/health/liveliness", timeout=10).status_code == 200
+        process = psutil.Process(proxy.process.pid)
+        assert process.cwd() == str(tmp_path / "run")
+        assert process.ppid() != os.getpid(), "forked by the fork server, not launched by the harness"
+        assert "Uvicorn running" in proxy.log_text() or "Application startup complete" in proxy.log_text()
+    finally:
+        proxy.stop()
+    assert not proxy.alive()
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_a_fork_server_that_goes_away_takes_its_proxies_with_it(tmp_path):
+    server = forkserver.ForkServer(sys.executable, zygote_env())
+    server.start()
+    assert server.ready(), server.error
+    proxy_dir = tmp_path / "run"
+    proxy_dir.mkdir()
+    (proxy_dir / "config.yaml").write_text("model_list: []\n")
+    child = server.spawn(["proxy_cli", "--config", str(proxy_dir / "config.yaml"), "--port", "0"],
+                         zygote_env(), proxy_dir, proxy_dir / "proxy.log")
+    assert psutil.pid_exists(child.pid)
+    server.stop()  # as when the harness dies: the server's input ends
+    assert not psutil.pid_exists(child.pid) or psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_an_interpreter_whose_litellm_cannot_preload_starts_proxies_the_old_way(tmp_path):
+    python = fake_litellm(tmp_path, "import time; print('fake proxy up', flush=True); time.sleep(300)")
+    proxy = spawn(default_config(UP), python, tmp_path / "run", launch="fork")
+    try:
+        assert proxy.launch == "exec"
+    finally:
+        proxy.stop()
+    assert processes_mentioning(str(tmp_path)) == [], "the useless fork server was stopped too"
+
+
+def test_exec_launch_still_starts_each_proxy_in_its_own_interpreter(tmp_path):
+    proxy = wait_ready(spawn(default_config(UP), sys.executable, tmp_path / "run", launch="exec"), timeout=120)
+    try:
+        assert proxy.launch == "exec"
+        assert psutil.Process(proxy.process.pid).ppid() == os.getpid()
+        assert "litellm.proxy.proxy_cli" in " ".join(psutil.Process(proxy.process.pid).cmdline())
+    finally:
+        proxy.stop()

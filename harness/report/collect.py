@@ -117,13 +117,16 @@ class ReportCollector:
             litellm_version=version,
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
-            config_hash=facts.get("config_hash", ""),
+            # Over every gateway any worker started (one process: the same as its own config_hash).
+            config_hash=config_digest(list(facts["config_texts"].values())) if facts.get("config_texts")
+            else facts.get("config_hash", ""),
             started_at=self.started,
             catalogue_revision=catalogue_revision(),
             claude_code_profiles=[f.version for f in KNOWN_CLAUDE_CODE],
             deviations_file=facts.get("deviations_file", ""),
             user_config=facts.get("user_config"),
             providers=facts.get("providers", "scripted"),
+            proxy_launch=facts.get("proxy_launch", ""),
             settings=settings,
             gateways=facts.get("gateways", {}),
         )

@@ -52,6 +52,8 @@ class RunInfo:
     # --litellm-settings: the profile, and the settings the harness laid over each config for it.
     settings: dict[str, Any] = field(default_factory=dict)
     providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
+    # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.forkserver) or "exec", as each proxy started.
+    proxy_launch: str = ""
     # The config, environment and side files of each gateway a repro snapshot refers to (harness.repro).
     gateways: dict[str, Any] = field(default_factory=dict)
 
