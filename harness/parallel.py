@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
+from harness import forkserver, proxy
 from harness.report.collect import RUN_FACTS
 from harness.selection import WANTED_GATEWAYS, gateway_name
 
@@ -34,10 +36,35 @@ def is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Two workers per core (the checks mostly wait), within the machine's memory."""
+    """Two workers per core (the checks mostly wait), within the machine's memory.
+
+    A run started from inside a worker (a self-test that runs the suite) stays in one process, as
+    does a collection: workers there would only multiply processes on a machine already busy.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly:
+        return 0
     by_cpu = 2 * (os.cpu_count() or 1)
     by_memory = max(1, psutil.virtual_memory().available // WORKER_MEMORY)
     return int(max(1, min(MAX_WORKERS, by_cpu, by_memory)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller starts the fork server for its workers while they start up and collect."""
+    if is_worker(config) or not getattr(config.option, "numprocesses", None) or not _runs_suites(config):
+        return
+    if config.getoption("proxy_launch") == "fork" and config.getoption("gateway_impl") == "litellm" \
+            and not config.getoption("gateway_url"):
+        python = proxy.resolve_python(config.getoption("litellm_python"))
+        forkserver.prestart(python, proxy.zygote_env(), share=True)
+
+
+def _runs_suites(config: pytest.Config) -> bool:
+    suites = Path(__file__).resolve().parent.parent / "suites"
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == suites or suites in path.parents or path in suites.parents:
+            return True
+    return False
 
 
 @pytest.hookimpl(trylast=True)

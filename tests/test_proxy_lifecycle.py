@@ -7,6 +7,7 @@ import socket
 import stat
 import sys
 import textwrap
+import time
 import venv
 from pathlib import Path
 
@@ -174,18 +175,44 @@ def test_a_forked_proxy_runs_litellms_command_line_in_its_own_folder(tmp_path):
     assert processes_mentioning(str(tmp_path)) == []
 
 
+def _fork_one(server: forkserver.ForkServer, folder: Path) -> forkserver.ForkedProcess:
+    folder.mkdir()
+    (folder / "config.yaml").write_text("model_list: []\n")
+    return server.spawn(["proxy_cli", "--config", str(folder / "config.yaml"), "--port", "0"],
+                        zygote_env(), folder, folder / "proxy.log")
+
+
+def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
 def test_a_fork_server_that_goes_away_takes_its_proxies_with_it(tmp_path):
-    server = forkserver.ForkServer(sys.executable, zygote_env())
-    server.start()
+    server = forkserver.ForkServer.start(sys.executable, zygote_env())
     assert server.ready(), server.error
-    proxy_dir = tmp_path / "run"
-    proxy_dir.mkdir()
-    (proxy_dir / "config.yaml").write_text("model_list: []\n")
-    child = server.spawn(["proxy_cli", "--config", str(proxy_dir / "config.yaml"), "--port", "0"],
-                         zygote_env(), proxy_dir, proxy_dir / "proxy.log")
+    child = _fork_one(server, tmp_path / "run")
     assert psutil.pid_exists(child.pid)
     server.stop()  # as when the harness dies: the server's input ends
-    assert not psutil.pid_exists(child.pid) or psutil.Process(child.pid).status() == psutil.STATUS_ZOMBIE
+    assert _gone(child.pid)
+    assert processes_mentioning(str(tmp_path)) == []
+    assert not os.path.exists(server.socket_path)
+
+
+def test_a_worker_sharing_the_server_takes_only_its_own_proxies_when_it_leaves(tmp_path):
+    owner = forkserver.ForkServer.start(sys.executable, zygote_env())
+    try:
+        worker = forkserver.ForkServer(sys.executable, owner.socket_path)  # as an xdist worker connects
+        assert worker.ready()
+        assert owner.ready()
+        kept, dropped = _fork_one(owner, tmp_path / "kept"), _fork_one(worker, tmp_path / "dropped")
+        assert worker.poll(dropped.pid) is None
+        worker.stop()  # a worker that ends (or dies) disconnects
+        deadline = time.monotonic() + 15
+        while not _gone(dropped.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(dropped.pid)
+        assert kept.poll() is None, "the owner's proxy runs on"
+    finally:
+        owner.stop()
     assert processes_mentioning(str(tmp_path)) == []
 
 

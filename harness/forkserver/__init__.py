@@ -1,13 +1,15 @@
 """One fork server per LiteLLM interpreter: the proxies of a run share one import of LiteLLM.
 
 Importing ``litellm.proxy.proxy_server`` costs about six CPU-seconds on a 2-core machine, and a run
-starts a dozen proxies: most of the suite's start-up was the same import, done a dozen times at
-once. The fork server (``zygote.py``, run by the interpreter under test) does it once and forks
+starts a dozen proxies or more: most of the suite's start-up was that one import, done a dozen times
+at once. The fork server (``zygote.py``, run by the interpreter under test) does it once and forks
 each proxy from there; each child then runs LiteLLM's own command line, unchanged.
 
-``--proxy-launch exec`` keeps the one-interpreter-per-proxy launch. The fork server falls back to
-it by itself when it cannot help: no ``os.fork``, or an environment where the preload failed (the
-proxy's own start then shows the error in its own log, as before).
+The pytest process that runs the checks starts it; on an xdist run the controller starts it and its
+workers connect to it (its socket is in ``CC_GATEWAY_FORKSERVERS``), so the import happens once per
+run, not once per worker. ``--proxy-launch exec`` keeps one interpreter per proxy, and the launcher
+falls back to it by itself where the fork server cannot help: no ``os.fork``, or an environment
+where the preload failed (each proxy's own start then shows the error in its own log, as before).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import atexit
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -30,7 +33,9 @@ from harness.errors import HarnessError
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 LAUNCH_MODES = ("fork", "exec")
+SHARED = "CC_GATEWAY_FORKSERVERS"  # {python: socket path} of the fork servers a parent process shares
 PRELOAD_TIMEOUT = 180.0
+ANSWER_TIMEOUT = 30.0
 
 
 @dataclass
@@ -57,33 +62,39 @@ class ForkedProcess:
 
 @dataclass(eq=False)
 class ForkServer:
+    """This process's connection to a fork server, and the server itself when this process started it."""
+
     python: str
-    env: dict[str, str]
-    process: subprocess.Popen[str] | None = None
+    socket_path: str
+    process: subprocess.Popen[bytes] | None = None  # set only in the process that owns the server
     preloaded: bool = False
     error: str = ""
+    _stream: IO[str] | None = None
+    _sock: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _home: tempfile.TemporaryDirectory[str] | None = None
-    _ready: bool = False
+    _tried: bool = False
+    _home: str = ""
 
-    def start(self) -> None:
-        """Launch the server; it imports LiteLLM in the background while the caller goes on."""
-        self._home = tempfile.TemporaryDirectory(prefix="cc-gateway-forkserver-")
-        home = Path(self._home.name)
-        env = {**self.env, "HOME": str(home)}
-        self.process = subprocess.Popen(
-            [self.python, str(ZYGOTE), str(home / "forkserver.log")], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, env=env, cwd=home, start_new_session=True)
+    @classmethod
+    def start(cls, python: str, env: dict[str, str]) -> ForkServer:
+        """Launch a server; it imports LiteLLM in the background while the caller goes on."""
+        home = tempfile.mkdtemp(prefix="cc-gw-fork-")
+        server = cls(python, os.path.join(home, "socket"), _home=home)
+        server.process = subprocess.Popen(
+            [python, str(ZYGOTE), os.path.join(home, "forkserver.log"), server.socket_path],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**env, "HOME": home}, cwd=home, start_new_session=True)
+        return server
 
     def ready(self, timeout: float = PRELOAD_TIMEOUT) -> bool:
-        """Wait for the preload; True when proxies can be forked from a loaded LiteLLM."""
+        """Connect and wait for the preload; True when proxies can be forked from a loaded LiteLLM."""
         with self._lock:
-            if not self._ready:
-                self._ready = True
-                hello = self._read(timeout)
+            if not self._tried:
+                self._tried = True
+                hello = self._connect(timeout)
                 self.preloaded = bool(hello and hello.get("preloaded"))
                 self.error = str(hello.get("error", "")) if hello else "the fork server did not answer"
-            return self.preloaded and self.alive()
+            return self.preloaded and self._stream is not None
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
         answer = self._ask({"op": "spawn", "argv": argv, "env": env, "cwd": str(cwd), "log": str(log)})
@@ -93,7 +104,7 @@ class ForkServer:
         return ForkedProcess(int(answer["pid"]), self)
 
     def poll(self, pid: int) -> int | None:
-        answer = self._ask({"op": "poll", "pid": pid}) if self.alive() else None
+        answer = self._ask({"op": "poll", "pid": pid})
         if answer is not None:
             return answer.get("returncode")
         # Without the server nobody reaps the proxy: judge it by whether it still runs.
@@ -102,74 +113,108 @@ class ForkServer:
                 return None
         return -1
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self) -> None:
-        """Close its input: the server stops whatever proxies it still runs, then exits."""
+        """Disconnect (the server stops this process's proxies); the owner also stops the server."""
+        with self._lock:
+            self._tried = True
+            self._close()
         if self.process is not None:
-            with contextlib.suppress(OSError, ValueError):
-                assert self.process.stdin is not None
-                self.process.stdin.close()
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                self.process.stdin.close()  # type: ignore[union-attr]
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-            with contextlib.suppress(OSError, ValueError):
-                assert self.process.stdout is not None
-                self.process.stdout.close()
-        if self._home is not None:
-            self._home.cleanup()
-            self._home = None
+        if self._home:
+            with contextlib.suppress(OSError):
+                for name in os.listdir(self._home):
+                    os.unlink(os.path.join(self._home, name))
+                os.rmdir(self._home)
+
+    def _connect(self, timeout: float) -> dict[str, Any] | None:
+        deadline = time.monotonic() + 10
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.socket_path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                gone = self.process is not None and self.process.poll() is not None
+                if gone or time.monotonic() > deadline:
+                    return None
+                time.sleep(0.05)
+        sock.settimeout(timeout)  # the hello comes once LiteLLM is imported
+        self._sock, self._stream = sock, sock.makefile("rw")
+        hello = self._readline()
+        if hello is not None:
+            sock.settimeout(ANSWER_TIMEOUT)
+        return hello
+
+    def _close(self) -> None:
+        for part in (self._stream, self._sock):
+            if part is not None:
+                with contextlib.suppress(OSError):
+                    part.close()
+        self._stream = self._sock = None
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
         if not self.ready():
             return None
         with self._lock:
-            stdin = self.process.stdin if self.process else None
-            try:
-                assert stdin is not None
-                stdin.write(json.dumps(request) + "\n")
-                stdin.flush()
-            except (OSError, ValueError, AssertionError):
+            if self._stream is None:
                 return None
-            return self._read(30.0)
+            try:
+                self._stream.write(json.dumps(request) + "\n")
+                self._stream.flush()
+            except (OSError, ValueError):
+                return None
+            return self._readline()
 
-    def _read(self, timeout: float) -> dict[str, Any] | None:
-        stdout: IO[str] | None = self.process.stdout if self.process else None
-        if stdout is None:
+    def _readline(self) -> dict[str, Any] | None:
+        assert self._stream is not None
+        try:
+            line = self._stream.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line:  # dead or hung: a late answer must never be read as the next request's
+            self._close()
             return None
-        line = _readline(stdout, timeout)
-        if not line and self.process is not None:
-            self.process.kill()  # dead or hung: a late answer must never be read as the next one's
-        return json.loads(line) if line else None
-
-
-def _readline(stream: IO[str], timeout: float) -> str:
-    """One line, or "" if none came in time (the server died, or hangs importing)."""
-    got: list[str] = []
-    reader = threading.Thread(target=lambda: got.append(stream.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return got[0] if got else ""
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
 
 _SERVERS: dict[str, ForkServer] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
-def prestart(python: str, env: dict[str, str]) -> None:
-    """Start ``python``'s fork server now, so LiteLLM imports while the fakes start and tests collect."""
-    if hasattr(os, "fork"):
-        with _SERVERS_LOCK:
-            if python not in _SERVERS:
-                _SERVERS[python] = server = ForkServer(python, env)
-                server.start()
+def shared() -> dict[str, str]:
+    try:
+        found = json.loads(os.environ.get(SHARED, "{}"))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def prestart(python: str, env: dict[str, str], share: bool = False) -> None:
+    """Start (or find) ``python``'s fork server now, so LiteLLM imports while the run gets going.
+
+    ``share``: the processes this one starts (xdist workers) use it too, through ``CC_GATEWAY_FORKSERVERS``.
+    """
+    if not hasattr(os, "fork"):
+        return
+    with _SERVERS_LOCK:
+        if python in _SERVERS:
+            return
+        path = shared().get(python)
+        _SERVERS[python] = server = ForkServer(python, path) if path else ForkServer.start(python, env)
+    if share and server.process is not None:
+        os.environ[SHARED] = json.dumps({**shared(), python: server.socket_path})
 
 
 def acquire(python: str, env: dict[str, str]) -> ForkServer | None:
-    """The running fork server for ``python``, or None when proxies must start in their own interpreter."""
+    """The ready fork server for ``python``, or None when proxies must start in their own interpreter."""
     prestart(python, env)
     server = _SERVERS.get(python)
     if server is None:

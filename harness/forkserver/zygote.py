@@ -1,16 +1,17 @@
 """The fork server's own process: import LiteLLM's proxy once, then fork one real proxy per request.
 
-Run by the interpreter under test (``python zygote.py LOG``), so it uses the standard library only:
-that interpreter's environment has LiteLLM, not the harness. Every proxy still starts through
-LiteLLM's own command line (``python -m litellm.proxy.proxy_cli``, run by :mod:`runpy` with the
-same ``sys.argv``, ``sys.path[0]``, working directory and environment); only the import of
+Run by the interpreter under test (``python zygote.py LOG SOCKET``), so it uses the standard library
+only: that interpreter's environment has LiteLLM, not the harness. Every proxy still starts through
+LiteLLM's own command line (``python -m litellm.proxy.proxy_cli``, run by :mod:`runpy` with the same
+``sys.argv``, ``sys.path[0]``, working directory and environment); only the import of
 ``litellm.proxy.proxy_server``, six CPU-seconds on a small machine, is shared, as gunicorn's
 ``--preload`` shares it between workers.
 
-Protocol, one JSON object per line: it first writes ``{"ready": true, "preloaded": bool, "error": str}``,
-then answers ``{"op": "spawn", "argv", "env", "cwd", "log"}`` with ``{"pid": N}`` and
-``{"op": "poll", "pid": N}`` with ``{"returncode": int | null}``. When its input ends (the harness
-stopped it, or died) it stops every proxy it forked, so none outlives the run.
+Clients (the pytest process that started it, and its xdist workers) connect to the Unix socket and
+speak one JSON object per line. On connecting, a client reads ``{"preloaded": bool, "error": str}``;
+then ``{"op": "spawn", "argv", "env", "cwd", "log"}`` gets ``{"pid": N}``, and ``{"op": "poll", "pid": N}``
+gets ``{"returncode": int | null}``. A client that disconnects takes its proxies with it; when the
+server's standard input ends (its owner stopped it, or died) it stops every proxy and exits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import contextlib
 import json
 import os
 import runpy
+import selectors
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -38,13 +41,16 @@ def preload() -> str:
     return ""
 
 
-def run_proxy(request: dict[str, Any], channels: tuple[IO[str], IO[str]]) -> None:
+def run_proxy(request: dict[str, Any], selector: selectors.BaseSelector) -> None:
     """In the forked child: become ``python -m litellm.proxy.proxy_cli ARGS`` and never return."""
     code: object = 1
     try:
         os.setsid()  # its own process group, as the harness's launcher gives every proxy
-        for channel in channels:
-            channel.close()
+        for key in list(selector.get_map().values()):
+            for part in (key.fileobj, key.data):
+                if hasattr(part, "close"):
+                    part.close()
+        selector.close()
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -64,63 +70,107 @@ def run_proxy(request: dict[str, Any], channels: tuple[IO[str], IO[str]]) -> Non
     raise SystemExit(code)
 
 
-def reap(children: dict[int, int | None]) -> None:
-    while True:
+class Server:
+    def __init__(self, listener: socket.socket, owner: IO[str], hello: dict[str, Any]) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(listener, selectors.EVENT_READ, "accept")
+        self.selector.register(owner, selectors.EVENT_READ, "owner")
+        self.hello = json.dumps(hello) + "\n"
+        self.returncodes: dict[int, int | None] = {}
+        self.owned: dict[socket.socket, set[int]] = {}
+
+    def run(self) -> None:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+            while True:
+                for key, _ in self.selector.select():
+                    if key.data == "owner" and not key.fileobj.readline():  # type: ignore[union-attr]
+                        return
+                    if key.data == "accept":
+                        self.accept(key.fileobj)  # type: ignore[arg-type]
+                    elif key.data != "owner":
+                        self.serve(key.fileobj, key.data)  # type: ignore[arg-type]
+        finally:
+            if os.getpid() == ZYGOTE_PID:
+                self.stop({pid for pids in self.owned.values() for pid in pids})
+
+    def accept(self, listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        stream = conn.makefile("rw")
+        stream.write(self.hello)
+        stream.flush()
+        self.owned[conn] = set()
+        self.selector.register(conn, selectors.EVENT_READ, stream)
+
+    def serve(self, conn: socket.socket, stream: IO[str]) -> None:
+        self.reap()
+        try:
+            line = stream.readline()
+        except OSError:
+            line = ""
+        if not line:  # the client is gone, and its proxies with it
+            self.selector.unregister(conn)
+            self.stop(self.owned.pop(conn))
+            stream.close()
+            conn.close()
             return
-        if pid == 0:
-            return
-        children[pid] = os.waitstatus_to_exitcode(status)
+        request = json.loads(line)
+        if request["op"] == "spawn":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                run_proxy(request, self.selector)
+            self.returncodes[pid] = None
+            self.owned[conn].add(pid)
+            answer: dict[str, Any] = {"pid": pid}
+        else:
+            answer = {"returncode": self.returncodes.get(int(request["pid"]))}
+        with contextlib.suppress(OSError):
+            stream.write(json.dumps(answer) + "\n")
+            stream.flush()
 
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.returncodes[pid] = os.waitstatus_to_exitcode(status)
 
-def stop_children(children: dict[int, int | None]) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid, code in children.items():
-            if code is None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, sig)
-        deadline = time.monotonic() + 5
-        while any(c is None for c in children.values()) and time.monotonic() < deadline:
-            reap(children)
-            time.sleep(0.05)
-
-
-def serve(incoming: IO[str], outgoing: IO[str]) -> None:
-    children: dict[int, int | None] = {}
-    error = preload()
-    outgoing.write(json.dumps({"ready": True, "preloaded": not error, "error": error}) + "\n")
-    try:
-        for line in incoming:
-            reap(children)
-            request = json.loads(line)
-            if request["op"] == "spawn":
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    run_proxy(request, (incoming, outgoing))
-                children[pid] = None
-                outgoing.write(json.dumps({"pid": pid}) + "\n")
-            elif request["op"] == "poll":
-                outgoing.write(json.dumps({"returncode": children.get(int(request["pid"]))}) + "\n")
-    finally:
-        if os.getpid() == ZYGOTE_PID:
-            stop_children(children)
+    def stop(self, pids: set[int]) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in pids:
+                if self.returncodes.get(pid) is None:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(pid, sig)
+            deadline = time.monotonic() + 5
+            while any(self.returncodes.get(p) is None for p in pids) and time.monotonic() < deadline:
+                self.reap()
+                time.sleep(0.05)
 
 
 def main() -> None:
     # Nothing of the harness may be importable by the proxies: drop this script's folder.
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-    incoming = os.fdopen(os.dup(0), "r")
-    outgoing = os.fdopen(os.dup(1), "w", buffering=1)
-    quiet = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(quiet, 0)
-    log = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log, 1)  # what LiteLLM prints while importing goes to the fork server's log, not the protocol
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    log_path, socket_path = sys.argv[1], sys.argv[2]
+    owner = os.fdopen(os.dup(0), "r")
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)  # what LiteLLM prints while importing goes to the fork server's log
     os.dup2(log, 2)
-    serve(incoming, outgoing)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)  # clients may connect now; they are answered once LiteLLM is imported
+    try:
+        error = preload()
+        Server(listener, owner, {"preloaded": not error, "error": error}).run()
+    finally:
+        if os.getpid() == ZYGOTE_PID:
+            with contextlib.suppress(OSError):
+                os.unlink(socket_path)
 
 
 if __name__ == "__main__":
