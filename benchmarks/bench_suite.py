@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def one_run(extra: list[str], keep: Path | None = None) -> tuple[float, int, list[dict[str, Any]]]:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+        done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q",
                                "--report-dir", tmp, *extra], cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - started
         report = Path(tmp) / "compat.json"

@@ -4,10 +4,11 @@ Most of the suite's wall time is waiting, not CPU: LiteLLM's default retries bac
 own retries back off, a provider is scripted to stay silent past a timeout. So the suite runs on more
 workers than cores (``-n auto`` in ``pyproject.toml``; ``-n 0`` runs it in one process, as before).
 
-Each worker has its own fake providers and its own proxies, so no check sees another's traffic. The
-gateways that carry the slow checks run once per worker; every other gateway's checks are one
-``xdist_group``, on one worker, so its proxy starts once in the run. The workers' run facts (the
-LiteLLM version, the configs, the repro records) travel to the controller, which writes the report.
+Each worker has its own fake providers and its own proxies, so no check sees another's traffic. A
+worker starts the gateways that carry the slow checks together at its first check, and any other
+when a check of its needs it. Checks are handed out one at a time, longest first; a module of the
+harness's own tests goes to one worker whole. The workers' run facts (the LiteLLM version, the
+configs, the repro records) travel to the controller, which writes the report.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import pytest
 
 from harness import forkserver, proxy
 from harness.report.collect import RUN_FACTS
-from harness.selection import WANTED_GATEWAYS, gateway_name
+from harness.selection import WANTED_GATEWAYS
 
-# The gateways whose checks are slow and many; each worker starts its own. The rest are grouped.
+# The gateways whose checks are slow and many: a worker starts them together, at its first check.
 SHARED_BY_WORKERS = frozenset({"default", "deployed", "providers"})
 MAX_WORKERS = 8
 WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
@@ -32,6 +33,11 @@ WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spa
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def distributed(config: pytest.Config) -> bool:
+    """A worker, or the controller of workers (not a run inside a worker, nor ``-n 0``)."""
+    return is_worker(config) or bool(getattr(config.option, "numprocesses", 0))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -58,35 +64,84 @@ def pytest_configure(config: pytest.Config) -> None:
         forkserver.prestart(python, proxy.zygote_env(), share=True)
 
 
+SUITES = Path(__file__).resolve().parent.parent / "suites"
+
+
 def _runs_suites(config: pytest.Config) -> bool:
-    suites = Path(__file__).resolve().parent.parent / "suites"
     for arg in config.args:
         path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
-        if path == suites or suites in path.parents or path in suites.parents:
+        if path == SUITES or SUITES in path.parents or path in SUITES.parents:
             return True
     return False
 
 
+DURATIONS = "cc-gateway/durations"  # pytest's cache: each check's last duration, for the order
+
+
+def expected_seconds(item: pytest.Item, last: dict[str, float]) -> float:
+    """How long a check took last time; before any run, a guess from its markers."""
+    if item.nodeid in last:
+        return last[item.nodeid]
+    return 20.0 if item.get_closest_marker("slow") else 10.0 if item.get_closest_marker("e2e") else 0.0
+
+
+def unit(nodeid: str) -> str:
+    """What one worker runs as a whole: a module of the harness's own tests (they share module-scoped
+    runs of the suite, which another worker would repeat), or a single check."""
+    path = nodeid.split("::")[0]
+    return nodeid if path.startswith("suites/") else path
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "load":
+        return None  # a --dist the user chose
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return unit(nodeid)
+
+    config.option.loadscopereorder = False  # the collection's order is already longest first
+    return ByUnit(config, log)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
+    """Longest first, so no worker starts a 25-second check when the others are done.
+
+    A unit's expected time is the sum of its checks' last durations (kept in pytest's cache); every
+    worker reads the same cache, so all agree on the order, as xdist requires.
+    """
+    if not distributed(config):
         return
+    cache = getattr(config, "cache", None)
+    last = cache.get(DURATIONS, {}) if cache is not None else {}
+    totals: dict[str, float] = {}
     for item in items:
-        name = gateway_name(item)
-        uses_a_gateway = {"proxy", "gateway", "proxy_pool"} & set(getattr(item, "fixturenames", ()))
-        if uses_a_gateway and name not in SHARED_BY_WORKERS:
-            item.add_marker(pytest.mark.xdist_group(f"gateway-{name}"))
+        totals[unit(item.nodeid)] = totals.get(unit(item.nodeid), 0.0) + expected_seconds(item, last)
+    items.sort(key=lambda i: -totals[unit(i.nodeid)])
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """On a worker, start the shared gateways together at first need; a grouped one only if its checks come."""
+    """On a worker, start the shared gateways together at first need; another only when a check needs it."""
     if is_worker(session.config):
         wanted = session.config.stash.get(WANTED_GATEWAYS, set())
         session.config.stash[WANTED_GATEWAYS] = wanted & SHARED_BY_WORKERS
 
 
+_DURATIONS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if distributed(session.config) and not is_worker(session.config) and cache is not None and _DURATIONS:
+        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in _DURATIONS.items()}})
     if is_worker(session.config):
         facts = session.config.stash.get(RUN_FACTS, {})
         # execnet carries plain data only; what a fact holds is JSON-shaped already.
