@@ -61,11 +61,11 @@ def run(out: Path, fault: str, select: str, deviations: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, dict]:
     """Record each scenario's file, then run it against the same, a worse and a correct gateway."""
-    files = {}
-    for name, s in SCENARIOS.items():
-        files[name] = tmp_path_factory.mktemp(name) / "deviations.yaml"
-        done = record(files[name], s.recorded, s.check)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    files = {name: tmp_path_factory.mktemp(name) / "deviations.yaml" for name in SCENARIOS}
+    with ThreadPoolExecutor(max_workers=3) as pool:  # each record is two suite runs, mostly start-up
+        recorded = [pool.submit(record, files[name], s.recorded, s.check) for name, s in SCENARIOS.items()]
+        for done in (f.result() for f in recorded):
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     jobs = {f"{name}/{kind}": (fault, s.check, files[name]) for name, s in SCENARIOS.items()
             for kind, fault in (("same", s.recorded), ("worse", s.worse), ("fixed", ""))}
     with ThreadPoolExecutor(max_workers=3) as pool:

@@ -1,7 +1,8 @@
 """The README's GitHub Actions recipe works as written: its `run:` steps run here, verbatim.
 
 Only the suite's selection is narrowed, through pytest's own ``PYTEST_ADDOPTS`` (which the gate's inner
-pytest honours), so the recipe's versions, environments and grid are all real but the run stays short.
+pytest honours), and the benchmark runs one repeat instead of three (``CC_GATEWAY_BENCH_REPEATS``), so the
+recipe's versions, environments, grid and benchmark are all real but the run stays short.
 """
 
 from __future__ import annotations
@@ -43,11 +44,14 @@ def test_the_recipes_run_steps_work_as_written():
     assert runs, "the recipe runs something"
     for command in runs:
         done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "PYTEST_ADDOPTS": NARROW}, timeout=1800)
+                              env={**os.environ, "PYTEST_ADDOPTS": NARROW, "CC_GATEWAY_BENCH_REPEATS": "1"},
+                              timeout=1800)
         # The gate's own verdict is 0 or 1; anything else means the recipe itself broke.
         assert done.returncode in (0, 1), f"{command}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     data = json.loads((ROOT / "reports/gate/gate.json").read_text())
     assert data["exit_code"] == done.returncode, "the recipe's exit code is the gate's verdict"
     assert len(data["rows"]) == 2, "two LiteLLM rows: the pinned one and the newest installable"
     assert all(c["counts"] for row in data["rows"] for c in row["cells"]), "every cell ran checks"
+    assert sorted(data["bench"]) == sorted(row["litellm"] for row in data["rows"]), "each version benchmarked"
+    assert {b["repeats"] for b in data["bench"].values()} == {1}, "CC_GATEWAY_BENCH_REPEATS set the default"
     assert (ROOT / "reports/gate/gate.html").exists()
