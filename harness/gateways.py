@@ -189,6 +189,19 @@ def default_config(upstreams: Upstreams) -> GatewayConfig:
     return GatewayConfig("default", config, env, key)
 
 
+@gateway_config("claude-code")
+def claude_code_config(upstreams: Upstreams) -> GatewayConfig:
+    """The default config again, in a proxy of its own, for the real CLI's checks.
+
+    The CLI asks for the default model names every other check uses too, and on LiteLLM's defaults a
+    deployment that answered errors is benched for 5 s: sharing the proxy made the CLI's checks depend
+    on which check ran before them.
+    """
+    gateway = default_config(upstreams)
+    gateway.name = "claude-code"
+    return gateway
+
+
 @gateway_config("fuzz")
 def fuzz_config(upstreams: Upstreams) -> GatewayConfig:
     """One Anthropic model with no retries and no cooldowns, whatever the profile (the fuzz check names both)."""

@@ -26,7 +26,7 @@ from harness.report.collect import RUN_FACTS
 from harness.selection import WANTED_GATEWAYS
 
 # The gateways whose checks are slow and many: a worker starts them together, at its first check.
-SHARED_BY_WORKERS = frozenset({"default", "deployed", "providers"})
+SHARED_BY_WORKERS = frozenset({"default", "claude-code", "deployed", "providers"})
 MAX_WORKERS = 8
 WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
 

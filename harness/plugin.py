@@ -105,7 +105,13 @@ def _use_litellm_config(config: pytest.Config) -> None:
         facts["user_config"] = asdict(report)
         return gateway
 
-    overrides: dict[str, ConfigBuilder] = {"default": build_user_config}
+    def build_user_config_for_the_cli(upstreams: Upstreams) -> GatewayConfig:
+        gateway = build_user_config(upstreams)
+        gateway.name = "claude-code"
+        return gateway
+
+    # The user's config serves the real CLI's checks too (their gateway is the "claude-code" one).
+    overrides: dict[str, ConfigBuilder] = {"default": build_user_config, "claude-code": build_user_config_for_the_cli}
     config.stash[OVERRIDES] = overrides
 
 

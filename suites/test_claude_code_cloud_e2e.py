@@ -22,9 +22,11 @@ VERTEX_PASSTHROUGH = pytest.mark.settings(
                         "deployment's credentials without it)")
 
 
-def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str):
+def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str, small_model: str | None = None):
     base = f"{proxy.url}/bedrock" if mode == "bedrock" else f"{proxy.url}/vertex_ai"
     extra = mode_env(mode, base, f"Authorization: Bearer {proxy.master_key}", VERTEX_PROJECT, VERTEX_LOCATION)
+    if small_model:  # the model of Claude Code's side requests, named for every version
+        extra = {**extra, "ANTHROPIC_SMALL_FAST_MODEL": small_model, "ANTHROPIC_DEFAULT_HAIKU_MODEL": small_model}
     env = cli_env(base, tmp_path / "home", extra=extra)
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
@@ -86,13 +88,16 @@ CLOUD_ERRORS = [(429, "ThrottlingException", "rate_limit_error"), (500, "Interna
 @pytest.mark.needs("bedrock")
 @pytest.mark.parametrize(("status", "bedrock_kind", "kind"), CLOUD_ERRORS, ids=["429", "500"])
 def test_bedrock_error_gives_claude_code_in_bedrock_mode_an_error_result(claude_code_cli, proxy, bedrock_provider,
-                                                                        tmp_path, status, bedrock_kind, kind,
-                                                                        observe):
+                                                                        fresh_model, tmp_path, status, bedrock_kind,
+                                                                        kind, observe):
     """A Bedrock error ends `claude -p` in Bedrock mode with its error result, promptly, without hanging."""
     cli, _ = claude_code_cli
     for route in ("invoke_stream", "invoke"):  # after a failed stream, the CLI retries without streaming
         bedrock_provider.script(route, HttpError(status, bedrock_kind, f"scripted {kind}"), times=None)
     bedrock_provider.script("inference_profiles", ModelList(()), times=None)
-    result = claude_in("bedrock", cli, proxy, bedrock_provider, tmp_path)
+    # Deployments of its own (pool names are config names, which the Bedrock route serves): on LiteLLM's
+    # defaults the error benches the deployment that answered it, and a shared one would fail the next check.
+    result = claude_in("bedrock", cli, proxy, bedrock_provider, tmp_path, "--model", fresh_model("bedrock-invoke"),
+                       small_model=fresh_model("bedrock-invoke"))
     observe("seconds", round(result.seconds, 1), volatile=True)
     assert result.json().get("is_error") is True, result.transcript()

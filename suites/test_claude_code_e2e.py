@@ -18,13 +18,19 @@ from harness.errors import HarnessError
 from harness.gateways import is_pool_name
 from harness.providers import HttpError, Reply, Text, ToolUse
 
-pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e]
+# A proxy of their own (the default config): no other check's errors can bench the deployments the CLI asks for.
+pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e, pytest.mark.gateway("claude-code")]
 ERRORS = [(401, "authentication_error"), (404, "not_found_error"), (429, "rate_limit_error"), (500, "api_error"),
           (529, "overloaded_error")]
 
 
-def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi."):
-    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key))
+# Claude Code's side requests (titles, topic checks) use its small model: these name it, by version.
+SMALL_MODEL_ENV = ("ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL")
+
+
+def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", small_model: str | None = None):
+    extra = dict.fromkeys(SMALL_MODEL_ENV, small_model) if small_model else None
+    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra=extra)
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
         return run(cli.binary, prompt, env, args, cwd=tmp_path, timeout=90)
@@ -98,8 +104,10 @@ def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy
     """A provider error ends `claude -p` with its error result (is_error), promptly, without hanging."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
-    # A deployment of its own: on LiteLLM's defaults the error benches it for the next check.
-    result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", fresh_model("anthropic"))
+    # Deployments of its own, for the main turn and the side requests alike: on LiteLLM's defaults the error
+    # benches the deployment that answered it, and a shared one would fail the next check for 5 s.
+    result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", fresh_model("anthropic"),
+                    small_model=fresh_model("anthropic"))
     observe("seconds", round(result.seconds, 1), volatile=True)
     data = result.json()
     observe("result", str(data.get("result"))[:200], volatile=True)
