@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
@@ -248,7 +248,7 @@ class FakeProvider:
         # Refuse what the real provider refuses; a check may loosen this on purpose.
         self.strict = True
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[tuple[Scripted, int | None]]] = {}
+        self._queues: dict[str, deque[tuple[Scripted, int | None, Callable[[RecordedRequest], bool] | None]]] = {}
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
         self.miss_texts: list[str] = []
@@ -288,33 +288,44 @@ class FakeProvider:
             self.miss_texts.clear()
 
     # scripting -----------------------------------------------------------
-    def script(self, route: str, item: Scripted, times: int | None = 1) -> None:
-        """Answer the next ``times`` requests on ``route`` with ``item`` (None: every one)."""
+    def script(self, route: str, item: Scripted, times: int | None = 1,
+               when: Callable[[RecordedRequest], bool] | None = None) -> None:
+        """Answer the next ``times`` requests on ``route`` with ``item`` (None: every one).
+
+        ``when`` keeps the answer for the requests it accepts: a client such as Claude Code sends
+        side requests (warm-ups, titles) in an order of its own, and one of them must not take an
+        answer scripted for its main turn.
+        """
         if route not in set(self.routes.values()):
             raise ValueError(f"fake {self.name} has no route {route!r}; it has {sorted(self.routes.values())}")
         with self._lock:
-            self._queues.setdefault(route, deque()).append((item, times))
+            self._queues.setdefault(route, deque()).append((item, times, when))
 
     def refuse(self, request: RecordedRequest) -> HttpError | None:
         """What the real provider would refuse this request with (see harness.providers.strict)."""
         return None
 
-    def _peek(self, route: str | None) -> Scripted | None:
-        with self._lock:
-            queue = self._queues.get(route or "")
-            return queue[0][0] if queue else None
+    def _next(self, request: RecordedRequest) -> int | None:
+        queue = self._queues.get(request.route or "") or ()
+        return next((i for i, (_, _, when) in enumerate(queue) if when is None or when(request)), None)
 
-    def _take(self, route: str | None) -> Scripted | None:
+    def _peek(self, request: RecordedRequest) -> Scripted | None:
         with self._lock:
-            queue = self._queues.get(route or "")
-            if not queue:
-                return self.standing.get(route or "")
-            item, times = queue[0]
+            index = self._next(request)
+            return None if index is None else self._queues[request.route or ""][index][0]
+
+    def _take(self, request: RecordedRequest) -> Scripted | None:
+        with self._lock:
+            index = self._next(request)
+            if index is None:
+                return self.standing.get(request.route or "")
+            queue = self._queues[request.route or ""]
+            item, times, when = queue[index]
             if times is not None:
                 if times <= 1:
-                    queue.popleft()
+                    del queue[index]
                 else:
-                    queue[0] = (item, times - 1)
+                    queue[index] = (item, times - 1, when)
             return item
 
     # journal ---------------------------------------------------------------
@@ -362,13 +373,13 @@ class FakeProvider:
 
     def handle(self, request: RecordedRequest) -> WireResponse:
         request.route = self.route_for(request)
-        refusal = None if isinstance(self._peek(request.route), Recorded) or not self.strict else self.refuse(request)
+        refusal = None if isinstance(self._peek(request), Recorded) or not self.strict else self.refuse(request)
         if refusal is not None:
             request.answer = f"refused by the strict fake ({refusal.status} {refusal.type})"
             with self._lock:
                 self.requests.append(request)
             return self.render(request, refusal)
-        item = self._take(request.route)
+        item = self._take(request)
         request.answer = "unscripted" if item is None else "scripted"
         with self._lock:
             self.requests.append(request)

@@ -1,0 +1,56 @@
+"""Checks side by side (harness.parallel): one report from many workers, units, and the worker count."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import parallel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_workers_facts_fold_into_the_controllers():
+    into: dict = {"providers": "scripted"}
+    parallel.merge_facts(into, {"litellm_version": "1.108.7", "gateways": {"default": 1}, "config_texts": {"a": "x"},
+                                "settings": {"profile": "isolated", "applied": {"num_retries": 0}}})
+    parallel.merge_facts(into, {"litellm_version": "9.9.9", "gateways": {"deployed": 2}, "config_texts": {"b": "y"},
+                                "settings": {"profile": "isolated", "applied": {"request_timeout": 30}}})
+    assert into["litellm_version"] == "1.108.7", "the first worker's fact stands"
+    assert into["gateways"] == {"default": 1, "deployed": 2}
+    assert into["config_texts"] == {"a": "x", "b": "y"}
+    assert into["settings"] == {"profile": "isolated", "applied": {"num_retries": 0, "request_timeout": 30}}
+
+
+@pytest.mark.parametrize(("nodeid", "unit"), [
+    ("suites/test_stream.py::test_x[anthropic]", "suites/test_stream.py::test_x[anthropic]"),
+    ("tests/test_controls.py::test_y", "tests/test_controls.py"),
+], ids=["a-check-is-its-own-unit", "a-self-test-module-is-one-unit"])
+def test_what_one_worker_runs_whole(nodeid, unit):
+    assert parallel.unit(nodeid) == unit
+
+
+def test_a_run_inside_a_worker_stays_in_one_process(monkeypatch, pytestconfig):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    assert parallel.pytest_xdist_auto_num_workers(pytestconfig) == 0
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    monkeypatch.setattr(pytestconfig.option, "collectonly", False)
+    assert 1 <= parallel.pytest_xdist_auto_num_workers(pytestconfig) <= parallel.MAX_WORKERS
+
+
+def test_two_workers_write_one_report_with_every_check_and_the_run_facts(tmp_path):
+    select = "test_streamed_text_arrives_whole or test_count_tokens_returns_an_integer"
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "-n", "2", "-p", "no:cacheprovider",
+                           "--gateway-impl", "reference", "-k", select, "--report-dir", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "bringing up nodes" in done.stdout, "the run was distributed"
+    report = json.loads((tmp_path / "compat.json").read_text())
+    outcomes = sorted(r["outcome"] for r in report["results"])
+    assert outcomes == ["pass", "pass", "skipped", "skipped"], "the reference gateway has no OpenAI route"
+    assert report["info"]["config_hash"], "the workers' configs reached the controller"
+    assert report["info"]["litellm_version"] != "unknown"
