@@ -41,6 +41,13 @@ def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", 
         provider.settle()
 
 
+def main_turns(provider, prompt: str = "Say hi."):
+    """The CLI's calls for the user's prompt: with tools and the prompt in the messages. Its side requests
+    carry tools too (2.0.77 warms its subagents up with "Warmup" on the small model), in an order of its own."""
+    return [r for r in provider.received("messages")
+            if r.body.get("tools") and prompt in json.dumps(r.body.get("messages"))]
+
+
 @pytest.mark.req("E2E-001")
 def test_claude_code_succeeds_through_the_gateway_with_defaults(claude_code_cli, proxy, anthropic_provider,
                                                                tmp_path, observe):
@@ -55,7 +62,7 @@ def test_claude_code_succeeds_through_the_gateway_with_defaults(claude_code_cli,
     data = result.json()
     assert data.get("is_error") is False, result.transcript()
     assert data.get("result") == "hello through the gateway"
-    main = [r for r in anthropic_provider.received("messages") if r.body.get("tools")]
+    main = main_turns(anthropic_provider)
     assert main, "the main turn never reached the provider"
     expected = profile["defaults"].get("main")
     if expected is not None:  # an unprofiled --claude-code version has no recorded default to compare with
@@ -69,7 +76,7 @@ def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(claude_code
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", Reply.text("long context ok"), times=None)
     result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", "claude-sonnet-4-5-20250929[1m]")
-    main = [r for r in anthropic_provider.received("messages") if r.body.get("tools")]
+    main = main_turns(anthropic_provider)
     assert main, f"no main turn reached the provider:\n{result.transcript()}"
     observe("model at provider", main[0].body["model"])
     observe("anthropic-beta at provider", main[0].header("anthropic-beta"))
