@@ -59,7 +59,7 @@ def main() -> None:
     for i in range(args.starts):
         gateway = build("default", upstreams)
         with tempfile.TemporaryDirectory() as tmp:
-            proxy = wait_ready(spawn(gateway, args.litellm_python, Path(tmp)))
+            proxy = wait_ready(spawn(gateway, args.litellm_python, Path(tmp), launch="exec"))
             try:
                 time.sleep(1.0)  # let lazy imports settle before reading RSS
                 print(f"start {i + 1}: LiteLLM {proxy.version} ready in {proxy.startup_seconds:.2f} s, "

@@ -153,7 +153,8 @@ def run(python: str, repeats: int = 3, session: str = "") -> dict[str, Any]:
     upstreams = Upstreams(fake.url, fake.url)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            proxy = wait_ready(spawn(bench_config(upstreams), python, Path(tmp)))
+            # Its own interpreter, as deployed: a forked proxy's CPU and RSS would leave out LiteLLM's import.
+            proxy = wait_ready(spawn(bench_config(upstreams), python, Path(tmp), launch="exec"))
             try:
                 figures = measure(fake, proxy, upstreams, repeats)
             finally:
