@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import yaml
 
 from harness import forkserver
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateways import GatewayConfig, Upstreams, default_config
-from harness.proxy import litellm_version, spawn, start_many, wait_ready, zygote_env
+from harness.proxy import free_port, litellm_version, proxy_env, spawn, start_many, wait_ready, zygote_env
 
 UP = Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9")
 
@@ -176,10 +177,12 @@ def test_a_forked_proxy_runs_litellms_command_line_in_its_own_folder(tmp_path):
 
 
 def _fork_one(server: forkserver.ForkServer, folder: Path) -> forkserver.ForkedProcess:
+    """A proxy that stays up (a valid config on a free port) until something stops it."""
     folder.mkdir()
-    (folder / "config.yaml").write_text("model_list: []\n")
-    return server.spawn(["proxy_cli", "--config", str(folder / "config.yaml"), "--port", "0"],
-                        zygote_env(), folder, folder / "proxy.log")
+    gateway = default_config(UP)
+    (folder / "config.yaml").write_text(yaml.safe_dump(gateway.config))
+    return server.spawn(["proxy_cli", "--config", str(folder / "config.yaml"), "--port", str(free_port())],
+                        proxy_env(gateway, folder), folder, folder / "proxy.log")
 
 
 def _gone(pid: int) -> bool:
