@@ -23,7 +23,7 @@ import pytest
 
 from harness import forkserver, proxy
 from harness.report.collect import RUN_FACTS
-from harness.selection import WANTED_GATEWAYS
+from harness.selection import SUITES_DIR, WANTED_GATEWAYS
 
 # The gateways whose checks are slow and many: a worker starts them together, at its first check.
 SHARED_BY_WORKERS = frozenset({"default", "claude-code", "deployed", "providers"})
@@ -64,13 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
         forkserver.prestart(python, proxy.zygote_env(), share=True)
 
 
-SUITES = Path(__file__).resolve().parent.parent / "suites"
-
-
 def _runs_suites(config: pytest.Config) -> bool:
     for arg in config.args:
         path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
-        if path == SUITES or SUITES in path.parents or path in SUITES.parents:
+        if path == SUITES_DIR or SUITES_DIR in path.parents or path in SUITES_DIR.parents:
             return True
     return False
 

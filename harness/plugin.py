@@ -22,13 +22,12 @@ from harness.errors import HarnessError
 from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
-from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
+from harness.selection import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gateway_name
 from harness.targets import Impl, parse_impl
 from harness.timing import check_timings
 
 pytest_plugins = ["harness.fixtures", "harness.deviations.hooks", "harness.parallel"]
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 MARKERS = (
     "req(id): the catalogue requirement this check states (harness/catalogue.yaml)",
     "gateway(name): the gateway config (harness.gateways registry) the test's proxy runs with",
