@@ -44,8 +44,11 @@ def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", 
 def main_turns(provider, prompt: str = "Say hi."):
     """The CLI's calls for the user's prompt: with tools and the prompt in the messages. Its side requests
     carry tools too (2.0.77 warms its subagents up with "Warmup" on the small model), in an order of its own."""
-    return [r for r in provider.received("messages")
-            if r.body.get("tools") and prompt in json.dumps(r.body.get("messages"))]
+    return [r for r in provider.received("messages") if is_main_turn(r, prompt)]
+
+
+def is_main_turn(request, prompt: str) -> bool:
+    return bool(request.body.get("tools")) and prompt in json.dumps(request.body.get("messages"))
 
 
 @pytest.mark.req("E2E-001")
@@ -91,12 +94,12 @@ def test_tool_result_round_trip_reaches_the_provider(claude_code_cli, proxy, ant
     cli, _ = claude_code_cli
     target = tmp_path / "notes.txt"
     target.write_text("the gateway passed this file through\n")
-    # For the main turn only: Claude Code may send a side request first (2.0.77 warms up its subagents,
-    # whose tools have no Read), and that one must not take the tool call.
+    # For the main turn only: Claude Code may send side requests first (2.0.77 warms up its subagents,
+    # some with Read among their tools), and none of them must take the tool call.
     anthropic_provider.script("messages", Reply(blocks=(ToolUse("Read", {"file_path": str(target)},
                                                                 id="toolu_01E2ERoundTrip00000001"),),
                                                 stop_reason="tool_use"),
-                              when=lambda r: "Read" in {t.get("name") for t in r.body.get("tools") or []})
+                              when=lambda r: is_main_turn(r, "Read notes.txt"))
     anthropic_provider.script("messages", Reply(blocks=(Text("read it"),)), times=None)
     result = claude(cli, proxy, anthropic_provider, tmp_path, prompt="Read notes.txt")
     results = [block for req in anthropic_provider.received("messages") for m in req.body.get("messages", [])
