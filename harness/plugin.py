@@ -6,7 +6,6 @@ The root ``conftest.py`` loads this module and nothing else.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 from collections.abc import Generator, Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import client, evidence, fingerprint, forkserver, netguard, proxy, repro, userconfig
-from harness.claude_code import PROFILES
+from harness.claude_code import PROFILES, VERSION_IN_ID
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
 from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams
@@ -154,14 +153,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
 
 
-# A parametrized check that belongs to one Claude Code version says so in its id (cc-2.1.332, cc-2.0.77-429).
-CLAUDE_CODE_ID = re.compile(r"(?:^|-)cc-(\d+(?:\.\d+)+)(?=-|$)")
-
-
 def claude_code_version(item: pytest.Item) -> str | None:
     """The Claude Code version a check is about, or None for a check every version shares."""
     callspec = getattr(item, "callspec", None)
-    found = CLAUDE_CODE_ID.search(callspec.id) if callspec is not None else None
+    found = VERSION_IN_ID.search(callspec.id) if callspec is not None else None
     return found.group(1) if found else None
 
 

@@ -43,6 +43,11 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 EXTRA_PROFILES_ENV = "CC_GATEWAY_PROFILES"
 
 
+# A check that belongs to one Claude Code version says so in its id: test_x[cc-2.1.332], test_y[cc-2.0.77-429].
+# The plugin reads the version from it, and the deviation list matches one version's entry against another's.
+VERSION_IN_ID = re.compile(r"(?<![\w.])cc-(\d+(?:\.\d+)+)(?![\w.])")
+
+
 def version_key(version: str) -> tuple[int, ...]:
     """A version's numbers, for ordering (2.1.10 after 2.1.9)."""
     return tuple(int(p) for p in re.findall(r"\d+", version))

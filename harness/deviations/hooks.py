@@ -15,7 +15,6 @@ what the fingerprint recorded (see :func:`forgiven`); anything else stays an err
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from harness import deviations, fingerprint
-from harness.claude_code import version_key
+from harness.claude_code import VERSION_IN_ID, version_key
 from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.proxy import litellm_version, resolve_python
@@ -34,7 +33,6 @@ from harness.targets import Impl
 DEVIATION = pytest.StashKey[Deviation]()
 MATCHED = pytest.StashKey[fingerprint.Observation]()
 BORROWED = pytest.StashKey[bool]()
-CLAUDE_CODE_PART = re.compile(r"cc-\d+(?:\.\d+)+")
 LISTED = pytest.StashKey[list[Deviation]]()
 
 
@@ -98,8 +96,8 @@ def _listed_for_another_claude_code(known: list[Deviation], item: pytest.Item) -
     """
     if "claude_code" not in dict(item.user_properties):
         return None
-    wanted = CLAUDE_CODE_PART.sub("cc-*", item.nodeid.removeprefix("suites/"))
-    same = [d for d in known if CLAUDE_CODE_PART.sub("cc-*", d.check) == wanted and CLAUDE_CODE_PART.search(d.check)]
+    wanted = VERSION_IN_ID.sub("cc-*", item.nodeid.removeprefix("suites/"))
+    same = [d for d in known if VERSION_IN_ID.sub("cc-*", d.check) == wanted and VERSION_IN_ID.search(d.check)]
     if not same:
         return None
     entry = max(same, key=lambda d: version_key(_listed_version(d)))
@@ -108,8 +106,8 @@ def _listed_for_another_claude_code(known: list[Deviation], item: pytest.Item) -
 
 
 def _listed_version(entry: Deviation) -> str:
-    found = CLAUDE_CODE_PART.search(entry.check)
-    return found.group()[3:] if found else ""
+    found = VERSION_IN_ID.search(entry.check)
+    return found.group(1) if found else ""
 
 
 def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
