@@ -14,6 +14,7 @@
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
     python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
     python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
+    python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from harness import bench, gate, repro
+from harness import bench, gate, parallel, repro
 from harness.cassettes import cli as cassette_cli
 from harness.cassettes.scenarios import SCENARIOS
 from harness.claude_code import PROFILES
@@ -270,6 +272,44 @@ def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk.set_defaults(func=cmd_deviations_check)
 
 
+CACHED_DURATIONS = SUITES.parent / ".pytest_cache" / "v" / parallel.DURATIONS
+
+
+def collected_checks() -> set[str]:
+    """Every node id a default run collects (suites/ and tests/), without running anything."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider"],
+                         cwd=SUITES.parent, capture_output=True, text=True, check=False)
+    found = {line for line in out.stdout.splitlines() if "::" in line}
+    if out.returncode != 0 or not found:
+        tail = (out.stdout + out.stderr)[-3000:]
+        raise HarnessError(f"collecting the checks failed (exit {out.returncode}):\n{tail}")
+    return found
+
+
+def cmd_durations(args: argparse.Namespace) -> int:
+    collected = collected_checks()
+    cached = json.loads(CACHED_DURATIONS.read_text()) if CACHED_DURATIONS.is_file() else {}
+    if args.save:
+        if not cached:
+            raise HarnessError(f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first")
+        seed = parallel.seed_from(cached, collected)
+        parallel.SEED.write_text(json.dumps(seed, indent=1) + "\n")
+        print(f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
+              f"{sum(seed.values()):.0f} s")
+    seed = json.loads(parallel.SEED.read_text()) if parallel.SEED.is_file() else {}
+    known = {**seed, **cached}
+    totals: Counter[str] = Counter()
+    for nodeid in collected:
+        totals[parallel.unit(nodeid)] += known.get(nodeid, 0.0)
+    print(f"{len(totals)} units, {sum(totals.values()):.0f} s in all; the first {args.top} a worker takes:")
+    for name, seconds in totals.most_common(args.top):
+        print(f"  {seconds:7.1f} s  {name}")
+    stale = sorted(set(seed) - collected)
+    if stale:
+        print(f"{len(stale)} seed entries name no check any more (refresh with --save): {', '.join(stale[:5])}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -316,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     rep.set_defaults(func=cmd_repro)
     _add_deviations(sub)
     cassette_cli.add_parsers(sub)
+    dur = sub.add_parser("durations", help="the order workers take the checks in (longest first), from the last runs")
+    dur.add_argument("--save", action="store_true", help=f"rewrite {parallel.SEED.name} from this checkout's last run")
+    dur.add_argument("--top", type=int, default=10, metavar="N")
+    dur.set_defaults(func=cmd_durations)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

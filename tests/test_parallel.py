@@ -54,3 +54,35 @@ def test_two_workers_write_one_report_with_every_check_and_the_run_facts(tmp_pat
     assert outcomes == ["pass", "pass", "skipped", "skipped"], "the reference gateway has no OpenAI route"
     assert report["info"]["config_hash"], "the workers' configs reached the controller"
     assert report["info"]["litellm_version"] != "unknown"
+
+
+class _Cache:
+    def __init__(self, durations: dict[str, float]) -> None:
+        self.durations = durations
+
+    def get(self, key: str, default: object) -> object:
+        return self.durations if key == parallel.DURATIONS else default
+
+
+def test_a_fresh_clone_orders_by_the_committed_seed_and_a_checkout_by_its_own_last_run(monkeypatch, pytestconfig):
+    seed = json.loads(parallel.SEED.read_text())
+    monkeypatch.setattr(pytestconfig, "cache", _Cache({}), raising=False)
+    assert parallel.known_durations(pytestconfig) == seed, "no run yet: the seed orders the first one"
+    slowest = max(seed, key=seed.__getitem__)
+    monkeypatch.setattr(pytestconfig, "cache", _Cache({slowest: 0.1}), raising=False)
+    assert parallel.known_durations(pytestconfig)[slowest] == 0.1, "this checkout's own run wins"
+
+
+def test_the_seed_keeps_only_existing_checks_long_enough_to_move_the_order():
+    durations = {"suites/a.py::x": 3.14159, "suites/a.py::short": 0.4, "suites/gone.py::y": 50.0}
+    assert parallel.seed_from(durations, {"suites/a.py::x", "suites/a.py::short"}) == {"suites/a.py::x": 3.1}
+
+
+def test_the_committed_seed_names_checks_that_exist_and_the_self_tests_that_run_the_suite():
+    from harness.__main__ import collected_checks
+
+    seed = json.loads(parallel.SEED.read_text())
+    stale = sorted(set(seed) - collected_checks())
+    assert stale == [], f"renamed or removed; refresh with `python -m harness durations --save`: {stale[:5]}"
+    modules = {parallel.unit(k) for k in seed}
+    assert {"tests/test_readme_recipe.py", "tests/test_controls.py"} <= modules, "the longest units are seeded"
