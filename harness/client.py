@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -148,6 +148,29 @@ class GatewayClient:
         if ex.headers.get("content-type", "").startswith("text/event-stream"):
             ex.events, ex.text = parse_sse(ex.text), ""
             ex.stream = check_stream(ex.events)
+        return ex
+
+    def leave_pending(self, path: str, body: dict[str, Any], until: Callable[[], object],
+                      limit: float = 15.0) -> Exchange:
+        """Send a request and hang up, unanswered, once ``until()`` holds (say, once the provider has it).
+
+        The client leaves at the moment the check chooses, not at a timeout: a loaded machine can take
+        longer than any fixed timeout to forward the request, and the client would leave before it.
+        """
+        hdrs = {**self.headers(), "content-type": "application/json"}
+        ex = Exchange("POST", self.base_url + path, hdrs, body, started=time.monotonic())
+        self.exchanges.append(ex)
+        url = urlsplit(ex.url)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=limit)
+        try:
+            conn.request("POST", f"{url.path}?{url.query}", body=json.dumps(body).encode(), headers=hdrs)
+            deadline = time.monotonic() + limit
+            while not until() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            conn.close()
+        ex.elapsed = time.monotonic() - ex.started
+        ex.text = f"(the client hung up after {ex.elapsed:.2f} s, unanswered)"
         return ex
 
     def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:

@@ -12,7 +12,14 @@ import json
 import pytest
 
 from harness.answers import client_view, message_view
-from harness.checks import assert_anthropic_error, assert_opens_with_message_start, assert_status, secret_places
+from harness.checks import (
+    PROMPT_EVENT_GAP_S,
+    PROMPT_STREAMS,
+    assert_anthropic_error,
+    assert_opens_with_message_start,
+    assert_status,
+    secret_places,
+)
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, BEDROCK_REGION
 from harness.providers import HttpError, Reply, StreamError, Text, Thinking, ToolUse, Usage
@@ -61,11 +68,13 @@ def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(ga
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
 def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provider, model, observe):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
-    _script(bedrock_provider, model[0], True, Reply.text("hello from bedrock"))
-    ex = gateway.messages(message_body(model[0], stream=True))
-    assert_status(ex, 200)
-    assert_opens_with_message_start(ex.stream, observe)
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    _script(bedrock_provider, model[0], True, Reply.text("hello from bedrock", delay=PROMPT_EVENT_GAP_S),
+            times=PROMPT_STREAMS)
+    exchanges = [gateway.messages(message_body(model[0], stream=True)) for _ in range(PROMPT_STREAMS)]
+    for ex in exchanges:
+        assert_status(ex, 200)
+    assert_opens_with_message_start([ex.stream for ex in exchanges], observe)
 
 
 @pytest.mark.req("AUTH-005")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from harness.claude_code.capture import mode_env
-from harness.claude_code.cli import cli_env, run
+from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
 from harness.errors import HarnessError
 from harness.gateways import VERTEX_LOCATION, VERTEX_PROJECT
 from harness.providers import HttpError, ModelList, Reply
@@ -22,11 +22,11 @@ VERTEX_PASSTHROUGH = pytest.mark.settings(
                         "deployment's credentials without it)")
 
 
-def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str, small_model: str | None = None):
+def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str, side_model: str | None = None):
     base = f"{proxy.url}/bedrock" if mode == "bedrock" else f"{proxy.url}/vertex_ai"
     extra = mode_env(mode, base, f"Authorization: Bearer {proxy.master_key}", VERTEX_PROJECT, VERTEX_LOCATION)
-    if small_model:  # the model of Claude Code's side requests, named for every version
-        extra = {**extra, "ANTHROPIC_SMALL_FAST_MODEL": small_model, "ANTHROPIC_DEFAULT_HAIKU_MODEL": small_model}
+    if side_model:
+        extra = {**extra, **dict.fromkeys(SIDE_MODEL_ENV, side_model)}
     env = cli_env(base, tmp_path / "home", extra=extra)
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
@@ -98,6 +98,6 @@ def test_bedrock_error_gives_claude_code_in_bedrock_mode_an_error_result(claude_
     # Deployments of its own (pool names are config names, which the Bedrock route serves): on LiteLLM's
     # defaults the error benches the deployment that answered it, and a shared one would fail the next check.
     result = claude_in("bedrock", cli, proxy, bedrock_provider, tmp_path, "--model", fresh_model("bedrock-invoke"),
-                       small_model=fresh_model("bedrock-invoke"))
+                       side_model=fresh_model("bedrock-invoke"))
     observe("seconds", round(result.seconds, 1), volatile=True)
     assert result.json().get("is_error") is True, result.transcript()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.claude_code import CONTEXT_1M_BETA, DISCOVERY_ENV, DISCOVERY_SINCE, discovery_keeps, has_discovery
-from harness.claude_code.cli import cli_env, run
+from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
 from harness.client import GatewayClient
 from harness.errors import HarnessError
 from harness.gateways import is_pool_name
@@ -24,12 +24,8 @@ ERRORS = [(401, "authentication_error"), (404, "not_found_error"), (429, "rate_l
           (529, "overloaded_error")]
 
 
-# Claude Code's side requests (titles, topic checks) use its small model: these name it, by version.
-SMALL_MODEL_ENV = ("ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL")
-
-
-def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", small_model: str | None = None):
-    extra = dict.fromkeys(SMALL_MODEL_ENV, small_model) if small_model else None
+def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", side_model: str | None = None):
+    extra = dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else None
     env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra=extra)
     (tmp_path / "home").mkdir(exist_ok=True)
     try:
@@ -120,7 +116,7 @@ def test_provider_error_gives_claude_code_an_error_result(claude_code_cli, proxy
     # Deployments of its own, for the main turn and the side requests alike: on LiteLLM's defaults the error
     # benches the deployment that answered it, and a shared one would fail the next check for 5 s.
     result = claude(cli, proxy, anthropic_provider, tmp_path, "--model", fresh_model("anthropic"),
-                    small_model=fresh_model("anthropic"))
+                    side_model=fresh_model("anthropic"))
     observe("seconds", round(result.seconds, 1), volatile=True)
     data = result.json()
     observe("result", str(data.get("result"))[:200], volatile=True)

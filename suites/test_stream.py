@@ -11,7 +11,13 @@ import json
 import pytest
 
 from harness import recorded
-from harness.checks import PROVIDER_PARAMS, assert_opens_with_message_start, assert_status
+from harness.checks import (
+    PROMPT_EVENT_GAP_S,
+    PROMPT_STREAMS,
+    PROVIDER_PARAMS,
+    assert_opens_with_message_start,
+    assert_status,
+)
 from harness.client import message_body
 from harness.gateways import OPENAI_MODEL, SONNET
 from harness.providers import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
@@ -51,9 +57,10 @@ def test_streamed_text_arrives_whole(gateway, anthropic_provider, openai_provide
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
 @pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_prompt_stream_opens_with_message_start(gateway, anthropic_provider, openai_provider, provider, observe):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
-    stream = _stream(gateway, anthropic_provider, openai_provider, provider, Reply.text("hello"))
-    assert_opens_with_message_start(stream, observe)
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    reply = Reply.text("hello", delay=PROMPT_EVENT_GAP_S)
+    streams = [_stream(gateway, anthropic_provider, openai_provider, provider, reply) for _ in range(PROMPT_STREAMS)]
+    assert_opens_with_message_start(streams, observe)
 
 
 TOOL_INPUT = {"command": "ls -la /tmp", "description": "List files", "timeout": 120, "flags": ["a", "l"],

@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.answers import client_view, message_view
-from harness.checks import assert_anthropic_error, assert_opens_with_message_start, assert_status, secret_places
+from harness.checks import (
+    PROMPT_EVENT_GAP_S,
+    PROMPT_STREAMS,
+    assert_anthropic_error,
+    assert_opens_with_message_start,
+    assert_status,
+    secret_places,
+)
 from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.gateways import VERTEX_LOCATION, VERTEX_MODEL, VERTEX_PASSTHROUGH_MODEL, VERTEX_PROJECT
 from harness.providers import HttpError, Reply, Text, Thinking, ToolUse
@@ -72,11 +79,13 @@ def test_gateway_key_never_reaches_vertex(gateway, proxy, vertex_provider, strea
 @pytest.mark.req("STREAM-013")
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
 def test_prompt_vertex_stream_opens_with_message_start(gateway, vertex_provider, observe):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it."""
-    vertex_provider.script(_route(True), Reply.text("hello from vertex"))
-    ex = gateway.messages(message_body(NAME, stream=True))
-    assert_status(ex, 200)
-    assert_opens_with_message_start(ex.stream, observe)
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    reply = Reply.text("hello from vertex", delay=PROMPT_EVENT_GAP_S)
+    vertex_provider.script(_route(True), reply, times=PROMPT_STREAMS)
+    exchanges = [gateway.messages(message_body(NAME, stream=True)) for _ in range(PROMPT_STREAMS)]
+    for ex in exchanges:
+        assert_status(ex, 200)
+    assert_opens_with_message_start([ex.stream for ex in exchanges], observe)
 
 
 @pytest.mark.req("VERTEX-002")

@@ -89,6 +89,14 @@ def install(version: str, cache: Path = CACHE) -> Installed:
     return Installed(version, binary, time.monotonic() - started)
 
 
+# Every variable that names a model the CLI may call besides --model: its small model (titles, topic checks)
+# and the tier aliases its subagents use (2.0.77 warms up a "sonnet" one). A check that scripts errors sends
+# them all to deployments of its own: on LiteLLM's defaults a deployment that answered errors is benched
+# for a while, and a shared one would fail the next check.
+SIDE_MODEL_ENV = ("ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
+                  "ANTHROPIC_DEFAULT_OPUS_MODEL")
+
+
 def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", key: str = "sk-cc-test",
             extra: dict[str, str | None] | None = None) -> dict[str, str]:
     """The CLI's environment; a None in ``extra`` removes that variable."""
