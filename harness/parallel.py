@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     A unit's expected time is the sum of its checks' last durations (pytest's cache, then the committed
     seed); every worker reads the same files, so all agree on the order, as xdist requires.
     """
+    seed = config.getoption("shuffle")
+    if seed is not None:  # the same seed on every worker: they must agree on the order
+        random.Random(seed).shuffle(items)
+        return
     if not distributed(config):
         return
     last = known_durations(config)

@@ -83,6 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
                          "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
                          "its own (six CPU-seconds of import each)")
+    group.addoption("--shuffle", default=None, type=int, metavar="SEED",
+                    help="run the checks in an order shuffled by SEED instead of longest first: a check that "
+                         "passes only after (or before) another is a bug this finds")
 
 
 def _use_litellm_config(config: pytest.Config) -> None:
@@ -223,7 +226,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         gateway_name(i) for i in session.items
         if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
     }
-    if wanted and session.config.stash[IMPL].kind == "litellm" and proxy.launch_mode == "fork":
+    if wanted and session.config.stash[IMPL].kind == "litellm" and proxy.launch_mode == "fork" \
+            and not session.config.option.collectonly:
         # LiteLLM imports in the fork server while the fakes start and the first checks set up.
         forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
 

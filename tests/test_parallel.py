@@ -86,3 +86,17 @@ def test_the_committed_seed_names_checks_that_exist_and_the_self_tests_that_run_
     assert stale == [], f"renamed or removed; refresh with `python -m harness durations --save`: {stale[:5]}"
     modules = {parallel.unit(k) for k in seed}
     assert {"tests/test_readme_recipe.py", "tests/test_controls.py"} <= modules, "the longest units are seeded"
+
+
+def _collected(*args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites", "--collect-only", "-q", "-n", "0",
+                           "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
+def test_a_shuffle_seed_gives_every_worker_the_same_new_order():
+    plain, once, again = _collected(), _collected("--shuffle", "5"), _collected("--shuffle", "5")
+    assert once == again, "workers collect separately and must agree on the order"
+    assert sorted(once) == sorted(plain), "the same checks, none lost or added"
+    assert once != plain, "the order changed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
 import sys
@@ -197,6 +198,14 @@ def test_a_fork_server_that_goes_away_takes_its_proxies_with_it(tmp_path):
     server.stop()  # as when the harness dies: the server's input ends
     assert _gone(child.pid)
     assert processes_mentioning(str(tmp_path)) == []
+    assert not os.path.exists(server.socket_path)
+
+
+def test_a_run_that_needed_no_proxy_does_not_wait_for_litellms_import():
+    server = forkserver.ForkServer.start(sys.executable, zygote_env())
+    assert server.process is not None
+    server.stop()  # at once: the server is still importing LiteLLM (six CPU-seconds), so it has forked nothing
+    assert server.process.returncode == -signal.SIGKILL, "stopped, not waited for until its import was over"
     assert not os.path.exists(server.socket_path)
 
 

@@ -32,6 +32,7 @@ import psutil
 from harness.errors import HarnessError
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
+PRELOADED = "preloaded"  # zygote.PRELOADED: the zygote runs standalone, so it cannot import it from here
 LAUNCH_MODES = ("fork", "exec")
 SHARED = "CC_GATEWAY_FORKSERVERS"  # {python: socket path} of the fork servers a parent process shares
 PRELOAD_TIMEOUT = 180.0
@@ -119,6 +120,10 @@ class ForkServer:
             self._tried = True
             self._close()
         if self.process is not None:
+            if not os.path.exists(os.path.join(self._home, PRELOADED)):
+                # Still importing LiteLLM, so it has forked nothing: a run that needed no proxy (a
+                # --collect-only, a narrow -k) need not wait the import out before it exits.
+                self.process.kill()
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 self.process.stdin.close()  # type: ignore[union-attr]
             try:

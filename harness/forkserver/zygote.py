@@ -32,6 +32,9 @@ PRELOAD = "litellm.proxy.proxy_server"
 ZYGOTE_PID = os.getpid()
 
 
+PRELOADED = "preloaded"  # a file beside the socket: the import is over, proxies may exist
+
+
 def preload() -> str:
     """Import the proxy's heavy module; the error text if it fails (each proxy then imports it itself)."""
     try:
@@ -166,6 +169,8 @@ def main() -> None:
     listener.listen(64)  # clients may connect now; they are answered once LiteLLM is imported
     try:
         error = preload()
+        # From here on it may fork; before, its owner may simply kill it (ForkServer.stop).
+        open(os.path.join(os.path.dirname(socket_path), PRELOADED), "w").close()
         Server(listener, owner, {"preloaded": not error, "error": error}).run()
     finally:
         if os.getpid() == ZYGOTE_PID:
