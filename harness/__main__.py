@@ -292,7 +292,9 @@ def cmd_durations(args: argparse.Namespace) -> int:
     if args.save:
         if not cached:
             raise HarnessError(f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first")
-        seed = parallel.seed_from(cached, collected)
+        # Over the old seed: a narrow last run (-k, --claude-code) keeps the entries it did not run.
+        old = json.loads(parallel.SEED.read_text()) if parallel.SEED.is_file() else {}
+        seed = parallel.seed_from({**old, **cached}, collected)
         parallel.SEED.write_text(json.dumps(seed, indent=1) + "\n")
         print(f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
               f"{sum(seed.values()):.0f} s")
@@ -301,7 +303,8 @@ def cmd_durations(args: argparse.Namespace) -> int:
     totals: Counter[str] = Counter()
     for nodeid in collected:
         totals[parallel.unit(nodeid)] += known.get(nodeid, 0.0)
-    print(f"{len(totals)} units, {sum(totals.values()):.0f} s in all; the first {args.top} a worker takes:")
+    print(f"{len(totals)} units, {sum(totals.values()):.0f} s known in all (a check never timed counts 0 here; the "
+          f"run guesses 20 s for a slow one, 10 s for an e2e one); the first {args.top} a worker takes:")
     for name, seconds in totals.most_common(args.top):
         print(f"  {seconds:7.1f} s  {name}")
     stale = sorted(set(seed) - collected)
@@ -357,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     _add_deviations(sub)
     cassette_cli.add_parsers(sub)
     dur = sub.add_parser("durations", help="the order workers take the checks in (longest first), from the last runs")
-    dur.add_argument("--save", action="store_true", help=f"rewrite {parallel.SEED.name} from this checkout's last run")
+    dur.add_argument("--save", action="store_true",
+                     help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it")
     dur.add_argument("--top", type=int, default=10, metavar="N")
     dur.set_defaults(func=cmd_durations)
     args = parser.parse_args(argv)

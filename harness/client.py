@@ -162,15 +162,19 @@ class GatewayClient:
         self.exchanges.append(ex)
         url = urlsplit(ex.url)
         conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=limit)
+        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
         try:
-            conn.request("POST", f"{url.path}?{url.query}", body=json.dumps(body).encode(), headers=hdrs)
+            conn.request("POST", target, body=json.dumps(body).encode(), headers=hdrs)
             deadline = time.monotonic() + limit
-            while not until() and time.monotonic() < deadline:
+            while not (held := bool(until())) and time.monotonic() < deadline:
                 time.sleep(0.02)
         finally:
             conn.close()
         ex.elapsed = time.monotonic() - ex.started
         ex.text = f"(the client hung up after {ex.elapsed:.2f} s, unanswered)"
+        if not held:
+            raise AssertionError(f"the moment to leave never came within {limit:g} s (did the gateway answer at "
+                                 f"once, or never forward the request?):\n{ex.transcript()}")
         return ex
 
     def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:

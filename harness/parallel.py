@@ -130,7 +130,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     seed = config.getoption("shuffle")
     if seed is not None:  # the same seed on every worker: they must agree on the order
-        random.Random(seed).shuffle(items)
+        units = list(dict.fromkeys(unit(i.nodeid) for i in items))
+        random.Random(seed).shuffle(units)
+        place = {u: n for n, u in enumerate(units)}
+        items.sort(key=lambda i: place[unit(i.nodeid)])  # a self-test module stays whole, as on workers
         return
     if not distributed(config):
         return
@@ -150,10 +153,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 _DURATIONS: dict[str, float] = {}
+_SKIPPED: set[str] = set()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+    # A skip says nothing of how long a check takes: keep what the last run knew. (A known deviation is
+    # an xfail, and it did run.)
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _DURATIONS.pop(report.nodeid, None)
+        _SKIPPED.add(report.nodeid)
+    elif report.nodeid not in _SKIPPED:
+        _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -39,7 +39,7 @@ def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", 
 
 def main_turns(provider, prompt: str = "Say hi."):
     """The CLI's calls for the user's prompt: with tools and the prompt in the messages. Its side requests
-    carry tools too (2.0.77 warms its subagents up with "Warmup" on the small model), in an order of its own."""
+    carry tools too (2.0.77 warms its subagents up with "Warmup", on their own tiers), in an order of its own."""
     return [r for r in provider.received("messages") if is_main_turn(r, prompt)]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -100,3 +102,25 @@ def test_a_shuffle_seed_gives_every_worker_the_same_new_order():
     assert once == again, "workers collect separately and must agree on the order"
     assert sorted(once) == sorted(plain), "the same checks, none lost or added"
     assert once != plain, "the order changed"
+
+
+def test_a_shuffle_keeps_each_self_test_module_whole(monkeypatch, pytestconfig):
+    monkeypatch.setattr(pytestconfig.option, "shuffle", 3)
+    items = [SimpleNamespace(nodeid=f"tests/test_{m}.py::t{n}") for m in "abcd" for n in range(3)]
+    items += [SimpleNamespace(nodeid=f"suites/test_s.py::c{n}") for n in range(6)]
+    before = [i.nodeid for i in items]
+    parallel.pytest_collection_modifyitems(pytestconfig, items)  # type: ignore[arg-type]
+    modules = [i.nodeid.split("::")[0] for i in items if i.nodeid.startswith("tests/")]
+    assert len([m for m, _ in itertools.groupby(modules)]) == 4, f"a module was split: {modules}"
+    assert [i.nodeid for i in items] != before
+
+
+def test_a_skipped_check_leaves_its_known_duration_alone_and_a_known_deviation_counts(monkeypatch):
+    monkeypatch.setattr(parallel, "_DURATIONS", {})
+    monkeypatch.setattr(parallel, "_SKIPPED", set())
+    for report in (SimpleNamespace(nodeid="suites/a.py::skipped", skipped=True, duration=0.01),
+                   SimpleNamespace(nodeid="suites/a.py::skipped", skipped=False, duration=0.01),  # its teardown
+                   SimpleNamespace(nodeid="suites/a.py::xfail", skipped=True, duration=4.0, wasxfail="known"),
+                   SimpleNamespace(nodeid="suites/a.py::ran", skipped=False, duration=2.0)):
+        parallel.pytest_runtest_logreport(report)  # type: ignore[arg-type]
+    assert parallel._DURATIONS == {"suites/a.py::xfail": 4.0, "suites/a.py::ran": 2.0}
