@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,12 +47,12 @@ from harness.proxy import litellm_version, resolve_python
 from harness.report.render import render_html
 from harness.report.runs import compare, load_run
 from harness.requirements import catalogue
+from harness.selection import SUITES_DIR
 
-SUITES = Path(__file__).resolve().parent.parent / "suites"
 MARKER = re.compile(r"@pytest\.mark\.req\(\"([A-Z0-9-]+)\"\)")
 
 
-def coverage(suites: Path = SUITES) -> Counter[str]:
+def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
     """How many check functions state each requirement (parametrized cases count once).
 
     The replay checks take their requirement from each provider scenario, and the feature checks from each
@@ -272,33 +271,21 @@ def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk.set_defaults(func=cmd_deviations_check)
 
 
-CACHED_DURATIONS = SUITES.parent / ".pytest_cache" / "v" / parallel.DURATIONS
-
-
-def collected_checks() -> set[str]:
-    """Every node id a default run collects (suites/ and tests/), without running anything."""
-    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider"],
-                         cwd=SUITES.parent, capture_output=True, text=True, check=False)
-    found = {line for line in out.stdout.splitlines() if "::" in line}
-    if out.returncode != 0 or not found:
-        tail = (out.stdout + out.stderr)[-3000:]
-        raise HarnessError(f"collecting the checks failed (exit {out.returncode}):\n{tail}")
-    return found
+CACHED_DURATIONS = SUITES_DIR.parent / ".pytest_cache" / "v" / parallel.DURATIONS
 
 
 def cmd_durations(args: argparse.Namespace) -> int:
-    collected = collected_checks()
+    collected = deviations.collected_node_ids()
     cached = json.loads(CACHED_DURATIONS.read_text()) if CACHED_DURATIONS.is_file() else {}
+    seed = parallel.read_seed()
     if args.save:
         if not cached:
             raise HarnessError(f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first")
         # Over the old seed: a narrow last run (-k, --claude-code) keeps the entries it did not run.
-        old = json.loads(parallel.SEED.read_text()) if parallel.SEED.is_file() else {}
-        seed = parallel.seed_from({**old, **cached}, collected)
+        seed = parallel.seed_from({**seed, **cached}, collected)
         parallel.SEED.write_text(json.dumps(seed, indent=1) + "\n")
         print(f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
               f"{sum(seed.values()):.0f} s")
-    seed = json.loads(parallel.SEED.read_text()) if parallel.SEED.is_file() else {}
     known = {**seed, **cached}
     totals: Counter[str] = Counter()
     for nodeid in collected:

@@ -133,12 +133,22 @@ class GatewayClient:
                 raise StreamGrammarError(ex.stream)
         return ex
 
-    def _send_raw(self, ex: Exchange, content: bytes | None) -> Exchange:
+    @staticmethod
+    def _raw_request(ex: Exchange, content: bytes | None, timeout: float | None) -> http.client.HTTPConnection:
+        """``ex``'s request sent on a bare connection, for what httpx will not send or wait for."""
         url = urlsplit(ex.url)
-        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=self._http.timeout.read)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
         try:
-            conn.request(ex.method, url.path + (f"?{url.query}" if url.query else ""), body=content,
+            conn.request(ex.method, (url.path or "/") + (f"?{url.query}" if url.query else ""), body=content,
                          headers=ex.request_headers)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _send_raw(self, ex: Exchange, content: bytes | None) -> Exchange:
+        conn = self._raw_request(ex, content, self._http.timeout.read)
+        try:
             response = conn.getresponse()
             ex.status, ex.headers = response.status, {k.lower(): v for k, v in response.getheaders()}
             ex.text = response.read().decode("utf-8", "replace")
@@ -160,11 +170,8 @@ class GatewayClient:
         hdrs = {**self.headers(), "content-type": "application/json"}
         ex = Exchange("POST", self.base_url + path, hdrs, body, started=time.monotonic())
         self.exchanges.append(ex)
-        url = urlsplit(ex.url)
-        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=limit)
-        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        conn = self._raw_request(ex, json.dumps(body).encode(), limit)
         try:
-            conn.request("POST", target, body=json.dumps(body).encode(), headers=hdrs)
             deadline = time.monotonic() + limit
             while not (held := bool(until())) and time.monotonic() < deadline:
                 time.sleep(0.02)

@@ -197,9 +197,16 @@ def claude_code_config(upstreams: Upstreams) -> GatewayConfig:
     deployment that answered errors is benched for 5 s: sharing the proxy made the CLI's checks depend
     on which check ran before them.
     """
-    gateway = default_config(upstreams)
-    gateway.name = "claude-code"
-    return gateway
+    return renamed(default_config, "claude-code")(upstreams)
+
+
+def renamed(build: ConfigBuilder, name: str) -> ConfigBuilder:
+    """``build``'s config under another gateway name: the same settings in a proxy of its own."""
+    def build_renamed(upstreams: Upstreams) -> GatewayConfig:
+        gateway = build(upstreams)
+        gateway.name = name
+        return gateway
+    return build_renamed
 
 
 @gateway_config("fuzz")

@@ -81,11 +81,14 @@ SEED = Path(__file__).with_name("durations.json")
 SEED_FLOOR_S = 1.0  # the seed keeps what moves the order; anything shorter counts as 0
 
 
+def read_seed() -> dict[str, float]:
+    return json.loads(SEED.read_text()) if SEED.is_file() else {}
+
+
 def known_durations(config: pytest.Config) -> dict[str, float]:
     """Each check's last duration: this checkout's own (pytest's cache) over the committed seed."""
-    seed: dict[str, float] = json.loads(SEED.read_text()) if SEED.is_file() else {}
     cache = getattr(config, "cache", None)
-    return {**seed, **(cache.get(DURATIONS, {}) if cache is not None else {})}
+    return {**read_seed(), **(cache.get(DURATIONS, {}) if cache is not None else {})}
 
 
 def seed_from(durations: dict[str, float], collected: set[str]) -> dict[str, float]:

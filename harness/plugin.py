@@ -18,7 +18,7 @@ from harness import client, evidence, fingerprint, forkserver, netguard, proxy, 
 from harness.claude_code import PROFILES, VERSION_IN_ID
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
-from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams
+from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams, renamed
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gateway_name
@@ -106,13 +106,9 @@ def _use_litellm_config(config: pytest.Config) -> None:
         facts["user_config"] = asdict(report)
         return gateway
 
-    def build_user_config_for_the_cli(upstreams: Upstreams) -> GatewayConfig:
-        gateway = build_user_config(upstreams)
-        gateway.name = "claude-code"
-        return gateway
-
     # The user's config serves the real CLI's checks too (their gateway is the "claude-code" one).
-    overrides: dict[str, ConfigBuilder] = {"default": build_user_config, "claude-code": build_user_config_for_the_cli}
+    overrides: dict[str, ConfigBuilder] = {"default": build_user_config,
+                                           "claude-code": renamed(build_user_config, "claude-code")}
     config.stash[OVERRIDES] = overrides
 
 

@@ -67,7 +67,7 @@ class _Cache:
 
 
 def test_a_fresh_clone_orders_by_the_committed_seed_and_a_checkout_by_its_own_last_run(monkeypatch, pytestconfig):
-    seed = json.loads(parallel.SEED.read_text())
+    seed = parallel.read_seed()
     monkeypatch.setattr(pytestconfig, "cache", _Cache({}), raising=False)
     assert parallel.known_durations(pytestconfig) == seed, "no run yet: the seed orders the first one"
     slowest = max(seed, key=seed.__getitem__)
@@ -81,10 +81,10 @@ def test_the_seed_keeps_only_existing_checks_long_enough_to_move_the_order():
 
 
 def test_the_committed_seed_names_checks_that_exist_and_the_self_tests_that_run_the_suite():
-    from harness.__main__ import collected_checks
+    from harness.deviations.record import collected_node_ids
 
-    seed = json.loads(parallel.SEED.read_text())
-    stale = sorted(set(seed) - collected_checks())
+    seed = parallel.read_seed()
+    stale = sorted(set(seed) - collected_node_ids())
     assert stale == [], f"renamed or removed; refresh with `python -m harness durations --save`: {stale[:5]}"
     modules = {parallel.unit(k) for k in seed}
     assert {"tests/test_readme_recipe.py", "tests/test_controls.py"} <= modules, "the longest units are seeded"

@@ -161,23 +161,21 @@ class _Collector:
     def __init__(self) -> None:
         self.requirements: dict[str, str] = {}
         self.sensitive: set[str] = set()
+        self.node_ids: set[str] = set()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
+            self.node_ids.add(item.nodeid)
             reqs = [str(m.args[0]) for m in item.iter_markers("req")]
             self.requirements[_short(item.nodeid)] = reqs[0] if reqs else ""
             if item.get_closest_marker("settings_sensitive"):
                 self.sensitive.add(_short(item.nodeid))
 
 
-def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
-    """Every check in suites/ (node id without ``suites/``) and the requirement it states.
-
-    ``only_sensitive``: just the settings-sensitive ones, all that run under a non-default profile.
-    """
+def _collect(*folders: str) -> _Collector:
     collector = _Collector()
     args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--no-report", "--no-deviations",
-            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(ROOT / "suites")]
+            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), *(str(ROOT / f) for f in folders)]
     with tempfile.TemporaryFile("w+") as sink:
         saved, sys.stdout = sys.stdout, sink  # collection's listing is noise here
         try:
@@ -185,7 +183,22 @@ def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
         finally:
             sys.stdout = saved
     if code != 0:
-        raise HarnessError(f"collecting suites/ failed (pytest exit {code}); run `pytest suites --collect-only`")
+        shown = " ".join(folders)
+        raise HarnessError(f"collecting {shown} failed (pytest exit {code}); run `pytest {shown} --collect-only`")
+    return collector
+
+
+def collected_node_ids() -> set[str]:
+    """Every node id a default run collects (tests/ and suites/), without running anything."""
+    return _collect("tests", "suites").node_ids
+
+
+def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
+    """Every check in suites/ (node id without ``suites/``) and the requirement it states.
+
+    ``only_sensitive``: just the settings-sensitive ones, all that run under a non-default profile.
+    """
+    collector = _collect("suites")
     if only_sensitive:
         return {n: r for n, r in collector.requirements.items() if n in collector.sensitive}
     return collector.requirements

@@ -30,9 +30,9 @@ from typing import IO, Any
 import psutil
 
 from harness.errors import HarnessError
+from harness.forkserver.zygote import PRELOADED
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-PRELOADED = "preloaded"  # zygote.PRELOADED: the zygote runs standalone, so it cannot import it from here
 LAUNCH_MODES = ("fork", "exec")
 SHARED = "CC_GATEWAY_FORKSERVERS"  # {python: socket path} of the fork servers a parent process shares
 PRELOAD_TIMEOUT = 180.0
