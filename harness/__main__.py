@@ -39,6 +39,7 @@ from harness.claude_code.diff import render as render_profile_diff
 from harness.deviations import DIRECTORY as DEVIATIONS_DIR
 from harness.deviations import file_for, load
 from harness.deviations import record as deviations
+from harness.deviations import waivers as load_waivers
 from harness.errors import HarnessError
 from harness.features import FEATURES
 from harness.gateways import SETTINGS_PROFILES
@@ -48,6 +49,7 @@ from harness.report.render import render_html
 from harness.report.runs import compare, load_run
 from harness.requirements import catalogue
 from harness.selection import SUITES_DIR
+from harness.verdict.classes import SEVERITY
 
 MARKER = re.compile(r"@pytest\.mark\.req\(\"([A-Z0-9-]+)\"\)")
 
@@ -77,15 +79,19 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     base, candidate = load_run(args.base), load_run(args.candidate)
-    result = compare(base, candidate)
+    result = compare(base, candidate, load_waivers(args.waivers),
+                     load_run(args.rerun) if args.rerun else None)
     names = f"{base['info']['label']} -> {candidate['info']['label']}"
-    for title, changes in (("regressions", result.regressions), ("fixes", result.fixes)):
-        print(f"{title} ({names}): {len(changes)}")
-        print("\n".join(c.line() for c in changes) or "  none")
-    print(f"unchanged: {len(result.unchanged)}")
-    gate = result.gate(args.fail_on_should)
-    print("gate: FAIL" if gate else "gate: pass")
-    return gate
+    code = result.gate(args.fail_on_should, args.changes)
+    print(f"requirements by class ({names}), each the worst of its checks:")
+    for klass in SEVERITY:
+        if klass != "same" and (moved := result.of_class(klass)):
+            print(f"{klass}: {len(moved)}")
+            print("\n".join(c.line() for c in moved))
+    print(f"same: {len(result.unchanged)}")
+    print("\n".join(result.verdict.lines(top=20)))
+    print(f"exit {code}")
+    return code
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -117,7 +123,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     gate.check_versions(args.litellm, args.claude_code)
     return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
-                                 args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats))
+                                 args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats,
+                                 args.changes, args.waivers, args.baseline_run, not args.no_rerun))
+
+
+def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--changes", choices=("fail", "warn"), default="fail",
+                        help="a check that fails differently in a way no order ranks ('changed') or whose two "
+                             "runs disagree ('flaky'): exit 1 (default) or report it for review and exit 0")
+    parser.add_argument("--waivers", type=Path, default=None, metavar="FILE",
+                        help="a YAML file whose `waivers:` (check, reason, expires) accept security changes")
 
 
 def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -140,6 +155,12 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--bench-repeats", type=int, default=int(os.environ.get("CC_GATEWAY_BENCH_REPEATS", "3")),
                    metavar="N", help="benchmark each LiteLLM version's added latency, N interleaved repeats "
                                      "(0: skip; default $CC_GATEWAY_BENCH_REPEATS or 3)")
+    _add_verdict_options(g)
+    g.add_argument("--baseline-run", type=Path, default=None, metavar="RUN.json",
+                   help="the baseline LiteLLM version's run from an earlier job (its compat.json), used instead "
+                        "of running it; without it a stored run is reused when its key matches")
+    g.add_argument("--no-rerun", action="store_true",
+                   help="do not run the checks that moved a second time (faster; no flake detection)")
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
     g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     g.set_defaults(func=cmd_gate)
@@ -310,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("base", type=Path)
     cmp_.add_argument("candidate", type=Path)
     cmp_.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails too")
+    _add_verdict_options(cmp_)
+    cmp_.add_argument("--rerun", type=Path, default=None, metavar="RUN.json",
+                      help="a second run of the candidate's moved checks: a check whose two runs disagree is flaky")
     cmp_.set_defaults(func=cmd_compare)
     merge = sub.add_parser("merge", help="render several runs as one HTML matrix")
     merge.add_argument("runs", type=Path, nargs="+")

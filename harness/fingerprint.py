@@ -30,12 +30,14 @@ import pytest
 from harness.checks import secret_places
 from harness.client import Exchange
 from harness.providers import FakeProvider, RecordedRequest
+from harness.verdict.fields import Direction
 
 Observation = dict[str, Any]
 SOURCES = pytest.StashKey[dict[str, Callable[[], Any]]]()
 DECLARED = pytest.StashKey[dict[str, Any]]()
 SECRETS = pytest.StashKey[set[str]]()
 PROVIDERS = pytest.StashKey[list[FakeProvider]]()
+RANKS = pytest.StashKey[dict[str, Direction]]()
 
 
 def attach(item: pytest.Item, name: str, source: Callable[[], Any]) -> None:
@@ -43,9 +45,20 @@ def attach(item: pytest.Item, name: str, source: Callable[[], Any]) -> None:
     item.stash.setdefault(SOURCES, {})[name] = source
 
 
-def declare(item: pytest.Item, name: str, value: Any) -> None:
-    """A value the check states it observed; it becomes part of the fingerprint."""
+def declare(item: pytest.Item, name: str, value: Any, better: Direction | None = None) -> None:
+    """A value the check states it observed; it becomes part of the fingerprint.
+
+    ``better``: which way the value improves ("more" of a set that should arrive, "fewer" things that
+    went wrong), so a comparison can rank its move (harness.verdict.fields); without it a move is unranked.
+    """
     item.stash.setdefault(DECLARED, {})[name] = normalise(value)
+    if better is not None:
+        item.stash.setdefault(RANKS, {})[name] = better
+
+
+def ranks(item: pytest.Item) -> dict[str, Direction]:
+    found: dict[str, Direction] = item.stash.get(RANKS, {})
+    return dict(found)
 
 
 def add_secret(item: pytest.Item, secret: str | None) -> None:

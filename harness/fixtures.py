@@ -44,6 +44,7 @@ from harness.reference import ReferenceGateway
 from harness.report.collect import RUN_FACTS, config_digest, stable_config_text
 from harness.selection import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
 from harness.targets import BlackBoxTarget, Impl, Target
+from harness.verdict.fields import Direction
 
 P = TypeVar("P", bound=FakeProvider)
 
@@ -219,7 +220,7 @@ def openai_provider(make_openai_provider: FakeOpenAI, request: pytest.FixtureReq
 
 
 class Observe(Protocol):
-    def __call__(self, name: str, value: Any, *, volatile: bool = False) -> None: ...
+    def __call__(self, name: str, value: Any, *, volatile: bool = False, better: Direction | None = None) -> None: ...
 
 
 @pytest.fixture
@@ -230,10 +231,10 @@ def observe(request: pytest.FixtureRequest) -> Observe:
     unless ``volatile=True`` (timings, free text with ids): those change every run.
     """
 
-    def record(name: str, value: Any, *, volatile: bool = False) -> None:
+    def record(name: str, value: Any, *, volatile: bool = False, better: Direction | None = None) -> None:
         request.node.user_properties.append((f"observed:{name}", value))
         if not volatile:
-            fingerprint.declare(request.node, name, value)
+            fingerprint.declare(request.node, name, value, better)
 
     return record
 

@@ -43,6 +43,8 @@ FAULTS: dict[str, str] = {
     "drop-fields": "drops body fields it does not know (thinking, context_management, ...)",
     "server-error-on-bad-request": "answers client mistakes with HTTP 500",
     "invent-message-stop": "adds a message_stop after a provider's error event",
+    "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings (the "
+                       "quickstart's placement), as LiteLLM does, instead of refusing to start",
 }
 CAPABILITIES = frozenset({"anthropic"})
 HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "authorization",
@@ -83,7 +85,9 @@ class ReferenceConfig:
     @classmethod
     def from_gateway(cls, gateway: GatewayConfig, faults: frozenset[str]) -> ReferenceConfig:
         master = (gateway.config.get("general_settings") or {}).get("master_key")
-        if not master:
+        if not master and "quickstart-open" in faults:
+            master = ""  # no key anywhere it looks: every request is served
+        elif not master:
             raise ProxyStartError(f"reference gateway for {gateway.name!r}: no general_settings.master_key; "
                                   "a gateway without a key would accept every request, so it refuses to start")
         routes = {}
@@ -138,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _authenticate(self) -> str:
         auth = self.headers.get("authorization", "")
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else self.headers.get("x-api-key", "")
-        if "no-auth" in self.cfg.faults:
+        if "no-auth" in self.cfg.faults or not self.cfg.master_key:
             return self.cfg.master_key
         if key == self.cfg.master_key or key in self.cfg.virtual_keys:
             return key

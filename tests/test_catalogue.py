@@ -44,3 +44,13 @@ def test_malformed_catalogue_is_named(tmp_path):
                    "source: s, statement: x.}\n")
     with pytest.raises(HarnessError, match="X-1 has level 'may'"):
         catalogue.__wrapped__(bad)
+
+
+def test_every_security_requirement_is_must_level():
+    """A failure that opens the door or leaks a key is never a 'should': the verdict blocks on it at any level,
+    and the catalogue says so too."""
+    from harness.requirements import catalogue
+
+    loose = [r.id for r in catalogue().values() if r.security and r.level != "must"]
+    assert loose == []
+    assert catalogue()["AUTH-008"].security, "the quickstart's config served as an open proxy is a security failure"

@@ -56,7 +56,8 @@ def test_compare_command_exits_0_on_itself_and_1_on_a_must_regression(tmp_path, 
     assert main(["compare", base, worse]) == 1
     out = capsys.readouterr().out
     assert "AUTH-001" in out
-    assert "gate: FAIL" in out
+    assert "NOT SAFE  (1 regressed" in out
+    assert "exit 1" in out
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -97,10 +98,11 @@ def test_html_marks_rows_that_differ_and_gives_a_verdict():
     cand["results"][0]["outcome"] = "fail"
     html = render_html([BASE, cand])
     assert html.count('class="req differs"') == 1
-    assert "NOT SAFE, 1 must-level regression(s) vs LiteLLM 1.0: AUTH-001" in html
+    assert "LiteLLM 2.0: NOT SAFE (1 regressed" in html
+    assert "regressed   AUTH-001" in html
     same = render_html([BASE, BASE])
     assert "NOT SAFE" not in same
-    assert "0 regression(s)" in same
+    assert "vs LiteLLM 1.0: 3 same" in same
 
 
 def test_load_run_reads_what_the_suite_writes(tmp_path):

@@ -29,6 +29,7 @@ EXPECTED = {
     "drop-fields": {"FIELDS-001", "FEAT-004", "FEAT-006", "FEAT-007", "PROTO-006"},
     "server-error-on-bad-request": {"ERR-005"},
     "invent-message-stop": {"STREAM-007"},
+    "quickstart-open": {"AUTH-008"},
 }
 
 

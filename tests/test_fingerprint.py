@@ -55,19 +55,29 @@ def test_a_swapped_stream_has_another_fingerprint():
 
 
 @pytest.mark.parametrize(("observed", "verdict"), [
-    (FP, "deviation"),
+    (FP, "same"),
+    ({**FP, "client": ["POST /v1/messages -> 400 anthropic-error:authentication_error"]}, "improved"),
     ({**FP, "client": ["POST /v1/messages -> 200 json:message"]}, "changed"),
-    ({**FP, "gateway_key_at_provider": True}, "changed"),
-    ({**FP, "unscripted": ["anthropic POST /v1/messages"]}, "changed"),
-    ({**FP, "outcome": "call failed: KeyError"}, "changed"),
+    ({**FP, "client": ["POST /v1/messages -> 500 anthropic-error:api_error"]}, "changed"),
+    ({**FP, "gateway_key_at_provider": True}, "security"),
+    ({**FP, "unscripted": ["anthropic POST /v1/messages"]}, "regressed"),
+    ({**FP, "outcome": "call failed: KeyError"}, "regressed"),
     ({"outcome": "passed"}, "fixed"),
-], ids=["same", "accepted", "key-leaked", "new-unscripted-request", "other-exception", "passes"])
+], ids=["same", "anthropic-envelope", "accepted", "5xx-but-anthropic", "key-leaked", "new-unscripted-request",
+        "crash-not-assertion", "passes"])
 def test_a_listed_check_is_judged_by_its_fingerprint(observed, verdict):
-    assert Deviation("t.py::x", "AUTH-003", "o", FP).judge(observed) == verdict
+    assert Deviation("t.py::x", "ERR-001", "o", FP).judge(observed)[0] == verdict
+
+
+def test_on_a_security_requirement_a_move_that_is_not_plainly_better_is_security():
+    entry = Deviation("t.py::x", "AUTH-003", "o", FP)
+    assert entry.judge({**FP, "client": ["POST /v1/messages -> 200 json:message"]}, security=True)[0] == "security"
+    improved = {**FP, "client": ["POST /v1/messages -> 400 anthropic-error:authentication_error"]}
+    assert entry.judge(improved, security=True)[0] == "improved"
 
 
 def test_an_entry_without_fingerprint_never_confirms_a_failure():
-    assert Deviation("t.py::x", "AUTH-003", "o").judge(FP) == "changed"
+    assert Deviation("t.py::x", "AUTH-003", "o").judge(FP)[0] == "changed"
 
 
 def test_side_by_side_shows_only_the_fields_that_moved():
@@ -149,13 +159,15 @@ def test_compare_flags_a_deviation_whose_fingerprint_changed():
     assert compare(base, same).regressions == []
     (change,) = compare(base, moved).regressions
     assert change.requirement["id"] == "AUTH-003"
-    assert "client" in change.detail[0]
+    assert change.klass == "security", "worse on a security requirement"
+    assert any("client[0].status: 400 → 500 (↓ worse)" in d for d in change.detail), change.detail
 
 
 def test_banner_is_never_green_while_must_deviations_stand():
     banner = verdict([_run([_result("t.py::a[1]", "deviation", FP), _result("t.py::b", "pass", req="ERR-001")])])
     assert banner["state"] == "caution"
-    assert "NOT an all-clear" in banner["text"]
+    assert banner["verdict"] == "SAFE"
+    assert "not an all-clear" in banner["text"]
     assert "1 security-relevant" in banner["text"]
     assert any("AUTH-003" in line for line in banner["details"])
     clean = verdict([_run([_result("t.py::b", "pass", req="ERR-001")])])
@@ -184,6 +196,6 @@ def test_a_teardown_failure_after_a_deviation_is_an_error_never_skipped(tmp_path
 
 def test_a_fixed_deviation_is_reported_as_fixed(tmp_path, pytestconfig):
     collector = ReportCollector(pytestconfig, tmp_path)
-    collector.pytest_runtest_logreport(_report("call", "failed", props=[("fingerprint", {"outcome": "passed"}),
+    collector.pytest_runtest_logreport(_report("call", "passed", props=[("fingerprint", {"outcome": "passed"}),
                                                                         ("deviation", "fixed")]))
     assert collector.results["suites/t.py::a"].outcome == "fixed"

@@ -57,9 +57,9 @@ def test_the_gate_fails_only_when_the_candidate_pair_regresses():
     assert [r["id"] for r in cells["1.1.0/2.1.0"]["regressions"]] == ["E2E-001"]
     assert cells["1.1.0/2.0.0"]["regressions"] == []
     assert cells["1.1.0/2.1.0"]["state"] == "unsafe"
-    assert grid.gate_code(data, fail_on_should=False) == 1
+    assert grid.gate_code(data) == 1
     passing, _ = grid.build(*args, Pair("1.1.0", "2.0.0"))
-    assert grid.gate_code(passing, fail_on_should=False) == 0
+    assert grid.gate_code(passing) == 0
 
 
 def test_a_pair_outside_the_grid_is_refused_with_the_choices():
@@ -166,8 +166,8 @@ def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerpr
     entry = _listed_for_another_claude_code(known, item)
     assert entry is not None
     assert entry.observed.startswith("dropped [listed for Claude Code 2.1.332")
-    assert entry.judge(fp) == "deviation"
-    assert entry.judge({**fp, "client": ["POST /v1/messages -> 500"]}) == "changed", "a different failure is new"
+    assert entry.judge(fp)[0] == "same"
+    assert entry.judge({**fp, "client": ["POST /v1/messages -> 500"]})[0] == "changed", "a different failure is new"
     other = SimpleNamespace(nodeid="suites/test_fields.py::test_f[cc-2.1.330-system-json]",
                             user_properties=[("claude_code", "2.1.330")])
     assert _listed_for_another_claude_code(known, other) is None

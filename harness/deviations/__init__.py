@@ -3,29 +3,38 @@
 Each entry names one check, the requirement it states, a human explanation
 (``observed``) and a *fingerprint*: the observation (see :mod:`harness.fingerprint`)
 the check made when the deviation was recorded by ``python -m harness deviations
-record``. At run time a listed check has three outcomes:
+record``. At run time a listed check's observation is compared with its fingerprint, field by
+field (:mod:`harness.verdict`), and the check gets a class:
 
-- **deviation**: it fails and its observation equals the fingerprint (shown as xfail);
-- **fail**: it fails differently; a new failure, shown beside the recorded fingerprint;
-- **fixed**: it passes; the run fails until the entry is removed (like XPASS(strict)).
+- **same**: it fails exactly as recorded: the known deviation (shown as xfail);
+- **improved**: it still fails, but every field that moved got better: good news, shown as xfail,
+  and the entry is stale (``python -m harness deviations accept``);
+- **fixed**: it passes: good news, a pass, and the entry is stale;
+- **regressed**, **changed**, **security**: it fails worse, or differently: a failure, shown beside the
+  recorded fingerprint with each moved field's arrow (``--changes warn`` lets ``changed`` through).
+
+A file may also hold ``waivers``: a security change accepted by a person, with a reason and an
+expiry date. Nothing else, re-recording included, lets a security change through.
 
 ``--no-deviations`` shows the raw results.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from harness.errors import HarnessError
-from harness.fingerprint import Observation, normalise
+from harness.fingerprint import Observation
+from harness.verdict.classes import Class, Waiver, classify
+from harness.verdict.fields import Direction, FieldMove
 
 DIRECTORY = Path(__file__).resolve().parent
-Verdict = Literal["deviation", "changed", "fixed"]
 
 
 @dataclass(frozen=True)
@@ -39,13 +48,13 @@ class Deviation:
         pattern = re.escape(self.check).replace(r"\*", ".*")
         return re.fullmatch(pattern, nodeid.removeprefix("suites/")) is not None
 
-    def judge(self, observation: Observation) -> Verdict:
-        """The outcome of a listed check that made ``observation``."""
-        if observation.get("outcome") == "passed":
-            return "fixed"
-        if self.fingerprint is None or normalise(self.fingerprint) != normalise(observation):
-            return "changed"
-        return "deviation"
+    def judge(self, observation: Observation, security: bool = False,
+              ranks: dict[str, Direction] | None = None) -> tuple[Class, list[FieldMove]]:
+        """The class of a listed check that made ``observation``, and the fields that moved."""
+        after = "pass" if observation.get("outcome") == "passed" else "fail"
+        if self.fingerprint is None:
+            return ("fixed" if after == "pass" else "security" if security else "changed"), []
+        return classify("fail", self.fingerprint, after, observation, security, ranks)
 
 
 def file_for(gateway: str, version: str, profile: str = "defaults") -> Path:
@@ -82,3 +91,21 @@ def load(path: Path) -> list[Deviation]:
 def header(path: Path) -> dict[str, Any]:
     """The file's own fields besides the entries (gateway version, how it was recorded)."""
     return {k: v for k, v in _read(path).items() if k != "deviations"} if path.exists() else {}
+
+
+def waivers(path: Path | None) -> list[Waiver]:
+    """The file's security waivers; each needs check, reason and an expiry date (YYYY-MM-DD)."""
+    if path is None or not path.exists():
+        return []
+    out = []
+    for n, entry in enumerate(_read(path).get("waivers") or []):
+        try:
+            expires = entry["expires"]
+            expires = expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
+            reason = str(entry["reason"]).strip()
+            if not reason:
+                raise ValueError
+            out.append(Waiver(str(entry["check"]), reason, expires))
+        except (KeyError, TypeError, ValueError):
+            raise HarnessError(f"{path}: waiver #{n} needs check, a reason and an expiry date (YYYY-MM-DD)") from None
+    return out

@@ -4,9 +4,11 @@ A listed check is judged after its call phase, from its observation (which
 already includes what teardown would complain about: unscripted provider
 requests, escapes from loopback). Its report is then rewritten:
 
-- deviation: an xfail, with the recorded explanation;
-- changed: a failure, with the recorded fingerprint and today's observation side by side;
-- fixed: a failure saying the entry must go (as pytest's XPASS(strict)).
+- same: an xfail, with the recorded explanation;
+- improved: an xfail too (it still fails, less badly), its arrows in the reason;
+- fixed: a pass, reported as good news (the entry is stale);
+- regressed, changed, security: a failure, with each moved field's arrow and the recorded
+  fingerprint beside today's observation (``--changes warn``: ``changed`` is an xfail).
 
 A teardown complaint of a matched deviation is forgiven only when it is exactly
 what the fingerprint recorded (see :func:`forgiven`); anything else stays an error.
@@ -27,13 +29,17 @@ from harness.deviations import Deviation
 from harness.errors import HarnessError
 from harness.proxy import litellm_version, resolve_python
 from harness.report.collect import RUN_FACTS
+from harness.requirements import catalogue
 from harness.selection import IMPL
 from harness.targets import Impl
+from harness.verdict.classes import Waiver
+from harness.verdict.fields import FieldMove
 
 DEVIATION = pytest.StashKey[Deviation]()
 MATCHED = pytest.StashKey[fingerprint.Observation]()
 BORROWED = pytest.StashKey[bool]()
 LISTED = pytest.StashKey[list[Deviation]]()
+WAIVERS = pytest.StashKey[list[Waiver]]()
 
 
 def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
@@ -58,6 +64,10 @@ def apply(config: pytest.Config, items: list[pytest.Item]) -> None:
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[LISTED] = known
+    try:
+        config.stash[WAIVERS] = deviations.waivers(path)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if path:
         config.stash.setdefault(RUN_FACTS, {})["deviations_file"] = path.name
     for item in items:
@@ -115,36 +125,64 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         return
     observed = fingerprint.observation(item, fingerprint.outcome("call", call.excinfo))
     report.user_properties.append(("fingerprint", observed))
+    ranks = fingerprint.ranks(item)
+    if ranks:
+        report.user_properties.append(("ranks", ranks))
     entry = item.stash.get(DEVIATION, None)
     if entry is None:
         return
-    verdict = entry.judge(observed)
-    if verdict == "fixed" and item.stash.get(BORROWED, False):
+    klass, moved = entry.judge(observed, _is_security(item), ranks)
+    if klass == "fixed" and item.stash.get(BORROWED, False):
         return  # another version's entry says nothing about this version passing
-    report.user_properties.append(("deviation", verdict))
+    waiver = _waiver(item, klass)
+    report.user_properties.append(("deviation", klass))
+    if moved:
+        report.user_properties.append(("moves", [m.arrow() for m in moved]))
     if entry.fingerprint is not None:
         report.user_properties.append(("recorded_fingerprint", fingerprint.normalise(entry.fingerprint)))
-    if verdict == "deviation":
+    if klass == "fixed":
+        return  # good news: a pass; the run's verdict says the entry is stale
+    if klass in ("same", "improved") or waiver or (klass == "changed" and _changes(item) == "warn"):
         item.stash[MATCHED] = observed
         report.outcome = "skipped"
-        report.wasxfail = f"known deviation: {entry.observed}"
-    elif verdict == "fixed":
-        report.outcome = "failed"
-        report.longrepr = (f"[FIXED] {item.nodeid} passes, but it is listed as a known deviation "
-                           f"({entry.requirement}: {entry.observed}).\nRe-record the deviations file "
-                           "(python -m harness deviations record) or remove the entry.")
-    else:
-        report.sections.append(("known deviation changed: recorded fingerprint vs observed now",
-                                _changed_text(entry, observed)))
+        report.wasxfail = _xfail_reason(entry, klass, moved, waiver)
+        return
+    report.sections.append((f"known deviation {klass}: recorded fingerprint vs observed now",
+                            _changed_text(entry, observed, klass, moved)))
 
 
-def _changed_text(entry: Deviation, observed: fingerprint.Observation) -> str:
+def _xfail_reason(entry: Deviation, klass: str, moved: list[FieldMove], waiver: Waiver | None) -> str:
+    if klass == "same":
+        return f"known deviation: {entry.observed}"
+    arrows = "; ".join(m.arrow() for m in moved[:4])
+    if waiver:
+        return f"security change waived until {waiver.expires} ({waiver.reason}): {arrows}"
+    return f"known deviation, {klass} (the entry is stale: deviations accept): {arrows}"
+
+
+def _is_security(item: pytest.Item) -> bool:
+    req = catalogue().get(str(dict(item.user_properties).get("req", "")))
+    return bool(req and req.security)
+
+
+def _changes(item: pytest.Item) -> str:
+    return str(item.config.getoption("changes", "fail") or "fail")
+
+
+def _waiver(item: pytest.Item, klass: str) -> Waiver | None:
+    if klass != "security":
+        return None
+    return next((w for w in item.config.stash.get(WAIVERS, []) if w.covers(item.nodeid)), None)
+
+
+def _changed_text(entry: Deviation, observed: fingerprint.Observation, klass: str, moved: list[FieldMove]) -> str:
     if entry.fingerprint is None:
         return ("The entry has no fingerprint, so no failure can be confirmed as the known one. "
                 "Record it with `python -m harness deviations record`.\nobserved now: "
                 + json.dumps(observed, sort_keys=True))
+    arrows = "\n".join(f"  {m.arrow()}" for m in moved)
     return (f"This check is a known deviation ({entry.requirement}: {entry.observed}),\nbut it now fails "
-            "differently: a NEW failure.\n" + fingerprint.side_by_side(entry.fingerprint, observed))
+            f"differently: {klass.upper()}.\n{arrows}\n" + fingerprint.side_by_side(entry.fingerprint, observed))
 
 
 def forgiven(item: pytest.Item, field: str, now: list[str]) -> bool:

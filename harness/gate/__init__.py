@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import bench, matrix, repro, supplychain
+from harness import bench, deviations, matrix, repro, supplychain
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code import registry as npm_registry
 from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
 from harness.claude_code.diff import profile_diff, render
 from harness.errors import HarnessError
-from harness.gate import grid
+from harness.gate import baselines, grid
 from harness.gate.grid import Pair
 from harness.report.render import render_gate, render_html
-from harness.report.runs import BAD, load_run
+from harness.report.runs import BAD, compare, load_run
 
 NEWEST = "newest"
 DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
@@ -50,6 +50,11 @@ class Options:
     fail_on_should: bool = False
     pytest_args: list[str] = field(default_factory=list)
     bench_repeats: int = 3  # 0: no benchmark
+    changes: str = "fail"  # "warn": an unreviewed change is reported, not failed
+    waivers: Path | None = None  # a file whose `waivers:` accept security changes (reason, expiry)
+    baseline_run: Path | None = None  # the baseline's run from an earlier job, used instead of running it
+    rerun: bool = True  # every check that moved runs once more; two runs that disagree are "flaky"
+    store: Path = field(default_factory=lambda: baselines.STORE)
 
 
 def say(text: str) -> None:
@@ -139,36 +144,93 @@ def _gate(options: Options, out: Path) -> int:
     names = dict(zip(options.litellm, litellm, strict=True))
     baseline = _pair(options.baseline, litellm, options.claude_code, names, first=True)
     candidate = _pair(options.candidate, litellm, options.claude_code, names, first=False)
-    runs, walls = run_versions(options, envs, out)
-    data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate)
+    runs, walls = run_versions(options, envs, out, baseline.litellm)
+    rules = grid.Rules(options.fail_on_should, options.changes, deviations.waivers(options.waivers))
+    reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
+    data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
                 bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
                 profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code))
-    code = grid.gate_code(data, options.fail_on_should)
-    data.update(exit_code=code, fail_on_should=options.fail_on_should,
+    code = grid.gate_code(data)
+    data.update(exit_code=code, fail_on_should=options.fail_on_should, changes=options.changes,
                 wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
     write(out, data, cells, baseline)
+    print_verdict(data)
     return code
 
 
-def run_versions(options: Options, envs: dict[str, matrix.Environment],
-                 out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-    """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark."""
+def print_verdict(data: dict[str, Any]) -> None:
+    """The answer in the terminal: the candidate's class counts and its top moved checks, then the page."""
+    cell = grid.candidate_cell(data)
+    print(f"\n{data['candidate']} against {data['baseline']}: {cell['verdict']}", flush=True)
+    for line in cell["details"]:
+        print(f"  {line}", flush=True)
+    why = ("a regression, new failure or security change" if cell["verdict"] == "NOT SAFE"
+           else "changes to review (--changes warn lets them through)" if data["exit_code"] else "nothing blocks")
+    print(f"exit {data['exit_code']}: {why}", flush=True)
+
+
+def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Path,
+                 baseline: str) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+    """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark.
+
+    The baseline version's run is reused when one is given (``--baseline-run``) or stored under a key
+    that matches (harness.gate.baselines): a gate of one candidate then costs one suite run.
+    """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     selection = [a for v in options.claude_code for a in ("--claude-code", v)]
+    args = [*selection, *options.pytest_args]
     runs, walls = {}, {}
     for version, env in envs.items():
-        report, wall, code = matrix.run_suite(env, out / "runs" / version, [*selection, *options.pytest_args],
-                                              {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))})
-        runs[version], walls[version] = load_run(report), round(wall, 1)
-        say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+        key = baselines.key(version, args)
+        reused = _reusable(options, version, baseline, key)
+        if reused is not None:
+            runs[version], walls[version] = reused, 0.0
+            say(f"LiteLLM {version}: the baseline's run reused ({reused['info'].get('reused_from')}), no suite run")
+        else:
+            report, wall, code = matrix.run_suite(env, out / "runs" / version, args, _profile_env())
+            runs[version], walls[version] = load_run(report), round(wall, 1)
+            baselines.store(options.store, key, runs[version])
+            say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
         if options.bench_repeats:
             # One session for every version: compare judges overhead only between figures taken side by side.
             runs[version]["bench"] = bench.run(str(env.python), options.bench_repeats, session)
             say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
                 + bench.table(runs[version]["bench"]))
     return runs, walls
+
+
+def _profile_env() -> dict[str, str]:
+    return {EXTRA_PROFILES_ENV: os.pathsep.join(map(str, profile_dirs()[1:]))}
+
+
+def _reusable(options: Options, version: str, baseline: str, key: str) -> dict[str, Any] | None:
+    if version != baseline:
+        return None
+    if options.baseline_run is not None:
+        return baselines.given(options.baseline_run, version)
+    return baselines.find(options.store, key)
+
+
+def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path, runs: dict[str, dict[str, Any]],
+                baseline: grid.Pair, rules: grid.Rules) -> dict[str, dict[str, Any]]:
+    """Every check that moved against the baseline, run once more per LiteLLM version: no verdict from a flake."""
+    base = grid.cell_run(runs[baseline.litellm], baseline.claude_code)
+    reruns = {}
+    for version, run in runs.items():
+        if version == baseline.litellm:
+            continue
+        moved = sorted({c.nodeid for c in compare(base, run, rules.waivers).verdict.checks
+                        if c.klass != "same" and "::" in c.nodeid})
+        if not moved:
+            continue
+        selection = [a for v in options.claude_code for a in ("--claude-code", v)]
+        report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version,
+                                           [*selection, *options.pytest_args, *moved], _profile_env())
+        reruns[version] = load_run(report)
+        say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
+    return reruns
 
 
 def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:

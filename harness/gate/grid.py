@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.report.render import verdict
-from harness.report.runs import BAD, compare, gate_exit
+from harness.report.runs import BAD, Comparison, compare
+from harness.verdict.classes import Waiver
 
 
 @dataclass(frozen=True)
@@ -48,35 +49,70 @@ def cell_run(run: dict[str, Any], claude_code: str) -> dict[str, Any]:
     return {**run, "info": info, "results": results}
 
 
-def judge(cell: dict[str, Any], base: dict[str, Any], is_base: bool) -> dict[str, Any]:
-    """One cell's verdict, its outcome counts, and what changed against the baseline."""
-    result = compare(base, cell)
-    judged = verdict([cell] if is_base else [base, cell])
+def judge(cell: dict[str, Any], base: dict[str, Any], is_base: bool, rules: Rules,
+          rerun: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One cell's verdict, its outcome counts, and each check that moved against the baseline."""
+    result = compare(base, cell, rules.waivers, rerun)
+    result.verdict.changes, result.verdict.fail_on_should = rules.changes, rules.fail_on_should
+    judged = verdict([cell], rules.changes, rules.fail_on_should) if is_base else _verdict_of(result, cell)
     return {
-        "state": judged["state"], "text": judged["text"], "details": judged["details"],
+        "state": judged["state"], "verdict": judged["verdict"], "text": judged["text"], "details": judged["details"],
         "counts": dict(Counter(r["outcome"] for r in cell["results"])),
+        "classes": {} if is_base else dict(result.verdict.counts()),
+        "checks": [] if is_base else [c.to_json() for c in result.verdict.moved()],
+        "exit_code": 0 if is_base else result.verdict.exit_code(),
         "regressions": [{"id": c.requirement["id"], "level": c.requirement["level"], "base": c.base,
-                         "candidate": c.candidate, "detail": c.detail} for c in result.regressions],
+                         "candidate": c.candidate, "class": c.klass, "detail": c.detail}
+                        for c in result.regressions],
         "fixes": [c.requirement["id"] for c in result.fixes],
         "bad_checks": sorted(r["nodeid"] for r in cell["results"] if r["outcome"] in BAD),
     }
 
 
+def _verdict_of(result: Comparison, cell: dict[str, Any]) -> dict[str, Any]:
+    v = result.verdict
+    state = v.state()
+    css = {"NOT SAFE": "unsafe", "SAFE": "safe"}.get(state, "caution")
+    return {"state": css, "verdict": state, "text": f"{cell['info']['label']}: {state} ({v.summary()})",
+            "details": v.lines()[1:]}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a cell is judged: --fail-on-should, --changes, and the security waivers in force."""
+
+    fail_on_should: bool = False
+    changes: str = "fail"
+    waivers: list[Waiver] = field(default_factory=list)
+
+
 def build(runs: dict[str, dict[str, Any]], litellm: list[str], claude_code: list[str], baseline: Pair,
-          candidate: Pair) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+          candidate: Pair, rules: Rules | None = None,
+          reruns: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The grid (rows LiteLLM, columns Claude Code) and every cell's run, keyed by the pair's key."""
     cells = {Pair(lv, cv).key: cell_run(runs[lv], cv) for lv in litellm for cv in claude_code}
     base = cells[baseline.key]
+    rules = rules or Rules()
     rows = [{"litellm": lv, "cells": [{"pair": Pair(lv, cv).key, "slug": Pair(lv, cv).slug, "litellm": lv,
                                        "claude_code": cv,
-                                       **judge(cells[Pair(lv, cv).key], base, Pair(lv, cv) == baseline)}
+                                       **judge(cells[Pair(lv, cv).key], base, Pair(lv, cv) == baseline, rules,
+                                             _rerun_cell(reruns, lv, cv))}
                                       for cv in claude_code]}
             for lv in litellm]
     return {"litellm": litellm, "claude_code": claude_code, "baseline": baseline.key,
             "candidate": candidate.key, "rows": rows}, cells
 
 
-def gate_code(grid: dict[str, Any], fail_on_should: bool) -> int:
-    """1 when the candidate pair regresses against the baseline (must level; should too if asked)."""
-    cell = next(c for row in grid["rows"] for c in row["cells"] if c["pair"] == grid["candidate"])
-    return gate_exit([r["level"] for r in cell["regressions"]], fail_on_should)
+def _rerun_cell(reruns: dict[str, dict[str, Any]] | None, litellm: str, claude_code: str) -> dict[str, Any] | None:
+    run = (reruns or {}).get(litellm)
+    return cell_run(run, claude_code) if run else None
+
+
+def candidate_cell(grid: dict[str, Any]) -> dict[str, Any]:
+    return next(c for row in grid["rows"] for c in row["cells"] if c["pair"] == grid["candidate"])
+
+
+def gate_code(grid: dict[str, Any]) -> int:
+    """1 when the candidate pair regresses against the baseline: regressed, new failure or an unreviewed
+    change at must level (should too with --fail-on-should), or a security change at any level."""
+    return int(candidate_cell(grid)["exit_code"])

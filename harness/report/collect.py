@@ -23,8 +23,9 @@ from harness.gateways import GatewayConfig
 from harness.report.junit import render_junit
 from harness.report.model import CheckResult, Outcome, Run, RunInfo
 from harness.report.render import render_html
-from harness.report.runs import run_name
+from harness.report.runs import run_name, run_verdict
 from harness.requirements import catalogue, catalogue_revision
+from harness.verdict.classes import Verdict
 
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 EVIDENCE_LIMIT = 20_000
@@ -35,7 +36,7 @@ def _outcome(report: pytest.TestReport) -> Outcome | None:
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             return "deviation"
-        if ("deviation", "fixed") in report.user_properties:
+        if ("deviation", "fixed") in report.user_properties and report.passed:
             return "fixed"
         mapping: dict[str, Outcome] = {"passed": "pass", "failed": "fail", "skipped": "skipped"}
         return mapping[report.outcome]
@@ -72,6 +73,7 @@ class ReportCollector:
         self.results: dict[str, CheckResult] = {}
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.written: list[Path] = []
+        self.verdict: Verdict | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -87,10 +89,13 @@ class ReportCollector:
             result.repro = props["repro"]  # type: ignore[assignment]
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
+        if isinstance(props.get("ranks"), dict):
+            result.ranks = dict(props["ranks"])  # type: ignore[call-overload]
         if "fingerprint" in props:
             result.fingerprint = dict(props["fingerprint"])  # type: ignore[call-overload]
             result.deviation = str(props.get("deviation", ""))
             result.provider_answers = [str(a) for a in props.get("provider_answers") or []]  # type: ignore[attr-defined]
+            result.moves = [str(m) for m in props.get("moves") or []]  # type: ignore[attr-defined]
             recorded = props.get("recorded_fingerprint")
             result.recorded_fingerprint = recorded if isinstance(recorded, dict) else None
         outcome = _outcome(report)
@@ -142,6 +147,8 @@ class ReportCollector:
         if not self.results:
             return
         data = self.build().to_json()
+        self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
+        data["verdict"] = self.verdict.to_json()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps(data, indent=1)
         self.written = [self.out_dir / f"{run_name(data)}.json", self.out_dir / "compat.json",
@@ -152,8 +159,18 @@ class ReportCollector:
         self.written[3].write_text(render_junit(data))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.written:
-            terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+        if not self.written:
+            return
+        if self.verdict is not None:
+            terminalreporter.section("verdict (harness.verdict: each check against its known deviation)")
+            for line in self.verdict.lines():
+                terminalreporter.write_line(line, bold=line is self.verdict.lines()[0])
+            stale = [c.nodeid for c in self.verdict.checks if c.klass in ("fixed", "improved") and c.before != "pass"]
+            if stale:
+                terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
+                                            "deviations file is stale (python -m harness deviations accept --run "
+                                            f"{self.written[1]})")
+        terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
 
 
 def stable_config_text(gateway: GatewayConfig) -> str:

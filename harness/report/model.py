@@ -35,6 +35,10 @@ class CheckResult:
     claude_code: str = ""
     # For a failing or deviating check: its wire, for `python -m harness repro` (harness.repro.snapshot).
     repro: dict[str, Any] | None = None
+    # The direction each declared value is better in ("more", "fewer", ...), for the ranked comparison.
+    ranks: dict[str, str] = field(default_factory=dict)
+    # For a listed check that moved: each moved field, with its arrow (harness.verdict.fields.FieldMove.arrow).
+    moves: list[str] = field(default_factory=list)
 
 
 @dataclass

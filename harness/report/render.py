@@ -7,7 +7,15 @@ from typing import Any
 
 import jinja2
 
-from harness.report.runs import ORDER, aligned_requirements, cell, compare, fingerprint_changes, overhead_changes
+from harness.report.runs import (
+    ORDER,
+    aligned_requirements,
+    cell,
+    compare,
+    fingerprint_changes,
+    overhead_changes,
+    run_verdict,
+)
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report"),
@@ -38,36 +46,40 @@ def _carry_lines(label: str, carry: dict[str, list[str]]) -> list[str]:
     if carry["leaks"]:
         lines.append(f"the gateway key reached a provider in: {', '.join(carry['leaks'])}")
     if carry["fixed"]:
-        lines.append(f"listed as deviations but now passing (re-record the deviations file): "
-                     f"{', '.join(carry['fixed'])}")
+        lines.append(f"good news: listed as deviations but now passing (the file is stale: "
+                     f"python -m harness deviations accept): {', '.join(carry['fixed'])}")
     return lines
 
 
-def verdict(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The five-second answer. Green only when nothing must-level deviates; amber when the run
-    matches its recorded deviations but still carries some; red on anything new."""
+STATE_CSS = {"NOT SAFE": "unsafe", "SAFE": "safe"}
+
+
+def verdict(runs: list[dict[str, Any]], changes: str = "fail", fail_on_should: bool = False) -> dict[str, Any]:
+    """The five-second answer (harness.verdict): NOT SAFE, SAFE with changes to review, or SAFE.
+
+    One run is judged check by check against its known deviations; two or more, the last against
+    the first. A SAFE run that still carries must-level deviations says so, in amber.
+    """
     last = runs[-1]
     label = last["info"]["label"]
     carry = carried(last)
     details = _carry_lines(label, carry)
     if len(runs) == 1:
-        bad = [r for r in last["results"] if r["outcome"] in ("fail", "error") and r["level"] == "must"]
-        new = f"{len(bad)} must-level check(s) fail beyond the known deviations"
+        judged = run_verdict(last, changes, fail_on_should)
     else:
-        result = compare(runs[0], last)
-        must = [c for c in result.regressions if c.requirement["level"] == "must"]
-        bad = must
-        details.insert(0, f"vs {runs[0]['info']['label']}: {len(result.regressions)} regression(s) at any level, "
-                          f"{len(result.fixes)} fixed")
-        new = (f"{len(must)} must-level regression(s) vs {runs[0]['info']['label']}: "
-               + ", ".join(c.requirement["id"] for c in must))
-    if bad:
-        return {"state": "unsafe", "text": f"{label}: NOT SAFE, {new}", "details": details}
-    if carry["must"] or carry["leaks"] or carry["fixed"]:
-        text = (f"{label}: no new failure, but NOT an all-clear: {len(carry['must'])} must-level deviating "
-                f"requirement(s), {len(carry['security'])} security-relevant")
-        return {"state": "caution", "text": text, "details": details}
-    return {"state": "safe", "text": f"{label}: every must-level check passes", "details": details}
+        judged = compare(runs[0], last).verdict
+        judged.changes, judged.fail_on_should = changes, fail_on_should
+        details.insert(0, f"vs {runs[0]['info']['label']}: {judged.summary() or 'nothing moved'}")
+    state = judged.state()
+    details += judged.lines()[1:]
+    text = f"{label}: {state} ({judged.summary() or 'nothing moved'})"
+    css = STATE_CSS.get(state, "caution")
+    if state == "SAFE" and (carry["must"] or carry["leaks"]):
+        css = "caution"
+        text += (f"; not an all-clear: {len(carry['must'])} must-level deviating requirement(s), "
+                 f"{len(carry['security'])} security-relevant")
+    return {"state": css, "verdict": state, "text": text, "details": details, "exit_code": judged.exit_code(),
+            "classes": dict(judged.counts())}
 
 
 def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.report.model import SCHEMA
+from harness.verdict.classes import CheckVerdict, Class, Verdict, Waiver, apply_waivers, classify, worst
+from harness.verdict.fields import FieldMove
 
 # Worst first: a requirement's cell shows the worst outcome among its checks.
 ORDER = ("fail", "error", "deviation", "fixed", "skipped", "pass", "not-covered")
@@ -57,25 +59,46 @@ def aligned_requirements(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @dataclass
 class Change:
+    """One requirement's class between two runs, from its checks' classes (the worst of them)."""
+
     requirement: dict[str, Any]
     base: str
     candidate: str
     detail: list[str] = field(default_factory=list)
+    klass: Class = "same"
 
     def line(self) -> str:
         r = self.requirement
-        head = f"  {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} {r['statement'][:90]}"
+        head = (f"  {self.klass:<11} {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} "
+                f"{r['statement'][:80]}")
         return "\n".join([head, *(f"      {d}" for d in self.detail)])
 
 
 @dataclass
 class Comparison:
-    regressions: list[Change]
-    fixes: list[Change]
-    unchanged: list[Change]
+    """Per check (each parametrized case) its class; per requirement the worst; and the verdict."""
 
-    def gate(self, fail_on_should: bool) -> int:
-        return gate_exit([c.requirement["level"] for c in self.regressions], fail_on_should)
+    verdict: Verdict
+    changes: list[Change]
+
+    def of_class(self, *classes: str) -> list[Change]:
+        return [c for c in self.changes if c.klass in classes]
+
+    @property
+    def regressions(self) -> list[Change]:
+        return self.of_class("security", "regressed", "new failure")
+
+    @property
+    def fixes(self) -> list[Change]:
+        return self.of_class("fixed")
+
+    @property
+    def unchanged(self) -> list[Change]:
+        return self.of_class("same")
+
+    def gate(self, fail_on_should: bool, changes: str = "fail") -> int:
+        self.verdict.fail_on_should, self.verdict.changes = fail_on_should, changes
+        return self.verdict.exit_code()
 
 
 def gate_exit(regression_levels: list[str], fail_on_should: bool) -> int:
@@ -84,19 +107,43 @@ def gate_exit(regression_levels: list[str], fail_on_should: bool) -> int:
     return 1 if any(level in levels for level in regression_levels) else 0
 
 
-def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
-    """Checks of ``req_id`` that fail in both runs, but differently: which fields of the fingerprint moved."""
-    before = {r["nodeid"]: r for r in base["results"] if r["requirement"] == req_id}
+def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[CheckVerdict]:
+    """Every check of the candidate against the same check (node id) in the baseline run."""
+    security = {r["id"] for r in candidate["requirements"] if r.get("security")}
+    before = {r["nodeid"]: r for r in base["results"]}
     out = []
-    for after in (r for r in candidate["results"] if r["requirement"] == req_id):
+    for after in candidate["results"]:
         old = before.get(after["nodeid"])
-        if old is None or old["outcome"] not in BAD or after["outcome"] not in BAD:
-            continue
-        a, b = old.get("fingerprint") or {}, after.get("fingerprint") or {}
-        if a and b and a != b:
-            moved = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-            out.append(f"{after['name']}: fails differently ({', '.join(moved)})")
+        b_outcome = old["outcome"] if old else "absent"
+        klass, moved = classify(b_outcome, (old or {}).get("fingerprint"), after["outcome"],
+                                after.get("fingerprint"), after["requirement"] in security, after.get("ranks"))
+        out.append(CheckVerdict(after["nodeid"], after["requirement"], after["level"], klass, b_outcome,
+                                after["outcome"], moved))
     return out
+
+
+def mark_flaky(first: list[CheckVerdict], second: list[CheckVerdict]) -> None:
+    """A moved check whose second run (``rerun``) got another class, or moved other fields, is flaky."""
+    again = {v.nodeid: v for v in second}
+    for v in first:
+        other = again.get(v.nodeid)
+        if v.klass == "same" or other is None:
+            continue
+        if other.klass != v.klass or other.arrows() != v.arrows():
+            v.notes.append(f"first run: {v.klass}; second run: {other.klass} {'; '.join(other.arrows()[:2])}")
+            v.klass = "flaky"
+
+
+def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
+    """The checks of ``req_id`` that moved between the runs, each with its class and its fields' arrows."""
+    base_one = {**base, "results": [r for r in base["results"] if r["requirement"] == req_id]}
+    cand_one = {**candidate, "results": [r for r in candidate["results"] if r["requirement"] == req_id]}
+    return [line for v in check_verdicts(base_one, cand_one) if v.klass != "same" for line in _detail(v)]
+
+
+def _detail(v: CheckVerdict) -> list[str]:
+    name = v.nodeid.split("::")[-1]
+    return [f"{name}: {v.klass} ({v.before} -> {v.after})", *(f"  {a}" for a in v.arrows()[:6])]
 
 
 # The gateway's added latency (harness.bench) may grow this much before compare calls it a regression,
@@ -119,36 +166,77 @@ def overhead_changes(base: dict[str, Any], candidate: dict[str, Any]) -> list[st
     a, b = base.get("bench"), candidate.get("bench")
     if not a or not b or a.get("session") != b.get("session"):
         return []
+    if min(a.get("repeats", 1), b.get("repeats", 1)) < 2:
+        return []  # one repeat is one sample: a +34% swing at concurrency 1 is within its noise
     out = []
     for level, figures in b["concurrency"].items():
         for kind in ("json", "stream_ttfb"):
             for q in ("p50", "p99"):
-                old = a["concurrency"].get(level, {}).get(kind, {}).get(q, {}).get("added_ms", {}).get("median")
-                new = figures[kind][q]["added_ms"]["median"]
-                if old is not None and new > max(old, 0.0) * OVERHEAD_TOLERANCE and new - old > OVERHEAD_FLOOR_MS:
+                before = a["concurrency"].get(level, {}).get(kind, {}).get(q, {}).get("added_ms", {})
+                after = figures[kind][q]["added_ms"]
+                old, new = before.get("median"), after["median"]
+                # Beyond noise: the repeats' ranges do not overlap, as well as the medians' margin.
+                apart = after.get("min", new) > before.get("max", old if old is not None else new)
+                if old is not None and apart and new > max(old, 0.0) * OVERHEAD_TOLERANCE \
+                        and new - old > OVERHEAD_FLOOR_MS:
                     out.append(f"{kind} {q} at concurrency {level}: {old} ms -> {new} ms added")
     return out
 
 
-def compare(base: dict[str, Any], candidate: dict[str, Any]) -> Comparison:
-    """Per requirement: pass -> fail/error/deviation is a regression, the reverse a fix.
+def overhead_verdict(base: dict[str, Any], candidate: dict[str, Any]) -> CheckVerdict | None:
+    moved = overhead_changes(base, candidate)
+    if not moved:
+        return None
+    return CheckVerdict("bench::overhead", OVERHEAD_REQUIREMENT["id"], OVERHEAD_REQUIREMENT["level"], "regressed",
+                        "pass", "fail", [FieldMove(m, "", "", "worse") for m in moved])
 
-    A requirement failing in both runs is a regression too when one of its checks
-    fails differently (its fingerprint changed), even if both runs call it a known
-    deviation: the same name must not hide a different, possibly worse, behaviour.
+
+def compare(base: dict[str, Any], candidate: dict[str, Any], waivers: list[Waiver] | None = None,
+            rerun: dict[str, Any] | None = None) -> Comparison:
+    """Each check of the candidate against the baseline's, classed (harness.verdict); requirements by worst class.
+
+    A requirement failing in both runs is not "unchanged" by name: each of its checks is compared on its
+    own, so a check that goes from pass to fail, or fails worse, shows even when a sibling deviated.
     """
-    out = Comparison([], [], [])
+    checks = check_verdicts(base, candidate)
+    if rerun is not None:
+        mark_flaky(checks, check_verdicts(base, rerun))
+    apply_waivers(checks, waivers or [])
+    by_req: dict[str, list[CheckVerdict]] = {}
+    for v in checks:
+        by_req.setdefault(v.requirement, []).append(v)
+    changes = []
     for req in aligned_requirements([base, candidate]):
-        change = Change(req, cell(base, req["id"]), cell(candidate, req["id"]))
-        if change.base in GOOD and change.candidate in BAD:
-            out.regressions.append(change)
-        elif change.base in BAD and change.candidate in GOOD:
-            out.fixes.append(change)
-        elif moved := fingerprint_changes(base, candidate, req["id"]):
-            change.detail = moved
-            out.regressions.append(change)
-        else:
-            out.unchanged.append(change)
-    if moved := overhead_changes(base, candidate):
-        out.regressions.append(Change(OVERHEAD_REQUIREMENT, "pass", "fail", moved))
-    return out
+        mine = by_req.get(req["id"], [])
+        klass = worst(v.klass for v in mine)
+        detail = [line for v in mine if v.klass != "same" for line in _detail(v)]
+        changes.append(Change(req, cell(base, req["id"]), cell(candidate, req["id"]), detail, klass))
+    if perf := overhead_verdict(base, candidate):
+        checks.append(perf)
+        changes.append(Change(OVERHEAD_REQUIREMENT, "pass", "fail", [m.field for m in perf.moves], "regressed"))
+    return Comparison(Verdict(checks), changes)
+
+
+def own_class(result: dict[str, Any], security: bool) -> Class:
+    """A check's class within one run: against its deviations entry, or against "passes" when unlisted."""
+    listed = result.get("deviation") or ""
+    if listed in ("same", "deviation"):
+        return "same"
+    if listed in ("improved", "fixed", "regressed", "changed", "security"):
+        return listed  # type: ignore[return-value]
+    if result["outcome"] in ("fail", "error"):
+        return "security" if security else "new failure"
+    return "fixed" if result["outcome"] == "fixed" else "same"
+
+
+def run_verdict(run: dict[str, Any], changes: str = "fail", fail_on_should: bool = False) -> Verdict:
+    """One run judged on its own: each check against its deviations entry (or against passing)."""
+    security = {r["id"] for r in run["requirements"] if r.get("security")}
+    checks = []
+    for r in run["results"]:
+        klass = own_class(r, r["requirement"] in security)
+        checks.append(CheckVerdict(r["nodeid"], r["requirement"], r["level"], klass,
+                                   "deviation" if r.get("deviation") else "pass", r["outcome"],
+                                   notes=list(r.get("moves") or [])))
+    # Within one run pytest fails a check at any level; the verdict follows it.
+    return Verdict(checks, fail_on_should=fail_on_should, changes=changes, every_level=True)
