@@ -37,6 +37,7 @@ from harness.claude_code.capture import capture
 from harness.claude_code.cli import install
 from harness.claude_code.diff import render as render_profile_diff
 from harness.deviations import DIRECTORY as DEVIATIONS_DIR
+from harness.deviations import accept as accepting
 from harness.deviations import file_for, load
 from harness.deviations import record as deviations
 from harness.deviations import waivers as load_waivers
@@ -247,10 +248,39 @@ def cmd_deviations_record(args: argparse.Namespace) -> int:
     for title, ids in (("new (explain them)", result.added), ("fingerprinted for the first time", result.fingerprinted),
                        ("fingerprint changed", result.changed),
                        ("removed (now pass)", result.removed), ("unstable across runs, not recorded", result.unstable),
+                       ("security changes, NOT recorded (a waiver with reason and expiry is the only way)",
+                        result.security),
                        ("harness errors, not recorded", result.errors)):
         print(f"  {title}: {len(ids)}" + "".join(f"\n    {i}" for i in ids))
     print(f"  unchanged: {result.kept}; left as they were (not run, skipped or errored): {result.untouched}")
-    return 1 if result.errors or result.unstable else 0
+    return 1 if result.errors or result.unstable or result.security else 0
+
+
+def cmd_deviations_accept(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    path = accepting.deviations_path(run, args.file)
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    done = accepting.accept(run, path, classes, args.check or [])
+    if done.moved:
+        accepting.save(run, path, done)
+    print(done.markdown(run["info"]["label"], path))
+    return 1 if done.refused else 0
+
+
+def cmd_deviations_lint(args: argparse.Namespace) -> int:
+    paths = args.files or sorted(p for p in DEVIATIONS_DIR.glob("*.yaml"))
+    run = load_run(args.run) if args.run and args.run.exists() else None
+    checks = deviations.collected_checks()
+    sensitive = deviations.collected_checks(only_sensitive=True)
+    failed = 0
+    for path in paths:
+        profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
+        bad, stale = accepting.lint(path, sensitive if profiled else checks, run)
+        failed += len(bad)
+        print(f"{path.name}: {len(bad)} problem(s), {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}")
+        print("".join(f"  problem: {p}\n" for p in bad) + "".join(f"  stale (good news): {s}\n" for s in stale),
+              end="")
+    return 1 if failed else 0
 
 
 def cmd_deviations_check(args: argparse.Namespace) -> int:
@@ -290,6 +320,22 @@ def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk = dsub.add_parser("check", help="every entry fingerprinted, matching exactly one check, listed once")
     chk.add_argument("files", nargs="*", type=Path, help="default: every file in harness/deviations/")
     chk.set_defaults(func=cmd_deviations_check)
+    acc = dsub.add_parser("accept", help="rewrite only the entries a run shows moved (improved and fixed by "
+                                         "default); refuses security changes; prints a markdown summary")
+    acc.add_argument("--run", type=Path, required=True, metavar="RUN.json", help="a run's compat.json")
+    acc.add_argument("--class", dest="classes", default=",".join(accepting.DEFAULT_CLASSES),
+                     help=f"comma-separated classes to accept, of {', '.join(accepting.ACCEPTABLE)} "
+                          "(default: improved,fixed)")
+    acc.add_argument("--check", action="append", metavar="ID",
+                     help="only this check (node id) or requirement id (repeatable)")
+    acc.add_argument("--file", type=Path, default=None, help="default: the deviations file the run used")
+    acc.set_defaults(func=cmd_deviations_accept)
+    lnt = dsub.add_parser("lint", help="entries that match nothing, entries a run shows fixed or improved, "
+                                       "waivers past expiry")
+    lnt.add_argument("files", nargs="*", type=Path, help="default: every file in harness/deviations/")
+    lnt.add_argument("--run", type=Path, default=None, metavar="RUN.json",
+                     help="a run to read stale entries from (e.g. reports/compat.json)")
+    lnt.set_defaults(func=cmd_deviations_lint)
 
 
 CACHED_DURATIONS = SUITES_DIR.parent / ".pytest_cache" / "v" / parallel.DURATIONS

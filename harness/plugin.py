@@ -25,7 +25,7 @@ from harness.selection import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gate
 from harness.targets import Impl, parse_impl
 from harness.timing import check_timings
 
-pytest_plugins = ["harness.fixtures", "harness.deviations.hooks", "harness.parallel"]
+pytest_plugins = ["harness.fixtures", "harness.deviations.hooks", "harness.rerun", "harness.parallel"]
 
 MARKERS = (
     "req(id): the catalogue requirement this check states (harness/catalogue.yaml)",
@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "everywhere); CI runs the settings-sensitive checks on both")
     group.addoption("--no-deviations", action="store_true",
                     help="ignore the known-deviations file and show the raw results")
+    group.addoption("--no-rerun", dest="rerun", action="store_false",
+                    help="do not run a check whose class is not 'same' a second time (harness.rerun); "
+                         "without the second run no check can be called flaky")
     group.addoption("--changes", default="fail", choices=("fail", "warn"),
                     help="a known deviation that now fails differently in a way no order ranks (class "
                          "'changed'): fail the run (default) or report it for review and pass")

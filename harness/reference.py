@@ -14,6 +14,7 @@ suite flags it (the negative controls).
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -43,6 +44,11 @@ FAULTS: dict[str, str] = {
     "drop-fields": "drops body fields it does not know (thinking, context_management, ...)",
     "server-error-on-bad-request": "answers client mistakes with HTTP 500",
     "invent-message-stop": "adds a message_stop after a provider's error event",
+    "server-error-on-bad-json": "answers a body that is not valid JSON with HTTP 500 (other client mistakes "
+                                "get their 400)",
+    "alternate-errors": "answers every other error it makes itself in OpenAI's envelope (a flaky gateway: "
+                        "the same request gets a different answer on a second run)",
+    "unknown-model-400": "answers an unknown model with 400 invalid_request_error instead of 404 (as LiteLLM does)",
     "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings (the "
                        "quickstart's placement), as LiteLLM does, instead of refusing to start",
 }
@@ -156,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         if allowed is not None and name not in allowed:
             raise GatewayFault(403, f"this key may not use model {model!r}")
         if name not in self.cfg.routes:
-            raise GatewayFault(404, f"model: {model}")
+            raise GatewayFault(400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}")
         return self.cfg.routes[name]
 
     def _models(self, key: str) -> dict[str, Any]:
@@ -180,7 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw)
         except ValueError as exc:
-            raise self._client_mistake(f"invalid JSON: {exc}") from None
+            status = 500 if "server-error-on-bad-json" in self.cfg.faults else None
+            raise self._client_mistake(f"invalid JSON: {exc}", status) from None
         if not isinstance(body, dict):
             raise self._client_mistake("the body must be a JSON object")
         messages = body.get("messages")
@@ -190,8 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise self._client_mistake("max_tokens: field required")
         return body
 
-    def _client_mistake(self, message: str) -> GatewayFault:
-        return GatewayFault(500 if "server-error-on-bad-request" in self.cfg.faults else 400, message)
+    def _client_mistake(self, message: str, status: int | None = None) -> GatewayFault:
+        return GatewayFault(status or (500 if "server-error-on-bad-request" in self.cfg.faults else 400), message)
 
     def _passthrough(self, raw: bytes) -> None:
         if self.cfg.passthrough is None:
@@ -268,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, message: str) -> None:
         kind = ERROR_TYPE_FOR_STATUS.get(status, "api_error")
-        if "openai-errors" in self.cfg.faults:
+        if "openai-errors" in self.cfg.faults or ("alternate-errors" in self.cfg.faults and self.server.flip()):
             return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
 
@@ -304,7 +311,12 @@ class _Server(ThreadingHTTPServer):
         self.log_path = log_path
         self._log_lock = threading.Lock()
         self.http = httpx.Client(timeout=60, trust_env=False)
+        self._flips = itertools.count()
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def flip(self) -> bool:
+        """True on every other call: the alternate-errors fault's coin, deterministic from the first error on."""
+        return next(self._flips) % 2 == 0
 
     def log(self, line: str) -> None:
         with self._log_lock, self.log_path.open("a") as f:

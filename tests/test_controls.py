@@ -30,6 +30,9 @@ EXPECTED = {
     "server-error-on-bad-request": {"ERR-005"},
     "invent-message-stop": {"STREAM-007"},
     "quickstart-open": {"AUTH-008"},
+    "server-error-on-bad-json": {"ERR-005"},
+    "alternate-errors": {"AUTH-004", "ERR-004"},
+    "unknown-model-400": {"ROUTE-002"},
 }
 
 

@@ -30,6 +30,7 @@ from harness.errors import HarnessError
 from harness.proxy import litellm_version, resolve_python
 from harness.report.collect import RUN_FACTS
 from harness.requirements import catalogue
+from harness.rerun import JUDGED
 from harness.selection import IMPL
 from harness.targets import Impl
 from harness.verdict.classes import Waiver
@@ -130,8 +131,10 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         report.user_properties.append(("ranks", ranks))
     entry = item.stash.get(DEVIATION, None)
     if entry is None:
+        item.stash[JUDGED] = ("same" if report.passed else "new failure", observed)
         return
     klass, moved = entry.judge(observed, _is_security(item), ranks)
+    item.stash[JUDGED] = (klass, observed)
     if klass == "fixed" and item.stash.get(BORROWED, False):
         return  # another version's entry says nothing about this version passing
     waiver = _waiver(item, klass)

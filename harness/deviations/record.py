@@ -48,6 +48,7 @@ class Refresh:
     untouched: int = 0
     errors: list[str] = field(default_factory=list)
     unstable: list[str] = field(default_factory=list)
+    security: list[str] = field(default_factory=list)  # moved for the worse on a security dimension: kept as was
 
 
 def run_suite(out_dir: Path, litellm_python: str | None, impl: str | None, extra: list[str],
@@ -115,6 +116,14 @@ def _unstable(results: dict[str, dict[str, Any]], others: list[dict[str, Any]]) 
 
 
 def _record(out: Refresh, nodeid: str, result: dict[str, Any], old: Deviation | None) -> None:
+    if old is not None and old.fingerprint is not None:
+        req = catalogue().get(result["requirement"])
+        klass, _ = old.judge(result["fingerprint"], bool(req and req.security), result.get("ranks"))
+        if klass == "security":
+            # A re-record never accepts a security change: the old entry stands, and the run keeps failing.
+            out.security.append(nodeid)
+            out.entries.append(_entry(nodeid, old.requirement, old.observed, old.fingerprint))
+            return
     out.entries.append(_entry(nodeid, result["requirement"], _explanation(result, old), result["fingerprint"]))
     if old is None:
         out.added.append(nodeid)

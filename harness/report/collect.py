@@ -89,6 +89,8 @@ class ReportCollector:
             result.repro = props["repro"]  # type: ignore[assignment]
         result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
                                 if str(k).startswith("observed:")})
+        if props.get("flaky"):
+            result.flaky = str(props["flaky"])
         if isinstance(props.get("ranks"), dict):
             result.ranks = dict(props["ranks"])  # type: ignore[call-overload]
         if "fingerprint" in props:

@@ -39,6 +39,8 @@ class CheckResult:
     ranks: dict[str, str] = field(default_factory=dict)
     # For a listed check that moved: each moved field, with its arrow (harness.verdict.fields.FieldMove.arrow).
     moves: list[str] = field(default_factory=list)
+    # Two runs of the check disagreed (harness.rerun): what each run's class was.
+    flaky: str = ""
 
 
 @dataclass

@@ -220,6 +220,8 @@ def compare(base: dict[str, Any], candidate: dict[str, Any], waivers: list[Waive
 def own_class(result: dict[str, Any], security: bool) -> Class:
     """A check's class within one run: against its deviations entry, or against "passes" when unlisted."""
     listed = result.get("deviation") or ""
+    if result.get("flaky"):
+        return "flaky"
     if listed in ("same", "deviation"):
         return "same"
     if listed in ("improved", "fixed", "regressed", "changed", "security"):
@@ -235,8 +237,8 @@ def run_verdict(run: dict[str, Any], changes: str = "fail", fail_on_should: bool
     checks = []
     for r in run["results"]:
         klass = own_class(r, r["requirement"] in security)
+        notes = list(r.get("moves") or []) + ([r["flaky"]] if r.get("flaky") else [])
         checks.append(CheckVerdict(r["nodeid"], r["requirement"], r["level"], klass,
-                                   "deviation" if r.get("deviation") else "pass", r["outcome"],
-                                   notes=list(r.get("moves") or [])))
+                                   "deviation" if r.get("deviation") else "pass", r["outcome"], notes=notes))
     # Within one run pytest fails a check at any level; the verdict follows it.
     return Verdict(checks, fail_on_should=fail_on_should, changes=changes, every_level=True)

@@ -21,10 +21,10 @@ worst first:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from harness.verdict.fields import Direction, FieldMove, moves
@@ -48,7 +48,10 @@ class Waiver:
     expires: dt.date
 
     def covers(self, nodeid: str, today: dt.date | None = None) -> bool:
-        return fnmatchcase(nodeid.removeprefix("suites/"), self.check) and (today or dt.date.today()) <= self.expires
+        # As a deviations entry's check: brackets are literal, * matches anything.
+        pattern = re.escape(self.check).replace(r"\*", ".*")
+        in_force = (today or dt.date.today()) <= self.expires
+        return in_force and re.fullmatch(pattern, nodeid.removeprefix("suites/")) is not None
 
 
 @dataclass

@@ -15,7 +15,9 @@ client: status            a success or 4xx where the other side has the same > 4
                           different codes of one rank, are unranked (``changed``): without the
                           check's expected code, 401 → 200 may be a fix or an open door.
 client: envelope          Anthropic's error envelope > other JSON (OpenAI's, a string error) > not
-                          JSON. Two different types of one family are unranked.
+                          JSON. Two different types of one family are unranked, unless each is the
+                          documented type of its status (api_error for 500 ...): then it moved with
+                          the status and is not counted apart.
 client: stream            fewer grammar rules broken is better (one message_start first, blocks
                           opened and closed in order, message_stop last, nothing after an error).
 client: exchanges         a different number or order of requests is unranked.
@@ -37,6 +39,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from harness.validators.bodies import ERROR_TYPE_FOR_STATUS
 
 Move = Literal["better", "worse", "changed"]
 Direction = Literal["more", "fewer", "higher", "lower"]
@@ -139,7 +143,8 @@ def grammar_broken(order: str) -> int:
     if not events:
         return 1
     broken = 0
-    if "error" in events:
+    ended_by_error = "error" in events
+    if ended_by_error:
         # An error ends the stream: anything after it, and a message_stop that pretends completeness, break it.
         after = events[events.index("error") + 1:]
         broken += len(after) + (1 if "message_stop" in events else 0)
@@ -160,7 +165,7 @@ def grammar_broken(order: str) -> int:
             broken += open_blocks == 0
         elif name in ("message_delta", "message_stop"):
             broken += open_blocks > 0
-    return broken
+    return broken + (open_blocks > 0 and not ended_by_error and "message_stop" not in events)
 
 
 def body_move(before: str, after: str) -> Move | None:
@@ -183,9 +188,18 @@ def exchange_moves(index: int, before: str, after: str) -> list[FieldMove]:
     sa, sb = _int(a["status"]), _int(b["status"])
     if (move := status_move(sa, sb)) is not None:
         out.append(FieldMove(f"{name}.status", sa, sb, move))
+    if _type_follows_status(sa, a["body"] or "", sb, b["body"] or ""):
+        return out  # the error type is the documented one for each status: it moved with the status, not apart
     if (move := body_move(a["body"] or "", b["body"] or "")) is not None:
         out.append(FieldMove(f"{name}.body", a["body"], b["body"], move))
     return out
+
+
+def _type_follows_status(sa: int, before: str, sb: int, after: str) -> bool:
+    family_a, _, type_a = before.partition(":")
+    family_b, _, type_b = after.partition(":")
+    return (sa != sb and family_a == family_b and family_a.endswith("-error")
+            and ERROR_TYPE_FOR_STATUS.get(sa) == type_a and ERROR_TYPE_FOR_STATUS.get(sb) == type_b)
 
 
 def _int(text: str) -> int:
