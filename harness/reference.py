@@ -14,7 +14,7 @@ suite flags it (the negative controls).
 
 from __future__ import annotations
 
-import itertools
+import collections
 import json
 import threading
 import time
@@ -273,9 +273,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _first_time(self, status: int, message: str) -> bool:
+        """Whether this error (method, path, status, message) is new to the server: the alternate-errors coin.
+
+        Not the body: a check's second run may use a fresh deployment name, and must still count as the same.
+        """
+        return self.server.first_time(f"{self.command} {urlsplit(self.path).path} {status} {message}")
+
     def _error(self, status: int, message: str) -> None:
         kind = ERROR_TYPE_FOR_STATUS.get(status, "api_error")
-        if "openai-errors" in self.cfg.faults or ("alternate-errors" in self.cfg.faults and self.server.flip()):
+        flaky = "alternate-errors" in self.cfg.faults and self._first_time(status, message)
+        if "openai-errors" in self.cfg.faults or flaky:
             return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
 
@@ -311,12 +319,14 @@ class _Server(ThreadingHTTPServer):
         self.log_path = log_path
         self._log_lock = threading.Lock()
         self.http = httpx.Client(timeout=60, trust_env=False)
-        self._flips = itertools.count()
+        self._seen: collections.Counter[str] = collections.Counter()
         super().__init__(("127.0.0.1", 0), _Handler)
 
-    def flip(self) -> bool:
-        """True on every other call: the alternate-errors fault's coin, deterministic from the first error on."""
-        return next(self._flips) % 2 == 0
+    def first_time(self, request: str) -> bool:
+        """True the first, third ... time this request comes: a second run of a check gets the other answer."""
+        with self._log_lock:
+            self._seen[request] += 1
+            return self._seen[request] % 2 == 1
 
     def log(self, line: str) -> None:
         with self._log_lock, self.log_path.open("a") as f:

@@ -10,7 +10,7 @@ turns it off (the gate does, and reruns the checks that moved against its baseli
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
@@ -55,13 +55,17 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return None
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     properties = list(item.user_properties)
-    reports = runtestprotocol(item, nextitem=nextitem, log=False)
-    if _needs_second_run(item, reports):
+    # The first run tears down only the check's own fixtures: its proxy must still be there for a second run.
+    reports = runtestprotocol(item, nextitem=cast(pytest.Item, _Parents(item)), log=False)
+    if not _needs_second_run(item, reports):
+        reports += _rest_of_teardown(item, nextitem)
+    else:
         first = _class_of(item, reports)
         _forget(item)
         item.user_properties[:] = properties
         item._initrequest()  # type: ignore[attr-defined]  # as pytest-rerunfailures does
         again = runtestprotocol(item, nextitem=nextitem, log=False)
+        reports += [r for r in again if r.when == "teardown" and r.failed]
         second = _class_of(item, again)
         if second != first:
             _mark_flaky(reports, first, second)
@@ -69,6 +73,28 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         item.ihook.pytest_runtest_logreport(report=report)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def _rest_of_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> list[pytest.TestReport]:
+    """What the first run's teardown kept (module, session fixtures) and the next check does not need.
+
+    Only the setup state's own teardown: the teardown hooks already ran once (pytest's logging plugin, for
+    one, cannot run its teardown twice); an error here is reported as the check's teardown error.
+    """
+    call = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem), "teardown")
+    if call.excinfo is None:
+        return []
+    return [item.ihook.pytest_runtest_makereport(item=item, call=call)]
+
+
+class _Parents:
+    """Stands in for the next item in a teardown: everything above this check is still needed."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._chain = cast(list[pytest.Item | pytest.Collector], item.listchain()[:-1])
+
+    def listchain(self) -> list[pytest.Item | pytest.Collector]:
+        return self._chain
 
 
 def _mark_flaky(reports: list[pytest.TestReport], first: tuple[str, Any], second: tuple[str, Any]) -> None:

@@ -131,7 +131,13 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         report.user_properties.append(("ranks", ranks))
     entry = item.stash.get(DEVIATION, None)
     if entry is None:
-        item.stash[JUDGED] = ("same" if report.passed else "new failure", observed)
+        leaked = observed.get("gateway_key_at_provider") is True
+        if leaked and report.passed:
+            # A security dimension, whatever the check asserts: a pass with the key at a provider is no pass.
+            report.outcome = "failed"
+            report.longrepr = ("[SECURITY] the gateway's key reached a provider during this check (fingerprint field "
+                               "gateway_key_at_provider), although the check's own assertions passed.")
+        item.stash[JUDGED] = ("security" if leaked else "same" if report.passed else "new failure", observed)
         return
     klass, moved = entry.judge(observed, _is_security(item), ranks)
     item.stash[JUDGED] = (klass, observed)

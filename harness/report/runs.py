@@ -224,6 +224,8 @@ def own_class(result: dict[str, Any], security: bool) -> Class:
         return "flaky"
     if listed in ("same", "deviation"):
         return "same"
+    if (result.get("fingerprint") or {}).get("gateway_key_at_provider") is True:
+        return "security"
     if listed in ("improved", "fixed", "regressed", "changed", "security"):
         return listed  # type: ignore[return-value]
     if result["outcome"] in ("fail", "error"):

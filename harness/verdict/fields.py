@@ -199,7 +199,11 @@ def _type_follows_status(sa: int, before: str, sb: int, after: str) -> bool:
     family_a, _, type_a = before.partition(":")
     family_b, _, type_b = after.partition(":")
     return (sa != sb and family_a == family_b and family_a.endswith("-error")
-            and ERROR_TYPE_FOR_STATUS.get(sa) == type_a and ERROR_TYPE_FOR_STATUS.get(sb) == type_b)
+            and documented_type(sa) == type_a and documented_type(sb) == type_b)
+
+
+def documented_type(status: int) -> str | None:
+    return ERROR_TYPE_FOR_STATUS.get(status, "api_error" if status >= 500 else None)
 
 
 def _int(text: str) -> int:
