@@ -139,7 +139,8 @@ def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
 def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g = sub.add_parser("gate", help="the LiteLLM x Claude Code grid; exit 1 when the candidate pair regresses")
     g.add_argument("--litellm", nargs="+", default=list(gate.DEFAULT_LITELLM), metavar="VERSION",
-                   help="LiteLLM versions, oldest first; 'newest' is the newest release that installs "
+                   help="LiteLLM versions, oldest first; 'newest' is the newest release that installs, "
+                        "'newest-patch' the newest of the first listed version's own line (1.108.x for 1.108.7) "
                         f"(default: {' '.join(gate.DEFAULT_LITELLM)})")
     g.add_argument("--claude-code", nargs="+", default=[p["version"] for p in PROFILES], metavar="VERSION",
                    help="Claude Code versions, oldest first; one with no profile is captured during the run "

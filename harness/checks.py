@@ -83,5 +83,5 @@ def assert_opens_with_message_start(streams: Sequence[StreamResult | None], obse
     assert streams, "no stream to judge"
     assert None not in streams, "expected an SSE stream"
     pings = [s.leading_pings for s in streams if s is not None]
-    observe("pings before message_start", max(pings))
+    observe("pings before message_start", max(pings), better="fewer")
     assert max(pings) == 0, f"expected message_start as event #0 of each stream, observed {pings} ping(s) first"

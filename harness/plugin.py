@@ -140,10 +140,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--proxy-port pins one proxy to one port, and the checks run on several workers: "
                                 "add -n 0 to run them in one process")
     # xdist workers report to the controller; only the controller writes the report.
-    if not config.getoption("no_report") and not hasattr(config, "workerinput"):
+    # With --no-report it still collects, for the closing verdict, and writes nothing.
+    if not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))
-        config.pluginmanager.register(ReportCollector(config, out if out.is_absolute() else config.rootpath / out),
-                                      "cc-gateway-report")
+        collector = ReportCollector(config, out if out.is_absolute() else config.rootpath / out,
+                                    write=not config.getoption("no_report"))
+        config.pluginmanager.register(collector, "cc-gateway-report")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 

@@ -78,7 +78,7 @@ def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(claude_code
     main = main_turns(anthropic_provider)
     assert main, f"no main turn reached the provider:\n{result.transcript()}"
     observe("model at provider", main[0].body["model"])
-    observe("anthropic-beta at provider", main[0].header("anthropic-beta"))
+    observe("anthropic-beta at provider", main[0].header("anthropic-beta"), better="more")
     assert main[0].body["model"] == "claude-sonnet-4-5-20250929"
     assert CONTEXT_1M_BETA in (main[0].header("anthropic-beta") or "")
     assert result.json().get("is_error") is False

@@ -25,7 +25,7 @@ def test_context_1m_beta_reaches_the_provider(gateway, anthropic_provider, form,
     assert_status(gateway.messages(message_body(SONNET, stream=stream), prefix=prefix,
                                    headers={"anthropic-beta": sent}), 200)
     got = anthropic_provider.last("messages").header("anthropic-beta")
-    observe("anthropic-beta at provider", got)
+    observe("anthropic-beta at provider", got, better="more")
     assert CONTEXT_1M_BETA in beta_set(got)
     assert beta_set(got) == beta_set(sent), f"betas changed: sent {sent!r}, provider got {got!r}"
 

@@ -202,3 +202,19 @@ def test_a_check_that_breaks_beside_a_deviating_sibling_is_regressed_in_compare_
                          Pair("1.1.0", "2.1.332"))
     assert grid.candidate_cell(data)["classes"]["regressed"] >= 4
     assert grid.gate_code(data) == 1
+
+
+def test_re_recording_the_same_gateway_confirms_the_file_and_leaves_it_untouched(runs):
+    path = runs["regressed/path"]
+    before = path.read_bytes()
+    done = record(path, SCENARIOS["regressed"])
+    assert done is not None
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert done.stdout.startswith("confirmed")
+    assert path.read_bytes() == before
+
+
+def test_a_leaked_key_is_named_security_relevant_in_the_report(runs):
+    from harness.report.render import carried
+
+    assert carried(runs["security-key-leaked"])["leaks"], "the leaked key is not reported"

@@ -128,7 +128,7 @@ def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, m
     monkeypatch.delenv("CC_GATEWAY_PROFILES", raising=False)
     before = dict(os.environ)
     code = gate.run(gate.Options(["1.0.0", "1.1.0"], ["2.0.77", "9.0.0"], tmp_path / "gate",
-                                 baseline="1.0.0/2.0.77", bench_repeats=0))
+                                 baseline="1.0.0/2.0.77", bench_repeats=0, store=tmp_path / "store"))
     assert captured == ["9.0.0"], "only the version without a profile is captured"
     assert dict(os.environ) == before, "the gate leaves the environment as it found it"
     assert code == 1
@@ -177,3 +177,67 @@ def test_the_gate_refuses_a_compromised_litellm_before_installing_anything(tmp_p
     monkeypatch.setattr(gate, "install", lambda v: pytest.fail("Claude Code was installed before the refusal"))
     with pytest.raises(HarnessError, match="published compromised"):
         gate.run(gate.Options(["1.108.7", "1.82.8"], ["2.1.332"], tmp_path / "gate", bench_repeats=0))
+
+
+def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]]) -> None:
+    """The suite replaced by a run per version; each call recorded as (version, node ids it was narrowed to)."""
+
+    def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
+        calls.append((env.version, sum(a.startswith("suites/") for a in extra)))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "compat.json"
+        path.write_text(json.dumps(litellm_run(env.version, {"2.1.0": "pass" if env.version == "1.0.0" else "fail"})))
+        return path, 1.0, 1
+
+    monkeypatch.setattr(gate, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
+    monkeypatch.setattr(gate.matrix, "environment",
+                        lambda v: matrix.Environment(v, tmp_path / v / "bin/python", 0.0, "litellm[proxy]"))
+    monkeypatch.setattr(gate.matrix, "run_suite", fake_suite)
+    monkeypatch.setattr(gate, "prepare_claude_code", lambda *a: {})
+
+
+def test_a_one_candidate_gate_with_a_stored_baseline_costs_one_suite_run(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    options = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s")
+    assert gate.run(options) == 1
+    assert calls == [("1.0.0", 0), ("1.1.0", 0), ("1.1.0", 1)], "both versions, then the moved check once more"
+    calls.clear()
+    assert gate.run(options) == 1
+    assert calls == [("1.1.0", 0), ("1.1.0", 1)], "the baseline's stored run is reused"
+    data = json.loads((tmp_path / "gate/gate.json").read_text())
+    assert data["suite_seconds"]["1.0.0"] == 0.0
+    other = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate2", bench_repeats=0, store=tmp_path / "s",
+                         pytest_args=["-k", "auth"])
+    calls.clear()
+    gate.run(other)
+    assert calls[0] == ("1.0.0", 0), "other pytest arguments make another key: the baseline runs again"
+
+
+def test_baseline_run_from_an_earlier_job_is_used_and_must_be_the_baselines_version(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps(litellm_run("1.0.0", {"2.1.0": "pass"})))
+    options = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s",
+                           baseline_run=earlier)
+    assert gate.run(options) == 1
+    assert [v for v, _ in calls] == ["1.1.0", "1.1.0"]
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(litellm_run("0.9.0", {"2.1.0": "pass"})))
+    with pytest.raises(HarnessError, match=r"not of the baseline's 1\.0\.0"):
+        gate.run(gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "g", bench_repeats=0, baseline_run=wrong))
+
+
+def test_a_check_whose_second_run_disagrees_is_flaky_in_the_gate():
+    base = litellm_run("1.0.0", {"2.1.0": "pass"})
+    first = litellm_run("1.1.0", {"2.1.0": "fail"})
+    second = litellm_run("1.1.0", {"2.1.0": "pass"})
+    args = ({"1.0.0": base, "1.1.0": first}, ["1.0.0", "1.1.0"], ["2.1.0"], Pair("1.0.0", "2.1.0"),
+            Pair("1.1.0", "2.1.0"))
+    data, _ = grid.build(*args, reruns={"1.1.0": second})
+    assert grid.candidate_cell(data)["classes"] == {"flaky": 1, "same": 1}
+    assert grid.gate_code(data) == 1
+    warned, _ = grid.build(*args, grid.Rules(changes="warn"), reruns={"1.1.0": second})
+    assert grid.gate_code(warned) == 0
+    assert grid.candidate_cell(warned)["verdict"] == "SAFE, 1 CHANGES TO REVIEW"

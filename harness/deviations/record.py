@@ -55,7 +55,7 @@ def run_suite(out_dir: Path, litellm_python: str | None, impl: str | None, extra
               profile: str = "defaults") -> dict[str, Any]:
     """One ``pytest suites/ --no-deviations`` run; its JSON report."""
     cmd = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", "--tb=no",
-           "--no-deviations", "--report-dir", str(out_dir), "--litellm-settings", profile]
+           "--no-deviations", "--no-rerun", "--report-dir", str(out_dir), "--litellm-settings", profile]
     # Under the isolated profile only the checks whose verdict can depend on the settings run (as in CI).
     cmd += ["-m", "settings_sensitive"] if profile != "defaults" else []
     cmd += ["--litellm-python", litellm_python] if litellm_python else []

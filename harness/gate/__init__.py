@@ -36,6 +36,8 @@ from harness.report.render import render_gate, render_html
 from harness.report.runs import BAD, compare, load_run
 
 NEWEST = "newest"
+# The newest release of the first listed version's own line (1.108.x for 1.108.7): a long-term-support patch.
+NEWEST_PATCH = "newest-patch"
 DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
 
 
@@ -86,10 +88,16 @@ def prepare_claude_code(versions: list[str], min_age_days: float, captured: Path
 def prepare_litellm(versions: list[str]) -> tuple[list[str], dict[str, matrix.Environment], dict[str, Any]]:
     """Every version's guarded environment; ``newest`` becomes the newest release that installs."""
     resolved, envs, facts = [], {}, {}
+    line = next((".".join(v.split(".")[:2]) + "." for v in versions if v[:1].isdigit()), "")
     for asked in versions:
         passed_over: list[str] = []
-        if asked == NEWEST:
-            newest = matrix.newest_installable(matrix.index_versions())
+        if asked in (NEWEST, NEWEST_PATCH):
+            candidates = matrix.index_versions()
+            if asked == NEWEST_PATCH:
+                candidates = [v for v in candidates if line and v.startswith(line)]
+                if not candidates:
+                    raise HarnessError(f"{NEWEST_PATCH}: no release of the line {line}x on the index")
+            newest = matrix.newest_installable(candidates)
             env, passed_over = newest.environment, newest.passed_over
         else:
             env = matrix.environment(asked)
@@ -117,7 +125,7 @@ def run(options: Options) -> int:
     out = options.output_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for version in options.litellm:  # before anything is installed, Claude Code included
-        if version != NEWEST:
+        if version not in (NEWEST, NEWEST_PATCH):
             supplychain.refuse_compromised("litellm", version)
     with _profiles_in(out / "profiles"):
         return _gate(options, out)
@@ -180,7 +188,8 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     selection = [a for v in options.claude_code for a in ("--claude-code", v)]
-    args = [*selection, *options.pytest_args]
+    # The gate runs the checks that moved a second time itself (rerun_moved), against its baseline.
+    args = [*selection, "--no-rerun", *options.pytest_args]
     runs, walls = {}, {}
     for version, env in envs.items():
         key = baselines.key(version, args)
@@ -227,7 +236,7 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
             continue
         selection = [a for v in options.claude_code for a in ("--claude-code", v)]
         report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version,
-                                           [*selection, *options.pytest_args, *moved], _profile_env())
+                                           [*selection, "--no-rerun", *options.pytest_args, *moved], _profile_env())
         reruns[version] = load_run(report)
         say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
     return reruns

@@ -67,9 +67,10 @@ def _revision(root: Path) -> str:
 
 
 class ReportCollector:
-    def __init__(self, config: pytest.Config, out_dir: Path) -> None:
+    def __init__(self, config: pytest.Config, out_dir: Path, write: bool = True) -> None:
         self.config = config
         self.out_dir = out_dir
+        self.write = write
         self.results: dict[str, CheckResult] = {}
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.written: list[Path] = []
@@ -151,6 +152,8 @@ class ReportCollector:
         data = self.build().to_json()
         self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
         data["verdict"] = self.verdict.to_json()
+        if not self.write:
+            return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps(data, indent=1)
         self.written = [self.out_dir / f"{run_name(data)}.json", self.out_dir / "compat.json",
@@ -161,18 +164,18 @@ class ReportCollector:
         self.written[3].write_text(render_junit(data))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if not self.written:
-            return
         if self.verdict is not None:
             terminalreporter.section("verdict (harness.verdict: each check against its known deviation)")
             for line in self.verdict.lines():
                 terminalreporter.write_line(line, bold=line is self.verdict.lines()[0])
             stale = [c.nodeid for c in self.verdict.checks if c.klass in ("fixed", "improved") and c.before != "pass"]
             if stale:
+                run = self.written[1] if self.written else "RUN.json"
                 terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
-                                            "deviations file is stale (python -m harness deviations accept --run "
-                                            f"{self.written[1]})")
-        terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+                                            f"deviations file is stale (python -m harness deviations accept --run "
+                                            f"{run})")
+        if self.written:
+            terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
 
 
 def stable_config_text(gateway: GatewayConfig) -> str:

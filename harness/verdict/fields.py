@@ -234,6 +234,8 @@ def _size(value: Any) -> float | None:
         return float(value)
     if isinstance(value, list | dict):
         return float(len(value))
+    if isinstance(value, str):  # a header's comma-separated list (anthropic-beta)
+        return float(len([v for v in value.split(",") if v.strip()]))
     return None
 
 
