@@ -95,7 +95,7 @@ def test_claude_code_betas_reach_vertex(gateway, vertex_provider, stream, observ
     vertex_provider.script(_route(stream), Reply.text("ok"))
     assert_status(gateway.messages(message_body(NAME, stream=stream)), 200)
     got = vertex_provider.last(_route(stream)).header("anthropic-beta")
-    observe("anthropic-beta at Vertex", got)
+    observe("anthropic-beta at Vertex", got, better="more")
     missing = sorted(beta_set(",".join(CLAUDE_CODE_BETAS)) - beta_set(got))
     assert missing == [], f"betas dropped before Vertex: {missing}"
 

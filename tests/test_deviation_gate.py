@@ -93,6 +93,8 @@ def runs(tmp_path_factory) -> dict[str, dict]:
     empty.write_text("deviations: []\n")
     jobs["sibling/base"] = ("server-error-on-bad-json", "client_mistake_never", empty)
     jobs["sibling/candidate"] = ("server-error-on-bad-request", "client_mistake_never", empty)
+    jobs["quickstart/refuses"] = ("", "quickstart_master_key_placement_never", empty)
+    jobs["quickstart/open"] = ("quickstart-open", "quickstart_master_key_placement_never", empty)
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {key: pool.submit(run, tmp_path_factory.mktemp("run"), *job) for key, job in jobs.items()}
         out = {key: future.result() for key, future in futures.items()}
@@ -218,3 +220,20 @@ def test_a_leaked_key_is_named_security_relevant_in_the_report(runs):
     from harness.report.render import carried
 
     assert carried(runs["security-key-leaked"])["leaks"], "the leaked key is not reported"
+
+
+def test_the_quickstarts_config_on_a_gateway_that_starts_open_fails_the_run_and_the_gate(runs):
+    """AUTH-008 on the quickstart's own config (master_key under litellm_settings): the reference gateway refuses
+    to start; with the quickstart-open fault it starts and serves without a key, as an open proxy."""
+    refuses, opened = runs["quickstart/refuses"], runs["quickstart/open"]
+    assert refuses["exit"] == 0, refuses["stdout"][-2000:]
+    assert opened["exit"] == 1
+    assert "NOT SAFE  (1 security)" in opened["stdout"]
+    result = compare(refuses, opened)
+    assert [c.requirement["id"] for c in result.of_class("security")] == ["AUTH-008"]
+    refuses["info"] |= {"litellm_version": "1.0.0", "claude_code_profiles": []}
+    opened["info"] |= {"litellm_version": "1.1.0", "claude_code_profiles": []}
+    data, _ = grid.build({"1.0.0": refuses, "1.1.0": opened}, ["1.0.0", "1.1.0"], ["2.1.332"],
+                         Pair("1.0.0", "2.1.332"), Pair("1.1.0", "2.1.332"))
+    assert grid.candidate_cell(data)["verdict"] == "NOT SAFE"
+    assert grid.gate_code(data) == 1

@@ -171,7 +171,7 @@ def _gate(options: Options, out: Path) -> int:
 def print_verdict(data: dict[str, Any]) -> None:
     """The answer in the terminal: the candidate's class counts and its top moved checks, then the page."""
     cell = grid.candidate_cell(data)
-    print(f"\n{data['candidate']} against {data['baseline']}: {cell['verdict']}", flush=True)
+    print(f"\n{data['candidate']} against {data['baseline']}: {cell['text']}", flush=True)
     for line in cell["details"]:
         print(f"  {line}", flush=True)
     why = ("a regression, new failure or security change" if cell["verdict"] == "NOT SAFE"
@@ -235,8 +235,15 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
         if not moved:
             continue
         selection = [a for v in options.claude_code for a in ("--claude-code", v)]
-        report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version,
-                                           [*selection, "--no-rerun", *options.pytest_args, *moved], _profile_env())
+        args = [*selection, "--no-rerun", *options.pytest_args, *moved]
+        try:
+            report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version, args, _profile_env())
+        except HarnessError as first:
+            # Seen once: a narrowed run on workers that ran nothing (pytest exit 5). One process instead.
+            say(f"LiteLLM {version}: the second run did not complete on workers ({str(first).splitlines()[0]}); "
+                "again in one process")
+            report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version, [*args, "-n", "0"],
+                                               _profile_env())
         reruns[version] = load_run(report)
         say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
     return reruns
