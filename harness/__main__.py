@@ -1,7 +1,7 @@
 """Command line of the harness.
 
     python -m harness catalogue [--uncovered]            the requirements and their coverage
-    python -m harness compare BASE.json CANDIDATE.json   regressions and fixes; exit 1 on a must regression
+    python -m harness compare BASE.json CANDIDATE.json   each check classed against the base; the verdict's exit code
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
     python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]   the LiteLLM x Claude Code grid
@@ -12,6 +12,8 @@
     python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
     python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
     python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
+    python -m harness deviations accept --run RUN.json   rewrite only what moved (improved, fixed); never security
+    python -m harness deviations lint [--run RUN.json]   entries matching nothing, stale entries, expired waivers
     python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
     python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
     python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
@@ -374,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     cat = sub.add_parser("catalogue", help="list the requirements and their coverage")
     cat.add_argument("--uncovered", action="store_true", help="only the requirements no check covers")
     cat.set_defaults(func=cmd_catalogue)
-    cmp_ = sub.add_parser("compare", help="regressions and fixes between two runs; exit 1 on a must regression")
+    cmp_ = sub.add_parser("compare", help="each check of CANDIDATE classed against BASE (harness.verdict); "
+                                         "exit 1 when something blocks")
     cmp_.add_argument("base", type=Path)
     cmp_.add_argument("candidate", type=Path)
     cmp_.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails too")
