@@ -187,7 +187,7 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     that matches (harness.gate.baselines): a gate of one candidate then costs one suite run.
     """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
-    selection = [a for v in options.claude_code for a in ("--claude-code", v)]
+    selection = _selection(options)
     # The gate runs the checks that moved a second time itself (rerun_moved), against its baseline.
     args = [*selection, "--no-rerun", *options.pytest_args]
     runs, walls = {}, {}
@@ -208,6 +208,11 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
             say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
                 + bench.table(runs[version]["bench"]))
     return runs, walls
+
+
+def _selection(options: Options) -> list[str]:
+    """Every Claude Code column's checks in one run."""
+    return [a for v in options.claude_code for a in ("--claude-code", v)]
 
 
 def _profile_env() -> dict[str, str]:
@@ -234,8 +239,7 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
                         if c.klass != "same" and "::" in c.nodeid})
         if not moved:
             continue
-        selection = [a for v in options.claude_code for a in ("--claude-code", v)]
-        args = [*selection, "--no-rerun", *options.pytest_args, *moved]
+        args = [*_selection(options), "--no-rerun", *options.pytest_args, *moved]
         try:
             report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version, args, _profile_env())
         except HarnessError as first:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.report.render import verdict
+from harness.report.render import STATE_CSS, verdict
 from harness.report.runs import BAD, Comparison, compare
 from harness.verdict.classes import Waiver
 
@@ -72,7 +72,7 @@ def judge(cell: dict[str, Any], base: dict[str, Any], is_base: bool, rules: Rule
 def _verdict_of(result: Comparison, cell: dict[str, Any]) -> dict[str, Any]:
     v = result.verdict
     state = v.state()
-    css = {"NOT SAFE": "unsafe", "SAFE": "safe"}.get(state, "caution")
+    css = STATE_CSS.get(state, "caution")
     return {"state": css, "verdict": state, "text": f"{cell['info']['label']}: {state} ({v.summary()})",
             "details": v.lines()[1:]}
 

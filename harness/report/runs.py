@@ -101,12 +101,6 @@ class Comparison:
         return self.verdict.exit_code()
 
 
-def gate_exit(regression_levels: list[str], fail_on_should: bool) -> int:
-    """1 when a regression is at a level that fails the gate: must, and should when asked."""
-    levels = {"must", "should"} if fail_on_should else {"must"}
-    return 1 if any(level in levels for level in regression_levels) else 0
-
-
 def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[CheckVerdict]:
     """Every check of the candidate against the same check (node id) in the baseline run."""
     security = {r["id"] for r in candidate["requirements"] if r.get("security")}
