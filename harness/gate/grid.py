@@ -52,21 +52,22 @@ def cell_run(run: dict[str, Any], claude_code: str) -> dict[str, Any]:
 def judge(cell: dict[str, Any], base: dict[str, Any], is_base: bool, rules: Rules,
           rerun: dict[str, Any] | None = None) -> dict[str, Any]:
     """One cell's verdict, its outcome counts, and each check that moved against the baseline."""
+    own = {"counts": dict(Counter(r["outcome"] for r in cell["results"])),
+           "bad_checks": sorted(r["nodeid"] for r in cell["results"] if r["outcome"] in BAD)}
+    if is_base:  # judged on its own, against its known deviations; nothing to compare it with
+        judged = verdict([cell], rules.changes, rules.fail_on_should)
+        return {**{k: judged[k] for k in ("state", "verdict", "text", "details")}, **own, "classes": {},
+                "checks": [], "exit_code": 0, "regressions": [], "fixes": []}
     result = compare(base, cell, rules.waivers, rerun)
     result.verdict.changes, result.verdict.fail_on_should = rules.changes, rules.fail_on_should
-    judged = verdict([cell], rules.changes, rules.fail_on_should) if is_base else _verdict_of(result, cell)
-    return {
-        "state": judged["state"], "verdict": judged["verdict"], "text": judged["text"], "details": judged["details"],
-        "counts": dict(Counter(r["outcome"] for r in cell["results"])),
-        "classes": {} if is_base else dict(result.verdict.counts()),
-        "checks": [] if is_base else [c.to_json() for c in result.verdict.moved()],
-        "exit_code": 0 if is_base else result.verdict.exit_code(),
-        "regressions": [{"id": c.requirement["id"], "level": c.requirement["level"], "base": c.base,
-                         "candidate": c.candidate, "class": c.klass, "detail": c.detail}
-                        for c in result.regressions],
-        "fixes": [c.requirement["id"] for c in result.fixes],
-        "bad_checks": sorted(r["nodeid"] for r in cell["results"] if r["outcome"] in BAD),
-    }
+    return {**_verdict_of(result, cell), **own,
+            "classes": dict(result.verdict.counts()),
+            "checks": [c.to_json() for c in result.verdict.moved()],
+            "exit_code": result.verdict.exit_code(),
+            "regressions": [{"id": c.requirement["id"], "level": c.requirement["level"], "base": c.base,
+                             "candidate": c.candidate, "class": c.klass, "detail": c.detail}
+                            for c in result.regressions],
+            "fixes": [c.requirement["id"] for c in result.fixes]}
 
 
 def _verdict_of(result: Comparison, cell: dict[str, Any]) -> dict[str, Any]:
