@@ -119,4 +119,4 @@ def test_the_fake_bedrock_refuses_what_bedrock_refuses(bedrock, body, wording):
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"].startswith("ValidationException")
     assert wording in response.json()["message"]
-    assert bedrock.last("invoke").answer.startswith("refused by the strict fake")
+    assert bedrock.last("invoke").answer.startswith("refused by provider rule")

@@ -30,11 +30,17 @@ from harness.providers import (
 from harness.validators import check_stream, validate_error, validate_message
 from harness.validators.sse import iter_sse
 
+VERSION = {"anthropic-version": "2023-06-01"}
 BODY = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
 
 
+def post(url: str, **kwargs) -> httpx.Response:
+    """A POST as an Anthropic client sends it: with the anthropic-version header the real API requires."""
+    return httpx.post(url, headers={**VERSION, **kwargs.pop("headers", {})}, **kwargs)
+
+
 def post_stream(url: str, body: dict) -> list:
-    with httpx.Client(trust_env=False) as client, client.stream("POST", url, json=body) as response:
+    with httpx.Client(trust_env=False, headers=VERSION) as client, client.stream("POST", url, json=body) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         return list(iter_sse(response))
 
@@ -42,7 +48,7 @@ def post_stream(url: str, body: dict) -> list:
 @pytest.mark.lenient_provider("the journal test sends made-up anthropic-beta values")
 def test_journal_records_method_path_query_headers_and_body(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("hi"))
-    httpx.post(anthropic_provider.url + "/v1/messages?beta=true", json=BODY,
+    post(anthropic_provider.url + "/v1/messages?beta=true", json=BODY,
                headers={"anthropic-beta": "a,b", "x-api-key": "k"})
     got = anthropic_provider.last("messages")
     assert (got.method, got.path, got.query) == ("POST", "/v1/messages", {"beta": ["true"]})
@@ -54,7 +60,7 @@ def test_journal_records_method_path_query_headers_and_body(anthropic_provider):
 def test_unscripted_request_is_answered_with_an_error_and_fails_the_test():
     provider = FakeAnthropic().start()
     try:
-        response = httpx.post(provider.url + "/v1/messages", json=BODY)
+        response = post(provider.url + "/v1/messages", json=BODY)
         assert response.status_code == 501
         assert response.json()["type"] == "error"
         assert len(provider.unexpected) == 1
@@ -81,7 +87,7 @@ def test_scripting_an_unknown_route_is_refused(anthropic_provider):
 def test_reply_is_used_the_scripted_number_of_times(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("first"), times=2)
     anthropic_provider.script("messages", Reply.text("then"), times=None)
-    texts = [httpx.post(anthropic_provider.url + "/v1/messages", json=BODY).json()["content"][0]["text"]
+    texts = [post(anthropic_provider.url + "/v1/messages", json=BODY).json()["content"][0]["text"]
              for _ in range(4)]
     assert texts == ["first", "first", "then", "then"]
 
@@ -104,7 +110,7 @@ def test_anthropic_stream_is_grammatical_and_matches_json(anthropic_provider, re
     events = post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
     stream = check_stream(events)
     assert stream.ok, [str(v) for v in stream.violations]
-    message = validate_message(httpx.post(anthropic_provider.url + "/v1/messages", json=BODY).json())
+    message = validate_message(post(anthropic_provider.url + "/v1/messages", json=BODY).json())
     assert [b.type for b in stream.blocks] == [b.type for b in message.content]
     assert stream.stop_reason == message.stop_reason
     assert stream.usage["cache_read_input_tokens"] == message.usage.cache_read_input_tokens
@@ -126,7 +132,7 @@ def test_thinking_stream_carries_its_signature(anthropic_provider):
 def test_http_error_uses_the_provider_envelope_and_headers(anthropic_provider):
     anthropic_provider.script("messages", HttpError(429, "rate_limit_error", "slow down",
                                                     headers=(("retry-after", "7"),)))
-    response = httpx.post(anthropic_provider.url + "/v1/messages", json=BODY)
+    response = post(anthropic_provider.url + "/v1/messages", json=BODY)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "7"
     assert validate_error(response.json(), 429).error.message == "slow down"
@@ -161,8 +167,8 @@ def test_an_answer_kept_for_some_requests_waits_for_one(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("main turn"), when=lambda r: bool(r.body.get("tools")))
     anthropic_provider.script("messages", Reply.text("anything else"))
     tool = {"name": "Read", "description": "read a file", "input_schema": {"type": "object"}}
-    side = httpx.post(anthropic_provider.url + "/v1/messages", json=BODY)
-    main = httpx.post(anthropic_provider.url + "/v1/messages", json={**BODY, "tools": [tool]})
+    side = post(anthropic_provider.url + "/v1/messages", json=BODY)
+    main = post(anthropic_provider.url + "/v1/messages", json={**BODY, "tools": [tool]})
     assert "anything else" in side.text
     assert "main turn" in main.text
 
@@ -170,7 +176,7 @@ def test_an_answer_kept_for_some_requests_waits_for_one(anthropic_provider):
 def test_count_tokens_and_models(anthropic_provider):
     anthropic_provider.script("count_tokens", TokenCount(42))
     anthropic_provider.script("models", ModelList(("a", "b")))
-    assert httpx.post(anthropic_provider.url + "/v1/messages/count_tokens", json=BODY).json() == {"input_tokens": 42}
+    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=BODY).json() == {"input_tokens": 42}
     assert [m["id"] for m in httpx.get(anthropic_provider.url + "/v1/models").json()["data"]] == ["a", "b"]
 
 
@@ -179,7 +185,7 @@ def test_openai_chat_completion_json_and_stream(openai_provider):
                   usage=Usage(3, 4, cache_read_input_tokens=2))
     openai_provider.script("chat", reply, times=2)
     url = openai_provider.url + "/v1/chat/completions"
-    body = httpx.post(url, json={"model": "gpt-4o", "messages": []}).json()
+    body = post(url, json={"model": "gpt-4o", "messages": []}).json()
     assert body["choices"][0]["finish_reason"] == "tool_calls"
     assert body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == '{"a": 1}'
     assert body["usage"]["prompt_tokens_details"]["cached_tokens"] == 2
@@ -191,7 +197,7 @@ def test_openai_chat_completion_json_and_stream(openai_provider):
 def test_openai_responses_json_and_stream(openai_provider):
     openai_provider.script("responses", Reply(blocks=(Text("yo"), ToolUse("f", {}))), times=2)
     url = openai_provider.url + "/v1/responses"
-    body = httpx.post(url, json={"model": "gpt-4o", "input": "x"}).json()
+    body = post(url, json={"model": "gpt-4o", "input": "x"}).json()
     assert [o["type"] for o in body["output"]] == ["message", "function_call"]
     events = post_stream(url, {"model": "gpt-4o", "input": "x", "stream": True})
     assert events[0].event == "response.created"
@@ -201,7 +207,7 @@ def test_openai_responses_json_and_stream(openai_provider):
 
 def test_openai_error_uses_openai_envelope(openai_provider):
     openai_provider.script("chat", HttpError(401, "invalid_api_key", "bad key"))
-    response = httpx.post(openai_provider.url + "/v1/chat/completions",
+    response = post(openai_provider.url + "/v1/chat/completions",
                           json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 401
     assert response.json() == {"error": {"message": "bad key", "type": "invalid_api_key", "param": None,
@@ -212,7 +218,7 @@ def test_reset_forgets_script_and_journal(make_anthropic_provider):
     make_anthropic_provider.script("messages", Reply.text("x"))
     make_anthropic_provider.reset()
     assert make_anthropic_provider.received() == []
-    assert httpx.post(make_anthropic_provider.url + "/v1/messages", json=BODY).status_code == 501
+    assert post(make_anthropic_provider.url + "/v1/messages", json=BODY).status_code == 501
     make_anthropic_provider.reset()
 
 
@@ -230,30 +236,30 @@ def test_reset_forgets_script_and_journal(make_anthropic_provider):
 def test_the_fake_anthropic_refuses_what_anthropic_refuses(anthropic_provider, body, headers, status, kind, wording):
     anthropic_provider.script("messages", Reply.text("should not be sent"))
     content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    response = httpx.post(anthropic_provider.url + "/v1/messages", content=content, headers=headers)
+    response = post(anthropic_provider.url + "/v1/messages", content=content, headers=headers)
     assert response.status_code == status
     error = validate_error(response.json(), status)
     assert error.error.type == kind
     assert wording in error.error.message
-    assert anthropic_provider.last().answer.startswith("refused by the strict fake")
+    assert anthropic_provider.last().answer.startswith("refused by provider rule")
 
 
 def test_count_tokens_needs_no_max_tokens(anthropic_provider):
     anthropic_provider.script("count_tokens", TokenCount(3))
     body = {k: v for k, v in BODY.items() if k != "max_tokens"}
-    assert httpx.post(anthropic_provider.url + "/v1/messages/count_tokens", json=body).json() == {"input_tokens": 3}
+    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=body).json() == {"input_tokens": 3}
 
 
 @pytest.mark.lenient_provider("proves that a check can loosen the fake, and that it says so")
 def test_a_check_may_loosen_the_fake_on_purpose(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("accepted"))
-    response = httpx.post(anthropic_provider.url + "/v1/messages", json={**BODY, "model": "claude-sonnet-9-9"})
+    response = post(anthropic_provider.url + "/v1/messages", json={**BODY, "model": "claude-sonnet-9-9"})
     assert response.status_code == 200
 
 
 def test_a_recording_is_never_second_guessed(anthropic_provider):
     anthropic_provider.script("messages", Recorded("anthropic/sdk-basic-response"))
-    response = httpx.post(anthropic_provider.url + "/v1/messages", json={"model": "claude-3-opus-latest"})
+    response = post(anthropic_provider.url + "/v1/messages", json={"model": "claude-3-opus-latest"})
     assert response.status_code == 200
 
 
@@ -264,7 +270,7 @@ def test_a_recording_is_never_second_guessed(anthropic_provider):
 ], ids=["unknown-model", "responses-without-input", "no-model"])
 def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body, status, wording):
     openai_provider.script_generation(Reply.text("should not be sent"))
-    response = httpx.post(openai_provider.url + path, json=body)
+    response = post(openai_provider.url + path, json=body)
     assert response.status_code == status
     assert wording in response.json()["error"]["message"]
 
@@ -274,7 +280,7 @@ def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body
 def test_a_silent_fake_notices_the_client_hanging_up(anthropic_provider):
     anthropic_provider.script("messages", Fault("silence", Reply.text("too late"), seconds=5.0))
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=0.5)
+        post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=0.5)
     left = time.monotonic()
     deadline = left + 3
     while anthropic_provider.last().peer_gone_at is None and time.monotonic() < deadline:
@@ -287,7 +293,7 @@ def test_a_silent_fake_notices_the_client_hanging_up(anthropic_provider):
 def test_a_silent_fake_answers_after_its_silence(anthropic_provider):
     anthropic_provider.script("messages", Fault("silence", Reply.text("late"), seconds=0.5))
     started = time.monotonic()
-    response = httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
+    response = post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
     assert response.json()["content"][0]["text"] == "late"
     assert time.monotonic() - started >= 0.5
 
@@ -295,7 +301,7 @@ def test_a_silent_fake_answers_after_its_silence(anthropic_provider):
 def test_dropping_mid_body_truncates_the_answer(anthropic_provider):
     anthropic_provider.script("messages", Fault("drop-body", Reply.text("a long enough answer to cut")))
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
+        post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
     assert anthropic_provider.last().fault == "drop-body"
 
 
@@ -303,7 +309,8 @@ def test_dropping_mid_stream_sends_only_the_first_events(anthropic_provider):
     anthropic_provider.script("messages", Fault("drop-stream", Reply.text("cut short"), after=2))
     events = []
     with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-            "POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, timeout=5) as response:
+            "POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, headers=VERSION,
+            timeout=5) as response:
         events.extend(e.event for e in iter_sse(response))
     assert events == ["message_start", "ping"]
 
@@ -311,7 +318,7 @@ def test_dropping_mid_stream_sends_only_the_first_events(anthropic_provider):
 def test_a_client_leaving_a_stream_is_noticed(anthropic_provider):
     pieces = tuple(f" w{i}" for i in range(30))
     anthropic_provider.script("messages", Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.05))
-    with httpx.stream("POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True},
+    with httpx.stream("POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, headers=VERSION,
                       timeout=5) as response:
         next(response.iter_lines())
     time.sleep(0.5)

@@ -101,6 +101,46 @@ def profile_body(profile: dict[str, Any], model: str) -> dict[str, Any]:
     return dict(body)
 
 
+@dataclass(frozen=True)
+class CapturedRequest:
+    """One request a profiled Claude Code version sent, in one of its modes (anthropic, bedrock, vertex)."""
+
+    version: str
+    mode: str
+    route: str  # the fake provider's route name: messages, invoke_stream, stream_raw_predict, ...
+    model: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+CLOUD_ROUTES = {"invoke": "invoke", "invoke-with-response-stream": "invoke_stream", "converse": "converse",
+                "converse-stream": "converse_stream", "rawPredict": "raw_predict",
+                "streamRawPredict": "stream_raw_predict"}
+
+
+def captured_requests(profile: dict[str, Any]) -> list[CapturedRequest]:
+    """The profile's main request as sent direct, and rebuilt as its Bedrock and Vertex modes sent it.
+
+    A profile keeps one whole body (the direct one) and, per cloud mode, the fields, betas,
+    model and path that mode sent; the cloud bodies are the direct body cut to those fields.
+    """
+    version, body = profile["version"], profile_body(profile, profile["body_example"]["model"])
+    headers = {k: v for k, v in profile["headers"].items() if k.startswith("anthropic-")}
+    out = [CapturedRequest(version, "anthropic", "messages", body["model"], headers, body)]
+    for mode in ("bedrock", "vertex"):
+        facts = profile.get(mode) or {}
+        if not facts.get("path"):
+            continue
+        op = re.split(r"[/:]", facts["path"])[-1]
+        cloud = {k: v for k, v in body.items() if k in facts["body_fields"]}
+        cloud["anthropic_version"] = facts["anthropic_version"]
+        if facts.get("betas_body"):
+            cloud["anthropic_beta"] = list(facts["betas_body"])
+        betas = {"anthropic-beta": ",".join(facts["betas_header"])} if facts.get("betas_header") else {}
+        out.append(CapturedRequest(version, mode, CLOUD_ROUTES[op], facts["model"], betas, cloud))
+    return out
+
+
 def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -> dict[str, Any]:
     """A small request body with every field the newest profiled Claude Code sends (see ``profile_body``)."""
     return {

@@ -22,7 +22,6 @@ from harness.providers.script import (
     ToolUse,
 )
 from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
-from harness.providers.strict import anthropic_refusal
 
 Event = tuple[str, dict[str, Any]]
 
@@ -163,8 +162,6 @@ class FakeAnthropic(FakeProvider):
         ("GET", "/v1/models"): "models",
     }
 
-    def refuse(self, request: RecordedRequest) -> HttpError | None:
-        return anthropic_refusal(request.route, request.raw_body, request.header("anthropic-beta"))
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         body = request.body if isinstance(request.body, dict) else {}

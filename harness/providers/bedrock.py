@@ -32,7 +32,6 @@ from harness.providers.script import (
     ToolUse,
 )
 from harness.providers.server import FakeProvider, RecordedRequest, WireResponse
-from harness.providers.strict import bedrock_refusal
 
 EVENTSTREAM = "application/vnd.amazon.eventstream"
 PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>invoke|invoke-with-response-stream|converse|converse-stream|"
@@ -77,8 +76,6 @@ class FakeBedrock(FakeProvider):
         if self.aws_secret is not None:
             request.labels["signature"] = "valid" if _signature_ok(request, scope, self.aws_secret) else "invalid"
 
-    def refuse(self, request: RecordedRequest) -> HttpError | None:
-        return bedrock_refusal(request.route, request.raw_body)
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         model = request.labels.get("model", "unknown")

@@ -22,7 +22,6 @@ from harness.providers.script import (
     ToolUse,
 )
 from harness.providers.server import SSE_HEADERS, FakeProvider, RecordedRequest, WireResponse, sse_chunks
-from harness.providers.strict import openai_refusal
 
 FINISH_REASON = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 CREATED = 1_760_000_000
@@ -154,7 +153,8 @@ def responses_events(reply: Reply, model: str) -> list[tuple[str, Any]]:
 
 
 def error_json(error: HttpError) -> dict[str, Any]:
-    return {"error": {"message": error.message, "type": error.type, "param": None, "code": error.type}}
+    return {"error": {"message": error.message, "type": error.type, "param": None, "code": error.type,
+                      **dict(error.fields)}}
 
 
 class FakeOpenAI(FakeProvider):
@@ -173,8 +173,6 @@ class FakeOpenAI(FakeProvider):
         self.script("chat", item, times)
         self.script("responses", item, times)
 
-    def refuse(self, request: RecordedRequest) -> HttpError | None:
-        return openai_refusal(request.route, request.raw_body)
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         body = request.body if isinstance(request.body, dict) else {}

@@ -101,6 +101,7 @@ class HttpError:
     type: str
     message: str = "error scripted by the test"
     headers: tuple[tuple[str, str], ...] = ()
+    fields: tuple[tuple[str, Any], ...] = ()  # more fields of the provider's error object (OpenAI's param and code)
 
 
 @dataclass(frozen=True)

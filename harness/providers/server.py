@@ -26,7 +26,9 @@ from vcr.request import Request
 
 from harness.cassettes.matching import ReplayMiss, play
 from harness.errors import HarnessError
+from harness.providers.rules import Rule
 from harness.providers.script import Fault, HttpError, Recorded, Reply, Scripted
+from harness.providers.strict import refusal
 
 # Framing is the server's own business: a replayed body is re-framed, never copied as it was.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
@@ -301,9 +303,9 @@ class FakeProvider:
         with self._lock:
             self._queues.setdefault(route, deque()).append((item, times, when))
 
-    def refuse(self, request: RecordedRequest) -> HttpError | None:
-        """What the real provider would refuse this request with (see harness.providers.strict)."""
-        return None
+    def refuse(self, request: RecordedRequest) -> tuple[Rule, HttpError] | None:
+        """The provider rule this request breaks and the real provider's refusal (see harness.providers.strict)."""
+        return refusal(self.name, request)
 
     def _next(self, request: RecordedRequest) -> int | None:
         queue = self._queues.get(request.route or "") or ()
@@ -373,12 +375,14 @@ class FakeProvider:
 
     def handle(self, request: RecordedRequest) -> WireResponse:
         request.route = self.route_for(request)
-        refusal = None if isinstance(self._peek(request), Recorded) or not self.strict else self.refuse(request)
-        if refusal is not None:
-            request.answer = f"refused by the strict fake ({refusal.status} {refusal.type})"
+        refused = None if isinstance(self._peek(request), Recorded) or not self.strict else self.refuse(request)
+        if refused is not None:
+            rule, error = refused
+            request.labels["rule"] = rule.id
+            request.answer = f"refused by {rule.cite}: {error.status} {error.type}"
             with self._lock:
                 self.requests.append(request)
-            return self.render(request, refusal)
+            return self.render(request, error)
         item = self._take(request)
         request.answer = "unscripted" if item is None else "scripted"
         with self._lock:

@@ -17,9 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from harness.providers.anthropic import FakeAnthropic
-from harness.providers.script import HttpError
+from harness.providers.script import HttpError, Scripted
 from harness.providers.server import RecordedRequest, WireResponse
-from harness.providers.strict import vertex_refusal
 
 # The Vertex pass-through's upstream, hard-coded in LiteLLM: reached only through the egress proxy.
 VERTEX_HOSTS = "*aiplatform.googleapis.com"
@@ -64,8 +63,13 @@ class FakeVertex(FakeAnthropic):
             return "count_tokens"
         return "raw_predict" if match["op"] == "rawPredict" else "stream_raw_predict"
 
-    def refuse(self, request: RecordedRequest) -> HttpError | None:
-        return vertex_refusal(request.route, request.raw_body)
+
+    def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
+        if isinstance(item, HttpError) and item.type.isupper():
+            # Google's own refusals (an unknown publisher model) come in Google's envelope, not Anthropic's.
+            return WireResponse.json({"error": {"code": item.status, "message": item.message, "status": item.type}},
+                                     item.status)
+        return super().render(request, item)
 
     def handle(self, request: RecordedRequest) -> WireResponse:
         if request.path == "/token" and request.method == "POST":
