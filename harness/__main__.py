@@ -47,6 +47,7 @@ from harness.errors import HarnessError
 from harness.features import FEATURES
 from harness.gateways import SETTINGS_PROFILES
 from harness.matrix import DEFAULT_VERSIONS, environment, run_suite
+from harness.providers.rules import cli as rules_cli
 from harness.proxy import litellm_version, resolve_python
 from harness.report.render import render_html
 from harness.report.runs import compare, load_run
@@ -420,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.set_defaults(func=cmd_repro)
     _add_deviations(sub)
     cassette_cli.add_parsers(sub)
+    rules_cli.add_parsers(sub)
     dur = sub.add_parser("durations", help="the order workers take the checks in (longest first), from the last runs")
     dur.add_argument("--save", action="store_true",
                      help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it")

@@ -151,15 +151,18 @@ def make_openai_provider() -> Iterator[FakeOpenAI]:
 def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
     provider.reset()
     lenient = item.get_closest_marker("lenient_provider")
-    # A check that loosens the fake says why, and the report shows it.
-    provider.strict = lenient is None
+    # A check that loosens the fake says why, and the report shows it: all of its rules, or only those named.
+    waived = tuple(lenient.kwargs.get("rules", ())) if lenient is not None else ()
+    provider.strict = lenient is None or bool(waived)
+    provider.lenient_rules = frozenset(waived)
     if lenient is not None:
-        item.user_properties.append((f"observed:{provider.name} fake loosened", str(lenient.args[0])))
+        scope = f" (rules {', '.join(waived)} only)" if waived else " (every provider rule)"
+        item.user_properties.append((f"observed:{provider.name} fake loosened", str(lenient.args[0]) + scope))
     evidence.attach(item, f"provider journal ({provider.name})", lambda: evidence.journal(provider))
     fingerprint.add_provider(item, provider)
     yield provider
     # A known deviation whose fingerprint recorded these very requests is not failed for them again.
-    provider.strict = True
+    provider.strict, provider.lenient_rules = True, frozenset()
     if not forgiven(item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]):
         provider.assert_no_unexpected()
 

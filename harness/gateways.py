@@ -411,8 +411,8 @@ VERTEX_MODEL = ("claude-vertex", "claude-sonnet-4-5@20250929")
 # not a default); this one does, and claude-vertex does not.
 VERTEX_PASSTHROUGH_MODEL = "claude-vertex-passthrough"
 BEDROCK_REGION = "us-west-2"
-BEDROCK_INVOKE_MODEL = ("claude-bedrock", "anthropic.claude-sonnet-4-5-20250929-v1:0")
-BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "anthropic.claude-sonnet-4-5-20250929-v1:0")
+BEDROCK_INVOKE_MODEL = ("claude-bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
 
 
 def vertex_credentials(vertex_url: str) -> str:

@@ -34,7 +34,8 @@ MARKERS = (
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
     "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); still run in CI",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
-    "lenient_provider(reason): the fake providers accept what the real provider would refuse, for this check only",
+    "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
+    "check only (every rule, or only the rule ids named)",
     "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
     "settings_sensitive: the verdict may depend on retry, timeout and cooldown settings, so CI runs the check on "
     "both --litellm-settings profiles; set by the harness on checks that script provider faults on a deployment "

@@ -49,6 +49,8 @@ FAULTS: dict[str, str] = {
     "alternate-errors": "answers every other error it makes itself in OpenAI's envelope (a flaky gateway: "
                         "the same request gets a different answer on a second run)",
     "unknown-model-400": "answers an unknown model with 400 invalid_request_error instead of 404 (as LiteLLM does)",
+    "inject-refused-field": "adds stream_options (an OpenAI field, as translating gateways do) to every Messages "
+                            "request it forwards, which Anthropic refuses (provider rule ANTH-FIELD-001)",
     "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings (the "
                        "quickstart's placement), as LiteLLM does, instead of refusing to start",
 }
@@ -179,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
         body["model"] = route.model
         if "drop-fields" in self.cfg.faults:
             body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
+        if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
+            body["stream_options"] = {"include_usage": True}
         query = urlsplit(self.path).query
         self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
 

@@ -13,6 +13,7 @@ import pytest
 
 from harness.answers import client_view, message_view
 from harness.checks import (
+    CLOUD_BETAS_JUDGED_ELSEWHERE,
     PROMPT_EVENT_GAP_S,
     PROMPT_STREAMS,
     assert_anthropic_error,
@@ -47,6 +48,7 @@ def _script(provider, model: str, stream: bool, item, times: int | None = 1) -> 
 @pytest.mark.req("ROUTE-006")
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(gateway, bedrock_provider, upstreams,
                                                                               model, stream, observe):
     """A Bedrock-routed model reaches Bedrock with the configured model id and a valid SigV4 signature."""
@@ -67,6 +69,7 @@ def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(ga
 @pytest.mark.req("STREAM-013")
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provider, model, observe):
     """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
     _script(bedrock_provider, model[0], True, Reply.text("hello from bedrock", delay=PROMPT_EVENT_GAP_S),
@@ -80,6 +83,7 @@ def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provide
 @pytest.mark.req("AUTH-005")
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_gateway_key_never_reaches_bedrock(gateway, proxy, bedrock_provider, model, stream):
     """The gateway's master key appears in no header, query or body Bedrock receives."""
     _script(bedrock_provider, model[0], stream, Reply.text("ok"))
@@ -89,6 +93,7 @@ def test_gateway_key_never_reaches_bedrock(gateway, proxy, bedrock_provider, mod
 
 @pytest.mark.req("BEDROCK-001")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_invoke_body_carries_bedrock_anthropic_version_and_no_model(gateway, bedrock_provider, stream, observe):
     """On InvokeModel the body has anthropic_version bedrock-2023-05-31 and no model or stream field."""
     route = _script(bedrock_provider, BEDROCK_INVOKE_MODEL[0], stream, Reply.text("ok"))
@@ -119,6 +124,7 @@ def test_claude_code_betas_reach_bedrock_in_the_body(gateway, bedrock_provider, 
 @pytest.mark.req("STREAM-003")
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_bedrock_thinking_text_and_tool_input_arrive_intact(gateway, bedrock_provider, model, stream, observe):
     """Thinking (with its signature), text and tool input from Bedrock reach the client intact and in order."""
     _script(bedrock_provider, model[0], stream, RICH)
@@ -134,6 +140,7 @@ def test_bedrock_thinking_text_and_tool_input_arrive_intact(gateway, bedrock_pro
                                               (429, "ThrottlingException"), (500, "InternalServerException")],
                          ids=["400", "403", "429", "500"])
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_bedrock_error_status_reaches_the_client(gateway, bedrock_provider, fresh_model, model, status, kind,
                                                  observe):
     """A Bedrock error reaches the client with the same HTTP status, in Anthropic's envelope."""
@@ -146,6 +153,7 @@ def test_bedrock_error_status_reaches_the_client(gateway, bedrock_provider, fres
 
 @pytest.mark.req("STREAM-007")
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_bedrock_mid_stream_exception_reaches_the_client_as_an_error_event(gateway, bedrock_provider, model,
                                                                            observe):
     """An exception frame mid-stream reaches the client as an `error` event, with no message_stop invented."""
@@ -234,6 +242,7 @@ SECOND_TURN = [
 
 @pytest.mark.req("BEDROCK-004")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_converse_second_turn_keeps_tool_ids_inputs_and_results(gateway, bedrock_provider, stream, observe):
     """On Converse, a second turn (thinking, text, tool_use, then tool_result) keeps its blocks, ids and input."""
     route = _script(bedrock_provider, BEDROCK_CONVERSE_MODEL[0], stream, Reply.text("Sunny, 18 C."))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.checks import CLOUD_BETAS_JUDGED_ELSEWHERE
 from harness.client import CLAUDE_CODE_BETAS, beta_set
 from harness.features import FEATURES, PDF, PNG, Feature, request_body
 from harness.gateways import BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
@@ -94,6 +95,7 @@ def test_feature_request_reaches_the_cloud_upstream_unchanged(gateway, request, 
 @pytest.mark.needs("vertex")
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("name", ROWS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_feature_answer_from_vertex_reaches_the_client_unchanged(gateway, vertex_provider, name, stream, observe):
     """The feature's answer (blocks, usage, top-level fields) reaches the client from Vertex unchanged."""
     route = "stream_raw_predict" if stream else "raw_predict"

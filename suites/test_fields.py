@@ -16,10 +16,12 @@ FIELDS = {f"cc-{p['version']}-{field}": {field: profile_body(p, SONNET)[field]}
 BODY = claude_code_body(SONNET, stream=False)
 FIELDS |= {
     # Shapes no profile happened to send, but Claude Code does in other situations.
-    "thinking-enabled": {"thinking": {"type": "enabled", "budget_tokens": 2048}},
+    # Anthropic refuses a thinking budget that is not below max_tokens (provider rule ANTH-THINK-003).
+    "thinking-enabled": {"thinking": {"type": "enabled", "budget_tokens": 2048}, "max_tokens": 4096},
     "tools-defer_loading": {"tools": BODY["tools"]},
     "message-cache_control": {"messages": BODY["messages"]},
-    "system-role-message": {"messages": [{"role": "user", "content": "hi"},
+    # Only models from Opus 4.8 on take a system message mid-conversation (provider rule ANTH-MSG-002).
+    "system-role-message": {"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hi"},
                                          {"role": "assistant", "content": "hello"},
                                          {"role": "system", "content": "Mid-conversation instruction."},
                                          {"role": "user", "content": "go on"}]},

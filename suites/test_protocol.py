@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.cassettes import scenarios
-from harness.checks import assert_status
+from harness.checks import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
 from harness.client import GatewayClient, message_body
 from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
 from harness.providers import RawJSON, Reply
@@ -282,6 +282,7 @@ def _system_texts(route: str, body: dict[str, object]) -> list[str]:
 @pytest.mark.req("PROTO-014")
 @pytest.mark.gateway("providers")
 @pytest.mark.parametrize("route", ROUTES)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_attribution_block_stays_first_and_alone(gateway, request, route, observe):
     """Claude Code's attribution block reaches the upstream as the first system entry, alone and unchanged."""
     provider_name, model, fake_route = route

@@ -16,6 +16,7 @@ import pytest
 
 from harness.answers import client_view, message_view
 from harness.checks import (
+    CLOUD_BETAS_JUDGED_ELSEWHERE,
     PROMPT_EVENT_GAP_S,
     PROMPT_STREAMS,
     assert_anthropic_error,
@@ -40,6 +41,7 @@ def _route(stream: bool) -> str:
 
 @pytest.mark.req("ROUTE-007")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_model_reaches_vertex_with_its_model_id_and_answers_in_anthropic_shape(gateway, vertex_provider,
                                                                                      stream, observe):
     """A Vertex-routed model reaches Vertex's configured project, location and model id, and answers as Anthropic."""
@@ -55,6 +57,7 @@ def test_vertex_model_reaches_vertex_with_its_model_id_and_answers_in_anthropic_
 
 @pytest.mark.req("VERTEX-001")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_body_carries_its_anthropic_version_and_the_service_account_token(gateway, vertex_provider, stream,
                                                                                   observe):
     """rawPredict gets anthropic_version vertex-2023-10-16, no model, and the service account's bearer token."""
@@ -69,6 +72,7 @@ def test_vertex_body_carries_its_anthropic_version_and_the_service_account_token
 
 @pytest.mark.req("AUTH-005")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_gateway_key_never_reaches_vertex(gateway, proxy, vertex_provider, stream):
     """The gateway's master key appears in no header, query or body Vertex receives."""
     vertex_provider.script(_route(stream), Reply.text("ok"))
@@ -78,6 +82,7 @@ def test_gateway_key_never_reaches_vertex(gateway, proxy, vertex_provider, strea
 
 @pytest.mark.req("STREAM-013")
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_prompt_vertex_stream_opens_with_message_start(gateway, vertex_provider, observe):
     """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
     reply = Reply.text("hello from vertex", delay=PROMPT_EVENT_GAP_S)
@@ -102,6 +107,7 @@ def test_claude_code_betas_reach_vertex(gateway, vertex_provider, stream, observ
 
 @pytest.mark.req("STREAM-003")
 @pytest.mark.parametrize("stream", STREAMS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_thinking_text_and_tool_input_arrive_intact(gateway, vertex_provider, stream, observe):
     """Thinking (with its signature), text and tool input from Vertex reach the client intact and in order."""
     reply = Reply(blocks=(Thinking("check the tool"), Text("Let me look."), ToolUse("get_weather", {"city": "Oslo"})),
@@ -117,6 +123,7 @@ def test_vertex_thinking_text_and_tool_input_arrive_intact(gateway, vertex_provi
 @pytest.mark.req("ERR-001")
 @pytest.mark.parametrize(("status", "kind"), [(400, "invalid_request_error"), (429, "rate_limit_error"),
                                               (529, "overloaded_error")], ids=["400", "429", "529"])
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_error_status_reaches_the_client(gateway, vertex_provider, fresh_model, status, kind, observe):
     """A Vertex error reaches the client with the same HTTP status, in Anthropic's envelope."""
     vertex_provider.script("raw_predict", HttpError(status, kind, f"scripted {kind}"), times=None)
@@ -143,6 +150,7 @@ def _pass_path(model: str, op: str) -> str:
 @pytest.mark.needs("litellm")
 @PASSTHROUGH
 @pytest.mark.parametrize("op", PASS_OPS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_passthrough_resolves_authenticates_and_relays_bytes_unchanged(gateway, vertex_provider, op,
                                                                               observe):
     """/vertex_ai/v1/… resolves the model name, adds the deployment's token, relays the body and answer unchanged."""
@@ -165,6 +173,7 @@ def test_vertex_passthrough_resolves_authenticates_and_relays_bytes_unchanged(ga
 @pytest.mark.needs("litellm")
 @PASSTHROUGH
 @pytest.mark.parametrize("op", PASS_OPS)
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_gateway_key_never_reaches_vertex_through_the_passthrough(gateway, proxy, vertex_provider, op):
     """The gateway's master key appears in nothing the Vertex pass-through sends."""
     path_op, route, stream = op
@@ -178,6 +187,7 @@ def test_gateway_key_never_reaches_vertex_through_the_passthrough(gateway, proxy
 @pytest.mark.req("VERTEX-004")
 @pytest.mark.needs("litellm")
 @PASSTHROUGH
+@CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_passthrough_reaches_the_deployments_api_base(gateway, vertex_provider, upstreams, observe):
     """The Vertex pass-through sends to the deployment's configured api_base, so a private endpoint can be used."""
     vertex_provider.script("raw_predict", Reply.text("ok"))

@@ -34,6 +34,7 @@ EXPECTED = {
     "server-error-on-bad-json": {"ERR-005"},
     "alternate-errors": {"AUTH-004", "ERR-004"},
     "unknown-model-400": {"ROUTE-002"},
+    "inject-refused-field": {"ROUTE-008", "ROUTE-001", "PIPE-001"},
 }
 
 

@@ -161,3 +161,17 @@ def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, intera
     assert family is not None
     rule, refusal = judge(family, call_for(family, route, headers, body))  # type: ignore[misc]
     assert (refusal.status, refusal.type) == (status, error["type"]), f"{rule.id} answers differently"
+
+
+def test_provider_rules_check_passes_and_fails_on_a_rule_without_source_or_test(capsys):
+    from harness.__main__ import main
+    from harness.providers.rules.cli import problems
+
+    assert main(["provider-rules", "check"]) == 0
+    family = families()["anthropic"]
+    bare = replace(family.rules[0], source="", test=None)
+    assert problems(family, bare) == ["no source", "no self-test (test: {break: ..., fix: ...})"]
+    wrong = replace(family.rule("ANTH-PARAM-003"), test=family.rule("ANTH-PARAM-004").test)
+    assert problems(family, wrong) == ["its broken request is refused by ANTH-PARAM-004, not by it"]
+    assert main(["provider-rules", "list"]) == 0
+    assert "ANTH-FIELD-001" in capsys.readouterr().out
