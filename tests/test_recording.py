@@ -31,10 +31,14 @@ def recorded(tmp_path_factory):
     return root, outcome
 
 
+# As the gateway sent them: the real API (and so the stand-in) refuses a request without its version header.
+HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
+
+
 def _timed_post(url: str, body: bytes) -> tuple[int, bytes, list[float]]:
     arrivals, data = [], b""
     started = time.monotonic()
-    with httpx.stream("POST", url, content=body, headers={"content-type": "application/json"}) as response:
+    with httpx.stream("POST", url, content=body, headers=HEADERS) as response:
         for chunk in response.iter_raw():
             arrivals.append(time.monotonic() - started)
             data += chunk
@@ -52,8 +56,7 @@ def test_replay_equals_the_recording_byte_for_byte(recorded, name):
         replay.script(scenario.route, Recorded(scenario.name, root=root), times=len(tape.interactions))
         for interaction in tape.interactions:
             body = interaction.request.body
-            live = httpx.post(standin.url + interaction.request.path, content=body,
-                              headers={"content-type": "application/json"})
+            live = httpx.post(standin.url + interaction.request.path, content=body, headers=HEADERS)
             status, replayed, _ = _timed_post(replay.url + interaction.request.path, body)
             # Byte for byte, once scrubbed: the recording never holds the provider's request ids.
             assert (status, replayed) == (live.status_code, Scrubber([]).scrub_bytes(live.content))

@@ -112,11 +112,10 @@ def test_the_rules_files_are_valid_json_compatible_yaml():
         json.dumps(family.example)
 
 
-def _judged(fake: str, route: str, model: str | None, headers: dict[str, str], body: Any) -> str | None:
+def _judged(fake: str, route: str, model: str | None, headers: dict[str, str], body: Any) -> tuple[Rule, Any] | None:
     family = family_for(fake, route)
     assert family is not None, f"no rules family for {fake} {route}"
-    judged = judge(family, call_for(family, route, headers, body, model))
-    return None if judged is None else f"{judged[0].id}: {judged[1].message}"
+    return judge(family, call_for(family, route, headers, body, model))
 
 
 PROFILED = [pytest.param(r, id=f"{r.version}-{r.mode}") for p in load_profiles() for r in captured_requests(p)]
@@ -127,7 +126,8 @@ def test_every_captured_claude_code_request_keeps_its_providers_rules(captured: 
     """A request the real CLI sent, in each mode, is one the real provider served: a rule refusing it is wrong."""
     fake = "anthropic" if captured.mode == "anthropic" else captured.mode
     model = None if captured.mode == "anthropic" else captured.model
-    assert _judged(fake, captured.route, model, captured.headers, captured.body) is None
+    judged = _judged(fake, captured.route, model, captured.headers, captured.body)
+    assert judged is None, f"{judged[0].id}: {judged[1].message}" if judged else ""
 
 
 def _recorded() -> list[Any]:
@@ -150,16 +150,15 @@ def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, intera
         pytest.skip(f"{request.method} {request.path} takes no body the rules judge")
     headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in request.headers.items()}
     body = json.loads(request.body) if request.body else None
-    verdict = _judged(tape.provider, route, None, headers, body)
+    judged = _judged(tape.provider, route, None, headers, body)
     status = interaction.response["status"]["code"]
     if status < 400 or status in (401, 403):
-        assert verdict is None, f"the provider served this request ({status}), yet {verdict}"
+        assert judged is None, f"the provider served this request ({status}), yet {judged[0].id} refuses it" \
+            if judged else ""
         return
     error = json.loads(interaction.response["body"]["string"])["error"]
-    assert verdict is not None, f"the provider refused this request ({status} {error}), and no rule does"
-    family = family_for(tape.provider, route)
-    assert family is not None
-    rule, refusal = judge(family, call_for(family, route, headers, body))  # type: ignore[misc]
+    assert judged is not None, f"the provider refused this request ({status} {error}), and no rule does"
+    rule, refusal = judged
     assert (refusal.status, refusal.type) == (status, error["type"]), f"{rule.id} answers differently"
 
 
