@@ -9,6 +9,7 @@ a refusal names the rule, its source and the provider's own wording.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,17 +27,22 @@ from harness.gateways import (
     VERTEX_MODEL,
 )
 from harness.providers import Reply
-from harness.providers.rules import call_for, judge
+from harness.providers.rules import call_for, families, judge
 from harness.providers.server import FakeProvider
 
 PROFILES = {p["version"]: p for p in load_profiles()}
 
 
+@dataclass(frozen=True)
 class Route:
-    def __init__(self, name: str, config: str, fake: str, routes: tuple[str, ...], model: str | None,
-                 like: str = SONNET, prefix: str = "", marks: tuple[Any, ...] = ()) -> None:
-        self.name, self.config, self.fake, self.routes = name, config, fake, routes
-        self.model, self.like, self.prefix, self.marks = model, like, prefix, marks
+    name: str
+    config: str
+    fake: str
+    routes: tuple[str, ...]
+    model: str | None
+    like: str = SONNET
+    prefix: str = ""
+    marks: tuple[Any, ...] = ()
 
 
 # model None: the version's own default model name. `like`: the Anthropic model the route ends at, whose
@@ -67,11 +73,11 @@ def client_request(version: str, route: Route) -> tuple[str, dict[str, Any], dic
     body = profile_body(profile, model)
     like = model if route.model is None else route.like
     headers = {k: v for k, v in profile["headers"].items() if k.startswith("anthropic-")}
-    unbounded = {**body, "model": like, "max_tokens": 10**9}
-    ceiling = judge("anthropic", call_for("anthropic", "messages", headers, unbounded))
-    if ceiling is not None and ceiling[0].id == "ANTH-PARAM-002":
+    unbounded = call_for("anthropic", "messages", headers, {**body, "model": like, "max_tokens": 10**9})
+    over = families()["anthropic"].rule("ANTH-PARAM-002").violation(unbounded)
+    if over is not None:
         # Claude Code sizes max_tokens by the model it asks for; the captured value was for its own default.
-        body["max_tokens"] = int(ceiling[1].message.split(" > ")[1].split(",")[0])
+        body["max_tokens"] = over["limit"]
     if judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": like})) is not None:
         # Only Opus 4.8 on takes a system message mid-conversation; for other models Claude Code sends the
         # instruction as a <system-reminder> in a user turn, as its versions before system messages did.

@@ -32,6 +32,5 @@ def refusal(fake: str, request: RecordedRequest) -> tuple[Rule, HttpError] | Non
     family = family_for(fake, request.route)
     if family is None or request.route is None:
         return None
-    body = request.body if request.raw_body else None
-    call = call_for(family, request.route, request.headers, body, request.labels.get("model"), request.labels)
+    call = call_for(family, request.route, request.headers, request.body, request.labels.get("model"), request.labels)
     return judge(family, call)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from harness.providers.rules.kinds import KINDS, Call, holds
+from harness.providers.rules.kinds import CONDITIONS, KINDS, Call, holds
 from harness.providers.script import HttpError
 
 DIRECTORY = Path(__file__).resolve().parent
@@ -32,7 +32,6 @@ FAMILIES = ("anthropic", "bedrock-invoke", "bedrock-converse", "vertex", "openai
 @dataclass(frozen=True)
 class Rule:
     id: str
-    family: str
     about: str
     routes: tuple[str, ...]
     kind: str
@@ -85,27 +84,30 @@ def _quoted(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _rule(family: str, routes: tuple[str, ...], raw: dict[str, Any]) -> Rule:
+def _rule(routes: tuple[str, ...], raw: dict[str, Any]) -> Rule:
     check = dict(raw["check"])
     kind = check.pop("kind")
     if kind not in KINDS:
         raise ValueError(f"rule {raw.get('id')}: unknown kind {kind!r}; known: {sorted(KINDS)}")
+    unknown = set(raw.get("when") or {}) - set(CONDITIONS)
+    if unknown:
+        raise ValueError(f"rule {raw.get('id')}: unknown condition(s) {sorted(unknown)}; known: {sorted(CONDITIONS)}")
     refusal = raw["refusal"]
-    return Rule(id=raw["id"], family=family, about=raw["about"], routes=tuple(raw.get("routes") or routes),
+    return Rule(id=raw["id"], about=raw["about"], routes=tuple(raw.get("routes") or routes),
                 kind=kind, params=check, when=dict(raw.get("when") or {}), status=int(refusal["status"]),
                 type=refusal["type"], message=refusal["message"], source=str(raw.get("source") or ""),
                 test=raw.get("test"), wording=raw.get("wording", "confirmed"),
                 extra={k: v for k, v in refusal.items() if k not in ("status", "type", "message")})
 
 
-def _inherit(parent: Family, family: str, routes: tuple[str, ...], spec: dict[str, Any]) -> list[Rule]:
+def _inherit(parent: Family, routes: tuple[str, ...], spec: dict[str, Any]) -> list[Rule]:
     """Another family's rules, answered in this provider's envelope (Bedrock relays Claude's wording inside its own)."""
     wrap = spec.get("message", "{message}")
     tests = spec.get("tests") or {}
     out = []
     for rule_id in spec["rules"]:
         rule = parent.rule(rule_id)
-        out.append(replace(rule, family=family, routes=routes, type=spec.get("type", rule.type),
+        out.append(replace(rule, routes=routes, type=spec.get("type", rule.type),
                            message=wrap.replace("{message}", rule.message), test=tests.get(rule_id, rule.test)))
     return out
 
@@ -113,9 +115,9 @@ def _inherit(parent: Family, family: str, routes: tuple[str, ...], spec: dict[st
 def load(path: Path, parents: dict[str, Family] | None = None) -> Family:
     data = yaml.safe_load(path.read_text())
     name, routes = data["family"], tuple(data["routes"])
-    own = [_rule(name, routes, r) for r in data["rules"]]
+    own = [_rule(routes, r) for r in data["rules"]]
     spec = data.get("inherits")
-    inherited = _inherit((parents or {})[spec["from"]], name, routes, spec) if spec else []
+    inherited = _inherit((parents or {})[spec["from"]], routes, spec) if spec else []
     # The provider's own rules first: they are what its front door checks before Claude sees the body.
     return Family(name=name, title=data["title"], fake=data["fake"], routes=routes,
                   beta_source=data.get("betas", "header"), model_in=data.get("model_in", "body"),
@@ -136,17 +138,14 @@ def all_rules() -> list[Rule]:
 
 
 def _betas(source: str, headers: dict[str, str], body: Any) -> list[str]:
-    if source == "none":
-        return []
+    """The anthropic betas as this provider reads them: the header, the body, or Converse's extra fields."""
+    found: Any = []
     if source == "header":
-        found = [b.strip() for b in (headers.get("anthropic-beta") or "").split(",")]
-    elif not isinstance(body, dict):
-        found = []
-    else:
+        found = (headers.get("anthropic-beta") or "").split(",")
+    elif source in ("body", "converse") and isinstance(body, dict):
         holder = body.get("additionalModelRequestFields") if source == "converse" else body
-        found = (holder or {}).get("anthropic_beta") or [] if isinstance(holder, dict) else []
-        found = [b for b in found if isinstance(b, str)] if isinstance(found, list) else []
-    return [b for b in found if b]
+        found = holder.get("anthropic_beta") if isinstance(holder, dict) else []
+    return [b.strip() for b in found if isinstance(b, str) and b.strip()] if isinstance(found, list) else []
 
 
 def call_for(family: str, route: str, headers: dict[str, str], body: Any, path_model: str | None = None,
@@ -200,8 +199,7 @@ def example(family: Family, *patches: dict[str, Any] | None) -> dict[str, Any]:
 
 def call_of(family: Family, request: dict[str, Any]) -> Call:
     """The Call a self-test request stands for, as the family's fake will see it."""
-    body = request["body"]
-    return call_for(family.name, request["route"], request.get("headers") or {}, body, request.get("model"))
+    return call_for(family.name, request["route"], request.get("headers") or {}, request["body"], request.get("model"))
 
 
 def self_test(family: Family, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -197,7 +197,8 @@ def tool_results_answer_tool_uses(p: dict[str, Any], call: Call) -> Found:
 
 
 def betas(p: dict[str, Any], call: Call) -> Found:
-    unknown = [b for b in call.betas if b not in p["allowed"]]
+    allowed = catalogue(p["catalogue"])["betas"] if "catalogue" in p else p["allowed"]
+    unknown = [b for b in call.betas if b not in allowed]
     return {"value": ", ".join(unknown), "beta": unknown[0]} if unknown else None
 
 
@@ -241,21 +242,22 @@ def _listed(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
+def _version(call: Call) -> Any:
+    return call.header("anthropic-version") or first(call.body, "anthropic_version")
+
+
+# A rule's ``when``: each condition's value, and the call it is judged on.
+CONDITIONS: dict[str, Callable[[Any, Call], bool]] = {
+    "model": lambda v, call: re.search(v, call.model) is not None,
+    "not_model": lambda v, call: re.search(v, call.model) is None,
+    "no_beta": lambda v, call: not any(b in call.betas for b in _listed(v)),
+    "in": lambda v, call: all(first(call.body, k) in want for k, want in v.items()),
+    "version": lambda v, call: _version(call) == v,
+    "absent": lambda v, call: first(call.body, v) is MISSING,
+    "equals": lambda v, call: all(first(call.body, k) == want for k, want in v.items()),
+}
+
+
 def holds(condition: dict[str, Any], call: Call) -> bool:
-    """A rule's ``when``: every named condition must hold for the rule to apply."""
-    tests: dict[str, Callable[[Any], bool]] = {
-        "model": lambda v: re.search(v, call.model) is not None,
-        "not_model": lambda v: re.search(v, call.model) is None,
-        "beta": lambda v: any(b in call.betas for b in _listed(v)),
-        "no_beta": lambda v: not any(b in call.betas for b in _listed(v)),
-        "in": lambda v: all(first(call.body, k) in want for k, want in v.items()),
-        "version": lambda v: (call.header("anthropic-version") or first(call.body, "anthropic_version")) == v,
-        "present": lambda v: first(call.body, v) is not MISSING,
-        "absent": lambda v: first(call.body, v) is MISSING,
-        "equals": lambda v: all(first(call.body, k) == want for k, want in v.items()),
-        "not_equals": lambda v: all(first(call.body, k) not in (want, MISSING) for k, want in v.items()),
-    }
-    unknown = set(condition) - set(tests)
-    if unknown:
-        raise ValueError(f"unknown rule condition(s) {sorted(unknown)}")
-    return all(tests[name](value) for name, value in condition.items())
+    """Every named condition holds for the call (the rules file's loader has checked the names)."""
+    return all(CONDITIONS[name](value, call) for name, value in condition.items())
