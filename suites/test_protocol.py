@@ -111,6 +111,10 @@ _field_names = _token.map(lambda t: t.replace("-", "_")).filter(
 
 
 @pytest.mark.req("PROTO-006")
+# The gateway protocol asks gateways to forward fields no API defines yet; Anthropic itself refuses an unknown
+# field, so only that rule is waived: every other rule still judges what arrives.
+@pytest.mark.lenient_provider("PROTO-006 generates fields no API defines yet, to see the gateway forward them",
+                              rules=("ANTH-FIELD-001",))
 def test_generated_body_fields_reach_the_provider_unchanged(gateway, anthropic_provider, observe):
     """20 generated unknown top-level body fields each reach the Anthropic provider unchanged."""
     changed: list[str] = []
