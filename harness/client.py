@@ -53,6 +53,8 @@ class Exchange:
     stream: StreamResult | None = None
     started: float = 0.0
     elapsed: float = 0.0
+    # How the answer's connection broke before it was whole ("" if it did not); only with validate=False.
+    broken: str = ""
 
     def json(self) -> Any:
         try:
@@ -66,6 +68,8 @@ class Exchange:
         answer = render_sse(self.events) if self.events is not None else self.text
         rhdrs = "\n".join(f"< {k}: {v}" for k, v in self.headers.items())
         out = f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n< {self.status}\n{rhdrs}\n<\n{answer}"
+        if self.broken:
+            out += f"\n(the connection broke before the answer was whole: {self.broken})"
         return out.replace(redact, "<master-key>") if redact else out
 
 
@@ -121,17 +125,33 @@ class GatewayClient:
             return self._send_raw(ex, content)
         with self._http.stream(method, url, content=content, headers=hdrs) as response:
             ex.status, ex.headers = response.status_code, dict(response.headers)
-            if response.headers.get("content-type", "").startswith("text/event-stream"):
-                ex.events = list(iter_sse(_tee(response, ex)))
-            else:
-                ex.content = response.read()
-                ex.text = ex.content.decode("utf-8", "replace")
+            try:
+                self._read(response, ex)
+            except httpx.TransportError as exc:
+                if validate:
+                    raise
+                # A check of a broken upstream judges what arrived and how it ended, not the exception.
+                ex.broken = f"{type(exc).__name__}: {exc}"
         ex.elapsed = time.monotonic() - ex.started
         if ex.events is not None:
             ex.stream = check_stream(ex.events)
             if validate and ex.status == 200 and not ex.stream.ok:
                 raise StreamGrammarError(ex.stream)
         return ex
+
+    @staticmethod
+    def _read(response: httpx.Response, ex: Exchange) -> None:
+        """The answer's events or bytes into ``ex`` as they arrive, so a break keeps what came before it."""
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            ex.events = []
+            for event in iter_sse(_tee(response, ex)):
+                ex.events.append(event)
+            return
+        try:
+            for chunk in response.iter_bytes():
+                ex.content += chunk
+        finally:
+            ex.text = ex.content.decode("utf-8", "replace")
 
     @staticmethod
     def _raw_request(ex: Exchange, content: bytes | None, timeout: float | None) -> http.client.HTTPConnection:

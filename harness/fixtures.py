@@ -248,6 +248,20 @@ _POOL_NEXT: dict[str, itertools.count[int]] = collections.defaultdict(itertools.
 _POOL_USED: dict[str, float] = {}
 
 
+def take_fresh(proxy: Target, route: str = "anthropic") -> str:
+    """A deployment of ``proxy``'s gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts."""
+    name = pool_model(route, next(_POOL_NEXT[route]))
+    if not proxy.gateway.serves(name):
+        if route not in POOL_FALLBACK:
+            pytest.fail(f"the {proxy.gateway.name!r} gateway has no {route!r} pool", pytrace=False)
+        return POOL_FALLBACK[route]
+    wait = _POOL_USED.get(name, -POOL_REUSE_S) + POOL_REUSE_S - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)  # the pool wrapped around inside a cooldown: reusing now would inherit it
+    _POOL_USED[name] = time.monotonic()
+    return name
+
+
 @pytest.fixture
 def fresh_model(proxy: Target) -> Callable[[str], str]:
     """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts.
@@ -256,16 +270,7 @@ def fresh_model(proxy: Target) -> Callable[[str], str]:
     user's config, another implementation) the route's usual model name is all there is.
     """
     def take(route: str = "anthropic") -> str:
-        name = pool_model(route, next(_POOL_NEXT[route]))
-        if not proxy.gateway.serves(name):
-            if route not in POOL_FALLBACK:
-                pytest.fail(f"the {proxy.gateway.name!r} gateway has no {route!r} pool", pytrace=False)
-            return POOL_FALLBACK[route]
-        wait = _POOL_USED.get(name, -POOL_REUSE_S) + POOL_REUSE_S - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)  # the pool wrapped around inside a cooldown: reusing now would inherit it
-        _POOL_USED[name] = time.monotonic()
-        return name
+        return take_fresh(proxy, route)
 
     return take
 

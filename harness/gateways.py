@@ -486,13 +486,22 @@ gateway_config("providers")(providers_config)
 
 
 POOL_SIZE = 48
+# The cloud routes' pools are smaller: each route meets fewer faults, and every deployment costs start-up.
+POOL_SIZES = {"bedrock-invoke": 16, "bedrock-converse": 16, "vertex": 16}
+TIMEOUT_POOL_SIZE = 8
 # What a check uses on a gateway without pools (a user's config, another implementation).
 POOL_FALLBACK = {"anthropic": SONNET, "openai": OPENAI_MODEL, "bedrock-invoke": BEDROCK_INVOKE_MODEL[0],
                  "bedrock-converse": BEDROCK_CONVERSE_MODEL[0], "vertex": VERTEX_MODEL[0]}
 
 
+def pool_size(route: str) -> int:
+    if route.endswith("-timeout-5"):
+        return POOL_SIZE if route == "anthropic-timeout-5" else TIMEOUT_POOL_SIZE
+    return POOL_SIZES.get(route, POOL_SIZE)
+
+
 def pool_model(route: str, index: int) -> str:
-    return f"pool-{route}-{index % POOL_SIZE:02d}"
+    return f"pool-{route}-{index % pool_size(route):02d}"
 
 
 def is_pool_name(name: str) -> bool:
@@ -502,18 +511,53 @@ def is_pool_name(name: str) -> bool:
         decoded = bytes.fromhex(hexed).decode() if hexed != name else name
     except (ValueError, UnicodeDecodeError):
         decoded = name
-    return decoded.startswith("pool-")
+    return decoded.startswith("pool-") or decoded.startswith("fallback-")
 
 
 def pool_deployments(route: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """``POOL_SIZE`` copies of one deployment, under names only ``fresh_model`` hands out.
+    """``pool_size(route)`` copies of one deployment, under names only ``fresh_model`` hands out.
 
     On LiteLLM's defaults a provider error benches (cools down) the deployment that
     answered it, so a check that scripts one takes a copy nobody else uses meanwhile;
     the provider still sees the same upstream model.
     """
     return [{"model_name": pool_model(route, i), "litellm_params": dict(entry["litellm_params"])}
-            for i in range(POOL_SIZE)]
+            for i in range(pool_size(route))]
+
+
+def fallback_group(route: str) -> tuple[str, str]:
+    """The model group a route's fallback check calls, and the group LiteLLM falls back to."""
+    return f"fallback-{route}", f"fallback-{route}-backup"
+
+
+def route_deployments(upstreams: Upstreams) -> dict[str, dict[str, Any]]:
+    """One deployment per route behind ``/v1/messages``, keyed as the pools are."""
+    return {"anthropic": anthropic_model(SONNET, upstreams),
+            "openai": openai_model(OPENAI_MODEL, upstreams),
+            "bedrock-invoke": bedrock_model("", upstreams, BEDROCK_INVOKE_MODEL[1]),
+            "bedrock-converse": bedrock_model("", upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}"),
+            "vertex": vertex_model("", upstreams.vertex_url)}
+
+
+def _faults_models(routes: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per route: its pool, the same with a 5 s timeout (the silent-provider checks), and a fallback pair."""
+    models = []
+    for route, entry in routes.items():
+        models += pool_deployments(route, entry)
+        timed = {"litellm_params": {**entry["litellm_params"], "timeout": 5}}
+        models += pool_deployments(f"{route}-timeout-5", timed)
+        for name in fallback_group(route):
+            models.append({"model_name": name, "litellm_params": dict(entry["litellm_params"])})
+    return models
+
+
+def _cloud_env(upstreams: Upstreams) -> dict[str, str]:
+    env = {"FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
+           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key}
+    if upstreams.vertex_url:
+        env["FAKE_VERTEX_CREDENTIALS"] = vertex_credentials(upstreams.vertex_url)
+        env.update(upstreams.egress_env)
+    return env
 
 
 @gateway_config("deployed")
@@ -522,15 +566,60 @@ def deployed_config(upstreams: Upstreams) -> GatewayConfig:
 
     Cooldowns are state: one check's provider 429 benches a deployment for the next. So each
     check takes its own deployment from a pool (``fresh_model``), the same upstream model under
-    a name nobody else uses during the cooldown.
+    a name nobody else uses during the cooldown. Every route behind ``/v1/messages`` has its pools
+    (Anthropic, OpenAI through Responses, Bedrock InvokeModel and Converse, Vertex), and the
+    pass-throughs have what they resolve (``claude-bedrock``, a Vertex deployment opted in).
+
+    One setting is not LiteLLM's default, and only the ``fallback-*`` groups meet it: ``fallbacks``,
+    for the check of what a client sees when a stream breaks and the gateway falls back.
     """
-    anthropic = anthropic_model(SONNET, upstreams)
-    models = pool_deployments("anthropic", anthropic)
-    # The same with a 5 s timeout, for the checks of a silent provider (the default is 6000 s).
-    models += pool_deployments("anthropic-timeout-5", {"litellm_params": {**anthropic["litellm_params"], "timeout": 5}})
-    models += pool_deployments("openai", openai_model(OPENAI_MODEL, upstreams))
+    routes = route_deployments(upstreams)
+    if not upstreams.bedrock_url:
+        routes = {k: v for k, v in routes.items() if not k.startswith("bedrock")}
+    if not upstreams.vertex_url:
+        routes.pop("vertex")
+    models = _faults_models(routes)
+    if upstreams.bedrock_url:
+        models.append(bedrock_model(BEDROCK_INVOKE_MODEL[0], upstreams, BEDROCK_INVOKE_MODEL[1]))
+    if upstreams.vertex_url:
+        models.append(vertex_model(VERTEX_PASSTHROUGH_MODEL, upstreams.vertex_url, use_in_pass_through=True))
     key = new_master_key()
-    env = upstream_env(upstreams)
-    gateway = GatewayConfig("deployed", {"model_list": models, "general_settings": {"master_key": key}}, env, key)
+    env = {**upstream_env(upstreams), **_cloud_env(upstreams)}
+    fallbacks = [{primary: [backup]} for primary, backup in map(fallback_group, routes)]
+    config = {"model_list": models, "general_settings": {"master_key": key},
+              "router_settings": {"fallbacks": fallbacks}}
+    gateway = GatewayConfig("deployed", config, env, key)
+    gateway.fixed_settings = True
+    return gateway
+
+
+@gateway_config("deployed-no-retries")
+def deployed_no_retries_config(upstreams: Upstreams) -> GatewayConfig:
+    """The deployed gateway's routes with ``num_retries: 0``, the one setting the back-off checks compare."""
+    routes = {k: v for k, v in route_deployments(upstreams).items()
+              if (upstreams.bedrock_url or not k.startswith("bedrock")) and (upstreams.vertex_url or k != "vertex")}
+    models = [m for route, entry in routes.items() for m in pool_deployments(route, entry)]
+    key = new_master_key()
+    env = {**upstream_env(upstreams), **_cloud_env(upstreams)}
+    config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": {"num_retries": 0}}
+    gateway = GatewayConfig("deployed-no-retries", config, env, key)
+    gateway.fixed_settings = True
+    return gateway
+
+
+@gateway_config("deployed-openai-chat")
+def deployed_openai_chat_config(upstreams: Upstreams) -> GatewayConfig:
+    """The deployed gateway's OpenAI route through chat completions instead of the Responses API.
+
+    ``use_chat_completions_url_for_anthropic_messages`` is global in LiteLLM, so it has a proxy of its own;
+    everything else is LiteLLM's default, as on ``deployed``.
+    """
+    routes = {"openai": openai_model(OPENAI_MODEL, upstreams)}
+    key = new_master_key()
+    fallbacks = [{primary: [backup]} for primary, backup in map(fallback_group, routes)]
+    config = {"model_list": _faults_models(routes), "general_settings": {"master_key": key},
+              "litellm_settings": {"use_chat_completions_url_for_anthropic_messages": True},
+              "router_settings": {"fallbacks": fallbacks}}
+    gateway = GatewayConfig("deployed-openai-chat", config, upstream_env(upstreams), key)
     gateway.fixed_settings = True
     return gateway

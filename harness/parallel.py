@@ -105,9 +105,12 @@ def expected_seconds(item: pytest.Item, last: dict[str, float]) -> float:
 
 def unit(nodeid: str) -> str:
     """What one worker runs as a whole: a module of the harness's own tests (they share module-scoped
-    runs of the suite, which another worker would repeat), or a single check."""
-    path = nodeid.split("::")[0]
-    return nodeid if path.startswith("suites/") else path
+    runs of the suite, which another worker would repeat), a class of checks (they share a class-scoped
+    fixture, such as one silence for every route), or a single check."""
+    parts = nodeid.split("::")
+    if not parts[0].startswith("suites/"):
+        return parts[0]
+    return "::".join(parts[:2]) if len(parts) > 2 and parts[1][:1].isupper() else nodeid
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

@@ -7,6 +7,9 @@ least a Claude Code gateway must: authenticate, route by model name, forward
 Anthropic Messages with every ``anthropic-*``/``x-claude-code-*`` header, relay
 streams frame by frame, and answer its own errors in Anthropic's envelope.
 It does not translate to OpenAI; checks that need that are not applicable to it.
+Under faults it does what a gateway should: a deployment's ``timeout`` bounds each wait
+for the provider, a client that leaves is not waited for (the provider call is hung up),
+a provider that breaks mid-answer gets the client an error, and it never retries.
 
 Each *fault* turns on one deliberate bug, so the self-tests can prove that the
 suite flags it (the negative controls).
@@ -15,7 +18,10 @@ suite flags it (the negative controls).
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import yaml
 
@@ -51,6 +58,21 @@ FAULTS: dict[str, str] = {
     "unknown-model-400": "answers an unknown model with 400 invalid_request_error instead of 404 (as LiteLLM does)",
     "inject-refused-field": "adds stream_options (an OpenAI field, as translating gateways do) to every Messages "
                             "request it forwards, which Anthropic refuses (provider rule ANTH-FIELD-001)",
+    "complete-broken-stream": "ends a stream whose provider connection broke with message_delta and message_stop, "
+                              "as if the answer were whole",
+    "truncated-200": "answers a non-streamed request whose provider connection broke mid-body with 200 and what "
+                     "arrived",
+    "overload-as-500": "answers a provider's 529 with 500 api_error (as LiteLLM does)",
+    "bench-all-after-error": "after any provider error, refuses every model for 5 s with 429 (a cooldown that "
+                             "takes the whole gateway out)",
+    "no-timeout": "ignores the deployment's timeout and waits for a silent provider as long as it takes",
+    "drop-backoff-headers": "drops retry-after, x-should-retry and the anthropic-ratelimit-* headers",
+    "keep-upstream-after-leave": "keeps its provider call open after the client left, reading the answer to its end",
+    "retry-for-nobody": "retries a provider 429/5xx twice, after retry-after, even when the client has left",
+    "stream-deadline": "ends every stream 8 s after it began, with an error event (a total timeout instead of an "
+                       "idle one)",
+    "fallback-restart": "on an error mid-stream, calls the model's fallback and relays its whole stream after the "
+                        "broken one (two message_starts in one stream)",
     "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings (the "
                        "quickstart's placement), as LiteLLM does, instead of refusing to start",
 }
@@ -66,6 +88,8 @@ class Route:
     model: str
     api_base: str
     api_key: str
+    timeout: float | None = None  # the deployment's `timeout`: each wait for the provider, at most this
+    name: str = ""
 
 
 class GatewayFault(Exception):
@@ -89,6 +113,7 @@ class ReferenceConfig:
     virtual_keys: dict[str, list[str]]
     passthrough: Route | None
     faults: frozenset[str] = field(default_factory=frozenset)
+    fallbacks: dict[str, str] = field(default_factory=dict)  # model group -> the group it falls back to
 
     @classmethod
     def from_gateway(cls, gateway: GatewayConfig, faults: frozenset[str]) -> ReferenceConfig:
@@ -103,18 +128,23 @@ class ReferenceConfig:
             params = entry.get("litellm_params") or {}
             provider, _, model = str(params.get("model", "")).partition("/")
             if provider == "anthropic":
+                timeout = params.get("timeout")
                 routes[entry["model_name"]] = Route(model, _resolve(params.get("api_base"), gateway.env),
-                                                    _resolve(params.get("api_key"), gateway.env))
+                                                    _resolve(params.get("api_key"), gateway.env),
+                                                    float(timeout) if timeout else None, entry["model_name"])
         base, key = gateway.env.get("ANTHROPIC_API_BASE"), gateway.env.get("ANTHROPIC_API_KEY")
-        aliases = (gateway.config.get("router_settings") or {}).get("model_group_alias") or {}
+        router = gateway.config.get("router_settings") or {}
+        aliases = router.get("model_group_alias") or {}
+        fallbacks = {k: v[0] for entry in router.get("fallbacks") or [] for k, v in entry.items() if v}
         return cls(_resolve(master, gateway.env), routes, dict(aliases), dict(gateway.virtual_keys),
-                   Route("", base, key or "") if base else None, faults)
+                   Route("", base, key or "") if base else None, faults, fallbacks)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: _Server
+    _body = b""  # the Messages request as the client sent it (a fallback sends it again)
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.command} {self.path} -> " + (format % args))
@@ -165,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise GatewayFault(403, f"this key may not use model {model!r}")
         if name not in self.cfg.routes:
             raise GatewayFault(400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}")
+        if time.monotonic() < self.server.benched_until:
+            raise GatewayFault(429, "every deployment is in cooldown")
         return self.cfg.routes[name]
 
     def _models(self, key: str) -> dict[str, Any]:
@@ -179,6 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._parse(raw, count_only=path.endswith("count_tokens"))
         route = self._route(body.get("model"), key)
         body["model"] = route.model
+        self._body = raw
         if "drop-fields" in self.cfg.faults:
             body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
         if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
@@ -219,54 +252,131 @@ class _Handler(BaseHTTPRequestHandler):
         return headers
 
     def _forward(self, route: Route, path: str, body: bytes) -> None:
-        client: httpx.Client = self.server.http
+        faults = self.cfg.faults
+        timeout = None if "no-timeout" in faults else route.timeout
+        # A client per call: closing it hangs up on the provider, whoever is waiting on it.
+        sockets = _Sockets()
+        transport = httpx.HTTPTransport()
+        transport._pool = httpcore.ConnectionPool(network_backend=sockets)  # httpx offers no other way in
+        with httpx.Client(timeout=httpx.Timeout(timeout or 600.0), transport=transport) as client:
+            response = self._send(client, sockets, route, path, body)
+            try:
+                if response.status_code >= 400:
+                    if "bench-all-after-error" in faults:
+                        self.server.benched_until = time.monotonic() + 5.0
+                    if "openai-errors" in faults:
+                        response.read()
+                        return self._error(response.status_code, response.text)
+                    if response.status_code == 529 and "overload-as-500" in faults:
+                        response.read()
+                        return self._error(500, f"upstream error: {response.text}")
+                self._relay(response, route)
+            finally:
+                response.close()
+
+    def _send(self, client: httpx.Client, sockets: _Sockets, route: Route, path: str, body: bytes) -> httpx.Response:
+        """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
         request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
                                        headers=self._upstream_headers(route))
+        watching = "keep-upstream-after-leave" not in self.cfg.faults
+        done = threading.Event()
+        if watching:
+            threading.Thread(target=_hang_up_when_client_leaves, args=(self.connection, sockets, done),
+                             daemon=True).start()
         try:
+            retries = 2 if "retry-for-nobody" in self.cfg.faults else 0
             response = client.send(request, stream=True)
+            while retries and (response.status_code == 429 or response.status_code >= 500):
+                response.close()
+                time.sleep(float(response.headers.get("retry-after") or 1))
+                retries -= 1
+                response = client.send(request, stream=True)
+            return response
+        except httpx.TimeoutException:
+            raise GatewayFault(504, f"the provider did not answer within the deployment's {route.timeout} s "
+                                    "timeout") from None
         except httpx.HTTPError as exc:
             raise GatewayFault(500, f"upstream unreachable: {exc}") from None
-        try:
-            if response.status_code >= 400 and "openai-errors" in self.cfg.faults:
-                response.read()
-                return self._error(response.status_code, response.text)
-            self._relay(response)
         finally:
-            response.close()
+            done.set()
 
-    def _relay(self, response: httpx.Response) -> None:
-        self.send_response(response.status_code)
-        # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
-        for name, value in response.headers.items():
-            if name.lower() in ("content-type", "retry-after", "request-id", "x-should-retry") or \
-                    name.lower().startswith("anthropic-ratelimit-"):
-                self.send_header(name, value)
+    def _relay(self, response: httpx.Response, route: Route) -> None:
+        faults = self.cfg.faults
+        passed = ("content-type", "request-id") if "drop-backoff-headers" in faults else (
+            "content-type", "retry-after", "request-id", "x-should-retry")
+        headers = [(name, value) for name, value in response.headers.items() if name.lower() in passed or (
+            name.lower().startswith("anthropic-ratelimit-") and "drop-backoff-headers" not in faults)]
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
-            data = response.read()
+            data = b""
+            try:
+                for chunk in response.iter_bytes():
+                    data += chunk
+            except httpx.HTTPError as exc:
+                if "truncated-200" not in faults:
+                    raise GatewayFault(502, f"the provider's answer broke off mid-body: {exc}") from None
+            # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
+            self.send_response(response.status_code)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
             return
+        self.send_response(response.status_code)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        for frame in self._frames(response):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-            self.wfile.flush()
+        frames = self._frames(response, route)
+        try:
+            for frame in frames:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            if "keep-upstream-after-leave" in faults:
+                for _ in frames:
+                    pass  # the answer nobody reads, read to its end
+            return
         self.wfile.write(b"0\r\n\r\n")
 
-    def _frames(self, response: httpx.Response) -> Iterator[bytes]:
-        """SSE frames as they arrive, with the stream faults applied."""
+    def _frames(self, response: httpx.Response, route: Route) -> Iterator[bytes]:
+        """SSE frames as they arrive, with the stream faults applied; a broken provider stream ends in an error."""
         frames = _split_frames(response.iter_bytes())
         if "buffer-stream" in self.cfg.faults:
             frames = iter(list(frames))
         if "reorder-events" in self.cfg.faults:
             frames = _swap_second_and_third(frames)
         saw_error = False
-        for frame in frames:
-            saw_error = saw_error or frame.startswith(b"event: error")
-            yield frame
+        deadline = time.monotonic() + 8.0 if "stream-deadline" in self.cfg.faults else None
+        try:
+            for frame in frames:
+                saw_error = saw_error or frame.startswith(b"event: error")
+                yield frame
+                if deadline is not None and time.monotonic() > deadline:
+                    yield _error_frame("api_error", "the stream's deadline passed")
+                    return
+        except httpx.HTTPError as exc:
+            if "complete-broken-stream" in self.cfg.faults:
+                yield b'event: message_delta\ndata: {"type": "message_delta", "delta": {"stop_reason": "end_turn", ' \
+                      b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
+                yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+                return
+            yield _error_frame("api_error", f"the provider's stream broke off: {type(exc).__name__}")
+            return
         if saw_error and "invent-message-stop" in self.cfg.faults:
             yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+        backup = self.cfg.routes.get(self.cfg.fallbacks.get(route.name, ""))
+        if saw_error and backup is not None and "fallback-restart" in self.cfg.faults:
+            body = json.loads(self._body or b"{}")
+            with httpx.Client(timeout=60, trust_env=False) as client:
+                request = client.build_request("POST", backup.api_base.rstrip("/") + "/v1/messages",
+                                               json={**body, "model": backup.model},
+                                               headers=self._upstream_headers(backup))
+                again = client.send(request, stream=True)
+                try:
+                    yield from _split_frames(again.iter_bytes())
+                finally:
+                    again.close()
 
     # answers -------------------------------------------------------------
     def _json(self, status: int, payload: Any) -> None:
@@ -290,6 +400,45 @@ class _Handler(BaseHTTPRequestHandler):
         if "openai-errors" in self.cfg.faults or flaky:
             return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
+
+
+def _error_frame(kind: str, message: str) -> bytes:
+    payload = json.dumps({"type": "error", "error": {"type": kind, "message": message}})
+    return f"event: error\ndata: {payload}\n\n".encode()
+
+
+class _Sockets(httpcore.SyncBackend):
+    """httpcore's own network backend, keeping each provider connection's socket so it can be cut."""
+
+    def __init__(self) -> None:
+        self.open: list[socket.socket] = []
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        self.open.append(stream.get_extra_info("socket"))
+        return stream
+
+    def hang_up(self) -> None:
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _hang_up_when_client_leaves(conn: socket.socket, upstream: _Sockets, done: threading.Event) -> None:
+    """While the provider is awaited: if the client hangs up, so does the gateway (closing its provider call)."""
+    while not done.is_set():
+        ready, _, _ = select.select([conn], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            gone = conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            gone = True
+        if gone:
+            upstream.hang_up()
+            return
+        time.sleep(0.01)
 
 
 def _split_frames(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -323,6 +472,7 @@ class _Server(ThreadingHTTPServer):
         self.log_path = log_path
         self._log_lock = threading.Lock()
         self.http = httpx.Client(timeout=60, trust_env=False)
+        self.benched_until = 0.0  # bench-all-after-error: when every model serves again
         self._seen: collections.Counter[str] = collections.Counter()
         super().__init__(("127.0.0.1", 0), _Handler)
 

@@ -33,6 +33,8 @@ class Requirement:
     statement: str
     source: Source
     security: bool = False
+    # Routes (harness.routes) where the requirement's fault cannot be expressed, each with the reason.
+    not_on: tuple[tuple[str, str], ...] = ()
 
 
 @cache
@@ -50,7 +52,8 @@ def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
         if entry.get("source") not in sources:
             raise HarnessError(f"{path}: requirement {rid} cites unknown source {entry.get('source')!r}")
         out[rid] = Requirement(rid, entry["area"], entry["level"], " ".join(entry["statement"].split()),
-                               sources[entry["source"]], bool(entry.get("security", entry["area"] in SECURITY_AREAS)))
+                               sources[entry["source"]], bool(entry.get("security", entry["area"] in SECURITY_AREAS)),
+                               tuple((k, " ".join(str(v).split())) for k, v in (entry.get("not_on") or {}).items()))
     return out
 
 

@@ -89,7 +89,7 @@ def message_events(reply: Reply, model: str) -> list[Event]:
     start_usage = {**usage_dict(reply), "output_tokens": 1}
     head = {**message_json(reply, model), "content": [], "stop_reason": None, "usage": start_usage}
     events: list[Event] = [("message_start", {"type": "message_start", "message": head})]
-    events.append(("ping", {"type": "ping"}))
+    events += [("ping", {"type": "ping"})] * (1 + reply.pings)
     for index, block in enumerate(reply.blocks):
         start = {"type": "content_block_start", "index": index, "content_block": _block_start(block)}
         events.append(("content_block_start", start))
@@ -201,7 +201,8 @@ def last_user_text(body: dict[str, Any]) -> str:
     content = users[-1].get("content") if users else ""
     if isinstance(content, str):
         return content
-    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
+    # Converse's blocks carry no type: {"text": ...}.
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type", "text") == "text")
 
 
 def models_json(item: ModelList) -> dict[str, Any]:

@@ -18,9 +18,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from harness.providers import eventstream
-from harness.providers.anthropic import message_events, message_json
+from harness.providers.anthropic import last_user_text, message_events, message_json
 from harness.providers.script import (
     Block,
+    Echo,
     HttpError,
     ModelList,
     RedactedThinking,
@@ -89,6 +90,9 @@ class FakeBedrock(FakeProvider):
             return WireResponse.json({"inferenceProfileSummaries": [
                 {"inferenceProfileId": i, "inferenceProfileName": i, "status": "ACTIVE", "type": "SYSTEM_DEFINED"}
                 for i in item.ids]})
+        if isinstance(item, Echo):
+            body = request.body if isinstance(request.body, dict) else {}
+            item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
         assert isinstance(item, Reply), item
         return self._reply(request.route or "", item, model)
 

@@ -152,6 +152,21 @@ def responses_events(reply: Reply, model: str) -> list[tuple[str, Any]]:
     return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]
 
 
+def stream_error_event(reply: Reply, chat: bool, sequence: int) -> tuple[str, Any]:
+    """An error after the stream started, as OpenAI sends one.
+
+    Responses: the documented ``error`` event (platform.openai.com/docs/api-reference/responses-streaming/error).
+    Chat completions document none; the API sends a bare ``data: {"error": {...}}`` chunk
+    (openai-python's ``Stream.__stream__`` raises ``APIError`` on exactly that shape).
+    """
+    err = reply.stream_error
+    assert err is not None
+    if chat:
+        return ("", {"error": {"message": err.message, "type": err.type, "param": None, "code": err.type}})
+    return ("error", {"type": "error", "code": err.type, "message": err.message, "param": None,
+                      "sequence_number": sequence})
+
+
 def error_json(error: HttpError) -> dict[str, Any]:
     return {"error": {"message": error.message, "type": error.type, "param": None, "code": error.type,
                       **dict(error.fields)}}
@@ -189,10 +204,11 @@ class FakeOpenAI(FakeProvider):
         if isinstance(item, RawSSE):
             raise TypeError("RawSSE is an Anthropic transcript; script an OpenAI Reply instead")
         assert isinstance(item, Reply), f"fake openai cannot render {type(item).__name__}"
-        if item.stream_error is not None:
-            raise TypeError("the fake OpenAI does not model mid-stream errors; script them on the fake Anthropic")
         chat = request.route == "chat"
         if body.get("stream"):
             events = chat_events(item, model) if chat else responses_events(item, model)
+            if item.stream_error is not None:
+                cut = item.stream_error.after_events
+                events = [*events[:cut], stream_error_event(item, chat, cut)]
             return WireResponse(200, dict(SSE_HEADERS), chunks=sse_chunks(events, item.delay))
         return WireResponse.json(chat_json(item, model) if chat else responses_json(item, model))

@@ -87,6 +87,9 @@ class Reply:
     stall: tuple[int, float] | None = None
     # Extra response headers (rate-limit headers, x-should-retry, ...), as the provider sends them.
     headers: tuple[tuple[str, str], ...] = ()
+    # Keep-alive `ping` events after message_start, ``delay`` apart (Anthropic's SSE only: Bedrock's
+    # event stream and OpenAI's streams have no keep-alive frame).
+    pings: int = 0
 
     @classmethod
     def text(cls, text: str, **kw: Any) -> Reply:
