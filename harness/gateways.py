@@ -486,6 +486,9 @@ gateway_config("providers")(providers_config)
 
 
 POOL_SIZE = 48
+# The gateways with LiteLLM's own retry, timeout and cooldown settings whatever the profile (RESIL, LOAD):
+# a check on one of them does not depend on --litellm-settings.
+DEPLOYED_GATEWAYS = frozenset({"deployed", "deployed-no-retries", "deployed-openai-chat"})
 # The cloud routes' pools are smaller: each route meets fewer faults, and every deployment costs start-up.
 POOL_SIZES = {"bedrock-invoke": 16, "bedrock-converse": 16, "vertex": 16}
 TIMEOUT_POOL_SIZE = 8

@@ -18,7 +18,7 @@ from harness import client, evidence, fingerprint, forkserver, netguard, proxy, 
 from harness.claude_code import PROFILES, VERSION_IN_ID
 from harness.deviations import hooks as deviation_hooks
 from harness.errors import HarnessError
-from harness.gateways import SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams, renamed
+from harness.gateways import DEPLOYED_GATEWAYS, SETTINGS_PROFILES, ConfigBuilder, GatewayConfig, Upstreams, renamed
 from harness.report.collect import RUN_FACTS, ReportCollector
 from harness.requirements import catalogue
 from harness.selection import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gateway_name
@@ -207,7 +207,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
         if version := claude_code_version(item):
             item.user_properties.append(("claude_code", version))
-        if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) != "deployed":
+        if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) not in DEPLOYED_GATEWAYS:
             item.add_marker(pytest.mark.settings_sensitive)
         settings = {k: str(v) for m in item.iter_markers("settings") for k, v in m.kwargs.items()}
         if settings:
