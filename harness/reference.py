@@ -471,7 +471,6 @@ class _Server(ThreadingHTTPServer):
         self.cfg = cfg
         self.log_path = log_path
         self._log_lock = threading.Lock()
-        self.http = httpx.Client(timeout=60, trust_env=False)
         self.benched_until = 0.0  # bench-all-after-error: when every model serves again
         self._seen: collections.Counter[str] = collections.Counter()
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -522,4 +521,3 @@ class ReferenceGateway(LogFileMixin):
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        self._server.http.close()

@@ -175,7 +175,7 @@ def client_events(route: Route, ex: Exchange) -> list[str]:
     return types
 
 
-def streamed_text(route: Route, ex: Exchange) -> str:
+def streamed_text(ex: Exchange) -> str:
     """The text deltas the client received, joined (for "no duplicated content")."""
     if ex.events is None:
         return ""

@@ -305,7 +305,7 @@ def test_a_fallback_after_a_broken_stream_stays_grammatical(gateway, request, ro
     route.script(fake, Reply.text("the backup's whole answer"), stream=True)
     ex = route.send(gateway, primary, stream=True)
     types = client_events(route, ex)
-    text = streamed_text(route, ex)
+    text = streamed_text(ex)
     observe("client events", types)
     observe("client text", text)
     observe("provider attempts", len(route.received(fake)))
@@ -481,7 +481,7 @@ class TestSharedSilence:
         assert ex.status == 200, f"the silence ended the stream:\n{ex.transcript()}"
         assert_whole(route, ex, "the stream did not survive the silence")
         if ex.events is not None:
-            assert "before the silence" in streamed_text(route, ex)
+            assert "before the silence" in streamed_text(ex)
 
     @pytest.mark.req("RESIL-012")
     @pytest.mark.settings(timeout="5 on the deployment (LiteLLM's default request_timeout is 6000 s)")
@@ -497,7 +497,7 @@ class TestSharedSilence:
         observe("pings relayed", types.count("ping"))
         observe("seconds", round(got.seconds, 1), volatile=True)
         assert_whole(route, ex, "the gateway ended a stream the provider kept alive")
-        assert streamed_text(route, ex) == "kept alive"
+        assert streamed_text(ex) == "kept alive"
 
 
 # ------------------------------------------------------------------ rate limits and overloads, every route at once
