@@ -411,6 +411,7 @@ def test_client_leaving_during_a_retry_back_off_stops_the_retries(gateway, reque
 
 
 # ------------------------------------------------------------------ one silence, every route
+SILENT_TIMEOUT_BOUND_S = 10.0  # a 5 s timeout, plus slack; the provider stays silent 20 s
 SILENCE_S = 25.0  # longer than Claude Code's stall watchdog (about 20 s), as STREAM-012 states
 KEEPALIVE = Reply(blocks=(Text("kept alive", chunks=("kept", " alive")),), pings=9, delay=1.0)
 
@@ -455,12 +456,15 @@ class TestSharedSilence:
         observe("seconds", round(got.seconds, 1), volatile=True)
         observe("provider attempts", len(attempts))
         observe("gateway hung up on each attempt", [r.peer_gone_at is not None for r in attempts])
-        # Each attempt may take its 5 s and a back-off before the next; nothing more.
-        assert got.seconds < (5 + 3) * max(1, len(attempts)) + 5, (
-            f"the client waited {got.seconds:.1f} s for {len(attempts)} attempt(s) of 5 s")
+        held = [round(r.peer_gone_at - r.received_at, 1) for r in attempts if r.peer_gone_at is not None]
+        observe("seconds each attempt was held (provider's clock)", held, volatile=True)
         assert ex.status == 408 or ex.status >= 500, f"a provider timeout answered as {ex.status}:\n{ex.transcript()}"
         assert_anthropic_error(ex)
         assert all(r.peer_gone_at is not None for r in attempts), "the gateway kept a timed-out provider request open"
+        # Measured where the provider sees it, per attempt: the client's total also holds the gateway's own
+        # back-offs, which a loaded CI machine stretches. Half the 20 s silence tells "gave up" from "waited".
+        assert max(held, default=0.0) < SILENT_TIMEOUT_BOUND_S, (
+            f"the gateway held a silent provider {held} s on its attempts; the deployment's timeout is 5 s")
 
     @pytest.mark.req("STREAM-012")
     @pytest.mark.parametrize("route", route_params("STREAM-012"))
