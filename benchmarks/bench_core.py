@@ -18,10 +18,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.client import CLAUDE_CODE_HEADERS, message_body
-from harness.gateways import CLAUDE_CODE_DEFAULT_MODELS, Upstreams, build
-from harness.providers import FakeAnthropic, Reply
-from harness.proxy import spawn, wait_ready
+from harness.fakes import FakeAnthropic, Reply
+from harness.gateway.configs import CLAUDE_CODE_DEFAULT_MODELS, Upstreams, build
+from harness.gateway.process import spawn, wait_ready
+from harness.protocol.client import CLAUDE_CODE_HEADERS, message_body
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -9,7 +9,7 @@ plugin can fail the test even when the caller swallowed the error.
 The proxy subprocess cannot be patched this way (it runs uvloop, whose sockets
 live in C); it is kept on loopback by the config check in ``gateways``, and the
 provider-route gateway also goes out only through the egress proxy
-(:mod:`harness.providers.egress`), which refuses anything else and hands it to :func:`record`.
+(:mod:`harness.fakes.egress`), which refuses anything else and hands it to :func:`record`.
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ import re
 
 import pytest
 
-from harness.checks import NEEDS_OPENAI, assert_anthropic_error, assert_status, secret_places
-from harness.client import GatewayClient, message_body
-from harness.gateways import OPENAI_MODEL, QUICKSTART_EXAMPLE_KEY, QUICKSTART_MODELS, SONNET
-from harness.providers import HttpError, Reply, TokenCount
+from harness.fakes import HttpError, Reply, TokenCount
+from harness.fakes.journal import secret_places
+from harness.gateway.configs import OPENAI_MODEL, QUICKSTART_EXAMPLE_KEY, QUICKSTART_MODELS, SONNET
+from harness.protocol.client import GatewayClient, message_body
+
+from .support.asserts import NEEDS_OPENAI, assert_anthropic_error, assert_status
 
 ENDPOINTS = {
     "messages": lambda c, **kw: c.messages(message_body(SONNET), **kw),

@@ -1,6 +1,6 @@
 """BEDROCK: Bedrock-routed models through /v1/messages, on InvokeModel and on Converse.
 
-The fake Bedrock runtime (harness/providers/bedrock.py) speaks both operations, JSON and
+The fake Bedrock runtime (harness/fakes/bedrock.py) speaks both operations, JSON and
 AWS event streams, labels each request with the model id in its path and its SigV4
 credential scope, and checks the signature against the configured secret.
 """
@@ -11,20 +11,21 @@ import json
 
 import pytest
 
-from harness.answers import client_view, message_view
-from harness.checks import (
+from harness.fakes import HttpError, Reply, StreamError, Text, Thinking, ToolUse, Usage
+from harness.fakes.anthropic import message_json
+from harness.fakes.journal import secret_places
+from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, BEDROCK_REGION
+from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
+
+from .support.answers import client_view, message_view
+from .support.asserts import (
     CLOUD_BETAS_JUDGED_ELSEWHERE,
     PROMPT_EVENT_GAP_S,
     PROMPT_STREAMS,
     assert_anthropic_error,
     assert_opens_with_message_start,
     assert_status,
-    secret_places,
 )
-from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, BEDROCK_REGION
-from harness.providers import HttpError, Reply, StreamError, Text, Thinking, ToolUse, Usage
-from harness.providers.anthropic import message_json
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("bedrock")]
 

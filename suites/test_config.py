@@ -7,7 +7,7 @@ import os
 import pytest
 
 from harness.claude_code import default_model_names
-from harness.lint import config_problems
+from harness.gateway.configs.lint import config_problems
 
 
 @pytest.mark.req("CONFIG-001")

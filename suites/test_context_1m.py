@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_anthropic_error, assert_status
 from harness.claude_code import CONTEXT_1M_BETA
-from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
-from harness.lint import config_problems
-from harness.providers import Reply
+from harness.fakes import Reply
+from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
+from harness.gateway.configs.lint import config_problems
+from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
+
+from .support.asserts import assert_anthropic_error, assert_status
 
 BETA_FORMS = {"alone": CONTEXT_1M_BETA, "in-claude-code-list": ",".join((*CLAUDE_CODE_BETAS, CONTEXT_1M_BETA))}
 

@@ -14,12 +14,13 @@ import time
 
 import pytest
 
-from harness.checks import assert_status
-from harness.client import message_body
-from harness.features import FEATURES
-from harness.gateways import SONNET
-from harness.prices import expected_cost, model_prices
-from harness.providers import RawMessage
+from harness.fakes import RawMessage
+from harness.gateway.configs import SONNET
+from harness.protocol.client import message_body
+from harness.protocol.features import FEATURES
+
+from .support.asserts import assert_status
+from .support.prices import expected_cost, model_prices
 
 pytestmark = [pytest.mark.gateway("cost"), pytest.mark.needs("litellm"), pytest.mark.settings(
     callbacks="custom_callbacks.proxy_handler_instance (a success callback that writes the cost LiteLLM books "

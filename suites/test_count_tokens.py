@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status
 from harness.claude_code import CONTEXT_1M_BETA
-from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
-from harness.providers import TokenCount
-from harness.validators import validate_token_count
+from harness.fakes import TokenCount
+from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
+from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
+from harness.protocol.validators import validate_token_count
+
+from .support.asserts import assert_status
 
 
 @pytest.mark.req("COUNT-001")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status
 from harness.claude_code import DISCOVERY_PATH, DISCOVERY_TIMEOUT_S, PROFILES, discovery_keeps, has_discovery
-from harness.client import GatewayClient, message_body
-from harness.gateways import is_pool_name
-from harness.providers import Reply
-from harness.validators import validate_model_list
+from harness.fakes import Reply
+from harness.gateway.configs import is_pool_name
+from harness.protocol.client import GatewayClient, message_body
+from harness.protocol.validators import validate_model_list
+
+from .support.asserts import assert_status
 
 
 @pytest.mark.req("DISC-001")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import NEEDS_OPENAI, PROVIDER_PARAMS, assert_anthropic_error, assert_not_5xx, assert_status
-from harness.client import message_body
-from harness.gateways import SONNET
-from harness.providers import HttpError
+from harness.fakes import HttpError
+from harness.gateway.configs import SONNET
+from harness.protocol.client import message_body
+
+from .support.asserts import NEEDS_OPENAI, PROVIDER_PARAMS, assert_anthropic_error, assert_not_5xx, assert_status
 
 ANTHROPIC_ERRORS = [(400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"),
                     (404, "not_found_error"), (413, "request_too_large"), (429, "rate_limit_error"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status, json_diff
 from harness.claude_code import PROFILES, claude_code_body, profile_body
-from harness.gateways import SONNET
-from harness.providers import Reply
+from harness.fakes import Reply
+from harness.gateway.configs import SONNET
+
+from .support.asserts import assert_status, json_diff
 
 CORE = {"model", "messages", "max_tokens", "stream"}
 # Every non-core field each profiled Claude Code version sends, with the value it sent.

@@ -29,7 +29,10 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import NoSuchExample
 
-from harness.fuzzing import (
+from harness.fakes import Reply
+from harness.gateway.configs import SONNET
+
+from .support.fuzzing import (
     Case,
     body_mistakes,
     broken_invariants,
@@ -37,8 +40,6 @@ from harness.fuzzing import (
     size_and_encoding_mistakes,
     valid_cases,
 )
-from harness.gateways import SONNET
-from harness.providers import Reply
 
 # A gateway of its own ("fuzz") with two non-default settings: with LiteLLM's default retries each 5xx is retried
 # twice with back-off and shrinking a failure takes minutes; with cooldowns on, a few failures bench the model

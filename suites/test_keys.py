@@ -6,10 +6,11 @@ import os
 
 import pytest
 
-from harness.checks import assert_anthropic_error, assert_status
-from harness.client import GatewayClient, message_body
-from harness.gateways import VK_ALIAS_B, VK_MODEL_A, VK_MODEL_B
-from harness.providers import Reply
+from harness.fakes import Reply
+from harness.gateway.configs import VK_ALIAS_B, VK_MODEL_A, VK_MODEL_B
+from harness.protocol.client import GatewayClient, message_body
+
+from .support.asserts import assert_anthropic_error, assert_status
 
 pytestmark = [pytest.mark.gateway("virtual-keys"), pytest.mark.needs("config")]
 

@@ -20,13 +20,14 @@ import psutil
 import pytest
 from httpx_sse import EventSource
 
-from harness.checks import secret_places
-from harness.client import message_body
-from harness.gateways import LOAD_MODEL
-from harness.providers import Echo, RecordedRequest
-from harness.routes import BY_NAME, Route, route_params
-from harness.validators import check_stream
-from harness.validators.sse import SSEEvent
+from harness.fakes import Echo, RecordedRequest
+from harness.fakes.journal import secret_places
+from harness.gateway.configs import LOAD_MODEL
+from harness.protocol.client import message_body
+from harness.protocol.validators import check_stream
+from harness.protocol.validators.sse import SSEEvent
+
+from .support.routes import BY_NAME, Route, route_params
 
 pytestmark = [pytest.mark.needs("litellm")]
 LEVELS = [32, 128]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status
 from harness.claude_code import KNOWN
-from harness.client import message_body
-from harness.gateways import QUICKSTART_ENV_DEFAULTS
-from harness.providers import Reply
+from harness.fakes import Reply
+from harness.gateway.configs import QUICKSTART_ENV_DEFAULTS
+from harness.protocol.client import message_body
+
+from .support.asserts import assert_status
 
 DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.defaults.items()]
 

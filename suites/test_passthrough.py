@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness import recorded
-from harness.checks import assert_status, json_diff, secret_places
 from harness.claude_code import CONTEXT_1M_BETA, claude_code_body
-from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import SONNET
-from harness.providers import HttpError, Recorded, Reply, TokenCount
-from harness.validators import parse_sse
+from harness.fakes import HttpError, Recorded, Reply, TokenCount, recorded
+from harness.fakes.journal import secret_places
+from harness.gateway.configs import SONNET
+from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
+from harness.protocol.validators import parse_sse
+
+from .support.asserts import assert_status, json_diff
 
 
 @pytest.mark.req("PASS-001")

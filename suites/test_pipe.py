@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.client import CLAUDE_CODE_HEADERS, beta_set, message_body
-from harness.gateways import OPENAI_MODEL, SONNET
-from harness.providers import Reply, Text, ToolUse
-from harness.validators import validate_message
+from harness.fakes import Reply, Text, ToolUse
+from harness.gateway.configs import OPENAI_MODEL, SONNET
+from harness.protocol.client import CLAUDE_CODE_HEADERS, beta_set, message_body
+from harness.protocol.validators import validate_message
 
 
 @pytest.mark.req("PIPE-001")

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.cassettes import scenarios
-from harness.checks import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
-from harness.client import GatewayClient, message_body
-from harness.gateways import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
-from harness.providers import RawJSON, Reply
+from harness.fakes import RawJSON, Reply, scenarios
+from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
+from harness.protocol.client import GatewayClient, message_body
+
+from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
 
 CONSUMABLE = ("x-claude-code-session-id", "x-claude-code-agent-id", "x-claude-code-parent-agent-id")
 OPEN_LIST = settings(max_examples=20, deadline=None, derandomize=True, database=None,

@@ -3,7 +3,7 @@
 Every profiled Claude Code version's captured request goes through every route the
 configs serve (Anthropic direct and aliased, the /anthropic pass-through, OpenAI through
 Responses and chat completions, Bedrock InvokeModel and Converse, Vertex). The fake
-behind the route judges what arrives by its provider's rules (harness/providers/rules);
+behind the route judges what arrives by its provider's rules (harness/fakes/rules);
 a refusal names the rule, its source and the provider's own wording.
 """
 
@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from harness.checks import NEEDS_OPENAI, assert_status
 from harness.claude_code import load_profiles, profile_body
-from harness.gateways import (
+from harness.fakes import Reply
+from harness.fakes.rules import call_for, families, judge
+from harness.fakes.server import FakeProvider
+from harness.gateway.configs import (
     ALIAS_MODEL,
     BEDROCK_CONVERSE_MODEL,
     BEDROCK_INVOKE_MODEL,
@@ -26,9 +28,8 @@ from harness.gateways import (
     SONNET,
     VERTEX_MODEL,
 )
-from harness.providers import Reply
-from harness.providers.rules import call_for, families, judge
-from harness.providers.server import FakeProvider
+
+from .support.asserts import NEEDS_OPENAI, assert_status
 
 PROFILES = {p["version"]: p for p in load_profiles()}
 

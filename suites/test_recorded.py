@@ -1,6 +1,6 @@
 """Provider scenarios: what a provider answered reaches the client intact, from a script or a recording.
 
-Each scenario (``harness/cassettes/scenarios.py``) is sent through the gateway the way
+Each scenario (``harness/fakes/scenarios.py``) is sent through the gateway the way
 Claude Code sends it. The fake provider answers with the scenario's script, or, under
 ``--providers recorded``, with the cassette recorded from the provider
 (``cassettes/<scenario>.yaml``). The check holds the client's answer to what the
@@ -13,9 +13,10 @@ import json
 
 import pytest
 
-from harness.answers import client_view, provider_view, substance
-from harness.cassettes.scenarios import SCENARIOS, Scenario, run_scenario, script_answers
-from harness.checks import NEEDS_OPENAI
+from harness.fakes.scenarios import SCENARIOS, Scenario, run_scenario, script_answers
+
+from .support.answers import client_view, provider_view, substance
+from .support.asserts import NEEDS_OPENAI
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("config")]
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import assert_status
 from harness.claude_code import PROFILES, SESSION_ID, profile_body
-from harness.client import beta_set
-from harness.providers import Reply
+from harness.fakes import Reply
+from harness.protocol.client import beta_set
+
+from .support.asserts import assert_status
 
 SKIP_HEADERS = {"authorization", "x-api-key", "accept-encoding"}
 PARAMS = [pytest.param(p, id=f"cc-{p['version']}") for p in PROFILES]

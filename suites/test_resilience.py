@@ -1,6 +1,6 @@
 """RESIL: the gateway as deployed (LiteLLM's default retries, timeout and cooldowns) under provider and client faults,
 on every route: Anthropic, Bedrock InvokeModel and Converse, Vertex, OpenAI through Responses and chat
-completions, and the /anthropic, /bedrock and /vertex_ai pass-throughs (harness.routes).
+completions, and the /anthropic, /bedrock and /vertex_ai pass-throughs (suites.support.routes).
 
 Every fault is scripted in the route's own wire format (an AWS event stream cut mid-frame, a
 ThrottlingException, Google's 429 envelope, an OpenAI error chunk). Each check takes its own deployment
@@ -19,16 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.checks import assert_anthropic_error
-from harness.client import Exchange, GatewayClient
-from harness.fixtures import take_fresh
-from harness.gateways import fallback_group
-from harness.providers import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
-from harness.providers.server import FakeProvider
-from harness.routes import BY_NAME, CLOUD_BETA_RULES, ROUTES, Route, client_events, route_params, streamed_text
+from harness.fakes import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
+from harness.fakes.server import FakeProvider
+from harness.gateway.configs import fallback_group
+from harness.plugin.fixtures import take_fresh
+from harness.protocol.client import Exchange, GatewayClient
+
+from .support.asserts import assert_anthropic_error
+from .support.routes import BY_NAME, CLOUD_BETA_RULES, ROUTES, Route, client_events, route_params, streamed_text
 
 # The Anthropic routes run on the reference gateway too (its faults prove the checks); the others need
-# a translating gateway, and say so per route (harness.routes).
+# a translating gateway, and say so per route (suites.support.routes).
 BOUND_S = 30.0  # no fault may hold Claude Code longer than this
 HANGUP_S = 2.0  # an answer nobody reads must not keep billing longer than this
 PACED = Reply(blocks=(Text("".join(f" word{i}" for i in range(40)), chunks=tuple(f" word{i}" for i in range(40))),),

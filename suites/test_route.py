@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import NEEDS_OPENAI, assert_anthropic_error, assert_status
-from harness.client import message_body
-from harness.gateways import ALIAS_MODEL, ENV_ROUTED_MODEL, OPENAI_ALIAS_MODEL, OPENAI_MODEL, SONNET
-from harness.providers import Reply
-from harness.userconfig import SERVED
-from harness.userconfig import load as load_user_config
+from harness.fakes import Reply
+from harness.gateway.configs import ALIAS_MODEL, ENV_ROUTED_MODEL, OPENAI_ALIAS_MODEL, OPENAI_MODEL, SONNET
+from harness.gateway.configs.user import SERVED
+from harness.gateway.configs.user import load as load_user_config
+from harness.protocol.client import message_body
+
+from .support.asserts import NEEDS_OPENAI, assert_anthropic_error, assert_status
 
 ROUTES = [
     # (gateway, model_name, provider, provider routes allowed, provider-side model)

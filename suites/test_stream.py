@@ -10,19 +10,19 @@ import json
 
 import pytest
 
-from harness import recorded
-from harness.checks import (
+from harness.fakes import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage, recorded
+from harness.gateway.configs import OPENAI_MODEL, SONNET
+from harness.plugin.timing import timing
+from harness.protocol.client import message_body
+from harness.protocol.validators import validate_stream
+
+from .support.asserts import (
     PROMPT_EVENT_GAP_S,
     PROMPT_STREAMS,
     PROVIDER_PARAMS,
     assert_opens_with_message_start,
     assert_status,
 )
-from harness.client import message_body
-from harness.gateways import OPENAI_MODEL, SONNET
-from harness.providers import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage
-from harness.timing import timing
-from harness.validators import validate_stream
 
 PROVIDERS = {"anthropic": SONNET, "openai": OPENAI_MODEL}
 

@@ -1,6 +1,6 @@
 """VERTEX: Vertex-routed Claude models through /v1/messages, on rawPredict and streamRawPredict.
 
-The fake Vertex AI (harness/providers/vertex.py) issues the OAuth token google-auth asks
+The fake Vertex AI (harness/fakes/vertex.py) issues the OAuth token google-auth asks
 for with the configured service account, and labels each prediction with the project,
 location and model in its path and whether it carried that token.
 """
@@ -14,20 +14,21 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.answers import client_view, message_view
-from harness.checks import (
+from harness.fakes import HttpError, Reply, Text, Thinking, ToolUse
+from harness.fakes.anthropic import message_json
+from harness.fakes.journal import secret_places
+from harness.gateway.configs import VERTEX_LOCATION, VERTEX_MODEL, VERTEX_PASSTHROUGH_MODEL, VERTEX_PROJECT
+from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
+
+from .support.answers import client_view, message_view
+from .support.asserts import (
     CLOUD_BETAS_JUDGED_ELSEWHERE,
     PROMPT_EVENT_GAP_S,
     PROMPT_STREAMS,
     assert_anthropic_error,
     assert_opens_with_message_start,
     assert_status,
-    secret_places,
 )
-from harness.client import CLAUDE_CODE_BETAS, beta_set, message_body
-from harness.gateways import VERTEX_LOCATION, VERTEX_MODEL, VERTEX_PASSTHROUGH_MODEL, VERTEX_PROJECT
-from harness.providers import HttpError, Reply, Text, Thinking, ToolUse
-from harness.providers.anthropic import message_json
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("vertex")]
 

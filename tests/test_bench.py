@@ -8,11 +8,11 @@ from __future__ import annotations
 import copy
 import re
 
-from harness import bench
-from harness.bench.measure import Sample, percentile, quantiles_ms
-from harness.report.model import SCHEMA
 from harness.report.render import render_html
-from harness.report.runs import compare
+from harness.tools import bench
+from harness.tools.bench.measure import Sample, percentile, quantiles_ms
+from harness.verdict.model import SCHEMA
+from harness.verdict.runs import compare
 
 REQS = [{"id": "AUTH-001", "area": "AUTH", "level": "must", "statement": "s", "source": "s", "url": "u"}]
 

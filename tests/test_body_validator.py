@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.providers.anthropic import error_json, message_json
-from harness.providers.script import HttpError, RedactedThinking, Reply, Text, Thinking, ToolUse
-from harness.validators import (
+from harness.fakes.anthropic import error_json, message_json
+from harness.fakes.script import HttpError, RedactedThinking, Reply, Text, Thinking, ToolUse
+from harness.protocol.validators import (
     BodyShapeError,
     validate_error,
     validate_message,

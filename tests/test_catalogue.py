@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.__main__ import coverage, main
 from harness.errors import HarnessError
-from harness.requirements import catalogue
+from harness.tools.cli import coverage, main
+from harness.verdict.catalogue import catalogue
 
 
 def test_every_requirement_has_level_area_statement_and_source():
@@ -27,7 +27,7 @@ def test_checks_cover_every_area_and_some_requirements_are_listed_as_uncovered()
 
 
 def test_catalogue_command_prints_uncovered(capsys, monkeypatch):
-    import harness.__main__ as cli
+    import harness.tools.cli as cli
 
     every = coverage()
     monkeypatch.setattr(cli, "coverage", lambda: every - type(every)({"ROUTE-007": every["ROUTE-007"]}))
@@ -49,7 +49,7 @@ def test_malformed_catalogue_is_named(tmp_path):
 def test_every_security_requirement_is_must_level():
     """A failure that opens the door or leaks a key is never a 'should': the verdict blocks on it at any level,
     and the catalogue says so too."""
-    from harness.requirements import catalogue
+    from harness.verdict.catalogue import catalogue
 
     loose = [r.id for r in catalogue().values() if r.security and r.level != "must"]
     assert loose == []

@@ -1,4 +1,4 @@
-"""The gateway client (harness.client): what it sends, and a client that leaves at a chosen moment."""
+"""The gateway client (harness.protocol.client): what it sends, and a client that leaves at a chosen moment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from harness.client import GatewayClient
+from harness.protocol.client import GatewayClient
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from harness.__main__ import main
-from harness.report.model import SCHEMA
 from harness.report.render import render_html
-from harness.report.runs import compare, load_run
+from harness.tools.cli import main
+from harness.verdict.model import SCHEMA
+from harness.verdict.runs import compare, load_run
 
 REQS = [{"id": i, "area": i.split("-")[0], "level": lvl, "statement": f"{i} holds.", "source": "s", "url": "u"}
         for i, lvl in (("AUTH-001", "must"), ("ERR-001", "must"), ("ERR-002", "should"), ("NEW-001", "must"))]
@@ -120,7 +120,7 @@ def test_unknown_version_is_explained():
     import subprocess
 
     from harness.errors import HarnessError
-    from harness.matrix import _raise_if_unknown
+    from harness.tools.envs import _raise_if_unknown
 
     done = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for litellm==9.9.9")
     with pytest.raises(HarnessError, match=r"LiteLLM 9\.9\.9 is not a release on the package index"):
@@ -128,8 +128,8 @@ def test_unknown_version_is_explained():
 
 
 def test_failed_install_names_the_version_and_shows_the_installer_tail(tmp_path, monkeypatch):
-    from harness import matrix
     from harness.errors import HarnessError
+    from harness.tools import envs as matrix
 
     def failing(requirements, dest):
         raise HarnessError("ERROR: ResolutionImpossible: pydantic<2 vs >=2")

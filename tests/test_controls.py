@@ -1,7 +1,7 @@
 """Positive and negative controls: the suite passes a correct gateway and flags each broken one.
 
 Each control is a real `pytest suites/` run in a subprocess against the reference
-gateway (harness/reference.py), read back through the run's own JSON report.
+gateway (harness/gateway/reference/__init__.py), read back through the run's own JSON report.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.reference import FAULTS
+from harness.gateway.reference import FAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Which requirements are expected to notice each fault (at least one must fail).

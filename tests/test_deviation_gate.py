@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.gate import grid
-from harness.gate.grid import Pair
-from harness.report.runs import compare
+from harness.tools.gate import grid
+from harness.tools.gate.grid import Pair
+from harness.verdict.runs import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS = "gateway_errors_use_anthropic_envelope or client_mistake_never"

@@ -7,8 +7,8 @@ import ssl
 import httpx
 import pytest
 
-from harness.providers import Reply, egress
-from harness.providers.vertex import VERTEX_HOSTS, FakeVertex
+from harness.fakes import Reply, egress
+from harness.fakes.vertex import VERTEX_HOSTS, FakeVertex
 
 VERTEX_URL = ("https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/"
               "models/claude-x:rawPredict")

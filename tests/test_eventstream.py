@@ -14,10 +14,10 @@ from botocore.eventstream import EventStreamBuffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.providers import Reply, Text, Thinking, ToolUse
-from harness.providers import eventstream as es
-from harness.providers.anthropic import message_events
-from harness.providers.bedrock import FakeBedrock, converse_frames, invoke_frames
+from harness.fakes import Reply, Text, Thinking, ToolUse
+from harness.fakes import eventstream as es
+from harness.fakes.anthropic import message_events
+from harness.fakes.bedrock import FakeBedrock, converse_frames, invoke_frames
 
 FRAMES: list[int] = []
 NAMES = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)

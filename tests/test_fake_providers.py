@@ -9,8 +9,7 @@ import time
 import httpx
 import pytest
 
-from harness import recorded
-from harness.providers import (
+from harness.fakes import (
     FakeAnthropic,
     Fault,
     HttpError,
@@ -26,9 +25,10 @@ from harness.providers import (
     ToolUse,
     UnexpectedRequestError,
     Usage,
+    recorded,
 )
-from harness.validators import check_stream, validate_error, validate_message
-from harness.validators.sse import iter_sse
+from harness.protocol.validators import check_stream, validate_error, validate_message
+from harness.protocol.validators.sse import iter_sse
 
 VERSION = {"anthropic-version": "2023-06-01"}
 BODY = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}

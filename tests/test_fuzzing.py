@@ -8,8 +8,8 @@ import httpx
 import pytest
 from hypothesis import given, settings
 
-from harness.fuzzing import Case, broken_invariants, header_mistakes, valid_cases
-from harness.providers.server import RecordedRequest
+from harness.fakes.journal import RecordedRequest
+from suites.support.fuzzing import Case, broken_invariants, header_mistakes, valid_cases
 
 KEY, UPSTREAM = "sk-gw-test-key", "sk-ant-upstream"
 BODY = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import gate, matrix
-from harness.claude_code import registry
 from harness.errors import HarnessError
-from harness.gate import grid
-from harness.gate.grid import Pair
-from harness.report.model import SCHEMA
+from harness.tools import envs as matrix
+from harness.tools import gate, registry
+from harness.tools.gate import grid
+from harness.tools.gate.grid import Pair
+from harness.verdict.model import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 REQS = [{"id": i, "area": i.split("-")[0], "level": "must", "statement": f"{i} holds.", "source": "s", "url": "u"}
@@ -155,8 +155,8 @@ def test_claude_code_option_deselects_other_versions_checks():
 def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerprint():
     from types import SimpleNamespace
 
-    from harness.deviations import Deviation
-    from harness.deviations.hooks import _listed_for_another_claude_code
+    from harness.plugin.deviations import _listed_for_another_claude_code
+    from harness.verdict.deviations import Deviation
 
     fp = {"outcome": "failed", "client": ["POST /v1/messages -> 200"]}
     known = [Deviation("test_fields.py::test_f[cc-2.0.77-thinking-json]", "FIELDS-001", "old", fp),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.claude_code import default_model_names
-from harness.gateways import REGISTRY, Upstreams, build
-from harness.lint import config_problems
+from harness.gateway.configs import REGISTRY, Upstreams, build
+from harness.gateway.configs.lint import config_problems
 
 UP = Upstreams("http://127.0.0.1:1", "http://127.0.0.1:2")
 # The quickstart's multi-provider example, as a user would paste it.

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.deviations import DIRECTORY, Deviation, file_for, load
-from harness.deviations.record import collected_checks, problems
 from harness.errors import HarnessError
-from harness.gateways import Upstreams, build
-from harness.reference import ReferenceGateway
-from harness.targets import parse_impl
+from harness.gateway.configs import Upstreams, build
+from harness.gateway.reference import ReferenceGateway
+from harness.gateway.targets import parse_impl
+from harness.tools.deviations.record import collected_checks, problems
+from harness.verdict.deviations import DIRECTORY, Deviation, file_for, load
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Checks side by side (harness.parallel): one report from many workers, units, and the worker count."""
+"""Checks side by side (harness.plugin.scheduling): one report from many workers, units, and the worker count."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness import parallel
+from harness.plugin import scheduling as parallel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +81,7 @@ def test_the_seed_keeps_only_existing_checks_long_enough_to_move_the_order():
 
 
 def test_the_committed_seed_names_checks_that_exist_and_the_self_tests_that_run_the_suite():
-    from harness.deviations.record import collected_node_ids
+    from harness.tools.deviations.record import collected_node_ids
 
     seed = parallel.read_seed()
     stale = sorted(set(seed) - collected_node_ids())

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.__main__ import main
-from harness.claude_code.diff import profile_diff, render
+from harness.tools.cli import main
+from harness.tools.profile_diff import profile_diff, render
 
 OLD = {"version": "1.0.0", "defaults": {"main": "claude-a"}, "betas": ["b-old", "b-kept"],
        "headers": {"anthropic-version": "2023-06-01", "user-agent": "claude-cli/1.0.0", "x-gone": "1"},

@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import cassettes
+from harness import tapes as cassettes
 from harness.claude_code import CapturedRequest, captured_requests, load_profiles
-from harness.providers import FakeAnthropic, FakeOpenAI, Reply, TokenCount
-from harness.providers.bedrock import FakeBedrock
-from harness.providers.rules import Family, Rule, all_rules, call_for, call_of, families, judge, self_test, wire
-from harness.providers.server import FakeProvider
-from harness.providers.strict import family_for
-from harness.providers.vertex import FakeVertex
+from harness.fakes import FakeAnthropic, FakeOpenAI, Reply, TokenCount
+from harness.fakes.bedrock import FakeBedrock
+from harness.fakes.rules import Family, Rule, all_rules, call_for, call_of, families, judge, self_test, wire
+from harness.fakes.server import FakeProvider
+from harness.fakes.strict import family_for
+from harness.fakes.vertex import FakeVertex
 
 CASES = [pytest.param(family, rule, id=f"{family.name}:{rule.id}")
          for family in families().values() for rule in family.rules]
@@ -163,8 +163,8 @@ def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, intera
 
 
 def test_provider_rules_check_passes_and_fails_on_a_rule_without_source_or_test(capsys):
-    from harness.__main__ import main
-    from harness.providers.rules.cli import problems
+    from harness.tools.cli import main
+    from harness.tools.rules_cli import problems
 
     assert main(["provider-rules", "check"]) == 0
     family = families()["anthropic"]

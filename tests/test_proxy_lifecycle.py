@@ -17,10 +17,10 @@ import psutil
 import pytest
 import yaml
 
-from harness import forkserver
 from harness.errors import HarnessError, ProxyStartError
-from harness.gateways import GatewayConfig, Upstreams, default_config
-from harness.proxy import free_port, litellm_version, proxy_env, spawn, start_many, wait_ready, zygote_env
+from harness.gateway import forkserver
+from harness.gateway.configs import GatewayConfig, Upstreams, default_config
+from harness.gateway.process import free_port, litellm_version, proxy_env, spawn, start_many, wait_ready, zygote_env
 
 UP = Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9")
 
@@ -134,7 +134,7 @@ def test_session_with_a_broken_config_fails_clearly_and_leaves_no_process(pytest
     pytester.makepyfile(
         """
         import pytest
-        from harness.gateways import GatewayConfig, gateway_config
+        from harness.gateway.configs import GatewayConfig, gateway_config
 
         @gateway_config("broken-in-session")
         def broken(upstreams):

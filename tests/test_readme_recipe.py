@@ -34,8 +34,8 @@ def steps() -> list[dict[str, Any]]:
 def test_the_recipe_caches_where_the_gate_keeps_its_environments():
     cache = next(s for s in steps() if str(s.get("uses", "")).startswith("actions/cache"))
     paths = set(cache["with"]["path"].split())
-    from harness.claude_code.cli import CACHE as CLAUDE_CODE_CACHE
-    from harness.matrix import CACHE as LITELLM_CACHE
+    from harness.protocol.claude_cli import CACHE as CLAUDE_CODE_CACHE
+    from harness.tools.envs import CACHE as LITELLM_CACHE
     assert {str(p.relative_to(ROOT)) for p in (LITELLM_CACHE, CLAUDE_CODE_CACHE)} | {".venv"} <= paths
 
 

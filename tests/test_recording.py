@@ -13,12 +13,12 @@ import time
 import httpx
 import pytest
 
-from harness import cassettes
-from harness.cassettes.record import record, script_standin
-from harness.cassettes.scenarios import SCENARIOS
-from harness.cassettes.scrub import Scrubber
+from harness import tapes as cassettes
 from harness.errors import HarnessError
-from harness.providers import FakeAnthropic, Recorded
+from harness.fakes import FakeAnthropic, Recorded
+from harness.fakes.scenarios import SCENARIOS
+from harness.tapes.scrub import Scrubber
+from harness.tools.recording.record import record, script_standin
 
 ROUND_TRIP = ["text", "text-stream", "paced-stream", "tool-use", "error-404"]
 
@@ -152,7 +152,7 @@ def test_the_relay_forwards_to_the_real_provider_url_and_records_both_sides():
     checked against the real base URL without any network."""
     import respx
 
-    from harness.cassettes.relay import RecordingRelay
+    from harness.tools.recording.relay import RecordingRelay
 
     relay = RecordingRelay("https://api.anthropic.com")
     sse = b'event: ping\ndata: {"type": "ping"}\n\n'

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.report.collect import ReportCollector
+from harness.plugin.report import ReportCollector
 from harness.report.render import render_html
-from harness.requirements import catalogue
+from harness.verdict.catalogue import catalogue
 
 
 def fake_report(nodeid: str, when: str, outcome: str, req: str = "PIPE-001", **extra) -> pytest.TestReport:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.model import SCHEMA
 from harness.report.render import render_html
-from harness.requirements import catalogue
+from harness.verdict.catalogue import catalogue
+from harness.verdict.model import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

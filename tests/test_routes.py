@@ -6,12 +6,12 @@ import httpx
 import openai
 import pytest
 
-from harness import parallel
-from harness.client import Exchange
-from harness.providers import Echo, Reply, StreamError, Text
-from harness.providers.bedrock import invoke_frames
-from harness.requirements import catalogue
-from harness.routes import BY_NAME, ROUTES, client_events, route_params
+from harness.fakes import Echo, Reply, StreamError, Text
+from harness.fakes.bedrock import invoke_frames
+from harness.plugin import scheduling as parallel
+from harness.protocol.client import Exchange
+from harness.verdict.catalogue import catalogue
+from suites.support.routes import BY_NAME, ROUTES, client_events, route_params
 
 
 def test_every_route_is_named_once_and_every_ruled_out_route_exists():

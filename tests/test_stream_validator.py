@@ -8,10 +8,10 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stream_strategies import STRUCTURAL, structural_positions, to_events, valid_streams
 
-from harness import recorded
-from harness.strategies import STRUCTURAL, structural_positions, to_events, valid_streams
-from harness.validators import (
+from harness.fakes import recorded
+from harness.protocol.validators import (
     RULES,
     SSEEvent,
     StreamGrammarError,

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import matrix, supplychain
 from harness.errors import HarnessError
-from harness.supplychain import InstalledFile, compromised_list, install_by_hash, refuse_compromised, scan_site
+from harness.tools import envs as matrix
+from harness.tools import supplychain
+from harness.tools.supplychain import InstalledFile, compromised_list, install_by_hash, refuse_compromised, scan_site
 
 
 def _record_line(name: str, data: bytes) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.client import Exchange
-from harness.providers.server import RecordedRequest
-from harness.timing import behind, check_timings, timing
-from harness.validators.sse import SSEEvent
+from harness.fakes.journal import RecordedRequest
+from harness.plugin.timing import behind, check_timings, timing
+from harness.protocol.client import Exchange
+from harness.protocol.validators.sse import SSEEvent
 
 
 def _request(emitted: list[float], body: bytes = b"") -> RecordedRequest:

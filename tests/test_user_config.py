@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.gateways import Upstreams, assert_loopback_only
-from harness.userconfig import adapt, load
+from harness.gateway.configs import Upstreams, assert_loopback_only
+from harness.gateway.configs.user import adapt, load
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart-multi-provider.yaml"

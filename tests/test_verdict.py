@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from harness.report.runs import CheckVerdict, compare, mark_flaky
 from harness.verdict.classes import Verdict, Waiver, apply_waivers, classify
 from harness.verdict.fields import grammar_broken, moves, status_move
+from harness.verdict.runs import CheckVerdict, compare, mark_flaky
 
 FAIL = "call failed: AssertionError"
 

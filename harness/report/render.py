@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from harness.report.runs import (
+from harness.verdict.runs import (
     ORDER,
     aligned_requirements,
     cell,

@@ -1,6 +1,6 @@
 """Fingerprints as ranked vectors: each field of an observation compared with a documented order.
 
-A fingerprint (:mod:`harness.fingerprint`) is what a check observed. Two of them, the one on
+A fingerprint (:mod:`harness.verdict.fingerprint`) is what a check observed. Two of them, the one on
 record (or the baseline run's) and the one seen now, are compared field by field, and each
 field that differs *moves*: ``better``, ``worse``, or ``changed`` when the field's order does
 not say (two different 4xx codes, two different provider call lists). The orders, best first:
@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.validators.bodies import ERROR_TYPE_FOR_STATUS
+from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
 
 Move = Literal["better", "worse", "changed"]
 Direction = Literal["more", "fewer", "higher", "lower"]

@@ -1,0 +1,320 @@
+"""The pytest plugin: options, markers, the network guard, requirement checks and evidence.
+
+The root ``conftest.py`` loads this module and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Generator, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from harness import netguard
+from harness.claude_code import PROFILES, VERSION_IN_ID
+from harness.errors import HarnessError
+from harness.gateway import forkserver
+from harness.gateway import process as proxy
+from harness.gateway.configs import (
+    DEPLOYED_GATEWAYS,
+    SETTINGS_PROFILES,
+    ConfigBuilder,
+    GatewayConfig,
+    Upstreams,
+    renamed,
+)
+from harness.gateway.configs import user as userconfig
+from harness.gateway.targets import Impl, parse_impl
+from harness.plugin import deviations as deviation_hooks
+from harness.plugin import evidence
+from harness.plugin.report import RUN_FACTS, ReportCollector
+from harness.plugin.stash import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gateway_name
+from harness.plugin.timing import check_timings
+from harness.protocol import client
+from harness.tools import repro
+from harness.verdict import fingerprint
+from harness.verdict.catalogue import catalogue
+
+pytest_plugins = [
+    "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
+]
+
+MARKERS = (
+    "req(id): the catalogue requirement this check states (harness/verdict/catalogue.yaml)",
+    "gateway(name): the gateway config (harness.gateway.configs registry) the test's proxy runs with",
+    "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
+    "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
+    "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); still run in CI",
+    "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
+    "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
+    "check only (every rule, or only the rule ids named)",
+    "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
+    "settings_sensitive: the verdict may depend on retry, timeout and cooldown settings, so CI runs the check on "
+    "both --litellm-settings profiles; set by the harness on checks that script provider faults on a deployment "
+    "of their own (fresh_model), and by hand where a difference was seen",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cc-gateway", "Claude Code gateway conformance")
+    group.addoption("--litellm-python", default=None, metavar="PATH",
+                    help="Python interpreter (or virtualenv directory) whose litellm is under test; "
+                         "default: the interpreter running pytest")
+    group.addoption("--proxy-startup-timeout", default=120.0, type=float, metavar="SECONDS",
+                    help="how long a proxy may take to become ready (default 120)")
+    group.addoption("--gateway-impl", default="litellm", metavar="IMPL",
+                    help="what to test: 'litellm' (default) or 'reference[:fault,...]' (the harness's own "
+                         "reference gateway, optionally with deliberate faults)")
+    group.addoption("--gateway-url", default=None, metavar="URL",
+                    help="black-box mode: test the gateway at URL (loopback only); only checks marked "
+                         "blackbox run")
+    group.addoption("--gateway-key", default=os.environ.get("CC_GATEWAY_KEY"), metavar="KEY",
+                    help="the key for --gateway-url (default: $CC_GATEWAY_KEY)")
+    group.addoption("--litellm-settings", default="defaults", choices=SETTINGS_PROFILES,
+                    help="'defaults' (LiteLLM's own retry, timeout and cooldown settings, as deployed) or "
+                         "'isolated' (num_retries 0, request_timeout 30, cooldowns off, as the harness once set "
+                         "everywhere); CI runs the settings-sensitive checks on both")
+    group.addoption("--no-deviations", action="store_true",
+                    help="ignore the known-deviations file and show the raw results")
+    group.addoption("--no-rerun", dest="rerun", action="store_false",
+                    help="do not run a check whose class is not 'same' a second time (harness.plugin.rerun); "
+                         "without the second run no check can be called flaky")
+    group.addoption("--changes", default="fail", choices=("fail", "warn"),
+                    help="a known deviation that now fails differently in a way no order ranks (class "
+                         "'changed'): fail the run (default) or report it for review and pass")
+    group.addoption("--deviations", default=None, metavar="FILE",
+                    help="known-deviations file (default: harness/verdict/deviations/litellm-<version>.yaml)")
+    group.addoption("--litellm-config", default=None, metavar="PATH",
+                    help="run the catalogue against your own LiteLLM config.yaml (providers swapped for fakes, "
+                         "credentials for dummies)")
+    group.addoption("--claude-code", action="append", default=None, metavar="VERSION",
+                    help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
+                         "profiled version in harness/claude_code/profiles)")
+    group.addoption("--report-dir", default="reports", metavar="DIR",
+                    help="where compat.json and compat.html are written (default: reports/)")
+    group.addoption("--no-report", action="store_true", help="write no compatibility report")
+    group.addoption("--providers", default="scripted", choices=("scripted", "recorded"),
+                    help="how the fake providers answer the checks that have a recorded counterpart: from the "
+                         "harness's scripts (default) or from cassettes/ (recorded provider traffic)")
+    group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
+                    help="fixed port for the default gateway's proxy (default: a free port)")
+    group.addoption("--proxy-launch", default="fork", choices=forkserver.LAUNCH_MODES,
+                    help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
+                         "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
+                         "its own (six CPU-seconds of import each)")
+    group.addoption("--shuffle", default=None, type=int, metavar="SEED",
+                    help="run the checks in an order shuffled by SEED instead of longest first: a check that "
+                         "passes only after (or before) another is a bug this finds")
+
+
+def _use_litellm_config(config: pytest.Config) -> None:
+    """--litellm-config: the user's config replaces the "default" gateway, made safe by userconfig.adapt."""
+    chosen = config.getoption("litellm_config")
+    if not chosen:
+        return
+    path = Path(chosen).resolve()
+    try:
+        userconfig.load(path)  # fail now, with the file named, rather than in every test
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    versions = config.getoption("claude_code")
+    facts = config.stash.setdefault(RUN_FACTS, {})
+
+    def build_user_config(upstreams: Upstreams) -> GatewayConfig:
+        gateway, report = userconfig.adapt(path, upstreams, versions)
+        facts["user_config"] = asdict(report)
+        return gateway
+
+    # The user's config serves the real CLI's checks too (their gateway is the "claude-code" one).
+    overrides: dict[str, ConfigBuilder] = {"default": build_user_config,
+                                           "claude-code": renamed(build_user_config, "claude-code")}
+    config.stash[OVERRIDES] = overrides
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    # CI runners stop jobs with SIGTERM; turning it into KeyboardInterrupt makes
+    # pytest run its session teardown, which stops every proxy.
+    raise KeyboardInterrupt(f"received signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    netguard.install()
+    try:
+        config.stash[IMPL] = parse_impl(config.getoption("gateway_impl"), config.getoption("gateway_url"),
+                                        config.getoption("gateway_key"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    _use_litellm_config(config)
+    config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
+    proxy.launch_mode = config.getoption("proxy_launch")
+    if config.getoption("proxy_port") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--proxy-port pins one proxy to one port, and the checks run on several workers: "
+                                "add -n 0 to run them in one process")
+    # xdist workers report to the controller; only the controller writes the report.
+    # With --no-report it still collects, for the closing verdict, and writes nothing.
+    if not hasattr(config, "workerinput"):
+        out = Path(config.getoption("report_dir"))
+        collector = ReportCollector(config, out if out.is_absolute() else config.rootpath / out,
+                                    write=not config.getoption("no_report"))
+        config.pluginmanager.register(collector, "cc-gateway-report")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    netguard.uninstall()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "claude_code_cli" in metafunc.fixturenames:
+        versions = metafunc.config.getoption("claude_code") or [p["version"] for p in PROFILES]
+        metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
+
+
+def claude_code_version(item: pytest.Item) -> str | None:
+    """The Claude Code version a check is about, or None for a check every version shares."""
+    callspec = getattr(item, "callspec", None)
+    found = VERSION_IN_ID.search(callspec.id) if callspec is not None else None
+    return found.group(1) if found else None
+
+
+def _narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--claude-code X: checks about other Claude Code versions are deselected, not run and thrown away.
+
+    The grid (``dev.py gate``) relies on it: one run per LiteLLM version carries the shared checks once and
+    the version-specific ones for every Claude Code column.
+    """
+    wanted = config.getoption("claude_code")
+    if not wanted:
+        return
+    dropped = [i for i in items if (v := claude_code_version(i)) is not None and v not in wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [i for i in items if i not in gone]
+
+
+def _in_suites(item: pytest.Item) -> bool:
+    return SUITES_DIR in Path(str(item.path)).resolve().parents
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Every conformance check must state exactly one known requirement."""
+    try:
+        known = catalogue()
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    problems = []
+    for item in items:
+        if not _in_suites(item):
+            continue
+        ids = [str(m.args[0]) for m in item.iter_markers("req")]
+        if len(ids) != 1 or ids[0] not in known:
+            problems.append(f"  {item.nodeid}: req markers {ids or 'none'}")
+            continue
+        req = known[ids[0]]
+        item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
+        if version := claude_code_version(item):
+            item.user_properties.append(("claude_code", version))
+        if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) not in DEPLOYED_GATEWAYS:
+            item.add_marker(pytest.mark.settings_sensitive)
+        settings = {k: str(v) for m in item.iter_markers("settings") for k, v in m.kwargs.items()}
+        if settings:
+            item.user_properties.append(("settings", settings))
+    if problems:
+        raise pytest.UsageError(
+            "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "
+            "harness/verdict/catalogue.yaml:\n" + "\n".join(problems)
+        )
+    _narrow_to_claude_code(config, items)
+    impl = config.stash[IMPL]
+    for item in items:
+        if _in_suites(item):
+            _skip_if_not_applicable(item, impl)
+    deviation_hooks.apply(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only those."""
+    wanted = session.config.stash[WANTED_GATEWAYS] = {
+        gateway_name(i) for i in session.items
+        if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
+    }
+    if wanted and session.config.stash[IMPL].kind == "litellm" and proxy.launch_mode == "fork" \
+            and not session.config.option.collectonly:
+        # LiteLLM imports in the fork server while the fakes start and the first checks set up.
+        forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
+
+
+def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
+    if impl.kind == "black-box" and (not item.get_closest_marker("blackbox") or gateway_name(item) != "default"):
+        item.add_marker(pytest.mark.skip(reason="black-box mode: this check needs the provider journal or "
+                                                "a harness-built config"))
+        return
+    needed = {str(a) for m in item.iter_markers("needs") for a in m.args}
+    missing = needed - impl.capabilities
+    if missing:
+        item.add_marker(pytest.mark.skip(reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"))
+
+
+@pytest.fixture(autouse=True)
+def _observe_the_wire(request: pytest.FixtureRequest) -> None:
+    """Every check's fingerprint covers each gateway client it used, however it made them."""
+    client.LIVE.clear()
+    clients = client.LIVE
+    fingerprint.attach(request.node, "client",
+                       lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_escape(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if it tried to leave loopback, even if the caller swallowed the error."""
+    before = len(netguard.attempts)
+    fingerprint.attach(request.node, "network_escape", lambda: netguard.attempts[before:] or None)
+    yield
+    escaped = netguard.attempts[before:]
+    if escaped:
+        pytest.fail(f"network guard: this test tried to reach {', '.join(escaped)}; "
+                    "only loopback is allowed", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
+        providers = item.stash.get(fingerprint.PROVIDERS, [])
+        report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
+                                                                   if r.answer})))
+        # Every streamed exchange on the provider's clock (harness.plugin.timing); evidence, never fingerprinted.
+        timings = check_timings([ex for c in client.LIVE for ex in c.exchanges],
+                                [r for p in providers for r in p.received()])
+        if timings:
+            report.user_properties.append(("observed:stream timing (provider clock)", timings))
+    # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.
+    if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
+        for title, text in evidence.collect(item):
+            report.sections.append((title, text))
+        if report.when == "call":
+            _keep_the_wire(item, report)
+    return report
+
+
+def _keep_the_wire(item: pytest.Item, report: pytest.TestReport) -> None:
+    """What a repro folder needs: this check's wire, and its gateway's config once per run."""
+    snap = repro.snapshot(item)
+    if snap is None:
+        return
+    report.user_properties.append(("repro", snap))
+    kept = item.config.stash.setdefault(RUN_FACTS, {}).setdefault("gateways", {})
+    if snap["gateway"] not in kept:
+        kept[snap["gateway"]] = repro.gateway_record(item.funcargs["proxy"])  # type: ignore[attr-defined]

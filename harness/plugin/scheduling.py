@@ -1,0 +1,202 @@
+"""Checks side by side with pytest-xdist: how many workers, which gateways they share, one report.
+
+Most of the suite's wall time is waiting, not CPU: LiteLLM's default retries back off, Claude Code's
+own retries back off, a provider is scripted to stay silent past a timeout. So the suite runs on more
+workers than cores (``-n auto`` in ``pyproject.toml``; ``-n 0`` runs it in one process, as before).
+
+Each worker has its own fake providers and its own proxies, so no check sees another's traffic. A
+worker starts the gateways that carry the slow checks together at its first check, and any other
+when a check of its needs it. Checks are handed out one at a time, longest first; a module of the
+harness's own tests goes to one worker whole. The workers' run facts (the LiteLLM version, the
+configs, the repro records) travel to the controller, which writes the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from harness.gateway import forkserver
+from harness.gateway import process as proxy
+from harness.plugin.report import RUN_FACTS
+from harness.plugin.stash import SUITES_DIR, WANTED_GATEWAYS
+
+# The gateways whose checks are slow and many: a worker starts them together, at its first check.
+SHARED_BY_WORKERS = frozenset({"default", "claude-code", "deployed", "providers"})
+MAX_WORKERS = 8
+WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def distributed(config: pytest.Config) -> bool:
+    """A worker, or the controller of workers (not a run inside a worker, nor ``-n 0``)."""
+    return is_worker(config) or bool(getattr(config.option, "numprocesses", 0))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers per core (the checks mostly wait), within the machine's memory.
+
+    A run started from inside a worker (a self-test that runs the suite) stays in one process, as
+    does a collection: workers there would only multiply processes on a machine already busy.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly:
+        return 0
+    by_cpu = 2 * (os.cpu_count() or 1)
+    by_memory = max(1, psutil.virtual_memory().available // WORKER_MEMORY)
+    return int(max(1, min(MAX_WORKERS, by_cpu, by_memory)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller starts the fork server for its workers while they start up and collect."""
+    if is_worker(config) or not getattr(config.option, "numprocesses", None) or not _runs_suites(config):
+        return
+    if config.getoption("proxy_launch") == "fork" and config.getoption("gateway_impl") == "litellm" \
+            and not config.getoption("gateway_url"):
+        python = proxy.resolve_python(config.getoption("litellm_python"))
+        forkserver.prestart(python, proxy.zygote_env(), share=True)
+
+
+def _runs_suites(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == SUITES_DIR or SUITES_DIR in path.parents or path in SUITES_DIR.parents:
+            return True
+    return False
+
+
+DURATIONS = "cc-gateway/durations"  # pytest's cache: each check's last duration, for the order
+# Committed, so that a fresh clone's first run (every CI job) is ordered too: without it the harness's
+# own slow modules start last and the run ends on one worker, about 150 s later than ordered.
+# `python -m harness durations --save` refreshes it from this checkout's last run.
+SEED = Path(__file__).with_name("durations.json")
+SEED_FLOOR_S = 1.0  # the seed keeps what moves the order; anything shorter counts as 0
+
+
+def read_seed() -> dict[str, float]:
+    return json.loads(SEED.read_text()) if SEED.is_file() else {}
+
+
+def known_durations(config: pytest.Config) -> dict[str, float]:
+    """Each check's last duration: this checkout's own (pytest's cache) over the committed seed."""
+    cache = getattr(config, "cache", None)
+    return {**read_seed(), **(cache.get(DURATIONS, {}) if cache is not None else {})}
+
+
+def seed_from(durations: dict[str, float], collected: set[str]) -> dict[str, float]:
+    """The entries worth committing: checks that still exist, long enough to move the order."""
+    return {k: round(v, 1) for k, v in sorted(durations.items()) if k in collected and v >= SEED_FLOOR_S}
+
+
+def expected_seconds(item: pytest.Item, last: dict[str, float]) -> float:
+    """How long a check took last time; before any run, a guess from its markers."""
+    if item.nodeid in last:
+        return last[item.nodeid]
+    return 20.0 if item.get_closest_marker("slow") else 10.0 if item.get_closest_marker("e2e") else 0.0
+
+
+def unit(nodeid: str) -> str:
+    """What one worker runs as a whole: a module of the harness's own tests (they share module-scoped
+    runs of the suite, which another worker would repeat), a class of checks (they share a class-scoped
+    fixture, such as one silence for every route), or a single check."""
+    parts = nodeid.split("::")
+    if not parts[0].startswith("suites/"):
+        return parts[0]
+    return "::".join(parts[:2]) if len(parts) > 2 and parts[1][:1].isupper() else nodeid
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "load":
+        return None  # a --dist the user chose
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return unit(nodeid)
+
+    config.option.loadscopereorder = False  # the collection's order is already longest first
+    return ByUnit(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest first, so no worker starts a 25-second check when the others are done.
+
+    A unit's expected time is the sum of its checks' last durations (pytest's cache, then the committed
+    seed); every worker reads the same files, so all agree on the order, as xdist requires.
+    """
+    seed = config.getoption("shuffle")
+    if seed is not None:  # the same seed on every worker: they must agree on the order
+        units = list(dict.fromkeys(unit(i.nodeid) for i in items))
+        random.Random(seed).shuffle(units)
+        place = {u: n for n, u in enumerate(units)}
+        items.sort(key=lambda i: place[unit(i.nodeid)])  # a self-test module stays whole, as on workers
+        return
+    if not distributed(config):
+        return
+    last = known_durations(config)
+    totals: dict[str, float] = {}
+    for item in items:
+        totals[unit(item.nodeid)] = totals.get(unit(item.nodeid), 0.0) + expected_seconds(item, last)
+    items.sort(key=lambda i: -totals[unit(i.nodeid)])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a worker, start the shared gateways together at first need; another only when a check needs it."""
+    if is_worker(session.config):
+        wanted = session.config.stash.get(WANTED_GATEWAYS, set())
+        session.config.stash[WANTED_GATEWAYS] = wanted & SHARED_BY_WORKERS
+
+
+_DURATIONS: dict[str, float] = {}
+_SKIPPED: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # A skip says nothing of how long a check takes: keep what the last run knew. (A known deviation is
+    # an xfail, and it did run.)
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _DURATIONS.pop(report.nodeid, None)
+        _SKIPPED.add(report.nodeid)
+    elif report.nodeid not in _SKIPPED:
+        _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if distributed(session.config) and not is_worker(session.config) and cache is not None and _DURATIONS:
+        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in _DURATIONS.items()}})
+    if is_worker(session.config):
+        facts = session.config.stash.get(RUN_FACTS, {})
+        # execnet carries plain data only; what a fact holds is JSON-shaped already.
+        session.config.workeroutput["run_facts"] = json.loads(json.dumps(facts, default=str))  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Fold a finished worker's run facts into the controller's."""
+    facts = getattr(node, "workeroutput", {}).get("run_facts")
+    if isinstance(facts, dict):
+        merge_facts(node.config.stash.setdefault(RUN_FACTS, {}), facts)
+
+
+def merge_facts(into: dict[str, Any], facts: dict[str, Any]) -> None:
+    for key, value in facts.items():
+        if key in ("gateways", "config_texts") and isinstance(value, dict):
+            into.setdefault(key, {}).update(value)
+        elif key == "settings" and isinstance(value, dict):
+            settings = into.setdefault("settings", {"profile": value.get("profile"), "applied": {}})
+            settings.setdefault("applied", {}).update(value.get("applied") or {})
+        else:
+            into.setdefault(key, value)

@@ -1,0 +1,438 @@
+"""Command line of the harness.
+
+    python -m harness catalogue [--uncovered]            the requirements and their coverage
+    python -m harness compare BASE.json CANDIDATE.json   each check classed against the base; the verdict's exit code
+    python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
+    python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
+    python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]   the LiteLLM x Claude Code grid
+    python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
+    python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
+    python -m harness repro CHECK [--run RUN.json]       a self-contained folder that replays a failing check
+    python -m harness bench [--litellm-python PY] [--attach RUN.json]   the gateway's added latency, direct vs via
+    python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
+    python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
+    python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
+    python -m harness deviations accept --run RUN.json   rewrite only what moved (improved, fixed); never security
+    python -m harness deviations lint [--run RUN.json]   entries matching nothing, stale entries, expired waivers
+    python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
+    python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
+    python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from harness.claude_code import PROFILES
+from harness.errors import HarnessError
+from harness.fakes.scenarios import SCENARIOS
+from harness.gateway.configs import SETTINGS_PROFILES
+from harness.gateway.process import litellm_version, resolve_python
+from harness.plugin import scheduling as parallel
+from harness.plugin.stash import SUITES_DIR
+from harness.protocol.claude_cli import install
+from harness.protocol.features import FEATURES
+from harness.report.render import render_html
+from harness.tools import bench, gate, repro, rules_cli
+from harness.tools.capture import capture
+from harness.tools.deviations import accept as accepting
+from harness.tools.deviations import record as deviations
+from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
+from harness.tools.profile_diff import render as render_profile_diff
+from harness.tools.recording import cli as cassette_cli
+from harness.verdict.catalogue import catalogue
+from harness.verdict.classes import SEVERITY
+from harness.verdict.deviations import DIRECTORY as DEVIATIONS_DIR
+from harness.verdict.deviations import file_for, load
+from harness.verdict.deviations import waivers as load_waivers
+from harness.verdict.runs import compare, load_run
+
+MARKER = re.compile(r"@pytest\.mark\.req\(\"([A-Z0-9-]+)\"\)")
+
+
+def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
+    """How many check functions state each requirement (parametrized cases count once).
+
+    The replay checks take their requirement from each provider scenario, and the feature checks from each
+    feature row (one per check function of suites/test_features.py), so those count too.
+    """
+    found = Counter(m for path in sorted(suites.glob("test_*.py")) for m in MARKER.findall(path.read_text()))
+    per_row = len(re.findall(r"^def test_", (suites / "test_features.py").read_text(), re.M))
+    return (found + Counter({s.requirement for s in SCENARIOS.values()})
+            + Counter({f.requirement: per_row for f in FEATURES.values()}))
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    covered = coverage()
+    rows = [r for r in catalogue().values() if not args.uncovered or r.id not in covered]
+    for r in rows:
+        mark = f"{covered[r.id]} check(s)" if r.id in covered else "NOT COVERED"
+        print(f"{r.id:<11} {r.level:<6} {mark:<12} {r.statement}")
+    missing = [r.id for r in catalogue().values() if r.id not in covered]
+    print(f"\n{len(catalogue())} requirements, {len(missing)} not covered: {', '.join(missing) or 'none'}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    base, candidate = load_run(args.base), load_run(args.candidate)
+    result = compare(base, candidate, load_waivers(args.waivers),
+                     load_run(args.rerun) if args.rerun else None)
+    names = f"{base['info']['label']} -> {candidate['info']['label']}"
+    code = result.gate(args.fail_on_should, args.changes)
+    print(f"requirements by class ({names}), each the worst of its checks:")
+    for klass in SEVERITY:
+        if klass != "same" and (moved := result.of_class(klass)):
+            print(f"{klass}: {len(moved)}")
+            print("\n".join(c.line() for c in moved))
+    print(f"same: {len(result.unchanged)}")
+    print("\n".join(result.verdict.lines(top=20)))
+    print(f"exit {code}")
+    return code
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    runs = [load_run(p) for p in args.runs]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_html(runs))
+    print(f"wrote {args.output} ({len(runs)} runs, {args.output.stat().st_size // 1024} KiB)")
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    out = args.output_dir
+    reports = []
+    for version in args.litellm:
+        env = environment(version)
+        built = f"built in {env.built_seconds:.0f} s ({env.method})" if env.built_seconds else "cached"
+        report, wall, code = run_suite(env, out / version, args.pytest_args)
+        # The supply-chain guard's record: every distribution file installed, by sha256, beside the run.
+        (out / version / "installed-files.json").write_text(json.dumps(env.installed_files, indent=1))
+        print(f"LiteLLM {version}: environment {built}, {len(env.installed_files)} files installed by hash; "
+              f"suite {wall:.0f} s, pytest exit {code}", flush=True)
+        reports.append(report)
+    html = out / "matrix.html"
+    html.write_text(render_html([load_run(p) for p in reports]))
+    print(f"wrote {html} ({html.stat().st_size // 1024} KiB) and one JSON run per version under {out}")
+    return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    gate.check_versions(args.litellm, args.claude_code)
+    return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
+                                 args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats,
+                                 args.changes, args.waivers, args.baseline_run, not args.no_rerun))
+
+
+def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--changes", choices=("fail", "warn"), default="fail",
+                        help="a check that fails differently in a way no order ranks ('changed') or whose two "
+                             "runs disagree ('flaky'): exit 1 (default) or report it for review and exit 0")
+    parser.add_argument("--waivers", type=Path, default=None, metavar="FILE",
+                        help="a YAML file whose `waivers:` (check, reason, expires) accept security changes")
+
+
+def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    g = sub.add_parser("gate", help="the LiteLLM x Claude Code grid; exit 1 when the candidate pair regresses")
+    g.add_argument("--litellm", nargs="+", default=list(gate.DEFAULT_LITELLM), metavar="VERSION",
+                   help="LiteLLM versions, oldest first; 'newest' is the newest release that installs, "
+                        "'newest-patch' the newest of the first listed version's own line (1.108.x for 1.108.7) "
+                        f"(default: {' '.join(gate.DEFAULT_LITELLM)})")
+    g.add_argument("--claude-code", nargs="+", default=[p["version"] for p in PROFILES], metavar="VERSION",
+                   help="Claude Code versions, oldest first; one with no profile is captured during the run "
+                        "(default: every profiled version)")
+    g.add_argument("--baseline", default=None, metavar="LITELLM/CC", help="the pair you run today "
+                                                                          "(default: the first of each list)")
+    g.add_argument("--candidate", default=None, metavar="LITELLM/CC", help="the pair you want to move to "
+                                                                            "(default: the last of each list)")
+    g.add_argument("--min-age-days", type=float, default=0.0, metavar="N",
+                   help="refuse a Claude Code version published less than N days ago (npm's publish time)")
+    g.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails the gate too")
+    # The environment sets the default, so a CI job (or the recipe's own test) can trade the benchmark's
+    # precision for time without editing the command it runs.
+    g.add_argument("--bench-repeats", type=int, default=int(os.environ.get("CC_GATEWAY_BENCH_REPEATS", "3")),
+                   metavar="N", help="benchmark each LiteLLM version's added latency, N interleaved repeats "
+                                     "(0: skip; default $CC_GATEWAY_BENCH_REPEATS or 3)")
+    _add_verdict_options(g)
+    g.add_argument("--baseline-run", type=Path, default=None, metavar="RUN.json",
+                   help="the baseline LiteLLM version's run from an earlier job (its compat.json), used instead "
+                        "of running it; without it a stored run is reused when its key matches")
+    g.add_argument("--no-rerun", action="store_true",
+                   help="do not run the checks that moved a second time (faster; no flake detection)")
+    g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
+    g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    g.set_defaults(func=cmd_gate)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    for result in repro.find(run, args.check):
+        folder = repro.write_folder(run, result, args.output_dir / repro.folder_name(result))
+        print(f"{result['nodeid']} ({result['outcome']}): {folder}  ->  cd {folder} && python3 repro.py "
+              f"--python PY")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    figures = bench.run(resolve_python(args.litellm_python), args.repeats)
+    print(bench.table(figures))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(figures, indent=1))
+    for path in args.attach:
+        data = load_run(path)
+        data["bench"] = figures
+        path.write_text(json.dumps(data, indent=1))
+        if path.name == "compat.json":  # the run's own page shows the charts too
+            (path.parent / "compat.html").write_text(render_html([data]))
+    print(f"wrote {args.output}" + "".join(f", {p} (bench attached)" for p in args.attach))
+    return 0
+
+
+def cmd_profile_diff(args: argparse.Namespace) -> int:
+    known = {p["version"]: p for p in PROFILES}
+    missing = [v for v in (args.old, args.new) if v not in known]
+    if missing:
+        print(f"no profile for {', '.join(missing)}: capture it with `python -m harness capture-claude-code "
+              f"--version {' '.join(missing)}` (profiled: {', '.join(known)})", file=sys.stderr)
+        return 2
+    print(render_profile_diff(known[args.old], known[args.new]))
+    return 0
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    for version in args.version:
+        started = time.monotonic()
+        path, profile = capture(version)
+        print(f"Claude Code {version}: install {profile['install_seconds']:.0f} s, capture "
+              f"{profile['capture_seconds']:.0f} s, total {time.monotonic() - started:.0f} s -> {path}")
+        print(f"  defaults {profile['defaults']}; 1M sent as {profile['one_m']['model_sent']!r}; "
+              f"tool round trip {'completed' if profile['tool_round_trip']['completed'] else 'NOT completed'}")
+    return 0
+
+
+def cmd_install_cc(args: argparse.Namespace) -> int:
+    for version in args.version or [p["version"] for p in PROFILES]:
+        got = install(version)
+        print(f"Claude Code {version}: " + (f"installed in {got.install_seconds:.0f} s" if got.install_seconds
+                                            else "cached") + f" ({got.binary})")
+    return 0
+
+
+def _record_target(args: argparse.Namespace) -> Path:
+    if args.output:
+        return Path(args.output)
+    if args.gateway_impl and args.gateway_impl != "litellm":
+        raise HarnessError("--gateway-impl other than litellm needs --output: only LiteLLM versions have a "
+                           "deviations file of their own")
+    return file_for("litellm", litellm_version(resolve_python(args.litellm_python)), args.litellm_settings)
+
+
+def cmd_deviations_record(args: argparse.Namespace) -> int:
+    path = _record_target(args)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [deviations.run_suite(Path(tmp) / str(n), args.litellm_python, args.gateway_impl, args.pytest_args,
+                                     args.litellm_settings) for n in range(args.runs)]
+    existing = load(path) if path.exists() else []
+    result = deviations.refresh(existing, runs)
+    command = "python -m harness deviations record" + (f" --runs {args.runs}" if args.runs > 1 else "") + (
+        f" --litellm-settings {args.litellm_settings}" if args.litellm_settings != "defaults" else "")
+    unchanged = existing and not (result.added or result.fingerprinted or result.changed or result.removed)
+    if not unchanged:  # an unchanged file keeps its date, so a re-record that confirms it leaves no diff
+        deviations.write(path, deviations.gateway_fields(runs[0], path), result.entries, command)
+    print(f"{'confirmed' if unchanged else 'wrote'} {path}: {len(result.entries)} entries in "
+          f"{time.monotonic() - started:.0f} s ({args.runs} run(s) of the suite)")
+    for title, ids in (("new (explain them)", result.added), ("fingerprinted for the first time", result.fingerprinted),
+                       ("fingerprint changed", result.changed),
+                       ("removed (now pass)", result.removed), ("unstable across runs, not recorded", result.unstable),
+                       ("security changes, NOT recorded (a waiver with reason and expiry is the only way)",
+                        result.security),
+                       ("harness errors, not recorded", result.errors)):
+        print(f"  {title}: {len(ids)}" + "".join(f"\n    {i}" for i in ids))
+    print(f"  unchanged: {result.kept}; left as they were (not run, skipped or errored): {result.untouched}")
+    return 1 if result.errors or result.unstable or result.security else 0
+
+
+def cmd_deviations_accept(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    path = accepting.deviations_path(run, args.file)
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    done = accepting.accept(run, path, classes, args.check or [])
+    if done.moved:
+        accepting.save(run, path, done)
+    print(done.markdown(run["info"]["label"], path))
+    return 1 if done.refused else 0
+
+
+def cmd_deviations_lint(args: argparse.Namespace) -> int:
+    paths = args.files or sorted(p for p in DEVIATIONS_DIR.glob("*.yaml"))
+    run = load_run(args.run) if args.run and args.run.exists() else None
+    checks = deviations.collected_checks()
+    sensitive = deviations.collected_checks(only_sensitive=True)
+    failed = 0
+    for path in paths:
+        profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
+        bad, stale = accepting.lint(path, sensitive if profiled else checks, run)
+        failed += len(bad)
+        print(f"{path.name}: {len(bad)} problem(s), {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}")
+        print("".join(f"  problem: {p}\n" for p in bad) + "".join(f"  stale (good news): {s}\n" for s in stale),
+              end="")
+    return 1 if failed else 0
+
+
+def cmd_deviations_check(args: argparse.Namespace) -> int:
+    paths = args.files or sorted(DEVIATIONS_DIR.glob("*.yaml"))
+    checks = deviations.collected_checks()
+    sensitive = deviations.collected_checks(only_sensitive=True)
+    bad = 0
+    for path in paths:
+        # A profile's own file (name.<profile>.yaml) is consulted only by the settings-sensitive checks.
+        profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
+        found = (deviations.problems(path, sensitive, "among the settings-sensitive ones") if profiled
+                 else deviations.problems(path, checks))
+        bad += len(found)
+        if found:
+            print(f"{path}: {len(found)} problem(s)\n" + "\n".join(f"  {p}" for p in found))
+            continue
+        fields = deviations.fingerprint_fields(path)
+        print(f"{path}: ok, {len(load(path))} entries; fingerprint fields: "
+              + ", ".join(f"{k} ({n})" for k, n in fields.most_common()))
+    return 1 if bad else 0
+
+
+def _add_deviations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dev = sub.add_parser("deviations", help="record or check the known-deviations files")
+    dsub = dev.add_subparsers(dest="action", required=True)
+    rec = dsub.add_parser("record", help="run the suite and (re)write the deviations file from what it saw")
+    rec.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
+    rec.add_argument("--gateway-impl", default=None, metavar="IMPL", help="e.g. reference:no-auth (needs --output)")
+    rec.add_argument("--output", default=None, metavar="FILE",
+                     help="default: harness/verdict/deviations/litellm-<v>.yaml (.isolated.yaml for that profile)")
+    rec.add_argument("--litellm-settings", default="defaults", choices=SETTINGS_PROFILES,
+                     help="the profile to record under; 'isolated' runs only the settings-sensitive checks")
+    rec.add_argument("--runs", type=int, default=1, help="run the suite N times; a fingerprint that differs is "
+                                                         "unstable and not recorded")
+    rec.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --), e.g. -k auth")
+    rec.set_defaults(func=cmd_deviations_record)
+    chk = dsub.add_parser("check", help="every entry fingerprinted, matching exactly one check, listed once")
+    chk.add_argument("files", nargs="*", type=Path, help="default: every file in harness/verdict/deviations/")
+    chk.set_defaults(func=cmd_deviations_check)
+    acc = dsub.add_parser("accept", help="rewrite only the entries a run shows moved (improved and fixed by "
+                                         "default); refuses security changes; prints a markdown summary")
+    acc.add_argument("--run", type=Path, required=True, metavar="RUN.json", help="a run's compat.json")
+    acc.add_argument("--class", dest="classes", default=",".join(accepting.DEFAULT_CLASSES),
+                     help=f"comma-separated classes to accept, of {', '.join(accepting.ACCEPTABLE)} "
+                          "(default: improved,fixed)")
+    acc.add_argument("--check", action="append", metavar="ID",
+                     help="only this check (node id) or requirement id (repeatable)")
+    acc.add_argument("--file", type=Path, default=None, help="default: the deviations file the run used")
+    acc.set_defaults(func=cmd_deviations_accept)
+    lnt = dsub.add_parser("lint", help="entries that match nothing, entries a run shows fixed or improved, "
+                                       "waivers past expiry")
+    lnt.add_argument("files", nargs="*", type=Path, help="default: every file in harness/verdict/deviations/")
+    lnt.add_argument("--run", type=Path, default=None, metavar="RUN.json",
+                     help="a run to read stale entries from (e.g. reports/compat.json)")
+    lnt.set_defaults(func=cmd_deviations_lint)
+
+
+CACHED_DURATIONS = SUITES_DIR.parent / ".pytest_cache" / "v" / parallel.DURATIONS
+
+
+def cmd_durations(args: argparse.Namespace) -> int:
+    collected = deviations.collected_node_ids()
+    cached = json.loads(CACHED_DURATIONS.read_text()) if CACHED_DURATIONS.is_file() else {}
+    seed = parallel.read_seed()
+    if args.save:
+        if not cached:
+            raise HarnessError(f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first")
+        # Over the old seed: a narrow last run (-k, --claude-code) keeps the entries it did not run.
+        seed = parallel.seed_from({**seed, **cached}, collected)
+        parallel.SEED.write_text(json.dumps(seed, indent=1) + "\n")
+        print(f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
+              f"{sum(seed.values()):.0f} s")
+    known = {**seed, **cached}
+    totals: Counter[str] = Counter()
+    for nodeid in collected:
+        totals[parallel.unit(nodeid)] += known.get(nodeid, 0.0)
+    print(f"{len(totals)} units, {sum(totals.values()):.0f} s known in all (a check never timed counts 0 here; the "
+          f"run guesses 20 s for a slow one, 10 s for an e2e one); the first {args.top} a worker takes:")
+    for name, seconds in totals.most_common(args.top):
+        print(f"  {seconds:7.1f} s  {name}")
+    stale = sorted(set(seed) - collected)
+    if stale:
+        print(f"{len(stale)} seed entries name no check any more (refresh with --save): {', '.join(stale[:5])}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cat = sub.add_parser("catalogue", help="list the requirements and their coverage")
+    cat.add_argument("--uncovered", action="store_true", help="only the requirements no check covers")
+    cat.set_defaults(func=cmd_catalogue)
+    cmp_ = sub.add_parser("compare", help="each check of CANDIDATE classed against BASE (harness.verdict); "
+                                         "exit 1 when something blocks")
+    cmp_.add_argument("base", type=Path)
+    cmp_.add_argument("candidate", type=Path)
+    cmp_.add_argument("--fail-on-should", action="store_true", help="a should-level regression fails too")
+    _add_verdict_options(cmp_)
+    cmp_.add_argument("--rerun", type=Path, default=None, metavar="RUN.json",
+                      help="a second run of the candidate's moved checks: a check whose two runs disagree is flaky")
+    cmp_.set_defaults(func=cmd_compare)
+    merge = sub.add_parser("merge", help="render several runs as one HTML matrix")
+    merge.add_argument("runs", type=Path, nargs="+")
+    merge.add_argument("-o", "--output", type=Path, default=Path("reports/merged.html"))
+    merge.set_defaults(func=cmd_merge)
+    matrix = sub.add_parser("matrix", help="run the suite against several LiteLLM versions")
+    matrix.add_argument("--litellm", nargs="+", default=list(DEFAULT_VERSIONS), metavar="VERSION")
+    matrix.add_argument("--output-dir", type=Path, default=Path("reports/matrix"))
+    matrix.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    matrix.set_defaults(func=cmd_matrix)
+    cap = sub.add_parser("capture-claude-code", help="run the real CLI against a capture server, write a profile")
+    cap.add_argument("--version", nargs="+", required=True, metavar="VERSION")
+    cap.set_defaults(func=cmd_capture)
+    pdiff = sub.add_parser("profile-diff", help="what changed between two profiled Claude Code versions")
+    pdiff.add_argument("old", metavar="OLD")
+    pdiff.add_argument("new", metavar="NEW")
+    pdiff.set_defaults(func=cmd_profile_diff)
+    inst = sub.add_parser("install-claude-code", help="install the CLI versions the e2e checks use (default: profiled)")
+    inst.add_argument("--version", nargs="*", metavar="VERSION")
+    inst.set_defaults(func=cmd_install_cc)
+    _add_gate(sub)
+    bch = sub.add_parser("bench", help="the gateway's added latency: the fake provider direct vs through LiteLLM")
+    bch.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
+    bch.add_argument("--repeats", type=int, default=int(os.environ.get("CC_GATEWAY_BENCH_REPEATS", "3")),
+                     help="interleaved repeats (default $CC_GATEWAY_BENCH_REPEATS or 3)")
+    bch.add_argument("--attach", type=Path, nargs="*", default=[], metavar="RUN.json",
+                     help="write the figures into these runs too (their HTML then shows the charts)")
+    bch.add_argument("-o", "--output", type=Path, default=Path("reports/bench.json"))
+    bch.set_defaults(func=cmd_bench)
+    rep = sub.add_parser("repro", help="write a self-contained folder that replays a failing check")
+    rep.add_argument("check", metavar="CHECK", help="a node id, a check name (with its [id]) or a requirement id")
+    rep.add_argument("--run", type=Path, default=Path("reports/compat.json"), help="the JSON run (default: the last)")
+    rep.add_argument("-o", "--output-dir", type=Path, default=Path("reports/repro"))
+    rep.set_defaults(func=cmd_repro)
+    _add_deviations(sub)
+    cassette_cli.add_parsers(sub)
+    rules_cli.add_parsers(sub)
+    dur = sub.add_parser("durations", help="the order workers take the checks in (longest first), from the last runs")
+    dur.add_argument("--save", action="store_true",
+                     help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it")
+    dur.add_argument("--top", type=int, default=10, metavar="N")
+    dur.set_defaults(func=cmd_durations)
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+

@@ -1,0 +1,1 @@
+"""Writing the known-deviations files: record them from runs, accept what moved."""

@@ -1,0 +1,198 @@
+"""Repro folders: one failing check, self-contained, that a LiteLLM maintainer can run with one command.
+
+When a check fails or deviates, the harness snapshots what crossed the wire (``snapshot``): the client's
+requests, the fake providers' answers, and the facts the failure is recognised by. The gateway's config is
+kept once per run (``gateway_record``). ``python -m harness repro CHECK --run RUN.json`` then writes a
+folder (``write_folder``) with the config, the requests as curl commands and JSON, the provider's answers,
+``repro.py`` (a copy of :mod:`harness.tools.repro.replay`, standard library only), and a README with expected vs
+observed and the versions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from harness.errors import HarnessError
+from harness.fakes.journal import RecordedRequest
+from harness.gateway.process import FIXED_ENV, LiteLLMProxy
+from harness.protocol import client
+from harness.tools.repro import replay
+from harness.verdict import fingerprint
+
+REPRO_KEY = "sk-repro-master-key"
+LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
+MAX_EXCHANGES = 20  # a load or fuzz check sends hundreds; its last ones show what broke
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body
+    return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+
+
+def _swap(text: str, secret: str | None) -> str:
+    text = LOOPBACK.sub(f"http://127.0.0.1:{replay.PROVIDER_PORT}", text)
+    return text.replace(secret, REPRO_KEY) if secret else text
+
+
+def gateway_record(target: LiteLLMProxy) -> dict[str, Any]:
+    """The gateway's config, environment and side files, with the fakes' addresses and the key made portable."""
+    gateway, secret = target.gateway, target.master_key
+    env = {k: _swap(v, secret) for k, v in gateway.env.items()
+           if not k.lower().endswith(("_proxy", "ssl_cert_file"))}  # the harness's egress guard stays behind
+    return {"name": gateway.name, "config_yaml": _swap(yaml.safe_dump(gateway.config, sort_keys=False), secret),
+            "env": {**FIXED_ENV, **env}, "files": {n: _swap(t, secret) for n, t in gateway.files.items()}}
+
+
+def _exchange(ex: client.Exchange, secret: str | None) -> dict[str, Any]:
+    url = urlsplit(ex.url)
+    headers = {k: (v.replace(secret, REPRO_KEY) if secret else v) for k, v in ex.request_headers.items()}
+    body = _body_bytes(ex.request_body)
+    return {"method": ex.method, "path": url.path + (f"?{url.query}" if url.query else ""), "headers": headers,
+            "body": None if body is None else _b64(body)}
+
+
+def _answer(req: RecordedRequest) -> dict[str, Any]:
+    chunks = req.response_chunks if req.response_chunks is not None else [req.response_body]
+    return {"method": req.method, "path": req.path, "status": req.response_status,
+            "headers": req.response_headers, "chunks": [_b64(c) for c in chunks], "streamed":
+            req.response_chunks is not None, "pauses": req.response_pauses, "fault": req.fault}
+
+
+def snapshot(item: pytest.Item) -> dict[str, Any] | None:
+    """The wire of a failed check, for a repro folder; None unless it ran against a LiteLLM the harness started."""
+    target = item.funcargs.get("proxy") if hasattr(item, "funcargs") else None
+    if not isinstance(target, LiteLLMProxy):
+        return None
+    secret = target.master_key
+    exchanges = [ex for c in client.LIVE for ex in c.exchanges][-MAX_EXCHANGES:]
+    received = [r for p in item.stash.get(fingerprint.PROVIDERS, []) for r in p.received()]
+    received.sort(key=lambda r: r.received_at)
+    received = received[-2 * MAX_EXCHANGES:]
+    answers = [replay.answer_facts(ex.status, {k.lower(): v for k, v in ex.headers.items()},
+                                   ex.content or ex.text.encode()) for ex in exchanges]
+    seen = [replay.provider_facts(r.method, r.path, r.headers, r.raw_body) for r in received]
+    return {"gateway": target.gateway.name, "exchanges": [_exchange(ex, secret) for ex in exchanges],
+            "provider_answers": [_answer(r) for r in received], "facts": replay.facts(answers, seen)}
+
+
+# -- the folder -----------------------------------------------------------------------------------------
+
+def _expected_vs_observed(result: dict[str, Any]) -> str:
+    failure = result.get("evidence", {}).get("failure", "")
+    lines = [line[2:] for line in failure.splitlines() if line.startswith("E ")]
+    return "\n".join(lines[:40]) or result.get("reason", "") or "(see the evidence in the run's report)"
+
+
+def find(run: dict[str, Any], wanted: str) -> list[dict[str, Any]]:
+    """The run's failing or deviating checks named by ``wanted``: a node id, a check name or a requirement id."""
+    bad = [r for r in run["results"] if r["outcome"] in ("fail", "error", "deviation")]
+    hits = [r for r in bad if wanted in (r["nodeid"], r["name"], r["requirement"])]
+    if not hits:
+        named = sorted({r["requirement"] for r in bad})
+        raise HarnessError(f"no failing or deviating check named {wanted!r} in this run; failing requirements: "
+                           f"{', '.join(named) or 'none'}")
+    return hits
+
+
+def folder_name(result: dict[str, Any]) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{result['requirement']}-{result['name']}").strip("-")[:120]
+
+
+def write_folder(run: dict[str, Any], result: dict[str, Any], dest: Path) -> Path:
+    """One self-contained repro folder for ``result``; a HarnessError when the run kept no wire for it."""
+    wire = result.get("repro")
+    gateways = run["info"].get("gateways") or {}
+    if not wire or wire["gateway"] not in gateways:
+        raise HarnessError(f"{result['nodeid']}: the run kept no wire for this check (it ran against a gateway the "
+                           "harness did not build, or before repro snapshots existed); re-run it with the suite")
+    gateway = gateways[wire["gateway"]]
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "config.yaml").write_text(gateway["config_yaml"])
+    for name, text in gateway["files"].items():
+        (dest / name).write_text(text)
+    shutil.copyfile(Path(replay.__file__), dest / "repro.py")
+    data = {"check": result["nodeid"], "requirement": result["requirement"], "level": result["level"],
+            "expected_vs_observed": _expected_vs_observed(result), "env": gateway["env"],
+            "files": sorted(gateway["files"]), "versions": _versions(run), **wire}
+    (dest / "repro.json").write_text(json.dumps(data, indent=1))
+    _write_requests(dest, wire["exchanges"])
+    _write_answers(dest, wire["provider_answers"])
+    (dest / "README.md").write_text(_readme(run, result, data))
+    return dest
+
+
+def _versions(run: dict[str, Any]) -> dict[str, str]:
+    info = run["info"]
+    return {"litellm": info["litellm_version"], "python": info["python_version"],
+            "suite": info["suite_revision"], "claude_code": info.get("claude_code") or ", ".join(
+                info.get("claude_code_profiles") or []), "settings": (info.get("settings") or {}).get("profile",
+                                                                                                 "defaults")}
+
+
+def _write_requests(dest: Path, exchanges: list[dict[str, Any]]) -> None:
+    lines = ["#!/bin/sh", "# The check's requests, for a gateway on $GATEWAY (default http://127.0.0.1:4000).",
+             'GATEWAY="${GATEWAY:-http://127.0.0.1:4000}"']
+    for n, ex in enumerate(exchanges):
+        args = " ".join(f"-H '{k}: {v}'" for k, v in ex["headers"].items() if k.lower() != "content-length")
+        if ex["body"] is not None:
+            (dest / f"request-{n}.json").write_bytes(base64.b64decode(ex["body"]))
+            args += f" --data-binary @request-{n}.json"
+        lines.append(f"curl -sS -N -X {ex['method']} \"$GATEWAY{ex['path']}\" {args}; echo")
+    (dest / "request.sh").write_text("\n".join(lines) + "\n")
+
+
+def _write_answers(dest: Path, answers: list[dict[str, Any]]) -> None:
+    for n, answer in enumerate(answers):
+        body = b"".join(base64.b64decode(c) for c in answer["chunks"])
+        suffix = "txt" if body[:1] not in (b"{", b"[") else "json"
+        (dest / f"provider-answer-{n}.{suffix}").write_bytes(body)
+
+
+def _readme(run: dict[str, Any], result: dict[str, Any], data: dict[str, Any]) -> str:
+    req: dict[str, Any] = next((r for r in run["requirements"] if r["id"] == result["requirement"]), {})
+    versions = "\n".join(f"- {k}: {v}" for k, v in data["versions"].items())
+    faults = sorted({a["fault"] for a in data["provider_answers"] if a.get("fault")})
+    return f"""# {result['requirement']} ({result['level']}): {req.get('statement', '')}
+
+Check: `{result['nodeid']}`, outcome **{result['outcome']}**. Source: {req.get('source', '')} {req.get('url', '')}
+
+## Run it
+
+    python3 repro.py --python /path/to/python-with-litellm
+
+It starts a stand-in provider on 127.0.0.1 answering with the recorded answers (`provider-answer-*`), starts
+LiteLLM with `config.yaml`, sends the check's requests (`request.sh`, `request-*.json`) and compares what
+comes back, and what the provider receives, with what was seen when the check failed. Exit 1: reproduced.
+`python3 repro.py --serve-provider` runs only the provider, to aim another gateway at.
+
+## Expected vs observed
+
+```
+{data['expected_vs_observed']}
+```
+
+## Versions
+
+{versions}
+{f'''
+Note: the check scripted a transport fault ({', '.join(faults)}); the stand-in provider replays the bytes,
+not the fault.''' if faults else ''}
+Nothing here is a real credential: the provider keys are the harness's fakes, and the gateway's master key
+is `{REPRO_KEY}`.
+"""

@@ -1,0 +1,111 @@
+"""Known deviations: the checks a gateway version is known to fail, and exactly how it fails them.
+
+Each entry names one check, the requirement it states, a human explanation
+(``observed``) and a *fingerprint*: the observation (see :mod:`harness.verdict.fingerprint`)
+the check made when the deviation was recorded by ``python -m harness deviations
+record``. At run time a listed check's observation is compared with its fingerprint, field by
+field (:mod:`harness.verdict`), and the check gets a class:
+
+- **same**: it fails exactly as recorded: the known deviation (shown as xfail);
+- **improved**: it still fails, but every field that moved got better: good news, shown as xfail,
+  and the entry is stale (``python -m harness deviations accept``);
+- **fixed**: it passes: good news, a pass, and the entry is stale;
+- **regressed**, **changed**, **security**: it fails worse, or differently: a failure, shown beside the
+  recorded fingerprint with each moved field's arrow (``--changes warn`` lets ``changed`` through).
+
+A file may also hold ``waivers``: a security change accepted by a person, with a reason and an
+expiry date. Nothing else, re-recording included, lets a security change through.
+
+``--no-deviations`` shows the raw results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import HarnessError
+from harness.verdict.classes import Class, Waiver, classify
+from harness.verdict.fields import Direction, FieldMove
+from harness.verdict.fingerprint import Observation
+
+DIRECTORY = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Deviation:
+    check: str  # "test_file.py::test_name[param]"; a * matches anything (hand-written files only)
+    requirement: str
+    observed: str
+    fingerprint: Observation | None = field(default=None, compare=False)
+
+    def matches(self, nodeid: str) -> bool:
+        pattern = re.escape(self.check).replace(r"\*", ".*")
+        return re.fullmatch(pattern, nodeid.removeprefix("suites/")) is not None
+
+    def judge(self, observation: Observation, security: bool = False,
+              ranks: dict[str, Direction] | None = None) -> tuple[Class, list[FieldMove]]:
+        """The class of a listed check that made ``observation``, and the fields that moved."""
+        after = "pass" if observation.get("outcome") == "passed" else "fail"
+        if self.fingerprint is None:
+            return ("fixed" if after == "pass" else "security" if security else "changed"), []
+        return classify("fail", self.fingerprint, after, observation, security, ranks)
+
+
+def file_for(gateway: str, version: str, profile: str = "defaults") -> Path:
+    """A version's file for a --litellm-settings profile: LiteLLM's defaults have the plain name."""
+    return DIRECTORY / (f"{gateway}-{version}.yaml" if profile == "defaults" else f"{gateway}-{version}.{profile}.yaml")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise HarnessError(f"cannot read the deviations file {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise HarnessError(f"{path}: a deviations file is a mapping with a 'deviations' list")
+    return raw
+
+
+def load(path: Path) -> list[Deviation]:
+    """Read a deviations file; a HarnessError names the file and the bad entry."""
+    out = []
+    for n, entry in enumerate(_read(path).get("deviations") or []):
+        try:
+            observed = " ".join(str(entry["observed"]).split())
+            fingerprint = entry.get("fingerprint")
+            if fingerprint is not None and not isinstance(fingerprint, dict):
+                raise TypeError
+            out.append(Deviation(str(entry["check"]), str(entry["requirement"]), observed, fingerprint))
+        except (KeyError, TypeError, AttributeError):
+            raise HarnessError(f"{path}: deviation #{n} needs check, requirement and observed "
+                               "(and a fingerprint that is a mapping)") from None
+    return out
+
+
+def header(path: Path) -> dict[str, Any]:
+    """The file's own fields besides the entries (gateway version, how it was recorded)."""
+    return {k: v for k, v in _read(path).items() if k != "deviations"} if path.exists() else {}
+
+
+def waivers(path: Path | None) -> list[Waiver]:
+    """The file's security waivers; each needs check, reason and an expiry date (YYYY-MM-DD)."""
+    if path is None or not path.exists():
+        return []
+    out = []
+    for n, entry in enumerate(_read(path).get("waivers") or []):
+        try:
+            expires = entry["expires"]
+            expires = expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
+            reason = str(entry["reason"]).strip()
+            if not reason:
+                raise ValueError
+            out.append(Waiver(str(entry["check"]), reason, expires))
+        except (KeyError, TypeError, ValueError):
+            raise HarnessError(f"{path}: waiver #{n} needs check, a reason and an expiry date (YYYY-MM-DD)") from None
+    return out

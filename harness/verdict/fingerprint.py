@@ -1,0 +1,195 @@
+"""What a check observed, in a stable form a known deviation can be held to.
+
+A known deviation is only "the same deviation" if the gateway fails the check the
+same way. So every check leaves an *observation* behind, pass or fail:
+
+- ``outcome``: passed, or the phase and exception type it failed with;
+- ``client``: each request it sent to the gateway and what came back, reduced to
+  what does not change from run to run (method, path, status, the error
+  envelope's family and type, the order of a stream's event types);
+- ``provider_calls``: per fake provider the test used, the requests it received;
+- ``unscripted``: requests a provider got that nobody scripted (a teardown failure);
+- ``gateway_key_at_provider``: whether the gateway's key reached any provider;
+- ``network_escape``: connections the test process tried beyond loopback;
+- ``declared``: the values the check itself declared with the ``observe`` fixture.
+
+Fixtures register *sources* on the test item; the plugin evaluates them once the
+call phase is over. Nothing here reads message texts, ids or timings, which change
+every run: an observation must be equal across runs of the same gateway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness.fakes import FakeProvider, RecordedRequest
+from harness.fakes.journal import secret_places
+from harness.protocol.client import Exchange
+from harness.verdict.fields import Direction
+
+Observation = dict[str, Any]
+SOURCES = pytest.StashKey[dict[str, Callable[[], Any]]]()
+DECLARED = pytest.StashKey[dict[str, Any]]()
+SECRETS = pytest.StashKey[set[str]]()
+PROVIDERS = pytest.StashKey[list[FakeProvider]]()
+RANKS = pytest.StashKey[dict[str, Direction]]()
+
+
+def attach(item: pytest.Item, name: str, source: Callable[[], Any]) -> None:
+    """Register ``source`` to fill field ``name`` of this check's observation."""
+    item.stash.setdefault(SOURCES, {})[name] = source
+
+
+def declare(item: pytest.Item, name: str, value: Any, better: Direction | None = None) -> None:
+    """A value the check states it observed; it becomes part of the fingerprint.
+
+    ``better``: which way the value improves ("more" of a set that should arrive, "fewer" things that
+    went wrong), so a comparison can rank its move (harness.verdict.fields); without it a move is unranked.
+    """
+    item.stash.setdefault(DECLARED, {})[name] = normalise(value)
+    if better is not None:
+        item.stash.setdefault(RANKS, {})[name] = better
+
+
+def ranks(item: pytest.Item) -> dict[str, Direction]:
+    found: dict[str, Direction] = item.stash.get(RANKS, {})
+    return dict(found)
+
+
+def add_secret(item: pytest.Item, secret: str | None) -> None:
+    """A gateway key that must never reach a provider during this check."""
+    if secret:
+        item.stash.setdefault(SECRETS, set()).add(secret)
+
+
+def add_provider(item: pytest.Item, provider: FakeProvider) -> None:
+    item.stash.setdefault(PROVIDERS, []).append(provider)
+
+
+def normalise(value: Any) -> Any:
+    """JSON-shaped (tuples become lists, keys strings), so a recorded YAML value compares equal."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def outcome(when: str, excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    return "passed" if excinfo is None else f"{when} failed: {excinfo.type.__name__}"
+
+
+def observation(item: pytest.Item, result: str) -> Observation:
+    """The observation of ``item`` now: its outcome, every registered source and its declarations."""
+    out: Observation = {"outcome": result}
+    for name, source in item.stash.get(SOURCES, {}).items():
+        try:
+            value = source()
+        except Exception as exc:  # a broken source must show, not hide the check's own failure
+            value = f"<could not observe: {type(exc).__name__}>"
+        if value is not None:
+            out[name] = normalise(value)
+    providers = item.stash.get(PROVIDERS, [])
+    if providers:
+        out.update(provider_fields(providers, item.stash.get(SECRETS, set())))
+    declared = item.stash.get(DECLARED, {})
+    if declared:
+        out["declared"] = dict(declared)
+    return out
+
+
+# -- the client's side ----------------------------------------------------------------------------
+
+def envelope(ex: Exchange) -> str:
+    """The family and type of a JSON answer: ``anthropic-error:not_found_error``, ``openai-error:...``."""
+    ctype = ex.headers.get("content-type", "").split(";")[0].strip()
+    if "json" not in ctype:
+        return ctype or "no content-type"
+    try:
+        body = json.loads(ex.text)
+    except ValueError:
+        return f"{ctype} (not JSON)"
+    if not isinstance(body, dict):
+        return f"json {type(body).__name__}"
+    error = body.get("error")
+    if body.get("type") == "error" and isinstance(error, dict):
+        return f"anthropic-error:{error.get('type')}"
+    if isinstance(error, dict):
+        return f"openai-error:{error.get('type')}"
+    if isinstance(error, str):
+        return "error-string"
+    return f"json:{body.get('type') or body.get('object') or 'object'}"
+
+
+def event_order(names: Iterable[str]) -> str:
+    """Event types in order, runs of one type collapsed (``content_block_delta+``), pings left out.
+
+    Chunk boundaries (how many deltas) and keep-alive pings depend on timing, not on
+    the gateway's behaviour, so they would make a fingerprint flaky.
+    """
+    out: list[str] = []
+    for name in names:
+        if name == "ping":
+            continue
+        if out and out[-1].rstrip("+") == name:
+            out[-1] = name + "+"
+        else:
+            out.append(name)
+    return " ".join(out)
+
+
+def exchange_summary(ex: Exchange) -> str:
+    head = f"{ex.method} {urlsplit(ex.url).path} -> {ex.status or 'no answer'}"
+    if ex.events is not None:
+        return f"{head} sse [{event_order(e.type or e.event for e in ex.events)}]"
+    return f"{head} {envelope(ex)}"
+
+
+def client_summary(exchanges: Iterable[Exchange]) -> list[str]:
+    return [exchange_summary(ex) for ex in exchanges]
+
+
+# -- the provider's side --------------------------------------------------------------------------
+
+def _request_line(req: RecordedRequest) -> str:
+    return f"{req.method} {req.path}"
+
+
+def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observation:
+    """Which provider got which requests, the unscripted ones, and whether a gateway key leaked."""
+    calls: dict[str, list[str]] = {}
+    unscripted: list[str] = []
+    leaked = False
+    for provider in providers:
+        received = provider.received()
+        # The gateway's housekeeping (e.g. LiteLLM listing OpenAI's models) comes and goes with timing.
+        calls[provider.name] = [_request_line(r) for r in received
+                                if r.route not in provider.standing and r.answer != "standing"]
+        unscripted += [f"{provider.name} {_request_line(r)}" for r in provider.unexpected]
+        leaked = leaked or any(secret_places(received, s) for s in secrets)
+    out: Observation = {"provider_calls": calls}
+    if unscripted:
+        out["unscripted"] = unscripted
+    if secrets:
+        out["gateway_key_at_provider"] = leaked
+    return out
+
+
+# -- comparing ------------------------------------------------------------------------------------
+
+def differences(recorded: Observation, observed: Observation) -> list[tuple[str, Any, Any]]:
+    """(field, recorded, observed) for every field that differs, in a stable order."""
+    keys = sorted(set(recorded) | set(observed), key=lambda k: (k != "outcome", k))
+    return [(k, recorded.get(k, "<absent>"), observed.get(k, "<absent>"))
+            for k in keys if recorded.get(k) != observed.get(k)]
+
+
+def side_by_side(recorded: Observation, observed: Observation) -> str:
+    """The fields that differ, recorded value beside the new one, for the failure report."""
+    lines = ["field                     recorded fingerprint  |  observed now"]
+    for key, old, new in differences(recorded, observed):
+        lines.append(f"{key}:")
+        lines.append(f"  recorded: {json.dumps(old, sort_keys=True)}")
+        lines.append(f"  observed: {json.dumps(new, sort_keys=True)}")
+    return "\n".join(lines)
