@@ -19,11 +19,6 @@ import socket
 import threading
 from typing import Any
 
-_original_connect = socket.socket.connect
-_original_connect_ex = socket.socket.connect_ex
-_lock = threading.Lock()
-attempts: list[str] = []
-
 
 class NetworkGuardError(ConnectionRefusedError):
     """A test tried to connect somewhere other than loopback."""
@@ -45,56 +40,57 @@ def _is_allowed(family: int, address: Any) -> bool:
     return isinstance(address, tuple) and bool(address) and is_loopback_host(str(address[0]))
 
 
-def _check(sock: socket.socket, address: Any) -> None:
-    if not _is_allowed(sock.family, address):
+class Guard:
+    """One session's guard: it refuses, and it keeps the attempts it refused (or was told of) for that session.
+
+    Guards stack: a pytest session run inside another (pytester, the deviations check's collection) installs
+    its own over the outer one and, on uninstall, puts the outer one back. Nothing is kept at module level,
+    so a second session in the same process starts with no attempts.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self._lock = threading.Lock()
+        self._below: tuple[Any, Any] | None = None
+
+    def record(self, where: str) -> None:
+        """Remember an attempt made elsewhere (the proxy process, through the egress proxy)."""
+        with self._lock:
+            self.attempts.append(where)
+
+    def _check(self, sock: socket.socket, address: Any) -> None:
+        if _is_allowed(sock.family, address):
+            return
         where = f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) > 1 else str(address)
-        with _lock:
-            attempts.append(where)
+        self.record(where)
         raise NetworkGuardError(
             f"network guard: the test process tried to connect to {where}. Conformance tests may "
             "only reach loopback (127.0.0.0/8, ::1), where the fake providers and the proxy listen. "
             "A real provider must never be contacted."
         )
 
+    def install(self) -> Guard:
+        connect, connect_ex = self._below = (socket.socket.connect, socket.socket.connect_ex)
 
-def record(where: str) -> None:
-    """Remember an attempt made elsewhere (the proxy process, through the egress proxy)."""
-    with _lock:
-        attempts.append(where)
+        def guarded_connect(sock: socket.socket, address: Any) -> None:
+            self._check(sock, address)
+            connect(sock, address)
 
+        def guarded_connect_ex(sock: socket.socket, address: Any) -> int:
+            self._check(sock, address)
+            return int(connect_ex(sock, address))
 
-def _guarded_connect(self: socket.socket, address: Any) -> None:
-    _check(self, address)
-    _original_connect(self, address)
+        guarded_connect.guard = self  # type: ignore[attr-defined]
+        socket.socket.connect = guarded_connect  # type: ignore[method-assign,assignment]
+        socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign,assignment]
+        return self
 
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
-    _check(self, address)
-    return _original_connect_ex(self, address)
-
-
-_depth = 0
-
-
-def install() -> None:
-    # Counted, so a pytest session run inside another (the deviations check collects in-process)
-    # does not lift the outer session's guard when it ends.
-    global _depth
-    with _lock:
-        _depth += 1
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+    def uninstall(self) -> None:
+        if self._below is not None:
+            socket.socket.connect, socket.socket.connect_ex = self._below  # type: ignore[method-assign]
+            self._below = None
 
 
-def uninstall() -> None:
-    global _depth
-    with _lock:
-        _depth = max(0, _depth - 1)
-        if _depth:
-            return
-    socket.socket.connect = _original_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]
-
-
-def installed() -> bool:
-    return socket.socket.connect is _guarded_connect
+def installed() -> Guard | None:
+    """The guard in force in this process, if any."""
+    return getattr(socket.socket.connect, "guard", None)

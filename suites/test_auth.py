@@ -149,13 +149,13 @@ def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, 
     assert places == [], f"the master key is echoed in: {places}"
 
 
-def _unauthenticated_outcome(pool, name: str, anthropic_provider) -> str:
+def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -> str:
     got = pool.try_get(name)
     if isinstance(got, str):
         # Only a refusal that names the missing key is the detection; a crash or a missing binary is not.
         return "refuses to start" if re.search(r"master[ _]key", got, re.I) else "fails to start for another reason"
     anthropic_provider.script("messages", Reply.text("ok"))
-    client = GatewayClient(got.url, None, auth="none")
+    client = make_client(got.url, None, auth="none")
     try:
         ex = client.messages(message_body(QUICKSTART_MODELS[0]))
     finally:
@@ -169,9 +169,10 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider) -> str:
 
 @pytest.mark.req("AUTH-008")
 @pytest.mark.gateway("quickstart-placement")
-def test_quickstart_master_key_placement_never_yields_an_open_proxy(proxy_pool, anthropic_provider, observe):
+def test_quickstart_master_key_placement_never_yields_an_open_proxy(proxy_pool, anthropic_provider, make_client,
+                                                                   observe):
     """A master_key under litellm_settings never yields an open proxy: it refuses to start or requires the key."""
-    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider)
+    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider, make_client)
     observe("quickstart placement (litellm_settings.master_key)", outcome)
     assert outcome in ("refuses to start", "enforces auth"), (
         f"the quickstart's config {outcome}: an unauthenticated request was answered, so anyone who can reach "
@@ -181,9 +182,9 @@ def test_quickstart_master_key_placement_never_yields_an_open_proxy(proxy_pool, 
 @pytest.mark.req("AUTH-009")
 @pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-placement")
-def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropic_provider, observe):
+def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropic_provider, make_client, observe):
     """With master_key under litellm_settings (the quickstart's placement), the proxy requires that key."""
-    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider)
+    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider, make_client)
     observe("unauthenticated request", outcome)
     assert outcome == "enforces auth"
 
@@ -191,13 +192,13 @@ def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropi
 @pytest.mark.req("AUTH-010")
 @pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-env-key")
-def test_quickstart_example_master_key_is_accepted(proxy_pool, anthropic_provider, observe):
+def test_quickstart_example_master_key_is_accepted(proxy_pool, anthropic_provider, make_client, observe):
     """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the master key."""
     got = proxy_pool.try_get("quickstart-env-key")
     observe("proxy start", "refused" if isinstance(got, str) else "started")
     assert not isinstance(got, str), f"the proxy refused to start with the quickstart's key:\n{got}"
     anthropic_provider.script("messages", Reply.text("ok"))
-    client = GatewayClient(got.url, QUICKSTART_EXAMPLE_KEY)
+    client = make_client(got.url, QUICKSTART_EXAMPLE_KEY)
     try:
         assert_status(client.messages(message_body(QUICKSTART_MODELS[0])), 200)
     finally:

@@ -16,7 +16,6 @@ from harness.errors import HarnessError
 from harness.fakes import HttpError, Reply, Text, ToolUse
 from harness.gateway.configs import is_pool_name
 from harness.protocol.claude_cli import SIDE_MODEL_ENV, cli_env, run
-from harness.protocol.client import GatewayClient
 
 # A proxy of their own (the default config): no other check's errors can bench the deployments the CLI asks for.
 pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e, pytest.mark.gateway("claude-code")]
@@ -137,7 +136,7 @@ def _ids(value: Any) -> Iterator[str]:
 
 @pytest.mark.req("DISC-007")
 def test_claude_code_discovers_and_caches_the_gateways_models(claude_code_cli, proxy, anthropic_provider, tmp_path,
-                                                            observe):
+                                                            make_client, observe):
     """With discovery on, the real CLI asks GET /v1/models?limit=1000 and caches the gateway's Claude models."""
     cli, _ = claude_code_cli
     if not has_discovery(cli.version):
@@ -160,7 +159,7 @@ def test_claude_code_discovers_and_caches_the_gateways_models(claude_code_cli, p
     caches = sorted(home.rglob("gateway-models.json"))
     assert caches, f"no gateway-models.json under the CLI's home:\n{result.transcript()}"
     cached = set(_ids(json.loads(caches[0].read_text())))
-    client = GatewayClient(proxy.url, proxy.master_key)
+    client = make_client(proxy.url, proxy.master_key)
     try:
         listed = {str(m["id"]) for m in client.request("GET", "/v1/models").json()["data"]}
     finally:

@@ -7,7 +7,7 @@ import pytest
 from harness.claude_code import DISCOVERY_PATH, DISCOVERY_TIMEOUT_S, PROFILES, discovery_keeps, has_discovery
 from harness.fakes import Reply
 from harness.gateway.configs import is_pool_name
-from harness.protocol.client import GatewayClient, message_body
+from harness.protocol.client import message_body
 from harness.protocol.validators import validate_model_list
 
 from .support.asserts import assert_status
@@ -38,9 +38,9 @@ def test_model_list_names_every_configured_model(gateway, proxy, impl, observe):
 
 @pytest.mark.req("HEALTH-001")
 @pytest.mark.blackbox
-def test_quickstart_health_check_answers(proxy, anthropic_provider, openai_provider, observe):
+def test_quickstart_health_check_answers(proxy, anthropic_provider, openai_provider, make_client, observe):
     """The quickstart's `curl /health` (no key) answers 200."""
-    client = GatewayClient(proxy.url, None, auth="none")
+    client = make_client(proxy.url, None, auth="none")
     try:
         ex = client.request("GET", "/health")
     finally:
@@ -51,9 +51,9 @@ def test_quickstart_health_check_answers(proxy, anthropic_provider, openai_provi
 
 @pytest.mark.req("HEALTH-002")
 @pytest.mark.blackbox
-def test_liveliness_answers_without_key_or_provider(proxy, anthropic_provider, openai_provider):
+def test_liveliness_answers_without_key_or_provider(proxy, anthropic_provider, openai_provider, make_client):
     """GET /health/liveliness answers 200 without a key and without calling any provider."""
-    client = GatewayClient(proxy.url, None, auth="none")
+    client = make_client(proxy.url, None, auth="none")
     try:
         ex = client.request("GET", "/health/liveliness")
     finally:

@@ -16,10 +16,10 @@ pytestmark = [pytest.mark.gateway("virtual-keys"), pytest.mark.needs("config")]
 
 
 @pytest.fixture
-def limited(proxy) -> GatewayClient:
+def limited(proxy, make_client) -> GatewayClient:
     """A client holding the key that may use model A only."""
     (key,) = [k for k, models in proxy.gateway.virtual_keys.items() if models == [VK_MODEL_A]]
-    client = GatewayClient(proxy.url, key)
+    client = make_client(proxy.url, key)
     yield client
     client.close()
 
@@ -66,18 +66,18 @@ def test_variants_of_a_forbidden_model_do_not_get_through(limited, anthropic_pro
 
 @pytest.mark.req("KEYS-005")
 @pytest.mark.needs("litellm")
-def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provider):
+def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provider, make_client):
     """DB-backed virtual keys (/key/generate with models=[A]) enforce the allowlist."""
     if not os.environ.get("CC_GATEWAY_DATABASE_URL"):
         pytest.skip("DB-backed virtual keys need CC_GATEWAY_DATABASE_URL (a PostgreSQL URL) and Prisma's "
                     "engine binaries, which download only from Prisma's own server; neither is available "
                     "here. The offline custom_auth allowlist (KEYS-001..004) covers the policy.")
     proxy = proxy_pool.get("virtual-keys-db")
-    admin = GatewayClient(proxy.url, proxy.master_key)
+    admin = make_client(proxy.url, proxy.master_key)
     try:
         made = admin.request("POST", "/key/generate", json_body={"models": [VK_MODEL_A]})
         assert_status(made, 200)
-        limited = GatewayClient(proxy.url, made.json()["key"])
+        limited = make_client(proxy.url, made.json()["key"])
         anthropic_provider.script("messages", Reply.text("allowed"))
         assert_status(limited.messages(message_body(VK_MODEL_A)), 200)
         refused = limited.messages(message_body(VK_MODEL_B))

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from harness.fakes import RawJSON, Reply, scenarios
 from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
-from harness.protocol.client import GatewayClient, message_body
+from harness.protocol.client import message_body
 
 from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
 
@@ -48,10 +48,10 @@ def test_messages_route_matches_on_the_path(gateway, anthropic_provider, path, o
 
 @pytest.mark.req("PROTO-003")
 @pytest.mark.parametrize("path", ["/api/hello", "/"], ids=["api-hello", "root"])
-def test_startup_probe_is_answered_promptly_and_harmlessly(proxy, anthropic_provider, path, observe):
+def test_startup_probe_is_answered_promptly_and_harmlessly(proxy, anthropic_provider, path, make_client, observe):
     """Claude Code's HEAD startup probe gets a prompt answer of any status, reaches no provider, and the
     gateway serves afterwards."""
-    client = GatewayClient(proxy.url, proxy.master_key)
+    client = make_client(proxy.url, proxy.master_key)
     try:
         started = time.monotonic()
         probe = client.request("HEAD", path, validate=False)

@@ -22,7 +22,6 @@ import pytest
 from harness.fakes import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
 from harness.fakes.server import FakeProvider
 from harness.gateway.configs import fallback_group
-from harness.plugin.fixtures import take_fresh
 from harness.protocol.client import Exchange, GatewayClient
 
 from .support.asserts import assert_anthropic_error
@@ -155,8 +154,9 @@ def run_together(request: pytest.FixtureRequest, proxy_pool: Any, jobs: list[Job
     for job in jobs:
         fake: FakeProvider = request.getfixturevalue(f"make_{job.route.fake}_provider")
         proxy = proxy_pool.get(job.gateway or job.route.gateway)
-        model = None if job.route.pool is None else take_fresh(proxy, job.route.pool + job.pool_suffix)
-        other = model if job.then_on == "same" or job.route.pool is None else take_fresh(proxy, job.route.pool)
+        take = proxy_pool.ledger.take
+        model = None if job.route.pool is None else take(proxy, job.route.pool + job.pool_suffix)
+        other = model if job.then_on == "same" or job.route.pool is None else take(proxy, job.route.pool)
         prepared.append((job, fake, GatewayClient(proxy.url, proxy.master_key, timeout=90), (model, other)))
     fakes = {id(fake): fake for _, fake, _, _ in prepared}.values()
     for fake in fakes:

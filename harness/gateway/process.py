@@ -48,9 +48,6 @@ FIXED_ENV = {
 }
 
 
-# How proxies start: forked from one preloaded LiteLLM per interpreter (harness.gateway.forkserver), or each in
-# an interpreter of its own; --proxy-launch sets it for a run.
-launch_mode = "fork"
 
 
 class ProxyProcess(Protocol):
@@ -203,7 +200,7 @@ def _launch(gateway: GatewayConfig, python: str, workdir: Path, cmd: list[str],
 
 
 def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None = None,
-          launch: str | None = None) -> LiteLLMProxy:
+          launch: str = "fork") -> LiteLLMProxy:
     """Write the config and launch the proxy; returns at once. Pair with :func:`wait_ready`."""
     version = litellm_version(python)
     if port is None:
@@ -221,7 +218,7 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
         (workdir / name).write_text(text)
     cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
            "--host", "127.0.0.1", "--port", str(port)]
-    process, how = _launch(gateway, python, workdir, cmd, launch or launch_mode)
+    process, how = _launch(gateway, python, workdir, cmd, launch)
     proxy = LiteLLMProxy(gateway, port, process, workdir / "proxy.log", config_path, version, launch=how)
     _LIVE.add(proxy)
     return proxy
@@ -263,7 +260,7 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
 
 def start_many(
     gateways: list[GatewayConfig], python: str, root: Path, timeout: float = STARTUP_TIMEOUT,
-    default_port: int | None = None,
+    default_port: int | None = None, launch: str = "fork",
 ) -> tuple[dict[str, LiteLLMProxy], dict[str, HarnessError]]:
     """Start several proxies concurrently: the running ones, and why each other one failed.
 
@@ -277,7 +274,7 @@ def start_many(
         for g in gateways:
             try:
                 port = default_port if g.name == "default" else None
-                spawned[g.name] = spawn(g, python, root / g.name, port)
+                spawned[g.name] = spawn(g, python, root / g.name, port, launch)
             except HarnessError as exc:
                 failed[g.name] = exc
         with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:

@@ -30,12 +30,10 @@ from harness.gateway.configs import (
 from harness.gateway.configs import user as userconfig
 from harness.gateway.targets import Impl, parse_impl
 from harness.plugin import deviations as deviation_hooks
-from harness.plugin import evidence
-from harness.plugin.report import RUN_FACTS, ReportCollector
-from harness.plugin.stash import IMPL, OVERRIDES, SUITES_DIR, WANTED_GATEWAYS, gateway_name
+from harness.plugin import evidence, snapshot
+from harness.plugin.report import ReportCollector
+from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS, gateway_name
 from harness.plugin.timing import check_timings
-from harness.protocol import client
-from harness.tools import repro
 from harness.verdict import fingerprint
 from harness.verdict.catalogue import catalogue
 
@@ -144,7 +142,7 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
-    netguard.install()
+    config.stash[GUARD] = netguard.Guard().install()
     try:
         config.stash[IMPL] = parse_impl(config.getoption("gateway_impl"), config.getoption("gateway_url"),
                                         config.getoption("gateway_key"))
@@ -152,7 +150,6 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     _use_litellm_config(config)
     config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
-    proxy.launch_mode = config.getoption("proxy_launch")
     if config.getoption("proxy_port") and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("--proxy-port pins one proxy to one port, and the checks run on several workers: "
                                 "add -n 0 to run them in one process")
@@ -168,7 +165,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    netguard.uninstall()
+    if GUARD in config.stash:
+        config.stash[GUARD].uninstall()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -247,7 +245,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         gateway_name(i) for i in session.items
         if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
     }
-    if wanted and session.config.stash[IMPL].kind == "litellm" and proxy.launch_mode == "fork" \
+    if wanted and session.config.stash[IMPL].kind == "litellm" and session.config.getoption("proxy_launch") == "fork" \
             and not session.config.option.collectonly:
         # LiteLLM imports in the fork server while the fakes start and the first checks set up.
         forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
@@ -267,8 +265,7 @@ def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
 @pytest.fixture(autouse=True)
 def _observe_the_wire(request: pytest.FixtureRequest) -> None:
     """Every check's fingerprint covers each gateway client it used, however it made them."""
-    client.LIVE.clear()
-    clients = client.LIVE
+    clients = request.node.stash.setdefault(CLIENTS, [])
     fingerprint.attach(request.node, "client",
                        lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
 
@@ -276,10 +273,11 @@ def _observe_the_wire(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _no_network_escape(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test if it tried to leave loopback, even if the caller swallowed the error."""
-    before = len(netguard.attempts)
-    fingerprint.attach(request.node, "network_escape", lambda: netguard.attempts[before:] or None)
+    attempts = request.config.stash[GUARD].attempts
+    before = len(attempts)
+    fingerprint.attach(request.node, "network_escape", lambda: attempts[before:] or None)
     yield
-    escaped = netguard.attempts[before:]
+    escaped = attempts[before:]
     if escaped:
         pytest.fail(f"network guard: this test tried to reach {', '.join(escaped)}; "
                     "only loopback is allowed", pytrace=False)
@@ -296,7 +294,7 @@ def pytest_runtest_makereport(
         report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
                                                                    if r.answer})))
         # Every streamed exchange on the provider's clock (harness.plugin.timing); evidence, never fingerprinted.
-        timings = check_timings([ex for c in client.LIVE for ex in c.exchanges],
+        timings = check_timings([ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges],
                                 [r for p in providers for r in p.received()])
         if timings:
             report.user_properties.append(("observed:stream timing (provider clock)", timings))
@@ -311,10 +309,10 @@ def pytest_runtest_makereport(
 
 def _keep_the_wire(item: pytest.Item, report: pytest.TestReport) -> None:
     """What a repro folder needs: this check's wire, and its gateway's config once per run."""
-    snap = repro.snapshot(item)
+    snap = snapshot.snapshot(item)
     if snap is None:
         return
     report.user_properties.append(("repro", snap))
     kept = item.config.stash.setdefault(RUN_FACTS, {}).setdefault("gateways", {})
     if snap["gateway"] not in kept:
-        kept[snap["gateway"]] = repro.gateway_record(item.funcargs["proxy"])  # type: ignore[attr-defined]
+        kept[snap["gateway"]] = snapshot.gateway_record(item.funcargs["proxy"])  # type: ignore[attr-defined]

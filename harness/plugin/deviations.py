@@ -27,9 +27,8 @@ from harness.claude_code import VERSION_IN_ID, version_key
 from harness.errors import HarnessError
 from harness.gateway.process import litellm_version, resolve_python
 from harness.gateway.targets import Impl
-from harness.plugin.report import RUN_FACTS
 from harness.plugin.rerun import JUDGED
-from harness.plugin.stash import IMPL
+from harness.plugin.stash import IMPL, RUN_FACTS
 from harness.verdict import deviations, fingerprint
 from harness.verdict.catalogue import catalogue
 from harness.verdict.classes import Waiver

@@ -7,17 +7,12 @@ test if the provider got a request nobody scripted.
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import itertools
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from harness import netguard
 from harness.claude_code import PROFILES
 from harness.errors import HarnessError
 from harness.fakes import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded, egress
@@ -27,109 +22,20 @@ from harness.fakes.scenarios import Scenario
 from harness.fakes.script import Scripted
 from harness.fakes.vertex import VERTEX_HOSTS, FakeVertex
 from harness.gateway.configs import (
-    POOL_FALLBACK,
-    ConfigBuilder,
-    GatewayConfig,
     Upstreams,
-    apply_settings,
-    assert_loopback_only,
-    build,
-    pool_model,
 )
-from harness.gateway.process import resolve_python, start_many
-from harness.gateway.reference import ReferenceGateway
-from harness.gateway.targets import BlackBoxTarget, Impl, Target
+from harness.gateway.pool import GatewayUnavailable, ProxyPool
+from harness.gateway.process import resolve_python
+from harness.gateway.targets import Impl, Target
 from harness.plugin import evidence
 from harness.plugin.deviations import forgiven
-from harness.plugin.report import RUN_FACTS, config_digest, stable_config_text
-from harness.plugin.stash import IMPL, OVERRIDES, WANTED_GATEWAYS, gateway_name
+from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, WANTED_GATEWAYS, gateway_name
 from harness.protocol.claude_cli import Installed, install, npm_unavailable
-from harness.protocol.client import GatewayClient
+from harness.protocol.client import Auth, GatewayClient
 from harness.verdict import fingerprint
 from harness.verdict.fields import Direction
 
 P = TypeVar("P", bound=FakeProvider)
-
-
-class ProxyPool:
-    """One gateway per named config, started together on first need and stopped at session end."""
-
-    def __init__(self, impl: Impl, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
-                 timeout: float, port: int | None, facts: dict[str, Any] | None = None,
-                 overrides: dict[str, ConfigBuilder] | None = None, settings: str = "isolated") -> None:
-        self.impl, self.upstreams, self.python, self.root = impl, upstreams, python, root
-        self.wanted, self.timeout, self.port = set(wanted), timeout, port
-        self.running: dict[str, Target] = {}
-        self.failed: dict[str, str] = {}
-        # Shared with the report: what was actually run.
-        self.facts = facts if facts is not None else {}
-        # Builders that replace registered configs, e.g. "default" by the user's own config.
-        self.overrides = overrides or {}
-        # --litellm-settings: LiteLLM's defaults, or the isolation overlay (gateways.ISOLATION).
-        self.settings = settings
-        self.facts["settings"] = {"profile": settings, "applied": {}}
-
-    def try_get(self, name: str) -> Target | str:
-        """The running gateway for ``name``, or the paragraph explaining why it could not start."""
-        if name not in self.running and name not in self.failed:
-            self._start({name} | (self.wanted - set(self.running) - set(self.failed)))
-        return self.failed.get(name) or self.running[name]
-
-    def get(self, name: str) -> Target:
-        got = self.try_get(name)
-        if isinstance(got, str):
-            pytest.fail(got, pytrace=False)
-        if not got.alive():
-            pytest.fail(f"the gateway for {name!r} has died (exit code {got.returncode}). "
-                        f"Last lines of its log:\n{got.log_tail()}", pytrace=False)
-        return got
-
-    def _launch(self, configs: list[GatewayConfig]) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-        if self.impl.kind == "litellm":
-            running, failed = start_many(configs, self.python, self.root, self.timeout, self.port)
-            return dict(running), failed
-        if self.impl.kind == "black-box":
-            return {c.name: BlackBoxTarget(self.impl.url, self.impl.key) for c in configs}, {}
-        started: dict[str, Target] = {}
-        errors: dict[str, HarnessError] = {}
-        for config in configs:
-            try:
-                started[config.name] = ReferenceGateway(config, self.root / config.name, self.impl.faults)
-            except HarnessError as exc:
-                errors[config.name] = exc
-        return started, errors
-
-    def _start(self, names: set[str]) -> None:
-        configs = []
-        for name in sorted(names):
-            try:
-                override = self.overrides.get(name)
-                if override is None:
-                    configs.append(build(name, self.upstreams))
-                else:
-                    configs.append(override(self.upstreams))
-                    assert_loopback_only(configs[-1])
-            except HarnessError as exc:
-                self.failed[name] = str(exc)
-        for config in configs:
-            self.facts["settings"]["applied"].update(apply_settings(config, self.settings))
-        running, failed = self._launch(configs)
-        self.running.update(running)
-        if self.running:
-            self.facts["litellm_version"] = next(iter(self.running.values())).version
-            launches = {str(getattr(p, "launch", "")) for p in self.running.values()} - {""}
-            if launches:
-                self.facts["proxy_launch"] = "/".join(sorted(launches))
-            texts = self.facts.setdefault("config_texts", {})
-            texts.update({name: stable_config_text(p.gateway) for name, p in self.running.items()})
-            self.facts["config_hash"] = config_digest(list(texts.values()))
-        # Remembered, so every later test on a broken config fails at once with the same paragraph.
-        self.failed.update({name: str(exc) for name, exc in failed.items()})
-
-    def stop_all(self) -> None:
-        for proxy in self.running.values():
-            proxy.stop()
-        self.running.clear()
 
 
 def _serving(provider: P) -> Iterator[P]:
@@ -188,9 +94,9 @@ def vertex_provider(make_vertex_provider: FakeVertex, request: pytest.FixtureReq
 
 
 @pytest.fixture(scope="session")
-def make_egress_proxy(make_vertex_provider: FakeVertex) -> Iterator[EgressProxy]:
+def make_egress_proxy(make_vertex_provider: FakeVertex, pytestconfig: pytest.Config) -> Iterator[EgressProxy]:
     """The provider-route gateway's way out: Vertex's hard-coded host to the fake, anything else refused."""
-    proxy = egress.start({VERTEX_HOSTS: make_vertex_provider.url}, on_escape=netguard.record)
+    proxy = egress.start({VERTEX_HOSTS: make_vertex_provider.url}, on_escape=pytestconfig.stash[GUARD].record)
     yield proxy
     proxy.stop()
 
@@ -244,35 +150,15 @@ def observe(request: pytest.FixtureRequest) -> Observe:
     return record
 
 
-# LiteLLM's default cooldown is 5 s; a pool entry is not handed out again sooner than this.
-POOL_REUSE_S = 6.0
-_POOL_NEXT: dict[str, itertools.count[int]] = collections.defaultdict(itertools.count)
-_POOL_USED: dict[str, float] = {}
-
-
-def take_fresh(proxy: Target, route: str = "anthropic") -> str:
-    """A deployment of ``proxy``'s gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts."""
-    name = pool_model(route, next(_POOL_NEXT[route]))
-    if not proxy.gateway.serves(name):
-        if route not in POOL_FALLBACK:
-            pytest.fail(f"the {proxy.gateway.name!r} gateway has no {route!r} pool", pytrace=False)
-        return POOL_FALLBACK[route]
-    wait = _POOL_USED.get(name, -POOL_REUSE_S) + POOL_REUSE_S - time.monotonic()
-    if wait > 0:
-        time.sleep(wait)  # the pool wrapped around inside a cooldown: reusing now would inherit it
-    _POOL_USED[name] = time.monotonic()
-    return name
-
-
 @pytest.fixture
-def fresh_model(proxy: Target) -> Callable[[str], str]:
+def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
     """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts.
 
     Gateways the harness writes carry pools (``gateways.pool_deployments``); elsewhere (a
     user's config, another implementation) the route's usual model name is all there is.
     """
     def take(route: str = "anthropic") -> str:
-        return take_fresh(proxy, route)
+        return proxy_pool.ledger.take(proxy, route)
 
     return take
 
@@ -344,7 +230,8 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
     pool = ProxyPool(pytestconfig.stash[IMPL], upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
                      float(pytestconfig.getoption("proxy_startup_timeout")),
                      pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
-                     pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"))
+                     pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"),
+                     pytestconfig.getoption("proxy_launch"))
     try:
         yield pool
     finally:
@@ -354,7 +241,10 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
 @pytest.fixture
 def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
     """The running gateway for this test's ``@pytest.mark.gateway`` config (default: "default")."""
-    running = proxy_pool.get(gateway_name(request.node))
+    try:
+        running = proxy_pool.get(gateway_name(request.node))
+    except GatewayUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
     fingerprint.add_secret(request.node, running.master_key)
     offset = running.log_size()
     evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
@@ -362,9 +252,24 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
 
 
 @pytest.fixture
-def gateway(proxy: Target, request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
+def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
+    """Make a gateway client (``make_client(url, key, auth="bearer", timeout=60.0)``) whose exchanges count as the
+    check's own: its fingerprint, its evidence on failure and its repro snapshot cover them."""
+    made = request.node.stash.setdefault(CLIENTS, [])
+
+    def make(base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0) -> GatewayClient:
+        client = GatewayClient(base_url, key, auth, timeout)
+        made.append(client)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gateway(proxy: Target, make_client: Callable[..., GatewayClient],
+            request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
     """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer token."""
-    client = GatewayClient(proxy.url, proxy.master_key)
+    client = make_client(proxy.url, proxy.master_key)
     evidence.attach(request.node, "client <-> gateway transcript",
                     lambda: evidence.exchanges(client, proxy.master_key))
     yield client

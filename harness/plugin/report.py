@@ -8,18 +8,16 @@ reports of every worker arrive.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
-import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.claude_code import KNOWN as KNOWN_CLAUDE_CODE
-from harness.gateway.configs import GatewayConfig
+from harness.gateway.configs import config_digest
+from harness.plugin.stash import RUN_FACTS
 from harness.report.junit import render_junit
 from harness.report.render import render_html
 from harness.verdict.catalogue import catalogue, catalogue_revision
@@ -27,7 +25,6 @@ from harness.verdict.classes import Verdict
 from harness.verdict.model import CheckResult, Outcome, Run, RunInfo
 from harness.verdict.runs import run_name, run_verdict
 
-RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 EVIDENCE_LIMIT = 20_000
 
 
@@ -176,15 +173,3 @@ class ReportCollector:
                                             f"{run})")
         if self.written:
             terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
-
-
-def stable_config_text(gateway: GatewayConfig) -> str:
-    """The config without what changes every run (the random master key, the fakes' ports)."""
-    text = json.dumps(gateway.config, sort_keys=True)
-    if gateway.master_key:
-        text = text.replace(gateway.master_key, "<master-key>")
-    return gateway.name + re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
-
-
-def config_digest(texts: list[str]) -> str:
-    return hashlib.sha256("\n---\n".join(sorted(texts)).encode()).hexdigest()[:16]

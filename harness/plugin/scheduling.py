@@ -24,8 +24,7 @@ import pytest
 
 from harness.gateway import forkserver
 from harness.gateway import process as proxy
-from harness.plugin.report import RUN_FACTS
-from harness.plugin.stash import SUITES_DIR, WANTED_GATEWAYS
+from harness.plugin.stash import DURATION_LOG, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS
 
 # The gateways whose checks are slow and many: a worker starts them together, at its first check.
 SHARED_BY_WORKERS = frozenset({"default", "claude-code", "deployed", "providers"})
@@ -58,6 +57,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     """The controller starts the fork server for its workers while they start up and collect."""
+    config.stash[DURATION_LOG] = log = DurationLog()
+    config.pluginmanager.register(log, "cc-gateway-durations")
     if is_worker(config) or not getattr(config.option, "numprocesses", None) or not _runs_suites(config):
         return
     if config.getoption("proxy_launch") == "fork" and config.getoption("gateway_impl") == "litellm" \
@@ -159,24 +160,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         session.config.stash[WANTED_GATEWAYS] = wanted & SHARED_BY_WORKERS
 
 
-_DURATIONS: dict[str, float] = {}
-_SKIPPED: set[str] = set()
+class DurationLog:
+    """Each check's duration this run, written to pytest's cache at the end for the next run's order."""
 
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.skipped: set[str] = set()
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # A skip says nothing of how long a check takes: keep what the last run knew. (A known deviation is
-    # an xfail, and it did run.)
-    if report.skipped and not hasattr(report, "wasxfail"):
-        _DURATIONS.pop(report.nodeid, None)
-        _SKIPPED.add(report.nodeid)
-    elif report.nodeid not in _SKIPPED:
-        _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # A skip says nothing of how long a check takes: keep what the last run knew. (A known deviation is
+        # an xfail, and it did run.)
+        if report.skipped and not hasattr(report, "wasxfail"):
+            self.seconds.pop(report.nodeid, None)
+            self.skipped.add(report.nodeid)
+        elif report.nodeid not in self.skipped:
+            self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     cache = getattr(session.config, "cache", None)
-    if distributed(session.config) and not is_worker(session.config) and cache is not None and _DURATIONS:
-        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in _DURATIONS.items()}})
+    log = session.config.stash.get(DURATION_LOG, None)
+    if distributed(session.config) and not is_worker(session.config) and cache is not None and log and log.seconds:
+        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in log.seconds.items()}})
     if is_worker(session.config):
         facts = session.config.stash.get(RUN_FACTS, {})
         # execnet carries plain data only; what a fact holds is JSON-shaped already.

@@ -19,21 +19,29 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from harness.claude_code import CURRENT
+from harness.claude_code import CURRENT, ClaudeCodeFacts
 from harness.protocol.validators import StreamGrammarError, StreamResult, check_stream, parse_sse
 from harness.protocol.validators.sse import SSEEvent, iter_sse, render_sse
 
 Auth = Literal["bearer", "x-api-key", "none"]
 
+
+
+def claude_code_headers(profile: ClaudeCodeFacts) -> dict[str, str]:
+    """The headers a Claude Code version sends on every Messages call, from its captured profile."""
+    return {
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": ",".join(profile.betas),
+        "x-app": "cli",
+        "user-agent": profile.user_agent,
+        "anthropic-dangerous-direct-browser-access": "true",
+        **profile.extra_headers,
+    }
+
+
+# The newest captured profile's, for checks that speak as "Claude Code" without naming a version.
 CLAUDE_CODE_BETAS = CURRENT.betas
-CLAUDE_CODE_HEADERS = {
-    "anthropic-version": "2023-06-01",
-    "anthropic-beta": ",".join(CLAUDE_CODE_BETAS),
-    "x-app": "cli",
-    "user-agent": CURRENT.user_agent,
-    "anthropic-dangerous-direct-browser-access": "true",
-    **CURRENT.extra_headers,
-}
+CLAUDE_CODE_HEADERS = claude_code_headers(CURRENT)
 
 
 @dataclass
@@ -73,27 +81,24 @@ class Exchange:
         return out.replace(redact, "<master-key>") if redact else out
 
 
-# The clients made since the current test started; the plugin empties it before each test.
-LIVE: list[GatewayClient] = []
-
-
 class GatewayClient:
     """httpx against the gateway, with Claude Code's headers and a transcript of every exchange."""
 
-    def __init__(self, base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0,
+                 profile: ClaudeCodeFacts = CURRENT) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.auth = auth
+        # The Claude Code version this client speaks as (its headers); the newest captured one unless named.
+        self.profile_headers = claude_code_headers(profile)
         self.exchanges: list[Exchange] = []
         self._http = httpx.Client(timeout=timeout, trust_env=False)
-        # A check's fingerprint covers every client it used, including those it built itself.
-        LIVE.append(self)
 
     def close(self) -> None:
         self._http.close()
 
     def headers(self, auth: Auth | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
-        out = dict(CLAUDE_CODE_HEADERS)
+        out = dict(self.profile_headers)
         mode = auth or self.auth
         if mode == "bearer" and self.key is not None:
             out["authorization"] = f"Bearer {self.key}"

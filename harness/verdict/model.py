@@ -33,7 +33,7 @@ class CheckResult:
     settings: dict[str, str] = field(default_factory=dict)
     # The Claude Code version the check is about ("" when every version shares it): a grid cell's share.
     claude_code: str = ""
-    # For a failing or deviating check: its wire, for `python -m harness repro` (harness.tools.repro.snapshot).
+    # For a failing or deviating check: its wire, for `python -m harness repro` (harness.plugin.snapshot).
     repro: dict[str, Any] | None = None
     # The direction each declared value is better in ("more", "fewer", ...), for the ranked comparison.
     ranks: dict[str, str] = field(default_factory=dict)

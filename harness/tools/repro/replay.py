@@ -13,8 +13,8 @@ content type, error type or event sequence, and what the provider received (meth
 gateway now behaves differently (fixed, or failing in another way: re-run the check). Exit 2: the
 repro could not run.
 
-This file is the harness's own (``harness/tools/repro/replay.py``): it imports only the standard library,
-so it runs anywhere the gateway does, and the harness computes the recorded facts with it too.
+This file is the harness's own (``harness/tools/repro/replay.py``): it imports only the standard library and
+``wirefacts.py`` beside it (:mod:`harness.verdict.wirefacts`), so it runs anywhere the gateway does.
 """
 
 from __future__ import annotations
@@ -38,73 +38,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-PROVIDER_PORT = "{PROVIDER_PORT}"
-# Headers that differ on every run or carry a credential: compared by presence only, or not at all.
-VOLATILE = {"host", "content-length", "user-agent", "date", "traceparent", "accept-encoding", "connection", "accept",
-            "x-amz-date", "x-amz-security-token"}
-# A credential exchange (Vertex's OAuth token) happens once per gateway process, not once per check.
-TOKEN_PATHS = ("/token",)
-SECRET = {"authorization", "x-api-key", "x-goog-api-key"}
-
-
-# -- the facts a failure is recognised by -------------------------------------------------------------
-
-def _events(text: str) -> list[str]:
-    return [line[6:].strip() for line in text.splitlines() if line.startswith("event:")]
-
-
-def answer_facts(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """What the client got, in a form that does not change from run to run."""
-    kind = (headers.get("content-type") or "").split(";")[0].strip()
-    out: dict[str, Any] = {"status": status, "content_type": kind}
-    text = body.decode("utf-8", "replace")
-    if kind == "text/event-stream":
-        out["events"] = _events(text)
-        return out
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return out
-    if isinstance(parsed, dict):
-        out["fields"] = sorted(parsed)
-        error = parsed.get("error")
-        if isinstance(error, dict):
-            out["error_type"] = error.get("type")
-    return out
-
-
-def provider_facts(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """What the provider received: where, the protocol headers with their values, the body's fields."""
-    kept = {k: v for k, v in sorted(headers.items()) if (k.startswith(("anthropic-", "x-")) and k not in SECRET
-                                                        and not k.startswith("x-stainless") and k not in VOLATILE)}
-    out: dict[str, Any] = {"request": f"{method} {path}", "headers": kept,
-                           "credential": sorted(k for k in headers if k in SECRET)}
-    try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        out["body_fields"] = sorted(parsed)
-        out["model"] = parsed.get("model")
-    return out
-
-
-def facts(answers: list[dict[str, Any]], received: list[dict[str, Any]]) -> dict[str, Any]:
-    kept = [r for r in received if not r["request"].split(" ", 1)[1].endswith(TOKEN_PATHS)]
-    return {"client": answers, "provider": kept}
-
-
-def differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    out = []
-    for side in ("client", "provider"):
-        a, b = recorded.get(side, []), now.get(side, [])
-        if len(a) != len(b):
-            out.append(f"{side}: {len(a)} exchange(s) when the check failed, {len(b)} now")
-        for n, (x, y) in enumerate(zip(a, b, strict=False)):
-            for key in sorted(set(x) | set(y)):
-                if x.get(key) != y.get(key):
-                    out.append(f"{side} #{n} {key}: then {x.get(key)!r}, now {y.get(key)!r}")
-    return out
+try:  # in the harness
+    from harness.verdict.wirefacts import PROVIDER_PORT, answer_facts, differences, facts, provider_facts
+except ImportError:  # in a repro folder: the copy beside this file (`python -I` leaves the folder off sys.path)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from wirefacts import PROVIDER_PORT, answer_facts, differences, facts, provider_facts  # type: ignore[import-not-found,no-redef]
 
 
 # -- the stand-in provider ------------------------------------------------------------------------------
