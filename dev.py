@@ -2,7 +2,8 @@
 """The project's two entry points, usable on a machine with nothing but Python 3.11+.
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
-    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the deviations check, the self-tests and the suite,
+    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the import contracts, the deviations check, the self-tests
+                                         # and the suite,
                                          # then the settings-sensitive checks again under --litellm-settings
                                          # isolated, merged beside it in reports/settings.html
                                          # (as root, also installs Debian's chromium for the report test)
@@ -94,6 +95,9 @@ def main(argv: list[str]) -> int:
     ensure_browser()
     # The deviations files gate every run, and the cassettes answer checks: both are held to
     # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test runs.
+    # Imports run one way through harness/'s layers (the contracts in pyproject.toml).
+    if rc := _run([str(Path(python).with_name("lint-imports")), "--no-cache"]):
+        return rc
     for check in (["ruff", "check", "."], ["mypy"], ["harness", "deviations", "check"],
                   ["harness", "cassettes", "check"], ["harness", "cassettes", "verify"]):
         if rc := _run([python, "-m", *check]):

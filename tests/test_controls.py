@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.gateway.reference import FAULTS
+from harness.gateway.reference.faults import FAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Which requirements are expected to notice each fault (at least one must fail).

@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from harness.gateway.configs import GatewayConfig
-from harness.gateway.reference import CAPABILITIES as REFERENCE_CAPABILITIES
+from harness.gateway.reference.config import CAPABILITIES as REFERENCE_CAPABILITIES
 from harness.netguard import is_loopback_host
 
 # "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs

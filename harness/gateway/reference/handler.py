@@ -1,0 +1,368 @@
+"""The reference gateway's HTTP: authenticate, route, forward, relay streams frame by frame; misbehave on request."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route
+from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: ReferenceServer
+    _body = b""  # the Messages request as the client sent it (a fallback sends it again)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log(f"{self.command} {self.path} -> " + (format % args))
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    @property
+    def cfg(self) -> ReferenceConfig:
+        return self.server.cfg
+
+    def _dispatch(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        path = urlsplit(self.path).path
+        try:
+            if path in ("/health", "/health/liveliness", "/health/readiness"):
+                return self._json(200, {"status": "healthy"})
+            key = self._authenticate()
+            if path.startswith("/anthropic/"):
+                return self._passthrough(raw)
+            if path == "/v1/models" and self.command == "GET":
+                return self._json(200, self._models(key))
+            if path in ("/v1/messages", "/v1/messages/count_tokens") and self.command == "POST":
+                return self._messages(path, raw, key)
+            raise GatewayFault(404, f"no route {self.command} {path}")
+        except GatewayFault as fault:
+            self._error(fault.status, fault.message)
+
+    # auth and routing ----------------------------------------------------
+    def _authenticate(self) -> str:
+        auth = self.headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else self.headers.get("x-api-key", "")
+        if "no-auth" in self.cfg.faults or not self.cfg.master_key:
+            return self.cfg.master_key
+        if key == self.cfg.master_key or key in self.cfg.virtual_keys:
+            return key
+        raise GatewayFault(400 if "bad-key-400" in self.cfg.faults else 401, "invalid x-api-key or bearer token")
+
+    def _route(self, model: Any, key: str) -> Route:
+        if not isinstance(model, str) or not model:
+            raise GatewayFault(400, "model: field required")
+        name = self.cfg.aliases.get(model, model)
+        allowed = self.cfg.virtual_keys.get(key)
+        if allowed is not None and name not in allowed:
+            raise GatewayFault(403, f"this key may not use model {model!r}")
+        if name not in self.cfg.routes:
+            raise GatewayFault(400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}")
+        if time.monotonic() < self.server.benched_until:
+            raise GatewayFault(429, "every deployment is in cooldown")
+        return self.cfg.routes[name]
+
+    def _models(self, key: str) -> dict[str, Any]:
+        allowed = self.cfg.virtual_keys.get(key)
+        names = [n for n in self.cfg.routes if allowed is None or n in allowed]
+        data = [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names]
+        return {"data": data, "has_more": False, "first_id": names[0] if names else None,
+                "last_id": names[-1] if names else None}
+
+    # forwarding ----------------------------------------------------------
+    def _messages(self, path: str, raw: bytes, key: str) -> None:
+        body = self._parse(raw, count_only=path.endswith("count_tokens"))
+        route = self._route(body.get("model"), key)
+        body["model"] = route.model
+        self._body = raw
+        if "drop-fields" in self.cfg.faults:
+            body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
+        if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
+            body["stream_options"] = {"include_usage": True}
+        query = urlsplit(self.path).query
+        self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
+
+    def _parse(self, raw: bytes, count_only: bool) -> dict[str, Any]:
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            status = 500 if "server-error-on-bad-json" in self.cfg.faults else None
+            raise self._client_mistake(f"invalid JSON: {exc}", status) from None
+        if not isinstance(body, dict):
+            raise self._client_mistake("the body must be a JSON object")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise self._client_mistake("messages: a non-empty list is required")
+        if not count_only and not isinstance(body.get("max_tokens"), int):
+            raise self._client_mistake("max_tokens: field required")
+        return body
+
+    def _client_mistake(self, message: str, status: int | None = None) -> GatewayFault:
+        return GatewayFault(status or (500 if "server-error-on-bad-request" in self.cfg.faults else 400), message)
+
+    def _passthrough(self, raw: bytes) -> None:
+        if self.cfg.passthrough is None:
+            raise GatewayFault(404, "no pass-through upstream configured")
+        self._forward(self.cfg.passthrough, self.path.removeprefix("/anthropic"), raw)
+
+    def _upstream_headers(self, route: Route) -> dict[str, str]:
+        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if "drop-beta" in self.cfg.faults:
+            headers.pop("anthropic-beta", None)
+        headers["x-api-key"] = route.api_key
+        if "leak-key" in self.cfg.faults and self.headers.get("authorization"):
+            headers["authorization"] = self.headers["authorization"]
+        return headers
+
+    def _forward(self, route: Route, path: str, body: bytes) -> None:
+        faults = self.cfg.faults
+        timeout = None if "no-timeout" in faults else route.timeout
+        # A client per call: closing it hangs up on the provider, whoever is waiting on it.
+        sockets = _Sockets()
+        transport = httpx.HTTPTransport()
+        transport._pool = httpcore.ConnectionPool(network_backend=sockets)  # httpx offers no other way in
+        with httpx.Client(timeout=httpx.Timeout(timeout or 600.0), transport=transport) as client:
+            response = self._send(client, sockets, route, path, body)
+            try:
+                if response.status_code >= 400:
+                    if "bench-all-after-error" in faults:
+                        self.server.benched_until = time.monotonic() + 5.0
+                    if "openai-errors" in faults:
+                        response.read()
+                        return self._error(response.status_code, response.text)
+                    if response.status_code == 529 and "overload-as-500" in faults:
+                        response.read()
+                        return self._error(500, f"upstream error: {response.text}")
+                self._relay(response, route)
+            finally:
+                response.close()
+
+    def _send(self, client: httpx.Client, sockets: _Sockets, route: Route, path: str, body: bytes) -> httpx.Response:
+        """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
+        request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
+                                       headers=self._upstream_headers(route))
+        watching = "keep-upstream-after-leave" not in self.cfg.faults
+        done = threading.Event()
+        if watching:
+            threading.Thread(target=_hang_up_when_client_leaves, args=(self.connection, sockets, done),
+                             daemon=True).start()
+        try:
+            retries = 2 if "retry-for-nobody" in self.cfg.faults else 0
+            response = client.send(request, stream=True)
+            while retries and (response.status_code == 429 or response.status_code >= 500):
+                response.close()
+                time.sleep(float(response.headers.get("retry-after") or 1))
+                retries -= 1
+                response = client.send(request, stream=True)
+            return response
+        except httpx.TimeoutException:
+            raise GatewayFault(504, f"the provider did not answer within the deployment's {route.timeout} s "
+                                    "timeout") from None
+        except httpx.HTTPError as exc:
+            raise GatewayFault(500, f"upstream unreachable: {exc}") from None
+        finally:
+            done.set()
+
+    def _relay(self, response: httpx.Response, route: Route) -> None:
+        faults = self.cfg.faults
+        passed = ("content-type", "request-id") if "drop-backoff-headers" in faults else (
+            "content-type", "retry-after", "request-id", "x-should-retry")
+        headers = [(name, value) for name, value in response.headers.items() if name.lower() in passed or (
+            name.lower().startswith("anthropic-ratelimit-") and "drop-backoff-headers" not in faults)]
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            data = b""
+            try:
+                for chunk in response.iter_bytes():
+                    data += chunk
+            except httpx.HTTPError as exc:
+                if "truncated-200" not in faults:
+                    raise GatewayFault(502, f"the provider's answer broke off mid-body: {exc}") from None
+            # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
+            self.send_response(response.status_code)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        self.send_response(response.status_code)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        frames = self._frames(response, route)
+        try:
+            for frame in frames:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            if "keep-upstream-after-leave" in faults:
+                for _ in frames:
+                    pass  # the answer nobody reads, read to its end
+            return
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _frames(self, response: httpx.Response, route: Route) -> Iterator[bytes]:
+        """SSE frames as they arrive, with the stream faults applied; a broken provider stream ends in an error."""
+        frames = _split_frames(response.iter_bytes())
+        if "buffer-stream" in self.cfg.faults:
+            frames = iter(list(frames))
+        if "reorder-events" in self.cfg.faults:
+            frames = _swap_second_and_third(frames)
+        saw_error = False
+        deadline = time.monotonic() + 8.0 if "stream-deadline" in self.cfg.faults else None
+        try:
+            for frame in frames:
+                saw_error = saw_error or frame.startswith(b"event: error")
+                yield frame
+                if deadline is not None and time.monotonic() > deadline:
+                    yield _error_frame("api_error", "the stream's deadline passed")
+                    return
+        except httpx.HTTPError as exc:
+            if "complete-broken-stream" in self.cfg.faults:
+                yield b'event: message_delta\ndata: {"type": "message_delta", "delta": {"stop_reason": "end_turn", ' \
+                      b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
+                yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+                return
+            yield _error_frame("api_error", f"the provider's stream broke off: {type(exc).__name__}")
+            return
+        if saw_error and "invent-message-stop" in self.cfg.faults:
+            yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+        backup = self.cfg.routes.get(self.cfg.fallbacks.get(route.name, ""))
+        if saw_error and backup is not None and "fallback-restart" in self.cfg.faults:
+            body = json.loads(self._body or b"{}")
+            with httpx.Client(timeout=60, trust_env=False) as client:
+                request = client.build_request("POST", backup.api_base.rstrip("/") + "/v1/messages",
+                                               json={**body, "model": backup.model},
+                                               headers=self._upstream_headers(backup))
+                again = client.send(request, stream=True)
+                try:
+                    yield from _split_frames(again.iter_bytes())
+                finally:
+                    again.close()
+
+    # answers -------------------------------------------------------------
+    def _json(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _first_time(self, status: int, message: str) -> bool:
+        """Whether this error (method, path, status, message) is new to the server: the alternate-errors coin.
+
+        Not the body: a check's second run may use a fresh deployment name, and must still count as the same.
+        """
+        return self.server.first_time(f"{self.command} {urlsplit(self.path).path} {status} {message}")
+
+    def _error(self, status: int, message: str) -> None:
+        kind = ERROR_TYPE_FOR_STATUS.get(status, "api_error")
+        flaky = "alternate-errors" in self.cfg.faults and self._first_time(status, message)
+        if "openai-errors" in self.cfg.faults or flaky:
+            return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
+        self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
+
+
+def _error_frame(kind: str, message: str) -> bytes:
+    payload = json.dumps({"type": "error", "error": {"type": kind, "message": message}})
+    return f"event: error\ndata: {payload}\n\n".encode()
+
+
+class _Sockets(httpcore.SyncBackend):
+    """httpcore's own network backend, keeping each provider connection's socket so it can be cut."""
+
+    def __init__(self) -> None:
+        self.open: list[socket.socket] = []
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        self.open.append(stream.get_extra_info("socket"))
+        return stream
+
+    def hang_up(self) -> None:
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _hang_up_when_client_leaves(conn: socket.socket, upstream: _Sockets, done: threading.Event) -> None:
+    """While the provider is awaited: if the client hangs up, so does the gateway (closing its provider call)."""
+    while not done.is_set():
+        ready, _, _ = select.select([conn], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            gone = conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            gone = True
+        if gone:
+            upstream.hang_up()
+            return
+        time.sleep(0.01)
+
+
+def _split_frames(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk.replace(b"\r\n", b"\n")
+        while b"\n\n" in buffer:
+            frame, buffer = buffer.split(b"\n\n", 1)
+            yield frame + b"\n\n"
+    if buffer.strip():
+        yield buffer + b"\n\n"
+
+
+def _swap_second_and_third(frames: Iterator[bytes]) -> Iterator[bytes]:
+    held: list[bytes] = []
+    for frame in frames:
+        held.append(frame)
+        if len(held) == 3:
+            yield from (held[0], held[2], held[1])
+            held = []
+            break
+    yield from held
+    yield from frames
+
+
+class ReferenceServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, cfg: ReferenceConfig, log_path: Path) -> None:
+        self.cfg = cfg
+        self.log_path = log_path
+        self._log_lock = threading.Lock()
+        self.benched_until = 0.0  # bench-all-after-error: when every model serves again
+        self._seen: collections.Counter[str] = collections.Counter()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def first_time(self, request: str) -> bool:
+        """True the first, third ... time this request comes: a second run of a check gets the other answer."""
+        with self._log_lock:
+            self._seen[request] += 1
+            return self._seen[request] % 2 == 1
+
+    def log(self, line: str) -> None:
+        with self._log_lock, self.log_path.open("a") as f:
+            f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
