@@ -139,6 +139,28 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"received signal {signum}")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What this run is against, before anything runs: the gateway, its settings, the deviations, Claude Code."""
+    impl = config.stash.get(IMPL, None)
+    if impl is None:
+        return []
+    gateway = impl.label
+    if impl.kind == "litellm":
+        python = config.getoption("litellm_python")
+        try:
+            gateway = f"LiteLLM {proxy.litellm_version(proxy.resolve_python(python))} ({proxy.resolve_python(python)})"
+        except HarnessError as exc:
+            gateway = f"LiteLLM not found: {str(exc).splitlines()[0]}"
+    deviations = deviation_hooks.deviations_file(config, impl)
+    versions = config.getoption("claude_code") or [str(p["version"]) for p in PROFILES]
+    return [
+        f"cc-gateway: {gateway}; settings profile {config.getoption('litellm_settings')}; "
+        f"proxy launch {config.getoption('proxy_launch')}",
+        f"cc-gateway: known deviations {deviations.name if deviations else 'none (every failure counts)'}; "
+        f"Claude Code profiles {', '.join(versions)}",
+    ]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)

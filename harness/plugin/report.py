@@ -161,15 +161,21 @@ class ReportCollector:
         self.written[3].write_text(render_junit(data))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.verdict is not None:
-            terminalreporter.section("verdict (harness.verdict: each check against its known deviation)")
-            for line in self.verdict.lines():
-                terminalreporter.write_line(line, bold=line is self.verdict.lines()[0])
-            stale = [c.nodeid for c in self.verdict.checks if c.klass in ("fixed", "improved") and c.before != "pass"]
-            if stale:
-                run = self.written[1] if self.written else "RUN.json"
-                terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
-                                            f"deviations file is stale (python -m harness deviations accept --run "
-                                            f"{run})")
+        if self.verdict is None:
+            if self.written:
+                terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+            return
+        terminalreporter.section("verdict (harness.verdict: each check against its known deviation)")
         if self.written:
             terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+        headline, *details = self.verdict.lines()
+        for line in details:
+            terminalreporter.write_line(line)
+        stale = [c.nodeid for c in self.verdict.checks if c.klass in ("fixed", "improved") and c.before != "pass"]
+        if stale:
+            run = self.written[1] if self.written else "RUN.json"
+            terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
+                                        f"deviations file is stale (python -m harness deviations accept --run "
+                                        f"{run})")
+        # The verdict is the summary's last word, right above pytest's own counts.
+        terminalreporter.write_line(headline, bold=True)

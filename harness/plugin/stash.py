@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,20 @@ from harness.protocol.client import GatewayClient
 if TYPE_CHECKING:
     from harness.plugin.scheduling import DurationLog  # noqa: F401 (named in a string below)
 
-# The conformance checks' folder: the plugin judges items by it, the parallel runner runs by it.
-SUITES_DIR = Path(__file__).resolve().parents[2] / "suites"
+
+
+def _suites_dir() -> Path:
+    """The conformance checks' folder: ``suites/`` of a checkout, or the installed ``cc_gateway_suites``."""
+    spec = importlib.util.find_spec(SUITES_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Path(__file__).resolve().parents[2] / "suites"
+
+
+# The suites' name once installed (a checkout's suites/ is that package's source; pyproject.toml maps it).
+SUITES_PACKAGE = "cc_gateway_suites"
+# The plugin judges items by it; the parallel runner runs by it.
+SUITES_DIR = _suites_dir()
 WANTED_GATEWAYS = pytest.StashKey[set[str]]()
 IMPL = pytest.StashKey[Impl]()
 OVERRIDES = pytest.StashKey[dict[str, ConfigBuilder]]()

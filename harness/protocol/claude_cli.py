@@ -21,7 +21,9 @@ from typing import Any
 from harness.errors import HarnessError
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".cache" / "claude-code"
+# A checkout keeps the CLIs in its own .cache/; an installed harness in the user's cache folder.
+CACHE = (ROOT / ".cache" if (ROOT / "pyproject.toml").is_file() else Path.home() / ".cache" / "cc-gateway-conformance"
+         ) / "claude-code"
 PACKAGE = "@anthropic-ai/claude-code"
 RUN_TIMEOUT = 60.0
 
