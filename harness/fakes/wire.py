@@ -16,13 +16,16 @@ import sys
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from harness.fakes.journal import RecordedRequest, WireResponse
 
-if TYPE_CHECKING:
-    from harness.fakes.server import FakeProvider
+
+class Answers(Protocol):
+    """What the server asks of a fake provider (:class:`harness.fakes.server.FakeProvider`): an answer per request."""
+
+    def handle(self, request: RecordedRequest) -> WireResponse: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -150,7 +153,7 @@ class ProviderServer(ThreadingHTTPServer):
     # retransmits (1 s, 3 s, 7 s ...) and the fake, not the gateway, would set the load results.
     request_queue_size = 1024
 
-    def __init__(self, provider: FakeProvider) -> None:
+    def __init__(self, provider: Answers) -> None:
         self.provider = provider
         super().__init__(("127.0.0.1", 0), _Handler)
 

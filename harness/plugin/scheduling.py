@@ -24,6 +24,7 @@ import pytest
 
 from harness.gateway import forkserver
 from harness.gateway import process as proxy
+from harness.plugin.durations import DurationLog
 from harness.plugin.stash import DURATION_LOG, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS
 
 # The gateways whose checks are slow and many: a worker starts them together, at its first check.
@@ -158,23 +159,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if is_worker(session.config):
         wanted = session.config.stash.get(WANTED_GATEWAYS, set())
         session.config.stash[WANTED_GATEWAYS] = wanted & SHARED_BY_WORKERS
-
-
-class DurationLog:
-    """Each check's duration this run, written to pytest's cache at the end for the next run's order."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.skipped: set[str] = set()
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # A skip says nothing of how long a check takes: keep what the last run knew. (A known deviation is
-        # an xfail, and it did run.)
-        if report.skipped and not hasattr(report, "wasxfail"):
-            self.seconds.pop(report.nodeid, None)
-            self.skipped.add(report.nodeid)
-        elif report.nodeid not in self.skipped:
-            self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

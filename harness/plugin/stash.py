@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from harness import netguard
 from harness.gateway.configs import ConfigBuilder
 from harness.gateway.targets import Impl
+from harness.plugin.durations import DurationLog
 from harness.protocol.client import GatewayClient
-
-if TYPE_CHECKING:
-    from harness.plugin.scheduling import DurationLog  # noqa: F401 (named in a string below)
-
 
 
 def _suites_dir() -> Path:
@@ -40,7 +37,7 @@ CLIENTS = pytest.StashKey[list[GatewayClient]]()
 # What was actually run (LiteLLM version, settings, configs, launch mode ...): the report's run facts.
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
-DURATION_LOG = pytest.StashKey["DurationLog"]()
+DURATION_LOG = pytest.StashKey[DurationLog]()
 
 
 def gateway_name(node: pytest.Item) -> str:
