@@ -1,7 +1,7 @@
 """PROTO: the rules of Claude Code's LLM gateway protocol page that no other area states.
 
-https://code.claude.com/docs/en/llm-gateway-protocol. The README's "Gateway protocol
-coverage" table maps every rule of that page to its requirement, here or elsewhere, or says
+https://code.claude.com/docs/en/llm-gateway-protocol. The "Gateway protocol coverage" table of
+docs/coverage.md maps every rule of that page to its requirement, here or elsewhere, or says
 why it cannot be checked with a fake provider.
 """
 

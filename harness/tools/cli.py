@@ -38,6 +38,7 @@ from harness.plugin.stash import SUITES_DIR
 from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
+from harness.tools import answer as answer_cli
 from harness.tools import bench, durations, gate, repro, rules_cli
 from harness.tools.capture import capture
 from harness.tools.deviations import cli as deviations_cli
@@ -271,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     cassette_cli.add_parsers(sub)
     rules_cli.add_parsers(sub)
     durations.add_parsers(sub)
+    answer_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)

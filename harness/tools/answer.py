@@ -1,0 +1,173 @@
+"""``python -m harness answer``: the README's current answer for the pinned LiteLLM, generated.
+
+The answer is computed from the requirements catalogue and the pinned version's known-deviations file
+(LiteLLM's default settings): how many requirements of each level have at least one known deviation, the
+must-level ones by area, and the security-relevant ones. ``--write README.md`` puts it between the
+``<!-- answer:start -->`` and ``<!-- answer:end -->`` markers; ``--check README.md`` exits 1 when the file's
+block differs, so the README cannot drift from the deviations file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.verdict import deviations
+from harness.verdict.catalogue import Requirement, catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = ROOT / "pyproject.toml"
+START, END = "<!-- answer:start -->", "<!-- answer:end -->"
+LEVELS = ("must", "should", "info")
+# Up to this many must-level requirements get a row each; more are listed by area, one cell per area.
+ROWS_PER_ID = 10
+SHORT = 90
+PIN = re.compile(r"litellm\[proxy\]==([0-9][0-9A-Za-z.]*)")
+PLAIN_FILE = re.compile(r"litellm-([0-9][0-9A-Za-z.]*?)\.yaml")
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A requirement with at least one known deviation."""
+
+    requirement: Requirement
+    checks: int  # deviation entries (failing checks) under it
+    security: bool  # a security requirement, or a check that saw the gateway key at a provider
+
+
+@dataclass(frozen=True)
+class Answer:
+    version: str
+    file: Path
+    recorded_at: str
+    totals: dict[str, int]  # requirements per level in the catalogue
+    broken: list[Broken]  # catalogue order
+
+    def of_level(self, level: str) -> list[Broken]:
+        return [b for b in self.broken if b.requirement.level == level]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def pinned_version(pyproject: Path = PYPROJECT, directory: Path = deviations.DIRECTORY) -> str:
+    """The LiteLLM the project pins (pyproject's ``litellm[proxy]==X``); else the newest plain deviations file."""
+    if pyproject.is_file():
+        extras = tomllib.loads(pyproject.read_text()).get("project", {}).get("optional-dependencies", {})
+        for spec in extras.get("litellm", []):
+            if m := PIN.fullmatch(spec.replace(" ", "")):
+                return m.group(1)
+    versions = [m.group(1) for p in directory.glob("litellm-*.yaml") if (m := PLAIN_FILE.fullmatch(p.name))]
+    if not versions:
+        raise HarnessError(f"no litellm[proxy]==X pin in {pyproject} and no litellm-X.yaml in {directory}")
+    return max(versions, key=_version_key)
+
+
+def compute(version: str | None = None) -> Answer:
+    """The answer for ``version`` (default: the pinned one) on LiteLLM's default settings."""
+    version = version or pinned_version()
+    path = deviations.file_for("litellm", version)
+    if not path.exists():
+        raise HarnessError(f"no known-deviations file for LiteLLM {version}: {path}")
+    requirements = catalogue()
+    entries = deviations.load(path)
+    checks: Counter[str] = Counter()
+    key_seen: set[str] = set()
+    for entry in entries:
+        if entry.requirement not in requirements:
+            raise HarnessError(f"{path}: {entry.check} names {entry.requirement}, which the catalogue lacks")
+        checks[entry.requirement] += 1
+        if (entry.fingerprint or {}).get("gateway_key_at_provider") is True:
+            key_seen.add(entry.requirement)
+    broken = [Broken(r, checks[r.id], r.security or r.id in key_seen)
+              for r in requirements.values() if checks[r.id]]
+    totals: Counter[str] = Counter(r.level for r in requirements.values())
+    return Answer(version, path, str(deviations.header(path).get("recorded_at", ""))[:10],
+                  {level: totals[level] for level in LEVELS}, broken)
+
+
+def shorten(text: str, limit: int = SHORT) -> str:
+    """The statement cut at a word under ``limit`` characters, code spans kept whole, safe in a table cell."""
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:(")
+        if text.count("`") % 2:  # a code span cut open: end before it
+            text = text[:text.rindex("`")].rstrip(" ,;:(")
+        text += " …"
+    return text.replace("|", "\\|")
+
+
+def render(answer: Answer) -> str:
+    """The markdown block (without the markers): small enough for the README's first screen."""
+    rel = answer.file.relative_to(ROOT) if answer.file.is_relative_to(ROOT) else answer.file
+    security = [b for b in answer.broken if b.security]
+    recorded = f", recorded {answer.recorded_at}" if answer.recorded_at else ""
+    lines = [
+        f"<!-- generated by `python -m harness answer --write README.md` from {rel}; do not edit by hand -->",
+        f"**LiteLLM {answer.version}**, the pinned version on its default settings, as its known-deviations file "
+        f"[`{rel.name}`]({rel.as_posix()}) records it ({sum(b.checks for b in answer.broken)} failing checks"
+        f"{recorded}):",
+        "",
+        "| level | requirements it breaks | failing checks |",
+        "| --- | --- | ---: |",
+    ]
+    for level in LEVELS:
+        broken = answer.of_level(level)
+        lines.append(f"| {level} | {len(broken)} of {answer.totals[level]} | {sum(b.checks for b in broken)} |")
+    ids = ", ".join(b.requirement.id for b in security)
+    leak = "a check saw" if any(not b.requirement.security for b in security) else "no check saw"
+    lines += ["", f"Security-relevant: {len(security)} ({ids}); {leak} the gateway key at a provider."
+                  if security else "No security-relevant requirement has a known deviation.",
+              f"Must-level: {', '.join(b.requirement.id for b in answer.of_level('must'))}."]
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str, name: str = "the file") -> str:
+    """``text`` with the part between the markers replaced by ``block``."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise HarnessError(f"{name} has no {START} ... {END} block")
+    return f"{text[:start + len(START)]}\n{block}\n{text[end:]}"
+
+
+def current_block(text: str, name: str = "the file") -> str:
+    """What stands between the markers now."""
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise HarnessError(f"{name} has no {START} ... {END} block")
+    return text[start + len(START):end].strip("\n")
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    block = render(compute(args.litellm))
+    if args.write:
+        args.write.write_text(replace_block(args.write.read_text(), block, str(args.write)))
+        print(f"wrote the answer into {args.write}")
+        return 0
+    if args.check:
+        if current_block(args.check.read_text(), str(args.check)) != block:
+            print(f"{args.check}: the answer block differs from the generated one; run "
+                  f"`python -m harness answer --write {args.check}`", file=sys.stderr)
+            return 1
+        print(f"{args.check}: the answer block is current")
+        return 0
+    print(block)
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ans = sub.add_parser("answer", help="the pinned LiteLLM's known deviations as the README's markdown block")
+    ans.add_argument("--litellm", default=None, metavar="VERSION",
+                     help="another version with a deviations file (default: the pin in pyproject.toml)")
+    mode = ans.add_mutually_exclusive_group()
+    mode.add_argument("--write", type=Path, default=None, metavar="FILE",
+                      help="replace the block between <!-- answer:start --> and <!-- answer:end --> in FILE")
+    mode.add_argument("--check", type=Path, default=None, metavar="FILE",
+                      help="exit 1 when FILE's block differs from the generated one")
+    ans.set_defaults(func=cmd_answer)
