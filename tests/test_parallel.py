@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from harness.plugin import scheduling as parallel
+from harness.plugin.durations import DurationLog
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,12 +116,11 @@ def test_a_shuffle_keeps_each_self_test_module_whole(monkeypatch, pytestconfig):
     assert [i.nodeid for i in items] != before
 
 
-def test_a_skipped_check_leaves_its_known_duration_alone_and_a_known_deviation_counts(monkeypatch):
-    monkeypatch.setattr(parallel, "_DURATIONS", {})
-    monkeypatch.setattr(parallel, "_SKIPPED", set())
+def test_a_skipped_check_leaves_its_known_duration_alone_and_a_known_deviation_counts():
+    log = DurationLog()
     for report in (SimpleNamespace(nodeid="suites/a.py::skipped", skipped=True, duration=0.01),
                    SimpleNamespace(nodeid="suites/a.py::skipped", skipped=False, duration=0.01),  # its teardown
                    SimpleNamespace(nodeid="suites/a.py::xfail", skipped=True, duration=4.0, wasxfail="known"),
                    SimpleNamespace(nodeid="suites/a.py::ran", skipped=False, duration=2.0)):
-        parallel.pytest_runtest_logreport(report)  # type: ignore[arg-type]
-    assert parallel._DURATIONS == {"suites/a.py::xfail": 4.0, "suites/a.py::ran": 2.0}
+        log.pytest_runtest_logreport(report)  # type: ignore[arg-type]
+    assert log.seconds == {"suites/a.py::xfail": 4.0, "suites/a.py::ran": 2.0}

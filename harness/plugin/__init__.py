@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from harness import netguard
-from harness.claude_code import PROFILES, VERSION_IN_ID
+from harness.claude_code import PROFILES
 from harness.errors import HarnessError
 from harness.gateway import forkserver
 from harness.gateway import process as proxy
 from harness.gateway.configs import (
-    DEPLOYED_GATEWAYS,
     SETTINGS_PROFILES,
     ConfigBuilder,
     GatewayConfig,
@@ -28,14 +27,14 @@ from harness.gateway.configs import (
     renamed,
 )
 from harness.gateway.configs import user as userconfig
-from harness.gateway.targets import Impl, parse_impl
+from harness.gateway.targets import parse_impl
+from harness.plugin import collection, evidence, snapshot
 from harness.plugin import deviations as deviation_hooks
-from harness.plugin import evidence, snapshot
 from harness.plugin.report import ReportCollector
-from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS, gateway_name
+from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, WANTED_GATEWAYS, gateway_name
 from harness.plugin.timing import check_timings
+from harness.protocol.client import GatewayClient
 from harness.verdict import fingerprint
-from harness.verdict.catalogue import catalogue
 
 pytest_plugins = [
     "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
@@ -197,68 +196,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
 
 
-def claude_code_version(item: pytest.Item) -> str | None:
-    """The Claude Code version a check is about, or None for a check every version shares."""
-    callspec = getattr(item, "callspec", None)
-    found = VERSION_IN_ID.search(callspec.id) if callspec is not None else None
-    return found.group(1) if found else None
-
-
-def _narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--claude-code X: checks about other Claude Code versions are deselected, not run and thrown away.
-
-    The grid (``dev.py gate``) relies on it: one run per LiteLLM version carries the shared checks once and
-    the version-specific ones for every Claude Code column.
-    """
-    wanted = config.getoption("claude_code")
-    if not wanted:
-        return
-    dropped = [i for i in items if (v := claude_code_version(i)) is not None and v not in wanted]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        gone = set(dropped)
-        items[:] = [i for i in items if i not in gone]
-
-
-def _in_suites(item: pytest.Item) -> bool:
-    return SUITES_DIR in Path(str(item.path)).resolve().parents
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    """Every conformance check must state exactly one known requirement."""
-    try:
-        known = catalogue()
-    except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    problems = []
-    for item in items:
-        if not _in_suites(item):
-            continue
-        ids = [str(m.args[0]) for m in item.iter_markers("req")]
-        if len(ids) != 1 or ids[0] not in known:
-            problems.append(f"  {item.nodeid}: req markers {ids or 'none'}")
-            continue
-        req = known[ids[0]]
-        item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
-        if version := claude_code_version(item):
-            item.user_properties.append(("claude_code", version))
-        if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) not in DEPLOYED_GATEWAYS:
-            item.add_marker(pytest.mark.settings_sensitive)
-        settings = {k: str(v) for m in item.iter_markers("settings") for k, v in m.kwargs.items()}
-        if settings:
-            item.user_properties.append(("settings", settings))
-    if problems:
-        raise pytest.UsageError(
-            "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "
-            "harness/verdict/catalogue.yaml:\n" + "\n".join(problems)
-        )
-    _narrow_to_claude_code(config, items)
-    impl = config.stash[IMPL]
-    for item in items:
-        if _in_suites(item):
-            _skip_if_not_applicable(item, impl)
-    deviation_hooks.apply(config, [i for i in items if _in_suites(i) and not i.get_closest_marker("skip")])
+    """Every conformance check must state exactly one known requirement; the steps: :mod:`harness.plugin.collection`."""
+    collection.prepare(config, items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -273,21 +214,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
 
 
-def _skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
-    if impl.kind == "black-box" and (not item.get_closest_marker("blackbox") or gateway_name(item) != "default"):
-        item.add_marker(pytest.mark.skip(reason="black-box mode: this check needs the provider journal or "
-                                                "a harness-built config"))
-        return
-    needed = {str(a) for m in item.iter_markers("needs") for a in m.args}
-    missing = needed - impl.capabilities
-    if missing:
-        item.add_marker(pytest.mark.skip(reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"))
-
-
 @pytest.fixture(autouse=True)
 def _observe_the_wire(request: pytest.FixtureRequest) -> None:
     """Every check's fingerprint covers each gateway client it used, however it made them."""
-    clients = request.node.stash.setdefault(CLIENTS, [])
+    # A fresh list each time the check runs: a rerun (harness.plugin.rerun) is judged on its own exchanges.
+    clients: list[GatewayClient] = []
+    request.node.stash[CLIENTS] = clients
     fingerprint.attach(request.node, "client",
                        lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
 
