@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness import tapes as cassettes
+from harness.tapes.matching import player
+
 
 @dataclass(frozen=True)
 class Text:
@@ -150,9 +153,6 @@ class Recorded:
     def player(self) -> Any:
         """The vcrpy cassette playing this tape; loaded on first use, so a broken one fails the check."""
         if self._player is None:
-            from harness import tapes as cassettes
-            from harness.tapes.matching import player
-
             self._player = player(cassettes.load(self.name, self.root))
         return self._player
 

@@ -42,7 +42,9 @@ def distributed(config: pytest.Config) -> bool:
     return is_worker(config) or bool(getattr(config.option, "numprocesses", 0))
 
 
-@pytest.hookimpl(optionalhook=True)
+# tryfirst: xdist's own answer (one worker per core) comes first otherwise, once the plugin loads from its entry
+# point before xdist does.
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core (the checks mostly wait), within the machine's memory.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.claude_code import cloud_model_ids
+from harness.fakes import scenarios as s
+from harness.fakes.vertex import credentials_json
 from harness.gateway.configs.model import (
     LITELLM_SETTINGS,
     ROUTER_SETTINGS,
@@ -28,8 +30,6 @@ BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "us.anthropic.claude-sonnet
 
 def vertex_credentials(vertex_url: str) -> str:
     """A throwaway service account whose token endpoint is the fake Vertex (google-auth posts its JWT there)."""
-    from harness.fakes.vertex import credentials_json
-
     return credentials_json(vertex_url + "/token", VERTEX_PROJECT)
 
 
@@ -54,8 +54,6 @@ def providers_config(upstreams: Upstreams, anthropic_model_id: str = "claude-hai
     the real keys in the environment; the checks build it with the fakes. One config, so
     one proxy, serves them all: every proxy costs seconds of start-up on a small machine.
     """
-    from harness.fakes import scenarios as s
-
     def entry(name: str, base: str, model: str, key: str) -> dict[str, Any]:
         return {"model_name": name, "litellm_params": {"model": model, "api_base": base, "api_key": key}}
 
