@@ -217,7 +217,7 @@ def test_re_recording_the_same_gateway_confirms_the_file_and_leaves_it_untouched
 
 
 def test_a_leaked_key_is_named_security_relevant_in_the_report(runs):
-    from harness.report.render import carried
+    from harness.verdict.summary import carried
 
     assert carried(runs["security-key-leaked"])["leaks"], "the leaked key is not reported"
 

@@ -7,11 +7,11 @@ import pytest
 from harness.plugin.report import ReportCollector
 from harness.protocol.client import Exchange
 from harness.protocol.validators.sse import SSEEvent
-from harness.report.render import verdict
 from harness.tools.deviations.record import NEW, problems, refresh
 from harness.verdict.deviations import Deviation
 from harness.verdict.fingerprint import envelope, event_order, exchange_summary, side_by_side
 from harness.verdict.runs import compare
+from harness.verdict.summary import verdict
 
 FP = {"outcome": "call failed: AssertionError", "client": ["POST /v1/messages -> 400 openai-error:no_db_connection"],
       "provider_calls": {"anthropic": []}, "gateway_key_at_provider": False}

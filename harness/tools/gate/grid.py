@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.report.render import STATE_CSS, verdict
+from harness.report.render import STATE_CSS
 from harness.verdict.classes import Waiver
 from harness.verdict.runs import BAD, Comparison, compare
+from harness.verdict.summary import verdict
 
 
 @dataclass(frozen=True)
