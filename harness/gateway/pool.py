@@ -69,7 +69,7 @@ class ProxyPool:
         self.facts = facts if facts is not None else {}
         # Builders that replace registered configs, e.g. "default" by the user's own config.
         self.overrides = overrides or {}
-        # --litellm-settings: LiteLLM's defaults, or the isolation overlay (gateways.ISOLATION).
+        # --litellm-settings: LiteLLM's defaults, or the isolation overlay (harness.gateway.configs.ISOLATION).
         self.settings = settings
         self.facts["settings"] = {"profile": settings, "applied": {}}
         self.launch = launch

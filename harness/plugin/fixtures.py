@@ -154,7 +154,7 @@ def observe(request: pytest.FixtureRequest) -> Observe:
 def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
     """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts.
 
-    Gateways the harness writes carry pools (``gateways.pool_deployments``); elsewhere (a
+    Gateways the harness writes carry pools (``harness.gateway.configs.pools``); elsewhere (a
     user's config, another implementation) the route's usual model name is all there is.
     """
     def take(route: str = "anthropic") -> str:
