@@ -12,6 +12,7 @@ from harness.fakes.journal import secret_places
 from harness.gateway.configs import OPENAI_MODEL, QUICKSTART_EXAMPLE_KEY, QUICKSTART_MODELS, SONNET
 from harness.protocol.client import GatewayClient, message_body
 
+from .support.answers import assert_counted, assert_says
 from .support.asserts import NEEDS_OPENAI, assert_anthropic_error, assert_status
 
 ENDPOINTS = {
@@ -27,12 +28,20 @@ def _script_success(provider, endpoint: str) -> None:
         provider.script("count_tokens", TokenCount(11))
 
 
+def _assert_success(ex, endpoint: str) -> None:
+    """The provider's scripted answer came back, not just a 200."""
+    if endpoint == "messages":
+        assert_says(ex, "ok")
+    else:
+        assert_counted(ex, 11)
+
+
 @pytest.mark.req("AUTH-001")
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 def test_master_key_is_accepted_as_bearer(gateway, anthropic_provider, endpoint):
     """The master key is accepted as `Authorization: Bearer`."""
     _script_success(anthropic_provider, endpoint)
-    assert_status(ENDPOINTS[endpoint](gateway, auth="bearer"), 200)
+    _assert_success(ENDPOINTS[endpoint](gateway, auth="bearer"), endpoint)
 
 
 @pytest.mark.req("AUTH-002")
@@ -40,7 +49,7 @@ def test_master_key_is_accepted_as_bearer(gateway, anthropic_provider, endpoint)
 def test_master_key_is_accepted_as_x_api_key(gateway, anthropic_provider, endpoint):
     """The master key is accepted as `x-api-key`."""
     _script_success(anthropic_provider, endpoint)
-    assert_status(ENDPOINTS[endpoint](gateway, auth="x-api-key"), 200)
+    _assert_success(ENDPOINTS[endpoint](gateway, auth="x-api-key"), endpoint)
 
 
 BAD_CREDENTIALS = {

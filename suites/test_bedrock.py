@@ -39,6 +39,8 @@ RICH = Reply(blocks=(Thinking("Paris weather: ask the tool."), Text("Let me chec
                      ToolUse("get_weather", {"city": "Paris", "unit": "C"})),
              stop_reason="tool_use", usage=Usage(input_tokens=31, output_tokens=19))
 
+BEDROCK_OWN = "a pass-through answers in Bedrock's own format, not the Messages API's"
+
 
 def _script(provider, model: str, stream: bool, item, times: int | None = 1) -> str:
     route = ROUTES[(model, stream)]
@@ -162,7 +164,7 @@ def test_bedrock_mid_stream_exception_reaches_the_client_as_an_error_event(gatew
                                                                                               "Too many tokens"))
     _script(bedrock_provider, model[0], True, reply)
     ex = gateway.request("POST", "/v1/messages?beta=true", json_body=message_body(model[0], stream=True),
-                         validate=False)
+                         validate=False, reason="the check judges a stream that broke: the events around the error")
     types = [e.type or e.event for e in ex.events or []]
     observe("client events", types)
     assert ex.status >= 400 or "error" in types, f"the exception vanished: status {ex.status}, events {types}"
@@ -185,7 +187,7 @@ def test_bedrock_passthrough_resolves_signs_and_relays_bytes_unchanged(gateway, 
     path_op, route = op
     bedrock_provider.script(route, RICH)
     ex = gateway.request("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{path_op}", json_body=PASS_BODY,
-                         validate=False)
+                         validate=False, reason=BEDROCK_OWN)
     assert_status(ex, 200)
     got = bedrock_provider.last(route)
     observe("provider labels", got.labels)
@@ -203,7 +205,7 @@ def test_gateway_key_never_reaches_bedrock_through_the_passthrough(gateway, prox
     """The gateway's master key appears in nothing the Bedrock pass-through sends."""
     bedrock_provider.script(op[1], Reply.text("ok"))
     ex = gateway.request("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{op[0]}", json_body=PASS_BODY,
-                         validate=False)
+                         validate=False, reason=BEDROCK_OWN)
     assert_status(ex, 200)
     assert secret_places(bedrock_provider.received(), proxy.master_key) == []
 
@@ -221,7 +223,8 @@ KEYLESS = [pytest.param(("GET", "/bedrock/inference-profiles?type=SYSTEM_DEFINED
 def test_cloud_passthrough_without_a_key_gets_401(gateway, bedrock_provider, vertex_provider, call, observe):
     """A Bedrock or Vertex pass-through request with no key gets 401, as Claude Code's keyless probe does."""
     method, path, body = call
-    ex = gateway.request(method, path, json_body=body, auth="none", validate=False)
+    ex = gateway.request(method, path, json_body=body, auth="none", validate=False,
+                         reason="a refusal is the check's to judge, in whatever format the pass-through answers")
     observe("client status", ex.status)
     observe("answer", ex.text[:200], volatile=True)
     assert_status(ex, 401)

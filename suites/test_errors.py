@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.fakes import HttpError
+from harness.fakes import HttpError, Reply, StreamError, Text
 from harness.gateway.configs import SONNET
 from harness.protocol.client import message_body
+from harness.protocol.validators import validate_error
 
 from .support.asserts import NEEDS_OPENAI, PROVIDER_PARAMS, assert_anthropic_error, assert_not_5xx, assert_status
 
@@ -116,3 +117,32 @@ def test_refused_stream_gets_the_error_status(gateway, anthropic_provider, opena
                          stream=True)
     observe("client status", ex.status)
     assert_status(ex, status)
+
+
+STREAMED_ERRORS = {
+    "refused-429": HttpError(429, "rate_limit_error", "scripted rate_limit_error"),
+    "refused-529": HttpError(529, "overloaded_error", "scripted overloaded_error"),
+    "mid-stream": Reply(blocks=(Text("partial answer that will break"),),
+                        stream_error=StreamError(after_events=5, type="overloaded_error", message="Overloaded")),
+}
+
+
+@pytest.mark.req("ERR-007")
+@pytest.mark.parametrize("case", STREAMED_ERRORS, ids=str)
+def test_streamed_request_errors_arrive_in_anthropic_envelope(gateway, anthropic_provider, fresh_model, case,
+                                                              observe):
+    """A streamed request's error reaches the client in Anthropic's envelope: a refusal as an error body with the
+    type documented for its status, an error after the stream began as an `error` event carrying the envelope."""
+    anthropic_provider.script("messages", STREAMED_ERRORS[case], times=None)
+    ex = gateway.messages(message_body(fresh_model("anthropic"), stream=True))
+    observe("client status", ex.status)
+    if ex.events is None:
+        observe("client body", ex.text[:300], volatile=True)
+        assert ex.status >= 400, f"expected an error, observed {ex.status}:\n{ex.transcript()}"
+        assert_anthropic_error(ex, ex.status)
+        return
+    errors = [e for e in ex.events if e.event == "error" or e.type == "error"]
+    observe("error events", len(errors))
+    assert errors, f"the provider's error never reached the client as an error event:\n{ex.transcript()}"
+    for event in errors:
+        validate_error(event.data)

@@ -10,6 +10,7 @@ from harness.fakes import Reply
 from harness.gateway.configs import VK_ALIAS_B, VK_MODEL_A, VK_MODEL_B
 from harness.protocol.client import GatewayClient, message_body
 
+from .support.answers import assert_says
 from .support.asserts import assert_anthropic_error, assert_status
 
 pytestmark = [pytest.mark.gateway("virtual-keys"), pytest.mark.needs("config")]
@@ -29,7 +30,7 @@ def limited(proxy, make_client) -> GatewayClient:
 def test_limited_key_gets_its_allowed_model(limited, anthropic_provider, stream):
     """A virtual key limited to model A gets 200 on model A."""
     anthropic_provider.script("messages", Reply.text("allowed"))
-    assert_status(limited.messages(message_body(VK_MODEL_A, stream=stream)), 200)
+    assert_says(limited.messages(message_body(VK_MODEL_A, stream=stream)), "allowed")
 
 
 @pytest.mark.req("KEYS-002")

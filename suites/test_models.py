@@ -9,7 +9,7 @@ from harness.fakes import Reply
 from harness.gateway.configs import QUICKSTART_ENV_DEFAULTS
 from harness.protocol.client import message_body
 
-from .support.asserts import assert_status
+from .support.answers import assert_says
 
 DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.defaults.items()]
 
@@ -18,12 +18,20 @@ DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.de
 @pytest.mark.needs("config")
 @pytest.mark.parametrize(("version", "alias", "model"), DEFAULT_NAMES,
                          ids=[f"{'' if v == 'quickstart-table' else 'cc-'}{v}-{a}" for v, a, _ in DEFAULT_NAMES])
-def test_claude_code_default_model_is_routable(gateway, proxy, anthropic_provider, version, alias, model):
-    """Every model name Claude Code requests by default is routable in the config under test."""
-    served = proxy.gateway.user_models or proxy.gateway.model_names()
-    assert model in served, f"Claude Code {version} asks for {model!r} ({alias}); the config serves {served}"
-    anthropic_provider.script("messages", Reply.text("ok"))
-    assert_status(gateway.messages(message_body(model)), 200)
+def test_claude_code_default_model_is_routable(gateway, anthropic_provider, version, alias, model, observe):
+    """Every model name Claude Code requests by default is served by the gateway under test: a request for it
+    reaches a provider and the provider's answer comes back."""
+    # The gateway, not the config it was built from, says what it serves; a listing is evidence, not proof.
+    listing = gateway.request("GET", "/v1/models")
+    listed = {m.get("id") for m in listing.json().get("data", [])} if listing.status == 200 else set()
+    observe("listed by /v1/models", model in listed)
+    answer = f"{model} answering"
+    anthropic_provider.script("messages", Reply.text(answer))
+    ex = gateway.messages(message_body(model))
+    assert ex.status == 200, (f"Claude Code {version} asks for {model!r} ({alias}); the gateway answered "
+                              f"{ex.status}:\n{ex.transcript()}")
+    assert_says(ex, answer)
+    assert anthropic_provider.received("messages"), f"no provider received the request for {model!r}"
 
 
 @pytest.mark.req("MODELS-002")

@@ -11,6 +11,7 @@ from harness.gateway.configs import SONNET
 from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set, message_body
 from harness.protocol.validators import parse_sse
 
+from .support.answers import assert_says
 from .support.asserts import assert_status, json_diff
 
 
@@ -104,4 +105,4 @@ def test_passthrough_forwards_provider_errors_unchanged(gateway, anthropic_provi
 def test_passthrough_accepts_master_key_as_bearer(gateway, anthropic_provider):
     """The master key works as a Bearer token on the pass-through (quickstart Method 2)."""
     anthropic_provider.script("messages", Reply.text("ok"))
-    assert_status(gateway.messages(message_body(SONNET), prefix="/anthropic", auth="bearer"), 200)
+    assert_says(gateway.messages(message_body(SONNET), prefix="/anthropic", auth="bearer"), "ok")

@@ -12,6 +12,7 @@ stall watchdog, or kept alive with pings) share one silence between all routes: 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 
 from harness.fakes import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
 from harness.fakes.server import FakeProvider
-from harness.gateway.configs import fallback_group
+from harness.gateway.configs import PAIR_FIRST_IDS, fallback_group
 from harness.protocol.client import Exchange, GatewayClient
 
 from .support.asserts import assert_anthropic_error
@@ -48,7 +49,7 @@ def assert_still_serving(route: Route, gateway: GatewayClient, fake: FakeProvide
     """After the fault, the proxy is alive and another request on the route gets its answer."""
     fake.settle(quiet=0.3)  # retries of the fault may still be arriving
     fake.reset()
-    assert gateway.request("GET", "/health/liveliness", validate=False).status == 200
+    assert gateway.request("GET", "/health/liveliness").status == 200
     route.script(fake, Reply.text("still here"), stream=False)
     ex = route.send(gateway, model_for(route, fresh_model), stream=False)
     assert_answered(ex, "still here", "the gateway stopped serving")
@@ -110,6 +111,9 @@ class Job:
     pool_suffix: str = ""
     then: Any = None  # a follow-up request's answer, once the first request is done
     then_on: str = "same"  # the follow-up's deployment: "same" or "other" (a fresh one of the route)
+    # A two-deployment group (pool_suffix "-pair"): ``item`` answers its first deployment, ``then`` its second,
+    # for both requests.
+    pair: bool = False
 
 
 def class_items(request: pytest.FixtureRequest) -> list[pytest.Function]:
@@ -119,10 +123,17 @@ def class_items(request: pytest.FixtureRequest) -> list[pytest.Function]:
             and not item.get_closest_marker("skip")]
 
 
-def _marked(fake: FakeProvider, job: Job, marker: str, item: Any) -> Any:
-    """Script ``item`` for the requests carrying ``marker`` only; the predicate that tells them apart."""
+def _to_pair_first(r: RecordedRequest) -> bool:
+    """Whether a request went to a pair's first deployment (its provider model id says so)."""
+    return any(m in r.path or m in r.raw_body.decode("utf-8", "replace") for m in PAIR_FIRST_IDS)
+
+
+def _marked(fake: FakeProvider, job: Job, marker: str, item: Any,
+            deployment: Callable[[RecordedRequest], bool] | None = None) -> Any:
+    """Script ``item`` for the requests carrying ``marker`` only (and going to ``deployment``); the predicate that
+    tells them apart."""
     def mine(r: RecordedRequest) -> bool:
-        return marker in r.raw_body.decode("utf-8", "replace")
+        return marker in r.raw_body.decode("utf-8", "replace") and (deployment is None or deployment(r))
 
     route = job.route
     for name in route.fake_routes():
@@ -133,7 +144,13 @@ def _marked(fake: FakeProvider, job: Job, marker: str, item: Any) -> Any:
 
 def _run(job: Job, fake: FakeProvider, client: GatewayClient, models: tuple[str | None, str | None]) -> Outcome:
     marker = f"[{' '.join(job.key)}]"
-    mine = _marked(fake, job, marker, job.item)
+    again = f"[{' '.join(job.key)} then]"
+    if job.pair:
+        for each in (marker, again):
+            _marked(fake, job, each, job.item, _to_pair_first)
+            _marked(fake, job, each, job.then, lambda r: not _to_pair_first(r))
+    mine = _marked(fake, job, marker, job.item) if not job.pair else (
+        lambda r: marker in r.raw_body.decode("utf-8", "replace"))
     started = time.monotonic()
     try:
         ex = job.route.send(client, models[0], stream=job.stream, text=marker)
@@ -142,8 +159,8 @@ def _run(job: Job, fake: FakeProvider, client: GatewayClient, models: tuple[str 
     fake.settle(quiet=0.3)  # the gateway's last retries may still be on their way
     outcome = Outcome(ex, [r for r in job.route.received(fake) if mine(r)], time.monotonic() - started)
     if job.then is not None:
-        again = f"[{' '.join(job.key)} then]"
-        _marked(fake, job, again, job.then)
+        if not job.pair:
+            _marked(fake, job, again, job.then)
         outcome.then = job.route.send(client, models[1], stream=job.stream, text=again)
     return outcome
 
@@ -303,7 +320,8 @@ def test_a_fallback_after_a_broken_stream_stays_grammatical(gateway, request, ro
     fake = fake_for(request, route)
     primary, _ = fallback_group(route.pool or route.name)
     route.script(fake, Reply(blocks=BROKEN.blocks, stream_error=stream_error(route)), stream=True)
-    route.script(fake, Reply.text("the backup's whole answer"), stream=True)
+    # Optional: a gateway that ends the broken stream with its error never asks the backup.
+    route.script(fake, Reply.text("the backup's whole answer"), stream=True, optional=True)
     ex = route.send(gateway, primary, stream=True)
     types = client_events(route, ex)
     text = streamed_text(ex)
@@ -607,9 +625,10 @@ class TestRateLimitsTogether:
 # ------------------------------------------------------------------ one deployment's error, every route at once
 def _error_job(item: pytest.Function) -> Job:
     params = item.callspec.params
-    other = item.originalname == "test_one_deployments_failure_leaves_the_others_serving"
+    pair = item.originalname == "test_one_deployments_failure_leaves_the_others_serving"
     return Job((item.originalname, item.callspec.id), params["route"], params["error"], False,
-               then=Reply.text("another deployment" if other else "served again"), then_on="other" if other else "same")
+               pool_suffix="-pair" if pair else "", then=Reply.text("another deployment" if pair else "served again"),
+               pair=pair)
 
 
 @pytest.fixture(scope="class")
@@ -623,14 +642,17 @@ class TestProviderErrorsTogether:
     """The checks of what one provider error leaves behind, every route and error sent at once."""
 
     @pytest.mark.req("RESIL-004")
+    @pytest.mark.settings(order="pool-<route>-pair-NN: two deployments, `order: 1` (fails) and `order: 2` (serves)")
     @pytest.mark.parametrize(("route", "error"), _failure_params("RESIL-004"))
     def test_one_deployments_failure_leaves_the_others_serving(self, request, errored, route, error, observe):
-        """After a provider 404, 429 or 500 on one deployment, the gateway's other deployments keep serving."""
+        """After a provider 404, 429 or 500 on one deployment of a model group, the group's other deployment serves
+        it: the failing one is tried first (`order: 1`), and its cooldown does not take the group down."""
         got = errored[_error_job(request.node).key]
         observe("first status", got.judged().status)
+        observe("attempts at the failing deployment", sum(_to_pair_first(r) for r in got.attempts))
         assert got.then is not None, got.error
-        observe("other deployment status", got.then.status)
-        assert_answered(got.then, "another deployment", "the other deployment did not serve")
+        observe("next request status", got.then.status)
+        assert_answered(got.then, "another deployment", "the group's other deployment did not serve the next request")
 
     @pytest.mark.req("RESIL-005")
     @pytest.mark.parametrize(("route", "error"), _failure_params("RESIL-005"))

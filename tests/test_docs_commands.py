@@ -48,6 +48,7 @@ ELSEWHERE = {
     "lint-imports": "python3 dev.py all runs it",
     "venv": "creates an environment (python3 -m venv)",
     "repro.py": "runs inside a repro folder that python -m harness repro writes",
+    "harness.gateway.reference": "serves until stopped; tests/test_repro.py starts it from a repro folder",
     "cc-gateway-conformance": "the installed suite; tests/test_packaging.py runs it from a freshly built wheel",
 }
 # pytest options that take no value (everything else starting with - takes the next token).

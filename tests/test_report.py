@@ -47,3 +47,12 @@ def test_html_lists_every_requirement_and_marks_uncovered_ones(collector):
     assert "not covered" in html
     assert "<script src" not in html, "the report is self-contained"
     assert "<link" not in html, "the report is self-contained"
+
+
+def test_footer_gives_how_many_requirements_a_fault_proves(collector):
+    run = collector.build().to_json()
+    proven = run["info"]["proven"]["must"]
+    assert proven["killed"] + proven["unreachable"] == proven["requirements"]
+    html = render_html([run])
+    assert (f"{proven['killed']} of {proven['requirements']} must-level requirements proven to fail on a fault"
+            in html)

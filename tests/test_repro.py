@@ -1,4 +1,8 @@
-"""Repro folders: written from a real failing run, they replay the failure on their own, and tell a change."""
+"""Repro folders: written from a real failing run, they replay the failure on their own, and tell a change.
+
+The failure is the reference gateway's ``drop-beta`` fault, not a bug of the installed LiteLLM: the test holds
+whatever LiteLLM fixes next.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +18,20 @@ from harness.tools.repro import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "suites/test_count_tokens.py::test_count_tokens_forwards_betas"
+FAULTY = "reference:drop-beta"
 # The interpreter the venv was made from: it has no harness and no litellm, so the folder must stand alone.
 BARE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 
 
 @pytest.fixture(scope="module")
 def repro_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder written by `harness repro` from a run where COUNT-003 failed (1.108.7 drops the betas)."""
+    """A folder written by `harness repro` from a run where COUNT-003 failed (the gateway dropped the betas)."""
     run_dir = tmp_path_factory.mktemp("run")
-    subprocess.run([sys.executable, "-m", "pytest", CHECK, "-q", "-p", "no:cacheprovider", "--no-deviations",
-                    "--report-dir", str(run_dir)], cwd=ROOT, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pytest", CHECK, "-q", "-p", "no:cacheprovider", "--no-deviations", "-n",
+                    "0", "--gateway-impl", FAULTY, "--report-dir", str(run_dir)], cwd=ROOT, capture_output=True,
+                   timeout=300)
     run = json.loads((run_dir / "compat.json").read_text())
-    if run["results"][0]["outcome"] != "fail":
-        pytest.skip(f"{CHECK} passes on this LiteLLM, so there is no failure to reproduce")
+    assert run["results"][0]["outcome"] == "fail", f"{CHECK} should fail on {FAULTY}: {run['results'][0]}"
     out = tmp_path_factory.mktemp("repro")
     done = subprocess.run([sys.executable, "-m", "harness", "repro", "COUNT-003", "--run", str(run_dir / "compat.json"),
                            "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -47,8 +52,9 @@ def test_the_folder_holds_what_a_maintainer_needs(repro_folder):
     assert {"README.md", "config.yaml", "repro.py", "repro.json", "request.sh", "request-0.json"} <= names
     readme = (repro_folder / "README.md").read_text()
     assert "COUNT-003" in readme
-    assert "token-counting-2024-11-01" in readme, "expected vs observed is in the README"
-    assert "litellm: " in readme
+    assert "assert set() == {" in readme, "expected vs observed is in the README (no beta reached the provider)"
+    assert "reference gateway (reference+drop-beta" in readme, "it says which gateway it starts"
+    assert "litellm: reference+drop-beta" in readme, "the gateway it ran against, fault included"
     assert "sk-repro-master-key" in (repro_folder / "request.sh").read_text()
     assert "{PROVIDER_PORT}" in (repro_folder / "config.yaml").read_text()
 

@@ -7,6 +7,7 @@ they are dropped, as OpenAI models do not return Anthropic-style thinking.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, ClassVar
 
@@ -174,11 +175,14 @@ class FakeOpenAI(FakeProvider):
     }
     # LiteLLM 1.108 lists the models before its first Responses call.
     standing: ClassVar[dict[str, Scripted]] = {"models": ModelList(("gpt-4o", "gpt-4o-mini", "o3-pro", "codex-mini"))}
+    _generations = itertools.count()  # names the groups of alternatives script_generation makes
 
-    def script_generation(self, item: Scripted, times: int | None = 1) -> None:
-        """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version."""
-        self.script("chat", item, times)
-        self.script("responses", item, times)
+    def script_generation(self, item: Scripted, times: int | None = 1, optional: bool = False) -> None:
+        """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version (one of the
+        two must be asked for, unless ``optional``)."""
+        group: bool | str = True if optional else f"generation {next(self._generations)}"
+        self.script("chat", item, times, optional=group)
+        self.script("responses", item, times, optional=group)
 
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:

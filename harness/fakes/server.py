@@ -29,6 +29,10 @@ class UnexpectedRequestError(AssertionError):
     """A provider received a request the test did not script."""
 
 
+class UnusedScriptError(AssertionError):
+    """A provider was scripted an answer nobody asked for (respx's assert_all_called)."""
+
+
 class FakeProvider:
     """Base class: routing, per-route reply queues, the journal, lifecycle.
 
@@ -47,7 +51,11 @@ class FakeProvider:
         self.strict = True
         self.lenient_rules: frozenset[str] = frozenset()  # rules a check waived by name (lenient_provider(rules=...))
         self._lock = threading.Lock()
-        self._queues: dict[str, deque[tuple[Scripted, int | None, Callable[[RecordedRequest], bool] | None]]] = {}
+        # Per route: (answer, times left or None for every request, which requests it is for, optional: True, or
+        # the name of a group of alternatives of which one must be used).
+        self._queues: dict[str, deque[tuple[Scripted, int | None, Callable[[RecordedRequest], bool] | None,
+                                            bool | str]]] = {}
+        self._groups_used: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
         self.miss_texts: list[str] = []
@@ -85,20 +93,27 @@ class FakeProvider:
             self.requests.clear()
             self.unexpected.clear()
             self.miss_texts.clear()
+            self._groups_used.clear()
 
     # scripting -----------------------------------------------------------
     def script(self, route: str, item: Scripted, times: int | None = 1,
-               when: Callable[[RecordedRequest], bool] | None = None) -> None:
+               when: Callable[[RecordedRequest], bool] | None = None, optional: bool | str = False) -> None:
         """Answer the next ``times`` requests on ``route`` with ``item`` (None: every one).
 
         ``when`` keeps the answer for the requests it accepts: a client such as Claude Code sends
         side requests (warm-ups, titles) in an order of its own, and one of them must not take an
         answer scripted for its main turn.
+
+        An answer with a finite ``times`` that is not all used fails the check at teardown (respx's
+        ``assert_all_called``): a check that scripts an answer expects the gateway to ask for it. ``optional``
+        exempts the answers a gateway may rightly never ask for (a side request, a count it makes itself); a
+        string names a group of alternatives (the same answer on two routes, one of which the gateway uses), which
+        is unused only when none of its members was asked for.
         """
         if route not in set(self.routes.values()):
             raise ValueError(f"fake {self.name} has no route {route!r}; it has {sorted(self.routes.values())}")
         with self._lock:
-            self._queues.setdefault(route, deque()).append((item, times, when))
+            self._queues.setdefault(route, deque()).append((item, times, when, optional))
 
     def refuse(self, request: RecordedRequest) -> tuple[Rule, HttpError] | None:
         """The provider rule this request breaks and the real provider's refusal (see harness.fakes.strict)."""
@@ -106,7 +121,7 @@ class FakeProvider:
 
     def _next(self, request: RecordedRequest) -> int | None:
         queue = self._queues.get(request.route or "") or ()
-        return next((i for i, (_, _, when) in enumerate(queue) if when is None or when(request)), None)
+        return next((i for i, (_, _, when, _) in enumerate(queue) if when is None or when(request)), None)
 
     def _peek(self, request: RecordedRequest) -> Scripted | None:
         with self._lock:
@@ -119,12 +134,14 @@ class FakeProvider:
             if index is None:
                 return self.standing.get(request.route or "")
             queue = self._queues[request.route or ""]
-            item, times, when = queue[index]
+            item, times, when, optional = queue[index]
+            if isinstance(optional, str):
+                self._groups_used.add(optional)
             if times is not None:
                 if times <= 1:
                     del queue[index]
                 else:
-                    queue[index] = (item, times - 1, when)
+                    queue[index] = (item, times - 1, when, optional)
             return item
 
     # journal ---------------------------------------------------------------
@@ -155,6 +172,19 @@ class FakeProvider:
                 count, quiet_since = now, time.monotonic()
             elif time.monotonic() - quiet_since >= quiet:
                 return
+
+    def unused(self) -> list[str]:
+        """The scripted answers still waiting, finite and not optional: ``route: answer (n left)``."""
+        with self._lock:
+            return [f"{route}: {_describe(item)} ({times} left)" for route, queue in self._queues.items()
+                    for item, times, _, optional in queue if times is not None and optional is not True
+                    and not (isinstance(optional, str) and optional in self._groups_used)]
+
+    def assert_all_called(self) -> None:
+        if unused := self.unused():
+            raise UnusedScriptError(
+                f"fake {self.name} provider was scripted answers the gateway never asked for (did it answer "
+                "itself, or send the request elsewhere?):\n" + "\n".join(f"  {u}" for u in unused))
 
     def assert_no_unexpected(self) -> None:
         if self.unexpected:
@@ -232,3 +262,8 @@ class FakeProvider:
             {"error": f"fake {self.name}: nothing scripted for {request.method} {request.path}"},
             status=501,
         )
+
+
+def _describe(item: Scripted) -> str:
+    """A scripted answer in one short line, for a teardown complaint."""
+    return repr(item)[:120]

@@ -31,7 +31,16 @@ from harness.gateway.targets import parse_impl
 from harness.plugin import collection, evidence, snapshot
 from harness.plugin import deviations as deviation_hooks
 from harness.plugin.report import ReportCollector
-from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, WANTED_GATEWAYS, gateway_name
+from harness.plugin.stash import (
+    CALL_RAISED,
+    CLIENTS,
+    GUARD,
+    IMPL,
+    OVERRIDES,
+    RUN_FACTS,
+    WANTED_GATEWAYS,
+    gateway_name,
+)
 from harness.plugin.timing import check_timings
 from harness.protocol.client import GatewayClient
 from harness.verdict import fingerprint
@@ -91,6 +100,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claude-code", action="append", default=None, metavar="VERSION",
                     help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
                          "profiled version in harness/claude_code/profiles)")
+    group.addoption("--req", action="append", default=None, metavar="ID",
+                    help="run only the checks of this requirement (repeatable); the others are deselected")
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
@@ -243,6 +254,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
+        item.stash[CALL_RAISED] = call.excinfo is not None
         # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
         providers = item.stash.get(fingerprint.PROVIDERS, [])
         report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()

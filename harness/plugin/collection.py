@@ -69,6 +69,19 @@ def narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> No
         items[:] = [i for i in items if i not in gone]
 
 
+def narrow_to_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--req ID: only the checks of the named requirements run (the kill matrix, a bisect step); the rest are
+    deselected."""
+    wanted = set(config.getoption("req") or ())
+    if not wanted:
+        return
+    dropped = [i for i in items if in_suites(i) and dict(i.user_properties).get("req") not in wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [i for i in items if i not in gone]
+
+
 def skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
     if impl.kind == "black-box" and (not item.get_closest_marker("blackbox") or gateway_name(item) != "default"):
         item.add_marker(pytest.mark.skip(reason="black-box mode: this check needs the provider journal or "
@@ -100,7 +113,11 @@ def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
             "every check in suites/ needs exactly one @pytest.mark.req(ID) naming a requirement in "
             "harness/verdict/catalogue.yaml:\n" + "\n".join(problems)
         )
+    unknown = set(config.getoption("req") or ()) - set(known)
+    if unknown:
+        raise pytest.UsageError(f"--req names no requirement in harness/verdict/catalogue.yaml: {sorted(unknown)}")
     narrow_to_claude_code(config, items)
+    narrow_to_requirements(config, items)
     checks = [i for i in items if in_suites(i)]
     for item in checks:
         skip_if_not_applicable(item, config.stash[IMPL])

@@ -29,7 +29,16 @@ from harness.gateway.process import resolve_python
 from harness.gateway.targets import Impl, Target
 from harness.plugin import evidence
 from harness.plugin.deviations import forgiven
-from harness.plugin.stash import CLIENTS, GUARD, IMPL, OVERRIDES, RUN_FACTS, WANTED_GATEWAYS, gateway_name
+from harness.plugin.stash import (
+    CALL_RAISED,
+    CLIENTS,
+    GUARD,
+    IMPL,
+    OVERRIDES,
+    RUN_FACTS,
+    WANTED_GATEWAYS,
+    gateway_name,
+)
 from harness.protocol.claude_cli import Installed, install, npm_unavailable
 from harness.protocol.client import Auth, GatewayClient
 from harness.verdict import fingerprint
@@ -73,6 +82,9 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
     provider.strict, provider.lenient_rules = True, frozenset()
     if not forgiven(item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]):
         provider.assert_no_unexpected()
+    # An answer the check scripted and the gateway never asked for; a check that already failed said enough.
+    if not item.stash.get(CALL_RAISED, True):
+        provider.assert_all_called()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import pytest
 
 from harness.claude_code import KNOWN as KNOWN_CLAUDE_CODE
 from harness.gateway.configs import config_digest
+from harness.gateway.reference.faults import kill_score
 from harness.plugin.stash import RUN_FACTS
 from harness.report.junit import render_junit
 from harness.report.render import render_html
@@ -134,6 +135,7 @@ class ReportCollector:
             proxy_launch=facts.get("proxy_launch", ""),
             settings=settings,
             gateways=facts.get("gateways", {}),
+            proven=kill_score({r.id: r.level for r in catalogue().values()}),
         )
         requirements = [
             {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,

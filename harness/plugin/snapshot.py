@@ -18,6 +18,7 @@ import yaml
 
 from harness.fakes.journal import RecordedRequest
 from harness.gateway.process import FIXED_ENV, LiteLLMProxy
+from harness.gateway.reference import ReferenceGateway
 from harness.plugin.stash import CLIENTS
 from harness.protocol import client
 from harness.verdict import fingerprint, wirefacts
@@ -44,7 +45,7 @@ def _swap(text: str, secret: str | None) -> str:
     return text.replace(secret, REPRO_KEY) if secret else text
 
 
-def gateway_record(target: LiteLLMProxy) -> dict[str, Any]:
+def gateway_record(target: LiteLLMProxy | ReferenceGateway) -> dict[str, Any]:
     """The gateway's config, environment and side files, with the fakes' addresses and the key made portable."""
     gateway, secret = target.gateway, target.master_key
     env = {k: _swap(v, secret) for k, v in gateway.env.items()
@@ -69,9 +70,10 @@ def _answer(req: RecordedRequest) -> dict[str, Any]:
 
 
 def snapshot(item: pytest.Item) -> dict[str, Any] | None:
-    """The wire of a failed check, for a repro folder; None unless it ran against a LiteLLM the harness started."""
+    """The wire of a failed check, for a repro folder; None unless it ran against a gateway the harness started
+    (LiteLLM, or the reference gateway: its repro folder starts the same one, faults included)."""
     target = item.funcargs.get("proxy") if hasattr(item, "funcargs") else None
-    if not isinstance(target, LiteLLMProxy):
+    if not isinstance(target, LiteLLMProxy | ReferenceGateway):
         return None
     secret = target.master_key
     exchanges = [ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges][-MAX_EXCHANGES:]

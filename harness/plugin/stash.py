@@ -34,6 +34,8 @@ OVERRIDES = pytest.StashKey[dict[str, ConfigBuilder]]()
 GUARD = pytest.StashKey[netguard.Guard]()
 # Per check (item.stash): every gateway client it made, for its fingerprint, evidence and repro snapshot.
 CLIENTS = pytest.StashKey[list[GatewayClient]]()
+# Per check (item.stash): whether its call raised (failed, xfailed or skipped); teardown complaints then keep quiet.
+CALL_RAISED = pytest.StashKey[bool]()
 # What was actually run (LiteLLM version, settings, configs, launch mode ...): the report's run facts.
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.

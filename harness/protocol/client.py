@@ -21,6 +21,7 @@ import httpx
 
 from harness.claude_code import CURRENT, ClaudeCodeFacts
 from harness.protocol.validators import StreamGrammarError, StreamResult, check_stream, parse_sse
+from harness.protocol.validators.bodies import BodyShapeError, validate_message, validate_token_count
 from harness.protocol.validators.sse import SSEEvent, iter_sse, render_sse
 
 Auth = Literal["bearer", "x-api-key", "none"]
@@ -63,6 +64,8 @@ class Exchange:
     elapsed: float = 0.0
     # How the answer's connection broke before it was whole ("" if it did not); only with validate=False.
     broken: str = ""
+    # Why this exchange's answer was not validated (validate=False); shown in the transcript.
+    unvalidated: str = ""
 
     def json(self) -> Any:
         try:
@@ -78,6 +81,8 @@ class Exchange:
         out = f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n< {self.status}\n{rhdrs}\n<\n{answer}"
         if self.broken:
             out += f"\n(the connection broke before the answer was whole: {self.broken})"
+        if self.unvalidated:
+            out += f"\n(not validated: {self.unvalidated})"
         return out.replace(redact, "<master-key>") if redact else out
 
 
@@ -105,24 +110,31 @@ class GatewayClient:
         elif mode == "x-api-key" and self.key is not None:
             out["x-api-key"] = self.key
         for k, v in (extra or {}).items():
-            if v is None:
-                out.pop(k.lower(), None)
-            else:
-                out[k.lower()] = v
+            # Names as the check wrote them (PROTO-012 sends mixed case); one header per name, whatever its case.
+            for same in [name for name in out if name.lower() == k.lower()]:
+                del out[same]
+            if v is not None:
+                out[k] = v
         return out
 
     def request(
         self, method: str, path: str, *, json_body: Any = None, content: bytes | None = None,
-        headers: dict[str, str] | None = None, auth: Auth | None = None, validate: bool = True,
+        headers: dict[str, str] | None = None, auth: Auth | None = None, validate: bool = True, reason: str = "",
     ) -> Exchange:
-        """Send one request; a streamed answer is read event by event and grammar-checked."""
+        """Send one request; a streamed answer is read event by event and grammar-checked, and a 200 JSON answer
+        on Messages or count_tokens is validated against the SDK's types.
+
+        ``validate=False`` (with the ``reason``, shown in the transcript) leaves the answer to the check.
+        """
+        if not validate and not reason:
+            raise ValueError("validate=False needs a reason: why is this answer not held to the SDK's types?")
         hdrs = self.headers(auth, headers)
         if content is None and json_body is not None:
             content = json.dumps(json_body).encode()
             hdrs.setdefault("content-type", "application/json")
         url = self.base_url + path
         shown = json_body if json_body is not None else (content or b"").decode("utf-8", "replace")
-        ex = Exchange(method, url, hdrs, shown, started=time.monotonic())
+        ex = Exchange(method, url, hdrs, shown, started=time.monotonic(), unvalidated="" if validate else reason)
         self.exchanges.append(ex)
         if any(v != v.strip() for v in hdrs.values()):
             # httpx (h11) refuses header values with edge whitespace, such as the
@@ -142,6 +154,8 @@ class GatewayClient:
             ex.stream = check_stream(ex.events)
             if validate and ex.status == 200 and not ex.stream.ok:
                 raise StreamGrammarError(ex.stream)
+        elif validate and ex.status == 200:
+            _validate_body(ex)
         return ex
 
     @staticmethod
@@ -215,6 +229,31 @@ class GatewayClient:
 
     def count_tokens(self, body: dict[str, Any], *, prefix: str = "", **kw: Any) -> Exchange:
         return self.request("POST", f"{prefix}/v1/messages/count_tokens?beta=true", json_body=body, **kw)
+
+
+# The answers held to the SDK's types on every 200 (any prefix: the Anthropic pass-through answers the same).
+BODY_VALIDATORS: dict[str, Callable[[Any], object]] = {
+    "/v1/messages": validate_message,
+    "/v1/messages/count_tokens": validate_token_count,
+}
+
+
+def _validate_body(ex: Exchange) -> None:
+    """A success on Messages or count_tokens is the provider's answer in Anthropic's shape, or the check fails."""
+    path = urlsplit(ex.url).path
+    validator = next((v for suffix, v in BODY_VALIDATORS.items() if path.endswith(suffix)), None)
+    if validator is None or ex.method != "POST":
+        return
+    try:
+        body = json.loads(ex.text)
+    except ValueError:
+        raise BodyShapeError(f"HTTP 200 on {path} is not JSON", ex.text or "(an empty body)",
+                             f"a success must carry the answer\n{ex.transcript()}") from None
+    try:
+        validator(body)
+    except BodyShapeError as exc:
+        raise BodyShapeError(f"HTTP 200 on {path} is not the SDK's type", body,
+                             f"{str(exc).splitlines()[0]}\n{ex.transcript()}") from None
 
 
 def message_body(model: str, text: str = "Say hello.", *, stream: bool = False, **extra: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Command line of the harness.
 
-    python -m harness catalogue [--uncovered]            the requirements and their coverage
+    python -m harness catalogue [--uncovered] [--check]  the requirements, their coverage, and their killing faults
     python -m harness compare BASE.json CANDIDATE.json   each check classed against the base; the verdict's exit code
     python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
     python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
@@ -16,6 +16,7 @@
     python -m harness deviations lint [--run RUN.json]   entries matching nothing, stale entries, expired waivers
     python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
     python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
+    python -m harness controls [--narrow] [--level must] [--faults F ...]   the kill matrix: requirements x faults
     python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
 """
 
@@ -34,12 +35,13 @@ from harness.claude_code import PROFILES
 from harness.errors import HarnessError
 from harness.fakes.scenarios import SCENARIOS
 from harness.gateway.process import resolve_python
+from harness.gateway.reference.faults import kill_problems, kill_score
 from harness.plugin.stash import SUITES_DIR
 from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
 from harness.tools import answer as answer_cli
-from harness.tools import bench, durations, gate, repro, rules_cli
+from harness.tools import bench, controls, durations, gate, repro, rules_cli
 from harness.tools.capture import capture
 from harness.tools.deviations import cli as deviations_cli
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
@@ -66,6 +68,8 @@ def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:
+    if args.check:
+        return _check_kills()
     covered = coverage()
     rows = [r for r in catalogue().values() if not args.uncovered or r.id not in covered]
     for r in rows:
@@ -74,6 +78,18 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     missing = [r.id for r in catalogue().values() if r.id not in covered]
     print(f"\n{len(catalogue())} requirements, {len(missing)} not covered: {', '.join(missing) or 'none'}")
     return 0
+
+
+def _check_kills() -> int:
+    """Every requirement has a fault of the reference gateway that kills it, or the reason none can."""
+    levels = {r.id: r.level for r in catalogue().values()}
+    problems = kill_problems(levels)
+    for level, s in sorted(kill_score(levels).items()):
+        print(f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault, "
+              f"{s['unreachable']} named unreachable")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -221,10 +237,15 @@ def cmd_install_cc(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["controls"]:
+        return controls.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
     cat = sub.add_parser("catalogue", help="list the requirements and their coverage")
     cat.add_argument("--uncovered", action="store_true", help="only the requirements no check covers")
+    cat.add_argument("--check", action="store_true",
+                     help="fail when a requirement has neither a fault that kills it nor a reason none can")
     cat.set_defaults(func=cmd_catalogue)
     cmp_ = sub.add_parser("compare", help="each check of CANDIDATE classed against BASE (harness.verdict); "
                                          "exit 1 when something blocks")
@@ -268,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--run", type=Path, default=Path("reports/compat.json"), help="the JSON run (default: the last)")
     rep.add_argument("-o", "--output-dir", type=Path, default=Path("reports/repro"))
     rep.set_defaults(func=cmd_repro)
+    # Its own parser (harness.tools.controls.main); listed here for the help.
+    sub.add_parser("controls", help="the kill matrix: the suite against the reference gateway once per fault")
     deviations_cli.add_parsers(sub)
     cassette_cli.add_parsers(sub)
     rules_cli.add_parsers(sub)

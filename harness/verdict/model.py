@@ -62,6 +62,8 @@ class RunInfo:
     proxy_launch: str = ""
     # The config, environment and side files of each gateway a repro snapshot refers to (harness.tools.repro).
     gateways: dict[str, Any] = field(default_factory=dict)
+    # Per level: how many requirements a fault of the reference gateway is proven to break (the kill matrix).
+    proven: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass

@@ -101,3 +101,17 @@ def substance(view: View) -> View:
     """A translated answer keeps its text and tool calls; block boundaries and stop reasons are mapped."""
     text = "".join(b[1] for b in view["blocks"] if b[0] == "text")
     return {"text": text, "tools": [b[1:] for b in view["blocks"] if b[0] == "tool_use"]}
+
+
+def assert_says(ex: Exchange, text: str) -> None:
+    """A success judged by its content: HTTP 200, and the answer's text is exactly the scripted ``text``."""
+    assert ex.status == 200, f"expected HTTP 200 with the provider's answer, observed {ex.status}:\n{ex.transcript()}"
+    said = "".join(b[1] for b in client_view(ex)["blocks"] if b[0] == "text")
+    assert said == text, f"expected the provider's answer {text!r}, the client got {said!r}:\n{ex.transcript()}"
+
+
+def assert_counted(ex: Exchange, tokens: int) -> None:
+    """A count_tokens success judged by its content: the provider's count came back."""
+    assert ex.status == 200, f"expected HTTP 200 with the provider's count, observed {ex.status}:\n{ex.transcript()}"
+    got = ex.json().get("input_tokens")
+    assert got == tokens, f"expected the provider's count {tokens}, the client got {got!r}:\n{ex.transcript()}"

@@ -85,11 +85,12 @@ class Route:
         # LiteLLM picks Responses or chat completions by version and setting: both are scripted, both read.
         return ("responses", "chat") if self.fake == "openai" else (self.json_route, self.stream_route)
 
-    def script(self, fake: FakeProvider, item: Any, *, stream: bool, times: int | None = 1) -> None:
+    def script(self, fake: FakeProvider, item: Any, *, stream: bool, times: int | None = 1,
+               optional: bool = False) -> None:
         if self.fake == "openai":
-            fake.script_generation(item, times)  # type: ignore[attr-defined]
+            fake.script_generation(item, times, optional=optional)  # type: ignore[attr-defined]
         else:
-            fake.script(self.stream_route if stream else self.json_route, item, times=times)
+            fake.script(self.stream_route if stream else self.json_route, item, times=times, optional=optional)
 
     def received(self, fake: FakeProvider) -> list[RecordedRequest]:
         """What reached the provider on this route (not the token endpoint, not model listings)."""
@@ -98,7 +99,8 @@ class Route:
 
     def send(self, gateway: GatewayClient, model: str | None, *, stream: bool, text: str = "Say hello.") -> Exchange:
         """The request a client sends this way: a Messages body, or the provider's own for a pass-through."""
-        return gateway.request("POST", self.path(stream), json_body=self.body(model, stream, text), validate=False)
+        return gateway.request("POST", self.path(stream), json_body=self.body(model, stream, text),
+                               validate=False, reason="a check under faults judges what arrived and how it ended")
 
     def path(self, stream: bool) -> str:
         if self.name == "bedrock-passthrough":

@@ -29,6 +29,7 @@ from harness.gateway.configs.cloud import (
 )
 from harness.gateway.configs.deployed import (
     DEPLOYED_GATEWAYS,
+    PAIR_FIRST_IDS,
     POOL_FALLBACK,
     fallback_group,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "LOAD_MODEL",
     "OPENAI_ALIAS_MODEL",
     "OPENAI_MODEL",
+    "PAIR_FIRST_IDS",
     "POOL_FALLBACK",
     "QUICKSTART_ENV_DEFAULTS",
     "QUICKSTART_EXAMPLE_KEY",

@@ -24,7 +24,7 @@ from harness.gateway.configs.model import (
     openai_model,
     upstream_env,
 )
-from harness.gateway.configs.pools import pool_deployments
+from harness.gateway.configs.pools import pair_deployments, pool_deployments
 
 # The gateways with LiteLLM's own retry, timeout and cooldown settings whatever the profile (RESIL, LOAD):
 # a check on one of them does not depend on --litellm-settings.
@@ -32,6 +32,21 @@ DEPLOYED_GATEWAYS = frozenset({"deployed", "deployed-no-retries", "deployed-open
 # What a check uses on a gateway without pools (a user's config, another implementation).
 POOL_FALLBACK = {"anthropic": SONNET, "openai": OPENAI_MODEL, "bedrock-invoke": BEDROCK_INVOKE_MODEL[0],
                  "bedrock-converse": BEDROCK_CONVERSE_MODEL[0], "vertex": VERTEX_MODEL[0]}
+
+
+# The provider model id the first deployment of a pair sends instead of its route's (RESIL-004): a fake tells the
+# two deployments apart by it.
+PAIR_FIRST_MODEL = {"claude-sonnet-4-5-20250929": "claude-haiku-4-5-20251001",
+                    "claude-sonnet-4-5@20250929": "claude-haiku-4-5@20251001", "gpt-4o": "gpt-4o-mini"}
+PAIR_FIRST_IDS = ("claude-haiku-4-5", "gpt-4o-mini")
+
+
+def _pair_first(entry: dict[str, Any]) -> dict[str, Any]:
+    model = str(entry["litellm_params"]["model"])
+    for usual, other in PAIR_FIRST_MODEL.items():
+        if usual in model:
+            return {"litellm_params": {**entry["litellm_params"], "model": model.replace(usual, other)}}
+    raise ValueError(f"no pair model for {model!r}")
 
 
 def fallback_group(route: str) -> tuple[str, str]:
@@ -49,10 +64,12 @@ def route_deployments(upstreams: Upstreams) -> dict[str, dict[str, Any]]:
 
 
 def _faults_models(routes: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per route: its pool, the same with a 5 s timeout (the silent-provider checks), and a fallback pair."""
+    """Per route: its pool, the same with a 5 s timeout (the silent-provider checks), a pool of two-deployment
+    groups, and a fallback pair."""
     models = []
     for route, entry in routes.items():
         models += pool_deployments(route, entry)
+        models += pair_deployments(route, entry, _pair_first(entry))
         timed = {"litellm_params": {**entry["litellm_params"], "timeout": 5}}
         models += pool_deployments(f"{route}-timeout-5", timed)
         for name in fallback_group(route):

@@ -8,9 +8,13 @@ POOL_SIZE = 48
 # The cloud routes' pools are smaller: each route meets fewer faults, and every deployment costs start-up.
 POOL_SIZES = {"bedrock-invoke": 16, "bedrock-converse": 16, "vertex": 16}
 TIMEOUT_POOL_SIZE = 8
+# A pair pool: each name a model group of two deployments (RESIL-004), one per error a check scripts.
+PAIR_POOL_SIZE = 4
 
 
 def pool_size(route: str) -> int:
+    if route.endswith("-pair"):
+        return PAIR_POOL_SIZE
     if route.endswith("-timeout-5"):
         return POOL_SIZE if route == "anthropic-timeout-5" else TIMEOUT_POOL_SIZE
     return POOL_SIZES.get(route, POOL_SIZE)
@@ -39,3 +43,12 @@ def pool_deployments(route: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
     """
     return [{"model_name": pool_model(route, i), "litellm_params": dict(entry["litellm_params"])}
             for i in range(pool_size(route))]
+
+
+def pair_deployments(route: str, entry: dict[str, Any], first: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pool of model groups of two deployments each: ``first`` (``order: 1``, tried first) and ``entry``
+    (``order: 2``), under the names ``pool-<route>-pair-NN``. The two send different provider model ids, so a
+    fake can fail one and serve the other."""
+    name = f"{route}-pair"
+    return [{"model_name": pool_model(name, i), "litellm_params": {**params["litellm_params"], "order": order}}
+            for i in range(pool_size(name)) for order, params in ((1, first), (2, entry))]

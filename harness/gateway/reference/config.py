@@ -22,6 +22,8 @@ class Route:
     api_key: str
     timeout: float | None = None  # the deployment's `timeout`: each wait for the provider, at most this
     name: str = ""
+    order: int = 0  # the deployment's `order`: a group tries its lowest first
+    api_ref: str = ""  # the api_key as the config wrote it (an os.environ/ reference, unresolved)
 
 
 class GatewayFault(Exception):
@@ -40,7 +42,7 @@ def _resolve(value: Any, env: dict[str, str]) -> str:
 @dataclass
 class ReferenceConfig:
     master_key: str
-    routes: dict[str, Route]
+    routes: dict[str, list[Route]]  # model group -> its deployments, lowest `order` first
     aliases: dict[str, str]
     virtual_keys: dict[str, list[str]]
     passthrough: Route | None
@@ -55,15 +57,18 @@ class ReferenceConfig:
         elif not master:
             raise ProxyStartError(f"reference gateway for {gateway.name!r}: no general_settings.master_key; "
                                   "a gateway without a key would accept every request, so it refuses to start")
-        routes = {}
+        routes: dict[str, list[Route]] = {}
         for entry in gateway.config.get("model_list") or []:
             params = entry.get("litellm_params") or {}
             provider, _, model = str(params.get("model", "")).partition("/")
             if provider == "anthropic":
                 timeout = params.get("timeout")
-                routes[entry["model_name"]] = Route(model, _resolve(params.get("api_base"), gateway.env),
-                                                    _resolve(params.get("api_key"), gateway.env),
-                                                    float(timeout) if timeout else None, entry["model_name"])
+                routes.setdefault(entry["model_name"], []).append(Route(
+                    model, _resolve(params.get("api_base"), gateway.env), _resolve(params.get("api_key"), gateway.env),
+                    float(timeout) if timeout else None, entry["model_name"], int(params.get("order") or 0),
+                    str(params.get("api_key") or "")))
+        for group in routes.values():
+            group.sort(key=lambda r: r.order)
         base, key = gateway.env.get("ANTHROPIC_API_BASE"), gateway.env.get("ANTHROPIC_API_KEY")
         router = gateway.config.get("router_settings") or {}
         aliases = router.get("model_group_alias") or {}

@@ -21,12 +21,16 @@ import httpx
 from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
 
+# The provider answers after which a deployment sits out while its group has another (as LiteLLM's cooldowns).
+COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: ReferenceServer
     _body = b""  # the Messages request as the client sent it (a fallback sends it again)
+    _streamed = False  # whether the client asked for a stream
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.command} {self.path} -> " + (format % args))
@@ -37,6 +41,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
+    def do_HEAD(self) -> None:
+        """Claude Code's startup probe: answered at once with 404 (slowly under slow-probe)."""
+        if "slow-probe" in self.cfg.faults:
+            time.sleep(4.0)
+        self.send_response(404)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
     @property
     def cfg(self) -> ReferenceConfig:
         return self.server.cfg
@@ -44,13 +56,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         path = urlsplit(self.path).path
+        faults = self.cfg.faults
         try:
-            if path in ("/health", "/health/liveliness", "/health/readiness"):
+            if path in ("/health", "/health/liveliness", "/health/readiness") and "health-needs-key" not in faults:
                 return self._json(200, {"status": "healthy"})
             key = self._authenticate()
+            if path.startswith("/health"):
+                return self._json(200, {"status": "healthy"})
             if path.startswith("/anthropic/"):
                 return self._passthrough(raw)
             if path == "/v1/models" and self.command == "GET":
+                if "slow-models" in faults:
+                    time.sleep(3.5)
+                if "redirect-models" in faults and urlsplit(self.path).query:
+                    return self._redirect("/v1/models")
                 return self._json(200, self._models(key))
             if path in ("/v1/messages", "/v1/messages/count_tokens") and self.command == "POST":
                 return self._messages(path, raw, key)
@@ -72,18 +91,32 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(model, str) or not model:
             raise GatewayFault(400, "model: field required")
         name = self.cfg.aliases.get(model, model)
+        if "suffix-500" in self.cfg.faults and "[" in name:
+            raise GatewayFault(500, f"cannot parse model {model!r}")
+        if "unknown-model-to-default" in self.cfg.faults and name not in self.cfg.routes:
+            name = next(iter(self.cfg.routes))
         allowed = self.cfg.virtual_keys.get(key)
         if allowed is not None and name not in allowed:
             raise GatewayFault(403, f"this key may not use model {model!r}")
         if name not in self.cfg.routes:
             raise GatewayFault(400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}")
-        if time.monotonic() < self.server.benched_until:
+        now = time.monotonic()
+        serving = [r for r in self.cfg.routes[name] if now >= self.server.benched.get(id(r), 0.0)]
+        if now < self.server.benched_until or not serving:
             raise GatewayFault(429, "every deployment is in cooldown")
-        return self.cfg.routes[name]
+        return serving[0]
 
     def _models(self, key: str) -> dict[str, Any]:
-        allowed = self.cfg.virtual_keys.get(key)
+        faults = self.cfg.faults
+        allowed = None if "list-all-models" in faults else self.cfg.virtual_keys.get(key)
         names = [n for n in self.cfg.routes if allowed is None or n in allowed]
+        if "models-first-page" in faults:
+            names = names[:10]
+        if "list-unserved-ids" in faults:
+            names = [f"{n}-listed" for n in names]
+        if "openai-model-list" in faults:
+            return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "gateway"}
+                                               for n in names]}
         data = [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names]
         return {"data": data, "has_more": False, "first_id": names[0] if names else None,
                 "last_id": names[-1] if names else None}
@@ -92,14 +125,40 @@ class _Handler(BaseHTTPRequestHandler):
     def _messages(self, path: str, raw: bytes, key: str) -> None:
         body = self._parse(raw, count_only=path.endswith("count_tokens"))
         route = self._route(body.get("model"), key)
+        if "invent-count" in self.cfg.faults and path.endswith("count_tokens"):
+            return self._json(200, {"input_tokens": max(1, len(raw) // 4)})
         body["model"] = route.model
         self._body = raw
         if "drop-fields" in self.cfg.faults:
             body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
         if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
             body["stream_options"] = {"include_usage": True}
+        body = _rewrite_request(body, self.cfg.faults)
+        self._streamed = body.get("stream") is True
         query = urlsplit(self.path).query
         self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(307)
+        self.send_header("location", location)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def _stream_error_as_200(self, response: httpx.Response) -> None:
+        """A provider's refusal of a streamed request, answered as a 200 stream carrying an error event."""
+        error = (response.json() if response.content else {}).get("error") or {}
+        frame = _error_frame(str(error.get("type") or "api_error"), str(error.get("message") or response.text))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("content-length", str(len(frame)))
+        self.end_headers()
+        self.wfile.write(frame)
+
+    def _cool_down(self, route: Route) -> None:
+        """A deployment that failed sits out 5 s while its group has another; a group's only one stays in."""
+        group = self.cfg.routes.get(route.name, [])
+        if any(r is not route for r in group):
+            self.server.benched[id(route)] = time.monotonic() + 5.0
 
     def _parse(self, raw: bytes, count_only: bool) -> dict[str, Any]:
         try:
@@ -122,13 +181,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _passthrough(self, raw: bytes) -> None:
         if self.cfg.passthrough is None:
             raise GatewayFault(404, "no pass-through upstream configured")
-        self._forward(self.cfg.passthrough, self.path.removeprefix("/anthropic"), raw)
+        path = self.path.removeprefix("/anthropic")
+        if "passthrough-messages-only" in self.cfg.faults and not urlsplit(path).path.endswith("/v1/messages"):
+            raise GatewayFault(404, f"no pass-through route for {urlsplit(path).path}")
+        if "passthrough-normalizes" in self.cfg.faults:
+            raw = json.dumps({k: v for k, v in json.loads(raw).items() if k in KNOWN_FIELDS}).encode()
+        self._streamed = b'"stream": true' in raw or b'"stream":true' in raw
+        self._forward(self.cfg.passthrough, path, raw)
 
     def _upstream_headers(self, route: Route) -> dict[str, str]:
-        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        faults = self.cfg.faults
+        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
+                   and not ("drop-mixed-case-headers" in faults and k != k.lower())}
+        if "header-allowlist" in faults:
+            headers = {k: v for k, v in headers.items() if k in ("anthropic-version", "anthropic-beta",
+                                                                  "content-type", "accept")}
         if "drop-beta" in self.cfg.faults:
             headers.pop("anthropic-beta", None)
-        headers["x-api-key"] = route.api_key
+        headers["x-api-key"] = route.api_ref if "literal-env-refs" in faults else route.api_key
         if "leak-key" in self.cfg.faults and self.headers.get("authorization"):
             headers["authorization"] = self.headers["authorization"]
         return headers
@@ -146,12 +216,20 @@ class _Handler(BaseHTTPRequestHandler):
                 if response.status_code >= 400:
                     if "bench-all-after-error" in faults:
                         self.server.benched_until = time.monotonic() + 5.0
+                    elif response.status_code in COOLDOWN_STATUSES:
+                        self._cool_down(route)
                     if "openai-errors" in faults:
                         response.read()
                         return self._error(response.status_code, response.text)
                     if response.status_code == 529 and "overload-as-500" in faults:
                         response.read()
                         return self._error(500, f"upstream error: {response.text}")
+                    if "errors-as-500" in faults:
+                        response.read()
+                        return self._error(500, f"upstream error {response.status_code}: {response.text}")
+                    if "stream-refusal-as-200" in faults and self._streamed:
+                        response.read()
+                        return self._stream_error_as_200(response)
                 self._relay(response, route)
             finally:
                 response.close()
@@ -196,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
             except httpx.HTTPError as exc:
                 if "truncated-200" not in faults:
                     raise GatewayFault(502, f"the provider's answer broke off mid-body: {exc}") from None
+            if response.status_code == 200:
+                data = self._success_body(data)
             # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
             self.send_response(response.status_code)
             for name, value in headers:
@@ -209,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        frames = self._frames(response, route)
+        frames = iter(()) if "empty-200" in faults and response.status_code == 200 else self._frames(response, route)
         try:
             for frame in frames:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
@@ -229,11 +309,17 @@ class _Handler(BaseHTTPRequestHandler):
         if "reorder-events" in self.cfg.faults:
             frames = _swap_second_and_third(frames)
         saw_error = False
+        held: dict[str, Any] = {}  # what a frame rewrite remembers between frames
         deadline = time.monotonic() + 8.0 if "stream-deadline" in self.cfg.faults else None
         try:
             for frame in frames:
                 saw_error = saw_error or frame.startswith(b"event: error")
-                yield frame
+                if "openai-errors" in self.cfg.faults:
+                    frame = _openai_error_frame(frame)
+                if self.cfg.faults & FRAME_FAULTS:
+                    frame = _rewrite_frame(frame, self.cfg.faults, held)
+                if frame:
+                    yield frame
                 if deadline is not None and time.monotonic() > deadline:
                     yield _error_frame("api_error", "the stream's deadline passed")
                     return
@@ -247,7 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if saw_error and "invent-message-stop" in self.cfg.faults:
             yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
-        backup = self.cfg.routes.get(self.cfg.fallbacks.get(route.name, ""))
+        backups = self.cfg.routes.get(self.cfg.fallbacks.get(route.name, ""), [])
+        backup = backups[0] if backups else None
         if saw_error and backup is not None and "fallback-restart" in self.cfg.faults:
             body = json.loads(self._body or b"{}")
             with httpx.Client(timeout=60, trust_env=False) as client:
@@ -260,8 +347,21 @@ class _Handler(BaseHTTPRequestHandler):
                 finally:
                     again.close()
 
+    def _success_body(self, data: bytes) -> bytes:
+        """The provider's 200 as the client gets it: unchanged, or emptied or reshaped under a fault."""
+        if "empty-200" in self.cfg.faults:
+            return b"{}"
+        if "openai-shaped-200" in self.cfg.faults:
+            return json.dumps(_openai_shaped(json.loads(data))).encode()
+        if self.cfg.faults & ANSWER_FAULTS:
+            with contextlib.suppress(ValueError):
+                return json.dumps(_rewrite_answer(json.loads(data), self.cfg.faults)).encode()
+        return data
+
     # answers -------------------------------------------------------------
     def _json(self, status: int, payload: Any) -> None:
+        if status == 200 and "empty-200" in self.cfg.faults:
+            payload = {}
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -282,6 +382,125 @@ class _Handler(BaseHTTPRequestHandler):
         if "openai-errors" in self.cfg.faults or flaky:
             return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
+
+
+# The faults that rewrite what the client sent before it is forwarded.
+def _rewrite_request(body: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
+    if "strip-cache-control" in faults:
+        body = _without(body, "cache_control")
+    if "flatten-media" in faults:
+        body = {**body, "messages": [_flatten(m) for m in body.get("messages") or []]}
+    if "prepend-system" in faults:
+        system = body.get("system") or []
+        system = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
+        body = {**body, "system": [{"type": "text", "text": "You are served by the reference gateway."}, *system]}
+    return body
+
+
+def _without(value: Any, key: str) -> Any:
+    """``value`` with ``key`` removed from every object in it."""
+    if isinstance(value, dict):
+        return {k: _without(v, key) for k, v in value.items() if k != key}
+    if isinstance(value, list):
+        return [_without(v, key) for v in value]
+    return value
+
+
+def _flatten(message: Any) -> Any:
+    """A message whose image and document blocks became a text placeholder."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return message
+    return {**message, "content": [{"type": "text", "text": f"[{b['type']}]"}
+                                   if isinstance(b, dict) and b.get("type") in ("image", "document") else b
+                                   for b in content]}
+
+
+# The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream frames).
+KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
+ANSWER_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "rename-model"})
+FRAME_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "truncate-tool-json", "drop-signature",
+                          "blank-redacted-thinking", "one-block-index", "drop-cache-usage", "rename-model",
+                          "ping-first"})
+INTERNAL_NAME = "reference/internal-deployment-0"
+
+
+def _rewrite_answer(body: Any, faults: frozenset[str]) -> Any:
+    if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+        return body
+    if "rename-model" in faults:
+        body = {**body, "model": INTERNAL_NAME}
+    content = body["content"]
+    if "drop-server-blocks" in faults:
+        content = [b for b in content if b.get("type") in KEPT_BLOCKS]
+    if "strip-citations" in faults:
+        content = [{k: v for k, v in b.items() if k != "citations"} for b in content]
+    return {**body, "content": content}
+
+
+def _rewrite_frame(frame: bytes, faults: frozenset[str], held: dict[str, Any]) -> bytes:
+    """One SSE frame under the answer faults: changed, or b"" to drop it."""
+    head, _, data = frame.partition(b"data:")
+    try:
+        event = json.loads(data)
+    except ValueError:
+        return frame
+    kind, delta = event.get("type"), event.get("delta") or {}
+    block = event.get("content_block") or {}
+    if "drop-server-blocks" in faults:
+        if kind == "content_block_start" and block.get("type") not in KEPT_BLOCKS:
+            held.setdefault("dropped", set()).add(event.get("index"))
+        if event.get("index") in held.get("dropped", ()):
+            return b""
+    if "strip-citations" in faults:
+        if delta.get("type") == "citations_delta":
+            return b""
+        if kind == "content_block_start" and "citations" in block:
+            event["content_block"] = {k: v for k, v in block.items() if k != "citations"}
+    cut: set[Any] = held.setdefault("cut", set())
+    if "truncate-tool-json" in faults and delta.get("type") == "input_json_delta" and delta.get("partial_json") \
+            and event.get("index") not in cut:
+        cut.add(event.get("index"))
+        return b""  # each tool input loses its first piece
+    if "drop-signature" in faults and delta.get("type") == "signature_delta":
+        return b""
+    if "blank-redacted-thinking" in faults and block.get("type") == "redacted_thinking":
+        event["content_block"] = {**block, "data": ""}
+    if "one-block-index" in faults and "index" in event:
+        event["index"] = 0
+    if "rename-model" in faults and kind == "message_start":
+        event["message"]["model"] = INTERNAL_NAME
+    if "ping-first" in faults and kind == "message_start":
+        head = b'event: ping\ndata: {"type": "ping"}\n\n' + head
+    if "drop-cache-usage" in faults and kind in ("message_start", "message_delta"):
+        owner = event["message"] if kind == "message_start" else event
+        owner["usage"] = {k: v for k, v in (owner.get("usage") or {}).items() if not k.startswith("cache_")}
+    return head + b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
+def _openai_shaped(body: Any) -> Any:
+    """An Anthropic answer as a translating gateway gone wrong sends it: OpenAI's chat completion (or usage)."""
+    if not isinstance(body, dict):
+        return body
+    if "input_tokens" in body and "content" not in body:
+        return {"object": "usage", "prompt_tokens": body["input_tokens"]}
+    text = "".join(b.get("text", "") for b in body.get("content", []) if isinstance(b, dict))
+    usage = body.get("usage") or {}
+    return {"id": "chatcmpl-" + str(body.get("id", "")), "object": "chat.completion", "created": 1735689600,
+            "model": body.get("model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": usage.get("input_tokens", 0), "completion_tokens": usage.get("output_tokens", 0),
+                      "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0)}}
+
+
+def _openai_error_frame(frame: bytes) -> bytes:
+    """An Anthropic ``error`` event's data in OpenAI's envelope; other frames unchanged."""
+    if not frame.startswith(b"event: error"):
+        return frame
+    data = json.loads(frame.split(b"data:", 1)[1])
+    error = data.get("error") or {}
+    payload = json.dumps({"error": {"message": error.get("message"), "type": error.get("type"), "code": None}})
+    return f"event: error\ndata: {payload}\n\n".encode()
 
 
 def _error_frame(kind: str, message: str) -> bytes:
@@ -349,13 +568,14 @@ def _swap_second_and_third(frames: Iterator[bytes]) -> Iterator[bytes]:
 class ReferenceServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, cfg: ReferenceConfig, log_path: Path) -> None:
+    def __init__(self, cfg: ReferenceConfig, log_path: Path, port: int = 0) -> None:
         self.cfg = cfg
         self.log_path = log_path
         self._log_lock = threading.Lock()
         self.benched_until = 0.0  # bench-all-after-error: when every model serves again
+        self.benched: dict[int, float] = {}  # a deployment (by id) -> when it serves again
         self._seen: collections.Counter[str] = collections.Counter()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def first_time(self, request: str) -> bool:
         """True the first, third ... time this request comes: a second run of a check gets the other answer."""

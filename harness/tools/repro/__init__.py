@@ -100,16 +100,20 @@ def _readme(run: dict[str, Any], result: dict[str, Any], data: dict[str, Any]) -
     req: dict[str, Any] = next((r for r in run["requirements"] if r["id"] == result["requirement"]), {})
     versions = "\n".join(f"- {k}: {v}" for k, v in data["versions"].items())
     faults = sorted({a["fault"] for a in data["provider_answers"] if a.get("fault")})
+    gateway = str(data["versions"].get("litellm", ""))
+    python, starts = ("python-with-litellm", "LiteLLM") if not gateway.startswith("reference") else (
+        "python-with-this-harness", f"the harness's reference gateway ({gateway}: the same faults, "
+        "`python -m harness.gateway.reference`)")
     return f"""# {result['requirement']} ({result['level']}): {req.get('statement', '')}
 
 Check: `{result['nodeid']}`, outcome **{result['outcome']}**. Source: {req.get('source', '')} {req.get('url', '')}
 
 ## Run it
 
-    python3 repro.py --python /path/to/python-with-litellm
+    python3 repro.py --python /path/to/{python}
 
 It starts a stand-in provider on 127.0.0.1 answering with the recorded answers (`provider-answer-*`), starts
-LiteLLM with `config.yaml`, sends the check's requests (`request.sh`, `request-*.json`) and compares what
+{starts} with `config.yaml`, sends the check's requests (`request.sh`, `request-*.json`) and compares what
 comes back, and what the provider receives, with what was seen when the check failed. Exit 1: reproduced.
 `python3 repro.py --serve-provider` runs only the provider, to aim another gateway at.
 

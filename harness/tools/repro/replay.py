@@ -128,11 +128,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gateway(python: str, workdir: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_gateway(python: str, workdir: Path, env: dict[str, str], port: int,
+                  gateway: str = "") -> subprocess.Popen[bytes]:
+    """LiteLLM from the folder's config; or, for a run against the harness's reference gateway ("reference" or
+    "reference+fault,..."), that gateway with the same faults (``python`` then needs the harness installed)."""
     log = (workdir / "proxy.log").open("wb")
-    return subprocess.Popen([python, "-m", "litellm.proxy.proxy_cli", "--config", "config.yaml", "--host",
-                             "127.0.0.1", "--port", str(port)], cwd=workdir, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    if gateway.startswith("reference"):
+        cmd = [python, "-m", "harness.gateway.reference", "--config", "config.yaml", "--port", str(port),
+               "--faults", gateway.partition("+")[2]]
+    else:
+        cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", "config.yaml", "--host", "127.0.0.1", "--port",
+               str(port)]
+    return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180.0) -> None:
@@ -183,7 +190,7 @@ def replay(folder: Path, python: str) -> tuple[dict[str, Any], str]:
         env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")},
                **{k: v.replace(PROVIDER_PORT, port) for k, v in data["env"].items()}, "HOME": str(work)}
         gw_port = free_port()
-        process = start_gateway(python, work, env, gw_port)
+        process = start_gateway(python, work, env, gw_port, data.get("versions", {}).get("litellm", ""))
         try:
             wait_ready(f"http://127.0.0.1:{gw_port}", process)
             # What the gateway asks at start-up (model lists, health) happened before the check, not in it.

@@ -1,0 +1,203 @@
+"""The kill matrix: the suite against the reference gateway once per fault, requirements x faults.
+
+Mutation testing for a conformance suite: each of the reference gateway's faults breaks one behaviour
+(``harness.gateway.reference.faults``), and a requirement is *proven* when a fault makes its checks fail.
+The clean reference gateway is the positive control: it must pass every applicable check.
+
+    python -m harness controls                    every fault against the whole suite (the full matrix)
+    python -m harness controls --narrow           each fault against the requirements it declares it kills
+    python -m harness controls --level must ...   only those levels' requirements
+    python -m harness controls --faults a b ...   only these faults
+    python -m harness controls --write-readme README.md   the README's "how strong is each check" block
+
+It writes ``controls.json`` (the data) and ``controls.html`` (the page) to ``--out``, and exits non-zero when
+the clean gateway fails a check or a fault does not kill a requirement it declares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_score
+from harness.plugin.stash import SUITES_DIR
+from harness.verdict.catalogue import catalogue
+
+CLEAN = "reference"
+
+
+@dataclass
+class Control:
+    """One run of the suite against the reference gateway, clean or with one fault."""
+
+    impl: str
+    reqs: tuple[str, ...] = ()  # narrowed to these requirements; () runs every check
+    failing: set[str] = field(default_factory=set)
+    ran: set[str] = field(default_factory=set)  # requirements with at least one check that ran (not skipped)
+    passed: int = 0
+    wall: float = 0.0
+    exit: int = 0
+    tail: str = ""
+
+    @property
+    def fault(self) -> str:
+        return self.impl.partition(":")[2]
+
+
+def run_control(control: Control, workdir: Path, workers: str = "0") -> Control:
+    """The suite (not the CLI end-to-end checks: the controls are about the gateway) against ``control.impl``."""
+    cmd = [sys.executable, "-m", "pytest", str(SUITES_DIR), "-q", "-p", "no:cacheprovider", "--tb=no",
+           "-m", "not e2e", "--gateway-impl", control.impl, "--no-rerun", "--report-dir", str(workdir),
+           "-n", workers, *(f"--req={r}" for r in control.reqs)]
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=SUITES_DIR.parent,
+                          capture_output=True, text=True, timeout=900)
+    control.wall, control.exit = time.monotonic() - started, done.returncode
+    control.tail = (done.stdout[-2500:] + done.stderr[-1500:]).strip()
+    report = workdir / "compat.json"
+    if not report.exists():
+        raise RuntimeError(f"the control {control.impl} wrote no report (exit {done.returncode}):\n{control.tail}")
+    results = json.loads(report.read_text())["results"]
+    control.failing = {r["requirement"] for r in results if r["outcome"] in ("fail", "error")}
+    control.ran = {r["requirement"] for r in results if r["outcome"] not in ("skipped",)}
+    control.passed = sum(r["outcome"] == "pass" for r in results)
+    return control
+
+
+def plan(faults: list[str], levels: set[str], narrow: bool) -> list[Control]:
+    """The clean control and one per fault; narrowed, each runs only the requirements it declares it kills."""
+    wanted = {r.id for r in catalogue().values() if r.level in levels}
+    clean = Control(CLEAN, tuple(sorted(wanted)) if narrow else ())
+    out = [clean]
+    for fault in faults:
+        reqs = tuple(sorted(KILLS[fault] & wanted)) if narrow else ()
+        if narrow and not reqs:
+            continue
+        out.append(Control(f"{CLEAN}:{fault}", reqs))
+    return out
+
+
+def run_all(controls: list[Control], jobs: int, workers: str = "0") -> list[Control]:
+    """Every control at once, ``jobs`` at a time: they mostly wait on paced streams and silences."""
+    with tempfile.TemporaryDirectory(prefix="controls-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
+        dirs = [Path(tmp) / str(i) for i in range(len(controls))]
+        # The clean control and the longest ones first, so the pool's tail is short.
+        futures = [pool.submit(run_control, c, d, workers) for c, d in zip(controls, dirs, strict=True)]
+        return [f.result() for f in futures]
+
+
+def matrix(controls: list[Control], levels: set[str]) -> dict[str, Any]:
+    """The data: each requirement's row (which faults killed it), the score, and every broken promise."""
+    clean = next(c for c in controls if c.impl == CLEAN)
+    faulty = [c for c in controls if c.impl != CLEAN]
+    rows = []
+    for req in catalogue().values():
+        if req.level not in levels:
+            continue
+        killers = sorted(c.fault for c in faulty if req.id in c.failing)
+        declared = sorted(f for f, reqs in KILLS.items() if req.id in reqs)
+        rows.append({"id": req.id, "level": req.level, "statement": req.statement, "killed_by": killers,
+                     "declared": declared, "unreachable": UNREACHABLE.get(req.id, ""),
+                     "ran_clean": req.id in clean.ran})
+    missed = [{"fault": c.fault, "requirement": r} for c in faulty for r in sorted(set(c.reqs or KILLS[c.fault])
+                                                                               & {row["id"] for row in rows})
+              if r not in c.failing]
+    score = {}
+    for level in sorted(levels):
+        of_level = [r for r in rows if r["level"] == level]
+        score[level] = {"requirements": len(of_level), "killed": sum(bool(r["killed_by"]) for r in of_level),
+                        "unreachable": sum(bool(r["unreachable"]) and not r["killed_by"] for r in of_level)}
+    return {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "faults": {c.fault: {"breaks": FAULTS[c.fault], "failing": sorted(c.failing), "wall_s": round(c.wall, 1),
+                             "narrowed_to": list(c.reqs)} for c in faulty},
+        "clean": {"failing": sorted(clean.failing), "passed": clean.passed, "wall_s": round(clean.wall, 1)},
+        "rows": rows, "missed": missed, "score": score,
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    env = Environment(loader=PackageLoader("harness", "report"), autoescape=select_autoescape(["j2"]))
+    return env.get_template("controls.html.j2").render(data=data)
+
+
+START, END = "<!-- kills:start -->", "<!-- kills:end -->"
+
+
+def readme_block() -> str:
+    """The README's matrix, from the promises CI holds the faults to (tests/test_controls.py)."""
+    levels = {r.id: r.level for r in catalogue().values()}
+    score = kill_score(levels)
+    must = score["must"]
+    lines = ["<!-- generated by `python -m harness controls --write-readme README.md` from "
+             "harness/gateway/reference/faults.py; do not edit by hand -->",
+             f"**{must['killed']} of {must['requirements']} must-level requirements are proven to fail on a fault** "
+             f"of the reference gateway; no fault can reach the other {must['unreachable']}, each for the reason "
+             "below. " + "; ".join(f"{level}: {s['killed']} of {s['requirements']} proven, {s['unreachable']} "
+                                    "unreachable" for level, s in sorted(score.items()) if level != "must") + ".",
+             "", f"<details><summary>The {len(FAULTS)} faults, each with the requirements it must make fail"
+             "</summary>", "", "| fault | what it breaks | requirements that must fail |", "| --- | --- | --- |"]
+    lines += [f"| `{f}` | {FAULTS[f]} | {', '.join(sorted(KILLS[f]))} |" for f in sorted(FAULTS)]
+    lines += ["", "</details>", "", "No fault can reach:", ""]
+    by_reason: dict[str, list[str]] = {}
+    for req, reason in UNREACHABLE.items():
+        by_reason.setdefault(reason, []).append(req)
+    lines += [f"- {', '.join(sorted(reqs))}: {reason}" for reason, reqs in by_reason.items()]
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str) -> str:
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"no {START} ... {END} block to write")
+    return f"{text[:start + len(START)]}\n{block}\n{text[end:]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness controls", description=__doc__.splitlines()[0])
+    parser.add_argument("--faults", nargs="+", default=sorted(FAULTS), choices=sorted(FAULTS), metavar="FAULT")
+    parser.add_argument("--level", nargs="+", default=["must", "should", "info"], choices=("must", "should", "info"))
+    parser.add_argument("--narrow", action="store_true",
+                        help="each fault runs only the requirements it declares it kills (the CI proof)")
+    parser.add_argument("--jobs", type=int, default=4, help="controls run at once (default 4)")
+    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument("--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing")
+    parser.add_argument("--check-readme", type=Path, metavar="FILE", help="exit 1 when FILE's kills block is stale")
+    args = parser.parse_args(argv)
+    if args.write_readme or args.check_readme:
+        path = args.write_readme or args.check_readme
+        text = path.read_text()
+        fresh = replace_block(text, readme_block())
+        if args.write_readme:
+            path.write_text(fresh)
+            return 0
+        if fresh != text:
+            print(f"{path}'s kills block is stale: python -m harness controls --write-readme {path}")
+            return 1
+        return 0
+    levels = set(args.level)
+    started = time.monotonic()
+    data = matrix(run_all(plan(args.faults, levels, args.narrow), args.jobs), levels)
+    data["wall_s"] = round(time.monotonic() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "controls.json").write_text(json.dumps(data, indent=1))
+    (args.out / "controls.html").write_text(render(data))
+    for level, s in data["score"].items():
+        print(f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault "
+              f"({s['unreachable']} named unreachable)")
+    print(f"{len(data['faults'])} faults in {data['wall_s']} s; {args.out / 'controls.html'}")
+    for miss in data["missed"]:
+        print(f"NOT KILLED: {miss['fault']} was declared to kill {miss['requirement']}, and no check of it failed")
+    if data["clean"]["failing"]:
+        print(f"the clean reference gateway failed {data['clean']['failing']}")
+    return 1 if data["missed"] or data["clean"]["failing"] else 0
