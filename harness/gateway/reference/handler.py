@@ -238,7 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
         """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
         request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
                                        headers=self._upstream_headers(route))
-        watching = "keep-upstream-after-leave" not in self.cfg.faults
+        # A gateway that retries for nobody does not watch its client either: its first attempt always ends in the
+        # provider's answer, however soon the client leaves (no race with the hang-up).
+        watching = not self.cfg.faults & {"keep-upstream-after-leave", "retry-for-nobody"}
         done = threading.Event()
         if watching:
             threading.Thread(target=_hang_up_when_client_leaves, args=(self.connection, sockets, done),
