@@ -57,6 +57,11 @@ def render_html(runs: list[dict[str, Any]]) -> str:
         overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [])
 
 
+def render_controls(data: dict[str, Any]) -> str:
+    """The kill matrix's page (harness.tools.controls): requirements as rows, faults as columns."""
+    return _ENV.get_template("controls.html.j2").render(data=data)
+
+
 def render_gate(grid: dict[str, Any]) -> str:
     """The gate's grid page: the candidate's verdict beside Claude Code's changes, then every pair."""
     cells = {c["pair"]: c for row in grid["rows"] for c in row["cells"]}

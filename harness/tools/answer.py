@@ -128,12 +128,13 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def replace_block(text: str, block: str, name: str = "the file") -> str:
-    """``text`` with the part between the markers replaced by ``block``."""
-    start, end = text.find(START), text.find(END)
+def replace_block(text: str, block: str, name: str = "the file", markers: tuple[str, str] = (START, END)) -> str:
+    """``text`` with the part between the markers (the answer's, unless named) replaced by ``block``."""
+    opening, closing = markers
+    start, end = text.find(opening), text.find(closing)
     if start < 0 or end < start:
-        raise HarnessError(f"{name} has no {START} ... {END} block")
-    return f"{text[:start + len(START)]}\n{block}\n{text[end:]}"
+        raise HarnessError(f"{name} has no {opening} ... {closing} block")
+    return f"{text[:start + len(opening)]}\n{block}\n{text[end:]}"
 
 
 def current_block(text: str, name: str = "the file") -> str:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_score
 from harness.plugin.stash import SUITES_DIR
+from harness.report.render import render_controls
+from harness.tools import answer
 from harness.verdict.catalogue import catalogue
 
 CLEAN = "reference"
@@ -104,7 +104,6 @@ def run_all(controls: list[Control], jobs: int, workers: str = "0") -> list[Cont
     """Every control at once, ``jobs`` at a time: they mostly wait on paced streams and silences."""
     with tempfile.TemporaryDirectory(prefix="controls-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
         dirs = [Path(tmp) / str(i) for i in range(len(controls))]
-        # The clean control and the longest ones first, so the pool's tail is short.
         futures = [pool.submit(run_control, c, d, workers) for c, d in zip(controls, dirs, strict=True)]
         return [f.result() for f in futures]
 
@@ -139,11 +138,6 @@ def matrix(controls: list[Control], levels: set[str]) -> dict[str, Any]:
     }
 
 
-def render(data: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("harness", "report"), autoescape=select_autoescape(["j2"]))
-    return env.get_template("controls.html.j2").render(data=data)
-
-
 START, END = "<!-- kills:start -->", "<!-- kills:end -->"
 
 
@@ -170,10 +164,8 @@ def readme_block() -> str:
 
 
 def replace_block(text: str, block: str) -> str:
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise SystemExit(f"no {START} ... {END} block to write")
-    return f"{text[:start + len(START)]}\n{block}\n{text[end:]}"
+    """``text`` with its kills block replaced (the answer block's mechanism, with these markers)."""
+    return answer.replace_block(text, block, markers=(START, END))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     data["wall_s"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "controls.json").write_text(json.dumps(data, indent=1))
-    (args.out / "controls.html").write_text(render(data))
+    (args.out / "controls.html").write_text(render_controls(data))
     for level, s in data["score"].items():
         print(f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault "
               f"({s['unreachable']} named unreachable)")
