@@ -1,10 +1,15 @@
-"""Wall time of a whole `pytest suites/` run (the main job), repeated, with the ten slowest checks.
+"""Wall time and CPU of a whole `pytest suites/` run (the main job), by kind of process, repeated.
 
-    .venv/bin/python benchmarks/bench_suite.py [--runs 3] [--keep DIR] [-- extra pytest args]
+    .venv/bin/python benchmarks/bench_suite.py [--runs 3] [--keep DIR] [--json FILE] [--record] [-- pytest args]
 
-Each run writes its report to a temporary directory; the slowest checks are read from its JSON
-(setup, call and teardown together), and each file's share of the check time is printed too, so a
-slow suite says where its time went. Not part of the test run: performance is measured, never asserted.
+For each run it prints the wall time, the CPU-seconds of the system under test (LiteLLM's processes and
+the Claude Code CLI), of the harness (its pytest workers with their fake providers, and the controller),
+and the floor ratio: wall ÷ (the system under test's CPU-seconds ÷ cores), how far the run is from the
+least time the gateway itself needs on this machine. Then the ten slowest checks and each file's share
+of the check time, from the run's JSON. ``--json`` writes every run's figures; ``--record`` keeps the median
+run's as the "suite" row of ``benchmarks/timings.json``, from which the README's timing block is generated
+(``python -m harness timing --write README.md``).
+Not part of the test run: performance is measured, never asserted.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,35 +27,48 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.tools import timing  # noqa: E402
+from harness.tools.cpuwatch import CpuReport, run_watched  # noqa: E402
 
 
-def one_run(extra: list[str], keep: Path | None = None) -> tuple[float, int, list[dict[str, Any]]]:
+def one_run(extra: list[str], keep: Path | None = None) -> tuple[CpuReport, list[dict[str, Any]]]:
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q",
-                               "--report-dir", tmp, *extra], cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - started
+        cpu, _ = run_watched([sys.executable, "-m", "pytest", "suites", "-q", "--report-dir", tmp, *extra],
+                             cwd=ROOT, stdout=-3, stderr=-3)  # DEVNULL: the report holds the results
         report = Path(tmp) / "compat.json"
         results = json.loads(report.read_text())["results"] if report.exists() else []
         if keep is not None and report.exists():
             keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(report, keep / f"compat-{time.strftime('%Y%m%dT%H%M%S')}.json")
-    return wall, done.returncode, results
+    return cpu, results
+
+
+def describe(cpu: CpuReport, cores: int) -> str:
+    kinds = ", ".join(f"{k} {v:.0f}" for k, v in sorted(cpu.by_kind.items(), key=lambda kv: -kv[1]))
+    return (f"{cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s ({kinds}, unsampled {cpu.unsampled:.0f}); "
+            f"system under test {cpu.sut:.0f} CPU-s, floor ratio {cpu.floor_ratio(cores):.2f}, "
+            f"harness {100 * cpu.harness / max(cpu.total, 1e-9):.0f}% of the CPU")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="copy each run's compat.json into this folder")
+    ap.add_argument("--json", type=Path, default=None, help="write the runs' figures here")
+    ap.add_argument("--record", action="store_true", help="keep the median run as the suite row of timings.json")
     ap.add_argument("extra", nargs="*")
     args = ap.parse_args()
-    times = []
+    cores = os.cpu_count() or 1
+    runs: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     for i in range(args.runs):
-        wall, code, results = one_run(args.extra, args.keep)
-        times.append(wall)
+        cpu, results = one_run(args.extra, args.keep)
         check_time = sum(float(r["duration"]) for r in results)
-        print(f"run {i + 1}: {wall:.1f} s wall, pytest exit {code}, {len(results)} checks, "
-              f"{check_time:.1f} s of check time")
+        runs.append({**cpu.as_dict(cores), "checks": len(results), "check_time_s": round(check_time, 1)})
+        print(f"run {i + 1}: {describe(cpu, cores)}; pytest exit {cpu.returncode}, {len(results)} checks, "
+              f"{check_time:.1f} s of check time", flush=True)
     slowest = sorted(results, key=lambda r: -float(r["duration"]))[:10]
     print("ten slowest checks (last run):")
     for r in slowest:
@@ -61,7 +79,15 @@ def main() -> None:
     print("check time per file (last run):")
     for path, seconds in per_file.most_common(8):
         print(f"  {seconds:6.1f} s  {path}")
-    print(f"median {statistics.median(times):.1f} s over {args.runs} runs")
+    walls = [r["wall_s"] for r in runs]
+    print(f"median {statistics.median(walls):.1f} s over {args.runs} runs")
+    if args.record:
+        median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+        timing.record("suite", {**median, "command": "pytest suites/", "runs": len(runs)})
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d"), "cores": cores,
+                                         "command": "pytest suites/", "runs": runs}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

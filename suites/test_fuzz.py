@@ -31,6 +31,7 @@ from hypothesis.errors import NoSuchExample
 
 from harness.fakes import Reply
 from harness.gateway.configs import SONNET
+from harness.protocol import loopback
 
 from .support.fuzzing import (
     Case,
@@ -60,7 +61,7 @@ class Fuzzer:
         self.url = gateway.base_url + "/v1/messages?beta=true"
         self.key, self.provider = proxy.master_key, provider
         self.upstream_key = proxy.gateway.env.get("FAKE_ANTHROPIC_UPSTREAM_KEY", "")
-        self.http = httpx.Client(timeout=60, trust_env=False)
+        self.http = loopback.client(timeout=60)
         self.sent = 0
         self.violations: dict[str, tuple[int, str]] = {}
 

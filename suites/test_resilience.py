@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
 from harness.fakes import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
 from harness.fakes.server import FakeProvider
 from harness.gateway.configs import PAIR_FIRST_IDS, fallback_group
+from harness.protocol import loopback
 from harness.protocol.client import Exchange, GatewayClient
 
 from .support.asserts import assert_anthropic_error
@@ -117,9 +117,10 @@ class Job:
 
 
 def class_items(request: pytest.FixtureRequest) -> list[pytest.Function]:
-    """The class's checks in this session (only those selected), each with its parameters."""
+    """The class's checks in this session (only those selected), each with its parameters: of this class node, not
+    of the same class collected again (the kill matrix's copy of the module under a fault)."""
     return [item for item in request.session.items if isinstance(item, pytest.Function)
-            and item.cls is request.cls and hasattr(item, "callspec")
+            and item.getparent(pytest.Class) is request.node and hasattr(item, "callspec")
             and not item.get_closest_marker("skip")]
 
 
@@ -374,7 +375,7 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, request, 
     fake = fake_for(request, route)
     route.script(fake, PACED, stream=True)
     body = route.body(model_for(route, fresh_model), stream=True)
-    with httpx.Client(timeout=10, trust_env=False) as http, http.stream(
+    with loopback.client(timeout=10) as http, http.stream(
             "POST", gateway.base_url + route.path(True), json=body, headers=gateway.headers()) as response:
         for n, _ in enumerate(response.iter_raw(64)):
             if n > 8:

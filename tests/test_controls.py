@@ -1,10 +1,10 @@
 """The kill matrix in CI: the suite passes a correct gateway, and each broken one fails every requirement it breaks.
 
-Each control is a real `pytest suites/` run in a subprocess against the reference gateway
-(harness/gateway/reference/), read back through the run's own JSON report (harness.tools.controls). Each
-faulty gateway runs only the checks of the requirements its fault promises to kill
-(harness.gateway.reference.faults.KILLS), all of them: a promise no check keeps fails here. The full matrix,
-every fault against every check, is `python -m harness controls`.
+The controls are one real `pytest suites/` session in a subprocess against the reference gateway
+(harness/gateway/reference/), its faults switched between checks (harness.plugin.sweep), read back through the
+run's own JSON report (harness.tools.controls). Each faulty gateway runs only the checks of the requirements
+its fault promises to kill (harness.gateway.reference.faults.KILLS), all of them: a promise no check keeps fails
+here. The full matrix, every fault against every check, is `python -m harness controls`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def control_runs() -> dict[str, Control]:
-    """The clean control (every check) and each fault on its promised requirements, two at a time: the suite's own
-    timing checks share the machine."""
-    return {c.impl: c for c in run_all(plan(sorted(FAULTS), LEVELS, narrow=True), jobs=2)}
+    """The clean control (every check) and each fault on its promised requirements, in one session on two workers:
+    the suite's own timing checks share the machine."""
+    return {c.impl: c for c in run_all(plan(sorted(FAULTS), LEVELS, narrow=True), workers=2)}
 
 
 def test_every_fault_promises_what_it_breaks():

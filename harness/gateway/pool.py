@@ -75,6 +75,8 @@ class ProxyPool:
         self.launch = launch
         # Which pool deployment each route hands out next, and when each was last handed out.
         self.ledger = DeploymentLedger()
+        # The kill matrix's fault sweep: the reference gateway's faults for the check now running.
+        self.extra_faults: frozenset[str] = frozenset()
 
     def try_get(self, name: str) -> Target | str:
         """The running gateway for ``name``, or the paragraph explaining why it could not start."""
@@ -102,7 +104,8 @@ class ProxyPool:
         errors: dict[str, HarnessError] = {}
         for config in configs:
             try:
-                started[config.name] = ReferenceGateway(config, self.root / config.name, self.impl.faults)
+                started[config.name] = ReferenceGateway(config, self.root / config.name,
+                                                        self.impl.faults | self.extra_faults)
             except HarnessError as exc:
                 errors[config.name] = exc
         return started, errors
@@ -133,6 +136,22 @@ class ProxyPool:
             self.facts["config_hash"] = config_digest(list(texts.values()))
         # Remembered, so every later test on a broken config fails at once with the same paragraph.
         self.failed.update({name: str(exc) for name, exc in failed.items()})
+
+    def use_faults(self, faults: frozenset[str]) -> None:
+        """The reference gateways run on with these faults besides their own (each one's state starts afresh)."""
+        if faults and self.impl.kind != "reference":
+            raise HarnessError("a fault sweep needs --gateway-impl reference: only the reference gateway has faults")
+        if faults != self.extra_faults:
+            self.failed.clear()  # a gateway that could not start may start now (quickstart-open)
+        self.extra_faults = faults
+        for name, target in list(self.running.items()):
+            if isinstance(target, ReferenceGateway):
+                try:
+                    target.set_faults(self.impl.faults | faults)
+                except HarnessError as exc:  # a config only a fault let start (quickstart-open) is refused again
+                    target.stop()
+                    del self.running[name]
+                    self.failed[name] = str(exc)
 
     def stop_all(self) -> None:
         for proxy in self.running.values():

@@ -29,6 +29,7 @@ from harness.errors import HarnessError, ProxyStartError
 from harness.gateway import forkserver
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.logfile import LogFileMixin
+from harness.protocol import loopback
 
 STARTUP_TIMEOUT = 120.0
 READY_PATH = "/health/liveliness"
@@ -243,7 +244,7 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
     """Poll until the proxy answers its liveness probe; kill it and explain on any failure."""
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=2.0, trust_env=False) as client:
+        with loopback.client(timeout=2.0) as client:
             while time.monotonic() - started < timeout:
                 if not proxy.alive():
                     raise _explain(proxy, f"exited during startup with code {proxy.process.returncode}")

@@ -47,6 +47,7 @@ from harness.verdict import fingerprint
 
 pytest_plugins = [
     "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
+    "harness.plugin.sweep",
 ]
 
 MARKERS = (
@@ -102,6 +103,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "profiled version in harness/claude_code/profiles)")
     group.addoption("--req", action="append", default=None, metavar="ID",
                     help="run only the checks of this requirement (repeatable); the others are deselected")
+    group.addoption("--fault-sweep", action="append", default=None, metavar="FAULT",
+                    help="with --gateway-impl reference: run the checks of the requirements FAULT promises to "
+                         "break once more, against the same gateways with FAULT switched on (repeatable; the "
+                         "kill matrix, harness.plugin.sweep)")
+    group.addoption("--fault-sweep-all", action="store_true",
+                    help="each swept fault runs every check, not only its promised requirements'")
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
     group.addoption("--no-report", action="store_true", help="write no compatibility report")

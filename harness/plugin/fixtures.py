@@ -35,7 +35,9 @@ from harness.plugin.stash import (
     GUARD,
     IMPL,
     OVERRIDES,
+    PROXY_POOL,
     RUN_FACTS,
+    SWEEP_FAULTS,
     WANTED_GATEWAYS,
     gateway_name,
 )
@@ -244,6 +246,8 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
                      pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
                      pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"),
                      pytestconfig.getoption("proxy_launch"))
+    pool.extra_faults = pytestconfig.stash.get(SWEEP_FAULTS, frozenset())
+    pytestconfig.stash[PROXY_POOL] = pool
     try:
         yield pool
     finally:

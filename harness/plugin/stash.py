@@ -10,6 +10,7 @@ import pytest
 
 from harness import netguard
 from harness.gateway.configs import ConfigBuilder
+from harness.gateway.pool import ProxyPool
 from harness.gateway.targets import Impl
 from harness.plugin.durations import DurationLog
 from harness.protocol.client import GatewayClient
@@ -38,6 +39,10 @@ CLIENTS = pytest.StashKey[list[GatewayClient]]()
 CALL_RAISED = pytest.StashKey[bool]()
 # What was actually run (LiteLLM version, settings, configs, launch mode ...): the report's run facts.
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
+# The session's gateways (the proxy_pool fixture), for hooks that act on them between checks.
+PROXY_POOL = pytest.StashKey[ProxyPool]()
+# The kill matrix's fault sweep (harness.plugin.sweep): the faults of the check now being set up.
+SWEEP_FAULTS = pytest.StashKey[frozenset[str]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
 DURATION_LOG = pytest.StashKey[DurationLog]()
 

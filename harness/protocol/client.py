@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.claude_code import CURRENT, ClaudeCodeFacts
+from harness.protocol import loopback
 from harness.protocol.validators import StreamGrammarError, StreamResult, check_stream, parse_sse
 from harness.protocol.validators.bodies import BodyShapeError, validate_message, validate_token_count
 from harness.protocol.validators.sse import SSEEvent, iter_sse, render_sse
@@ -97,7 +98,7 @@ class GatewayClient:
         # The Claude Code version this client speaks as (its headers); the newest captured one unless named.
         self.profile_headers = claude_code_headers(profile)
         self.exchanges: list[Exchange] = []
-        self._http = httpx.Client(timeout=timeout, trust_env=False)
+        self._http = loopback.client(timeout=timeout)
 
     def close(self) -> None:
         self._http.close()

@@ -137,6 +137,19 @@ def replace_block(text: str, block: str, name: str = "the file", markers: tuple[
     return f"{text[:start + len(opening)]}\n{block}\n{text[end:]}"
 
 
+def sync_block(path: Path, block: str, markers: tuple[str, str], write: bool, command: str) -> int:
+    """Rewrite ``path``'s generated block (``write``), or say it is stale and return 1; ``command`` rewrites it."""
+    text = path.read_text()
+    fresh = replace_block(text, block, str(path), markers)
+    if write:
+        path.write_text(fresh)
+        return 0
+    if fresh != text:
+        print(f"{path}'s {markers[0]} block is stale: {command} {path}")
+        return 1
+    return 0
+
+
 def current_block(text: str, name: str = "the file") -> str:
     """What stands between the markers now."""
     start, end = text.find(START), text.find(END)

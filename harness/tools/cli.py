@@ -17,6 +17,7 @@
     python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
     python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
     python -m harness controls [--narrow] [--level must] [--faults F ...]   the kill matrix: requirements x faults
+    python -m harness timing [--write|--check README.md]   the README's timing table from benchmarks/timings.json
     python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
 """
 
@@ -41,7 +42,7 @@ from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
 from harness.tools import answer as answer_cli
-from harness.tools import bench, controls, durations, gate, repro, rules_cli
+from harness.tools import bench, controls, durations, gate, repro, rules_cli, timing
 from harness.tools.capture import capture
 from harness.tools.deviations import cli as deviations_cli
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
@@ -139,7 +140,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     gate.check_versions(args.litellm, args.claude_code)
     return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
                                  args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats,
-                                 args.changes, args.waivers, args.baseline_run, not args.no_rerun))
+                                 args.changes, args.waivers, args.baseline_run, not args.no_rerun,
+                                 runs_only=args.runs_only, judge=args.judge or []))
 
 
 def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
@@ -177,6 +179,12 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "of running it; without it a stored run is reused when its key matches")
     g.add_argument("--no-rerun", action="store_true",
                    help="do not run the checks that moved a second time (faster; no flake detection)")
+    g.add_argument("--runs-only", action="store_true",
+                   help="one job of a CI matrix: run the suite for each --litellm version and keep its run under "
+                        "OUTPUT_DIR/runs/VERSION/gate-run.json; judge nothing")
+    g.add_argument("--judge", nargs="+", type=Path, default=None, metavar="DIR",
+                   help="the matrix's final job: judge the runs the --runs-only jobs kept (under DIR), build no "
+                        "environment and run nothing; the versions are the runs' own")
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
     g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     g.set_defaults(func=cmd_gate)
@@ -240,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["controls"]:
         return controls.main(argv[1:])
+    if argv[:1] == ["timing"]:
+        return timing.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
     cat = sub.add_parser("catalogue", help="list the requirements and their coverage")
@@ -291,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.set_defaults(func=cmd_repro)
     # Its own parser (harness.tools.controls.main); listed here for the help.
     sub.add_parser("controls", help="the kill matrix: the suite against the reference gateway once per fault")
+    sub.add_parser("timing", help="the README's timing table from benchmarks/timings.json (--write/--check FILE)")
     deviations_cli.add_parsers(sub)
     cassette_cli.add_parsers(sub)
     rules_cli.add_parsers(sub)

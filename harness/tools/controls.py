@@ -22,13 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_score
 from harness.plugin.stash import SUITES_DIR
+from harness.plugin.sweep import fault_of
 from harness.report.render import render_controls
 from harness.tools import answer
 from harness.verdict.catalogue import catalogue
@@ -66,24 +66,48 @@ def files_for(reqs: tuple[str, ...]) -> list[str]:
     return sorted({f for files in found.values() for f in files})
 
 
-def run_control(control: Control, workdir: Path, workers: str = "0") -> Control:
-    """The suite (not the CLI end-to-end checks: the controls are about the gateway) against ``control.impl``."""
-    cmd = [sys.executable, "-m", "pytest", *files_for(control.reqs), "-q", "-p", "no:cacheprovider", "--tb=no",
-           "-m", "not e2e", "--gateway-impl", control.impl, "--no-rerun", "--report-dir", str(workdir),
-           "-n", workers, *(f"--req={r}" for r in control.reqs)]
-    started = time.monotonic()
-    done = subprocess.run(cmd, cwd=SUITES_DIR.parent,
-                          capture_output=True, text=True, timeout=900)
-    control.wall, control.exit = time.monotonic() - started, done.returncode
-    control.tail = (done.stdout[-2500:] + done.stderr[-1500:]).strip()
-    report = workdir / "compat.json"
-    if not report.exists():
-        raise RuntimeError(f"the control {control.impl} wrote no report (exit {done.returncode}):\n{control.tail}")
-    results = json.loads(report.read_text())["results"]
-    control.failing = {r["requirement"] for r in results if r["outcome"] in ("fail", "error")}
-    control.ran = {r["requirement"] for r in results if r["outcome"] not in ("skipped",)}
-    control.passed = sum(r["outcome"] == "pass" for r in results)
-    return control
+def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[str]:
+    """One session for every control: the clean checks, and a copy of each fault's (harness.plugin.sweep)."""
+    clean = next(c for c in controls if c.impl == CLEAN)
+    faulty = [c for c in controls if c.impl != CLEAN]
+    narrow = all(c.reqs for c in faulty)
+    wanted = sorted({r for c in controls for r in c.reqs}) if clean.reqs else []
+    files = files_for(tuple(wanted)) if wanted else [str(SUITES_DIR)]
+    return [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "--tb=no", "-m", "not e2e",
+            "--gateway-impl", CLEAN, "--no-rerun", "--report-dir", str(workdir), "-n", workers,
+            *(f"--req={r}" for r in wanted), *(f"--fault-sweep={c.fault}" for c in faulty),
+            *(() if narrow else ("--fault-sweep-all",))]
+
+
+def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:
+    """Each control's outcome from the one session's results: a check's node id names the fault it ran under."""
+    by_fault: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_fault.setdefault(fault_of(str(r["nodeid"])), []).append(r)
+    for control in controls:
+        mine = by_fault.get(control.fault, [])
+        control.failing = {r["requirement"] for r in mine if r["outcome"] in ("fail", "error")}
+        control.ran = {r["requirement"] for r in mine if r["outcome"] not in ("skipped",)}
+        control.passed = sum(r["outcome"] == "pass" for r in mine)
+        control.wall = sum(float(r.get("duration") or 0.0) for r in mine)
+
+
+def run_all(controls: list[Control], workers: int = 2) -> list[Control]:
+    """Every control in one pytest session on ``workers`` workers: the faults are switched between checks on the
+    same reference gateways, so no control pays for an interpreter, a collection and gateways of its own."""
+    with tempfile.TemporaryDirectory(prefix="controls-") as tmp:
+        cmd = sweep_command(controls, Path(tmp), str(workers))
+        done = subprocess.run(cmd, cwd=SUITES_DIR.parent, capture_output=True, text=True, timeout=1800)
+        tail = (done.stdout[-2500:] + done.stderr[-1500:]).strip()
+        report = Path(tmp) / "compat.json"
+        if not report.exists():
+            raise RuntimeError(f"the controls wrote no report (pytest exit {done.returncode}):\n{tail}")
+        if done.returncode > 1:  # 1 is the faults' failing checks; more is a crash or a usage error
+            raise RuntimeError(f"the controls did not complete (pytest exit {done.returncode}):\n{tail}")
+        read_back(controls, json.loads(report.read_text())["results"])
+    for control in controls:
+        control.exit, control.tail = int(bool(control.failing)), tail
+    return controls
 
 
 def plan(faults: list[str], levels: set[str], narrow: bool) -> list[Control]:
@@ -98,14 +122,6 @@ def plan(faults: list[str], levels: set[str], narrow: bool) -> list[Control]:
             continue
         out.append(Control(f"{CLEAN}:{fault}", reqs))
     return out
-
-
-def run_all(controls: list[Control], jobs: int, workers: str = "0") -> list[Control]:
-    """Every control at once, ``jobs`` at a time: they mostly wait on paced streams and silences."""
-    with tempfile.TemporaryDirectory(prefix="controls-") as tmp, ThreadPoolExecutor(max_workers=jobs) as pool:
-        dirs = [Path(tmp) / str(i) for i in range(len(controls))]
-        futures = [pool.submit(run_control, c, d, workers) for c, d in zip(controls, dirs, strict=True)]
-        return [f.result() for f in futures]
 
 
 def matrix(controls: list[Control], levels: set[str]) -> dict[str, Any]:
@@ -174,25 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", nargs="+", default=["must", "should", "info"], choices=("must", "should", "info"))
     parser.add_argument("--narrow", action="store_true",
                         help="each fault runs only the requirements it declares it kills (the CI proof)")
-    parser.add_argument("--jobs", type=int, default=4, help="controls run at once (default 4)")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers for the one session (default 2)")
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing")
     parser.add_argument("--check-readme", type=Path, metavar="FILE", help="exit 1 when FILE's kills block is stale")
     args = parser.parse_args(argv)
     if args.write_readme or args.check_readme:
-        path = args.write_readme or args.check_readme
-        text = path.read_text()
-        fresh = replace_block(text, readme_block())
-        if args.write_readme:
-            path.write_text(fresh)
-            return 0
-        if fresh != text:
-            print(f"{path}'s kills block is stale: python -m harness controls --write-readme {path}")
-            return 1
-        return 0
+        return answer.sync_block(args.write_readme or args.check_readme, readme_block(), (START, END),
+                                 bool(args.write_readme), "python -m harness controls --write-readme")
     levels = set(args.level)
     started = time.monotonic()
-    data = matrix(run_all(plan(args.faults, levels, args.narrow), args.jobs), levels)
+    data = matrix(run_all(plan(args.faults, levels, args.narrow), args.workers), levels)
     data["wall_s"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "controls.json").write_text(json.dumps(data, indent=1))

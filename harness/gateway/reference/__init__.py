@@ -46,6 +46,7 @@ class ReferenceGateway(LogFileMixin):
         self.config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
         self.log_path = workdir / "gateway.log"
         self.log_path.touch()
+        self.faults = faults
         self._server = ReferenceServer(ReferenceConfig.from_gateway(gateway, faults), self.log_path)
         self._thread = threading.Thread(target=self._server.serve_forever, name="reference-gateway", daemon=True)
         self._thread.start()
@@ -61,6 +62,17 @@ class ReferenceGateway(LogFileMixin):
 
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def set_faults(self, faults: frozenset[str]) -> None:
+        """Run on with other faults, as if restarted with them: the kill matrix switches them between checks."""
+        if faults == self.faults:
+            return
+        unknown = faults - set(FAULTS)
+        if unknown:
+            raise ProxyStartError(f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+        self.faults = faults
+        self._server.restart(ReferenceConfig.from_gateway(self.gateway, faults))
+        self._server.log(f"faults now: {','.join(sorted(faults)) or 'none'}")
 
     def stop(self) -> None:
         self._server.shutdown()

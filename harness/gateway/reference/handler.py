@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route
+from harness.protocol import loopback
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
 
 # The provider answers after which a deployment sits out while its group has another (as LiteLLM's cooldowns).
@@ -208,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         timeout = None if "no-timeout" in faults else route.timeout
         # A client per call: closing it hangs up on the provider, whoever is waiting on it.
         sockets = _Sockets()
-        transport = httpx.HTTPTransport()
+        transport = loopback.transport()
         transport._pool = httpcore.ConnectionPool(network_backend=sockets)  # httpx offers no other way in
         with httpx.Client(timeout=httpx.Timeout(timeout or 600.0), transport=transport) as client:
             response = self._send(client, sockets, route, path, body)
@@ -339,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
         backup = backups[0] if backups else None
         if saw_error and backup is not None and "fallback-restart" in self.cfg.faults:
             body = json.loads(self._body or b"{}")
-            with httpx.Client(timeout=60, trust_env=False) as client:
+            with loopback.client(timeout=60) as client:
                 request = client.build_request("POST", backup.api_base.rstrip("/") + "/v1/messages",
                                                json={**body, "model": backup.model},
                                                headers=self._upstream_headers(backup))
@@ -578,6 +579,12 @@ class ReferenceServer(ThreadingHTTPServer):
         self.benched: dict[int, float] = {}  # a deployment (by id) -> when it serves again
         self._seen: collections.Counter[str] = collections.Counter()
         super().__init__(("127.0.0.1", port), _Handler)
+
+    def restart(self, cfg: ReferenceConfig) -> None:
+        """A new config, and none of the old one's state: no benched deployment, no request seen."""
+        with self._log_lock:
+            self.cfg, self.benched_until, self.benched = cfg, 0.0, {}
+            self._seen.clear()
 
     def first_time(self, request: str) -> bool:
         """True the first, third ... time this request comes: a second run of a check gets the other answer."""

@@ -59,6 +59,8 @@ class Options:
     baseline_run: Path | None = None  # the baseline's run from an earlier job, used instead of running it
     rerun: bool = True  # every check that moved runs once more; two runs that disagree are "flaky"
     store: Path = field(default_factory=lambda: baselines.STORE)
+    runs_only: bool = False  # one job of a CI matrix: run and store each version's run, judge nothing
+    judge: list[Path] = field(default_factory=list)  # the final job: judge the runs these jobs stored, run nothing
 
 
 def say(text: str) -> None:
@@ -149,25 +151,68 @@ def _profiles_in(captured: Path) -> Iterator[None]:
 
 def _gate(options: Options, out: Path) -> int:
     started = time.monotonic()
-    claude_code = prepare_claude_code(options.claude_code, options.min_age_days, out / "profiles")
-    litellm, envs, installs = prepare_litellm(options.litellm)
-    names = dict(zip(options.litellm, litellm, strict=True))
+    if options.judge:
+        runs, litellm, installs, walls = gathered(options.judge)
+        claude_code: dict[str, dict[str, Any]] = {v: {"profile": "judged from kept runs"} for v in options.claude_code}
+        names = {v: v for v in litellm}
+        reruns: dict[str, dict[str, Any]] = {}
+    else:
+        claude_code = prepare_claude_code(options.claude_code, options.min_age_days, out / "profiles")
+        litellm, envs, installs = prepare_litellm(options.litellm)
+        names = dict(zip(options.litellm, litellm, strict=True))
     baseline = _pair(options.baseline, litellm, options.claude_code, names, first=True)
     candidate = _pair(options.candidate, litellm, options.claude_code, names, first=False)
-    runs, walls = run_versions(options, envs, out, baseline.litellm)
     rules = grid.Rules(options.fail_on_should, options.changes, deviations.waivers(options.waivers))
-    reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
+    if not options.judge:
+        runs, walls = run_versions(options, envs, out, baseline.litellm)
+        if options.runs_only:
+            return keep_runs(out, runs, walls, installs)
+        reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
                 bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
-                profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code))
+                profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code),
+                judged_from=[str(p) for p in options.judge])
     code = grid.gate_code(data)
     data.update(exit_code=code, fail_on_should=options.fail_on_should, changes=options.changes,
                 wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
     write(out, data, cells, baseline)
     print_verdict(data)
     return code
+
+
+RUN_FILE = "gate-run.json"  # one LiteLLM version's run as a matrix job leaves it: the run, its benchmark, its facts
+
+
+def keep_runs(out: Path, runs: dict[str, dict[str, Any]], walls: dict[str, float],
+              installs: dict[str, Any]) -> int:
+    """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing judged."""
+    for version, run in runs.items():
+        path = out / "runs" / version / RUN_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**run, "gate": {"suite_seconds": walls[version],
+                                                     "install": installs.get(version, {})}}))
+        say(f"LiteLLM {version}: run kept at {path} for the judging job (--judge)")
+    return 0
+
+
+def gathered(dirs: list[Path]) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, Any], dict[str, float]]:
+    """``--judge``: the runs the matrix jobs kept, by LiteLLM version, in version order."""
+    runs: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for d in dirs for p in ([d] if d.is_file() else d.rglob(RUN_FILE))):
+        run = json.loads(path.read_text())
+        version = str(run["info"].get("litellm_version") or path.parent.name)
+        if version in runs:
+            raise HarnessError(f"--judge: two runs of LiteLLM {version} ({path} and another); keep one per version")
+        runs[version] = run
+    if not runs:
+        raise HarnessError(f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
+                           "with --runs-only")
+    order = sorted(runs, key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.replace(".post", ".").split(".")))
+    installs = {v: runs[v].get("gate", {}).get("install", {}) for v in order}
+    walls = {v: float(runs[v].get("gate", {}).get("suite_seconds", 0.0)) for v in order}
+    return {v: runs[v] for v in order}, order, installs, walls
 
 
 def print_verdict(data: dict[str, Any]) -> None:

@@ -1,0 +1,128 @@
+"""Where a run's CPU went, by kind of process: the system under test (LiteLLM, the Claude Code CLI) or the harness.
+
+A sampler walks the run's process tree a few times a second and keeps each process's last CPU time.
+The run's total comes from the kernel (``RUSAGE_CHILDREN`` of the process that waited for it), so
+it is exact; what the sampler missed (a process that lived less than one sample) is shown as
+``unsampled``, never spread over the kinds.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+KINDS = ("litellm", "claude-code", "harness-workers", "harness-controller", "other")
+SUT_KINDS = ("litellm", "claude-code")
+HARNESS_KINDS = ("harness-workers", "harness-controller")
+
+
+def kind_of(proc: psutil.Process, root_pid: int) -> str:
+    """Which part of the run a process is, from its command line."""
+    if proc.pid == root_pid:
+        return "harness-controller"
+    try:
+        cmdline = " ".join(proc.cmdline())
+        name = proc.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return "other"
+    # Proxies forked by the fork server keep the zygote's command line; exec'd ones run litellm's.
+    if "zygote.py" in cmdline or "litellm" in cmdline:
+        return "litellm"
+    if name in {"node", "claude"} or "claude" in cmdline.split(" ")[0] or "claude-code" in cmdline:
+        return "claude-code"
+    if "execnet" in cmdline or "exec(eval(" in cmdline or "pytest" in cmdline or "harness" in cmdline:
+        return "harness-workers"
+    return "other"
+
+
+@dataclass
+class CpuReport:
+    wall: float
+    total: float
+    by_kind: dict[str, float] = field(default_factory=dict)
+    returncode: int = 0
+
+    @property
+    def unsampled(self) -> float:
+        return max(0.0, self.total - sum(self.by_kind.values()))
+
+    @property
+    def sut(self) -> float:
+        return sum(self.by_kind.get(k, 0.0) for k in SUT_KINDS)
+
+    @property
+    def harness(self) -> float:
+        return sum(self.by_kind.get(k, 0.0) for k in HARNESS_KINDS)
+
+    def floor_ratio(self, cores: int) -> float:
+        """Wall time over the least the system under test's own CPU needs on ``cores`` cores."""
+        return self.wall / (self.sut / cores) if self.sut else float("inf")
+
+    def as_dict(self, cores: int) -> dict[str, Any]:
+        return {"wall_s": round(self.wall, 1), "cpu_s": round(self.total, 1), "cores": cores,
+                "by_kind_s": {k: round(v, 1) for k, v in self.by_kind.items()},
+                "unsampled_s": round(self.unsampled, 1), "sut_cpu_s": round(self.sut, 1),
+                "harness_share": round(self.harness / self.total, 3) if self.total else 0.0,
+                "floor_ratio": round(self.floor_ratio(cores), 2), "returncode": self.returncode}
+
+
+class Sampler(threading.Thread):
+    def __init__(self, root_pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root_pid, self.every = root_pid, every
+        self.seen: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, create time) -> (kind, cpu)
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            self.sample()
+
+    def sample(self) -> None:
+        try:
+            root = psutil.Process(self.root_pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for proc in procs:
+            try:
+                with proc.oneshot():
+                    key = (proc.pid, proc.create_time())
+                    times = proc.cpu_times()
+                kind = self.seen[key][0] if key in self.seen else kind_of(proc, self.root_pid)
+                self.seen[key] = (kind, times.user + times.system)
+            except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
+                continue
+
+    def stop(self) -> dict[str, float]:
+        self._halt.set()
+        self.join()
+        by_kind: dict[str, float] = {}
+        for kind, cpu in self.seen.values():
+            by_kind[kind] = by_kind.get(kind, 0.0) + cpu
+        return by_kind
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_watched(cmd: list[str], cwd: str | os.PathLike[str], env: dict[str, str] | None = None,
+                **kwargs: Any) -> tuple[CpuReport, subprocess.CompletedProcess[str]]:
+    """Run ``cmd`` to its end and say where its CPU went."""
+    before, started = _children_cpu(), time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=cwd, env=env, text=True, **kwargs)
+    sampler = Sampler(process.pid)
+    sampler.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    by_kind = sampler.stop()
+    report = CpuReport(wall=wall, total=_children_cpu() - before, by_kind=by_kind, returncode=process.returncode)
+    return report, subprocess.CompletedProcess(cmd, process.returncode, out, err)
