@@ -212,6 +212,37 @@ def test_a_one_candidate_gate_with_a_stored_baseline_costs_one_suite_run(tmp_pat
     calls.clear()
     gate.run(other)
     assert calls[0] == ("1.0.0", 0), "other pytest arguments make another key: the baseline runs again"
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-k auth")
+    calls.clear()
+    gate.run(options)
+    assert calls[0] == ("1.0.0", 0), "PYTEST_ADDOPTS narrows a run too: a narrowed run is never a full baseline"
+
+
+def test_a_gate_judged_from_runs_kept_by_separate_jobs_equals_the_local_gate(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    for version in ("1.0.0", "1.1.0"):  # one matrix job each, in its own output folder
+        job = gate.Options([version], ["2.1.0"], tmp_path / f"job-{version}", bench_repeats=0,
+                           store=tmp_path / f"s-{version}", runs_only=True)
+        assert gate.run(job) == 0
+    assert not (tmp_path / "job-1.1.0" / "gate.json").exists(), "a matrix job judges nothing"
+    calls.clear()
+    judged = gate.Options(["ignored"], ["2.1.0"], tmp_path / "judged", bench_repeats=0,
+                          judge=[tmp_path / "job-1.0.0", tmp_path / "job-1.1.0"])
+    code = gate.run(judged)
+    assert calls == [], "the judging job runs nothing"
+    local = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "local", bench_repeats=0,
+                         store=tmp_path / "s-local", rerun=False)
+    assert gate.run(local) == code == 1
+    got, want = (json.loads((tmp_path / d / "gate.json").read_text()) for d in ("judged", "local"))
+    assert (got["baseline"], got["candidate"]) == (want["baseline"], want["candidate"]) == ("1.0.0/2.1.0",
+                                                                                            "1.1.0/2.1.0")
+    assert [row["cells"] for row in got["rows"]] == [row["cells"] for row in want["rows"]]
+
+
+def test_judging_nothing_says_what_the_matrix_jobs_write(tmp_path):
+    with pytest.raises(HarnessError, match=r"no gate-run\.json under"):
+        gate.run(gate.Options(["x"], ["2.1.0"], tmp_path / "g", bench_repeats=0, judge=[tmp_path]))
 
 
 def test_baseline_run_from_an_earlier_job_is_used_and_must_be_the_baselines_version(tmp_path, monkeypatch):

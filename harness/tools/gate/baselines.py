@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ def key(litellm: str, pytest_args: list[str]) -> str:
     source = suite_source()
     if source == "unknown":
         return ""
-    parts = [litellm, source, catalogue_revision(), *map(_arg_identity, pytest_args)]
+    # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows it so).
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    parts = [litellm, source, catalogue_revision(), *map(_arg_identity, pytest_args), f"PYTEST_ADDOPTS={addopts}"]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
