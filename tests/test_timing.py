@@ -36,9 +36,9 @@ def test_the_floor_ratio_counts_only_the_system_under_tests_cpu():
 
 
 def test_a_childs_cpu_is_sampled_and_the_total_is_the_kernels():
-    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass"
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2: pass"
     spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {busy!r}])"
     cpu, done = run_watched([sys.executable, "-c", spawn], cwd=ROOT)
     assert done.returncode == 0
-    assert cpu.total >= 0.6
+    assert cpu.total >= 1.2
     assert sum(cpu.by_kind.values()) >= 0.5, cpu.by_kind  # the child lived long enough to be sampled

@@ -55,11 +55,11 @@ def _cpu(fig: dict[str, Any]) -> str:
     return f"{fig.get('cpu_s', 0):.0f} CPU-s: " + ", ".join(parts)
 
 
-def _figure(fig: dict[str, Any]) -> str:
+def _figure(row: str, fig: dict[str, Any]) -> str:
     extra = []
-    if "floor_ratio" in fig:
+    if row == "suite" and "floor_ratio" in fig:  # elsewhere the harness's own tests are not overhead
         extra.append(f"floor ratio {fig['floor_ratio']:.2f}")
-    if "harness_share" in fig:
+    if row == "suite" and "harness_share" in fig:
         extra.append(f"harness {100 * fig['harness_share']:.0f}% of the CPU")
     if "ratio_to_suite" in fig:
         extra.append(f"{fig['ratio_to_suite']:.2f} x one suite run")
@@ -76,7 +76,7 @@ def block(data: dict[str, dict[str, Any]]) -> str:
         if fig is None:
             lines.append(f"| {label} | {budget} | not measured yet | | | |")
             continue
-        lines.append(f"| {label} | {budget} | {_minutes(float(fig['wall_s']))} | {_cpu(fig)} | {_figure(fig)} "
+        lines.append(f"| {label} | {budget} | {_minutes(float(fig['wall_s']))} | {_cpu(fig)} | {_figure(row, fig)} "
                      f"| {fig.get('measured', '')}, {fig.get('cores', '?')} cores |")
     return "\n".join(lines)
 
