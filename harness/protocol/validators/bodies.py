@@ -7,22 +7,26 @@ clients parse responses with, so a body they reject is a body a client may choke
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
-from anthropic.types import (
-    Message,
-    MessageTokensCount,
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-)
 
 from harness.protocol.validators.sse import SSEEvent
 from harness.protocol.validators.stream import Violation
+
+if TYPE_CHECKING:
+    from anthropic.types import Message, MessageTokensCount
+
+
+@cache
+def sdk_types() -> ModuleType:
+    """The SDK's types, imported on first use: about 1.7 CPU-seconds, which a process that validates nothing (a
+    collection, the xdist controller, a command of the harness) need not pay."""
+    import anthropic.types
+
+    return anthropic.types
 
 # Anthropic's documented status → error type table (API docs, "Errors").
 ERROR_TYPE_FOR_STATUS: dict[int, str] = {
@@ -65,14 +69,16 @@ class ModelEntry(pydantic.BaseModel):
     created_at: str
 
 
-EVENT_TYPES: dict[str, type[pydantic.BaseModel]] = {
-    "message_start": RawMessageStartEvent,
-    "content_block_start": RawContentBlockStartEvent,
-    "content_block_delta": RawContentBlockDeltaEvent,
-    "content_block_stop": RawContentBlockStopEvent,
-    "message_delta": RawMessageDeltaEvent,
-    "message_stop": RawMessageStopEvent,
-}
+EVENT_TYPES = ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
+               "message_stop")
+
+
+@cache
+def event_model(event_type: str) -> type[pydantic.BaseModel]:
+    """The SDK's model of a stream event (RawMessageStartEvent for message_start ...)."""
+    name = "Raw" + "".join(part.title() for part in event_type.split("_")) + "Event"
+    model: type[pydantic.BaseModel] = getattr(sdk_types(), name)
+    return model
 # Block and delta types every SDK release since 0.40 knows; newer ones (compaction,
 # fallback, ...) are left to the grammar, so an older SDK does not cry wolf.
 SDK_BLOCKS = frozenset({"text", "tool_use", "server_tool_use", "thinking", "redacted_thinking"})
@@ -98,7 +104,7 @@ def _validate(model: type[pydantic.BaseModel], what: str, body: Any) -> Any:
 
 def validate_message(body: Any) -> Message:
     """A non-stream ``/v1/messages`` response."""
-    message: Message = _validate(Message, "not an Anthropic Message", body)
+    message: Message = _validate(sdk_types().Message, "not an Anthropic Message", body)
     if body.get("type") != "message" or body.get("role") != "assistant":
         raise BodyShapeError("not an Anthropic Message", body, "type must be 'message' and role 'assistant'")
     return message
@@ -121,7 +127,7 @@ def validate_error(body: Any, status: int | None = None) -> ErrorEnvelope:
 
 
 def validate_token_count(body: Any) -> MessageTokensCount:
-    count: MessageTokensCount = _validate(MessageTokensCount, "not a count_tokens response", body)
+    count: MessageTokensCount = _validate(sdk_types().MessageTokensCount, "not a count_tokens response", body)
     if not isinstance(body.get("input_tokens"), int):
         raise BodyShapeError("not a count_tokens response", body, "input_tokens must be an integer")
     return count
@@ -151,7 +157,7 @@ def event_shape_violations(events: list[SSEEvent]) -> list[Violation]:
         if not isinstance(data, dict) or not _sdk_knows(data):
             continue
         try:
-            EVENT_TYPES[data["type"]].model_validate(data)
+            event_model(data["type"]).model_validate(data)
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
