@@ -272,3 +272,11 @@ def test_a_check_whose_second_run_disagrees_is_flaky_in_the_gate():
     warned, _ = grid.build(*args, grid.Rules(changes="warn"), reruns={"1.1.0": second})
     assert grid.gate_code(warned) == 0
     assert grid.candidate_cell(warned)["verdict"] == "SAFE, 1 CHANGES TO REVIEW"
+
+
+def test_only_the_suites_moved_checks_run_a_second_time():
+    from harness.verdict.classes import CheckVerdict
+    checks = [CheckVerdict("bench::overhead", "PERF-OVERHEAD", "should", "regressed", "pass", "fail"),
+              CheckVerdict("suites/test_auth.py::test_x[a]", "AUTH-001", "must", "regressed", "pass", "fail"),
+              CheckVerdict("suites/test_auth.py::test_y", "AUTH-001", "must", "same", "pass", "pass")]
+    assert gate.rerunnable(checks) == ["suites/test_auth.py::test_x[a]"]

@@ -35,6 +35,7 @@ from harness.tools.gate import baselines, grid
 from harness.tools.gate.grid import Pair
 from harness.tools.profile_diff import profile_diff, render
 from harness.verdict import deviations
+from harness.verdict.classes import CheckVerdict
 from harness.verdict.runs import BAD, compare, load_run
 
 NEWEST = "newest"
@@ -282,8 +283,7 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
     for version, run in runs.items():
         if version == baseline.litellm:
             continue
-        moved = sorted({c.nodeid for c in compare(base, run, rules.waivers).verdict.checks
-                        if c.klass != "same" and "::" in c.nodeid})
+        moved = rerunnable(compare(base, run, rules.waivers).verdict.checks)
         if not moved:
             continue
         args = [*_selection(options), "--no-rerun", *options.pytest_args, *moved]
@@ -298,6 +298,13 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
         reruns[version] = load_run(report)
         say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
     return reruns
+
+
+def rerunnable(checks: list[CheckVerdict]) -> list[str]:
+    """The moved checks a second run can repeat: the suite's own, not a verdict on the benchmark
+    (``bench::overhead``), which pytest would take for a missing file."""
+    return sorted({c.nodeid for c in checks
+                   if c.klass != "same" and c.nodeid.startswith("suites/") and "::" in c.nodeid})
 
 
 def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
