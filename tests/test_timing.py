@@ -1,44 +1,56 @@
-"""The timing table is generated from measured figures, and the CPU watcher attributes a run's CPU by kind."""
+"""The provider-clock timeline: pairing provider chunks with client events, and what it reports."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from harness.tools import timing
-from harness.tools.cpuwatch import CpuReport, run_watched
-
-ROOT = Path(__file__).resolve().parents[1]
+from harness.fakes.journal import RecordedRequest
+from harness.plugin.timing import behind, check_timings, timing
+from harness.protocol.client import Exchange
+from harness.protocol.validators.sse import SSEEvent
 
 
-def test_readme_timing_block_is_generated_from_the_recorded_figures():
-    assert timing.main(["--check", str(ROOT / "README.md")]) == 0, \
-        "python -m harness timing --write README.md after recording a benchmark"
+def _request(emitted: list[float], body: bytes = b"") -> RecordedRequest:
+    req = RecordedRequest("POST", "/v1/messages", {}, {}, b"{}", "messages", received_at=100.0)
+    req.emitted_at, req.response_body = [100.0 + t for t in emitted], body
+    return req
 
 
-def test_a_recorded_row_replaces_the_previous_one_and_renders(tmp_path):
-    path = tmp_path / "timings.json"
-    timing.record("suite", {"wall_s": 500.0, "cpu_s": 1.0, "cores": 2}, path)
-    timing.record("suite", {"wall_s": 200.0, "cpu_s": 380.0, "cores": 2, "floor_ratio": 1.5,
-                            "harness_share": 0.1, "by_kind_s": {"litellm": 250.0, "harness-workers": 38.0}}, path)
-    text = timing.block(timing.load(path))
-    assert "| `pytest suites/`, warm | ≤ 1.3 x the floor | 200 s (3.3 min) | 380 CPU-s: litellm 250, " \
-           "harness-workers 38 | floor ratio 1.50; harness 10% of the CPU |" in text
-    assert "| `python3 dev.py all`, warm | ≤ 6 min | not measured yet |" in text
+def _exchange(arrivals: list[float], names: list[str] | None = None) -> Exchange:
+    names = names or [f"e{i}" for i in range(len(arrivals))]
+    ex = Exchange("POST", "http://127.0.0.1:1/v1/messages", {}, {}, started=99.9, elapsed=10.0)
+    ex.events = [SSEEvent(n, {"type": n}, "{}", 100.0 + a) for n, a in zip(names, arrivals, strict=True)]
+    return ex
 
 
-def test_the_floor_ratio_counts_only_the_system_under_tests_cpu():
-    cpu = CpuReport(wall=150.0, total=400.0, by_kind={"litellm": 250.0, "claude-code": 50.0, "harness-workers": 90.0})
-    assert cpu.sut == 300.0
-    assert cpu.floor_ratio(2) == 1.0
-    assert cpu.unsampled == 10.0
-    assert cpu.as_dict(2)["harness_share"] == round(90 / 400, 3)
+def test_same_counts_pair_one_to_one_and_measure_the_hold():
+    found = timing(_exchange([0.05, 0.30, 0.40]), _request([0.0, 0.10, 0.20]))
+    assert found is not None
+    assert found.pairing == "one to one"
+    assert found.first_event_added_ms == 50.0
+    assert found.max_held_back_ms == 200.0  # the second chunk: emitted at 100 ms, arrived at 300 ms
 
 
-def test_a_childs_cpu_is_sampled_and_the_total_is_the_kernels():
-    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2: pass"
-    spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {busy!r}])"
-    cpu, done = run_watched([sys.executable, "-c", spawn], cwd=ROOT)
-    assert done.returncode == 0
-    assert cpu.total >= 1.2
-    assert sum(cpu.by_kind.values()) >= 0.5, cpu.by_kind  # the child lived long enough to be sampled
+def test_a_translated_stream_pairs_each_chunk_with_the_next_arrival():
+    found = timing(_exchange([0.01, 0.21]), _request([0.0, 0.1, 0.2]))
+    assert found is not None
+    assert found.pairing == "next arrival"
+    assert [round(a - e) for e, a in found.pairs] == [10, 110, 10]
+
+
+def test_provider_event_names_are_read_from_the_sse_body():
+    body = b"event: message_start\ndata: {}\n\nevent: ping\ndata: {}\n\n"
+    found = timing(_exchange([0.01, 0.02]), _request([0.0, 0.01], body))
+    assert found is not None
+    assert found.provider_events == ["message_start", "ping"]
+
+
+def test_no_timeline_without_a_stream_on_both_sides():
+    assert timing(_exchange([0.1]), _request([0.0])) is None  # a JSON answer: one write
+    assert check_timings([_exchange([])], [_request([0.0, 0.1])]) == []
+
+
+def test_the_stream_behind_an_exchange_is_the_last_one_inside_it():
+    early, late = _request([0.0, 0.1]), _request([0.0, 0.1])
+    late.received_at = 105.0
+    outside = _request([0.0, 0.1])
+    outside.received_at = 200.0
+    assert behind(_exchange([0.1]), [early, late, outside]) is late

@@ -106,6 +106,8 @@ class ProxyPool:
             try:
                 started[config.name] = ReferenceGateway(config, self.root / config.name,
                                                         self.impl.faults | self.extra_faults)
+                # Named by the run's own faults, not by the swept fault it happened to start under.
+                started[config.name].version = ReferenceGateway.label(self.impl.faults)
             except HarnessError as exc:
                 errors[config.name] = exc
         return started, errors

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -28,17 +29,24 @@ def kind_of(proc: psutil.Process, root_pid: int) -> str:
     if proc.pid == root_pid:
         return "harness-controller"
     try:
-        cmdline = " ".join(proc.cmdline())
+        argv = proc.cmdline()
         name = proc.name()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return "other"
-    # Proxies forked by the fork server keep the zygote's command line; exec'd ones run litellm's.
-    if "zygote.py" in cmdline or "litellm" in cmdline:
+    return kind_of_argv(argv, name)
+
+
+def kind_of_argv(argv: list[str], name: str = "") -> str:
+    """By the program, never by an option's value (``--litellm-python`` names LiteLLM in a harness process)."""
+    program = " ".join(argv[:3])
+    # Proxies forked by the fork server keep the zygote's command line; exec'd ones run LiteLLM's own CLI.
+    if any(a.endswith("zygote.py") for a in argv[:3]) or "-m litellm" in program or "litellm/proxy" in program \
+            or (argv and Path(argv[0]).name == "litellm"):
         return "litellm"
-    if name in {"node", "claude"} or "claude" in cmdline.split(" ")[0] or "claude-code" in cmdline:
-        return "claude-code"
-    if "execnet" in cmdline or "exec(eval(" in cmdline or "pytest" in cmdline or "harness" in cmdline:
+    if "-m pytest" in program or "exec(eval(" in program or "-m harness" in program or "dev.py" in program:
         return "harness-workers"
+    if name in {"node", "claude"} or (argv and Path(argv[0]).name in {"node", "claude"}):
+        return "claude-code"
     return "other"
 
 

@@ -40,7 +40,7 @@ class ReferenceGateway(LogFileMixin):
         if unknown:
             raise ProxyStartError(f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
         self.gateway = gateway
-        self.version = "reference" + (f"+{','.join(sorted(faults))}" if faults else "")
+        self.version = self.label(faults)
         workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
@@ -59,6 +59,10 @@ class ReferenceGateway(LogFileMixin):
     @property
     def master_key(self) -> str | None:
         return self.gateway.master_key
+
+    @staticmethod
+    def label(faults: frozenset[str]) -> str:
+        return "reference" + (f"+{','.join(sorted(faults))}" if faults else "")
 
     def alive(self) -> bool:
         return self._thread.is_alive()

@@ -55,7 +55,9 @@ def run_suite(out_dir: Path, litellm_python: str | None, impl: str | None, extra
               profile: str = "defaults") -> dict[str, Any]:
     """One ``pytest suites/ --no-deviations`` run; its JSON report."""
     # Paths among the extra arguments (suites/test_errors.py) narrow the collection; otherwise all of suites/.
-    paths = [] if any(a.startswith("suites/") for a in extra) else ["suites"]
+    given = [a for prev, a in zip(["", *extra], extra, strict=False)
+             if a.startswith("suites/") and not prev.startswith("-")]  # not an option's value (--deselect X)
+    paths = [] if given else ["suites"]
     cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no",
            "--no-deviations", "--no-rerun", "--report-dir", str(out_dir), "--litellm-settings", profile]
     # Under the isolated profile only the checks whose verdict can depend on the settings run (as in CI).

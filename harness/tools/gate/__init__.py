@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -210,7 +211,8 @@ def gathered(dirs: list[Path]) -> tuple[dict[str, dict[str, Any]], list[str], di
     if not runs:
         raise HarnessError(f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
                            "with --runs-only")
-    order = sorted(runs, key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.replace(".post", ".").split(".")))
+    # The gate's environments take only releases (1.108.7, 1.108.7.post1): their numbers order them.
+    order = sorted(runs, key=lambda v: tuple(int(n) for n in re.findall(r"\d+", v)))
     installs = {v: runs[v].get("gate", {}).get("install", {}) for v in order}
     walls = {v: float(runs[v].get("gate", {}).get("suite_seconds", 0.0)) for v in order}
     return {v: runs[v] for v in order}, order, installs, walls

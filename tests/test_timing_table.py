@@ -1,0 +1,53 @@
+"""The timing table is generated from measured figures, and the CPU watcher attributes a run's CPU by kind."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness.tools import timing
+from harness.tools.cpuwatch import CpuReport, run_watched
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_timing_block_is_generated_from_the_recorded_figures():
+    assert timing.main(["--check", str(ROOT / "README.md")]) == 0, \
+        "python -m harness timing --write README.md after recording a benchmark"
+
+
+def test_a_recorded_row_replaces_the_previous_one_and_renders(tmp_path):
+    path = tmp_path / "timings.json"
+    timing.record("suite", {"wall_s": 500.0, "cpu_s": 1.0, "cores": 2}, path)
+    timing.record("suite", {"wall_s": 200.0, "cpu_s": 380.0, "cores": 2, "floor_ratio": 1.5,
+                            "harness_share": 0.1, "by_kind_s": {"litellm": 250.0, "harness-workers": 38.0}}, path)
+    text = timing.block(timing.load(path))
+    assert "| `pytest suites/`, warm | ≤ 1.3 x the floor | 200 s (3.3 min) | 380 CPU-s: litellm 250, " \
+           "harness-workers 38 | floor ratio 1.50; harness 10% of the CPU |" in text
+    assert "| `python3 dev.py all`, warm | ≤ 6 min | not measured yet |" in text
+
+
+def test_the_floor_ratio_counts_only_the_system_under_tests_cpu():
+    cpu = CpuReport(wall=150.0, total=400.0, by_kind={"litellm": 250.0, "claude-code": 50.0, "harness-workers": 90.0})
+    assert cpu.sut == 300.0
+    assert cpu.floor_ratio(2) == 1.0
+    assert cpu.unsampled == 10.0
+    assert cpu.as_dict(2)["harness_share"] == round(90 / 400, 3)
+
+
+def test_a_childs_cpu_is_sampled_and_the_total_is_the_kernels():
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2: pass"
+    spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {busy!r}])"
+    cpu, done = run_watched([sys.executable, "-c", spawn], cwd=ROOT)
+    assert done.returncode == 0
+    assert cpu.total >= 1.2
+    assert sum(cpu.by_kind.values()) >= 0.5, cpu.by_kind  # the child lived long enough to be sampled
+
+
+def test_a_process_is_classified_by_its_program_not_its_options_values():
+    from harness.tools.cpuwatch import kind_of_argv
+    assert kind_of_argv([".venv/bin/python", "-m", "pytest", "suites", "--litellm-python", ".cache/litellm/x"]) \
+        == "harness-workers"
+    assert kind_of_argv(["python", "/repo/harness/gateway/forkserver/zygote.py", "log", "sock"]) == "litellm"
+    assert kind_of_argv([".cache/litellm/1.0/bin/litellm", "--config", "c.yaml"]) == "litellm"
+    assert kind_of_argv(["node", "/repo/.cache/claude-code/2.1.332/cli.js"], "node") == "claude-code"
