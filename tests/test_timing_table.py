@@ -51,3 +51,5 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
     assert kind_of_argv(["python", "/repo/harness/gateway/forkserver/zygote.py", "log", "sock"]) == "litellm"
     assert kind_of_argv([".cache/litellm/1.0/bin/litellm", "--config", "c.yaml"]) == "litellm"
     assert kind_of_argv(["node", "/repo/.cache/claude-code/2.1.332/cli.js"], "node") == "claude-code"
+    assert kind_of_argv(["/repo/.venv/bin/python", "-u", "-c", "import sys;exec(eval(sys.stdin.readline()))"]) \
+        == "harness-workers"

@@ -43,7 +43,9 @@ def kind_of_argv(argv: list[str], name: str = "") -> str:
     if any(a.endswith("zygote.py") for a in argv[:3]) or "-m litellm" in program or "litellm/proxy" in program \
             or (argv and Path(argv[0]).name == "litellm"):
         return "litellm"
-    if "-m pytest" in program or "exec(eval(" in program or "-m harness" in program or "dev.py" in program:
+    # An xdist worker is ``python -u -c "import sys;exec(eval(...))"``: its program is in the third argument.
+    if "-m pytest" in program or "-m harness" in program or "dev.py" in program or \
+            any("exec(eval(" in a for a in argv[:4]):
         return "harness-workers"
     if name in {"node", "claude"} or (argv and Path(argv[0]).name in {"node", "claude"}):
         return "claude-code"
