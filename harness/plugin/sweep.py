@@ -38,17 +38,20 @@ def clean_nodeid(nodeid: str) -> str:
 
 
 @cache
-def _texts() -> dict[Path, str]:
-    return {path.resolve(): path.read_text() for path in SUITES_DIR.glob("test_*.py")}
+def modules_naming(reqs: frozenset[str]) -> frozenset[Path] | None:
+    """The suite modules that name one of these requirements (a check states its id as a string literal); None
+    when one of them is named in no module (a table elsewhere names it: any module may hold its checks)."""
+    texts = {path.resolve(): path.read_text() for path in sorted(SUITES_DIR.glob("test_*.py"))}
+    found = {req: {p for p, text in texts.items() if f'"{req}"' in text} for req in reqs}
+    if not all(found.values()):
+        return None
+    return frozenset(p for paths in found.values() for p in paths)
 
 
 def names_any(path: Path, reqs: frozenset[str]) -> bool:
-    """Whether the module may hold a check of these requirements: it names one (a suite check states its id as a
-    string literal), or one of them is named in no module (a table elsewhere names it: every module may)."""
-    texts = _texts()
-    if any(not any(f'"{req}"' in text for text in texts.values()) for req in reqs):
-        return True
-    return any(f'"{req}"' in texts.get(path.resolve(), "") for req in reqs)
+    """Whether the module may hold a check of these requirements."""
+    modules = modules_naming(reqs)
+    return modules is None or path.resolve() in modules
 
 
 def swept_faults(config: pytest.Config) -> list[str]:

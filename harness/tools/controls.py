@@ -28,7 +28,7 @@ from typing import Any
 
 from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_score
 from harness.plugin.stash import SUITES_DIR
-from harness.plugin.sweep import fault_of
+from harness.plugin.sweep import fault_of, modules_naming
 from harness.report.render import render_controls
 from harness.tools import answer
 from harness.verdict.catalogue import catalogue
@@ -57,13 +57,8 @@ class Control:
 def files_for(reqs: tuple[str, ...]) -> list[str]:
     """The suite files that name these requirements, so a narrowed control collects only them; the whole folder
     when one of them is named nowhere in it (a feature row or a scenario table elsewhere names it)."""
-    if not reqs:
-        return [str(SUITES_DIR)]
-    texts = {path: path.read_text() for path in sorted(SUITES_DIR.glob("test_*.py"))}
-    found = {req: [str(p) for p, text in texts.items() if f'"{req}"' in text] for req in reqs}
-    if not all(found.values()):
-        return [str(SUITES_DIR)]
-    return sorted({f for files in found.values() for f in files})
+    modules = modules_naming(frozenset(reqs)) if reqs else None
+    return sorted(map(str, modules)) if modules is not None else [str(SUITES_DIR)]
 
 
 def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[str]:
