@@ -77,8 +77,9 @@ def test_booked_cost_is_the_price_map_cost_of_the_usage(gateway, proxy, anthropi
     """The cost LiteLLM books as spend for an answer, streamed or not, is the price map's cost of its usage."""
     since = len(_booked(proxy))
     anthropic_provider.script("messages", RawMessage(_answer(case)))
-    assert_status(gateway.messages(message_body(SONNET, stream=stream)), 200)
-    booked = _wait_for_booking(proxy, since)
+    ex = gateway.messages(message_body(SONNET, stream=stream))
+    assert_status(ex, 200)
+    booked = _wait_for_booking(proxy, since, ex.headers.get("x-litellm-call-id"))
     expected = expected_cost(model_prices(litellm_python, SONNET), USAGES[case])
     observe("booked", [b.get("response_cost") for b in booked])
     observe("expected", round(expected, 9))
@@ -88,13 +89,19 @@ def test_booked_cost_is_the_price_map_cost_of_the_usage(gateway, proxy, anthropi
     assert math.isclose(float(cost), expected, rel_tol=1e-6), f"expected ${expected:.6f}, observed ${cost}"
 
 
-def _wait_for_booking(proxy, since: int, timeout: float = 5.0) -> list[dict[str, object]]:
-    """The callback runs after the answer is sent; wait for it briefly."""
+def _wait_for_booking(proxy, since: int, call_id: str | None, timeout: float = 5.0) -> list[dict[str, object]]:
+    """The callback runs after the answer is sent; wait for this call's booking briefly.
+
+    An earlier check's booking can land after ``since`` on a loaded machine, so bookings are
+    matched on LiteLLM's call id when the answer carries one.
+    """
+    def mine() -> list[dict[str, object]]:
+        return [b for b in _booked(proxy, since) if call_id is None or b.get("call_id") == call_id]
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        booked = _booked(proxy, since)
-        if booked:
+        if mine():
             time.sleep(0.2)  # a second booking for the same answer would be a bug worth seeing
-            return _booked(proxy, since)
+            return mine()
         time.sleep(0.05)
     return []

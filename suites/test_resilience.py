@@ -34,6 +34,10 @@ BOUND_S = 30.0  # no fault may hold Claude Code longer than this
 HANGUP_S = 2.0  # an answer nobody reads must not keep billing longer than this
 PACED = Reply(blocks=(Text("".join(f" word{i}" for i in range(40)), chunks=tuple(f" word{i}" for i in range(40))),),
               delay=0.1)
+# Long enough that the provider is still writing when the client leaves, even when a loaded machine delays
+# the gateway's first bytes by seconds; a gateway that hangs up in time ends it early.
+LONG_WORDS = tuple(f" word{i}" for i in range(150))
+LONG_PACED = Reply(blocks=(Text("".join(LONG_WORDS), chunks=LONG_WORDS),), delay=0.1)
 
 
 def fake_for(request: pytest.FixtureRequest, route: Route) -> FakeProvider:
@@ -373,7 +377,7 @@ def _first(route: Route, fake: FakeProvider, limit: float = 10.0) -> RecordedReq
 def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, request, fresh_model, route, observe):
     """When the client disconnects mid-stream, the gateway closes its provider connection within 2 s."""
     fake = fake_for(request, route)
-    route.script(fake, PACED, stream=True)
+    route.script(fake, LONG_PACED, stream=True)
     body = route.body(model_for(route, fresh_model), stream=True)
     with loopback.client(timeout=10) as http, http.stream(
             "POST", gateway.base_url + route.path(True), json=body, headers=gateway.headers()) as response:
@@ -386,6 +390,8 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, request, 
     observe("provider saw the gateway hang up after (s)", gone, volatile=True)
     observe("gateway hung up in time", gone is not None and gone <= HANGUP_S)
     observe("provider chunks written", f"{len(sent.emitted_at)} of {len(sent.response_pauses)}", volatile=True)
+    finished_before = len(sent.emitted_at) == len(sent.response_pauses) and sent.emitted_at[-1] < left
+    assert not finished_before, "inconclusive: the provider had written its whole stream before the client left"
     assert gone is not None, (
         f"the provider kept streaming to the gateway after the client left: all {len(sent.emitted_at)} chunks written")
     assert gone <= HANGUP_S, f"the gateway hung up on the provider only {gone} s after the client left"
@@ -398,9 +404,9 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(gateway, r
     fake = fake_for(request, route)
     route.script(fake, Fault("silence", Reply.text("nobody is listening"), seconds=6.0), stream=False)
     # The client leaves once the provider has the request: while it is pending there, whatever the machine's load.
-    gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
-                          until=lambda: route.received(fake))
-    left = time.monotonic()
+    gone_ex = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
+                                    until=lambda: route.received(fake))
+    left = gone_ex.started + gone_ex.elapsed  # the moment the client closed, not when this line got the CPU
     sent = _wait_for_hangup(_first(route, fake), HANGUP_S + 2)
     gone = None if sent.peer_gone_at is None else round(sent.peer_gone_at - left, 2)
     observe("provider saw the gateway hang up after (s)", gone, volatile=True)
@@ -416,9 +422,9 @@ def test_client_leaving_during_a_retry_back_off_stops_the_retries(gateway, reque
     the provider."""
     fake = fake_for(request, route)
     route.script(fake, provider_error(route, "overload", (("retry-after", "1"),)), stream=False, times=None)
-    gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
-                          until=lambda: route.received(fake))
-    left = time.monotonic()
+    gone_ex = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
+                                    until=lambda: route.received(fake))
+    left = gone_ex.started + gone_ex.elapsed  # the moment the client closed, not when this line got the CPU
     # With retry-after 1, LiteLLM's retries come about 1 s apart: quiet for 2.5 s means no more are coming.
     fake.settle(quiet=2.5, limit=10.0)
     attempts = route.received(fake)

@@ -14,7 +14,8 @@ class CostRecorder(CustomLogger):
                                       end_time: Any) -> None:
         logged = kwargs.get("standard_logging_object") or {}
         with open(LOG, "a") as out:
-            out.write(json.dumps({"model_group": logged.get("model_group"), "stream": logged.get("stream"),
+            out.write(json.dumps({"call_id": kwargs.get("litellm_call_id") or logged.get("id"),
+                                  "model_group": logged.get("model_group"), "stream": logged.get("stream"),
                                   "response_cost": kwargs.get("response_cost", logged.get("response_cost"))}) + "\n")
 
 
