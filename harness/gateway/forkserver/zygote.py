@@ -32,6 +32,10 @@ PRELOAD = "litellm.proxy.proxy_server"
 ZYGOTE_PID = os.getpid()
 
 
+# Modules LiteLLM imports on a proxy's first request; none reads the environment or a config on import.
+# (Its default tokenizer does, TIKTOKEN_CACHE_DIR, so it stays the proxy's to load.)
+WARM_IMPORTS = ("litellm.integrations.shadow_eval_logger",)
+
 PRELOADED = "preloaded"  # a file beside the socket: the import is over, proxies may exist
 
 
@@ -42,6 +46,28 @@ def preload() -> str:
     except BaseException:  # a broken install is the proxy's to report, in its own log
         return traceback.format_exc(limit=3)
     return ""
+
+
+def warm() -> None:
+    """Build what the proxy's app otherwise builds on its first request, once, before any fork.
+
+    FastAPI 0.16x prepares every included route's handler lazily, on the first request that matches
+    a path: a CPU-second per proxy, the same for every config. Matching a path no route has walks them
+    all. Nothing is served and no config is read; an app without lazy routes just matches nothing.
+    """
+    for name in WARM_IMPORTS:
+        with contextlib.suppress(Exception):
+            __import__(name)
+    with contextlib.suppress(Exception):  # a cache of code-only facts: which handler translates which route
+        sys.modules["litellm.llms"].load_guardrail_translation_mappings()
+    try:
+        app = sys.modules[PRELOAD].app
+        scope = {"type": "http", "path": "/__cc_gateway_warm__", "root_path": "", "method": "GET",
+                 "headers": [], "query_string": b""}
+        for route in app.router.routes:
+            route.matches(dict(scope))
+    except Exception:  # warming is an optimisation; the proxy builds the same state itself
+        traceback.print_exc(limit=3)
 
 
 def run_proxy(request: dict[str, Any], selector: selectors.BaseSelector) -> None:
@@ -169,6 +195,8 @@ def main() -> None:
     listener.listen(64)  # clients may connect now; they are answered once LiteLLM is imported
     try:
         error = preload()
+        if not error:
+            warm()
         # From here on it may fork; before, its owner may simply kill it (ForkServer.stop).
         open(os.path.join(os.path.dirname(socket_path), PRELOADED), "w").close()
         Server(listener, owner, {"preloaded": not error, "error": error}).run()
