@@ -49,7 +49,8 @@ def describe(cpu: CpuReport, cores: int) -> str:
     kinds = ", ".join(f"{k} {v:.0f}" for k, v in sorted(cpu.by_kind.items(), key=lambda kv: -kv[1]))
     return (f"{cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s ({kinds}, unsampled {cpu.unsampled:.0f}); "
             f"system under test {cpu.sut:.0f} CPU-s, floor ratio {cpu.floor_ratio(cores):.2f}, "
-            f"harness {100 * cpu.harness / max(cpu.total, 1e-9):.0f}% of the CPU")
+            f"harness {100 * cpu.harness / max(cpu.total, 1e-9):.0f}% of the CPU"
+            + ("; other: " + ", ".join(f"{p} {v:.0f}" for p, v in cpu.others.items()) if cpu.others else ""))
 
 
 def main() -> None:

@@ -53,3 +53,24 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
     assert kind_of_argv(["node", "/repo/.cache/claude-code/2.1.332/cli.js"], "node") == "claude-code"
     assert kind_of_argv(["/repo/.venv/bin/python", "-u", "-c", "import sys;exec(eval(sys.stdin.readline()))"]) \
         == "harness-workers"
+
+
+def test_a_process_is_classified_by_its_latest_program_and_keeps_it_when_it_exits(monkeypatch) -> None:
+    """First seen between fork and exec it has its parent's command line; exiting, it has none."""
+    import os
+    import subprocess
+    import sys
+
+    from harness.tools import cpuwatch
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        kinds = iter(["harness-workers", "claude-code", "other"])
+        monkeypatch.setattr(cpuwatch, "kind_of", lambda proc, root: next(kinds) if proc.pid == child.pid else "x")
+        sampler = cpuwatch.Sampler(root_pid=os.getpid())
+        for _ in range(3):
+            sampler.sample()
+        assert [kind for (pid, _), (kind, _) in sampler.seen.items() if pid == child.pid] == ["claude-code"]
+    finally:
+        child.kill()
+        child.wait()

@@ -58,6 +58,8 @@ class CpuReport:
     total: float
     by_kind: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
+    # The programs counted as "other", by CPU-s: what to classify next.
+    others: dict[str, float] = field(default_factory=dict)
 
     @property
     def unsampled(self) -> float:
@@ -80,7 +82,8 @@ class CpuReport:
                 "by_kind_s": {k: round(v, 1) for k, v in self.by_kind.items()},
                 "unsampled_s": round(self.unsampled, 1), "sut_cpu_s": round(self.sut, 1),
                 "harness_share": round(self.harness / self.total, 3) if self.total else 0.0,
-                "floor_ratio": round(self.floor_ratio(cores), 2), "returncode": self.returncode}
+                "floor_ratio": round(self.floor_ratio(cores), 2), "returncode": self.returncode,
+                "other_programs_s": {k: round(v, 1) for k, v in self.others.items()}}
 
 
 class Sampler(threading.Thread):
@@ -88,6 +91,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.root_pid, self.every = root_pid, every
         self.seen: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, create time) -> (kind, cpu)
+        self.others: dict[tuple[int, float], str] = {}  # what "other" was, to name it
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -105,10 +109,23 @@ class Sampler(threading.Thread):
                 with proc.oneshot():
                     key = (proc.pid, proc.create_time())
                     times = proc.cpu_times()
-                kind = self.seen[key][0] if key in self.seen else kind_of(proc, self.root_pid)
+                # Classified at every sample: a process first seen between its fork and its exec still
+                # has its parent's command line.
+                kind = kind_of(proc, self.root_pid)
+                if kind == "other" and key in self.seen:  # an exiting process has no command line left
+                    kind = self.seen[key][0]
+                elif kind == "other":
+                    self.others[key] = " ".join(proc.cmdline()[:2])[:80]
                 self.seen[key] = (kind, times.user + times.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
                 continue
+
+    def other_programs(self) -> dict[str, float]:
+        named: dict[str, float] = {}
+        for key, program in self.others.items():
+            if self.seen.get(key, ("", 0.0))[0] == "other":
+                named[program] = named.get(program, 0.0) + self.seen[key][1]
+        return dict(sorted(named.items(), key=lambda kv: -kv[1])[:5])
 
     def stop(self) -> dict[str, float]:
         self._halt.set()
@@ -134,5 +151,6 @@ def run_watched(cmd: list[str], cwd: str | os.PathLike[str], env: dict[str, str]
     out, err = process.communicate()
     wall = time.perf_counter() - started
     by_kind = sampler.stop()
-    report = CpuReport(wall=wall, total=_children_cpu() - before, by_kind=by_kind, returncode=process.returncode)
+    report = CpuReport(wall=wall, total=_children_cpu() - before, by_kind=by_kind, returncode=process.returncode,
+                       others=sampler.other_programs())
     return report, subprocess.CompletedProcess(cmd, process.returncode, out, err)
