@@ -6,19 +6,38 @@ another environment's LiteLLM), with the local copy LiteLLM ships, as the proxy 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import subprocess
-from functools import cache
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.gateway.process import litellm_version
 
 _READ = "import json, litellm, sys; print(json.dumps(litellm.model_cost.get(sys.argv[1])))"
 
 
-@cache
-def model_prices(python: str, model: str) -> dict[str, Any]:
+def model_prices(python: str, model: str, cache: Any = None) -> dict[str, Any]:
+    """The price map's entry for ``model``; with pytest's ``cache``, read once per LiteLLM install.
+
+    Importing LiteLLM takes four CPU-seconds, paid by every worker that runs a cost check; the map
+    a release ships does not change, so the entry is kept under the release and its interpreter.
+    """
+    if cache is None:
+        return _read_prices(python, model)
+    key = f"cc-gateway/prices/{litellm_version(python)}/{hashlib.sha1(python.encode()).hexdigest()[:12]}/{model}"
+    kept = cache.get(key, None)
+    if isinstance(kept, dict):
+        return kept
+    prices = _read_prices(python, model)
+    cache.set(key, prices)
+    return prices
+
+
+@functools.cache
+def _read_prices(python: str, model: str) -> dict[str, Any]:
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     done = subprocess.run([python, "-c", _READ, model], capture_output=True, text=True, env=env, timeout=120)
     prices = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout else None
