@@ -179,14 +179,18 @@ def test_the_gate_refuses_a_compromised_litellm_before_installing_anything(tmp_p
         gate.run(gate.Options(["1.108.7", "1.82.8"], ["2.1.332"], tmp_path / "gate", bench_repeats=0))
 
 
-def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]]) -> None:
-    """The suite replaced by a run per version; each call recorded as (version, node ids it was narrowed to)."""
+def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]], ran_twice: bool = False) -> None:
+    """The suite replaced by a run per version; each call recorded as (version, node ids it was narrowed to).
+    With ``ran_twice``, the candidate's session reran its moved check itself, and the runs agreed."""
 
     def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
         calls.append((env.version, sum(a.startswith("suites/") for a in extra)))
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "compat.json"
-        path.write_text(json.dumps(litellm_run(env.version, {"2.1.0": "pass" if env.version == "1.0.0" else "fail"})))
+        run = litellm_run(env.version, {"2.1.0": "pass" if env.version == "1.0.0" else "fail"})
+        for r in run["results"]:
+            r["ran_twice"] = ran_twice and r["outcome"] == "fail" and "--no-rerun" not in extra
+        path.write_text(json.dumps(run))
         return path, 1.0, 1
 
     monkeypatch.setattr(gate, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
@@ -272,6 +276,23 @@ def test_a_check_whose_second_run_disagrees_is_flaky_in_the_gate():
     warned, _ = grid.build(*args, grid.Rules(changes="warn"), reruns={"1.1.0": second})
     assert grid.gate_code(warned) == 0
     assert grid.candidate_cell(warned)["verdict"] == "SAFE, 1 CHANGES TO REVIEW"
+
+
+def test_a_moved_check_that_ran_twice_in_its_own_session_is_not_run_again(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls, ran_twice=True)
+    options = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s")
+    assert gate.run(options) == 1
+    assert calls == [("1.0.0", 0), ("1.1.0", 0)], "the candidate's own session confirmed it: no third session"
+
+
+def test_a_check_its_own_session_found_flaky_is_flaky_against_the_baseline():
+    base = litellm_run("1.0.0", {"2.1.0": "pass"})
+    cand = litellm_run("1.1.0", {"2.1.0": "fail"})
+    cand["results"][1]["flaky"] = "first run: new failure; second run: same"
+    data, _ = grid.build({"1.0.0": base, "1.1.0": cand}, ["1.0.0", "1.1.0"], ["2.1.0"], Pair("1.0.0", "2.1.0"),
+                         Pair("1.1.0", "2.1.0"))
+    assert grid.candidate_cell(data)["classes"] == {"flaky": 1, "same": 1}
 
 
 def test_only_the_suites_moved_checks_run_a_second_time():

@@ -90,6 +90,8 @@ class ReportCollector:
                                 if str(k).startswith("observed:")})
         if props.get("flaky"):
             result.flaky = str(props["flaky"])
+        if props.get("ran_twice"):
+            result.ran_twice = True
         if isinstance(props.get("ranks"), dict):
             result.ranks = dict(props["ranks"])  # type: ignore[call-overload]
         if "fingerprint" in props:

@@ -5,7 +5,8 @@ improved, changed, regressed, security), runs a second time in the same place (s
 proxies). If the two runs agree (same class, same fingerprint) the first run's reports stand. If they
 disagree, the check is ``flaky``: it is reported as a failure with both runs' classes, never passed.
 On LiteLLM's pinned version nearly every check is ``same``, so this costs nothing there; ``--no-rerun``
-turns it off (the gate does, and reruns the checks that moved against its baseline itself).
+turns it off. A check that ran twice and agreed says so in the run (``ran_twice``): the gate runs once
+more only the checks that moved against its baseline and did not already run twice.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         second = _class_of(item, again)
         if second != first:
             _mark_flaky(reports, first, second)
+        else:
+            call = next((r for r in reports if r.when == "call"), reports[0])
+            call.user_properties.append(("ran_twice", True))
     for report in reports:
         item.ihook.pytest_runtest_logreport(report=report)
     item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)

@@ -41,6 +41,8 @@ class CheckResult:
     moves: list[str] = field(default_factory=list)
     # Two runs of the check disagreed (harness.plugin.rerun): what each run's class was.
     flaky: str = ""
+    # The check ran a second time in its session and the runs agreed: a gate need not run it again.
+    ran_twice: bool = False
 
 
 @dataclass

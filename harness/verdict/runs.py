@@ -111,8 +111,12 @@ def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[Chec
         b_outcome = old["outcome"] if old else "absent"
         klass, moved = classify(b_outcome, (old or {}).get("fingerprint"), after["outcome"],
                                 after.get("fingerprint"), after["requirement"] in security, after.get("ranks"))
-        out.append(CheckVerdict(after["nodeid"], after["requirement"], after["level"], klass, b_outcome,
-                                after["outcome"], moved))
+        verdict = CheckVerdict(after["nodeid"], after["requirement"], after["level"], klass, b_outcome,
+                               after["outcome"], moved)
+        if after.get("flaky") and klass != "security":  # its own session ran it twice, and the runs disagreed
+            verdict.klass = "flaky"
+            verdict.notes.append(str(after["flaky"]))
+        out.append(verdict)
     return out
 
 
