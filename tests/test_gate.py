@@ -179,12 +179,15 @@ def test_the_gate_refuses_a_compromised_litellm_before_installing_anything(tmp_p
         gate.run(gate.Options(["1.108.7", "1.82.8"], ["2.1.332"], tmp_path / "gate", bench_repeats=0))
 
 
-def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]], ran_twice: bool = False) -> None:
+def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]], ran_twice: bool = False,
+                argv: list[list[str]] | None = None) -> None:
     """The suite replaced by a run per version; each call recorded as (version, node ids it was narrowed to).
     With ``ran_twice``, the candidate's session reran its moved check itself, and the runs agreed."""
 
     def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
         calls.append((env.version, sum(a.startswith("suites/") for a in extra)))
+        if argv is not None:
+            argv.append(list(extra))
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "compat.json"
         run = litellm_run(env.version, {"2.1.0": "pass" if env.version == "1.0.0" else "fail"})
@@ -284,6 +287,20 @@ def test_a_moved_check_that_ran_twice_in_its_own_session_is_not_run_again(tmp_pa
     options = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s")
     assert gate.run(options) == 1
     assert calls == [("1.0.0", 0), ("1.1.0", 0)], "the candidate's own session confirmed it: no third session"
+
+
+def test_the_candidates_suite_reruns_in_session_what_moved_against_the_baselines_run(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    argv: list[list[str]] = []
+    _stub_suite(monkeypatch, tmp_path, calls, argv=argv)
+    options = gate.Options(["1.1.0", "1.0.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s",
+                           baseline="1.0.0/2.1.0", candidate="1.1.0/2.1.0")
+    gate.run(options)
+    assert [v for v, _ in calls[:2]] == ["1.0.0", "1.1.0"], "the baseline runs first, whatever the order given"
+    assert "--rerun-against" not in argv[0]
+    against = Path(argv[1][argv[1].index("--rerun-against") + 1])
+    assert json.loads(against.read_text())["info"]["litellm_version"] == "1.0.0"
+    assert "--no-rerun" not in argv[1]
 
 
 def test_a_check_its_own_session_found_flaky_is_flaky_against_the_baseline():

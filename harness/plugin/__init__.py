@@ -90,6 +90,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-rerun", dest="rerun", action="store_false",
                     help="do not run a check whose class is not 'same' a second time (harness.plugin.rerun); "
                          "without the second run no check can be called flaky")
+    group.addoption("--rerun-against", default=None, metavar="RUN_JSON",
+                    help="also run a second time every check that passes where this run's failed or deviated, or "
+                         "fails where it passed (the gate passes its baseline's run)")
     group.addoption("--changes", default="fail", choices=("fail", "warn"),
                     help="a known deviation that now fails differently in a way no order ranks (class "
                          "'changed'): fail the run (default) or report it for review and pass")

@@ -5,18 +5,23 @@ improved, changed, regressed, security), runs a second time in the same place (s
 proxies). If the two runs agree (same class, same fingerprint) the first run's reports stand. If they
 disagree, the check is ``flaky``: it is reported as a failure with both runs' classes, never passed.
 On LiteLLM's pinned version nearly every check is ``same``, so this costs nothing there; ``--no-rerun``
-turns it off. A check that ran twice and agreed says so in the run (``ran_twice``): the gate runs once
-more only the checks that moved against its baseline and did not already run twice.
+turns it off. ``--rerun-against RUN`` also runs twice a check that passes where RUN's failed or deviated, or
+fails where it passed (the gate passes its baseline's run). A check that ran twice and agreed says so in
+the run (``ran_twice``): the gate runs once more only the checks that moved against its baseline and did
+not already run twice.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from harness.verdict import fingerprint
+from harness.verdict.classes import BAD_OUTCOMES, GOOD_OUTCOMES
 
 # The class a check's call phase got (harness.plugin.deviations), and its observation.
 JUDGED = pytest.StashKey[tuple[str, Any]]()
@@ -36,11 +41,36 @@ def _forget(item: pytest.Item) -> None:
             del item.stash[key]
 
 
+# --rerun-against: whether each check was good (passed, fixed) or bad (failed, deviated) in that run.
+AGAINST = pytest.StashKey[dict[str, bool]]()
+
+
+def _against(config: pytest.Config) -> dict[str, bool]:
+    if AGAINST not in config.stash:
+        path = config.getoption("rerun_against", None)
+        results = json.loads(Path(path).read_text())["results"] if path else []
+        config.stash[AGAINST] = {r["nodeid"]: r["outcome"] in GOOD_OUTCOMES for r in results
+                                 if r["outcome"] in GOOD_OUTCOMES | BAD_OUTCOMES}
+    return config.stash[AGAINST]
+
+
+def _flipped(item: pytest.Item, reports: list[pytest.TestReport]) -> bool:
+    """Good where the --rerun-against run had it bad, or bad where it was good: the gate's "moved"."""
+    before = _against(item.config).get(item.nodeid)
+    call = next((r for r in reports if r.when == "call"), None)
+    if before is None or call is None or (call.skipped and not hasattr(call, "wasxfail")):
+        return False
+    bad_now = any(r.failed for r in reports) or hasattr(call, "wasxfail")
+    return before == bad_now
+
+
 def _needs_second_run(item: pytest.Item, reports: list[pytest.TestReport]) -> bool:
     found = judged(item)
-    if found is not None:
-        return found[0] != "same"
-    return any(r.failed for r in reports)
+    if found is not None and found[0] != "same":
+        return True
+    if found is None and any(r.failed for r in reports):
+        return True
+    return _flipped(item, reports)
 
 
 def _class_of(item: pytest.Item, reports: list[pytest.TestReport]) -> tuple[str, Any]:

@@ -242,17 +242,24 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     # it already has; rerun_moved then runs only what moved against the baseline and did not.
     args = [*selection, *([] if options.rerun else ["--no-rerun"]), *options.pytest_args]
     runs, walls = {}, {}
-    for version, env in envs.items():
+    against: list[str] = []
+    for version in sorted(envs, key=lambda v: v != baseline):  # the baseline first: the others rerun against it
+        env = envs[version]
         key = baselines.key(version, args)
         reused = _reusable(options, version, baseline, key)
         if reused is not None:
             runs[version], walls[version] = reused, 0.0
             say(f"LiteLLM {version}: the baseline's run reused ({reused['info'].get('reused_from')}), no suite run")
         else:
-            report, wall, code = matrix.run_suite(env, out / "runs" / version, args, _profile_env())
+            report, wall, code = matrix.run_suite(env, out / "runs" / version, [*args, *against], _profile_env())
             runs[version], walls[version] = load_run(report), round(wall, 1)
             baselines.store(options.store, key, runs[version])
             say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+        if version == baseline and options.rerun:
+            # A check that moved against the baseline runs twice in its own session, on the proxies it has.
+            (out / "runs").mkdir(parents=True, exist_ok=True)
+            (out / "runs" / "baseline-run.json").write_text(json.dumps(runs[version]))
+            against = ["--rerun-against", str(out / "runs" / "baseline-run.json")]
         if options.bench_repeats:
             # One session for every version: compare judges overhead only between figures taken side by side.
             runs[version]["bench"] = bench.run(str(env.python), options.bench_repeats, session)
