@@ -15,24 +15,29 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.gateway.process import litellm_version
+from harness.protocol.claude_cli import CACHE as CLI_CACHE
+
+CACHE = CLI_CACHE.parent / "prices"  # beside the CLIs: the checkout's .cache/, or the user's
 
 _READ = "import json, litellm, sys; print(json.dumps(litellm.model_cost.get(sys.argv[1])))"
 
 
-def model_prices(python: str, model: str, cache: Any = None) -> dict[str, Any]:
-    """The price map's entry for ``model``; with pytest's ``cache``, read once per LiteLLM install.
+def model_prices(python: str, model: str) -> dict[str, Any]:
+    """The price map's entry for ``model``, read once per LiteLLM install and kept on disk.
 
-    Importing LiteLLM takes four CPU-seconds, paid by every worker that runs a cost check; the map
-    a release ships does not change, so the entry is kept under the release and its interpreter.
+    Importing LiteLLM takes four CPU-seconds, paid by every worker that runs a cost check (and pytest's
+    own cache is off in the gate's runs); the map a release ships does not change, so the entry is kept
+    under the release and its interpreter.
     """
-    if cache is None:
-        return _read_prices(python, model)
-    key = f"cc-gateway/prices/{litellm_version(python)}/{hashlib.sha1(python.encode()).hexdigest()[:12]}/{model}"
-    kept = cache.get(key, None)
-    if isinstance(kept, dict):
-        return kept
+    digest = hashlib.sha1(python.encode()).hexdigest()[:12]
+    kept = CACHE / f"{litellm_version(python)}-{digest}-{model}.json"
+    if kept.is_file():
+        return dict(json.loads(kept.read_text()))
     prices = _read_prices(python, model)
-    cache.set(key, prices)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(prices))
+    partial.replace(kept)  # another worker may write the same entry at the same time
     return prices
 
 
