@@ -247,6 +247,18 @@ def test_a_gate_judged_from_runs_kept_by_separate_jobs_equals_the_local_gate(tmp
     assert [row["cells"] for row in got["rows"]] == [row["cells"] for row in want["rows"]]
 
 
+def test_judging_refuses_runs_kept_with_other_arguments(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    for version, narrowed in (("1.0.0", []), ("1.1.0", ["-k", "auth"])):
+        gate.run(gate.Options([version], ["2.1.0"], tmp_path / f"job-{version}", bench_repeats=0,
+                              store=tmp_path / f"s-{version}", runs_only=True, pytest_args=narrowed))
+    judged = gate.Options(["ignored"], ["2.1.0"], tmp_path / "judged", bench_repeats=0,
+                          judge=[tmp_path / "job-1.0.0", tmp_path / "job-1.1.0"])
+    with pytest.raises(HarnessError, match=r"different selections \(arguments: "):
+        gate.run(judged)
+
+
 def test_judging_nothing_says_what_the_matrix_jobs_write(tmp_path):
     with pytest.raises(HarnessError, match=r"no gate-run\.json under"):
         gate.run(gate.Options(["x"], ["2.1.0"], tmp_path / "g", bench_repeats=0, judge=[tmp_path]))

@@ -168,7 +168,7 @@ def _gate(options: Options, out: Path) -> int:
     if not options.judge:
         runs, walls = run_versions(options, envs, out, baseline.litellm)
         if options.runs_only:
-            return keep_runs(out, runs, walls, installs)
+            return keep_runs(out, runs, walls, installs, baselines.selection(suite_args(options)))
         reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
     attach_repros(out, runs, data)
@@ -188,12 +188,15 @@ RUN_FILE = "gate-run.json"  # one LiteLLM version's run as a matrix job leaves i
 
 
 def keep_runs(out: Path, runs: dict[str, dict[str, Any]], walls: dict[str, float],
-              installs: dict[str, Any]) -> int:
-    """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing judged."""
+              installs: dict[str, Any], selection: dict[str, Any]) -> int:
+    """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing judged.
+
+    Each keeps what decided its results besides the version (``selection``): the judging job refuses runs
+    whose selections differ, as a stored baseline is never reused under another key."""
     for version, run in runs.items():
         path = out / "runs" / version / RUN_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**run, "gate": {"suite_seconds": walls[version],
+        path.write_text(json.dumps({**run, "gate": {"suite_seconds": walls[version], "selection": selection,
                                                      "install": installs.get(version, {})}}))
         say(f"LiteLLM {version}: run kept at {path} for the judging job (--judge)")
     return 0
@@ -211,11 +214,27 @@ def gathered(dirs: list[Path]) -> tuple[dict[str, dict[str, Any]], list[str], di
     if not runs:
         raise HarnessError(f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
                            "with --runs-only")
+    _same_selection(runs)
     # The gate's environments take only releases (1.108.7, 1.108.7.post1): their numbers order them.
     order = sorted(runs, key=lambda v: tuple(int(n) for n in re.findall(r"\d+", v)))
     installs = {v: runs[v].get("gate", {}).get("install", {}) for v in order}
     walls = {v: float(runs[v].get("gate", {}).get("suite_seconds", 0.0)) for v in order}
     return {v: runs[v] for v in order}, order, installs, walls
+
+
+def _same_selection(runs: dict[str, dict[str, Any]]) -> None:
+    """Runs made from other suite sources, catalogues, Claude Code columns or arguments are not comparable."""
+    chosen = {v: r.get("gate", {}).get("selection") for v, r in runs.items()}
+    known = {v: s for v, s in chosen.items() if s is not None}
+    if not known:
+        return  # runs kept before selections were recorded
+    first, reference = next(iter(known.items()))
+    for version, selected in known.items():
+        differs = sorted(k for k in set(selected) | set(reference) if selected.get(k) != reference.get(k))
+        if differs:
+            parts = "; ".join(f"{k}: {reference.get(k)!r} vs {selected.get(k)!r}" for k in differs)
+            raise HarnessError(f"--judge: the runs of LiteLLM {first} and {version} were made with different "
+                               f"selections ({parts}); run every matrix job from the same commit and arguments")
 
 
 def print_verdict(data: dict[str, Any]) -> None:
@@ -237,10 +256,7 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     that matches (harness.tools.gate.baselines): a gate of one candidate then costs one suite run.
     """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
-    selection = _selection(options)
-    # A check that moves against its deviations entry runs twice in its own session, on the worker and proxies
-    # it already has; rerun_moved then runs only what moved against the baseline and did not.
-    args = [*selection, *([] if options.rerun else ["--no-rerun"]), *options.pytest_args]
+    args = suite_args(options)
     runs, walls = {}, {}
     against: list[str] = []
     for version in sorted(envs, key=lambda v: v != baseline):  # the baseline first: the others rerun against it
@@ -266,6 +282,13 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
             say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
                 + bench.table(runs[version]["bench"]))
     return runs, walls
+
+
+def suite_args(options: Options) -> list[str]:
+    """The arguments of every version's suite run (the baseline's, then --rerun-against for the others)."""
+    # A check that moves against its deviations entry runs twice in its own session, on the worker and proxies
+    # it already has; rerun_moved then runs only what moved against the baseline and did not.
+    return [*_selection(options), *([] if options.rerun else ["--no-rerun"]), *options.pytest_args]
 
 
 def _selection(options: Options) -> list[str]:

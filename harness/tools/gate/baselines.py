@@ -46,14 +46,21 @@ def _arg_identity(arg: str) -> str:
     return arg
 
 
+def selection(pytest_args: list[str]) -> dict[str, Any]:
+    """Everything but the LiteLLM version that decides a run's results: runs judged together must share it."""
+    # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows it so).
+    return {"suite": suite_source(), "catalogue": catalogue_revision(),
+            "arguments": [_arg_identity(a) for a in pytest_args],
+            "PYTEST_ADDOPTS": os.environ.get("PYTEST_ADDOPTS", "")}
+
+
 def key(litellm: str, pytest_args: list[str]) -> str:
     """The run's key; empty when the suite's source cannot be told (then nothing is stored or reused)."""
-    source = suite_source()
-    if source == "unknown":
+    chosen = selection(pytest_args)
+    if chosen["suite"] == "unknown":
         return ""
-    # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows it so).
-    addopts = os.environ.get("PYTEST_ADDOPTS", "")
-    parts = [litellm, source, catalogue_revision(), *map(_arg_identity, pytest_args), f"PYTEST_ADDOPTS={addopts}"]
+    parts = [litellm, chosen["suite"], chosen["catalogue"], *chosen["arguments"],
+             f"PYTEST_ADDOPTS={chosen['PYTEST_ADDOPTS']}"]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
