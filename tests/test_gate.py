@@ -330,3 +330,15 @@ def test_only_the_suites_moved_checks_run_a_second_time():
               CheckVerdict("suites/test_auth.py::test_x[a]", "AUTH-001", "must", "regressed", "pass", "fail"),
               CheckVerdict("suites/test_auth.py::test_y", "AUTH-001", "must", "same", "pass", "pass")]
     assert gate.rerunnable(checks) == ["suites/test_auth.py::test_x[a]"]
+
+
+def test_the_fuzz_example_database_is_not_part_of_the_suites_source():
+    """Every fuzz run rewrites it; a run beside a matrix job must not change the job's key or selection."""
+    from harness.tools.gate import baselines
+    before = baselines.suite_source()
+    stray = ROOT / "suites" / "fuzz-examples" / "zz-written-by-a-fuzz-run"
+    stray.write_text("x")
+    try:
+        assert baselines.suite_source() == before
+    finally:
+        stray.unlink()
