@@ -55,8 +55,8 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
         == "harness-workers"
 
 
-def test_a_process_is_classified_by_its_latest_program_and_keeps_it_when_it_exits(monkeypatch) -> None:
-    """First seen between fork and exec it has its parent's command line; exiting, it has none."""
+def _sampled_kind(monkeypatch, programs: list[tuple[list[str], str]]) -> str:
+    """The kind a sampler ends with for a child process whose command line reads ``programs`` in turn."""
     import os
     import subprocess
     import sys
@@ -65,12 +65,27 @@ def test_a_process_is_classified_by_its_latest_program_and_keeps_it_when_it_exit
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        kinds = iter(["harness-workers", "claude-code", "other"])
-        monkeypatch.setattr(cpuwatch, "kind_of", lambda proc, root: next(kinds) if proc.pid == child.pid else "x")
+        read = iter(programs)
+        real = cpuwatch.program_of
+        monkeypatch.setattr(cpuwatch, "program_of", lambda proc: next(read) if proc.pid == child.pid else real(proc))
         sampler = cpuwatch.Sampler(root_pid=os.getpid())
-        for _ in range(3):
+        for _ in programs:
             sampler.sample()
-        assert [kind for (pid, _), (kind, _) in sampler.seen.items() if pid == child.pid] == ["claude-code"]
+        [kind] = [kind for (pid, _), (kind, _) in sampler.seen.items() if pid == child.pid]
+        return kind
     finally:
         child.kill()
         child.wait()
+
+
+WORKER = (["python", "-u", "-c", "import sys;exec(eval(sys.stdin.readline()))"], "python")
+
+
+def test_a_process_is_classified_by_its_latest_program_and_keeps_it_when_it_exits(monkeypatch) -> None:
+    """First seen between fork and exec it has its parent's command line; exiting, it has none."""
+    assert _sampled_kind(monkeypatch, [WORKER, (["node", "cli.js"], "node"), ([], "")]) == "claude-code"
+
+
+def test_a_process_that_became_another_program_is_counted_as_that_program(monkeypatch) -> None:
+    """A probe forked from a worker (``python -c ...``) is the probe's, not the worker's."""
+    assert _sampled_kind(monkeypatch, [WORKER, (["python", "-c", "probe"], "python")]) == "other"

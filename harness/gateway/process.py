@@ -78,17 +78,13 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=16)  # a failed probe raises, and is asked again next time
 def litellm_version(python: str) -> str:
     """The version of ``litellm`` importable by ``python``; a HarnessError if there is none.
 
     Asked once per interpreter and process: the probe is a Python start-up, and every proxy spawned
     used to pay it (a tenth of a suite run's CPU).
     """
-    return _probed_version(python)
-
-
-@functools.lru_cache(maxsize=16)  # a failed probe raises, and is asked again next time
-def _probed_version(python: str) -> str:
     if shutil.which(python) is None and not Path(python).is_file():
         raise HarnessError(
             f"The Python selected to run LiteLLM ({python}) does not exist. Pass --litellm-python "

@@ -24,16 +24,12 @@ SUT_KINDS = ("litellm", "claude-code")
 HARNESS_KINDS = ("harness-workers", "harness-controller")
 
 
-def kind_of(proc: psutil.Process, root_pid: int) -> str:
-    """Which part of the run a process is, from its command line."""
-    if proc.pid == root_pid:
-        return "harness-controller"
+def program_of(proc: psutil.Process) -> tuple[list[str], str]:
+    """A process's command line and name; empty once it is exiting (a zombie keeps neither)."""
     try:
-        argv = proc.cmdline()
-        name = proc.name()
+        return proc.cmdline(), proc.name()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return "other"
-    return kind_of_argv(argv, name)
+        return [], ""
 
 
 def kind_of_argv(argv: list[str], name: str = "") -> str:
@@ -110,12 +106,16 @@ class Sampler(threading.Thread):
                     key = (proc.pid, proc.create_time())
                     times = proc.cpu_times()
                 # Classified at every sample: a process first seen between its fork and its exec still
-                # has its parent's command line.
-                kind = kind_of(proc, self.root_pid)
-                if kind == "other" and key in self.seen:  # an exiting process has no command line left
+                # has its parent's command line. One with none left is exiting, and keeps its kind.
+                argv, name = program_of(proc)
+                if proc.pid == self.root_pid:
+                    kind = "harness-controller"
+                elif not argv and key in self.seen:
                     kind = self.seen[key][0]
-                elif kind == "other":
-                    self.others[key] = " ".join(proc.cmdline()[:2])[:80]
+                else:
+                    kind = kind_of_argv(argv, name)
+                if kind == "other":
+                    self.others[key] = " ".join(argv[:2])[:80]
                 self.seen[key] = (kind, times.user + times.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
                 continue
