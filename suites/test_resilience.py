@@ -32,12 +32,18 @@ from .support.routes import BY_NAME, CLOUD_BETA_RULES, ROUTES, Route, client_eve
 # a translating gateway, and say so per route (suites.support.routes).
 BOUND_S = 30.0  # no fault may hold Claude Code longer than this
 HANGUP_S = 2.0  # an answer nobody reads must not keep billing longer than this
-PACED = Reply(blocks=(Text("".join(f" word{i}" for i in range(40)), chunks=tuple(f" word{i}" for i in range(40))),),
-              delay=0.1)
+
+
+def paced(words: int) -> Reply:
+    """A text answer streamed a word per chunk, 0.1 s apart."""
+    chunks = tuple(f" word{i}" for i in range(words))
+    return Reply(blocks=(Text("".join(chunks), chunks=chunks),), delay=0.1)
+
+
+PACED = paced(40)
 # Long enough that the provider is still writing when the client leaves, even when a loaded machine delays
 # the gateway's first bytes by seconds; a gateway that hangs up in time ends it early.
-LONG_WORDS = tuple(f" word{i}" for i in range(150))
-LONG_PACED = Reply(blocks=(Text("".join(LONG_WORDS), chunks=LONG_WORDS),), delay=0.1)
+LONG_PACED = paced(150)
 
 
 def fake_for(request: pytest.FixtureRequest, route: Route) -> FakeProvider:
@@ -404,9 +410,8 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(gateway, r
     fake = fake_for(request, route)
     route.script(fake, Fault("silence", Reply.text("nobody is listening"), seconds=6.0), stream=False)
     # The client leaves once the provider has the request: while it is pending there, whatever the machine's load.
-    gone_ex = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
-                                    until=lambda: route.received(fake))
-    left = gone_ex.started + gone_ex.elapsed  # the moment the client closed, not when this line got the CPU
+    left = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
+                                 until=lambda: route.received(fake)).ended  # when it closed, not when this ran
     sent = _wait_for_hangup(_first(route, fake), HANGUP_S + 2)
     gone = None if sent.peer_gone_at is None else round(sent.peer_gone_at - left, 2)
     observe("provider saw the gateway hang up after (s)", gone, volatile=True)
@@ -422,9 +427,8 @@ def test_client_leaving_during_a_retry_back_off_stops_the_retries(gateway, reque
     the provider."""
     fake = fake_for(request, route)
     route.script(fake, provider_error(route, "overload", (("retry-after", "1"),)), stream=False, times=None)
-    gone_ex = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
-                                    until=lambda: route.received(fake))
-    left = gone_ex.started + gone_ex.elapsed  # the moment the client closed, not when this line got the CPU
+    left = gateway.leave_pending(route.path(False), route.body(model_for(route, fresh_model), False),
+                                 until=lambda: route.received(fake)).ended  # when it closed, not when this ran
     # With retry-after 1, LiteLLM's retries come about 1 s apart: quiet for 2.5 s means no more are coming.
     fake.settle(quiet=2.5, limit=10.0)
     attempts = route.received(fake)

@@ -71,7 +71,7 @@ def timing(exchange: Exchange, request: RecordedRequest) -> StreamTiming | None:
 
 def behind(exchange: Exchange, requests: list[RecordedRequest]) -> RecordedRequest | None:
     """The last streamed provider request that arrived while this exchange was open (after any retries)."""
-    end = exchange.started + exchange.elapsed
+    end = exchange.ended
     inside = [r for r in requests if len(r.emitted_at) > 1 and exchange.started <= r.received_at <= end]
     return inside[-1] if inside else None
 

@@ -68,6 +68,11 @@ class Exchange:
     # Why this exchange's answer was not validated (validate=False); shown in the transcript.
     unvalidated: str = ""
 
+    @property
+    def ended(self) -> float:
+        """When the exchange was over on the monotonic clock: the answer read, or the client hung up."""
+        return self.started + self.elapsed
+
     def json(self) -> Any:
         try:
             return json.loads(self.text)
