@@ -44,7 +44,17 @@ def _wanted_stamp() -> str:
 
 def _run(cmd: list[str]) -> int:
     print("+", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=ROOT)
+    return subprocess.call(cmd, cwd=ROOT, env=_env())
+
+
+def _env() -> dict[str, str]:
+    """The caller's environment, except that Python may keep the bytecode it compiles.
+
+    Container images often set PYTHONDONTWRITEBYTECODE; then every pytest worker, and every pytest the
+    self-tests start, compiles the harness and rewrites the checks' asserts anew (0.8 CPU-s a process).
+    The bytecode lands in __pycache__/ folders, which git ignores.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def ensure_venv() -> Path:

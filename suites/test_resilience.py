@@ -379,6 +379,7 @@ def _first(route: Route, fake: FakeProvider, limit: float = 10.0) -> RecordedReq
 
 
 @pytest.mark.req("RESIL-007")
+@pytest.mark.timed
 @pytest.mark.parametrize("route", route_params("RESIL-007"))
 def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, request, fresh_model, route, observe):
     """When the client disconnects mid-stream, the gateway closes its provider connection within 2 s."""
@@ -404,6 +405,7 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(gateway, request, 
 
 
 @pytest.mark.req("RESIL-008")
+@pytest.mark.timed
 @pytest.mark.parametrize("route", route_params("RESIL-008"))
 def test_client_leaving_a_pending_request_closes_the_provider_request(gateway, request, fresh_model, route, observe):
     """When the client disconnects while a non-streamed request is pending, the gateway hangs up on the provider."""
@@ -421,6 +423,7 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(gateway, r
 
 
 @pytest.mark.req("RESIL-013")
+@pytest.mark.timed
 @pytest.mark.parametrize("route", route_params("RESIL-013"))
 def test_client_leaving_during_a_retry_back_off_stops_the_retries(gateway, request, fresh_model, route, observe):
     """When the client disconnects while the gateway backs off before a retry, no further attempt reaches
@@ -584,6 +587,7 @@ def rate_limited(request: pytest.FixtureRequest, proxy_pool: Any) -> dict[tuple[
     return run_together(request, proxy_pool, [_rate_limit_job(item) for item in class_items(request)])
 
 
+@pytest.mark.waits
 @pytest.mark.usefixtures("rate_limited")
 class TestRateLimitsTogether:
     """The checks of a provider's 429 or overload, every route and variant sent at once."""
@@ -648,6 +652,7 @@ def errored(request: pytest.FixtureRequest, proxy_pool: Any) -> dict[tuple[str, 
     return run_together(request, proxy_pool, [_error_job(item) for item in class_items(request)])
 
 
+@pytest.mark.waits
 @pytest.mark.usefixtures("errored")
 class TestProviderErrorsTogether:
     """The checks of what one provider error leaves behind, every route and error sent at once."""

@@ -124,3 +124,53 @@ def test_a_skipped_check_leaves_its_known_duration_alone_and_a_known_deviation_c
                    SimpleNamespace(nodeid="suites/a.py::ran", skipped=False, duration=2.0)):
         log.pytest_runtest_logreport(report)  # type: ignore[arg-type]
     assert log.seconds == {"suites/a.py::xfail": 4.0, "suites/a.py::ran": 2.0}
+
+
+QUEUE = ["tests/test_controls.py", "suites/test_resilience.py::TestSharedSilence", "suites/test_fuzz.py::test_f[a]",
+         "suites/test_errors.py::test_e[429]", "suites/test_stream.py::test_s[openai]"]
+WAITING = {"suites/test_resilience.py::TestSharedSilence", "suites/test_errors.py::test_e[429]"}
+
+
+def test_a_waiting_lane_never_takes_a_computing_check_and_a_working_lane_takes_them_first(monkeypatch):
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    lanes = parallel.Lanes(WAITING, workers=8)
+    assert [lanes.lane(f"gw{n}") for n in range(8)] == ["working"] * 2 + ["waiting"] * 6, "one working lane a core"
+    assert lanes.pick("gw0", QUEUE) == "suites/test_fuzz.py::test_f[a]", "computing checks first, longest first"
+    assert lanes.pick("gw5", QUEUE) == "suites/test_resilience.py::TestSharedSilence"
+    computing_left = ["suites/test_fuzz.py::test_f[a]", "suites/test_stream.py::test_s[openai]"]
+    assert lanes.pick("gw5", computing_left) is None, "a waiting lane leaves computing checks to the working lanes"
+    assert lanes.pick("gw1", sorted(WAITING)) == sorted(WAITING)[0], "a working lane with nothing to compute waits"
+
+
+def test_the_harness_own_tests_get_lanes_of_their_own_at_full_priority(monkeypatch):
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    lanes = parallel.Lanes(WAITING, workers=8, self_tests=True)
+    assert [lanes.lane(f"gw{n}") for n in range(8)] == ["working"] * 2 + ["self-test"] * 3 + ["waiting"] * 3
+    assert lanes.pick("gw2", QUEUE) == "tests/test_controls.py"
+    assert lanes.pick("gw2", QUEUE[2:]) == "suites/test_errors.py::test_e[429]", "then the waiting checks"
+    assert lanes.pick("gw2", ["suites/test_fuzz.py::test_f[a]"]) is None, "never a computing check"
+    assert lanes.pick("gw7", QUEUE) == "suites/test_resilience.py::TestSharedSilence", "a niced lane never self-tests"
+
+
+def test_without_waiting_checks_or_spare_workers_every_worker_is_a_working_lane(monkeypatch):
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    assert parallel.Lanes(set(), workers=8).lane("gw7") == "working", "no check waits"
+    assert parallel.Lanes(WAITING, workers=2).lane("gw1") == "working", "no worker beyond one a core"
+    assert parallel.Lanes(set(), workers=8).pick("gw7", QUEUE) == QUEUE[0], "longest first, as without lanes"
+
+
+class _Item:
+    def __init__(self, markers: tuple[str, ...] = (), fixtures: tuple[str, ...] = ()) -> None:
+        self.markers, self.fixturenames = markers, fixtures
+
+    def get_closest_marker(self, name: str) -> object:
+        return name if name in self.markers else None
+
+
+@pytest.mark.parametrize(("item", "waits"), [
+    (_Item(fixtures=("gateway", "fresh_model")), True), (_Item(markers=("e2e",)), True),
+    (_Item(markers=("slow",)), True), (_Item(markers=("waits",)), True), (_Item(fixtures=("gateway",)), False),
+    (_Item(markers=("timed",), fixtures=("fresh_model",)), False),
+], ids=["scripts-provider-faults", "runs-the-cli", "waits-out-a-silence", "says-so", "computes", "timed"])
+def test_a_check_waits_when_it_scripts_faults_runs_the_cli_waits_out_a_silence_or_says_so_unless_timed(item, waits):
+    assert parallel.waits(item) is waits  # type: ignore[arg-type]

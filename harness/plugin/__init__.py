@@ -57,6 +57,10 @@ MARKERS = (
     "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
     "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); still run in CI",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
+    "waits: the check spends most of its time waiting (a retry back-off, a silence), so the scheduler runs it in "
+    "a waiting lane beside the computing checks; implied by e2e, slow and the fresh_model fixture",
+    "timed: the verdict hangs on how quickly the gateway acts (a hang-up within 2 s), so the check runs in a "
+    "working lane, at full priority, even where it mostly waits",
     "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
     "check only (every rule, or only the rule ids named)",
     "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,15 @@ import pytest
 from harness.gateway import forkserver
 from harness.gateway import process as proxy
 from harness.plugin.durations import DurationLog
-from harness.plugin.stash import DURATION_LOG, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS
+from harness.plugin.stash import DURATION_LOG, LANES_DIR, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS
 
 # The gateways whose checks are slow and many: a worker starts them together, at its first check.
 SHARED_BY_WORKERS = frozenset({"default", "claude-code", "deployed", "providers"})
-MAX_WORKERS = 8
+MAX_WORKERS = 16
 WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
+WORKING_LANES_PER_CORE = 1  # workers that take any check, computing ones first: one per core
+WAITING_LANES_PER_CORE = 3  # workers beside them that take only checks that mostly wait
+WAITING_NICE = 10  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -46,14 +51,14 @@ def distributed(config: pytest.Config) -> bool:
 # point before xdist does.
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Two workers per core (the checks mostly wait), within the machine's memory.
+    """Two working and two waiting lanes per core (:func:`waits`), within the machine's memory.
 
     A run started from inside a worker (a self-test that runs the suite) stays in one process, as
     does a collection: workers there would only multiply processes on a machine already busy.
     """
     if os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly:
         return 0
-    by_cpu = 2 * (os.cpu_count() or 1)
+    by_cpu = (WORKING_LANES_PER_CORE + WAITING_LANES_PER_CORE) * (os.cpu_count() or 1)
     by_memory = max(1, psutil.virtual_memory().available // WORKER_MEMORY)
     return int(max(1, min(MAX_WORKERS, by_cpu, by_memory)))
 
@@ -62,12 +67,40 @@ def pytest_configure(config: pytest.Config) -> None:
     """The controller starts the fork server for its workers while they start up and collect."""
     config.stash[DURATION_LOG] = log = DurationLog()
     config.pluginmanager.register(log, "cc-gateway-durations")
+    if is_worker(config):
+        config.pluginmanager.register(LaneWriter(), "cc-gateway-lanes")
     if is_worker(config) or not getattr(config.option, "numprocesses", None) or not _runs_suites(config):
         return
+    config.stash[LANES_DIR] = Path(tempfile.mkdtemp(prefix="cc-gateway-lanes-"))
     if config.getoption("proxy_launch") == "fork" and config.getoption("gateway_impl") == "litellm" \
             and not config.getoption("gateway_url"):
         python = proxy.resolve_python(config.getoption("litellm_python"))
         forkserver.prestart(python, proxy.zygote_env(), share=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Each worker writes which units mostly wait into the controller's folder, for the scheduler."""
+    lanes = node.config.stash.get(LANES_DIR, None)
+    if lanes is not None:
+        node.workerinput["cc_gateway_lanes"] = str(lanes)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    lanes = config.stash.get(LANES_DIR, None)
+    if lanes is not None:
+        shutil.rmtree(lanes, ignore_errors=True)
+
+
+def waits(item: pytest.Item) -> bool:
+    """The check spends most of its time waiting, not computing: it scripts provider faults on a deployment
+    of its own (``fresh_model``: LiteLLM's retries back off), runs the real CLI (``e2e``: its own retries
+    back off), waits out a silence (``slow``), or says so (``waits``); unless its verdict hangs on how
+    quickly the gateway acts (``timed``): a lane that yields the CPU would measure the machine."""
+    if item.get_closest_marker("timed"):
+        return False
+    return any(item.get_closest_marker(m) for m in ("waits", "e2e", "slow")) \
+        or "fresh_model" in getattr(item, "fixturenames", ())
 
 
 def _runs_suites(config: pytest.Config) -> bool:
@@ -128,8 +161,98 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return unit(nodeid)
 
+        def _assign_work_unit(self, node: Any) -> None:
+            if not hasattr(self, "lanes"):
+                self.lanes = Lanes.read(config, len(self.nodes))
+            scope = self.lanes.pick(node.gateway.id, list(self.workqueue))
+            if scope is None:
+                node.shutdown()  # a waiting lane, and no waiting unit is left
+                return
+            work_unit = self.workqueue.pop(scope)
+            self.assigned_work.setdefault(node, {})[scope] = work_unit
+            collection = self.registered_collections[node]
+            node.send_runtest_some([collection.index(n) for n, done in work_unit.items() if not done])
+
     config.option.loadscopereorder = False  # the collection's order is already longest first
     return ByUnit(config, log)
+
+
+class Lanes:
+    """Which worker takes which unit, once some checks mostly wait and there are workers to spare.
+
+    - Working lanes, one per core, take the checks that compute first, then anything.
+    - Self-test lanes, half of the rest when the run has the harness's own test modules, take those
+      first (they run the suite or the gate in subprocesses), then the waiting checks.
+    - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only the checks that
+      mostly wait (:func:`waits`).
+
+    A back-off or a silence then never holds a core a computing check could use, and a computing or
+    timed check shares its core only with processes that yield to it.
+    """
+
+    def __init__(self, waiting: set[str], workers: int, self_tests: bool = False) -> None:
+        self.waiting = waiting
+        working = WORKING_LANES_PER_CORE * (os.cpu_count() or 1)
+        self.lanes_apart = bool(waiting) and workers > working
+        self.working_lanes = working if self.lanes_apart else workers
+        self.self_test_lanes = (workers - working + 1) // 2 if self.lanes_apart and self_tests else 0
+
+    @classmethod
+    def read(cls, config: pytest.Config, workers: int) -> Lanes:
+        lanes = config.stash.get(LANES_DIR, None)
+        written = sorted(lanes.glob("*.json")) if lanes is not None else []
+        facts = json.loads(written[0].read_text()) if written else {}
+        return cls(set(facts.get("waiting", ())), workers, bool(facts.get("self_tests")))
+
+    def lane(self, worker_id: str) -> str:
+        n = int(worker_id.removeprefix("gw") or 0)
+        return "working" if n < self.working_lanes else \
+            "self-test" if n < self.working_lanes + self.self_test_lanes else "waiting"
+
+    def kind(self, unit_name: str) -> str:
+        return "self-test" if not unit_name.startswith("suites/") else \
+            "waiting" if unit_name in self.waiting else "working"
+
+    def pick(self, worker_id: str, queue: list[str]) -> str | None:
+        """The next unit for this worker, from the queue in longest-first order; None: nothing it may take."""
+        if not self.lanes_apart:
+            return queue[0] if queue else None
+        lane = self.lane(worker_id)
+        preferred = next((u for u in queue if self.kind(u) == lane), None)
+        if lane == "waiting" or preferred is not None:
+            return preferred
+        if lane == "self-test":
+            return next((u for u in queue if self.kind(u) == "waiting"), None)
+        return queue[0] if queue else None
+
+
+class LaneWriter:
+    """On a worker: which units mostly wait, written before xdist reports the collection to the controller,
+    whose scheduler reads it once every worker has collected."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        write_lane_facts(session.config, session.items)
+
+
+def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A worker tells the controller's scheduler which units mostly wait, and whether the harness's own
+    tests run (every worker collects the same); a waiting lane then lowers its priority."""
+    folder = getattr(config, "workerinput", {}).get("cc_gateway_lanes")
+    if not folder:
+        return
+    facts = {"waiting": sorted({unit(i.nodeid) for i in items if waits(i)}),
+             "self_tests": any(not unit(i.nodeid).startswith("suites/") for i in items)}
+    worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
+    path = Path(folder, f"{worker}.json")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(facts))
+    tmp.replace(path)  # whole or not at all: the scheduler reads it once every worker has collected
+    lanes = Lanes(set(facts["waiting"]), config.workerinput["workercount"], facts["self_tests"])  # type: ignore
+    if lanes.lane(worker) == "waiting":
+        # Before any proxy or CLI starts: they inherit it (the fork server forks each proxy at its
+        # asker's priority). A timed check in a working lane then measures the gateway, not the machine.
+        os.nice(WAITING_NICE)
 
 
 @pytest.hookimpl(trylast=True)

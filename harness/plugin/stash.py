@@ -45,6 +45,8 @@ PROXY_POOL = pytest.StashKey[ProxyPool]()
 SWEEP_FAULTS = pytest.StashKey[frozenset[str]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
 DURATION_LOG = pytest.StashKey[DurationLog]()
+# The controller's folder where each worker writes which units mostly wait (the scheduler's lanes).
+LANES_DIR = pytest.StashKey[Path]()
 
 
 def gateway_name(node: pytest.Item) -> str:

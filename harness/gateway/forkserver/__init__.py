@@ -98,7 +98,9 @@ class ForkServer:
             return self.preloaded and self._stream is not None
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
-        answer = self._ask({"op": "spawn", "argv": argv, "env": env, "cwd": str(cwd), "log": str(log)})
+        # The proxy runs at its asker's priority, as an interpreter the asker started would.
+        answer = self._ask({"op": "spawn", "argv": argv, "env": env, "cwd": str(cwd), "log": str(log),
+                            "nice": os.getpriority(os.PRIO_PROCESS, 0)})
         if answer is None or "pid" not in answer:
             raise HarnessError(f"the fork server for {self.python} stopped answering while starting a proxy; "
                                "rerun with --proxy-launch exec to start each proxy in its own interpreter")

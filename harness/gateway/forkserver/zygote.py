@@ -75,6 +75,7 @@ def run_proxy(request: dict[str, Any], selector: selectors.BaseSelector) -> None
     code: object = 1
     try:
         os.setsid()  # its own process group, as the harness's launcher gives every proxy
+        os.nice(max(0, int(request.get("nice", 0)) - os.nice(0)))
         for key in list(selector.get_map().values()):
             for part in (key.fileobj, key.data):
                 if hasattr(part, "close"):
