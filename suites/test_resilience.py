@@ -203,6 +203,7 @@ def run_together(request: pytest.FixtureRequest, proxy_pool: Any, jobs: list[Job
 
 
 @pytest.mark.req("RESIL-001")
+@pytest.mark.timed
 @pytest.mark.parametrize("route", route_params("RESIL-001"))
 def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(gateway, request, fresh_model, route,
                                                                               observe):
@@ -225,6 +226,7 @@ def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(g
 
 
 @pytest.mark.req("RESIL-002")
+@pytest.mark.timed
 @pytest.mark.parametrize("route", route_params("RESIL-002"))
 def test_provider_dropping_mid_body_gets_an_anthropic_error(gateway, request, fresh_model, route, observe):
     """A provider connection that drops mid-body (not streamed) gives the client an Anthropic-shaped 5xx, promptly."""

@@ -134,22 +134,24 @@ WAITING = {"suites/test_resilience.py::TestSharedSilence", "suites/test_errors.p
 def test_a_waiting_lane_never_takes_a_computing_check_and_a_working_lane_takes_them_first(monkeypatch):
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     lanes = parallel.Lanes(WAITING, workers=8)
-    assert [lanes.lane(f"gw{n}") for n in range(8)] == ["working"] * 2 + ["waiting"] * 6, "one working lane a core"
+    assert [lanes.lane(f"gw{n}") for n in range(8)] == ["working"] * 2 + ["prompt"] * 2 + ["waiting"] * 4
     assert lanes.pick("gw0", QUEUE) == "suites/test_fuzz.py::test_f[a]", "computing checks first, longest first"
-    assert lanes.pick("gw5", QUEUE) == "suites/test_resilience.py::TestSharedSilence"
+    assert lanes.pick("gw7", QUEUE) == "suites/test_resilience.py::TestSharedSilence"
     computing_left = ["suites/test_fuzz.py::test_f[a]", "suites/test_stream.py::test_s[openai]"]
-    assert lanes.pick("gw5", computing_left) is None, "a waiting lane leaves computing checks to the working lanes"
+    assert lanes.pick("gw7", computing_left) is None, "a waiting lane leaves computing checks to the working lanes"
+    assert lanes.pick("gw3", computing_left) is None, "and so does a prompt lane"
+    assert lanes.pick("gw4", QUEUE) == "suites/test_resilience.py::TestSharedSilence", "a waiting lane never self-tests"
     assert lanes.pick("gw1", sorted(WAITING)) == sorted(WAITING)[0], "a working lane with nothing to compute waits"
 
 
-def test_the_harness_own_tests_get_lanes_of_their_own_at_full_priority(monkeypatch):
+def test_self_tests_and_timed_checks_go_to_the_prompt_lanes_at_full_priority(monkeypatch):
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
-    lanes = parallel.Lanes(WAITING, workers=8, self_tests=True)
-    assert [lanes.lane(f"gw{n}") for n in range(8)] == ["working"] * 2 + ["self-test"] * 3 + ["waiting"] * 3
-    assert lanes.pick("gw2", QUEUE) == "tests/test_controls.py"
-    assert lanes.pick("gw2", QUEUE[2:]) == "suites/test_errors.py::test_e[429]", "then the waiting checks"
-    assert lanes.pick("gw2", ["suites/test_fuzz.py::test_f[a]"]) is None, "never a computing check"
-    assert lanes.pick("gw7", QUEUE) == "suites/test_resilience.py::TestSharedSilence", "a niced lane never self-tests"
+    timed = "suites/test_resilience.py::test_leaving[anthropic]"
+    lanes = parallel.Lanes(WAITING, workers=8, timed={timed})
+    assert lanes.pick("gw2", [*QUEUE, timed]) == "tests/test_controls.py", "the harness's own tests first"
+    assert lanes.pick("gw2", [*QUEUE[1:], timed]) == timed, "then the timed checks"
+    assert lanes.pick("gw2", QUEUE[1:]) == "suites/test_resilience.py::TestSharedSilence", "then the waiting ones"
+    assert lanes.pick("gw7", [timed, "tests/test_controls.py"]) is None, "never at the lower priority"
 
 
 def test_without_waiting_checks_or_spare_workers_every_worker_is_a_working_lane(monkeypatch):

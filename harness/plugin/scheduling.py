@@ -35,7 +35,7 @@ MAX_WORKERS = 16
 WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
 WORKING_LANES_PER_CORE = 1  # workers that take any check, computing ones first: one per core
 WAITING_LANES_PER_CORE = 3  # workers beside them that take only checks that mostly wait
-WAITING_NICE = 10  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
+WAITING_NICE = 5  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -181,49 +181,50 @@ class Lanes:
     """Which worker takes which unit, once some checks mostly wait and there are workers to spare.
 
     - Working lanes, one per core, take the checks that compute first, then anything.
-    - Self-test lanes, half of the rest when the run has the harness's own test modules, take those
-      first (they run the suite or the gate in subprocesses), then the waiting checks.
-    - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only the checks that
-      mostly wait (:func:`waits`).
+    - Prompt lanes, a third of the rest, take the harness's own test modules first (they run the suite or
+      the gate in subprocesses), then the timed checks (:func:`timed`), then the waiting ones.
+    - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only checks that mostly
+      wait (:func:`waits`) and are not timed.
 
-    A back-off or a silence then never holds a core a computing check could use, and a computing or
-    timed check shares its core only with processes that yield to it.
+    A back-off or a silence then never holds a core a computing check could use, two lanes a core run
+    at full priority (as many as the checks bear before a timed one measures the machine), and no check
+    whose verdict hangs on the gateway's speed runs at the lower priority.
     """
 
-    def __init__(self, waiting: set[str], workers: int, self_tests: bool = False) -> None:
-        self.waiting = waiting
+    def __init__(self, waiting: set[str], workers: int, timed: set[str] | None = None) -> None:
+        self.waiting, self.timed = waiting, timed or set()
         working = WORKING_LANES_PER_CORE * (os.cpu_count() or 1)
         self.lanes_apart = bool(waiting) and workers > working
         self.working_lanes = working if self.lanes_apart else workers
-        self.self_test_lanes = (workers - working + 1) // 2 if self.lanes_apart and self_tests else 0
+        self.prompt_lanes = max(1, (workers - working) // 3) if self.lanes_apart else 0
 
     @classmethod
     def read(cls, config: pytest.Config, workers: int) -> Lanes:
         lanes = config.stash.get(LANES_DIR, None)
         written = sorted(lanes.glob("*.json")) if lanes is not None else []
         facts = json.loads(written[0].read_text()) if written else {}
-        return cls(set(facts.get("waiting", ())), workers, bool(facts.get("self_tests")))
+        return cls(set(facts.get("waiting", ())), workers, set(facts.get("timed", ())))
 
     def lane(self, worker_id: str) -> str:
         n = int(worker_id.removeprefix("gw") or 0)
         return "working" if n < self.working_lanes else \
-            "self-test" if n < self.working_lanes + self.self_test_lanes else "waiting"
+            "prompt" if n < self.working_lanes + self.prompt_lanes else "waiting"
 
     def kind(self, unit_name: str) -> str:
-        return "self-test" if not unit_name.startswith("suites/") else \
-            "waiting" if unit_name in self.waiting else "working"
+        if not unit_name.startswith("suites/"):
+            return "self-test"
+        return "timed" if unit_name in self.timed else "waiting" if unit_name in self.waiting else "computing"
 
     def pick(self, worker_id: str, queue: list[str]) -> str | None:
         """The next unit for this worker, from the queue in longest-first order; None: nothing it may take."""
         if not self.lanes_apart:
             return queue[0] if queue else None
-        lane = self.lane(worker_id)
-        preferred = next((u for u in queue if self.kind(u) == lane), None)
-        if lane == "waiting" or preferred is not None:
-            return preferred
-        if lane == "self-test":
-            return next((u for u in queue if self.kind(u) == "waiting"), None)
-        return queue[0] if queue else None
+        order = {"working": ("computing",), "prompt": ("self-test", "timed", "waiting"),
+                 "waiting": ("waiting",)}[self.lane(worker_id)]
+        for kind in order:
+            if (found := next((u for u in queue if self.kind(u) == kind), None)) is not None:
+                return found
+        return queue[0] if queue and self.lane(worker_id) == "working" else None
 
 
 class LaneWriter:
@@ -236,19 +237,19 @@ class LaneWriter:
 
 
 def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A worker tells the controller's scheduler which units mostly wait, and whether the harness's own
-    tests run (every worker collects the same); a waiting lane then lowers its priority."""
+    """A worker tells the controller's scheduler which units mostly wait and which are timed (every worker
+    collects the same); a waiting lane then lowers its priority."""
     folder = getattr(config, "workerinput", {}).get("cc_gateway_lanes")
     if not folder:
         return
     facts = {"waiting": sorted({unit(i.nodeid) for i in items if waits(i)}),
-             "self_tests": any(not unit(i.nodeid).startswith("suites/") for i in items)}
+             "timed": sorted({unit(i.nodeid) for i in items if i.get_closest_marker("timed")})}
     worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
     path = Path(folder, f"{worker}.json")
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(facts))
     tmp.replace(path)  # whole or not at all: the scheduler reads it once every worker has collected
-    lanes = Lanes(set(facts["waiting"]), config.workerinput["workercount"], facts["self_tests"])  # type: ignore
+    lanes = Lanes(set(facts["waiting"]), config.workerinput["workercount"], set(facts["timed"]))  # type: ignore
     if lanes.lane(worker) == "waiting":
         # Before any proxy or CLI starts: they inherit it (the fork server forks each proxy at its
         # asker's priority). A timed check in a working lane then measures the gateway, not the machine.
