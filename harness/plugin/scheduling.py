@@ -35,7 +35,8 @@ MAX_WORKERS = 16
 WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spare
 WORKING_LANES_PER_CORE = 1  # workers that take any check, computing ones first: one per core
 WAITING_LANES_PER_CORE = 3  # workers beside them that take only checks that mostly wait
-WAITING_NICE = 5  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
+SELF_TESTS_PER_CORE = 2  # a run of the harness's own tests only: they run the suite in subprocesses
+WAITING_NICE = 10  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -51,14 +52,17 @@ def distributed(config: pytest.Config) -> bool:
 # point before xdist does.
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Two working and two waiting lanes per core (:func:`waits`), within the machine's memory.
+    """Four lanes per core for the checks (:class:`Lanes`), two workers per core for the harness's own tests
+    alone, within the machine's memory.
 
     A run started from inside a worker (a self-test that runs the suite) stays in one process, as
     does a collection: workers there would only multiply processes on a machine already busy.
     """
     if os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly:
         return 0
-    by_cpu = (WORKING_LANES_PER_CORE + WAITING_LANES_PER_CORE) * (os.cpu_count() or 1)
+    # Lanes need checks that wait; the harness's own tests alone run two a core, as they always did.
+    per_core = WORKING_LANES_PER_CORE + WAITING_LANES_PER_CORE if _runs_suites(config) else SELF_TESTS_PER_CORE
+    by_cpu = per_core * (os.cpu_count() or 1)
     by_memory = max(1, psutil.virtual_memory().available // WORKER_MEMORY)
     return int(max(1, min(MAX_WORKERS, by_cpu, by_memory)))
 
