@@ -60,8 +60,7 @@ MARKERS = (
     "waits: the check spends most of its time waiting (a retry back-off, a silence), so the scheduler runs it in "
     "a waiting lane beside the computing checks; implied by e2e, slow and the fresh_model fixture",
     "timed: the verdict hangs on how quickly the gateway acts (a hang-up within 2 s, a broken stream ended "
-    "within 30 s), so the check runs in a "
-    "working lane, at full priority, even where it mostly waits",
+    "within 30 s), so the check runs in a prompt lane, at full priority, even where it mostly waits",
     "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
     "check only (every rule, or only the rule ids named)",
     "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",

@@ -84,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """Each worker writes which units mostly wait into the controller's folder, for the scheduler."""
+    """Each worker writes which units wait and which are timed into the controller's folder, for the scheduler."""
     lanes = node.config.stash.get(LANES_DIR, None)
     if lanes is not None:
         node.workerinput["cc_gateway_lanes"] = str(lanes)
@@ -186,7 +186,7 @@ class Lanes:
 
     - Working lanes, one per core, take the checks that compute first, then anything.
     - Prompt lanes, a third of the rest, take the harness's own test modules first (they run the suite or
-      the gate in subprocesses), then the timed checks (:func:`timed`), then the waiting ones.
+      the gate in subprocesses), then the timed checks (the ``timed`` marker), then the waiting ones.
     - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only checks that mostly
       wait (:func:`waits`) and are not timed.
 
@@ -256,7 +256,8 @@ def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
     lanes = Lanes(set(facts["waiting"]), config.workerinput["workercount"], set(facts["timed"]))  # type: ignore
     if lanes.lane(worker) == "waiting":
         # Before any proxy or CLI starts: they inherit it (the fork server forks each proxy at its
-        # asker's priority). A timed check in a working lane then measures the gateway, not the machine.
+        # asker's priority). A computing or timed check at full priority then measures the gateway, not
+        # the machine.
         os.nice(WAITING_NICE)
 
 

@@ -45,7 +45,7 @@ PROXY_POOL = pytest.StashKey[ProxyPool]()
 SWEEP_FAULTS = pytest.StashKey[frozenset[str]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
 DURATION_LOG = pytest.StashKey[DurationLog]()
-# The controller's folder where each worker writes which units mostly wait (the scheduler's lanes).
+# The controller's folder where each worker writes which units wait and which are timed (the scheduler's lanes).
 LANES_DIR = pytest.StashKey[Path]()
 
 

@@ -9,8 +9,9 @@ LiteLLM's own command line (``python -m litellm.proxy.proxy_cli``, run by :mod:`
 
 Clients (the pytest process that started it, and its xdist workers) connect to the Unix socket and
 speak one JSON object per line. On connecting, a client reads ``{"preloaded": bool, "error": str}``;
-then ``{"op": "spawn", "argv", "env", "cwd", "log"}`` gets ``{"pid": N}``, and ``{"op": "poll", "pid": N}``
-gets ``{"returncode": int | null}``. A client that disconnects takes its proxies with it; when the
+then ``{"op": "spawn", "argv", "env", "cwd", "log", "nice"}`` gets ``{"pid": N}`` (the child lowers
+its priority to ``nice`` before it runs LiteLLM), and ``{"op": "poll", "pid": N}`` gets
+``{"returncode": int | null}``. A client that disconnects takes its proxies with it; when the
 server's standard input ends (its owner stopped it, or died) it stops every proxy and exits.
 """
 
