@@ -155,12 +155,13 @@ def test_claude_code_option_deselects_other_versions_checks():
 def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerprint():
     from types import SimpleNamespace
 
-    from harness.plugin.deviations import _listed_for_another_claude_code
+    from harness.plugin.deviations import _by_versionless_check, _listed_for_another_claude_code
     from harness.verdict.deviations import Deviation
 
     fp = {"outcome": "failed", "client": ["POST /v1/messages -> 200"]}
     known = [Deviation("test_fields.py::test_f[cc-2.0.77-thinking-json]", "FIELDS-001", "old", fp),
              Deviation("test_fields.py::test_f[cc-2.1.332-thinking-json]", "FIELDS-001", "dropped", fp)]
+    known = _by_versionless_check(known)
     item = SimpleNamespace(nodeid="suites/test_fields.py::test_f[cc-2.1.330-thinking-json]",
                            user_properties=[("claude_code", "2.1.330")])
     entry = _listed_for_another_claude_code(known, item)

@@ -8,6 +8,7 @@ location and model in its path and with whether it carried that token.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -26,13 +27,18 @@ PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]
                   r"(?P<model>[^/:]+):(?P<op>rawPredict|streamRawPredict)$")
 
 
-def service_account(token_uri: str, project: str) -> dict[str, Any]:
-    """A throwaway service account whose token endpoint is the fake (its key is made here, per session)."""
+@functools.cache
+def _throwaway_key() -> str:
+    """One RSA key per process: making one costs 0.1-0.5 CPU-s, and a run builds a gateway config dozens of times."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def service_account(token_uri: str, project: str) -> dict[str, Any]:
+    """A throwaway service account whose token endpoint is the fake (its key is made in this process)."""
     return {"type": "service_account", "project_id": project, "private_key_id": secrets.token_hex(8),
-            "private_key": pem, "client_email": f"conformance@{project}.iam.gserviceaccount.com",
+            "private_key": _throwaway_key(), "client_email": f"conformance@{project}.iam.gserviceaccount.com",
             "client_id": "1" * 21, "token_uri": token_uri, "auth_uri": token_uri}
 
 

@@ -24,8 +24,8 @@ from typing import Protocol
 
 import httpx
 import psutil
-import yaml
 
+from harness import yamlio
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateway import forkserver
 from harness.gateway.configs import GatewayConfig
@@ -220,7 +220,7 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
         )
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
-    config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
+    config_path.write_text(yamlio.dump(gateway.config, sort_keys=False))
     for name, text in gateway.files.items():
         (workdir / name).write_text(text)
     cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
+from harness import yamlio
 from harness.fakes.journal import RecordedRequest
 from harness.gateway.process import FIXED_ENV, LiteLLMProxy
 from harness.gateway.reference import ReferenceGateway
@@ -50,7 +50,7 @@ def gateway_record(target: LiteLLMProxy | ReferenceGateway) -> dict[str, Any]:
     gateway, secret = target.gateway, target.master_key
     env = {k: _swap(v, secret) for k, v in gateway.env.items()
            if not k.lower().endswith(("_proxy", "ssl_cert_file"))}  # the harness's egress guard stays behind
-    return {"name": gateway.name, "config_yaml": _swap(yaml.safe_dump(gateway.config, sort_keys=False), secret),
+    return {"name": gateway.name, "config_yaml": _swap(yamlio.dump(gateway.config, sort_keys=False), secret),
             "env": {**FIXED_ENV, **env}, "files": {n: _swap(t, secret) for n, t in gateway.files.items()}}
 
 

@@ -8,8 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
+from harness import yamlio
 from harness.errors import HarnessError
 
 Level = Literal["must", "should", "info"]
@@ -17,8 +16,6 @@ Level = Literal["must", "should", "info"]
 SECURITY_AREAS = frozenset({"AUTH", "KEYS"})
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
-# libyaml's parser where PyYAML has it: the same documents, read several times faster.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,7 @@ class Requirement:
 @cache
 def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
     """Every requirement by ID; a HarnessError names the first malformed entry."""
-    raw = yaml.load(path.read_text(), Loader=FAST_LOADER)
+    raw = yamlio.load(path.read_text())
     sources = {k: Source(k, v["title"], v["url"]) for k, v in raw["sources"].items()}
     out: dict[str, Requirement] = {}
     for entry in raw["requirements"]:

@@ -14,22 +14,20 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness import yamlio
 from harness.fakes.rules.kinds import CONDITIONS, KINDS, Call, holds
 from harness.fakes.script import HttpError
 
 DIRECTORY = Path(__file__).resolve().parent
 FAMILIES = ("anthropic", "bedrock-invoke", "bedrock-converse", "vertex", "openai")
 
-# libyaml's parser where PyYAML has it: the same documents, read several times faster.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def _inherit(parent: Family, routes: tuple[str, ...], spec: dict[str, Any]) -> l
 
 
 def load(path: Path, parents: dict[str, Family] | None = None) -> Family:
-    data = yaml.load(path.read_text(), Loader=FAST_LOADER)
+    data = yamlio.load(path.read_text())
     name, routes = data["family"], tuple(data["routes"])
     own = [_rule(routes, r) for r in data["rules"]]
     spec = data.get("inherits")
@@ -128,8 +126,17 @@ def load(path: Path, parents: dict[str, Family] | None = None) -> Family:
                   inherited=frozenset(r.id for r in inherited))
 
 
-@cache
+_LOADING = threading.Lock()
+
+
 def families() -> dict[str, Family]:
+    # The fakes' request threads ask at once when a run starts: without the lock each parsed every file again.
+    with _LOADING:
+        return _families()
+
+
+@cache
+def _families() -> dict[str, Family]:
     loaded: dict[str, Family] = {}
     for name in FAMILIES:
         loaded[name] = load(DIRECTORY / f"{name}.yaml", loaded)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import yaml
-
+from harness import yamlio
 from harness.errors import ProxyStartError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.logfile import LogFileMixin
@@ -43,7 +42,7 @@ class ReferenceGateway(LogFileMixin):
         self.version = self.label(faults)
         workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / "config.yaml"
-        self.config_path.write_text(yaml.safe_dump(gateway.config, sort_keys=False))
+        self.config_path.write_text(yamlio.dump(gateway.config, sort_keys=False))
         self.log_path = workdir / "gateway.log"
         self.log_path.touch()
         self.faults = faults

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from harness import yamlio
 from harness.errors import HarnessError
 from harness.verdict.classes import Class, Waiver, classify
 from harness.verdict.fields import Direction, FieldMove
@@ -37,8 +38,6 @@ from harness.verdict.fingerprint import Observation
 
 DIRECTORY = Path(__file__).resolve().parent
 
-# libyaml's parser where PyYAML has it: the same documents, read several times faster.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def file_for(gateway: str, version: str, profile: str = "defaults") -> Path:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.load(path.read_text(), Loader=FAST_LOADER) or {}
+        raw = yamlio.load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise HarnessError(f"cannot read the deviations file {path}: {exc}") from None
     if not isinstance(raw, dict):
