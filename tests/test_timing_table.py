@@ -53,6 +53,9 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
     assert kind_of_argv(["node", "/repo/.cache/claude-code/2.1.332/cli.js"], "node") == "claude-code"
     assert kind_of_argv(["/repo/.venv/bin/python", "-u", "-c", "import sys;exec(eval(sys.stdin.readline()))"]) \
         == "harness-workers"
+    # A worker forked by the warm-worker server keeps the server's command line.
+    assert kind_of_argv(["/repo/.venv/bin/python", "-u", "/repo/harness/plugin/warmworker_server.py", "sock"]) \
+        == "harness-workers"
 
 
 def _sampled_kind(monkeypatch, programs: list[tuple[list[str], str]]) -> str:

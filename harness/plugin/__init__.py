@@ -29,7 +29,7 @@ from harness.gateway.configs import (
 )
 from harness.gateway.configs import user as userconfig
 from harness.gateway.targets import parse_impl
-from harness.plugin import collection, evidence, snapshot
+from harness.plugin import collection, evidence, snapshot, warmworkers
 from harness.plugin import deviations as deviation_hooks
 from harness.plugin.report import ReportCollector
 from harness.plugin.stash import (
@@ -48,7 +48,7 @@ from harness.verdict import fingerprint
 
 pytest_plugins = [
     "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
-    "harness.plugin.sweep",
+    "harness.plugin.sweep", "harness.plugin.warmworkers",
 ]
 
 MARKERS = (
@@ -129,6 +129,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
                          "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
                          "its own (six CPU-seconds of import each)")
+    group.addoption("--worker-launch", default="fork", choices=warmworkers.LAUNCH_MODES,
+                    help="'fork' (default): xdist's workers are forked from one process that imported their "
+                         "libraries once; 'exec': each worker starts in an interpreter of its own")
     group.addoption("--shuffle", default=None, type=int, metavar="SEED",
                     help="run the checks in an order shuffled by SEED instead of longest first: a check that "
                          "passes only after (or before) another is a bug this finds")

@@ -40,8 +40,9 @@ def kind_of_argv(argv: list[str], name: str = "") -> str:
             or (argv and Path(argv[0]).name == "litellm"):
         return "litellm"
     # An xdist worker is ``python -u -c "import sys;exec(eval(...))"``: its program is in the third argument.
+    # Forked by the warm-worker server, it keeps the server's command line; its launcher is the client.
     if "-m pytest" in program or "-m harness" in program or "dev.py" in program or \
-            any("exec(eval(" in a for a in argv[:4]):
+            any("exec(eval(" in a or "warmworker_" in a for a in argv[:4]):
         return "harness-workers"
     if name in {"node", "claude"} or (argv and Path(argv[0]).name in {"node", "claude"}):
         return "claude-code"
