@@ -76,6 +76,29 @@ def test_a_worker_dies_with_its_launcher(warm_server, tmp_path):
         time.sleep(0.05)
 
 
+def test_a_launcher_gone_mid_handshake_leaves_no_descriptor_in_the_server(warm_server):
+    """Else a later worker holds that launcher's pipe, and its reader never sees the end (xdist waits it out)."""
+    import socket
+
+    read, write = os.pipe()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(str(warm_server.socket_path))
+    conn.makefile("rb").readline()  # the hello: the server is past its imports
+    socket.send_fds(conn, [b"F"], [write, write, write])
+    conn.close()  # gone before its request
+    os.close(write)
+    os.set_blocking(read, False)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            assert os.read(read, 1) == b"", "end of file: nobody holds the write end"
+            break
+        except BlockingIOError:
+            assert time.monotonic() < deadline, "the server kept the launcher's descriptors"
+            time.sleep(0.05)
+    os.close(read)
+
+
 def test_an_xdist_run_forks_its_workers_and_exec_keeps_them_cold(tmp_path):
     (tmp_path / "test_probe.py").write_text(
         "import sys\nWARM = 'anthropic' in sys.modules\n\ndef test_probe(record_property):\n"

@@ -15,12 +15,13 @@ import signal
 import socket
 import sys
 import time
+from typing import NoReturn
 
 CONNECT_TIMEOUT = 3.0
 HELLO_TIMEOUT = 60.0  # the server answers once its imports are done: a few seconds on a busy machine
 
 
-def cold(argv: list[str]) -> None:
+def cold(argv: list[str]) -> NoReturn:
     os.execv(sys.executable, [sys.executable, *argv])
 
 
@@ -51,10 +52,16 @@ def main() -> int:
                                                           if k in os.environ}:
         conn.close()
         cold(argv)
-    socket.send_fds(conn, [b"F"], [0, 1, 2])
-    conn.sendall((json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}) + "\n").encode())
+    request = (json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}) + "\n").encode()
+    try:
+        socket.send_fds(conn, [b"F"], [0, 1, 2])
+        conn.sendall(request)
+        pid = int(json.loads(stream.readline())["pid"])
+    except (OSError, ValueError, KeyError):
+        # The server closes without a pid only before it forks (a failed handshake or fork): start cold.
+        conn.close()
+        cold(argv)
     conn.settimeout(None)
-    pid = int(json.loads(stream.readline())["pid"])
 
     def forward(signum: int, _frame: object) -> None:
         # execnet stops a worker that will not exit by signalling its process: this one.

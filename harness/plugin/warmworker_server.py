@@ -124,23 +124,32 @@ class Server:
                 self.stop(set(self.workers))
 
     def accept(self) -> None:
-        conn, _ = self.listener.accept()
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:  # out of descriptors, say: that launcher waits out its timeout and starts cold
+            return
         conn.settimeout(30)
+        fds: list[int] = []
         try:
             conn.sendall(self.hello)
             _, fds, _, _ = socket.recv_fds(conn, 1, 3)
+            for fd in fds:  # received descriptors are inheritable: no later worker may hold another's pipes
+                os.set_inheritable(fd, False)
             stream = conn.makefile("rb")
             request = json.loads(stream.readline())
             stream.close()
             if len(fds) != 3:
                 raise ValueError(f"{len(fds)} descriptors")
-        except (OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+        except (OSError, ValueError):  # a launcher gone mid-handshake, or no fork (memory): not the others' end
             traceback.print_exc(limit=2)
-            conn.close()
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            conn.close()  # the launcher then starts its worker cold
             return
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
         if pid == 0:
             self.selector.close()
             for part in (self.listener, self.wakeup, conn, *self.workers.values()):

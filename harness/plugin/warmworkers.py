@@ -80,9 +80,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """On the controller of an ``-n`` run: start the server and point xdist's ``popen`` nodes at its client."""
     tx = list(getattr(config.option, "tx", None) or [])
     if hasattr(config, "workerinput") or not tx or any(spec != "popen" for spec in tx) \
-            or config.getoption("worker_launch") != "fork" or not hasattr(os, "fork"):
+            or config.getoption("worker_launch") != "fork" or not hasattr(os, "fork") or config.option.collectonly:
         return
-    server = config.stash[SERVER_KEY] = WarmWorkers.start()
+    server = WarmWorkers.start()
+    if not server.socket_path.exists():  # it died starting: its log is in the folder; the workers start cold
+        server.stop()
+        return
+    config.stash[SERVER_KEY] = server
     config.option.tx = [f"popen//python={server.interpreter}"] * len(tx)
 
 
