@@ -80,7 +80,8 @@ def become_worker(request: dict[str, Any], fds: list[int]) -> None:
         os.environ.update(request["env"])
         argv = list(request["argv"])
         sys.argv = ["-c", *argv[argv.index("-c") + 2:]]
-        sys.path[0:0] = [""]  # what -c puts first
+        if not sys.flags.safe_path:
+            sys.path[0:0] = [""]  # what -c puts first
         sys.dont_write_bytecode = "-B" in argv or bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
