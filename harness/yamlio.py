@@ -16,7 +16,7 @@ DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=LOADER)  # a safe loader, in C
+    return yaml.load(text, Loader=LOADER)
 
 
 def dump(data: Any, **options: Any) -> str:

@@ -79,13 +79,14 @@ def become_worker(request: dict[str, Any], fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         argv = list(request["argv"])
-        sys.argv = ["-c", *argv[argv.index("-c") + 2:]]
+        source = argv.index("-c") + 1
+        sys.argv = ["-c", *argv[source + 1:]]
         if not sys.flags.safe_path:
             sys.path[0:0] = [""]  # what -c puts first
         sys.dont_write_bytecode = "-B" in argv or bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         main = types.ModuleType("__main__")
         sys.modules["__main__"] = main
-        exec(compile(argv[argv.index("-c") + 1], "<string>", "exec"), main.__dict__)
+        exec(compile(argv[source], "<string>", "exec"), main.__dict__)
         code = 0
     except SystemExit as exc:
         code = exc.code
@@ -104,6 +105,7 @@ class Server:
         self.hello = (json.dumps({"env": startup_env(dict(os.environ)), "names": STARTUP_ENV}) + "\n").encode()
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection
         self.owner_gone = False
+        self.give_up_at = float("inf")  # once the owner is gone: when the workers still running are stopped
 
     def run(self) -> None:
         while not self.owner_gone or self.workers:
@@ -118,10 +120,10 @@ class Server:
                 elif key.data == "child":
                     with contextlib.suppress(OSError):
                         self.wakeup.recv(4096)
-                else:
-                    self.client_gone(key.data)
+                else:  # the launcher ended before its worker (xdist killed it): so does the worker
+                    self.stop({key.data})
             self.reap()
-            if self.owner_gone and self.workers and time.monotonic() > self.give_up_at:
+            if self.workers and time.monotonic() > self.give_up_at:
                 self.stop(set(self.workers))
 
     def accept(self) -> None:
@@ -162,11 +164,6 @@ class Server:
         self.workers[pid] = conn
         self.selector.register(conn, selectors.EVENT_READ, pid)
         self.tell(conn, {"pid": pid})
-
-    def client_gone(self, pid: int) -> None:
-        """The launcher ended before its worker (xdist killed it): so does the worker."""
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
     def reap(self) -> None:
         while True:

@@ -17,7 +17,6 @@ SECURITY_AREAS = frozenset({"AUTH", "KEYS"})
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
 
-
 @dataclass(frozen=True)
 class Source:
     key: str

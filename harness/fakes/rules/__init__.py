@@ -29,7 +29,6 @@ DIRECTORY = Path(__file__).resolve().parent
 FAMILIES = ("anthropic", "bedrock-invoke", "bedrock-converse", "vertex", "openai")
 
 
-
 @dataclass(frozen=True)
 class Rule:
     id: str

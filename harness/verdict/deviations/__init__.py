@@ -39,7 +39,6 @@ from harness.verdict.fingerprint import Observation
 DIRECTORY = Path(__file__).resolve().parent
 
 
-
 @dataclass(frozen=True)
 class Deviation:
     check: str  # "test_file.py::test_name[param]"; a * matches anything (hand-written files only)
