@@ -15,7 +15,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.tools import envs as matrix
 from harness.tools import gate, registry
-from harness.tools.gate import grid
+from harness.tools.gate import bisecting, grid
 from harness.tools.gate.grid import Pair
 from harness.verdict.model import SCHEMA
 
@@ -335,11 +335,56 @@ def test_only_the_suites_moved_checks_run_a_second_time():
 
 def test_the_fuzz_example_database_is_not_part_of_the_suites_source():
     """Every fuzz run rewrites it; a run beside a matrix job must not change the job's key or selection."""
-    from harness.tools.gate import baselines
-    before = baselines.suite_source()
+    from harness.tools import runstore
+    before = runstore.suite_source()
     stray = ROOT / "suites" / "fuzz-examples" / "zz-written-by-a-fuzz-run"
     stray.write_text("x")
     try:
-        assert baselines.suite_source() == before
+        assert runstore.suite_source() == before
     finally:
         stray.unlink()
+
+
+def test_each_regressed_item_offers_the_bisect_that_names_its_release():
+    """A LiteLLM row's item bisects LiteLLM's releases; a Claude Code column's on one LiteLLM, Claude Code's."""
+    baseline = Pair("1.0.0", "2.1.0")
+    data, _ = grid.build(RUNS, ["1.0.0", "1.1.0"], ["2.0.0", "2.1.0"], baseline, Pair("1.1.0", "2.1.0"))
+    bisecting.offer(data, baseline)
+    cells = {c["pair"]: c for row in data["rows"] for c in row["cells"]}
+    (item,) = cells["1.1.0/2.1.0"]["checks"]
+    assert item["class"] == "regressed"
+    assert item["bisect"] == ("python -m harness bisect 'suites/t.py::test_E2E-001[cc-2.1.0]' --good 1.0.0 "
+                              "--bad 1.1.0 --claude-code 2.1.0")
+    older = Pair("1.0.0", "2.0.0")
+    assert bisecting.bisect_command("suites/t.py::test_E2E-001[cc-2.0.0]", older, Pair("1.0.0", "2.1.0")).endswith(
+        "'suites/t.py::test_E2E-001[cc-2.1.0]' --good 2.0.0 --bad 2.1.0 --claude-code-range --litellm 1.0.0")
+    assert "bisect" not in {k for c in cells.values() for x in c["checks"] if x["class"] == "fixed" for k in x}
+
+
+def test_gate_bisect_writes_the_first_bad_release_into_the_cell(tmp_path, monkeypatch):
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    asked: list[list[str]] = []
+
+    class FakeBisect:
+        def __init__(self, releases, checks, out, args):
+            asked.append(checks)
+
+        def run(self):
+            return {"steps": [{}] * 3, "wall_seconds": 9.0, "releases": ["1.0.0", "1.0.1", "1.1.0"],
+                    "checks": [{"check": asked[0][0], "first": "1.0.1", "monotone": True, "notes": [],
+                                "repro": None}]}
+
+    monkeypatch.setattr(bisecting, "litellm_series", lambda good, bad: [good, bad])
+    monkeypatch.setattr(bisecting, "Bisect", FakeBisect)
+    options = gate.Options(["1.0.0", "1.1.0"], ["2.1.0"], tmp_path / "gate", bench_repeats=0, store=tmp_path / "s",
+                           bisect=True)
+    assert gate.run(options) == 1
+    assert asked == [["suites/t.py::test_E2E-001[cc-2.1.0]"]], "only the must-level item that regressed"
+    data = json.loads((tmp_path / "gate/gate.json").read_text())
+    (item,) = grid.candidate_cell(data)["checks"]
+    assert item["first_bad"]["release"] == "1.0.1"
+    assert data["bisect"]["steps"] == 3
+    page = (tmp_path / "gate/gate.html").read_text()
+    assert "first changed in <b>1.0.1</b>" in page
+    assert "python -m harness bisect" in page

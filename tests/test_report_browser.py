@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.render import render_html
+from harness.report.render import render_html, render_sweep
 from harness.verdict.catalogue import catalogue
 from harness.verdict.model import SCHEMA
 
@@ -86,3 +86,35 @@ def test_matrix_renders_and_the_difference_filter_works(browser, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     browser.find_element(By.ID, "only-diff").click()
     assert browser.save_screenshot(str(shots / "compat-matrix.png"))
+
+
+def test_sweep_page_shows_what_each_release_changed(browser, tmp_path):
+    """A patch line's sweep: requirements x releases, each release against the one before; the rows that never
+    moved are hidden until asked for, and a cell opens to the checks that moved."""
+    from selenium.webdriver.common.by import By
+
+    from harness.tools.sweep import page_data
+
+    base, middle, last = synthetic_runs()
+    data = page_data({"1.108.7": base, "1.108.8": middle, "1.108.9": last},
+                     {"1.108.9": {"link": "https://github.com/BerriAI/litellm/releases/tag/v1.108.9"}})
+    data.update(line="1.108", claude_code=["2.1.332"], facts={}, wall_seconds=1.0)
+    page = tmp_path / "sweep.html"
+    page.write_text(render_sweep(data))
+    browser.get(page.as_uri())
+    assert [h.get_attribute("data-release") for h in browser.find_elements(By.CSS_SELECTOR, "th.release")] == \
+        ["1.108.7", "1.108.8", "1.108.9"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#sweep tr[data-req]")
+    assert sum(r.is_displayed() for r in rows) == 7, "only the requirements that moved"
+    regressed = browser.find_elements(By.CSS_SELECTOR, 'td.regressed[data-release="1.108.9"]')
+    assert len(regressed) == 7
+    assert not browser.find_elements(By.CSS_SELECTOR, 'td.regressed[data-release="1.108.8"]')
+    summary = regressed[0].find_element(By.TAG_NAME, "summary")
+    summary.click()
+    assert "regressed: test_" in regressed[0].text
+    assert browser.find_element(By.LINK_TEXT, "release notes").get_attribute("href").endswith("v1.108.9")
+    shots = ROOT / "reports" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(shots / "sweep.png"))
+    browser.find_element(By.ID, "show-all").click()
+    assert sum(r.is_displayed() for r in rows) == len(rows) == len(catalogue())

@@ -66,3 +66,8 @@ def render_gate(grid: dict[str, Any]) -> str:
     """The gate's grid page: the candidate's verdict beside Claude Code's changes, then every pair."""
     cells = {c["pair"]: c for row in grid["rows"] for c in row["cells"]}
     return _ENV.get_template("gate.html.j2").render(grid=grid, cells=cells)
+
+
+def render_sweep(data: dict[str, Any]) -> str:
+    """A patch line's sweep: requirements x releases, each cell the class against the release before."""
+    return _ENV.get_template("sweep.html.j2").render(d=data)

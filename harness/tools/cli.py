@@ -19,6 +19,8 @@
     python -m harness controls [--narrow] [--level must] [--faults F ...]   the kill matrix: requirements x faults
     python -m harness timing [--write|--check README.md]   the README's timing table from benchmarks/timings.json
     python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
+    python -m harness bisect CHECK... --good V1 --bad V2  the first release that changed each check
+    python -m harness sweep --line 1.108 [--from 1.108.7]  the suite once per release of a patch line, one page
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
 from harness.tools import answer as answer_cli
-from harness.tools import bench, controls, durations, gate, repro, rules_cli, timing
+from harness.tools import bench, controls, durations, gate, repro, rules_cli, sweep, timing
+from harness.tools.bisect import cli as bisect_cli
 from harness.tools.capture import capture
 from harness.tools.deviations import cli as deviations_cli
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
@@ -141,7 +144,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return gate.run(gate.Options(args.litellm, args.claude_code, args.output_dir, args.baseline, args.candidate,
                                  args.min_age_days, args.fail_on_should, args.pytest_args, args.bench_repeats,
                                  args.changes, args.waivers, args.baseline_run, not args.no_rerun,
-                                 runs_only=args.runs_only, judge=args.judge or []))
+                                 runs_only=args.runs_only, judge=args.judge or [], bisect=args.bisect))
 
 
 def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
@@ -185,9 +188,34 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--judge", nargs="+", type=Path, default=None, metavar="DIR",
                    help="the matrix's final job: judge the runs the --runs-only jobs kept (under DIR), build no "
                         "environment and run nothing; the versions are the runs' own")
+    g.add_argument("--bisect", action="store_true",
+                   help="for the candidate's must-level and security items that regressed or changed, find the "
+                        "first LiteLLM release between the baseline's and the candidate's that did it "
+                        "(python -m harness bisect) and write it into the cell")
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
     g.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     g.set_defaults(func=cmd_gate)
+
+
+def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sw = sub.add_parser("sweep", help="the suite once per release of a LiteLLM patch line; requirements x releases")
+    sw.add_argument("--line", required=True, metavar="X.Y", help="the patch line, like 1.108")
+    sw.add_argument("--from", dest="start", default=None, metavar="VERSION",
+                    help="the first release to run (default: the line's first)")
+    sw.add_argument("--claude-code", nargs="+", default=[PROFILES[-1]["version"]], metavar="VERSION",
+                    help=f"the Claude Code versions whose checks run (default: {PROFILES[-1]['version']})")
+    sw.add_argument("--notes", type=Path, default=None, metavar="FILE",
+                    help="release notes to show beside the results: a YAML mapping of version: text")
+    sw.add_argument("--output-dir", type=Path, default=Path("reports/sweep"))
+    # Extra pytest arguments follow a `--`, as for bisect.
+    sw.set_defaults(func=cmd_sweep, pytest_args=[])
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"\d+\.\d+", args.line):
+        raise HarnessError(f"--line {args.line}: write a patch line as MAJOR.MINOR, like 1.108")
+    sweep.run(sweep.Options(args.line, args.start, args.output_dir, args.claude_code, args.notes, args.pytest_args))
+    return 0
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
@@ -307,7 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     rules_cli.add_parsers(sub)
     durations.add_parsers(sub)
     answer_cli.add_parsers(sub)
+    bisect_cli.add_parsers(sub)
+    _add_sweep(sub)
+    argv, after = bisect_cli.split_pytest_args(argv)
     args = parser.parse_args(argv)
+    if after:
+        args.pytest_args = after
     try:
         result: int = args.func(args)
     except HarnessError as exc:

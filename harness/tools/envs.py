@@ -38,6 +38,8 @@ DEFAULT_VERSIONS = ("1.77.7", "1.94.3", "1.108.7")
 UNPUBLISHED = {"litellm-proxy"}
 UNPINNED = {"litellm-proxy-extras", "litellm-enterprise"}
 GOOGLE_AUTH = "google-auth>=2.20"
+# A release number, a pre-release (1.110.0rc1) or a post-release (1.108.7.post1).
+PRE_RELEASE = r"\d+\.\d+\.\d+((a|b|rc)\d+|\.post\d+|\.dev\d+)?"
 
 
 @dataclass
@@ -118,7 +120,7 @@ def _raise_if_unknown_text(version: str, text: str, returncode: int = 1) -> None
 
 def environment(version: str, cache: Path = CACHE) -> Environment:
     """The cached environment for ``version``, built on first use through the supply-chain guard."""
-    if not re.fullmatch(r"\d+\.\d+\.\d+(\.post\d+)?", version):
+    if not re.fullmatch(PRE_RELEASE, version):
         raise HarnessError(f"{version!r} is not a LiteLLM version number (like 1.108.7)")
     supplychain.refuse_compromised("litellm", version)
     env_dir = cache / version
@@ -180,6 +182,13 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
 def run_suite(env: Environment, out_dir: Path, extra: list[str],
               variables: dict[str, str] | None = None) -> tuple[Path, float, int]:
     """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit code."""
+    return run_suite_with(["--litellm-python", str(env.python)], out_dir, extra, variables,
+                          label=f"LiteLLM {env.version}")
+
+
+def run_suite_with(target: list[str], out_dir: Path, extra: list[str], variables: dict[str, str] | None = None,
+                   label: str = "the gateway") -> tuple[Path, float, int]:
+    """``run_suite`` with the arguments that choose the gateway under test given (``target``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "compat.json"
     report.unlink(missing_ok=True)  # an old run must never stand in for this one
@@ -191,25 +200,26 @@ def run_suite(env: Environment, out_dir: Path, extra: list[str],
     variables = {"CC_GATEWAY_FUZZ_EXAMPLES": str(examples), **(variables or {})}
     # Node ids narrow the run (the gate's second run of the checks that moved); otherwise all of suites/.
     paths = [] if any(a.startswith("suites/") for a in extra) else ["suites"]
-    cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no",
-           "--litellm-python", str(env.python), "--report-dir", str(out_dir), *extra]
+    cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", *target,
+           "--report-dir", str(out_dir), *extra]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **variables})
     # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
     if not report.exists() or done.returncode > 1:
-        raise HarnessError(f"the suite did not complete for LiteLLM {env.version} (pytest exit {done.returncode}):\n"
+        raise HarnessError(f"the suite did not complete for {label} (pytest exit {done.returncode}):\n"
                            f"{_tail(done.stdout + done.stderr)}")
     return report, time.monotonic() - started, done.returncode
 
 
-def index_versions(package: str = "litellm") -> list[str]:
-    """The package's final releases on the index, newest first (pip's own view of the index)."""
-    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package, "--disable-pip-version-check"],
-                          capture_output=True, text=True)
+def index_versions(package: str = "litellm", pre: bool = False) -> list[str]:
+    """The package's final releases on the index, newest first (pip's own view of the index); pre-releases too
+    with ``pre``."""
+    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package, "--disable-pip-version-check",
+                           *(["--pre"] if pre else [])], capture_output=True, text=True)
     found = re.search(r"Available versions:\s*(.+)", done.stdout)
     if done.returncode or not found:
         raise HarnessError(f"cannot list {package}'s releases on the index:\n{_tail(done.stderr + done.stdout)}")
     versions = [v.strip() for v in found.group(1).split(",")]
-    return [v for v in versions if re.fullmatch(r"\d+\.\d+\.\d+", v)]
+    return [v for v in versions if re.fullmatch(PRE_RELEASE if pre else r"\d+\.\d+\.\d+", v)]
 
 
 @dataclass

@@ -28,11 +28,11 @@ from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.errors import HarnessError
 from harness.protocol.claude_cli import install
 from harness.report.render import render_gate, render_html
-from harness.tools import bench, repro, supplychain
+from harness.tools import bench, repro, runstore, supplychain
 from harness.tools import envs as matrix
 from harness.tools import registry as npm_registry
 from harness.tools.capture import capture
-from harness.tools.gate import baselines, grid
+from harness.tools.gate import bisecting, grid
 from harness.tools.gate.grid import Pair
 from harness.tools.profile_diff import profile_diff, render
 from harness.verdict import deviations
@@ -60,9 +60,10 @@ class Options:
     waivers: Path | None = None  # a file whose `waivers:` accept security changes (reason, expiry)
     baseline_run: Path | None = None  # the baseline's run from an earlier job, used instead of running it
     rerun: bool = True  # every check that moved runs once more; two runs that disagree are "flaky"
-    store: Path = field(default_factory=lambda: baselines.STORE)
+    store: Path = field(default_factory=lambda: runstore.STORE)
     runs_only: bool = False  # one job of a CI matrix: run and store each version's run, judge nothing
     judge: list[Path] = field(default_factory=list)  # the final job: judge the runs these jobs stored, run nothing
+    bisect: bool = False  # bisect the candidate's must-level and security items, the first bad release in the cell
 
 
 def say(text: str) -> None:
@@ -168,9 +169,12 @@ def _gate(options: Options, out: Path) -> int:
     if not options.judge:
         runs, walls = run_versions(options, envs, out, baseline.litellm)
         if options.runs_only:
-            return keep_runs(out, runs, walls, installs, baselines.selection(suite_args(options)))
+            return keep_runs(out, runs, walls, installs, runstore.selection(suite_args(options)))
         reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
+    bisecting.offer(data, baseline)
+    if options.bisect and not options.judge:
+        bisecting.run_for_blocking(data, baseline, out / "bisect", suite_args(options))
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
                 bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
@@ -253,7 +257,7 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark.
 
     The baseline version's run is reused when one is given (``--baseline-run``) or stored under a key
-    that matches (harness.tools.gate.baselines): a gate of one candidate then costs one suite run.
+    that matches (harness.tools.runstore): a gate of one candidate then costs one suite run.
     """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     args = suite_args(options)
@@ -261,7 +265,7 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     against: list[str] = []
     for version in sorted(envs, key=lambda v: v != baseline):  # the baseline first: the others rerun against it
         env = envs[version]
-        key = baselines.key(version, args)
+        key = runstore.key(version, args)
         reused = _reusable(options, version, baseline, key)
         if reused is not None:
             runs[version], walls[version] = reused, 0.0
@@ -269,7 +273,7 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
         else:
             report, wall, code = matrix.run_suite(env, out / "runs" / version, [*args, *against], _profile_env())
             runs[version], walls[version] = load_run(report), round(wall, 1)
-            baselines.store(options.store, key, runs[version])
+            runstore.store(options.store, key, runs[version])
             say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
         if version == baseline and options.rerun:
             # A check that moved against the baseline runs twice in its own session, on the proxies it has.
@@ -304,8 +308,8 @@ def _reusable(options: Options, version: str, baseline: str, key: str) -> dict[s
     if version != baseline:
         return None
     if options.baseline_run is not None:
-        return baselines.given(options.baseline_run, version)
-    return baselines.find(options.store, key)
+        return runstore.given(options.baseline_run, version)
+    return runstore.find(options.store, key)
 
 
 def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path, runs: dict[str, dict[str, Any]],

@@ -1,4 +1,5 @@
-"""Stored runs, so a gate of one candidate pays for one suite run: the baseline's is reused when valid.
+"""Stored runs: a gate of one candidate pays for one suite run (the baseline's is reused when valid), and a
+sweep or a bisect repeated pays for none.
 
 A run is valid for a later gate only when everything that decides its results is the same: the
 LiteLLM version, the Claude Code versions and the other pytest arguments (a file argument by its
@@ -19,7 +20,7 @@ from harness.errors import HarnessError
 from harness.verdict.catalogue import catalogue_revision
 from harness.verdict.runs import load_run
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / ".cache" / "gate-runs"
 # Hypothesis's example database under suites/ is rewritten by every fuzz run: it is data the run keeps, not
 # the suite's source, and a run beside the gate must not change the gate's keys.

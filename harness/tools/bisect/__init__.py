@@ -1,0 +1,188 @@
+"""``python -m harness bisect CHECK... --good V1 --bad V2``: the first release that changed each check.
+
+The releases between V1 and V2 (LiteLLM's from the package index in version order, Claude Code's from the
+npm registry, or a series file's) are binary-searched (``search.py``). Each step builds the release's
+environment through the supply-chain guard (``harness.tools.envs``' cache) and runs only the checks still
+being searched, with ``--rerun-against`` V1's run, so a check that moved runs twice in its session and a
+flake is named, not blamed on a release. Each check is judged against V1's run by the gate's own classes
+(``harness.verdict``). Step runs are stored under the gate's keys (``harness.tools.runstore``), so a
+repeated bisect, or a bisect after a sweep, reuses them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.tools import envs, repro, runstore
+from harness.tools.bisect.search import Found, Observation, search
+from harness.verdict.runs import BAD, check_verdicts, load_run
+
+REQUIREMENT = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of the series: its name, and the pytest arguments that put it under test (built lazily)."""
+
+    version: str
+    arguments: Callable[[], list[str]]
+    # The version as it appears in some node ids (a Claude Code version's checks carry it: [2.1.332-...]).
+    token: str = ""
+    variables: Callable[[], dict[str, str]] = field(default=dict)
+    built: Callable[[], str] = field(default=lambda: "")  # how its environment came: "built in 80 s", "cached"
+
+    def normalize(self, nodeid: str, base: Release) -> str:
+        """This release's node id as V1's run names the same check."""
+        return nodeid.replace(self.token, base.token) if self.token and base.token else nodeid
+
+    def own(self, nodeid: str, base: Release) -> str:
+        """V1's node id as this release's run names the same check."""
+        return nodeid.replace(base.token, self.token) if self.token and base.token else nodeid
+
+
+@dataclass
+class Step:
+    version: str
+    checks: int
+    seconds: float
+    reused: bool
+    environment: str
+
+
+@dataclass
+class Bisect:
+    releases: list[Release]
+    selection: list[str]  # node ids and requirement ids, as the user named them
+    out: Path
+    pytest_args: list[str] = field(default_factory=list)
+    store: Path = field(default_factory=lambda: runstore.STORE)
+    steps: list[Step] = field(default_factory=list)
+    v1_key: str = ""
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def run(self) -> dict[str, Any]:
+        started = time.monotonic()
+        base = self._run_step(0, _narrowing(self.selection), against=None)
+        tracked = self._tracked(base)
+        found = search(len(self.releases), tracked, self._observe, self._label)
+        data = self._data(found, time.monotonic() - started)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "bisect.json").write_text(json.dumps(data, indent=1))
+        return data
+
+    def _label(self, index: int) -> str:
+        return self.releases[index].version
+
+    def _tracked(self, base: dict[str, Any]) -> list[str]:
+        """The checks V1's run holds for the selection, each as its node id with any version in it normalized."""
+        ran = [r["nodeid"] for r in base["results"] if r["outcome"] not in ("skipped", "not-covered")]
+        # In the order they were named: the search halves the first open check's interval first.
+        tracked = sorted(ran, key=lambda n: (self.selection.index(n) if n in self.selection else len(ran), n))
+        if not tracked:
+            raise HarnessError(f"bisect: no check of {' '.join(self.selection)} ran at {self._label(0)} (the good "
+                               "release); name node ids (suites/test_x.py::test_y[case]) or requirement ids")
+        return tracked
+
+    def _observe(self, index: int, checks: list[str]) -> dict[str, Observation]:
+        release, base = self.releases[index], self.releases[0]
+        if index == 0:
+            return {c: Observation("same", _outcome(self.runs[0], c)) for c in checks}
+        own = [release.own(c, base) for c in checks]
+        self._run_step(index, own, against=self.out / "steps" / "v1.json")
+        return observations(self.runs[0], self._renamed(index))
+
+    def _renamed(self, index: int) -> dict[str, Any]:
+        """A step's run with its node ids as V1's run names the same checks."""
+        run, release = self.runs[index], self.releases[index]
+        return {**run, "results": [{**r, "nodeid": release.normalize(r["nodeid"], self.releases[0])}
+                                   for r in run["results"]]}
+
+    def _run_step(self, index: int, selection: list[str], against: Path | None) -> dict[str, Any]:
+        release = self.releases[index]
+        args = [*selection, *self.pytest_args, *(["--rerun-against", str(against)] if against else ["--no-rerun"])]
+        # V1's run by its own key, not by the file's bytes: a reused V1 run carries where it was reused from.
+        keyed = [*selection, *self.pytest_args, *([f"--rerun-against={self.v1_key}"] if against else ["--no-rerun"])]
+        key = runstore.key(f"bisect:{release.version}", [*keyed, *release.arguments()])
+        if index == 0:
+            self.v1_key = key
+        started = time.monotonic()
+        run = runstore.find(self.store, key)
+        if run is None:
+            report, _, _ = envs.run_suite_with(release.arguments(), self.out / "steps" / release.version, args,
+                                               release.variables(), label=release.version)
+            run = load_run(report)
+            runstore.store(self.store, key, run)
+        self.runs[index] = run
+        if index == 0:
+            (self.out / "steps").mkdir(parents=True, exist_ok=True)
+            (self.out / "steps" / "v1.json").write_text(json.dumps(run))
+        self.steps.append(Step(release.version, len(selection), round(time.monotonic() - started, 1),
+                               run["info"].get("reused_from") is not None, release.built()))
+        return run
+
+    def _data(self, found: list[Found], seconds: float) -> dict[str, Any]:
+        return {"good": self._label(0), "bad": self._label(len(self.releases) - 1),
+                "releases": [r.version for r in self.releases], "selection": self.selection,
+                "steps": [vars(s) for s in self.steps], "wall_seconds": round(seconds, 1),
+                "checks": [self._finding(f) for f in found]}
+
+    def _finding(self, found: Found) -> dict[str, Any]:
+        before = found.tried.get(found.last_same)
+        after = found.tried.get(found.first) if found.first is not None else None
+        return {"check": found.check, "first": None if found.first is None else self._label(found.first),
+                "last_same": self._label(found.last_same), "monotone": found.monotone, "notes": found.notes,
+                "found_after_steps": found.found_after,
+                "before": self._side(found.last_same, found.check),
+                "after": self._side(found.first, found.check) if found.first is not None else None,
+                "class": after.klass if after else (before.klass if before else "same"),
+                "moves": list(after.moves) if after else [],
+                "tried": [{"version": self._label(i), "class": o.klass, "outcome": o.outcome}
+                          for i, o in found.tried.items()],
+                "repro": self._repro(found)}
+
+    def _repro(self, found: Found) -> str | None:
+        """A repro folder of the first differing release, or of the last like-V1 one when only that one fails."""
+        if found.first is None:
+            return None
+        for index in (found.first, found.last_same):
+            result = _result(self._renamed(index), found.check)
+            if result and result["outcome"] in BAD and result.get("repro"):
+                dest = self.out / "repro" / self.releases[index].version / repro.folder_name(result)
+                return str(repro.write_folder(self.runs[index], result, dest))
+        return None
+
+    def _side(self, index: int, check: str) -> dict[str, Any]:
+        result = _result(self._renamed(index), check) or {}
+        return {"version": self._label(index), "outcome": result.get("outcome", "absent"),
+                "fingerprint": result.get("fingerprint")}
+
+
+def observations(base: dict[str, Any], run: dict[str, Any]) -> dict[str, Observation]:
+    """Each check of ``run`` against the same check of ``base``, as the gate classes it."""
+    fingerprints = {r["nodeid"]: r.get("fingerprint") for r in run["results"]}
+    return {v.nodeid: Observation(v.klass, v.after, tuple(v.arrows()), fingerprints.get(v.nodeid))
+            for v in check_verdicts(base, run)}
+
+
+def _narrowing(selection: list[str]) -> list[str]:
+    """Requirement ids become ``--req``; anything else is a node id, as pytest takes it."""
+    out: list[str] = []
+    for item in selection:
+        out += ["--req", item] if REQUIREMENT.fullmatch(item) else [item]
+    return out
+
+
+def _result(run: dict[str, Any], check: str) -> dict[str, Any] | None:
+    return next((r for r in run["results"] if r["nodeid"] == check), None)
+
+
+def _outcome(run: dict[str, Any], check: str) -> str:
+    result = _result(run, check)
+    return result["outcome"] if result else "absent"

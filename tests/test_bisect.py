@@ -1,0 +1,152 @@
+"""`python -m harness bisect`: the search finds each check's first differing release in ceil(log2 n) + 1 steps,
+names a series that is not monotone, and runs real steps against a synthetic series of reference gateways."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import HarnessError
+from harness.tools.bisect.releases import between
+from harness.tools.bisect.search import Observation, search
+
+ROOT = Path(__file__).resolve().parents[1]
+SAME, DIFF = Observation("same", "pass"), Observation("regressed", "fail", ("status: 200 → 500",))
+
+
+def observer(answers: dict[str, list[Observation]], log: list[int]):
+    def observe(index: int, checks: list[str]) -> dict[str, Observation]:
+        log.append(index)
+        return {c: answers[c][index] for c in checks}
+    return observe
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 9, 16, 31])
+def test_a_single_change_is_found_within_ceil_log2_n_plus_one_steps(n):
+    """With n releases after V1, every first differing release is found in at most ceil(log2 n) + 1 steps, one
+    more when it is V2 itself (assumed to differ until then, so it is run only to confirm it)."""
+    for first in range(1, n + 1):
+        log: list[int] = []
+        answers = {"c": [SAME if i < first else DIFF for i in range(n + 1)]}
+        (found,) = search(n + 1, ["c"], observer(answers, log))
+        assert (found.first, found.last_same, found.monotone) == (first, first - 1, True), (n, first, log)
+        bound = math.ceil(math.log2(n)) + (1 if first < n else 2)
+        assert len(log) == len(set(log)) == found.found_after <= bound, (n, first, log)
+
+
+def test_checks_that_changed_in_the_same_release_share_every_step():
+    log: list[int] = []
+    answers = {c: [SAME] * 5 + [DIFF] * 4 for c in ("a", "b", "c")}
+    found = search(9, ["a", "b", "c"], observer(answers, log))
+    assert {f.first for f in found} == {5}
+    assert len(log) == 4
+
+
+def test_a_change_that_comes_and_goes_is_reported_as_not_monotone():
+    """A step taken for one check that contradicts another's single change point marks that one not monotone."""
+    log: list[int] = []
+    a = [SAME] * 4 + [DIFF] * 5
+    b = [SAME, DIFF, DIFF, SAME, SAME, SAME, SAME, DIFF, DIFF]
+    found_a, found_b = search(9, ["a", "b"], observer({"a": a, "b": b}, log))
+    assert (found_a.first, found_a.monotone) == (4, True)
+    assert (found_b.first, found_b.monotone) == (7, False)
+    assert any("differs, yet" in n for n in found_b.notes), found_b.notes
+    assert sorted(found_b.tried) == sorted(set(log))
+
+
+def test_a_check_that_changes_twice_is_not_monotone():
+    """Another check's steps show this one differing another way later: it changed more than once."""
+    other = Observation("changed", "fail", ("status: 500 → 400",))
+    twice = [SAME, DIFF, DIFF, other, other]
+    found, late = search(5, ["c", "d"], observer({"c": twice, "d": [SAME] * 4 + [DIFF]}, []))
+    assert found.first == 1
+    assert not found.monotone
+    assert "more than once" in " ".join(found.notes)
+    assert (late.first, late.monotone) == (4, True)
+
+
+def test_a_flaky_answer_stops_that_checks_search_without_blaming_a_release():
+    flaky = Observation("flaky", "fail")
+    (found,) = search(9, ["c"], observer({"c": [SAME] * 4 + [flaky] * 5}, []))
+    assert found.first is None
+    assert "flaky" in " ".join(found.notes)
+
+
+def test_v2_answering_as_v1_is_said_not_guessed():
+    (found,) = search(4, ["c"], observer({"c": [SAME] * 4}, []))
+    assert found.first is None
+    assert "V2 answers as V1" in " ".join(found.notes)
+
+
+def test_releases_are_taken_in_version_order_and_pre_releases_only_when_asked():
+    versions = ["1.110.2", "1.108.10", "1.108.9", "1.109.0rc1", "1.109.0", "1.108.7", "1.107.0"]
+    assert between(versions, "1.108.7", "1.109.0") == ["1.108.7", "1.108.9", "1.108.10", "1.109.0"]
+    assert "1.109.0rc1" in between(versions, "1.108.7", "1.109.0", pre=True)
+    with pytest.raises(HarnessError, match=r"--bad 1\.200\.0"):
+        between(versions, "1.108.7", "1.200.0")
+    with pytest.raises(HarnessError, match="older release"):
+        between(versions, "1.109.0", "1.108.7")
+
+
+# A synthetic series of nine "releases", each the reference gateway with faults switched on from one release:
+# drop-beta from r4 on (COUNT-003's check changes once), no-auth at r1-r2 and again from r7 (comes and goes).
+BETAS = "suites/test_count_tokens.py::test_count_tokens_forwards_betas"
+AUTH = "suites/test_auth.py::test_bad_credentials_get_401[missing-messages]"
+
+
+def _faults(i: int) -> list[str]:
+    return (["drop-beta"] if i >= 4 else []) + (["no-auth"] if i in (1, 2) or i >= 7 else [])
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> tuple[dict, Path, list[str]]:
+    folder = tmp_path_factory.mktemp("bisect")
+    releases = [{"version": f"r{i}", "args": ["--gateway-impl", ":".join(["reference", ",".join(_faults(i))])
+                                              .rstrip(":")]} for i in range(9)]
+    (folder / "series.yaml").write_text(yaml.safe_dump({"releases": releases}))
+    command = [sys.executable, "-m", "harness", "bisect", BETAS, AUTH, "--good", "r0", "--bad", "r8",
+               "--series", str(folder / "series.yaml"), "--output-dir", str(folder / "out"),
+               "--run-store", str(folder / "store"), "--", "-n", "0"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((folder / "out" / "bisect.json").read_text()), folder, command
+
+
+def test_the_first_faulty_release_of_a_synthetic_series_is_found_in_ceil_log2_n_plus_one_steps(synthetic):
+    """Faults switched on from the 4th of 8 releases after V1: found, with a repro folder, after ceil(log2 8) + 1
+    steps, each a real pytest run against that release (the bisect goes on for the other check)."""
+    data, _, _ = synthetic
+    betas = next(c for c in data["checks"] if c["check"] == BETAS)
+    assert (betas["first"], betas["last_same"], betas["monotone"]) == ("r4", "r3", True), betas
+    assert betas["found_after_steps"] == math.ceil(math.log2(8)) + 1, data["steps"]
+    assert (betas["before"]["outcome"], betas["after"]["outcome"], betas["class"]) == ("pass", "fail", "regressed")
+    assert any("anthropic-beta" in m for m in betas["moves"]), betas["moves"]
+    assert betas["repro"]
+    assert (Path(betas["repro"]) / "repro.py").exists()
+    assert not any(s["reused"] for s in data["steps"])
+
+
+def test_a_synthetic_series_that_comes_and_goes_is_reported_as_not_monotone(synthetic):
+    """no-auth on at r1-r2, off, on again from r7: the bisect says it is not monotone and lists every release tried."""
+    data, _, _ = synthetic
+    auth = next(c for c in data["checks"] if c["check"] == AUTH)
+    assert auth["monotone"] is False, auth
+    assert any("r2 differs, yet" in n for n in auth["notes"]), auth["notes"]
+    assert [t["version"] for t in auth["tried"]] == ["r0", "r2", "r3", "r4", "r6", "r7"], auth["tried"]
+    assert [s["version"] for s in data["steps"]] == ["r0", "r4", "r2", "r3", "r6", "r7"]
+    assert auth["first"] == "r7"
+
+
+def test_a_repeated_bisect_reuses_every_step_run(synthetic):
+    _, folder, command = synthetic
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    again = json.loads((folder / "out" / "bisect.json").read_text())
+    assert again["steps"]
+    assert all(s["reused"] for s in again["steps"]), again["steps"]
