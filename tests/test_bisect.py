@@ -150,3 +150,77 @@ def test_a_repeated_bisect_reuses_every_step_run(synthetic):
     again = json.loads((folder / "out" / "bisect.json").read_text())
     assert again["steps"]
     assert all(s["reused"] for s in again["steps"]), again["steps"]
+
+
+def test_a_bisect_stopped_mid_step_stops_its_suite_session_and_leaves_no_process(synthetic):
+    """A CI runner's cancel (SIGTERM) reaches the step's pytest session, which takes its gateway down; nothing
+    the bisect started outlives it."""
+    import signal
+    import time
+
+    import psutil
+
+    _, folder, command = synthetic
+    fresh = [a if a != str(folder / "store") else str(folder / "store-2") for a in command]
+    harness = subprocess.Popen(fresh, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    me = psutil.Process(harness.pid)
+    deadline = time.monotonic() + 120
+    while not any("pytest" in " ".join(c.cmdline()) for c in _alive(me.children(recursive=True))):
+        assert time.monotonic() < deadline and harness.poll() is None, "the first step never started"
+        time.sleep(0.2)
+    time.sleep(2)  # into the session: workers and the gateway up
+    family = me.children(recursive=True)
+    harness.send_signal(signal.SIGTERM)
+    assert harness.wait(timeout=90) == 128 + signal.SIGTERM
+    _, alive = psutil.wait_procs(family, timeout=30)
+    assert not alive, [" ".join(p.cmdline()[:4]) for p in _alive(alive)]
+
+
+def _alive(procs: list) -> list:
+    import psutil
+
+    out = []
+    for p in procs:
+        try:
+            p.cmdline()
+            out.append(p)
+        except psutil.Error:
+            continue
+    return out
+
+
+def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_path, monkeypatch):
+    """Claude Code's checks carry the version in their ids ([2.1.330-...]): each step runs the check under its own
+    id and is judged against V1's check of the same name; npm's releases are taken in version order."""
+    from harness.tools import envs
+    from harness.tools.bisect import Bisect
+    from harness.tools.bisect import releases as series
+    from harness.verdict.model import SCHEMA
+
+    published = {v: None for v in ("2.1.331", "2.1.329", "2.1.330", "2.1.332", "2.2.0-beta.1", "2.0.77")}
+    monkeypatch.setattr(series.npm_registry, "publish_times", lambda: published)
+    monkeypatch.setattr(series, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
+    monkeypatch.setattr(series, "load_profiles", lambda: [{"version": v} for v in published])
+    got = series.claude_code_series("2.1.329", "2.1.332", ["--litellm-python", "py"], tmp_path / "profiles")
+    assert [r.version for r in got] == ["2.1.329", "2.1.330", "2.1.331", "2.1.332"]
+    asked: list[list[str]] = []
+
+    def fake_suite(target, out_dir, extra, variables=None, label=""):
+        version = target[target.index("--claude-code") + 1]
+        asked.append([a for a in extra if a.startswith("suites/")])
+        outcome = "fail" if version >= "2.1.331" else "pass"
+        run = {"schema": SCHEMA, "requirements": [{"id": "E2E-001", "level": "must", "statement": "s", "area": "E2E",
+                                                   "source": "s", "url": "u"}],
+               "info": {"litellm_version": "1.108.7", "label": version},
+               "results": [{"nodeid": f"suites/t.py::test_e2e[{version}-default]", "requirement": "E2E-001",
+                            "level": "must", "outcome": outcome, "claude_code": version}]}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "compat.json").write_text(json.dumps(run))
+        return out_dir / "compat.json", 0.1, int(outcome == "fail")
+
+    monkeypatch.setattr(envs, "run_suite_with", fake_suite)
+    data = Bisect(got, ["suites/t.py::test_e2e[2.1.329-default]"], tmp_path / "out", store=tmp_path / "s").run()
+    (check,) = data["checks"]
+    assert (check["check"], check["first"], check["class"]) == ("suites/t.py::test_e2e[2.1.329-default]", "2.1.331",
+                                                                "regressed")
+    assert ["suites/t.py::test_e2e[2.1.331-default]"] in asked, asked

@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections import Counter
@@ -197,6 +198,10 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.set_defaults(func=cmd_gate)
 
 
+def _stopped(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sw = sub.add_parser("sweep", help="the suite once per release of a LiteLLM patch line; requirements x releases")
     sw.add_argument("--line", required=True, metavar="X.Y", help="the patch line, like 1.108")
@@ -341,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if after:
         args.pytest_args = after
+    # A CI runner's cancel (SIGTERM) unwinds like Ctrl-C: the suite sessions this started are stopped, not orphaned.
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         result: int = args.func(args)
     except HarnessError as exc:

@@ -38,6 +38,7 @@ DEFAULT_VERSIONS = ("1.77.7", "1.94.3", "1.108.7")
 UNPUBLISHED = {"litellm-proxy"}
 UNPINNED = {"litellm-proxy-extras", "litellm-enterprise"}
 GOOGLE_AUTH = "google-auth>=2.20"
+STOP_GRACE = 30  # seconds a stopped suite session gets to stop its proxies and workers
 # A release number, a pre-release (1.110.0rc1) or a post-release (1.108.7.post1).
 PRE_RELEASE = r"\d+\.\d+\.\d+((a|b|rc)\d+|\.post\d+|\.dev\d+)?"
 
@@ -202,12 +203,29 @@ def run_suite_with(target: list[str], out_dir: Path, extra: list[str], variables
     paths = [] if any(a.startswith("suites/") for a in extra) else ["suites"]
     cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", *target,
            "--report-dir", str(out_dir), *extra]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **variables})
+    done = _pytest(cmd, {**os.environ, **variables})
     # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
     if not report.exists() or done.returncode > 1:
         raise HarnessError(f"the suite did not complete for {label} (pytest exit {done.returncode}):\n"
                            f"{_tail(done.stdout + done.stderr)}")
     return report, time.monotonic() - started, done.returncode
+
+
+def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The suite's session; if this program is stopped meanwhile, the session is stopped first and given time to
+    take its proxies and workers down (``subprocess.run`` would SIGKILL it, leaving them to outlive it)."""
+    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=variables) as child:
+        try:
+            out, err = child.communicate()
+        except BaseException:
+            child.terminate()
+            try:
+                child.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, child.returncode, out, err)
 
 
 def index_versions(package: str = "litellm", pre: bool = False) -> list[str]:
