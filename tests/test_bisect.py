@@ -166,7 +166,8 @@ def test_a_bisect_stopped_mid_step_stops_its_suite_session_and_leaves_no_process
     me = psutil.Process(harness.pid)
     deadline = time.monotonic() + 120
     while not any("pytest" in " ".join(c.cmdline()) for c in _alive(me.children(recursive=True))):
-        assert time.monotonic() < deadline and harness.poll() is None, "the first step never started"
+        assert time.monotonic() < deadline, "the first step never started"
+        assert harness.poll() is None, harness.stderr.read() if harness.stderr else ""
         time.sleep(0.2)
     time.sleep(2)  # into the session: workers and the gateway up
     family = me.children(recursive=True)
