@@ -225,3 +225,18 @@ def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_p
     assert (check["check"], check["first"], check["class"]) == ("suites/t.py::test_e2e[2.1.329-default]", "2.1.331",
                                                                 "regressed")
     assert ["suites/t.py::test_e2e[2.1.331-default]"] in asked, asked
+
+
+def test_a_check_missing_from_a_later_step_keeps_the_answer_it_already_had():
+    """A step taken for another check that does not run this one (or finds it flaky) is noted, not an erasure."""
+    b = [SAME, SAME, DIFF, DIFF, DIFF, DIFF, DIFF, None, None]
+    a = [SAME] * 8 + [DIFF]
+    answers = {"a": a, "b": b}
+
+    def observe(index: int, checks: list[str]) -> dict[str, Observation]:
+        return {c: answers[c][index] for c in checks if answers[c][index] is not None}
+
+    found_b, found_a = search(9, ["b", "a"], observe)
+    assert (found_b.first, found_b.monotone) == (2, True)
+    assert any("did not run" in n for n in found_b.notes), found_b.notes
+    assert found_a.first == 8

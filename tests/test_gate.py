@@ -356,7 +356,7 @@ def test_each_regressed_item_offers_the_bisect_that_names_its_release():
     assert item["bisect"] == ("python -m harness bisect 'suites/t.py::test_E2E-001[cc-2.1.0]' --good 1.0.0 "
                               "--bad 1.1.0 --claude-code 2.1.0")
     older = Pair("1.0.0", "2.0.0")
-    assert bisecting.bisect_command("suites/t.py::test_E2E-001[cc-2.0.0]", older, Pair("1.0.0", "2.1.0")).endswith(
+    assert bisecting.bisect_command("suites/t.py::test_E2E-001[cc-2.1.0]", older, Pair("1.0.0", "2.1.0")).endswith(
         "'suites/t.py::test_E2E-001[cc-2.1.0]' --good 2.0.0 --bad 2.1.0 --claude-code-range --litellm 1.0.0")
     assert "bisect" not in {k for c in cells.values() for x in c["checks"] if x["class"] == "fixed" for k in x}
 
@@ -367,7 +367,7 @@ def test_gate_bisect_writes_the_first_bad_release_into_the_cell(tmp_path, monkey
     asked: list[list[str]] = []
 
     class FakeBisect:
-        def __init__(self, releases, checks, out, args):
+        def __init__(self, releases, checks, out, args, store):
             asked.append(checks)
 
         def run(self):

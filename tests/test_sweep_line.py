@@ -38,8 +38,9 @@ def test_a_lines_releases_from_the_given_one_in_version_order():
     assert sweep.releases("1.108", None, INDEX)[0] == "1.108.6"
     with pytest.raises(HarnessError, match=r"1\.111"):
         sweep.releases("1.111", None, INDEX)
-    with pytest.raises(HarnessError, match=r"--good 1\.107\.3"):
+    with pytest.raises(HarnessError, match=r"--from 1\.107\.3: not a release of the line 1\.108\.x"):
         sweep.releases("1.108", "1.107.3", INDEX)
+    assert sweep.releases("1.108", "1.108.10", INDEX) == ["1.108.10"], "the newest alone is a sweep of one"
 
 
 def test_each_release_is_judged_against_the_one_before_it():

@@ -220,9 +220,9 @@ def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedPr
             out, err = child.communicate()
         except BaseException:
             child.terminate()
-            try:
-                child.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
+            try:  # reading on, so a session that writes while it stops never blocks on a full pipe
+                child.communicate(timeout=STOP_GRACE)
+            finally:
                 child.kill()
             raise
     return subprocess.CompletedProcess(cmd, child.returncode, out, err)

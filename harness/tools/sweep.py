@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.version import Version
 
 from harness import yamlio
 from harness.errors import HarnessError
 from harness.report.render import render_sweep
 from harness.tools import envs, runstore
-from harness.tools.bisect.releases import between
 from harness.verdict.classes import SEVERITY
 from harness.verdict.runs import compare, load_run
 
@@ -48,13 +48,13 @@ def say(text: str) -> None:
 
 def releases(line: str, start: str | None, versions: list[str]) -> list[str]:
     """The line's releases from ``start`` (default: its first) to its newest, in version order."""
-    own = [v for v in versions if v.startswith(f"{line}.")]
+    own = sorted((v for v in versions if v.startswith(f"{line}.")), key=Version)
     if not own:
         raise HarnessError(f"--line {line}: no release of {line}.x on the index")
-    ordered = between(own, start or own[-1], own[0]) if len(own) > 1 else own
-    if start and start not in ordered:
-        raise HarnessError(f"--from {start}: not a release of the line {line}.x")
-    return ordered
+    if start is not None and start not in own:
+        raise HarnessError(f"--from {start}: not a release of the line {line}.x on the index (its releases: "
+                           f"{', '.join(own)})")
+    return own[own.index(start):] if start else own
 
 
 def run(options: Options) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 The releases between V1 and V2 (LiteLLM's from the package index in version order, Claude Code's from the
 npm registry, or a series file's) are binary-searched (``search.py``). Each step builds the release's
-environment through the supply-chain guard (``harness.tools.envs``' cache) and runs only the checks still
-being searched, with ``--rerun-against`` V1's run, so a check that moved runs twice in its session and a
-flake is named, not blamed on a release. Each check is judged against V1's run by the gate's own classes
-(``harness.verdict``). Step runs are stored under the gate's keys (``harness.tools.runstore``), so a
-repeated bisect, or a bisect after a sweep, reuses them.
+environment through the supply-chain guard (``harness.tools.envs``' cache) and runs the named checks only,
+with ``--rerun-against`` V1's run, so a check that moved runs twice in its session and a flake is named, not
+blamed on a release. V1 itself runs with the session's own reruns, so a check flaky there is named too.
+Each check is judged against V1's run by the gate's own classes (``harness.verdict``). Step runs are stored
+(``harness.tools.runstore``) under a key of the release, the suite's source and the step's arguments, so
+repeating a bisect runs nothing again.
 """
 
 from __future__ import annotations
@@ -40,11 +41,19 @@ class Release:
 
     def normalize(self, nodeid: str, base: Release) -> str:
         """This release's node id as V1's run names the same check."""
-        return nodeid.replace(self.token, base.token) if self.token and base.token else nodeid
+        return _swap(nodeid, self.token, base.token)
 
     def own(self, nodeid: str, base: Release) -> str:
         """V1's node id as this release's run names the same check."""
-        return nodeid.replace(base.token, self.token) if self.token and base.token else nodeid
+        return _swap(nodeid, base.token, self.token)
+
+
+def _swap(nodeid: str, old: str, new: str) -> str:
+    """``old`` replaced by ``new`` where it stands as a whole version ([2.1.330-x], [cc-2.1.330]), not inside
+    another number."""
+    if not old or not new or old == new:
+        return nodeid
+    return re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w.])", new, nodeid)
 
 
 @dataclass
@@ -69,7 +78,10 @@ class Bisect:
 
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
-        base = self._run_step(0, _narrowing(self.selection), against=None)
+        # A node id copied from V2's run (the gate's page) names V2's Claude Code version: V1 runs its own.
+        first, last = self.releases[0], self.releases[-1]
+        base = self._run_step(0, [_swap(c, last.token, first.token) for c in _narrowing(self.selection)],
+                              against=None)
         tracked = self._tracked(base)
         found = search(len(self.releases), tracked, self._observe, self._label)
         data = self._data(found, time.monotonic() - started)
@@ -84,7 +96,8 @@ class Bisect:
         """The checks V1's run holds for the selection, each as its node id with any version in it normalized."""
         ran = [r["nodeid"] for r in base["results"] if r["outcome"] not in ("skipped", "not-covered")]
         # In the order they were named: the search halves the first open check's interval first.
-        tracked = sorted(ran, key=lambda n: (self.selection.index(n) if n in self.selection else len(ran), n))
+        named = [_swap(c, self.releases[-1].token, self.releases[0].token) for c in self.selection]
+        tracked = sorted(ran, key=lambda n: (named.index(n) if n in named else len(ran), n))
         if not tracked:
             raise HarnessError(f"bisect: no check of {' '.join(self.selection)} ran at {self._label(0)} (the good "
                                "release); name node ids (suites/test_x.py::test_y[case]) or requirement ids")
@@ -93,10 +106,20 @@ class Bisect:
     def _observe(self, index: int, checks: list[str]) -> dict[str, Observation]:
         release, base = self.releases[index], self.releases[0]
         if index == 0:
-            return {c: Observation("same", _outcome(self.runs[0], c)) for c in checks}
-        own = [release.own(c, base) for c in checks]
-        self._run_step(index, own, against=self.out / "steps" / "v1.json")
+            return {c: Observation("flaky" if (_result(self.runs[0], c) or {}).get("flaky") else "same",
+                                   _outcome(self.runs[0], c)) for c in checks}
+        self._run_step(index, [release.own(c, base) for c in checks], against=self._v1_as(index))
         return observations(self.runs[0], self._renamed(index))
+
+    def _v1_as(self, index: int) -> Path:
+        """V1's run with its node ids as this release names them, for the session's --rerun-against."""
+        release = self.releases[index]
+        path = self.out / "steps" / f"v1-as-{release.version}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        run = self.runs[0]
+        path.write_text(json.dumps({**run, "results": [{**r, "nodeid": release.own(r["nodeid"], self.releases[0])}
+                                                       for r in run["results"]]}))
+        return path
 
     def _renamed(self, index: int) -> dict[str, Any]:
         """A step's run with its node ids as V1's run names the same checks."""
@@ -106,26 +129,40 @@ class Bisect:
 
     def _run_step(self, index: int, selection: list[str], against: Path | None) -> dict[str, Any]:
         release = self.releases[index]
-        args = [*selection, *self.pytest_args, *(["--rerun-against", str(against)] if against else ["--no-rerun"])]
+        args = [*selection, *self.pytest_args, *(["--rerun-against", str(against)] if against else [])]
         # V1's run by its own key, not by the file's bytes: a reused V1 run carries where it was reused from.
-        keyed = [*selection, *self.pytest_args, *([f"--rerun-against={self.v1_key}"] if against else ["--no-rerun"])]
+        keyed = [*selection, *self.pytest_args, *([f"--rerun-against={self.v1_key}"] if against else [])]
         key = runstore.key(f"bisect:{release.version}", [*keyed, *release.arguments()])
         if index == 0:
             self.v1_key = key
         started = time.monotonic()
         run = runstore.find(self.store, key)
         if run is None:
-            report, _, _ = envs.run_suite_with(release.arguments(), self.out / "steps" / release.version, args,
-                                               release.variables(), label=release.version)
-            run = load_run(report)
+            run = self._session(release, args)
             runstore.store(self.store, key, run)
         self.runs[index] = run
-        if index == 0:
-            (self.out / "steps").mkdir(parents=True, exist_ok=True)
-            (self.out / "steps" / "v1.json").write_text(json.dumps(run))
         self.steps.append(Step(release.version, len(selection), round(time.monotonic() - started, 1),
                                run["info"].get("reused_from") is not None, release.built()))
         return run
+
+    def _session(self, release: Release, args: list[str]) -> dict[str, Any]:
+        """One step's pytest session; node ids this release does not have are left out (that check's search
+        stops there) rather than failing the step."""
+        out = self.out / "steps" / release.version
+        for _ in range(3):
+            try:
+                report, _, _ = envs.run_suite_with(release.arguments(), out, args, release.variables(),
+                                                   label=release.version)
+                return load_run(report)
+            except HarnessError as exc:
+                # pytest names a missing id by its absolute path, and without its [parameters] when the
+                # function itself is missing.
+                missing = {m.removeprefix(f"{envs.ROOT}/") for m in re.findall(r"not found: (\S+)", str(exc))}
+                kept = [a for a in args if a not in missing and a.split("[")[0] not in missing]
+                if kept == args:
+                    raise
+                args = kept
+        raise HarnessError(f"bisect: the checks named are not collected at {release.version}")
 
     def _data(self, found: list[Found], seconds: float) -> dict[str, Any]:
         return {"good": self._label(0), "bad": self._label(len(self.releases) - 1),

@@ -85,7 +85,8 @@ def text(data: dict[str, Any]) -> str:
              + ", ".join(f"{s['version']} {s['environment'] or 'given'}" + (" (run reused)" if s["reused"] else "")
                          for s in data["steps"])]
     for check in data["checks"]:
-        first = check["first"] or "none (V2 answers as V1)"
+        answered_none = any(n.startswith("V2 answers as V1") for n in check["notes"])
+        first = check["first"] or ("none (V2 answers as V1)" if answered_none else "unknown (see the notes)")
         lines.append(f"\n{check['check']}\n  first differing release: {first} (last like V1: {check['last_same']})"
                      f"{'' if check['monotone'] else '  NOT MONOTONE'}")
         if check["after"]:

@@ -75,14 +75,18 @@ class _ClaudeCode:
     def __init__(self, version: str, litellm: list[str], captured: Path) -> None:
         self.version, self.litellm, self.captured = version, litellm, captured
         self.note = "not needed"
+        self.ready = False
 
     def arguments(self) -> list[str]:
-        got = install(self.version)
-        self.note = "cached" if not got.install_seconds else f"installed in {got.install_seconds:.0f} s"
-        if self.version not in {p["version"] for p in load_profiles()}:
-            started = time.monotonic()
-            capture(self.version, self.captured)
-            self.note += f", profile captured in {time.monotonic() - started:.0f} s"
+        if not self.ready:  # once a process; a profile captured by an earlier bisect is on disk
+            got = install(self.version)
+            self.note = "cached" if not got.install_seconds else f"installed in {got.install_seconds:.0f} s"
+            known = {p["version"] for p in load_profiles()}
+            if self.version not in known and not (self.captured / f"{self.version}.json").exists():
+                started = time.monotonic()
+                capture(self.version, self.captured)
+                self.note += f", profile captured in {time.monotonic() - started:.0f} s"
+            self.ready = True
         return [*self.litellm, "--claude-code", self.version]
 
     def variables(self) -> dict[str, str]:

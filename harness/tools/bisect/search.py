@@ -49,6 +49,7 @@ class Track:
     lo: int = 0
     seen: dict[int, Observation] = field(default_factory=dict)
     contradictions: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)  # what later steps showed that does not bear on the answer
     stopped: str = ""  # why the search ended early (a flaky answer, the check missing from a release)
     found_after: int = 0  # the steps run when its interval closed
 
@@ -56,17 +57,28 @@ class Track:
     def open(self) -> bool:
         return not self.stopped and self.hi - self.lo > 1
 
+    @property
+    def answered(self) -> bool:
+        return not self.stopped and not self.open and self.hi in self.seen
+
     def observe(self, index: int, seen: Observation | None, label: Callable[[int], str]) -> None:
         if seen is None:
-            self.stopped = self.stopped or f"the check did not run at {label(index)}"
+            self._unknown(f"the check did not run at {label(index)}")
             return
         self.seen[index] = seen
         if seen.klass == "flaky":
-            self.stopped = self.stopped or f"two runs at {label(index)} disagreed (flaky): no release can be blamed"
+            self._unknown(f"two runs at {label(index)} disagreed (flaky): no release can be blamed")
         elif seen.differs:
             self._differs(index, label)
         else:
             self._same(index, label)
+
+    def _unknown(self, why: str) -> None:
+        """A step that tells nothing about this check: it ends a search still going, and is noted after one."""
+        if self.answered:
+            self.remarks.append(f"after its answer: {why}")
+        else:
+            self.stopped = self.stopped or why
 
     def _differs(self, index: int, label: Callable[[int], str]) -> None:
         if index <= self.lo:
@@ -119,12 +131,12 @@ def _step(index: int, tracks: list[Track], observe: Observe, label: Callable[[in
     steps[0] += 1
     for t in tracks:
         t.observe(index, answers.get(t.check), label)
-        if not t.found_after and not t.open and (t.stopped or t.hi in t.seen):
+        if not t.found_after and (t.stopped or t.answered):
             t.found_after = steps[0]
 
 
 def _found(track: Track, label: Callable[[int], str]) -> Found:
-    notes = list(track.contradictions)
+    notes = [*track.contradictions, *track.remarks]
     if track.stopped:
         notes.append(track.stopped)
     differing = {i: o for i, o in sorted(track.seen.items()) if o.differs and o.klass != "flaky"}

@@ -174,7 +174,7 @@ def _gate(options: Options, out: Path) -> int:
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
     bisecting.offer(data, baseline)
     if options.bisect and not options.judge:
-        bisecting.run_for_blocking(data, baseline, out / "bisect", suite_args(options))
+        bisecting.run_for_blocking(data, baseline, out / "bisect", suite_args(options), options.store)
     attach_repros(out, runs, data)
     data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
                 bench={v: r["bench"] for v, r in runs.items() if "bench" in r},

@@ -34,8 +34,8 @@ def offer(grid: dict[str, Any], baseline: Pair) -> None:
 
 def bisect_command(nodeid: str, baseline: Pair, pair: Pair) -> str:
     if pair.litellm == baseline.litellm:
-        own = nodeid.replace(baseline.claude_code, pair.claude_code)
-        return command(own, baseline.claude_code, pair.claude_code, claude_code_range=True) + \
+        # The item's id names the candidate's version; the bisect runs V1 under V1's own id.
+        return command(nodeid, baseline.claude_code, pair.claude_code, claude_code_range=True) + \
             f" --litellm {pair.litellm}"
     return command(nodeid, baseline.litellm, pair.litellm, pair.claude_code)
 
@@ -46,7 +46,7 @@ def blocking_items(cell: dict[str, Any]) -> list[dict[str, Any]]:
             and c["nodeid"].startswith("suites/")]
 
 
-def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args: list[str]) -> None:
+def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args: list[str], store: Path) -> None:
     cell = next(c for row in grid["rows"] for c in row["cells"] if c["pair"] == grid["candidate"])
     items = blocking_items(cell)
     if not items:
@@ -58,7 +58,8 @@ def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args
         return
     try:
         releases = litellm_series(baseline.litellm, cell["litellm"])
-        data = Bisect(releases, [c["nodeid"] for c in items], out, suite_args).run()
+        args = [a for a in suite_args if a != "--no-rerun"]  # the bisect reruns what moves, to name flakes
+        data = Bisect(releases, [c["nodeid"] for c in items], out, args, store).run()
     except HarnessError as exc:
         grid["bisect"] = {"ran": False, "why": str(exc).splitlines()[0]}
         return
