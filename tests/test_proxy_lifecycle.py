@@ -246,3 +246,52 @@ def test_exec_launch_still_starts_each_proxy_in_its_own_interpreter(tmp_path):
         assert "litellm.proxy.proxy_cli" in " ".join(psutil.Process(proxy.process.pid).cmdline())
     finally:
         proxy.stop()
+
+
+def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(tmp_path, monkeypatch):
+    """The harness chooses a free port and the proxy binds it seconds later. When another worker's proxy takes
+    the port in between, its liveness answer must not make this proxy "ready" (its checks would reach the wrong
+    gateway): readiness needs the proxy's own listening socket, and the lost port is retried once on another."""
+    import http.server
+    import threading
+
+    from harness.gateway import process
+
+    class Alive(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    squatter = http.server.HTTPServer(("127.0.0.1", 0), Alive)
+    taken = squatter.server_address[1]
+    threading.Thread(target=squatter.serve_forever, daemon=True).start()
+    ports = iter([taken])
+    monkeypatch.setattr(process, "free_port", lambda: next(ports, None) or free_port())
+    python = fake_litellm(tmp_path, """
+        import http.server, sys
+        port = int(sys.argv[sys.argv.index("--port") + 1])
+        class Alive(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+        try:
+            server = http.server.HTTPServer(("127.0.0.1", port), Alive)
+        except OSError as exc:
+            print(f"ERROR: {exc}: address already in use", flush=True)  # as uvicorn logs it, then exits 3
+            sys.exit(3)
+        server.serve_forever()
+    """)
+    gateway = default_config(UP)
+    gateway.name = "other"
+    try:
+        running, failed = start_many([gateway], python, tmp_path, timeout=30, launch="exec")
+        assert failed == {}
+        proxy = running["other"]
+        assert proxy.port != taken, "the squatter's answer was taken for the proxy's"
+        assert proxy.alive()
+        proxy.stop()
+    finally:
+        squatter.shutdown()

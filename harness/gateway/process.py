@@ -255,7 +255,9 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
                 if not proxy.alive():
                     raise _explain(proxy, f"exited during startup with code {proxy.process.returncode}")
                 with contextlib.suppress(httpx.TransportError):
-                    if client.get(proxy.url + READY_PATH).status_code == 200:
+                    # Another worker's proxy can answer on a port this one was given and has not bound yet
+                    # (free_port() closes its probe): only this proxy's own listening socket makes it ready.
+                    if client.get(proxy.url + READY_PATH).status_code == 200 and _listens(proxy):
                         proxy.startup_seconds = time.monotonic() - started
                         return proxy
                 time.sleep(0.1)
@@ -263,6 +265,24 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
     except BaseException:
         proxy.stop()
         raise
+
+
+def _listens(proxy: LiteLLMProxy) -> bool:
+    """Whether the proxy's own process (or a child of it) listens on its port."""
+    try:
+        root = psutil.Process(proxy.process.pid)
+        for process in (root, *root.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == proxy.port
+                       for c in process.net_connections(kind="tcp")):
+                    return True
+    except psutil.Error:
+        return False
+    return False
+
+
+def _lost_its_port(error: BaseException | None) -> bool:
+    return isinstance(error, ProxyStartError) and "already in use by another process" in str(error)
 
 
 def start_many(
@@ -286,6 +306,11 @@ def start_many(
                 failed[g.name] = exc
         with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:
             futures = {name: pool.submit(wait_ready, p, timeout) for name, p in spawned.items()}
+            # A chosen port another process took before the proxy bound it: once more, on another port.
+            for g in gateways:
+                if g.name in futures and g.name != "default" and _lost_its_port(futures[g.name].exception()):
+                    spawned[g.name] = spawn(g, python, root / g.name, None, launch)
+                    futures[g.name] = pool.submit(wait_ready, spawned[g.name], timeout)
         for name, future in futures.items():
             error = future.exception()
             if isinstance(error, HarnessError):
