@@ -388,3 +388,21 @@ def test_gate_bisect_writes_the_first_bad_release_into_the_cell(tmp_path, monkey
     page = (tmp_path / "gate/gate.html").read_text()
     assert "first changed in <b>1.0.1</b>" in page
     assert "python -m harness bisect" in page
+
+
+def test_a_benchmark_that_breaks_costs_the_gate_nothing_but_its_figures(tmp_path, monkeypatch):
+    """A matrix job whose benchmark raised once lost its suite run (the exception ended the job before it kept
+    the run); the run is kept, the error said, the benchmark's figures missing."""
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("the proxy went away")
+
+    monkeypatch.setattr(gate.bench, "run", broken)
+    options = gate.Options(["1.0.0"], ["2.1.0"], tmp_path / "job", bench_repeats=1, store=tmp_path / "s",
+                           runs_only=True)
+    assert gate.run(options) == 0
+    kept = json.loads((tmp_path / "job/runs/1.0.0/gate-run.json").read_text())
+    assert kept["bench_error"] == "ConnectionError: the proxy went away"
+    assert "bench" not in kept

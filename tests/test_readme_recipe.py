@@ -91,7 +91,8 @@ def test_the_recipes_run_steps_work_as_written(judged):
     assert data["exit_code"] == code, "the recipe's exit code is the gate's verdict"
     assert len(data["rows"]) == 2, "two LiteLLM rows: the pinned one and the newest installable"
     assert all(c["counts"] for row in data["rows"] for c in row["cells"]), "every cell ran checks"
-    assert sorted(data["bench"]) == sorted(row["litellm"] for row in data["rows"]), "each version benchmarked"
+    assert sorted(data["bench"]) == sorted(row["litellm"] for row in data["rows"]), \
+        f"each version benchmarked; {_bench_errors()}"
     assert {b["repeats"] for b in data["bench"].values()} == {1}, "CC_GATEWAY_BENCH_REPEATS set the default"
     assert (ROOT / "reports/gate/gate.html").exists()
 
@@ -114,3 +115,9 @@ def test_judging_the_matrix_jobs_runs_gives_the_local_gates_verdict(judged, tmp_
 def _cells(grid: dict[str, Any]) -> dict[str, Any]:
     return {(row["litellm"], c["claude_code"]): (c["verdict"], c["counts"], c.get("classes"))
             for row in grid["rows"] for c in row["cells"]}
+
+
+def _bench_errors() -> dict[str, str]:
+    """What broke a matrix job's benchmark, from the runs the jobs kept."""
+    runs = [json.loads(p.read_text()) for p in (ROOT / "reports/gate/runs").rglob("gate-run.json")]
+    return {r["info"]["litellm_version"]: r["bench_error"] for r in runs if "bench_error" in r}

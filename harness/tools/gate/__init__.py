@@ -281,11 +281,21 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
             (out / "runs" / "baseline-run.json").write_text(json.dumps(runs[version]))
             against = ["--rerun-against", str(out / "runs" / "baseline-run.json")]
         if options.bench_repeats:
-            # One session for every version: compare judges overhead only between figures taken side by side.
-            runs[version]["bench"] = bench.run(str(env.python), options.bench_repeats, session)
-            say(f"LiteLLM {version}: benchmark in {runs[version]['bench']['wall_seconds']:.0f} s\n"
-                + bench.table(runs[version]["bench"]))
+            benchmark(runs[version], env, options.bench_repeats, session)
     return runs, walls
+
+
+def benchmark(run: dict[str, Any], env: matrix.Environment, repeats: int, session: str) -> None:
+    """The version's benchmark into its run. A benchmark that breaks is reported, and the suite's run is kept: an
+    info-level measurement must not cost the verdict (a matrix job's run once was lost that way)."""
+    try:
+        # One session for every version: compare judges overhead only between figures taken side by side.
+        run["bench"] = bench.run(str(env.python), repeats, session)
+    except Exception as exc:  # whatever broke, the run it follows is worth keeping
+        run["bench_error"] = f"{type(exc).__name__}: {exc}"
+        say(f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); the suite's run is kept without it")
+        return
+    say(f"LiteLLM {env.version}: benchmark in {run['bench']['wall_seconds']:.0f} s\n" + bench.table(run["bench"]))
 
 
 def suite_args(options: Options) -> list[str]:
