@@ -87,7 +87,8 @@ class Track:
             self.hi = index
 
     def _same(self, index: int, label: Callable[[int], str]) -> None:
-        if index >= self.hi and self.hi in self.seen:
+        # At hi itself (V2, run to confirm what was assumed) answering as V1 is an answer, not a contradiction.
+        if index > self.hi and self.hi in self.seen:
             self.contradictions.append(f"{label(index)} answers as V1 again, after {label(self.hi)} differed")
         elif index > self.lo:
             self.lo = index
