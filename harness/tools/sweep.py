@@ -28,7 +28,7 @@ from harness.errors import HarnessError
 from harness.report.render import render_sweep
 from harness.tools import envs, runstore
 from harness.verdict.classes import SEVERITY
-from harness.verdict.runs import compare, load_run
+from harness.verdict.runs import cell, compare, load_run
 
 
 @dataclass
@@ -120,7 +120,7 @@ def page_data(runs: dict[str, dict[str, Any]], release_notes: dict[str, dict[str
                                                   + (f" ({'; '.join(c.arrows()[:2])})" if c.arrows() else "")
                                                   for c in mine]}
     rows = [{"id": r["id"], "level": r["level"], "statement": r["statement"],
-             "first": _requirement_outcome(first, r["id"]),
+             "first": cell(first, r["id"]),
              "moved": any(cells.get(f"{r['id']}@{v}", {}).get("class", "same") != "same" for v in versions[1:])}
             for r in first["requirements"]]
     rows.sort(key=lambda r: (not r["moved"], r["id"]))
@@ -129,14 +129,6 @@ def page_data(runs: dict[str, dict[str, Any]], release_notes: dict[str, dict[str
 
 def _outcomes(run: dict[str, Any]) -> dict[str, int]:
     return dict(Counter(r["outcome"] for r in run["results"]))
-
-
-def _requirement_outcome(run: dict[str, Any], req_id: str) -> str:
-    outcomes = {r["outcome"] for r in run["results"] if r["requirement"] == req_id}
-    for outcome in ("fail", "error", "deviation", "pass", "skipped"):
-        if outcome in outcomes:
-            return outcome
-    return "not covered"
 
 
 def _repository(env: envs.Environment) -> str:

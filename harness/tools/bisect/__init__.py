@@ -75,14 +75,14 @@ class Bisect:
     steps: list[Step] = field(default_factory=list)
     v1_key: str = ""
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    renamed: dict[int, dict[str, Any]] = field(default_factory=dict)  # each run under V1's node ids
 
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
         # A node id copied from V2's run (the gate's page) names V2's Claude Code version: V1 runs its own.
-        first, last = self.releases[0], self.releases[-1]
-        base = self._run_step(0, [_swap(c, last.token, first.token) for c in _narrowing(self.selection)],
-                              against=None)
-        tracked = self._tracked(base)
+        named = [_swap(c, self.releases[-1].token, self.releases[0].token) for c in self.selection]
+        base = self._run_step(0, _narrowing(named), against=None)
+        tracked = self._tracked(base, named)
         found = search(len(self.releases), tracked, self._observe, self._label)
         data = self._data(found, time.monotonic() - started)
         self.out.mkdir(parents=True, exist_ok=True)
@@ -92,11 +92,10 @@ class Bisect:
     def _label(self, index: int) -> str:
         return self.releases[index].version
 
-    def _tracked(self, base: dict[str, Any]) -> list[str]:
-        """The checks V1's run holds for the selection, each as its node id with any version in it normalized."""
+    def _tracked(self, base: dict[str, Any], named: list[str]) -> list[str]:
+        """The checks V1's run holds for the selection, by V1's node ids."""
         ran = [r["nodeid"] for r in base["results"] if r["outcome"] not in ("skipped", "not-covered")]
         # In the order they were named: the search halves the first open check's interval first.
-        named = [_swap(c, self.releases[-1].token, self.releases[0].token) for c in self.selection]
         tracked = sorted(ran, key=lambda n: (named.index(n) if n in named else len(ran), n))
         if not tracked:
             raise HarnessError(f"bisect: no check of {' '.join(self.selection)} ran at {self._label(0)} (the good "
@@ -109,7 +108,7 @@ class Bisect:
             return {c: Observation("flaky" if (_result(self.runs[0], c) or {}).get("flaky") else "same",
                                    _outcome(self.runs[0], c)) for c in checks}
         self._run_step(index, [release.own(c, base) for c in checks], against=self._v1_as(index))
-        return observations(self.runs[0], self._renamed(index))
+        return observations(self.runs[0], self.renamed[index])
 
     def _v1_as(self, index: int) -> Path:
         """V1's run with its node ids as this release names them, for the session's --rerun-against."""
@@ -121,7 +120,7 @@ class Bisect:
                                                        for r in run["results"]]}))
         return path
 
-    def _renamed(self, index: int) -> dict[str, Any]:
+    def _under_v1_ids(self, index: int) -> dict[str, Any]:
         """A step's run with its node ids as V1's run names the same checks."""
         run, release = self.runs[index], self.releases[index]
         return {**run, "results": [{**r, "nodeid": release.normalize(r["nodeid"], self.releases[0])}
@@ -141,6 +140,7 @@ class Bisect:
             run = self._session(release, args)
             runstore.store(self.store, key, run)
         self.runs[index] = run
+        self.renamed[index] = self._under_v1_ids(index)
         self.steps.append(Step(release.version, len(selection), round(time.monotonic() - started, 1),
                                run["info"].get("reused_from") is not None, release.built()))
         return run
@@ -189,23 +189,21 @@ class Bisect:
         if found.first is None:
             return None
         for index in (found.first, found.last_same):
-            result = _result(self._renamed(index), found.check)
+            result = _result(self.renamed[index], found.check)
             if result and result["outcome"] in BAD and result.get("repro"):
                 dest = self.out / "repro" / self.releases[index].version / repro.folder_name(result)
                 return str(repro.write_folder(self.runs[index], result, dest))
         return None
 
     def _side(self, index: int, check: str) -> dict[str, Any]:
-        result = _result(self._renamed(index), check) or {}
+        result = _result(self.renamed[index], check) or {}
         return {"version": self._label(index), "outcome": result.get("outcome", "absent"),
                 "fingerprint": result.get("fingerprint")}
 
 
 def observations(base: dict[str, Any], run: dict[str, Any]) -> dict[str, Observation]:
     """Each check of ``run`` against the same check of ``base``, as the gate classes it."""
-    fingerprints = {r["nodeid"]: r.get("fingerprint") for r in run["results"]}
-    return {v.nodeid: Observation(v.klass, v.after, tuple(v.arrows()), fingerprints.get(v.nodeid))
-            for v in check_verdicts(base, run)}
+    return {v.nodeid: Observation(v.klass, v.after, tuple(v.arrows())) for v in check_verdicts(base, run)}
 
 
 def _narrowing(selection: list[str]) -> list[str]:

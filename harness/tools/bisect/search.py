@@ -28,7 +28,6 @@ class Observation:
     klass: str  # "same", "fixed", "improved", "changed", "regressed", "new failure", "security", "flaky"
     outcome: str
     moves: tuple[str, ...] = ()
-    fingerprint: dict[str, object] | None = field(default=None, compare=False, hash=False)
 
     @property
     def differs(self) -> bool:

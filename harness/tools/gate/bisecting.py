@@ -16,7 +16,7 @@ from harness.errors import HarnessError
 from harness.tools.bisect import Bisect
 from harness.tools.bisect.cli import command
 from harness.tools.bisect.releases import litellm_series
-from harness.tools.gate.grid import Pair
+from harness.tools.gate.grid import Pair, candidate_cell
 
 # The blocking classes and "changed"; a "new failure" has no earlier result in its cell, but V1's own run has one.
 OFFERED = frozenset({"regressed", "security", "changed", "new failure"})
@@ -47,7 +47,7 @@ def blocking_items(cell: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args: list[str], store: Path) -> None:
-    cell = next(c for row in grid["rows"] for c in row["cells"] if c["pair"] == grid["candidate"])
+    cell = candidate_cell(grid)
     items = blocking_items(cell)
     if not items:
         grid["bisect"] = {"ran": False, "why": "no must-level or security item regressed or changed"}
