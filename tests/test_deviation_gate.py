@@ -200,19 +200,22 @@ def test_a_waiver_with_a_reason_and_an_expiry_lets_a_security_change_through(run
 
 def test_a_check_that_breaks_beside_a_deviating_sibling_is_regressed_in_compare_and_the_gate(runs):
     """ERR-005 already deviates on the baseline (bad JSON gets a 500); the candidate also answers every other
-    client mistake with a 500. By requirement the cell is "fail" both times; by check, those went pass -> fail."""
+    client mistake with a 500. By requirement the cell is "fail" both times; by check, those went pass -> fail.
+    ERR-005 is info-level (a client mistake Claude Code never sends, docs/impact.md): regressed, named, and not
+    blocking; ``--fail-on-should`` does not reach it either."""
     base, cand = runs["sibling/base"], runs["sibling/candidate"]
     assert {r["outcome"] for r in base["results"]} == {"pass", "fail"}, "the sibling deviates on the baseline"
     result = compare(base, cand)
     (err005,) = [c for c in result.changes if c.requirement["id"] == "ERR-005"]
     assert (err005.base, err005.candidate, err005.klass) == ("fail", "fail", "regressed")
-    assert result.verdict.exit_code() == 1
+    assert err005.requirement["level"] == "info"
+    assert result.verdict.exit_code() == 0
     base["info"] |= {"litellm_version": "1.0.0", "claude_code_profiles": []}
     cand["info"] |= {"litellm_version": "1.1.0", "claude_code_profiles": []}
     data, _ = grid.build({"1.0.0": base, "1.1.0": cand}, ["1.0.0", "1.1.0"], ["2.1.332"], Pair("1.0.0", "2.1.332"),
                          Pair("1.1.0", "2.1.332"))
     assert grid.candidate_cell(data)["classes"]["regressed"] >= 4
-    assert grid.gate_code(data) == 1
+    assert grid.gate_code(data) == 0
 
 
 def test_re_recording_the_same_gateway_confirms_the_file_and_leaves_it_untouched(runs):

@@ -64,6 +64,8 @@ MARKERS = (
     "within 30 s), so the check runs in a prompt lane, at full priority, even where it mostly waits",
     "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
     "check only (every rule, or only the rule ids named)",
+    "witness: records what the real Claude Code CLI prints against a known cause; runs only with --witness "
+    "(python -m harness witness), never in a default run",
     "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
     "settings_sensitive: the verdict may depend on retry, timeout and cooldown settings, so CI runs the check on "
     "both --litellm-settings profiles; set by the harness on checks that script provider faults on a deployment "
@@ -76,6 +78,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--litellm-python", default=None, metavar="PATH",
                     help="Python interpreter (or virtualenv directory) whose litellm is under test; "
                          "default: the interpreter running pytest")
+    group.addoption("--witness", action="store_true", default=False,
+                    help="run only the witness checks: what the real Claude Code CLI prints against each known "
+                         "cause (python -m harness witness writes it into the deviations file)")
     group.addoption("--proxy-startup-timeout", default=120.0, type=float, metavar="SECONDS",
                     help="how long a proxy may take to become ready (default 120)")
     group.addoption("--gateway-impl", default="litellm", metavar="IMPL",

@@ -54,6 +54,16 @@ def label(item: pytest.Item, req: Requirement) -> None:
         item.user_properties.append(("settings", settings))
 
 
+def narrow_to_witnesses(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The witnesses (what the real CLI prints for each known cause) run only for ``--witness``, and then alone:
+    they observe a gateway's known failures, they do not judge it (docs/impact.md#witnesses)."""
+    wanted = bool(config.getoption("witness", False))
+    dropped = [i for i in items if bool(i.get_closest_marker("witness")) != wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if bool(i.get_closest_marker("witness")) == wanted]
+
+
 def mark_settings_sensitive(item: pytest.Item) -> None:
     """A check on a pool deployment of a gateway that takes the run's settings profile hangs on that profile."""
     if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) not in DEPLOYED_GATEWAYS:
@@ -123,6 +133,7 @@ def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
     unknown = set(config.getoption("req") or ()) - set(known)
     if unknown:
         raise pytest.UsageError(f"--req names no requirement in harness/verdict/catalogue.yaml: {sorted(unknown)}")
+    narrow_to_witnesses(config, items)
     narrow_to_claude_code(config, items)
     narrow_to_requirements(config, items)
     sweep.keep_promised(config, items)

@@ -7,6 +7,8 @@ from typing import Any
 
 import jinja2
 
+from harness.verdict.deviations import DIRECTORY
+from harness.verdict.problems import from_run
 from harness.verdict.runs import (
     ORDER,
     aligned_requirements,
@@ -35,6 +37,21 @@ def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:
     return cells
 
 
+def answer_of(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The problems the run shows (harness.verdict.problems), for the banner; None where no file names causes."""
+    name = run["info"].get("deviations_file") or ""
+    if not name or not (DIRECTORY / name).exists():
+        return None
+    profiles = run["info"].get("claude_code_profiles") or ["?"]
+    newest = max(profiles, key=lambda v: [int(p) if p.isdigit() else 0 for p in str(v).split(".")])
+    data: dict[str, Any] = from_run(run, None, newest).to_json()
+    by_check: dict[str, str] = {}
+    for p in data["problems"] + data["not_met_by_users"]:
+        by_check.update(dict.fromkeys(p["checks"], p["cause"]))
+    data["cause_of"] = by_check
+    return data
+
+
 def render_html(runs: list[dict[str, Any]]) -> str:
     requirements = aligned_requirements(runs)
     rows: list[dict[str, Any]] = []
@@ -54,6 +71,7 @@ def render_html(runs: list[dict[str, Any]]) -> str:
     uncovered = [row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])]
     return _ENV.get_template("compat.html.j2").render(
         runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered,
+        answer=answer_of(runs[-1]),
         overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [])
 
 

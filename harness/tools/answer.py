@@ -1,56 +1,36 @@
-"""``python -m harness answer``: the README's current answer for the pinned LiteLLM, generated.
+"""``python -m harness answer``: what a Claude Code user will meet through the pinned LiteLLM, generated.
 
-The answer is computed from the requirements catalogue and the pinned version's known-deviations file
-(LiteLLM's default settings): how many requirements of each level have at least one known deviation, the
-must-level ones by area, and the security-relevant ones. ``--write README.md`` puts it between the
-``<!-- answer:start -->`` and ``<!-- answer:end -->`` markers; ``--check README.md`` exits 1 when the file's
-block differs, so the README cannot drift from the deviations file.
+The answer (:mod:`harness.verdict.problems`) is computed from the pinned version's known-deviations file
+(LiteLLM's default settings) and its causes: one problem per root cause, worst impact first, with the routes
+it touches and a mitigation where a run proves one; then the route table; the counts by level come last.
+``--json`` prints it as data; ``--run`` tells a run's failures instead. ``--write README.md`` puts the
+markdown between the ``<!-- answer:start -->`` and ``<!-- answer:end -->`` markers; ``--check README.md``
+exits 1 when the file's block differs, so the README cannot drift from the deviations file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tomllib
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from harness.claude_code import load_profiles, version_key
 from harness.errors import HarnessError
-from harness.verdict import deviations
-from harness.verdict.catalogue import Requirement, catalogue
+from harness.verdict import deviations, problems
+from harness.verdict.causes import ROUTES
+from harness.verdict.problems import Answer
+from harness.verdict.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
 START, END = "<!-- answer:start -->", "<!-- answer:end -->"
-LEVELS = ("must", "should", "info")
-# Up to this many must-level requirements get a row each; more are listed by area, one cell per area.
-ROWS_PER_ID = 10
 SHORT = 90
 PIN = re.compile(r"litellm\[proxy\]==([0-9][0-9A-Za-z.]*)")
 PLAIN_FILE = re.compile(r"litellm-([0-9][0-9A-Za-z.]*?)\.yaml")
-
-
-@dataclass(frozen=True)
-class Broken:
-    """A requirement with at least one known deviation."""
-
-    requirement: Requirement
-    checks: int  # deviation entries (failing checks) under it
-    security: bool  # a security requirement, or a check that saw the gateway key at a provider
-
-
-@dataclass(frozen=True)
-class Answer:
-    version: str
-    file: Path
-    recorded_at: str
-    totals: dict[str, int]  # requirements per level in the catalogue
-    broken: list[Broken]  # catalogue order
-
-    def of_level(self, level: str) -> list[Broken]:
-        return [b for b in self.broken if b.requirement.level == level]
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -70,27 +50,21 @@ def pinned_version(pyproject: Path = PYPROJECT, directory: Path = deviations.DIR
     return max(versions, key=_version_key)
 
 
-def compute(version: str | None = None) -> Answer:
-    """The answer for ``version`` (default: the pinned one) on LiteLLM's default settings."""
+def newest_claude_code() -> str:
+    """The newest profiled Claude Code version: the one the answer speaks for."""
+    return str(max((p["version"] for p in load_profiles()), key=version_key))
+
+
+def compute(version: str | None = None, run: Path | None = None, causes_file: Path | None = None) -> Answer:
+    """The answer for ``version`` (default: the pinned one) on LiteLLM's defaults, from its deviations file;
+    or, given ``run``, what that run shows, told through ``causes_file``'s causes (default: the run's file)."""
+    if run is not None:
+        return problems.from_run(load_run(run), causes_file, newest_claude_code())
     version = version or pinned_version()
     path = deviations.file_for("litellm", version)
     if not path.exists():
         raise HarnessError(f"no known-deviations file for LiteLLM {version}: {path}")
-    requirements = catalogue()
-    entries = deviations.load(path)
-    checks: Counter[str] = Counter()
-    key_seen: set[str] = set()
-    for entry in entries:
-        if entry.requirement not in requirements:
-            raise HarnessError(f"{path}: {entry.check} names {entry.requirement}, which the catalogue lacks")
-        checks[entry.requirement] += 1
-        if (entry.fingerprint or {}).get("gateway_key_at_provider") is True:
-            key_seen.add(entry.requirement)
-    broken = [Broken(r, checks[r.id], r.security or r.id in key_seen)
-              for r in requirements.values() if checks[r.id]]
-    totals: Counter[str] = Counter(r.level for r in requirements.values())
-    return Answer(version, path, str(deviations.header(path).get("recorded_at", ""))[:10],
-                  {level: totals[level] for level in LEVELS}, broken)
+    return problems.from_file(path, f"LiteLLM {version}", newest_claude_code(), "LiteLLM's defaults")
 
 
 def shorten(text: str, limit: int = SHORT) -> str:
@@ -103,28 +77,57 @@ def shorten(text: str, limit: int = SHORT) -> str:
     return text.replace("|", "\\|")
 
 
+def _rel(name: str) -> str:
+    path = deviations.DIRECTORY / name
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else name
+
+
+def _proof(proof: str) -> str:
+    kind, _, target = proof.partition(":")
+    if kind == "profile":
+        return f"the `--litellm-settings {target}` run of `dev.py all`"
+    return f"`{target.split('[')[0].split('::')[-1]}`"
+
+
+def _problem_line(n: int, p: dict[str, Any]) -> str:
+    where = "every route" if set(p["routes"]) == set(ROUTES) else ", ".join(p["routes"]) or "the operator's side"
+    fix = (f" **Avoid it:** {p['mitigation']['setting']} (proven by {_proof(p['mitigation']['proof'])})."
+           if p["mitigation"] else "")
+    said = p["witness"]["printed"].splitlines()[0][:120] if p["witness"] and p["witness"]["printed"] else ""
+    witness = (f" Claude Code {p['witness']['claude_code']} printed: `{said.replace('`', '')}`"
+               f" (exit {p['witness']['exit_code']})." if said else "")
+    return (f"{n}. **{p['impact']}**: {p['sees']}{witness} *On:* {where}.{fix} "
+            f"[`{p['cause']}`] {', '.join(p['requirements'])}")
+
+
 def render(answer: Answer) -> str:
-    """The markdown block (without the markers): small enough for the README's first screen."""
-    rel = answer.file.relative_to(ROOT) if answer.file.is_relative_to(ROOT) else answer.file
-    security = [b for b in answer.broken if b.security]
-    recorded = f", recorded {answer.recorded_at}" if answer.recorded_at else ""
-    lines = [
-        f"<!-- generated by `python -m harness answer --write README.md` from {rel}; do not edit by hand -->",
-        f"**LiteLLM {answer.version}**, the pinned version on its default settings, as its known-deviations file "
-        f"[`{rel.name}`]({rel.as_posix()}) records it ({sum(b.checks for b in answer.broken)} failing checks"
-        f"{recorded}):",
-        "",
-        "| level | requirements it breaks | failing checks |",
-        "| --- | --- | ---: |",
-    ]
-    for level in LEVELS:
-        broken = answer.of_level(level)
-        lines.append(f"| {level} | {len(broken)} of {answer.totals[level]} | {sum(b.checks for b in broken)} |")
-    ids = ", ".join(b.requirement.id for b in security)
-    leak = "a check saw" if any(not b.requirement.security for b in security) else "no check saw"
-    lines += ["", f"Security-relevant: {len(security)} ({ids}); {leak} the gateway key at a provider."
-                  if security else "No security-relevant requirement has a known deviation.",
-              f"Must-level: {', '.join(b.requirement.id for b in answer.of_level('must'))}."]
+    """The markdown block (without the markers): the problems first, then the route table, then the counts."""
+    data = answer.to_json()
+    source = _rel(data["source"]) if data["source"].endswith(".yaml") else data["source"]
+    recorded = f", recorded {data['recorded_at']}" if data["recorded_at"] else ""
+    sec = data["security"]
+    lines = [f"<!-- generated by `python -m harness answer --write README.md` from {source}; do not edit by hand -->",
+             f"**{data['headline']}** (from [`{Path(source).name}`]({source}){recorded}):", ""]
+    lines += [_problem_line(n, p) for n, p in enumerate(data["problems"], 1)]
+    if data["unexplained"]:
+        lines.append(f"{len(data['problems']) + 1}. **unexplained**: {len(data['unexplained'])} failing check(s) "
+                     "have no known cause: " + ", ".join(u["check"] for u in data["unexplained"][:5]))
+    quiet = data["not_met_by_users"]
+    if quiet:
+        lines += ["", "Not met by users: " + "; ".join(f"{p['cause']} ({p['impact']}, "
+                                                       f"{', '.join(p['requirements'])})" for p in quiet) + "."]
+    lines += ["", "| route | Claude Code through it | causes |", "| --- | --- | --- |"]
+    lines += [f"| {r['label']} | {r['state']} | {', '.join(r['causes']) or '—'} |" for r in data["routes"]]
+    levels = data["levels"]
+    lines += ["", f"Exposures observed: {len(sec['exposures_observed'])}"
+                  + (f" ({'; '.join(sec['exposures_observed'][:3])})" if sec["exposures_observed"] else "")
+                  + f". Security requirements failing: {len(sec['requirements_failing'])}"
+                  + (f" ({', '.join(sec['requirements_failing'])}); no fingerprint of theirs shows a key at a "
+                     "provider or a client, or a refused request served" if sec["requirements_failing"]
+                     and not sec["exposures_observed"] else "")
+                  + ". Requirements broken by level: "
+                  + "; ".join(f"{lv} {v['requirements']} of {v['of']} ({v['checks']} checks)"
+                              for lv, v in levels.items()) + "."]
     return "\n".join(lines)
 
 
@@ -159,7 +162,11 @@ def current_block(text: str, name: str = "the file") -> str:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    block = render(compute(args.litellm))
+    answer = compute(args.litellm, args.run, args.causes)
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=1))
+        return 0
+    block = render(answer)
     if args.write:
         args.write.write_text(replace_block(args.write.read_text(), block, str(args.write)))
         print(f"wrote the answer into {args.write}")
@@ -179,6 +186,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     ans = sub.add_parser("answer", help="the pinned LiteLLM's known deviations as the README's markdown block")
     ans.add_argument("--litellm", default=None, metavar="VERSION",
                      help="another version with a deviations file (default: the pin in pyproject.toml)")
+    ans.add_argument("--run", type=Path, default=None, metavar="RUN.json",
+                     help="what this run shows instead (a compat.json), told through the causes of --causes")
+    ans.add_argument("--causes", type=Path, default=None, metavar="FILE",
+                     help="the deviations file whose causes explain the run's checks (default: the run's own)")
+    ans.add_argument("--json", action="store_true", help="the problems and the route table as JSON")
     mode = ans.add_mutually_exclusive_group()
     mode.add_argument("--write", type=Path, default=None, metavar="FILE",
                       help="replace the block between <!-- answer:start --> and <!-- answer:end --> in FILE")

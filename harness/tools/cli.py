@@ -45,7 +45,7 @@ from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
 from harness.tools import answer as answer_cli
-from harness.tools import bench, controls, durations, gate, repro, rules_cli, sweep, timing
+from harness.tools import bench, controls, durations, gate, repro, rules_cli, sweep, timing, witness
 from harness.tools.bisect import cli as bisect_cli
 from harness.tools.capture import capture
 from harness.tools.deviations import cli as deviations_cli
@@ -340,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     rules_cli.add_parsers(sub)
     durations.add_parsers(sub)
     answer_cli.add_parsers(sub)
+    witness.add_parsers(sub)
     bisect_cli.add_parsers(sub)
     _add_sweep(sub)
     argv, after = bisect_cli.split_pytest_args(argv)

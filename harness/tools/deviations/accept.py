@@ -22,7 +22,10 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.tools.deviations.record import NEW, gateway_fields, problems, write
 from harness.verdict.catalogue import catalogue
-from harness.verdict.deviations import DIRECTORY, Deviation, load, waivers
+from harness.verdict.causes import Mitigation
+from harness.verdict.causes import problems as cause_table_problems
+from harness.verdict.deviations import DIRECTORY, Deviation, causes, load, waivers
+from harness.verdict.impact import exposures
 from harness.verdict.runs import own_class
 
 ACCEPTABLE = ("improved", "fixed", "changed", "regressed", "new failure")
@@ -92,13 +95,17 @@ def _apply(out: Accepted, existing: list[Deviation], klass: str, short: str, res
     out.entries = [e for e in out.entries if e["check"] != short]
     if klass != "fixed":
         observed = old.observed if old else NEW + (result.get("reason") or result["fingerprint"].get("outcome", ""))
+        # A reviewed move keeps its cause; a new entry gets none, and `deviations lint` asks for one.
         out.entries.append({"check": short, "requirement": result["requirement"], "observed": observed,
+                            **({"cause": old.cause} if old and old.cause else {}),
                             "fingerprint": result["fingerprint"]})
     out.moved.append((klass, short, result["requirement"], arrows))
 
 
 def _entry(d: Deviation) -> dict[str, Any]:
     entry: dict[str, Any] = {"check": d.check, "requirement": d.requirement, "observed": d.observed}
+    if d.cause:
+        entry["cause"] = d.cause
     if d.fingerprint is not None:
         entry["fingerprint"] = d.fingerprint
     return entry
@@ -115,9 +122,10 @@ def save(run: dict[str, Any], path: Path, accepted: Accepted) -> None:
 # -- lint -----------------------------------------------------------------------------------------
 
 def lint(path: Path, checks: dict[str, str], run: dict[str, Any] | None,
-         today: dt.date | None = None) -> tuple[list[str], list[str]]:
+         today: dt.date | None = None, sensitive: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """(problems that fail the lint, stale entries that are good news to clean up)."""
     bad = [p for p in problems(path, checks) if "matches no check" in p]
+    bad += cause_problems(path, checks, checks if sensitive is None else sensitive)
     bad += [f"waiver for {w.check} expired on {w.expires} ({w.reason})" for w in waivers(path)
             if w.expires < (today or dt.date.today())]
     stale: list[str] = []
@@ -127,3 +135,38 @@ def lint(path: Path, checks: dict[str, str], run: dict[str, Any] | None,
                 stale.append(f"{result['nodeid'].removeprefix('suites/')}: {result['deviation']} in the run "
                              "(python -m harness deviations accept --run ...)")
     return bad, stale
+
+
+def cause_problems(path: Path, checks: dict[str, str], sensitive: dict[str, str]) -> list[str]:
+    """Every entry names a cause of the file's table, every cause is named, complete, claims an exposure only
+    where a fingerprint shows one, and proves its mitigation (docs/impact.md)."""
+    entries, table = load(path), causes(path)
+    out = cause_table_problems(table, [(d.check, d.cause) for d in entries])
+    for cid, cause in table.items():
+        mine = [d for d in entries if d.cause == cid]
+        if cause.impact == "exposure" and not any(exposures(d.requirement, d.fingerprint) for d in mine):
+            out.append(f"cause {cid}: impact exposure, but no fingerprint of its checks shows one "
+                       "(an exposure is claimed only when observed)")
+        if cause.mitigation is not None:
+            out += [f"cause {cid}: {p}" for p in _proof_problems(path, cause.mitigation, mine, checks, sensitive)]
+    return out
+
+
+def _proof_problems(path: Path, mitigation: Mitigation, mine: list[Deviation], checks: dict[str, str],
+                    sensitive: dict[str, str]) -> list[str]:
+    """A mitigation's proof holds: the run that proves it runs every check of the cause, and expects a pass."""
+    target = mitigation.proof_target
+    if mitigation.proof_kind == "check":
+        if target.removeprefix("suites/") not in checks:
+            return [f"its proof {target} is not a check in suites/"]
+        listed = [d.check for d in load(path) if d.matches(target.removeprefix("suites/"))]
+        return [f"its proof {target} is a known deviation of this file: it fails"] if listed else []
+    profiled = path.with_name(path.name.removesuffix(".yaml") + f".{target}.yaml")
+    if not profiled.exists():
+        return [f"its proof names profile {target!r}, which has no deviations file {profiled.name}"]
+    failing = load(profiled)
+    out = [f"its proof: {d.check} does not run under {target} (not settings-sensitive)" for d in mine
+           if not any(d.matches(n) for n in sensitive)]
+    out += [f"its proof: {d.check} still fails under {target} ({profiled.name} lists it)" for d in mine
+            if any(o.check == d.check for o in failing)]
+    return out

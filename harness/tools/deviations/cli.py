@@ -71,7 +71,7 @@ def cmd_deviations_lint(args: argparse.Namespace) -> int:
     failed = 0
     for path in paths:
         profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
-        bad, stale = accepting.lint(path, sensitive if profiled else checks, run)
+        bad, stale = accepting.lint(path, sensitive if profiled else checks, run, sensitive=sensitive)
         failed += len(bad)
         print(f"{path.name}: {len(bad)} problem(s), {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}")
         print("".join(f"  problem: {p}\n" for p in bad) + "".join(f"  stale (good news): {s}\n" for s in stale),

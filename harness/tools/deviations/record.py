@@ -14,6 +14,7 @@ states, and no check is listed twice.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
@@ -93,7 +94,8 @@ def refresh(existing: list[Deviation], runs: list[dict[str, Any]]) -> Refresh:
     out.unstable = _unstable(results, runs[1:])
     for entry in existing:
         if not any(entry.matches(n) for n in results):
-            out.entries.append(_entry(entry.check, entry.requirement, entry.observed, entry.fingerprint))
+            out.entries.append(_entry(entry.check, entry.requirement, entry.observed, entry.fingerprint,
+                                      entry.cause))
             out.untouched += 1
     for nodeid, result in results.items():
         old = next((d for d in existing if d.matches(nodeid)), None)
@@ -104,7 +106,7 @@ def refresh(existing: list[Deviation], runs: list[dict[str, Any]]) -> Refresh:
         elif result["outcome"] == "pass" and old is not None:
             out.removed.append(nodeid)
         elif old is not None:  # skipped, a harness error or unstable: nothing learnt, the old entry stands
-            out.entries.append(_entry(nodeid, old.requirement, old.observed, old.fingerprint))
+            out.entries.append(_entry(nodeid, old.requirement, old.observed, old.fingerprint, old.cause))
             out.untouched += 1
     order = list(catalogue())
     out.entries.sort(key=lambda e: (order.index(e["requirement"]) if e["requirement"] in order else len(order),
@@ -126,21 +128,28 @@ def _record(out: Refresh, nodeid: str, result: dict[str, Any], old: Deviation | 
         if klass == "security":
             # A re-record never accepts a security change: the old entry stands, and the run keeps failing.
             out.security.append(nodeid)
-            out.entries.append(_entry(nodeid, old.requirement, old.observed, old.fingerprint))
+            out.entries.append(_entry(nodeid, old.requirement, old.observed, old.fingerprint, old.cause))
             return
-    out.entries.append(_entry(nodeid, result["requirement"], _explanation(result, old), result["fingerprint"]))
+    # A cause is carried over only where the fingerprint did not move: a moved check may have another cause,
+    # and `deviations lint` asks a person to name it (docs/impact.md#causes).
+    moved = old is None or old.fingerprint is None or bool(differences(old.fingerprint, result["fingerprint"]))
+    out.entries.append(_entry(nodeid, result["requirement"], _explanation(result, old), result["fingerprint"],
+                              None if moved or old is None else old.cause))
     if old is None:
         out.added.append(nodeid)
     elif old.fingerprint is None:
         out.fingerprinted.append(nodeid)
-    elif differences(old.fingerprint, result["fingerprint"]):
+    elif moved:
         out.changed.append(nodeid)
     else:
         out.kept += 1
 
 
-def _entry(check: str, requirement: str, observed: str, fingerprint: dict[str, Any] | None) -> dict[str, Any]:
+def _entry(check: str, requirement: str, observed: str, fingerprint: dict[str, Any] | None,
+           cause: str | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {"check": check, "requirement": requirement, "observed": observed}
+    if cause:
+        entry["cause"] = cause
     if fingerprint is not None:
         entry["fingerprint"] = fingerprint
     return entry
@@ -246,3 +255,15 @@ def problems(path: Path, checks: dict[str, str], scope: str = "in suites/") -> l
 def fingerprint_fields(path: Path) -> Counter[str]:
     """How many entries carry each fingerprint field, for the summary."""
     return Counter(k for d in load(path) for k in (d.fingerprint or {}))
+
+
+
+def rewrite_causes(path: Path, table: dict[str, Any]) -> None:
+    """The file with its ``causes:`` table replaced; its entries, leading comments and date as they were."""
+    lines = path.read_text().splitlines(keepends=True)
+    intro = "".join(itertools.takewhile(lambda line: line.startswith("#"), lines))
+    body = yaml.safe_load("".join(lines)) or {}
+    entries = body.pop("deviations", [])
+    body.pop("causes", None)
+    body = {**body, "causes": table, "deviations": entries}
+    path.write_text(intro + yaml.safe_dump(body, sort_keys=False, width=110, allow_unicode=True))

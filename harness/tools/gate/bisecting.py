@@ -17,17 +17,22 @@ from harness.tools.bisect import Bisect
 from harness.tools.bisect.cli import command
 from harness.tools.bisect.releases import litellm_series
 from harness.tools.gate.grid import Pair, candidate_cell
+from harness.verdict.deviations import file_for, load
 
 # The blocking classes and "changed"; a "new failure" has no earlier result in its cell, but V1's own run has one.
 OFFERED = frozenset({"regressed", "security", "changed", "new failure"})
 
 
 def offer(grid: dict[str, Any], baseline: Pair) -> None:
-    """Each regressed, security, changed or newly failing item of every cell gets its bisect command."""
+    """Each regressed, security, changed or newly failing item of every cell gets its bisect command, and every
+    item the cause the baseline's deviations file gives its check, or ``unexplained`` (docs/impact.md)."""
+    known = {d.check: d.cause for d in load(file_for("litellm", baseline.litellm))} \
+        if file_for("litellm", baseline.litellm).exists() else {}
     for row in grid["rows"]:
         for cell in row["cells"]:
             pair = Pair(cell["litellm"], cell["claude_code"])
             for check in cell["checks"]:
+                check["cause"] = known.get(check["nodeid"].removeprefix("suites/")) or "unexplained"
                 if check["class"] in OFFERED and pair != baseline:
                     check["bisect"] = bisect_command(check["nodeid"], baseline, pair)
 

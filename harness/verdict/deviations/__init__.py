@@ -32,6 +32,7 @@ import yaml
 
 from harness import yamlio
 from harness.errors import HarnessError
+from harness.verdict.causes import Cause, parse
 from harness.verdict.classes import Class, Waiver, classify
 from harness.verdict.fields import Direction, FieldMove
 from harness.verdict.fingerprint import Observation
@@ -45,6 +46,7 @@ class Deviation:
     requirement: str
     observed: str
     fingerprint: Observation | None = field(default=None, compare=False)
+    cause: str | None = field(default=None, compare=False)  # an entry of the file's causes: table
 
     def matches(self, nodeid: str) -> bool:
         return _pattern(self.check).fullmatch(nodeid.removeprefix("suites/")) is not None
@@ -88,7 +90,8 @@ def load(path: Path) -> list[Deviation]:
             fingerprint = entry.get("fingerprint")
             if fingerprint is not None and not isinstance(fingerprint, dict):
                 raise TypeError
-            out.append(Deviation(str(entry["check"]), str(entry["requirement"]), observed, fingerprint))
+            cause = str(entry["cause"]) if entry.get("cause") else None
+            out.append(Deviation(str(entry["check"]), str(entry["requirement"]), observed, fingerprint, cause))
         except (KeyError, TypeError, AttributeError):
             raise HarnessError(f"{path}: deviation #{n} needs check, requirement and observed "
                                "(and a fingerprint that is a mapping)") from None
@@ -98,6 +101,16 @@ def load(path: Path) -> list[Deviation]:
 def header(path: Path) -> dict[str, Any]:
     """The file's own fields besides the entries (gateway version, how it was recorded)."""
     return {k: v for k, v in _read(path).items() if k != "deviations"} if path.exists() else {}
+
+
+def causes(path: Path | None) -> dict[str, Cause]:
+    """The file's root causes (harness.verdict.causes), by id; empty for a file without a table."""
+    if path is None or not path.exists():
+        return {}
+    table = _read(path).get("causes")
+    if table is not None and not isinstance(table, dict):
+        raise HarnessError(f"{path}: causes: is a mapping of cause ids to causes")
+    return parse(table)
 
 
 def waivers(path: Path | None) -> list[Waiver]:
