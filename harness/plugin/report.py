@@ -12,6 +12,7 @@ import json
 import platform
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,11 +21,13 @@ from harness.gateway.configs import config_digest
 from harness.gateway.reference.faults import kill_score
 from harness.plugin.stash import RUN_FACTS
 from harness.report.junit import render_junit
-from harness.report.render import render_html
+from harness.report.render import answer_of, render_html
 from harness.verdict.catalogue import catalogue, catalogue_revision
 from harness.verdict.classes import Verdict
 from harness.verdict.model import CheckResult, Outcome, Run, RunInfo
 from harness.verdict.runs import run_name, run_verdict
+
+PROBLEM_LINES = 5  # the worst problems the terminal summary names; the report has them all
 
 EVIDENCE_LIMIT = 20_000
 
@@ -73,6 +76,7 @@ class ReportCollector:
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.written: list[Path] = []
         self.verdict: Verdict | None = None
+        self.problems: dict[str, Any] | None = None  # the answer told as problems (harness.verdict.problems)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -152,6 +156,7 @@ class ReportCollector:
             return
         data = self.build().to_json()
         self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
+        self.problems = answer_of(data)
         data["verdict"] = self.verdict.to_json()
         if not self.write:
             return
@@ -181,5 +186,11 @@ class ReportCollector:
             terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
                                         f"deviations file is stale (python -m harness deviations accept --run "
                                         f"{run})")
+        if self.problems is not None:
+            terminalreporter.write_line(self.problems["headline"] + " (python -m harness answer --run RUN.json):")
+            for p in self.problems["problems"][:PROBLEM_LINES]:
+                terminalreporter.write_line(f"  {p['impact']:<9} {p['cause']}: {', '.join(p['requirements'])}")
+            if len(self.problems["problems"]) > PROBLEM_LINES:
+                terminalreporter.write_line(f"  ... {len(self.problems['problems']) - PROBLEM_LINES} more")
         # The verdict is the summary's last word, right above pytest's own counts.
         terminalreporter.write_line(headline, bold=True)

@@ -35,7 +35,7 @@ from harness.tools.capture import capture
 from harness.tools.gate import bisecting, grid
 from harness.tools.gate.grid import Pair
 from harness.tools.profile_diff import profile_diff, render
-from harness.verdict import deviations
+from harness.verdict import deviations, problems
 from harness.verdict.classes import CheckVerdict
 from harness.verdict.runs import BAD, compare, load_run
 
@@ -173,6 +173,7 @@ def _gate(options: Options, out: Path) -> int:
         reruns = rerun_moved(options, envs, out, runs, baseline, rules) if options.rerun else {}
     data, cells = grid.build(runs, litellm, options.claude_code, baseline, candidate, rules, reruns)
     bisecting.offer(data, baseline)
+    data["answer"] = candidate_answer(runs, baseline, candidate)
     if options.bisect and not options.judge:
         bisecting.run_for_blocking(data, baseline, out / "bisect", suite_args(options), options.store)
     attach_repros(out, runs, data)
@@ -186,6 +187,14 @@ def _gate(options: Options, out: Path) -> int:
     write(out, data, cells, baseline)
     print_verdict(data)
     return code
+
+
+def candidate_answer(runs: dict[str, dict[str, Any]], baseline: Pair, candidate: Pair) -> dict[str, Any] | None:
+    """What the candidate's Claude Code users will meet, told through the baseline's causes (docs/impact.md)."""
+    run, causes = runs.get(candidate.litellm), deviations.file_for("litellm", baseline.litellm)
+    if run is None or not causes.exists():
+        return None
+    return problems.from_run(run, causes, candidate.claude_code).to_json()
 
 
 RUN_FILE = "gate-run.json"  # one LiteLLM version's run as a matrix job leaves it: the run, its benchmark, its facts
