@@ -15,7 +15,7 @@ from harness.tools.deviations.record import refresh, rewrite_causes
 from harness.verdict.catalogue import CATALOGUE, catalogue, entries
 from harness.verdict.deviations import DIRECTORY, Deviation, causes, load
 from harness.verdict.impact import IMPACTS, LEVEL_OF, exposures, rule_breaks
-from harness.verdict.problems import from_run
+from harness.verdict.problems import from_file, from_run
 
 FP = {"outcome": "call failed: AssertionError", "client": ["POST /v1/messages -> 400 openai-error:no_db_connection"],
       "provider_calls": {"anthropic": []}, "gateway_key_at_provider": False}
@@ -168,3 +168,11 @@ def test_a_run_is_told_through_the_causes_and_an_unknown_failure_is_unexplained(
     assert [p.cause.id for p in told.problems] == [first.cause]
     assert [f.check for f in told.unexplained] == ["test_x.py::test_new"]
     assert "1 failing check(s) without a known cause" in told.headline()
+
+
+def test_the_answer_for_one_claude_code_version_leaves_out_the_checks_of_others(tmp_path):
+    entries_ = [{"check": f"t.py::x[{v}]", "requirement": "ROUTE-008", "observed": "o", "cause": "no-db",
+                 "fingerprint": FP} for v in ("cc-1.0.128-bedrock", "cc-2.1.332-bedrock", "shared")]
+    path = _deviations_file(tmp_path, entries_, {"no-db": CAUSE})
+    told = from_file(path, "LiteLLM 9", "2.1.332")
+    assert [f.check for f in told.failing] == ["t.py::x[cc-2.1.332-bedrock]", "t.py::x[shared]"]

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = ROOT / "pyproject.toml"
 START, END = "<!-- answer:start -->", "<!-- answer:end -->"
 SHORT = 90
+WITNESS_CHARS = 80  # of what the CLI printed, in the README's line (the report and --json have it whole)
 PIN = re.compile(r"litellm\[proxy\]==([0-9][0-9A-Za-z.]*)")
 PLAIN_FILE = re.compile(r"litellm-([0-9][0-9A-Za-z.]*?)\.yaml")
 
@@ -55,16 +56,19 @@ def newest_claude_code() -> str:
     return str(max((p["version"] for p in load_profiles()), key=version_key))
 
 
-def compute(version: str | None = None, run: Path | None = None, causes_file: Path | None = None) -> Answer:
+def compute(version: str | None = None, run: Path | None = None, causes_file: Path | None = None,
+            claude_code: str | None = None) -> Answer:
     """The answer for ``version`` (default: the pinned one) on LiteLLM's defaults, from its deviations file;
-    or, given ``run``, what that run shows, told through ``causes_file``'s causes (default: the run's file)."""
+    or, given ``run``, what that run shows, told through ``causes_file``'s causes (default: the run's file).
+    For ``claude_code`` (default: the newest profiled version): other versions' checks are left out."""
+    claude_code = claude_code or newest_claude_code()
     if run is not None:
-        return problems.from_run(load_run(run), causes_file, newest_claude_code())
+        return problems.from_run(load_run(run), causes_file, claude_code)
     version = version or pinned_version()
     path = deviations.file_for("litellm", version)
     if not path.exists():
         raise HarnessError(f"no known-deviations file for LiteLLM {version}: {path}")
-    return problems.from_file(path, f"LiteLLM {version}", newest_claude_code(), "LiteLLM's defaults")
+    return problems.from_file(path, f"LiteLLM {version}", claude_code, "LiteLLM's defaults")
 
 
 def shorten(text: str, limit: int = SHORT) -> str:
@@ -93,7 +97,7 @@ def _problem_line(n: int, p: dict[str, Any]) -> str:
     where = "every route" if set(p["routes"]) == set(ROUTES) else ", ".join(p["routes"]) or "the operator's side"
     fix = (f" **Avoid it:** {p['mitigation']['setting']} (proven by {_proof(p['mitigation']['proof'])})."
            if p["mitigation"] else "")
-    said = p["witness"]["printed"].splitlines()[0][:120] if p["witness"] and p["witness"]["printed"] else ""
+    said = p["witness"]["printed"].splitlines()[0][:WITNESS_CHARS] if p["witness"] and p["witness"]["printed"] else ""
     witness = (f" Claude Code {p['witness']['claude_code']} printed: `{said.replace('`', '')}`"
                f" (exit {p['witness']['exit_code']})." if said else "")
     return (f"{n}. **{p['impact']}**: {p['sees']}{witness} *On:* {where}.{fix} "
@@ -162,7 +166,7 @@ def current_block(text: str, name: str = "the file") -> str:
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
-    answer = compute(args.litellm, args.run, args.causes)
+    answer = compute(args.litellm, args.run, args.causes, args.claude_code)
     if args.json:
         print(json.dumps(answer.to_json(), indent=1))
         return 0
@@ -190,6 +194,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                      help="what this run shows instead (a compat.json), told through the causes of --causes")
     ans.add_argument("--causes", type=Path, default=None, metavar="FILE",
                      help="the deviations file whose causes explain the run's checks (default: the run's own)")
+    ans.add_argument("--claude-code", default=None, metavar="VERSION",
+                     help="the Claude Code version it speaks for (default: the newest profiled); checks about "
+                          "other versions are left out")
     ans.add_argument("--json", action="store_true", help="the problems and the route table as JSON")
     mode = ans.add_mutually_exclusive_group()
     mode.add_argument("--write", type=Path, default=None, metavar="FILE",

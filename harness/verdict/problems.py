@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.claude_code import VERSION_IN_ID
 from harness.verdict import deviations
 from harness.verdict.catalogue import catalogue
 from harness.verdict.causes import ROUTES, Cause
@@ -134,23 +135,32 @@ def assemble(failing: list[Failing], table: Mapping[str, Cause], **info: str) ->
                   info.get("recorded_at", ""), problems, unexplained, failing)
 
 
+def _about(check: str, claude_code: str) -> bool:
+    """Whether a check concerns this Claude Code version: it names none (every version shares it), or this one."""
+    named = VERSION_IN_ID.search(check)
+    return named is None or named.group(1) == claude_code
+
+
 def from_file(path: Path, gateway: str, claude_code: str, settings: str = "its defaults") -> Answer:
-    """The answer a known-deviations file records (every entry fails, by its cause)."""
-    failing = [Failing(d.check, d.requirement, d.fingerprint or {}, d.cause) for d in deviations.load(path)]
+    """The answer a known-deviations file records for ``claude_code``: every entry of a check it shares with other
+    versions or that names it fails, told by its cause; the entries of other versions' checks are left out."""
+    failing = [Failing(d.check, d.requirement, d.fingerprint or {}, d.cause) for d in deviations.load(path)
+               if _about(d.check, claude_code)]
     recorded = str(deviations.header(path).get("recorded_at", ""))[:10]
     return assemble(failing, deviations.causes(path), gateway=gateway, claude_code=claude_code,
                     settings=settings, source=path.name, recorded_at=recorded)
 
 
 def from_run(run: Mapping[str, Any], causes_file: Path | None, claude_code: str) -> Answer:
-    """The answer a run shows: its failing and deviating checks, each told through the cause a deviations file
-    gives the same check (``causes_file``, default the run's own); a check it does not list is unexplained."""
+    """The answer a run shows for ``claude_code``: its failing and deviating checks (of that version, or shared),
+    each told through the cause a deviations file gives the same check (``causes_file``, default the run's own);
+    a check it does not list is unexplained."""
     path = causes_file or (deviations.DIRECTORY / run["info"]["deviations_file"]
                            if run["info"].get("deviations_file") else None)
     listed = {d.check: d for d in deviations.load(path)} if path and path.exists() else {}
     failing = []
     for r in run["results"]:
-        if r["outcome"] not in ("fail", "deviation"):
+        if r["outcome"] not in ("fail", "deviation") or r.get("claude_code", "") not in ("", claude_code):
             continue
         check = r["nodeid"].removeprefix("suites/")
         entry = listed.get(check)
