@@ -234,7 +234,8 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
 def _explain(proxy: LiteLLMProxy, what: str) -> ProxyStartError:
     tail = proxy.log_tail(25)
     hint = ""
-    if "address already in use" in tail.lower():
+    # The whole log, not the tail: a bind error can sit above a long traceback of the shutdown it caused.
+    if "address already in use" in proxy.log_tail(10_000).lower():
         hint = f" Port {proxy.port} is already in use by another process."
     elif "Application startup failed" in tail:
         hint = " LiteLLM rejected its config at startup; the exception above names the bad entry."
@@ -281,8 +282,14 @@ def _listens(proxy: LiteLLMProxy) -> bool:
     return False
 
 
-def _lost_its_port(error: BaseException | None) -> bool:
-    return isinstance(error, ProxyStartError) and "already in use by another process" in str(error)
+def _failed_to_start(error: BaseException | None) -> bool:
+    """A start worth one more try: any ProxyStartError (a lost port, a start that died on its way up).
+
+    A config LiteLLM rejects fails the second time too, and is reported then; a start that died for a
+    passing reason (another worker's proxy took the port, an upstream connect cancelled at startup, the
+    machine's load) does not blame the gateway for the harness's accident (issue 38).
+    """
+    return isinstance(error, ProxyStartError)
 
 
 def start_many(
@@ -306,10 +313,13 @@ def start_many(
                 failed[g.name] = exc
         with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:
             futures = {name: pool.submit(wait_ready, p, timeout) for name, p in spawned.items()}
-            # A chosen port another process took before the proxy bound it: once more, on another port.
+            # A start that failed (a chosen port another process took first, a start that died): once more, on
+            # a port of its own; the first attempt's log is kept beside the second's.
             for g in gateways:
-                if g.name in futures and g.name != "default" and _lost_its_port(futures[g.name].exception()):
-                    spawned[g.name] = spawn(g, python, root / g.name, None, launch)
+                if g.name in futures and _failed_to_start(futures[g.name].exception()):
+                    _keep_first_log(spawned[g.name])
+                    port = default_port if g.name == "default" else None
+                    spawned[g.name] = spawn(g, python, root / g.name, port, launch)
                     futures[g.name] = pool.submit(wait_ready, spawned[g.name], timeout)
         for name, future in futures.items():
             error = future.exception()
@@ -322,6 +332,11 @@ def start_many(
             p.stop()
         raise
     return {n: p for n, p in spawned.items() if n not in failed}, failed
+
+
+def _keep_first_log(proxy: LiteLLMProxy) -> None:
+    with contextlib.suppress(OSError):
+        proxy.log_path.replace(proxy.log_path.with_name("proxy.first-attempt.log"))
 
 
 def resolve_python(chosen: str | None) -> str:

@@ -23,7 +23,7 @@ from harness.plugin.stash import RUN_FACTS
 from harness.report.junit import render_junit
 from harness.report.render import answer_of, render_html
 from harness.verdict.catalogue import catalogue, catalogue_revision
-from harness.verdict.classes import Verdict
+from harness.verdict.classes import HARNESS_EXIT, Verdict
 from harness.verdict.model import CheckResult, Outcome, Run, RunInfo
 from harness.verdict.runs import run_name, run_verdict
 
@@ -48,6 +48,12 @@ def _outcome(report: pytest.TestReport) -> Outcome | None:
     if report.skipped and report.when == "setup":
         return "skipped"
     return None
+
+
+def _first_error_line(text: str) -> str:
+    """The error's own words: its first ``E`` line, else (a harness error told without a traceback) its first."""
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    return (lines[0] if lines else (text.strip().splitlines() or ["setup failed"])[0])[:300]
 
 
 def _reason(report: pytest.TestReport) -> str:
@@ -106,6 +112,8 @@ class ReportCollector:
             recorded = props.get("recorded_fingerprint")
             result.recorded_fingerprint = recorded if isinstance(recorded, dict) else None
         outcome = _outcome(report)
+        if report.when == "setup" and report.failed:
+            result.harness_error = _first_error_line(report.longreprtext)
         # The first bad outcome stands: a teardown error after a failed call is its echo, while
         # a teardown error after a passing call is news.
         if outcome is None or result.outcome in ("fail", "error"):
@@ -158,6 +166,9 @@ class ReportCollector:
         self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
         self.problems = answer_of(data)
         data["verdict"] = self.verdict.to_json()
+        if self.verdict.exit_code() == HARNESS_EXIT and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+            # Only the harness failed (issue 38): a code of its own, so CI tells it from a gateway that broke.
+            session.exitstatus = HARNESS_EXIT
         if not self.write:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,9 @@ worst first:
 - ``regressed``: it passed and now fails, or it fails worse (some fields worse, none better).
 - ``new failure``: it fails and there is nothing earlier to compare with (a new check, a check the
   baseline skipped, a failure no deviations entry lists).
+- ``harness error``: its setup failed (a proxy that would not start, a fake that died) after one retry in
+  place: the harness's failure, not the gateway's. Nothing is judged from it; a run with one and nothing
+  blocking is NOT JUDGED and exits 3 (HARNESS_EXIT), so CI tells "the harness broke" from "the gateway broke".
 - ``flaky``: two runs of it disagreed; no verdict is drawn from it.
 - ``changed``: it fails differently, some fields better and some worse, or a move no order ranks.
 - ``improved``: it still fails, but every field that moved got better.
@@ -29,9 +32,11 @@ from typing import Any, Literal
 
 from harness.verdict.fields import Direction, FieldMove, moves
 
-Class = Literal["security", "regressed", "new failure", "flaky", "changed", "improved", "fixed", "same"]
-SEVERITY: tuple[Class, ...] = ("security", "regressed", "new failure", "flaky", "changed", "improved", "fixed",
-                               "same")
+Class = Literal["security", "regressed", "new failure", "harness error", "flaky", "changed", "improved", "fixed",
+                "same"]
+SEVERITY: tuple[Class, ...] = ("security", "regressed", "new failure", "harness error", "flaky", "changed",
+                               "improved", "fixed", "same")
+HARNESS_EXIT = 3  # nothing blocks, but the harness failed to judge some checks
 GOOD_OUTCOMES = frozenset({"pass", "fixed"})
 BAD_OUTCOMES = frozenset({"fail", "error", "deviation"})
 # Classes that need a person: they block unless --changes warn.
@@ -139,13 +144,18 @@ class Verdict:
     def blocking(self) -> list[CheckVerdict]:
         return [c for c in self.moved() if self.blocks(c)]
 
+    def harness_errors(self) -> list[CheckVerdict]:
+        return [c for c in self.checks if c.klass == "harness error"]
+
     def exit_code(self) -> int:
-        return 1 if self.blocking() else 0
+        return 1 if self.blocking() else HARNESS_EXIT if self.harness_errors() else 0
 
     def state(self) -> str:
         blocking = {c.klass for c in self.blocking()}
         if blocking & BLOCKING:
             return "NOT SAFE"
+        if errors := self.harness_errors():
+            return f"NOT JUDGED: {len(errors)} harness error{'s' * (len(errors) != 1)}"
         review = [c for c in self.moved() if c.klass in REVIEW]
         return f"SAFE, {len(review)} CHANGES TO REVIEW" if review else "SAFE"
 

@@ -43,6 +43,9 @@ class CheckResult:
     flaky: str = ""
     # The check ran a second time in its session and the runs agreed: a gate need not run it again.
     ran_twice: bool = False
+    # Its setup failed (a proxy that would not start, a fake that died): the harness's failure, never the
+    # gateway's; the first line of the error. The check is classed "harness error" (harness.verdict.classes).
+    harness_error: str = ""
 
 
 @dataclass

@@ -116,6 +116,9 @@ def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[Chec
         if after.get("flaky") and klass != "security":  # its own session ran it twice, and the runs disagreed
             verdict.klass = "flaky"
             verdict.notes.append(str(after["flaky"]))
+        if after.get("harness_error") and klass != "security":  # the harness could not judge it: not a gateway class
+            verdict.klass = "harness error"
+            verdict.notes.append(str(after["harness_error"]))
         out.append(verdict)
     return out
 
@@ -220,10 +223,12 @@ def own_class(result: dict[str, Any], security: bool) -> Class:
     listed = result.get("deviation") or ""
     if result.get("flaky"):
         return "flaky"
-    if listed in ("same", "deviation"):
-        return "same"
     if (result.get("fingerprint") or {}).get("gateway_key_at_provider") is True:
         return "security"
+    if result.get("harness_error"):
+        return "harness error"
+    if listed in ("same", "deviation"):
+        return "same"
     if listed in ("improved", "fixed", "regressed", "changed", "security"):
         return listed  # type: ignore[return-value]
     if result["outcome"] in ("fail", "error"):

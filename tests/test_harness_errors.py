@@ -1,0 +1,82 @@
+"""A harness failure is the harness's: a proxy that dies during its start is retried once, then its checks are
+classed ``harness error`` (never ``new failure`` or ``regressed``), the verdict reads NOT JUDGED and the run
+exits 3 (issue 38)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.verdict.classes import HARNESS_EXIT, CheckVerdict, Verdict
+from harness.verdict.runs import check_verdicts, own_class
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKS = ["suites/test_pipe.py::test_messages_json_reaches_anthropic_provider",
+          "suites/test_pipe.py::test_messages_stream_reaches_anthropic_provider"]
+# A stand-in for the LiteLLM interpreter: everything passes through, except that the proxy itself dies on its
+# way up the way the exit-code-3 starts did (uvicorn's startup failure), and counts each attempt.
+DYING_PYTHON = """#!/bin/sh
+for arg in "$@"; do
+  if [ "$arg" = "litellm.proxy.proxy_cli" ]; then
+    echo attempt >> "{count}"
+    echo "ERROR:    Application startup failed. Exiting."
+    echo "INFO:     Application shutdown complete."
+    exit 3
+  fi
+done
+exec "{python}" "$@"
+"""
+
+
+def _dying_python(tmp_path: Path) -> tuple[Path, Path]:
+    count = tmp_path / "attempts"
+    script = tmp_path / "python"
+    script.write_text(DYING_PYTHON.format(count=count, python=sys.executable))
+    script.chmod(0o755)
+    return script, count
+
+
+def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_errors(tmp_path):
+    python, count = _dying_python(tmp_path)
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *CHECKS, "-p", "no:cacheprovider", "-n", "0", "--no-rerun",
+         "--litellm-python", str(python), "--proxy-launch", "exec", "--report-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, timeout=600)
+    assert done.returncode == HARNESS_EXIT, done.stdout[-3000:]
+    assert count.read_text().count("attempt") == 2, "the start was not retried exactly once"
+    run = json.loads((out / "compat.json").read_text())
+    results = {r["nodeid"]: r for r in run["results"]}
+    assert set(results) == set(CHECKS)
+    for r in results.values():
+        assert "exited during startup with code 3" in r["harness_error"]
+    assert run["verdict"]["state"] == "NOT JUDGED: 2 harness errors"
+    assert run["verdict"]["counts"] == {"harness error": 2}
+    assert "NOT JUDGED: 2 harness errors" in done.stdout
+
+
+def _result(outcome: str, **extra: object) -> dict:
+    return {"nodeid": "suites/t.py::x", "requirement": "PIPE-001", "level": "must", "outcome": outcome,
+            "fingerprint": {"outcome": "setup failed: ProxyStartError"}, **extra}
+
+
+def test_a_harness_error_is_never_a_gateway_class_in_a_run_or_against_a_baseline():
+    errored = _result("error", harness_error="LiteLLM exited during startup with code 3")
+    assert own_class(errored, security=True) == "harness error"
+    run = {"requirements": [{"id": "PIPE-001", "security": False}], "results": [_result("pass")]}
+    (verdict,) = check_verdicts(run, {**run, "results": [errored]})
+    assert verdict.klass == "harness error"
+    assert own_class(_result("error"), security=False) == "new failure", "a teardown error stays the gateway's"
+
+
+def test_harness_errors_alone_are_not_judged_and_exit_3_while_a_regression_still_blocks():
+    def check(klass: str) -> CheckVerdict:
+        return CheckVerdict("suites/t.py::x", "PIPE-001", "must", klass, "pass", "fail")  # type: ignore[arg-type]
+
+    alone = Verdict([check("harness error"), check("same")])
+    assert (alone.state(), alone.exit_code()) == ("NOT JUDGED: 1 harness error", HARNESS_EXIT)
+    both = Verdict([check("harness error"), check("regressed")])
+    assert (both.state(), both.exit_code()) == ("NOT SAFE", 1)
