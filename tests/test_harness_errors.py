@@ -80,3 +80,42 @@ def test_harness_errors_alone_are_not_judged_and_exit_3_while_a_regression_still
     assert (alone.state(), alone.exit_code()) == ("NOT JUDGED: 1 harness error", HARNESS_EXIT)
     both = Verdict([check("harness error"), check("regressed")])
     assert (both.state(), both.exit_code()) == ("NOT SAFE", 1)
+
+
+def _clone(tmp_path: Path) -> Path:
+    clone = tmp_path / "second"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(clone)], check=True, timeout=120)
+    return clone
+
+
+def _outcomes(cwd: Path, out: Path) -> tuple[int, dict[str, str], str]:
+    done = subprocess.run([sys.executable, "-m", "pytest", "suites/test_passthrough.py", "-p", "no:cacheprovider",
+                           "-q", "--no-rerun", "--report-dir", str(out)], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+    run = json.loads((out / "compat.json").read_text())
+    return done.returncode, {r["nodeid"]: r["outcome"] for r in run["results"]}, run["verdict"]["state"]
+
+
+def test_a_second_checkout_run_with_the_first_ones_environment_is_judged_by_its_own_files(tmp_path):
+    """One judgement from any checkout: `python -m pytest` in a second clone, with the first clone's environment
+    (its editable install maps the suites' package to the first), judges the second's checks by the second's
+    catalogue and deviations, as the first judges its own."""
+    here = _outcomes(ROOT, tmp_path / "first")
+    there = _outcomes(_clone(tmp_path), tmp_path / "there")
+    assert there == here
+    assert here[0] == 0
+    assert "deviation" in here[1].values()
+
+
+def test_the_installed_plugin_refuses_to_judge_another_checkout_naming_both(tmp_path):
+    """`pytest` (the console script) imports the harness the environment installed: in another checkout it
+    refuses, naming both places and the fix, rather than judge one checkout's checks by the other's files."""
+    clone = _clone(tmp_path)
+    pytest_script = Path(sys.executable).with_name("pytest")
+    done = subprocess.run([str(pytest_script), "suites/test_stream.py", "--collect-only", "-q", "-p",
+                           "no:cacheprovider"], cwd=clone, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
+    said = " ".join((done.stdout + done.stderr).split())
+    assert f"loads the harness from {ROOT}" in said
+    assert f"runs in the checkout {clone.resolve()}" in said
+    assert f"pip install -e {clone.resolve()}" in said

@@ -197,6 +197,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    _refuse_another_checkout(config.rootpath)
     config.stash[GUARD] = netguard.Guard().install()
     # Hypothesis runs every installed package's plugin on import; trio's (a dependency of the report's browser)
     # scans the whole heap twice, 0.5-0.8 CPU-s in each worker, for a generator no check uses.
@@ -220,6 +221,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(collector, "cc-gateway-report")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
+
+def _refuse_another_checkout(rootpath: Path) -> None:
+    """A run judges by one checkout's files, or not at all (issue 38).
+
+    The plugin, the catalogue and the known deviations are read from where ``harness`` was imported; the checks
+    from where pytest runs. An environment that installed one checkout (editable, so its ``pytest11`` entry
+    point) and runs in another would judge the second's checks by the first's files: every known deviation of
+    a check the first does not know would fail with no verdict. Refused, naming both places and the fix.
+    """
+    here = rootpath.resolve()
+    loaded = Path(__file__).resolve().parents[2]
+    if here == loaded or not (here / "harness" / "plugin").is_dir() or not (here / "suites").is_dir():
+        return
+    raise pytest.UsageError(
+        f"this pytest loads the harness from {loaded} (its plugin, requirements catalogue and known "
+        f"deviations), but runs in the checkout {here}, whose own harness and deviations it would not read: "
+        f"{here}'s checks would be judged by {loaded}'s files. Run the checkout's own environment "
+        f"(`python3 dev.py suite` in {here} creates {here / '.venv'}), or install it into this one "
+        f"(`pip install -e {here}`).")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

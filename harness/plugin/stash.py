@@ -17,7 +17,12 @@ from harness.protocol.client import GatewayClient
 
 
 def _suites_dir() -> Path:
-    """The conformance checks' folder: ``suites/`` of a checkout, or the installed ``cc_gateway_suites``."""
+    """The conformance checks' folder: ``suites/`` beside this harness in a checkout, else the installed
+    ``cc_gateway_suites``. The checkout's own first: an environment that installed another checkout (editable)
+    maps ``cc_gateway_suites`` there, and would judge this checkout's checks by nothing (issue 38)."""
+    beside = Path(__file__).resolve().parents[2] / "suites"
+    if (beside / "conformance.ini").is_file():
+        return beside
     spec = importlib.util.find_spec(SUITES_PACKAGE)
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations))).resolve()
