@@ -179,6 +179,13 @@ def replace_block(text: str, block: str) -> str:
     return answer.replace_block(text, block, markers=(START, END))
 
 
+def write(out: Path, data: dict[str, Any]) -> None:
+    """``controls.json`` (the data) and ``controls.html`` (the page) in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "controls.json").write_text(json.dumps(data, indent=1))
+    (out / "controls.html").write_text(render_controls(data))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness controls", description=__doc__.splitlines()[0])
     parser.add_argument("--faults", nargs="+", default=sorted(FAULTS), choices=sorted(FAULTS), metavar="FAULT")
@@ -197,9 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     data = matrix(run_all(plan(args.faults, levels, args.narrow), args.workers), levels)
     data["wall_s"] = round(time.monotonic() - started, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "controls.json").write_text(json.dumps(data, indent=1))
-    (args.out / "controls.html").write_text(render_controls(data))
+    write(args.out, data)
     for level, s in data["score"].items():
         print(f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault "
               f"({s['unreachable']} named unreachable)")
