@@ -29,7 +29,7 @@ from harness.gateway.configs import (
 )
 from harness.gateway.configs import user as userconfig
 from harness.gateway.targets import parse_impl
-from harness.plugin import collection, evidence, snapshot, warmworkers
+from harness.plugin import collection, evidence, observing, snapshot, warmworkers
 from harness.plugin import deviations as deviation_hooks
 from harness.plugin.report import ReportCollector
 from harness.plugin.stash import (
@@ -281,7 +281,7 @@ def _observe_the_wire(request: pytest.FixtureRequest) -> None:
     # A fresh list each time the check runs: a rerun (harness.plugin.rerun) is judged on its own exchanges.
     clients: list[GatewayClient] = []
     request.node.stash[CLIENTS] = clients
-    fingerprint.attach(request.node, "client",
+    observing.attach(request.node, "client",
                        lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
 
 
@@ -290,7 +290,7 @@ def _no_network_escape(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test if it tried to leave loopback, even if the caller swallowed the error."""
     attempts = request.config.stash[GUARD].attempts
     before = len(attempts)
-    fingerprint.attach(request.node, "network_escape", lambda: attempts[before:] or None)
+    observing.attach(request.node, "network_escape", lambda: attempts[before:] or None)
     yield
     escaped = attempts[before:]
     if escaped:
@@ -306,7 +306,7 @@ def pytest_runtest_makereport(
     if report.when == "call":
         item.stash[CALL_RAISED] = call.excinfo is not None
         # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
-        providers = item.stash.get(fingerprint.PROVIDERS, [])
+        providers = item.stash.get(observing.PROVIDERS, [])
         report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
                                                                    if r.answer})))
         # Every streamed exchange on the provider's clock (harness.plugin.timing); evidence, never fingerprinted.

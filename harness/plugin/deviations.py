@@ -27,6 +27,7 @@ from harness.claude_code import VERSION_IN_ID, version_key
 from harness.errors import HarnessError
 from harness.gateway.process import litellm_version, resolve_python
 from harness.gateway.targets import Impl
+from harness.plugin import observing
 from harness.plugin.rerun import JUDGED
 from harness.plugin.stash import IMPL, RUN_FACTS
 from harness.verdict import deviations, fingerprint
@@ -145,9 +146,9 @@ def _listed_version(entry: Deviation) -> str:
 def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     if report.skipped:
         return
-    observed = fingerprint.observation(item, fingerprint.outcome("call", call.excinfo))
+    observed = observing.observation(item, observing.outcome("call", call.excinfo))
     report.user_properties.append(("fingerprint", observed))
-    ranks = fingerprint.ranks(item)
+    ranks = observing.ranks(item)
     if ranks:
         report.user_properties.append(("ranks", ranks))
     entry = item.stash.get(DEVIATION, None)

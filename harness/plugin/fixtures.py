@@ -27,7 +27,7 @@ from harness.gateway.configs import (
 from harness.gateway.pool import GatewayUnavailable, ProxyPool
 from harness.gateway.process import resolve_python
 from harness.gateway.targets import Impl, Target
-from harness.plugin import evidence
+from harness.plugin import evidence, observing
 from harness.plugin.deviations import forgiven
 from harness.plugin.stash import (
     CALL_RAISED,
@@ -43,7 +43,6 @@ from harness.plugin.stash import (
 )
 from harness.protocol.claude_cli import Installed, install, npm_unavailable
 from harness.protocol.client import Auth, GatewayClient
-from harness.verdict import fingerprint
 from harness.verdict.fields import Direction
 
 P = TypeVar("P", bound=FakeProvider)
@@ -78,7 +77,7 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
         scope = f" (rules {', '.join(waived)} only)" if waived else " (every provider rule)"
         item.user_properties.append((f"observed:{provider.name} fake loosened", str(lenient.args[0]) + scope))
     evidence.attach(item, f"provider journal ({provider.name})", lambda: evidence.journal(provider))
-    fingerprint.add_provider(item, provider)
+    observing.add_provider(item, provider)
     yield provider
     # A known deviation whose fingerprint recorded these very requests is not failed for them again.
     provider.strict, provider.lenient_rules = True, frozenset()
@@ -159,7 +158,7 @@ def observe(request: pytest.FixtureRequest) -> Observe:
     def record(name: str, value: Any, *, volatile: bool = False, better: Direction | None = None) -> None:
         request.node.user_properties.append((f"observed:{name}", value))
         if not volatile:
-            fingerprint.declare(request.node, name, value, better)
+            observing.declare(request.node, name, value, better)
 
     return record
 
@@ -261,7 +260,7 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
         running = proxy_pool.get(gateway_name(request.node))
     except GatewayUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
-    fingerprint.add_secret(request.node, running.master_key)
+    observing.add_secret(request.node, running.master_key)
     offset = running.log_size()
     evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
     return running

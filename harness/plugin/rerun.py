@@ -20,13 +20,13 @@ from typing import Any, cast
 import pytest
 from _pytest.runner import runtestprotocol
 
-from harness.verdict import fingerprint
+from harness.plugin import observing
 from harness.verdict.classes import BAD_OUTCOMES, GOOD_OUTCOMES
 
 # The class a check's call phase got (harness.plugin.deviations), and its observation.
 JUDGED = pytest.StashKey[tuple[str, Any]]()
-_PER_RUN: tuple[pytest.StashKey[Any], ...] = (fingerprint.SOURCES, fingerprint.DECLARED, fingerprint.RANKS,
-                                              fingerprint.PROVIDERS, fingerprint.SECRETS)
+_PER_RUN: tuple[pytest.StashKey[Any], ...] = (observing.SOURCES, observing.DECLARED, observing.RANKS,
+                                              observing.PROVIDERS, observing.SECRETS)
 
 
 def judged(item: pytest.Item) -> tuple[str, Any] | None:

@@ -19,9 +19,10 @@ from harness import yamlio
 from harness.fakes.journal import RecordedRequest
 from harness.gateway.process import FIXED_ENV, LiteLLMProxy
 from harness.gateway.reference import ReferenceGateway
+from harness.plugin import observing
 from harness.plugin.stash import CLIENTS
 from harness.protocol import client
-from harness.verdict import fingerprint, wirefacts
+from harness.verdict import wirefacts
 
 REPRO_KEY = "sk-repro-master-key"
 LOOPBACK = re.compile(r"http://127\.0\.0\.1:\d+")
@@ -77,7 +78,7 @@ def snapshot(item: pytest.Item) -> dict[str, Any] | None:
         return None
     secret = target.master_key
     exchanges = [ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges][-MAX_EXCHANGES:]
-    received = [r for p in item.stash.get(fingerprint.PROVIDERS, []) for r in p.received()]
+    received = [r for p in item.stash.get(observing.PROVIDERS, []) for r in p.received()]
     received.sort(key=lambda r: r.received_at)
     received = received[-2 * MAX_EXCHANGES:]
     answers = [wirefacts.answer_facts(ex.status, {k.lower(): v for k, v in ex.headers.items()},

@@ -18,16 +18,15 @@ import itertools
 import json
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from harness.errors import HarnessError
+from harness.plugin.collected import collect
 from harness.verdict.catalogue import catalogue
 from harness.verdict.deviations import Deviation, header, load
 from harness.verdict.fingerprint import differences
@@ -179,40 +178,9 @@ def gateway_fields(run: dict[str, Any], path: Path) -> dict[str, Any]:
 
 # -- check ----------------------------------------------------------------------------------------
 
-class _Collector:
-    def __init__(self) -> None:
-        self.requirements: dict[str, str] = {}
-        self.sensitive: set[str] = set()
-        self.node_ids: set[str] = set()
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            self.node_ids.add(item.nodeid)
-            reqs = [str(m.args[0]) for m in item.iter_markers("req")]
-            self.requirements[_short(item.nodeid)] = reqs[0] if reqs else ""
-            if item.get_closest_marker("settings_sensitive"):
-                self.sensitive.add(_short(item.nodeid))
-
-
-def _collect(*folders: str) -> _Collector:
-    collector = _Collector()
-    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--no-report", "--no-deviations",
-            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), *(str(ROOT / f) for f in folders)]
-    with tempfile.TemporaryFile("w+") as sink:
-        saved, sys.stdout = sys.stdout, sink  # collection's listing is noise here
-        try:
-            code = pytest.main(args, plugins=[collector])
-        finally:
-            sys.stdout = saved
-    if code != 0:
-        shown = " ".join(folders)
-        raise HarnessError(f"collecting {shown} failed (pytest exit {code}); run `pytest {shown} --collect-only`")
-    return collector
-
-
 def collected_node_ids() -> set[str]:
     """Every node id a default run collects (tests/ and suites/), without running anything."""
-    return _collect("tests", "suites").node_ids
+    return collect("tests", "suites").node_ids
 
 
 def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
@@ -220,7 +188,7 @@ def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
 
     ``only_sensitive``: just the settings-sensitive ones, all that run under a non-default profile.
     """
-    collector = _collect("suites")
+    collector = collect("suites")
     if only_sensitive:
         return {n: r for n, r in collector.requirements.items() if n in collector.sensitive}
     return collector.requirements
