@@ -120,11 +120,11 @@ def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, m
         path.write_text(json.dumps(run))
         return path, 1.0, 1
 
-    monkeypatch.setattr(gate, "capture", fake_capture)
-    monkeypatch.setattr(gate, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
-    monkeypatch.setattr(gate.matrix, "environment",
+    monkeypatch.setattr(gate.command, "capture", fake_capture)
+    monkeypatch.setattr(gate.command, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
+    monkeypatch.setattr(gate.command.matrix, "environment",
                         lambda v: matrix.Environment(v, tmp_path / v / "bin/python", 0.0, "litellm[proxy]"))
-    monkeypatch.setattr(gate.matrix, "run_suite", fake_suite)
+    monkeypatch.setattr(gate.command.matrix, "run_suite", fake_suite)
     monkeypatch.delenv("CC_GATEWAY_PROFILES", raising=False)
     before = dict(os.environ)
     code = gate.run(gate.Options(["1.0.0", "1.1.0"], ["2.0.77", "9.0.0"], tmp_path / "gate",
@@ -175,7 +175,7 @@ def test_a_new_claude_code_version_is_held_to_another_versions_entry_by_fingerpr
 
 
 def test_the_gate_refuses_a_compromised_litellm_before_installing_anything(tmp_path, monkeypatch):
-    monkeypatch.setattr(gate, "install", lambda v: pytest.fail("Claude Code was installed before the refusal"))
+    monkeypatch.setattr(gate.command, "install", lambda v: pytest.fail("Claude Code was installed before the refusal"))
     with pytest.raises(HarnessError, match="published compromised"):
         gate.run(gate.Options(["1.108.7", "1.82.8"], ["2.1.332"], tmp_path / "gate", bench_repeats=0))
 
@@ -197,11 +197,11 @@ def _stub_suite(monkeypatch, tmp_path: Path, calls: list[tuple[str, int]], ran_t
         path.write_text(json.dumps(run))
         return path, 1.0, 1
 
-    monkeypatch.setattr(gate, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
-    monkeypatch.setattr(gate.matrix, "environment",
+    monkeypatch.setattr(gate.command, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
+    monkeypatch.setattr(gate.command.matrix, "environment",
                         lambda v: matrix.Environment(v, tmp_path / v / "bin/python", 0.0, "litellm[proxy]"))
-    monkeypatch.setattr(gate.matrix, "run_suite", fake_suite)
-    monkeypatch.setattr(gate, "prepare_claude_code", lambda *a: {})
+    monkeypatch.setattr(gate.command.matrix, "run_suite", fake_suite)
+    monkeypatch.setattr(gate.command, "prepare_claude_code", lambda *a: {})
 
 
 def test_a_one_candidate_gate_with_a_stored_baseline_costs_one_suite_run(tmp_path, monkeypatch):
@@ -399,7 +399,7 @@ def test_a_benchmark_that_breaks_costs_the_gate_nothing_but_its_figures(tmp_path
     def broken(*args, **kwargs):
         raise ConnectionError("the proxy went away")
 
-    monkeypatch.setattr(gate.bench, "run", broken)
+    monkeypatch.setattr(gate.command.bench, "run", broken)
     options = gate.Options(["1.0.0"], ["2.1.0"], tmp_path / "job", bench_repeats=1, store=tmp_path / "s",
                            runs_only=True)
     assert gate.run(options) == 0
