@@ -26,7 +26,7 @@ from harness.gateway.configs import GatewayConfig
 from harness.gateway.logfile import LogFileMixin
 from harness.gateway.reference.config import ReferenceConfig
 from harness.gateway.reference.faults import FAULTS
-from harness.gateway.reference.handler import ReferenceServer
+from harness.gateway.reference.server import ReferenceServer
 
 
 class ReferenceGateway(LogFileMixin):

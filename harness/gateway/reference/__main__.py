@@ -15,7 +15,7 @@ import yaml
 
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.reference.config import ReferenceConfig
-from harness.gateway.reference.handler import ReferenceServer
+from harness.gateway.reference.server import ReferenceServer
 
 
 def main(argv: list[str] | None = None) -> int:

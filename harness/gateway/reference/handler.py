@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
-import select
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
+from harness.gateway.reference import rewrites
 from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route
+from harness.gateway.reference.upstream import UpstreamSockets, hang_up_when_client_leaves
 from harness.protocol import loopback
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
+
+if TYPE_CHECKING:  # the server module imports this one
+    from harness.gateway.reference.server import ReferenceServer
 
 # The provider answers after which a deployment sits out while its group has another (as LiteLLM's cooldowns).
 COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
 
 
-class _Handler(BaseHTTPRequestHandler):
+class ReferenceHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: ReferenceServer
@@ -134,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
         if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
             body["stream_options"] = {"include_usage": True}
-        body = _rewrite_request(body, self.cfg.faults)
+        body = rewrites.rewrite_request(body, self.cfg.faults)
         self._streamed = body.get("stream") is True
         query = urlsplit(self.path).query
         self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
@@ -148,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream_error_as_200(self, response: httpx.Response) -> None:
         """A provider's refusal of a streamed request, answered as a 200 stream carrying an error event."""
         error = (response.json() if response.content else {}).get("error") or {}
-        frame = _error_frame(str(error.get("type") or "api_error"), str(error.get("message") or response.text))
+        frame = rewrites.error_frame(str(error.get("type") or "api_error"), str(error.get("message") or response.text))
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("content-length", str(len(frame)))
@@ -208,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.cfg.faults
         timeout = None if "no-timeout" in faults else route.timeout
         # A client per call: closing it hangs up on the provider, whoever is waiting on it.
-        sockets = _Sockets()
+        sockets = UpstreamSockets()
         transport = loopback.transport()
         transport._pool = httpcore.ConnectionPool(network_backend=sockets)  # httpx offers no other way in
         with httpx.Client(timeout=httpx.Timeout(timeout or 600.0), transport=transport) as client:
@@ -235,7 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
             finally:
                 response.close()
 
-    def _send(self, client: httpx.Client, sockets: _Sockets, route: Route, path: str, body: bytes) -> httpx.Response:
+    def _send(self, client: httpx.Client, sockets: UpstreamSockets, route: Route, path: str,
+              body: bytes) -> httpx.Response:
         """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
         request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
                                        headers=self._upstream_headers(route))
@@ -244,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
         watching = not self.cfg.faults & {"keep-upstream-after-leave", "retry-for-nobody"}
         done = threading.Event()
         if watching:
-            threading.Thread(target=_hang_up_when_client_leaves, args=(self.connection, sockets, done),
+            threading.Thread(target=hang_up_when_client_leaves, args=(self.connection, sockets, done),
                              daemon=True).start()
         try:
             retries = 2 if "retry-for-nobody" in self.cfg.faults else 0
@@ -306,11 +308,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _frames(self, response: httpx.Response, route: Route) -> Iterator[bytes]:
         """SSE frames as they arrive, with the stream faults applied; a broken provider stream ends in an error."""
-        frames = _split_frames(response.iter_bytes())
+        frames = rewrites.split_frames(response.iter_bytes())
         if "buffer-stream" in self.cfg.faults:
             frames = iter(list(frames))
         if "reorder-events" in self.cfg.faults:
-            frames = _swap_second_and_third(frames)
+            frames = rewrites.swap_second_and_third(frames)
         saw_error = False
         held: dict[str, Any] = {}  # what a frame rewrite remembers between frames
         deadline = time.monotonic() + 8.0 if "stream-deadline" in self.cfg.faults else None
@@ -318,13 +320,13 @@ class _Handler(BaseHTTPRequestHandler):
             for frame in frames:
                 saw_error = saw_error or frame.startswith(b"event: error")
                 if "openai-errors" in self.cfg.faults:
-                    frame = _openai_error_frame(frame)
-                if self.cfg.faults & FRAME_FAULTS:
-                    frame = _rewrite_frame(frame, self.cfg.faults, held)
+                    frame = rewrites.openai_error_frame(frame)
+                if self.cfg.faults & rewrites.FRAME_FAULTS:
+                    frame = rewrites.rewrite_frame(frame, self.cfg.faults, held)
                 if frame:
                     yield frame
                 if deadline is not None and time.monotonic() > deadline:
-                    yield _error_frame("api_error", "the stream's deadline passed")
+                    yield rewrites.error_frame("api_error", "the stream's deadline passed")
                     return
         except httpx.HTTPError as exc:
             if "complete-broken-stream" in self.cfg.faults:
@@ -332,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
                       b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
                 yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
                 return
-            yield _error_frame("api_error", f"the provider's stream broke off: {type(exc).__name__}")
+            yield rewrites.error_frame("api_error", f"the provider's stream broke off: {type(exc).__name__}")
             return
         if saw_error and "invent-message-stop" in self.cfg.faults:
             yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
@@ -346,7 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
                                                headers=self._upstream_headers(backup))
                 again = client.send(request, stream=True)
                 try:
-                    yield from _split_frames(again.iter_bytes())
+                    yield from rewrites.split_frames(again.iter_bytes())
                 finally:
                     again.close()
 
@@ -355,10 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "empty-200" in self.cfg.faults:
             return b"{}"
         if "openai-shaped-200" in self.cfg.faults:
-            return json.dumps(_openai_shaped(json.loads(data))).encode()
-        if self.cfg.faults & ANSWER_FAULTS:
+            return json.dumps(rewrites.openai_shaped(json.loads(data))).encode()
+        if self.cfg.faults & rewrites.ANSWER_FAULTS:
             with contextlib.suppress(ValueError):
-                return json.dumps(_rewrite_answer(json.loads(data), self.cfg.faults)).encode()
+                return json.dumps(rewrites.rewrite_answer(json.loads(data), self.cfg.faults)).encode()
         return data
 
     # answers -------------------------------------------------------------
@@ -388,210 +390,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # The faults that rewrite what the client sent before it is forwarded.
-def _rewrite_request(body: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
-    if "strip-cache-control" in faults:
-        body = _without(body, "cache_control")
-    if "flatten-media" in faults:
-        body = {**body, "messages": [_flatten(m) for m in body.get("messages") or []]}
-    if "prepend-system" in faults:
-        system = body.get("system") or []
-        system = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
-        body = {**body, "system": [{"type": "text", "text": "You are served by the reference gateway."}, *system]}
-    return body
-
-
-def _without(value: Any, key: str) -> Any:
-    """``value`` with ``key`` removed from every object in it."""
-    if isinstance(value, dict):
-        return {k: _without(v, key) for k, v in value.items() if k != key}
-    if isinstance(value, list):
-        return [_without(v, key) for v in value]
-    return value
-
-
-def _flatten(message: Any) -> Any:
-    """A message whose image and document blocks became a text placeholder."""
-    content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(content, list):
-        return message
-    return {**message, "content": [{"type": "text", "text": f"[{b['type']}]"}
-                                   if isinstance(b, dict) and b.get("type") in ("image", "document") else b
-                                   for b in content]}
-
-
-# The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream frames).
-KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
-ANSWER_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "rename-model"})
-FRAME_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "truncate-tool-json", "drop-signature",
-                          "blank-redacted-thinking", "one-block-index", "drop-cache-usage", "rename-model",
-                          "ping-first"})
-INTERNAL_NAME = "reference/internal-deployment-0"
-
-
-def _rewrite_answer(body: Any, faults: frozenset[str]) -> Any:
-    if not isinstance(body, dict) or not isinstance(body.get("content"), list):
-        return body
-    if "rename-model" in faults:
-        body = {**body, "model": INTERNAL_NAME}
-    content = body["content"]
-    if "drop-server-blocks" in faults:
-        content = [b for b in content if b.get("type") in KEPT_BLOCKS]
-    if "strip-citations" in faults:
-        content = [{k: v for k, v in b.items() if k != "citations"} for b in content]
-    return {**body, "content": content}
-
-
-def _rewrite_frame(frame: bytes, faults: frozenset[str], held: dict[str, Any]) -> bytes:
-    """One SSE frame under the answer faults: changed, or b"" to drop it."""
-    head, _, data = frame.partition(b"data:")
-    try:
-        event = json.loads(data)
-    except ValueError:
-        return frame
-    kind, delta = event.get("type"), event.get("delta") or {}
-    block = event.get("content_block") or {}
-    if "drop-server-blocks" in faults:
-        if kind == "content_block_start" and block.get("type") not in KEPT_BLOCKS:
-            held.setdefault("dropped", set()).add(event.get("index"))
-        if event.get("index") in held.get("dropped", ()):
-            return b""
-    if "strip-citations" in faults:
-        if delta.get("type") == "citations_delta":
-            return b""
-        if kind == "content_block_start" and "citations" in block:
-            event["content_block"] = {k: v for k, v in block.items() if k != "citations"}
-    cut: set[Any] = held.setdefault("cut", set())
-    if "truncate-tool-json" in faults and delta.get("type") == "input_json_delta" and delta.get("partial_json") \
-            and event.get("index") not in cut:
-        cut.add(event.get("index"))
-        return b""  # each tool input loses its first piece
-    if "drop-signature" in faults and delta.get("type") == "signature_delta":
-        return b""
-    if "blank-redacted-thinking" in faults and block.get("type") == "redacted_thinking":
-        event["content_block"] = {**block, "data": ""}
-    if "one-block-index" in faults and "index" in event:
-        event["index"] = 0
-    if "rename-model" in faults and kind == "message_start":
-        event["message"]["model"] = INTERNAL_NAME
-    if "ping-first" in faults and kind == "message_start":
-        head = b'event: ping\ndata: {"type": "ping"}\n\n' + head
-    if "drop-cache-usage" in faults and kind in ("message_start", "message_delta"):
-        owner = event["message"] if kind == "message_start" else event
-        owner["usage"] = {k: v for k, v in (owner.get("usage") or {}).items() if not k.startswith("cache_")}
-    return head + b"data: " + json.dumps(event).encode() + b"\n\n"
-
-
-def _openai_shaped(body: Any) -> Any:
-    """An Anthropic answer as a translating gateway gone wrong sends it: OpenAI's chat completion (or usage)."""
-    if not isinstance(body, dict):
-        return body
-    if "input_tokens" in body and "content" not in body:
-        return {"object": "usage", "prompt_tokens": body["input_tokens"]}
-    text = "".join(b.get("text", "") for b in body.get("content", []) if isinstance(b, dict))
-    usage = body.get("usage") or {}
-    return {"id": "chatcmpl-" + str(body.get("id", "")), "object": "chat.completion", "created": 1735689600,
-            "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": usage.get("input_tokens", 0), "completion_tokens": usage.get("output_tokens", 0),
-                      "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0)}}
-
-
-def _openai_error_frame(frame: bytes) -> bytes:
-    """An Anthropic ``error`` event's data in OpenAI's envelope; other frames unchanged."""
-    if not frame.startswith(b"event: error"):
-        return frame
-    data = json.loads(frame.split(b"data:", 1)[1])
-    error = data.get("error") or {}
-    payload = json.dumps({"error": {"message": error.get("message"), "type": error.get("type"), "code": None}})
-    return f"event: error\ndata: {payload}\n\n".encode()
-
-
-def _error_frame(kind: str, message: str) -> bytes:
-    payload = json.dumps({"type": "error", "error": {"type": kind, "message": message}})
-    return f"event: error\ndata: {payload}\n\n".encode()
-
-
-class _Sockets(httpcore.SyncBackend):
-    """httpcore's own network backend, keeping each provider connection's socket so it can be cut."""
-
-    def __init__(self) -> None:
-        self.open: list[socket.socket] = []
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
-        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
-        self.open.append(stream.get_extra_info("socket"))
-        return stream
-
-    def hang_up(self) -> None:
-        for sock in self.open:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-def _hang_up_when_client_leaves(conn: socket.socket, upstream: _Sockets, done: threading.Event) -> None:
-    """While the provider is awaited: if the client hangs up, so does the gateway (closing its provider call)."""
-    while not done.is_set():
-        ready, _, _ = select.select([conn], [], [], 0.05)
-        if not ready:
-            continue
-        try:
-            gone = conn.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            gone = True
-        if gone:
-            upstream.hang_up()
-            return
-        time.sleep(0.01)
-
-
-def _split_frames(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    buffer = b""
-    for chunk in chunks:
-        buffer += chunk.replace(b"\r\n", b"\n")
-        while b"\n\n" in buffer:
-            frame, buffer = buffer.split(b"\n\n", 1)
-            yield frame + b"\n\n"
-    if buffer.strip():
-        yield buffer + b"\n\n"
-
-
-def _swap_second_and_third(frames: Iterator[bytes]) -> Iterator[bytes]:
-    held: list[bytes] = []
-    for frame in frames:
-        held.append(frame)
-        if len(held) == 3:
-            yield from (held[0], held[2], held[1])
-            held = []
-            break
-    yield from held
-    yield from frames
-
-
-class ReferenceServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, cfg: ReferenceConfig, log_path: Path, port: int = 0) -> None:
-        self.cfg = cfg
-        self.log_path = log_path
-        self._log_lock = threading.Lock()
-        self.benched_until = 0.0  # bench-all-after-error: when every model serves again
-        self.benched: dict[int, float] = {}  # a deployment (by id) -> when it serves again
-        self._seen: collections.Counter[str] = collections.Counter()
-        super().__init__(("127.0.0.1", port), _Handler)
-
-    def restart(self, cfg: ReferenceConfig) -> None:
-        """A new config, and none of the old one's state: no benched deployment, no request seen."""
-        with self._log_lock:
-            self.cfg, self.benched_until, self.benched = cfg, 0.0, {}
-            self._seen.clear()
-
-    def first_time(self, request: str) -> bool:
-        """True the first, third ... time this request comes: a second run of a check gets the other answer."""
-        with self._log_lock:
-            self._seen[request] += 1
-            return self._seen[request] % 2 == 1
-
-    def log(self, line: str) -> None:
-        with self._log_lock, self.log_path.open("a") as f:
-            f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
