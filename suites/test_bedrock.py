@@ -91,7 +91,9 @@ def test_gateway_key_never_reaches_bedrock(gateway, proxy, bedrock_provider, mod
     """The gateway's master key appears in no header, query or body Bedrock receives."""
     _script(bedrock_provider, model[0], stream, Reply.text("ok"))
     assert_status(gateway.messages(message_body(model[0], stream=stream)), 200)
-    assert secret_places(bedrock_provider.received(), proxy.master_key) == []
+    received = bedrock_provider.received()
+    assert received, "nothing reached Bedrock: there is no request to find the key in"
+    assert secret_places(received, proxy.master_key) == []
 
 
 @pytest.mark.req("BEDROCK-001")
@@ -207,7 +209,9 @@ def test_gateway_key_never_reaches_bedrock_through_the_passthrough(gateway, prox
     ex = gateway.request("POST", f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{op[0]}", json_body=PASS_BODY,
                          validate=False, reason=BEDROCK_OWN)
     assert_status(ex, 200)
-    assert secret_places(bedrock_provider.received(), proxy.master_key) == []
+    received = bedrock_provider.received()
+    assert received, "nothing reached Bedrock: there is no request to find the key in"
+    assert secret_places(received, proxy.master_key) == []
 
 
 # As Claude Code sends them in Bedrock and Vertex mode with skip-auth: the probe carries no credential at all.

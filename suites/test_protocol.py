@@ -7,7 +7,6 @@ why it cannot be checked with a fake provider.
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -165,7 +164,10 @@ def test_upstream_error_body_reaches_the_client_unmodified(gateway, anthropic_pr
     observe("client status", ex.status)
     observe("client body", ex.text[:400], volatile=True)
     assert_status(ex, status)
-    assert ex.content == json.dumps(body).encode(), f"expected {json.dumps(body)}\nobserved {ex.text[:400]}"
+    # The bytes the provider really sent, from its journal: not a re-serialisation of what was scripted.
+    sent = anthropic_provider.last("messages").response_body
+    assert sent, "the provider's journal holds no error body"
+    assert ex.content == sent, f"expected {sent.decode(errors='replace')}\nobserved {ex.text[:400]}"
 
 
 @pytest.mark.req("PROTO-008")

@@ -43,8 +43,8 @@ def test_httpx_to_a_real_provider_fails_with_the_guard_message(forgiven):
 
 
 def test_loopback_is_allowed(anthropic_provider):
-    with socket.create_connection(("127.0.0.1", anthropic_provider.port), timeout=2):
-        pass
+    with socket.create_connection(("127.0.0.1", anthropic_provider.port), timeout=2) as conn:
+        assert conn.getpeername() == ("127.0.0.1", anthropic_provider.port)
 
 
 def test_a_swallowed_attempt_still_fails_the_test(pytester, forgiven):

@@ -15,11 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from harness import tapes as cassettes
 from harness.claude_code import CapturedRequest, captured_requests, load_profiles
 from harness.fakes import FakeAnthropic, FakeOpenAI, Reply, TokenCount
 from harness.fakes.bedrock import FakeBedrock
+from harness.fakes.rules import DIRECTORY as RULES_DIRECTORY
 from harness.fakes.rules import Family, Rule, all_rules, call_for, call_of, families, judge, self_test, wire
 from harness.fakes.server import FakeProvider
 from harness.fakes.strict import family_for
@@ -108,8 +110,12 @@ def test_every_rule_has_a_source_a_refusal_and_a_test():
 
 
 def test_the_rules_files_are_valid_json_compatible_yaml():
-    for family in families().values():
-        json.dumps(family.example)
+    """Every rules file, whole, round-trips through JSON unchanged: no YAML-only type (a date, a set, a tag)."""
+    files = sorted(RULES_DIRECTORY.glob("*.yaml"))
+    assert {f.stem for f in files} >= {"anthropic", "bedrock-invoke", "bedrock-converse", "vertex", "openai"}
+    for path in files:
+        data = yaml.safe_load(path.read_text())
+        assert json.loads(json.dumps(data)) == data, f"{path.name} holds a value JSON cannot carry"
 
 
 def _judged(fake: str, route: str, model: str | None, headers: dict[str, str], body: Any) -> tuple[Rule, Any] | None:

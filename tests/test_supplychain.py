@@ -95,7 +95,9 @@ def test_every_known_compromised_release_is_refused_with_its_source(entry):
 
 
 def test_the_release_before_a_compromised_one_is_not_refused():
-    refuse_compromised("litellm", "1.82.6")
+    assert refuse_compromised("litellm", "1.82.6") is None
+    with pytest.raises(HarnessError):
+        refuse_compromised("litellm", "1.82.7")  # and the one after it is: the list is what decides
 
 
 def test_the_matrix_refuses_a_compromised_release_before_creating_anything(tmp_path, monkeypatch):
