@@ -22,9 +22,16 @@ def test_a_recorded_row_replaces_the_previous_one_and_renders(tmp_path):
     timing.record("suite", {"wall_s": 200.0, "cpu_s": 380.0, "cores": 2, "floor_ratio": 1.5,
                             "harness_share": 0.1, "by_kind_s": {"litellm": 250.0, "harness-workers": 38.0}}, path)
     text = timing.block(timing.load(path))
-    assert "| `pytest suites/`, warm | ≤ 1.3 x the floor | 200 s (3.3 min) | 380 CPU-s: litellm 250, " \
-           "harness-workers 38 | floor ratio 1.50; harness 10% of the CPU |" in text
+    assert "| `pytest suites/`, warm | ≤ 1.3 x the floor | **missed**: 1.50x against 1.30x | 200 s (3.3 min) | " \
+           "380 CPU-s: litellm 250, harness-workers 38 | floor ratio 1.50; harness 10% of the CPU |" in text
     assert "| `python3 dev.py all`, warm | ≤ 6 min | not measured yet |" in text
+
+
+def test_each_budget_is_stated_met_or_missed_by_its_own_figure():
+    assert timing.budget_kept("suite", {"floor_ratio": 1.29}) == "met"
+    assert timing.budget_kept("ci-fresh", {"wall_s": 823.0}) == "**missed**: 823 s against 600 s"
+    assert timing.budget_kept("gate-one-candidate", {"ratio_to_suite": 1.07}) == "met"
+    assert timing.budget_kept("suite", {"wall_s": 100.0}) == "", "no floor ratio measured: nothing to state"
 
 
 def test_the_floor_ratio_counts_only_the_system_under_tests_cpu():
