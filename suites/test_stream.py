@@ -12,7 +12,7 @@ import pytest
 
 from harness.fakes import Recorded, RedactedThinking, Reply, StreamError, Text, Thinking, ToolUse, Usage, recorded
 from harness.gateway.configs import OPENAI_MODEL, SONNET
-from harness.plugin.timing import timing
+from harness.plugin.provider_clock import timing
 from harness.protocol.client import message_body
 from harness.protocol.validators import validate_stream
 

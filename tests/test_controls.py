@@ -1,7 +1,7 @@
 """The kill matrix in CI: the suite passes a correct gateway, and each broken one fails every requirement it breaks.
 
 The controls are one real `pytest suites/` session in a subprocess against the reference gateway
-(harness/gateway/reference/), its faults switched between checks (harness.plugin.sweep), read back through the
+(harness/gateway/reference/), its faults switched between checks (harness.plugin.killmatrix), read back through the
 run's own JSON report (harness.tools.controls). Each faulty gateway runs only the checks of the requirements
 its fault promises to kill (harness.gateway.reference.faults.KILLS), all of them: a promise no check keeps fails
 here. The full matrix, every fault against every check, is `python -m harness controls`.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.fakes.journal import RecordedRequest
-from harness.plugin.timing import behind, check_timings, timing
+from harness.plugin.provider_clock import behind, check_timings, timing
 from harness.protocol.client import Exchange
 from harness.protocol.validators.sse import SSEEvent
 

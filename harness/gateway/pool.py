@@ -75,7 +75,7 @@ class ProxyPool:
         self.launch = launch
         # Which pool deployment each route hands out next, and when each was last handed out.
         self.ledger = DeploymentLedger()
-        # The kill matrix's fault sweep: the reference gateway's faults for the check now running.
+        # The kill matrix's kill matrix: the reference gateway's faults for the check now running.
         self.extra_faults: frozenset[str] = frozenset()
 
     def try_get(self, name: str) -> Target | str:
@@ -142,7 +142,7 @@ class ProxyPool:
     def use_faults(self, faults: frozenset[str]) -> None:
         """The reference gateways run on with these faults besides their own (each one's state starts afresh)."""
         if faults and self.impl.kind != "reference":
-            raise HarnessError("a fault sweep needs --gateway-impl reference: only the reference gateway has faults")
+            raise HarnessError("a kill matrix needs --gateway-impl reference: only the reference gateway has faults")
         if faults != self.extra_faults:
             self.failed.clear()  # a gateway that could not start may start now (quickstart-open)
         self.extra_faults = faults

@@ -17,7 +17,7 @@ from harness.claude_code import VERSION_IN_ID
 from harness.errors import HarnessError
 from harness.gateway.configs import DEPLOYED_GATEWAYS
 from harness.gateway.targets import Impl
-from harness.plugin import deviations, sweep
+from harness.plugin import deviations, killmatrix
 from harness.plugin.stash import IMPL, SUITES_DIR, gateway_name
 from harness.verdict.catalogue import Requirement, catalogue
 
@@ -136,7 +136,7 @@ def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
     narrow_to_witnesses(config, items)
     narrow_to_claude_code(config, items)
     narrow_to_requirements(config, items)
-    sweep.keep_promised(config, items)
+    killmatrix.keep_promised(config, items)
     checks = [i for i in items if in_suites(i)]
     for item in checks:
         skip_if_not_applicable(item, config.stash[IMPL])

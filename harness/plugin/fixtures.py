@@ -34,10 +34,10 @@ from harness.plugin.stash import (
     CLIENTS,
     GUARD,
     IMPL,
+    KILL_MATRIX_FAULTS,
     OVERRIDES,
     PROXY_POOL,
     RUN_FACTS,
-    SWEEP_FAULTS,
     WANTED_GATEWAYS,
     gateway_name,
 )
@@ -245,7 +245,7 @@ def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.C
                      pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
                      pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"),
                      pytestconfig.getoption("proxy_launch"))
-    pool.extra_faults = pytestconfig.stash.get(SWEEP_FAULTS, frozenset())
+    pool.extra_faults = pytestconfig.stash.get(KILL_MATRIX_FAULTS, frozenset())
     pytestconfig.stash[PROXY_POOL] = pool
     try:
         yield pool

@@ -28,6 +28,7 @@ from harness.gateway.configs import user as userconfig
 from harness.gateway.targets import parse_impl
 from harness.plugin import collection, evidence, observing, snapshot, warmworkers
 from harness.plugin import deviations as deviation_hooks
+from harness.plugin.provider_clock import check_timings
 from harness.plugin.report import ReportCollector
 from harness.plugin.stash import (
     CALL_RAISED,
@@ -39,13 +40,12 @@ from harness.plugin.stash import (
     WANTED_GATEWAYS,
     gateway_name,
 )
-from harness.plugin.timing import check_timings
 from harness.protocol.client import GatewayClient
 from harness.verdict import fingerprint
 
 pytest_plugins = [
     "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
-    "harness.plugin.sweep", "harness.plugin.warmworkers",
+    "harness.plugin.killmatrix", "harness.plugin.warmworkers",
 ]
 
 MARKERS = (
@@ -113,11 +113,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "profiled version in harness/claude_code/profiles)")
     group.addoption("--req", action="append", default=None, metavar="ID",
                     help="run only the checks of this requirement (repeatable); the others are deselected")
-    group.addoption("--fault-sweep", action="append", default=None, metavar="FAULT",
+    group.addoption("--kill-matrix", action="append", default=None, metavar="FAULT",
                     help="with --gateway-impl reference: run the checks of the requirements FAULT promises to "
                          "break once more, against the same gateways with FAULT switched on (repeatable; the "
-                         "kill matrix, harness.plugin.sweep)")
-    group.addoption("--fault-sweep-all", action="store_true",
+                         "kill matrix, harness.plugin.killmatrix)")
+    group.addoption("--kill-matrix-all", action="store_true",
                     help="each swept fault runs every check, not only its promised requirements'")
     group.addoption("--report-dir", default="reports", metavar="DIR",
                     help="where compat.json and compat.html are written (default: reports/)")
@@ -306,7 +306,8 @@ def pytest_runtest_makereport(
         providers = item.stash.get(observing.PROVIDERS, [])
         report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
                                                                    if r.answer})))
-        # Every streamed exchange on the provider's clock (harness.plugin.timing); evidence, never fingerprinted.
+        # Every streamed exchange on the provider's clock (harness.plugin.provider_clock): evidence, never
+        # fingerprinted.
         timings = check_timings([ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges],
                                 [r for p in providers for r in p.received()])
         if timings:

@@ -46,8 +46,8 @@ CALL_RAISED = pytest.StashKey[bool]()
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 # The session's gateways (the proxy_pool fixture), for hooks that act on them between checks.
 PROXY_POOL = pytest.StashKey[ProxyPool]()
-# The kill matrix's fault sweep (harness.plugin.sweep): the faults of the check now being set up.
-SWEEP_FAULTS = pytest.StashKey[frozenset[str]]()
+# The kill matrix's kill matrix (harness.plugin.killmatrix): the faults of the check now being set up.
+KILL_MATRIX_FAULTS = pytest.StashKey[frozenset[str]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
 DURATION_LOG = pytest.StashKey[DurationLog]()
 # The controller's folder where each worker writes which units wait and which are timed (the scheduler's lanes).

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_score
+from harness.plugin.killmatrix import fault_of, modules_naming
 from harness.plugin.stash import SUITES_DIR
-from harness.plugin.sweep import fault_of, modules_naming
 from harness.report.render import render_controls
 from harness.tools import answer
 from harness.verdict.catalogue import catalogue
@@ -62,7 +62,7 @@ def files_for(reqs: tuple[str, ...]) -> list[str]:
 
 
 def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[str]:
-    """One session for every control: the clean checks, and a copy of each fault's (harness.plugin.sweep)."""
+    """One session for every control: the clean checks, and a copy of each fault's (harness.plugin.killmatrix)."""
     clean = next(c for c in controls if c.impl == CLEAN)
     faulty = [c for c in controls if c.impl != CLEAN]
     narrow = all(c.reqs for c in faulty)
@@ -70,8 +70,8 @@ def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[
     files = files_for(tuple(wanted)) if wanted else [str(SUITES_DIR)]
     return [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "--tb=no", "-m", "not e2e",
             "--gateway-impl", CLEAN, "--no-rerun", "--report-dir", str(workdir), "-n", workers,
-            *(f"--req={r}" for r in wanted), *(f"--fault-sweep={c.fault}" for c in faulty),
-            *(() if narrow else ("--fault-sweep-all",))]
+            *(f"--req={r}" for r in wanted), *(f"--kill-matrix={c.fault}" for c in faulty),
+            *(() if narrow else ("--kill-matrix-all",))]
 
 
 def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:

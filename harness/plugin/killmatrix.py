@@ -1,9 +1,9 @@
 """The kill matrix in one session: each fault's checks run against the same reference gateways, faults switched.
 
-``--fault-sweep FAULT`` (repeatable, with ``--gateway-impl reference``) collects, beside the run's own checks,
+``--kill-matrix FAULT`` (repeatable, with ``--gateway-impl reference``) collects, beside the run's own checks,
 a copy of every suite module that names one of the requirements the fault promises to break
 (``harness.gateway.reference.faults.KILLS``); the copy's node id ends in ``@FAULT`` (``suites/test_auth.py@no-auth
-::test_...``) and keeps only those requirements' checks (``--fault-sweep-all``: every check). Before each check
+::test_...``) and keeps only those requirements' checks (``--kill-matrix-all``: every check). Before each check
 is set up, the worker's reference gateways take its faults, and start afresh (no benched deployment, no request
 remembered): what one process per fault did, without a process per fault.
 
@@ -20,14 +20,14 @@ import pytest
 
 from harness.gateway.pool import ProxyPool
 from harness.gateway.reference.faults import FAULTS, KILLS
-from harness.plugin.stash import IMPL, PROXY_POOL, SUITES_DIR, SWEEP_FAULTS
+from harness.plugin.stash import IMPL, KILL_MATRIX_FAULTS, PROXY_POOL, SUITES_DIR
 
 SEPARATOR = "@"
 FAULT_OF = pytest.StashKey[str]()  # on a copied module: the fault its checks run under
 
 
 def fault_of(nodeid: str) -> str:
-    """The fault a check ran under in a sweep ("" for the clean run's own checks)."""
+    """The fault a check ran under in a kill-matrix session ("" for the clean run's own checks)."""
     head = nodeid.split("::", 1)[0]
     return head.rpartition(SEPARATOR)[2] if SEPARATOR in head else ""
 
@@ -55,20 +55,20 @@ def names_any(path: Path, reqs: frozenset[str]) -> bool:
 
 
 def swept_faults(config: pytest.Config) -> list[str]:
-    faults = list(dict.fromkeys(config.getoption("fault_sweep") or ()))
+    faults = list(dict.fromkeys(config.getoption("kill_matrix") or ()))
     if not faults:
         return []
     unknown = sorted(set(faults) - set(FAULTS))
     if unknown:
-        raise pytest.UsageError(f"--fault-sweep: unknown reference gateway fault(s) {unknown}; known: {sorted(FAULTS)}")
+        raise pytest.UsageError(f"--kill-matrix: unknown reference gateway fault(s) {unknown}; known: {sorted(FAULTS)}")
     if config.stash[IMPL].kind != "reference":
-        raise pytest.UsageError("--fault-sweep needs --gateway-impl reference: only the reference gateway has faults")
+        raise pytest.UsageError("--kill-matrix needs --gateway-impl reference: only the reference gateway has faults")
     return faults
 
 
 @pytest.hookimpl(trylast=True)  # after the plugin's own, which parses --gateway-impl
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[SWEEP_FAULTS] = frozenset()
+    config.stash[KILL_MATRIX_FAULTS] = frozenset()
     swept_faults(config)  # a usage error now, before any collection
 
 
@@ -79,7 +79,7 @@ class FaultCopies(pytest.File):
         config = self.config
         copies = []
         for fault in swept_faults(config):
-            if config.getoption("fault_sweep_all") or names_any(self.path, frozenset(KILLS[fault])):
+            if config.getoption("kill_matrix_all") or names_any(self.path, frozenset(KILLS[fault])):
                 copy = pytest.Module.from_parent(self, path=self.path, nodeid=f"{self.module_id}{SEPARATOR}{fault}")
                 copy.stash[FAULT_OF] = fault
                 copies.append(copy)
@@ -105,8 +105,8 @@ def item_fault(item: pytest.Item) -> str:
 
 
 def keep_promised(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A copy keeps only the checks of the requirements its fault promises to break (all with --fault-sweep-all)."""
-    if not config.getoption("fault_sweep") or config.getoption("fault_sweep_all"):
+    """A copy keeps only the checks of the requirements its fault promises to break (all with --kill-matrix-all)."""
+    if not config.getoption("kill_matrix") or config.getoption("kill_matrix_all"):
         return
     dropped = [i for i in items if (f := item_fault(i)) and dict(i.user_properties).get("req") not in KILLS[f]]
     if dropped:
@@ -118,10 +118,10 @@ def keep_promised(config: pytest.Config, items: list[pytest.Item]) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """The check's faults before any of its fixtures (a class's shared scenario included) is set up."""
-    if not item.config.getoption("fault_sweep"):
+    if not item.config.getoption("kill_matrix"):
         return
     faults = frozenset({item_fault(item)} - {""})
-    item.config.stash[SWEEP_FAULTS] = faults
+    item.config.stash[KILL_MATRIX_FAULTS] = faults
     pool: ProxyPool | None = item.config.stash.get(PROXY_POOL, None)
     if pool is not None:
         pool.use_faults(faults)

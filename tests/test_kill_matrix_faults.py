@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.gateway.reference.faults import KILLS
-from harness.plugin.sweep import clean_nodeid, fault_of
+from harness.plugin.killmatrix import clean_nodeid, fault_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_a_copys_node_id_names_its_fault():
 
 
 def test_each_fault_copies_only_its_promised_requirements_checks():
-    done = _collect("--gateway-impl", "reference", "--fault-sweep", "no-auth", "-m", "not e2e")
+    done = _collect("--gateway-impl", "reference", "--kill-matrix", "no-auth", "-m", "not e2e")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     ids = [line for line in done.stdout.splitlines() if line.startswith("suites/")]
     copies = [i for i in ids if fault_of(i) == "no-auth"]
@@ -38,9 +38,9 @@ def test_each_fault_copies_only_its_promised_requirements_checks():
 
 
 def test_a_sweep_needs_the_reference_gateway_and_known_faults():
-    on_litellm = _collect("--fault-sweep", "no-auth")
+    on_litellm = _collect("--kill-matrix", "no-auth")
     assert on_litellm.returncode == 4
-    assert "--fault-sweep needs --gateway-impl reference" in on_litellm.stderr
-    unknown = _collect("--gateway-impl", "reference", "--fault-sweep", "no-such-fault")
+    assert "--kill-matrix needs --gateway-impl reference" in on_litellm.stderr
+    unknown = _collect("--gateway-impl", "reference", "--kill-matrix", "no-such-fault")
     assert unknown.returncode == 4
     assert "unknown reference gateway fault(s) ['no-such-fault']" in unknown.stderr
