@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from harness.claude_code import CONTEXT_1M_BETA, DISCOVERY_ENV, DISCOVERY_SINCE, discovery_keeps, has_discovery
+from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
 from harness.errors import HarnessError
 from harness.fakes import HttpError, Reply, Text, ToolUse
 from harness.gateway.configs import is_pool_name
-from harness.protocol.claude_cli import SIDE_MODEL_ENV, cli_env, run
 
 # A proxy of their own (the default config): no other check's errors can bench the deployments the CLI asks for.
 pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e, pytest.mark.gateway("claude-code")]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from harness.claude_code import PROFILES, profile_body
+from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
 from harness.errors import HarnessError
 from harness.fakes import Reply
 from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
-from harness.protocol.claude_cli import SIDE_MODEL_ENV, cli_env, run
 
 from .support.asserts import assert_status, json_diff
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from harness.claude_code.cli import SIDE_MODEL_ENV, CliResult, cli_env, run
 from harness.errors import HarnessError
 from harness.fakes import HttpError, Reply
 from harness.gateway.configs import BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
-from harness.protocol.claude_cli import SIDE_MODEL_ENV, CliResult, cli_env, run
 
 pytestmark = [pytest.mark.witness, pytest.mark.e2e, pytest.mark.needs("litellm")]
 LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")

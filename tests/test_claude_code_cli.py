@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from harness.claude_code import PROFILES, load_profiles
+from harness.claude_code.cli import install, npm_unavailable, run
 from harness.errors import HarnessError
-from harness.protocol.claude_cli import install, npm_unavailable, run
 from harness.tools.capture import Normaliser
 
 ROOT = Path(__file__).resolve().parents[1]

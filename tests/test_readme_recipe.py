@@ -56,7 +56,7 @@ def run_step(command: str, codes: tuple[int, ...] = (0, 1)) -> subprocess.Comple
 def test_the_recipe_caches_where_the_gate_keeps_its_environments():
     cache = next(s for s in steps("suite") if str(s.get("uses", "")).startswith("actions/cache"))
     paths = set(cache["with"]["path"].split())
-    from harness.protocol.claude_cli import CACHE as CLAUDE_CODE_CACHE
+    from harness.claude_code.cli import CACHE as CLAUDE_CODE_CACHE
     from harness.tools.envs import CACHE as LITELLM_CACHE
     assert {str(p.relative_to(ROOT)) for p in (LITELLM_CACHE, CLAUDE_CODE_CACHE)} | {".venv"} <= paths
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from harness.claude_code import PROFILES
+from harness.claude_code.cli import Installed, install, npm_unavailable
 from harness.errors import HarnessError
 from harness.fakes import FakeAnthropic, FakeOpenAI, FakeProvider, Recorded, egress
 from harness.fakes.bedrock import FakeBedrock
@@ -41,7 +42,6 @@ from harness.plugin.stash import (
     WANTED_GATEWAYS,
     gateway_name,
 )
-from harness.protocol.claude_cli import Installed, install, npm_unavailable
 from harness.protocol.client import Auth, GatewayClient
 from harness.verdict.fields import Direction
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.claude_code import PROFILES_DIR
+from harness.claude_code.cli import Installed, cli_env, install, run
 from harness.errors import HarnessError
 from harness.fakes import FakeAnthropic, ModelList, RecordedRequest, Reply, Text, TokenCount, ToolUse
 from harness.fakes.bedrock import FakeBedrock
 from harness.fakes.script import Scripted
 from harness.fakes.server import FakeProvider
 from harness.fakes.vertex import FakeVertex
-from harness.protocol.claude_cli import Installed, cli_env, install, run
 
 VOLATILE_HEADERS = {"host", "content-length", "connection", "x-stainless-retry-count", "x-stainless-timeout"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

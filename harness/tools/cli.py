@@ -36,12 +36,12 @@ from collections import Counter
 from pathlib import Path
 
 from harness.claude_code import PROFILES
+from harness.claude_code.cli import install
 from harness.errors import HarnessError
 from harness.fakes.scenarios import SCENARIOS
 from harness.gateway.process import resolve_python
 from harness.gateway.reference.faults import kill_problems, kill_score
 from harness.plugin.stash import SUITES_DIR
-from harness.protocol.claude_cli import install
 from harness.protocol.features import FEATURES
 from harness.report.render import render_html
 from harness.tools import answer as answer_cli

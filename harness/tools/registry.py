@@ -11,8 +11,8 @@ import datetime as dt
 import json
 import subprocess
 
+from harness.claude_code.cli import PACKAGE, npm_unavailable
 from harness.errors import HarnessError
-from harness.protocol.claude_cli import PACKAGE, npm_unavailable
 
 
 def publish_times(package: str = PACKAGE) -> dict[str, dt.datetime]:

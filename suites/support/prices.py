@@ -13,9 +13,9 @@ import os
 import subprocess
 from typing import Any
 
+from harness.claude_code.cli import CACHE as CLI_CACHE
 from harness.errors import HarnessError
 from harness.gateway.process import litellm_version
-from harness.protocol.claude_cli import CACHE as CLI_CACHE
 
 CACHE = CLI_CACHE.parent / "prices"  # beside the CLIs: the checkout's .cache/, or the user's
 

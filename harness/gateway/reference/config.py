@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from harness.errors import ProxyStartError
 from harness.gateway.configs import GatewayConfig
@@ -75,3 +75,15 @@ class ReferenceConfig:
         fallbacks = {k: v[0] for entry in router.get("fallbacks") or [] for k, v in entry.items() if v}
         return cls(_resolve(master, gateway.env), routes, dict(aliases), dict(gateway.virtual_keys),
                    Route("", base, key or "") if base else None, faults, fallbacks)
+
+
+class ServerState(Protocol):
+    """What a request handler reads and writes on its server (harness.gateway.reference.server)."""
+
+    cfg: ReferenceConfig
+    benched_until: float  # bench-all-after-error: when every model serves again
+    benched: dict[int, float]  # a deployment (by id) -> when it serves again
+
+    def first_time(self, request: str) -> bool: ...
+
+    def log(self, line: str) -> None: ...

@@ -8,20 +8,17 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from harness.gateway.reference import rewrites
-from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route
+from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route, ServerState
 from harness.gateway.reference.upstream import UpstreamSockets, hang_up_when_client_leaves
 from harness.protocol import loopback
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
-
-if TYPE_CHECKING:  # the server module imports this one
-    from harness.gateway.reference.server import ReferenceServer
 
 # The provider answers after which a deployment sits out while its group has another (as LiteLLM's cooldowns).
 COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
@@ -30,7 +27,7 @@ COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
 class ReferenceHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    server: ReferenceServer
+    server: ServerState  # type: ignore[assignment]  # the ReferenceServer that serves it
     _body = b""  # the Messages request as the client sent it (a fallback sends it again)
     _streamed = False  # whether the client asked for a stream
 

@@ -13,8 +13,8 @@ from packaging.version import InvalidVersion, Version
 
 from harness import yamlio
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
+from harness.claude_code.cli import install
 from harness.errors import HarnessError
-from harness.protocol.claude_cli import install
 from harness.tools import envs
 from harness.tools import registry as npm_registry
 from harness.tools.bisect import Release

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
+from harness.claude_code.cli import install
 from harness.errors import HarnessError
-from harness.protocol.claude_cli import install
 from harness.report.render import render_gate, render_html
 from harness.tools import bench, repro, runstore, supplychain
 from harness.tools import envs as matrix
