@@ -17,7 +17,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # Module-level containers a run may fill, each with why it is not run state.
 PROCESS_REGISTRIES = {
     ("harness.gateway.process", "_LIVE"): "the proxies alive in this process, stopped at exit if a run dies",
-    ("harness.gateway.forkserver.servers", "_SERVERS"): "one fork server per LiteLLM interpreter, shared by the process",
+    ("harness.gateway.forkserver.servers", "_SERVERS"): "one fork server per LiteLLM interpreter, shared by a process",
     ("harness.gateway.configs.model", "REGISTRY"): "filled at import by @gateway_config, never by a run",
 }
 MUTATORS = {"append", "add", "update", "pop", "clear", "discard", "extend", "setdefault", "remove", "insert",

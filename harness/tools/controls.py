@@ -186,8 +186,9 @@ def write(out: Path, data: dict[str, Any]) -> None:
     (out / "controls.html").write_text(render_controls(data))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness controls", description=__doc__.splitlines()[0])
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("controls", help="the kill matrix: the suite against the reference gateway once per fault",
+                            description=__doc__.splitlines()[0])
     parser.add_argument("--faults", nargs="+", default=sorted(FAULTS), choices=sorted(FAULTS), metavar="FAULT")
     parser.add_argument("--level", nargs="+", default=["must", "should", "info"], choices=("must", "should", "info"))
     parser.add_argument("--narrow", action="store_true",
@@ -196,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing")
     parser.add_argument("--check-readme", type=Path, metavar="FILE", help="exit 1 when FILE's kills block is stale")
-    args = parser.parse_args(argv)
+    parser.set_defaults(func=cmd_controls)
+
+
+def cmd_controls(args: argparse.Namespace) -> int:
     if args.write_readme or args.check_readme:
         return answer.sync_block(args.write_readme or args.check_readme, readme_block(), (START, END),
                                  bool(args.write_readme), "python -m harness controls --write-readme")

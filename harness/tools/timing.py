@@ -11,6 +11,7 @@ the command, the wall time, the CPU-seconds by kind of process, the machine's co
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -99,16 +100,18 @@ def block(data: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m harness timing", description=__doc__.splitlines()[0])
-    parser.add_argument("--write", type=Path, metavar="FILE", help="rewrite FILE's timing block")
-    parser.add_argument("--check", type=Path, metavar="FILE", help="exit 1 when FILE's timing block is stale")
-    args = parser.parse_args(argv)
+def cmd_timing(args: argparse.Namespace) -> int:
     fresh = block(load())
     path = args.write or args.check
     if path is None:
         print(fresh)
         return 0
     return sync_block(path, fresh, MARKERS, bool(args.write), "python -m harness timing --write")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tim = sub.add_parser("timing", help="the README's timing table from benchmarks/timings.json (--write/--check FILE)",
+                         description=__doc__.splitlines()[0])
+    tim.add_argument("--write", type=Path, metavar="FILE", help="rewrite FILE's timing block")
+    tim.add_argument("--check", type=Path, metavar="FILE", help="exit 1 when FILE's timing block is stale")
+    tim.set_defaults(func=cmd_timing)
