@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code.cli import install
 from harness.errors import HarnessError
@@ -229,12 +231,21 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
 
 def benchmark(run: dict[str, Any], env: matrix.Environment, repeats: int, session: str) -> None:
     """The version's benchmark into its run. A benchmark that breaks is reported, and the suite's run is kept: an
-    info-level measurement must not cost the verdict (a matrix job's run once was lost that way)."""
-    try:
-        # One session for every version: compare judges overhead only between figures taken side by side.
-        run["bench"] = bench.run(str(env.python), repeats, session)
-    except Exception as exc:  # whatever broke, the run it follows is worth keeping
-        run["bench_error"] = f"{type(exc).__name__}: {exc}"
+    info-level measurement must not cost the verdict (a matrix job's run once was lost that way). A lost
+    connection is the harness's accident and is retried once in place (issue 38: a loaded machine once gave
+    "ReadError: [Errno 9] Bad file descriptor")."""
+    for attempt in (1, 2):
+        try:
+            # One session for every version: compare judges overhead only between figures taken side by side.
+            run["bench"] = bench.run(str(env.python), repeats, session)
+            break
+        except (httpx.TransportError, OSError) as exc:
+            if attempt == 1:
+                say(f"LiteLLM {env.version}: the benchmark lost a connection ({type(exc).__name__}: {exc}); once more")
+                continue
+            run["bench_error"] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # whatever broke, the run it follows is worth keeping
+            run["bench_error"] = f"{type(exc).__name__}: {exc}"
         say(f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); the suite's run is kept without it")
         return
     say(f"LiteLLM {env.version}: benchmark in {run['bench']['wall_seconds']:.0f} s\n" + bench.table(run["bench"]))
