@@ -393,33 +393,31 @@ def test_gate_bisect_writes_the_first_bad_release_into_the_cell(tmp_path, monkey
 def test_a_benchmark_that_breaks_costs_the_gate_nothing_but_its_figures(tmp_path, monkeypatch):
     """A matrix job whose benchmark raised once lost its suite run (the exception ended the job before it kept
     the run); the run is kept, the error said, the benchmark's figures missing."""
-    calls: list[tuple[str, int]] = []
-    _stub_suite(monkeypatch, tmp_path, calls)
-
     def broken(*args, **kwargs):
         raise ConnectionError("the proxy went away")
 
-    monkeypatch.setattr(gate.command.bench, "run", broken)
-    options = gate.Options(["1.0.0"], ["2.1.0"], tmp_path / "job", bench_repeats=1, store=tmp_path / "s",
-                           runs_only=True)
-    assert gate.run(options) == 0
-    kept = json.loads((tmp_path / "job/runs/1.0.0/gate-run.json").read_text())
+    kept = _kept_after_bench(monkeypatch, tmp_path, broken)
     assert kept["bench_error"] == "ConnectionError: the proxy went away"
     assert "bench" not in kept
 
 
 def test_a_benchmark_that_lost_a_connection_is_tried_once_more(tmp_path, monkeypatch):
     """A lost connection is the harness's accident: the benchmark runs a second time before it is reported."""
-    calls: list[tuple[str, int]] = []
-    _stub_suite(monkeypatch, tmp_path, calls)
     attempts = iter([OSError(9, "Bad file descriptor"), ValueError("the second attempt ran")])
 
     def flaky(*args, **kwargs):
         raise next(attempts)
 
-    monkeypatch.setattr(gate.command.bench, "run", flaky)
+    kept = _kept_after_bench(monkeypatch, tmp_path, flaky)
+    assert kept["bench_error"] == "ValueError: the second attempt ran"
+
+
+def _kept_after_bench(monkeypatch, tmp_path, bench_run) -> dict:
+    """A matrix job's kept run, its benchmark being ``bench_run``."""
+    calls: list[tuple[str, int]] = []
+    _stub_suite(monkeypatch, tmp_path, calls)
+    monkeypatch.setattr(gate.command.bench, "run", bench_run)
     options = gate.Options(["1.0.0"], ["2.1.0"], tmp_path / "job", bench_repeats=1, store=tmp_path / "s",
                            runs_only=True)
     assert gate.run(options) == 0
-    kept = json.loads((tmp_path / "job/runs/1.0.0/gate-run.json").read_text())
-    assert kept["bench_error"] == "ValueError: the second attempt ran"
+    return json.loads((tmp_path / "job/runs/1.0.0/gate-run.json").read_text())
