@@ -155,19 +155,24 @@ class FakeProvider:
             raise AssertionError(f"fake {self.name} received no request on route {route!r}")
         return got[-1]
 
-    def settle(self, quiet: float = 0.5, limit: float = 10.0) -> None:
-        """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``).
+    def settle(self, quiet: float = 0.5, limit: float = 10.0,
+               only: Callable[[RecordedRequest], bool] | None = None) -> None:
+        """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``); with ``only``, no request
+        it picks out (one job's among others that share the fake, issue 38).
 
         A client such as the Claude Code CLI may exit while background requests it
         fired are still travelling through the gateway; waiting for them here keeps
         them from landing in the next test.
         """
+        def count_now() -> int:
+            return len([r for r in self.received() if only is None or only(r)])
+
         deadline = time.monotonic() + limit
-        count = len(self.received())
+        count = count_now()
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            now = len(self.received())
+            now = count_now()
             if now != count:
                 count, quiet_since = now, time.monotonic()
             elif time.monotonic() - quiet_since >= quiet:
