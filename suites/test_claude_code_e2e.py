@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from harness.claude_code import CONTEXT_1M_BETA, DISCOVERY_ENV, DISCOVERY_SINCE, discovery_keeps, has_discovery
-from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
+from harness.claude_code.cli import cli_env, run
 from harness.errors import HarnessError
 from harness.fakes import HttpError, Reply, Text, ToolUse
 from harness.gateway.configs import is_pool_name
+
+from .support.cli import claude_direct
 
 # A proxy of their own (the default config): no other check's errors can bench the deployments the CLI asks for.
 pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e, pytest.mark.gateway("claude-code")]
@@ -24,13 +26,8 @@ ERRORS = [(401, "authentication_error"), (404, "not_found_error"), (429, "rate_l
 
 
 def claude(cli, proxy, provider, tmp_path, *args: str, prompt: str = "Say hi.", side_model: str | None = None):
-    extra = dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else None
-    env = cli_env(proxy.url, tmp_path / "home", "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra=extra)
-    (tmp_path / "home").mkdir(exist_ok=True)
     try:
-        return run(cli.binary, prompt, env, args, cwd=tmp_path, timeout=90)
-    except HarnessError as exc:  # a hang is the check's failure, not the harness's
-        pytest.fail(str(exc), pytrace=False)
+        return claude_direct(cli, proxy, tmp_path, *args, prompt=prompt, side_model=side_model)
     finally:
         # Background requests (warm-ups, titles) may still be on their way through the gateway.
         provider.settle()

@@ -11,12 +11,11 @@ from __future__ import annotations
 import pytest
 
 from harness.claude_code import PROFILES, profile_body
-from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
-from harness.errors import HarnessError
 from harness.fakes import Reply
 from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
 
 from .support.asserts import assert_status, json_diff
+from .support.cli import claude_direct
 
 NEWEST = max(PROFILES, key=lambda p: [int(x) for x in p["version"].split(".")])
 # The fields LiteLLM 1.108.7's /v1/messages drops for Claude Code's default model (cause adaptive-thinking-dropped).
@@ -82,14 +81,9 @@ def test_claude_code_without_experimental_betas_is_served_by_the_cloud_through_t
     fake = request.getfixturevalue(f"{fake_name}_provider")
     for name in routes:
         fake.script(name, Reply.text(f"hello through {route}"), times=None)
-    home = tmp_path / "home"
-    home.mkdir()
-    env = cli_env(proxy.url, home, "ANTHROPIC_AUTH_TOKEN", str(proxy.master_key), extra={
-        "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1", **dict.fromkeys(SIDE_MODEL_ENV, model)})
     try:
-        result = run(cli.binary, "Say hi.", env, ("--model", model), cwd=tmp_path, timeout=90)
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        result = claude_direct(cli, proxy, tmp_path, "--model", model, side_model=model,
+                               extra={"CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": "1"})
     finally:
         fake.settle()
     observe(f"requests at {fake_name}", sorted({r.path.rsplit("/", 1)[-1] for r in fake.received()}))

@@ -10,7 +10,6 @@ needs), so a witness never records a harness accident.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from harness.claude_code.cli import SIDE_MODEL_ENV, CliResult, cli_env, run
-from harness.errors import HarnessError
+from harness.claude_code.cli import CliResult
 from harness.fakes import HttpError, Reply
 from harness.gateway.configs import BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
+
+from .support.cli import claude_direct
 
 pytestmark = [pytest.mark.witness, pytest.mark.e2e, pytest.mark.needs("litellm")]
 LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
@@ -44,14 +44,8 @@ class Situation:
         return self.request.getfixturevalue(f"{name}_provider")
 
     def claude(self, model: str, key: str | None = None, side: bool = True) -> CliResult:
-        extra: dict[str, str | None] = dict.fromkeys(SIDE_MODEL_ENV, model) if side else {}
-        home = self.tmp_path / "home"
-        home.mkdir(exist_ok=True)
-        env = cli_env(self.proxy.url, home, "ANTHROPIC_AUTH_TOKEN", key or str(self.proxy.master_key), extra=extra)
-        try:
-            return run(self.cli.binary, "Say hi.", env, ("--model", model), cwd=self.tmp_path, timeout=120)
-        except HarnessError as exc:
-            pytest.fail(str(exc), pytrace=False)
+        return claude_direct(self.cli, self.proxy, self.tmp_path, "--model", model, key=key,
+                             side_model=model if side else None, timeout=120)
 
 
 def wrong_key(s: Situation) -> tuple[CliResult, str]:
@@ -136,9 +130,8 @@ SCENARIOS = [
 def printed(result: CliResult) -> str:
     """What the user reads: the JSON result's text, else the CLI's own output; loopback ports as PORT."""
     try:
-        data = json.loads(result.stdout)
-        text = str(data.get("result") if isinstance(data, dict) else data)[:600]
-    except ValueError:
+        text = str(result.json().get("result"))[:600]
+    except AssertionError:  # no JSON result: what it printed instead
         text = (result.stdout.strip() or result.stderr.strip())[-600:]
     return LOOPBACK_PORT.sub(r"\1:PORT", text)
 

@@ -172,7 +172,7 @@ def test_a_run_is_told_through_the_causes_and_an_unknown_failure_is_unexplained(
 
 def test_the_answer_for_one_claude_code_version_leaves_out_the_checks_of_others(tmp_path):
     entries_ = [{"check": f"t.py::x[{v}]", "requirement": "ROUTE-008", "observed": "o", "cause": "no-db",
-                 "fingerprint": FP} for v in ("cc-1.0.128-bedrock", "cc-2.1.332-bedrock", "shared")]
+                 "fingerprint": FP} for v in ("cc-1.0.128-bedrock", "cc-2.1.332-bedrock", "every-version")]
     path = _deviations_file(tmp_path, entries_, {"no-db": CAUSE})
     told = from_file(path, "LiteLLM 9", "2.1.332")
-    assert [f.check for f in told.failing] == ["t.py::x[cc-2.1.332-bedrock]", "t.py::x[shared]"]
+    assert [f.check for f in told.failing] == ["t.py::x[cc-2.1.332-bedrock]", "t.py::x[every-version]"]

@@ -164,7 +164,8 @@ class ReportCollector:
             return
         data = self.build().to_json()
         self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
-        self.problems = answer_of(data)
+        # Data first: the answer goes into the run's JSON, and the page and the terminal read it from there.
+        data["answer"] = self.problems = answer_of(data)
         data["verdict"] = self.verdict.to_json()
         if self.verdict.exit_code() == HARNESS_EXIT and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
             # Only the harness failed (issue 38): a code of its own, so CI tells it from a gateway that broke.

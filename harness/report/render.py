@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from harness.claude_code import version_key
 from harness.verdict.deviations import DIRECTORY
 from harness.verdict.problems import from_run
 from harness.verdict.runs import (
@@ -43,7 +44,7 @@ def answer_of(run: dict[str, Any]) -> dict[str, Any] | None:
     if not name or not (DIRECTORY / name).exists():
         return None
     profiles = run["info"].get("claude_code_profiles") or ["?"]
-    newest = max(profiles, key=lambda v: [int(p) if p.isdigit() else 0 for p in str(v).split(".")])
+    newest = max(profiles, key=version_key)
     data: dict[str, Any] = from_run(run, None, newest).to_json()
     by_check: dict[str, str] = {}
     for p in data["problems"] + data["not_met_by_users"]:
@@ -71,7 +72,7 @@ def render_html(runs: list[dict[str, Any]]) -> str:
     uncovered = [row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])]
     return _ENV.get_template("compat.html.j2").render(
         runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered,
-        answer=answer_of(runs[-1]),
+        answer=runs[-1].get("answer") or answer_of(runs[-1]),
         overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [])
 
 

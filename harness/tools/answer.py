@@ -34,10 +34,6 @@ PIN = re.compile(r"litellm\[proxy\]==([0-9][0-9A-Za-z.]*)")
 PLAIN_FILE = re.compile(r"litellm-([0-9][0-9A-Za-z.]*?)\.yaml")
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version))
-
-
 def pinned_version(pyproject: Path = PYPROJECT, directory: Path = deviations.DIRECTORY) -> str:
     """The LiteLLM the project pins (pyproject's ``litellm[proxy]==X``); else the newest plain deviations file."""
     if pyproject.is_file():
@@ -48,7 +44,7 @@ def pinned_version(pyproject: Path = PYPROJECT, directory: Path = deviations.DIR
     versions = [m.group(1) for p in directory.glob("litellm-*.yaml") if (m := PLAIN_FILE.fullmatch(p.name))]
     if not versions:
         raise HarnessError(f"no litellm[proxy]==X pin in {pyproject} and no litellm-X.yaml in {directory}")
-    return max(versions, key=_version_key)
+    return max(versions, key=version_key)
 
 
 def newest_claude_code() -> str:

@@ -148,18 +148,19 @@ def cause_problems(path: Path, checks: dict[str, str], sensitive: dict[str, str]
             out.append(f"cause {cid}: impact exposure, but no fingerprint of its checks shows one "
                        "(an exposure is claimed only when observed)")
         if cause.mitigation is not None:
-            out += [f"cause {cid}: {p}" for p in _proof_problems(path, cause.mitigation, mine, checks, sensitive)]
+            out += [f"cause {cid}: {p}" for p in _proof_problems(path, cause.mitigation, mine, entries, checks,
+                                                                 sensitive)]
     return out
 
 
-def _proof_problems(path: Path, mitigation: Mitigation, mine: list[Deviation], checks: dict[str, str],
-                    sensitive: dict[str, str]) -> list[str]:
+def _proof_problems(path: Path, mitigation: Mitigation, mine: list[Deviation], entries: list[Deviation],
+                    checks: dict[str, str], sensitive: dict[str, str]) -> list[str]:
     """A mitigation's proof holds: the run that proves it runs every check of the cause, and expects a pass."""
     target = mitigation.proof_target
     if mitigation.proof_kind == "check":
         if target.removeprefix("suites/") not in checks:
             return [f"its proof {target} is not a check in suites/"]
-        listed = [d.check for d in load(path) if d.matches(target.removeprefix("suites/"))]
+        listed = [d.check for d in entries if d.matches(target.removeprefix("suites/"))]
         return [f"its proof {target} is a known deviation of this file: it fails"] if listed else []
     profiled = path.with_name(path.name.removesuffix(".yaml") + f".{target}.yaml")
     if not profiled.exists():

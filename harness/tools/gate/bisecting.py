@@ -26,8 +26,8 @@ OFFERED = frozenset({"regressed", "security", "changed", "new failure"})
 def offer(grid: dict[str, Any], baseline: Pair) -> None:
     """Each regressed, security, changed or newly failing item of every cell gets its bisect command, and every
     item the cause the baseline's deviations file gives its check, or ``unexplained`` (docs/impact.md)."""
-    known = {d.check: d.cause for d in load(file_for("litellm", baseline.litellm))} \
-        if file_for("litellm", baseline.litellm).exists() else {}
+    recorded = file_for("litellm", baseline.litellm)
+    known = {d.check: d.cause for d in load(recorded)} if recorded.exists() else {}
     for row in grid["rows"]:
         for cell in row["cells"]:
             pair = Pair(cell["litellm"], cell["claude_code"])
