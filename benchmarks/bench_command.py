@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_command.py ROW [--suite-row suite] -- COMMAND...
 
-ROW is one of the README timing table's rows (harness.tools.timing.ROWS): ``dev-all`` (``python3 dev.py all``),
+ROW is one of the README timing table's rows (harness.tools.perf.timing.ROWS): ``dev-all`` (``python3 dev.py all``),
 ``ci-fresh`` (``.ci/run`` in a fresh clone: run it there, with that clone's python), ``gate-one-candidate``
 (a gate whose baseline run is stored) or ``controls``. ``--suite-row`` also records the ratio of this wall time
 to that row's (the gate's budget is 1.1 suite runs). Not part of the test run: performance is measured, never
@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.tools import timing  # noqa: E402
-from harness.tools.cpuwatch import run_watched  # noqa: E402
+from harness.tools.perf import timing  # noqa: E402
+from harness.tools.perf.cpuwatch import run_watched  # noqa: E402
 
 
 def main() -> int:

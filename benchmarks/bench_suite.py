@@ -29,8 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.tools import timing  # noqa: E402
-from harness.tools.cpuwatch import CpuReport, run_watched  # noqa: E402
+from harness.tools.perf import timing  # noqa: E402
+from harness.tools.perf.cpuwatch import CpuReport, run_watched  # noqa: E402
 
 
 def one_run(extra: list[str], keep: Path | None = None) -> tuple[CpuReport, list[dict[str, Any]]]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, run
+from harness.claude_code.cli import SIDE_MODEL_ENV, cli_env, mode_env, run
 from harness.errors import HarnessError
 from harness.fakes import HttpError, ModelList, Reply
 from harness.gateway.configs import VERTEX_LOCATION, VERTEX_PROJECT
-from harness.tools.capture import mode_env
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.e2e, pytest.mark.needs("litellm")]
 VERTEX_PASSTHROUGH = pytest.mark.settings(

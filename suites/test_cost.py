@@ -17,9 +17,9 @@ import pytest
 from harness.fakes import RawMessage
 from harness.gateway.configs import SONNET
 from harness.protocol.client import message_body
-from harness.protocol.features import FEATURES
 
 from .support.asserts import assert_status
+from .support.features import FEATURES
 from .support.prices import expected_cost, model_prices
 
 pytestmark = [pytest.mark.gateway("cost"), pytest.mark.needs("litellm"), pytest.mark.settings(

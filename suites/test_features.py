@@ -1,6 +1,6 @@
 """FEAT: the feature rows of LiteLLM's Claude Code matrix, checked on both sides of the proxy.
 
-For each row (harness/protocol/features.py): the request's body fields and the beta they pair with
+For each row (suites/support/features.py): the request's body fields and the beta they pair with
 reach the upstream unchanged, and the upstream's answer (its blocks, usage and top-level
 fields) reaches the client unchanged, JSON and streamed. The Anthropic route runs on the
 default gateway; Bedrock Invoke and Vertex on the provider-route gateway.
@@ -15,9 +15,9 @@ import pytest
 from harness.fakes import RawMessage, Reply
 from harness.gateway.configs import BEDROCK_INVOKE_MODEL, OPENAI_MODEL, SONNET, VERTEX_MODEL
 from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set
-from harness.protocol.features import FEATURES, PDF, PNG, Feature, request_body
 
 from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE
+from .support.features import FEATURES, PDF, PNG, Feature, request_body
 
 ROWS = [pytest.param(name, id=name, marks=pytest.mark.req(f.requirement)) for name, f in FEATURES.items()]
 STREAMS = [pytest.param(False, id="json"), pytest.param(True, id="stream")]

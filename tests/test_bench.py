@@ -9,8 +9,8 @@ import copy
 import re
 
 from harness.report.render import render_html
-from harness.tools import bench
-from harness.tools.bench.measure import Sample, percentile, quantiles_ms
+from harness.tools.perf import bench
+from harness.tools.perf.bench.measure import Sample, percentile, quantiles_ms
 from harness.verdict.model import SCHEMA
 from harness.verdict.runs import compare
 

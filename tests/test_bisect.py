@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.tools.bisect.releases import between
-from harness.tools.bisect.search import Observation, search
+from harness.tools.user.bisect.releases import between
+from harness.tools.user.bisect.search import Observation, search
 
 ROOT = Path(__file__).resolve().parents[1]
 SAME, DIFF = Observation("same", "pass"), Observation("regressed", "fail", ("status: 200 → 500",))
@@ -195,8 +195,8 @@ def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_p
     """Claude Code's checks carry the version in their ids ([2.1.330-...]): each step runs the check under its own
     id and is judged against V1's check of the same name; npm's releases are taken in version order."""
     from harness.tools import envs
-    from harness.tools.bisect import Bisect
-    from harness.tools.bisect import releases as series
+    from harness.tools.user.bisect import Bisect
+    from harness.tools.user.bisect import releases as series
     from harness.verdict.model import SCHEMA
 
     published = {v: None for v in ("2.1.331", "2.1.329", "2.1.330", "2.1.332", "2.2.0-beta.1", "2.0.77")}

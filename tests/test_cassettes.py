@@ -16,7 +16,7 @@ from harness import tapes as cassettes
 from harness.fakes import FakeAnthropic, Recorded
 from harness.tapes import CassetteError, Interaction, Tape
 from harness.tapes.scrub import Scrubber, environment_secrets
-from harness.tools.recording import audit
+from harness.tools.maintainer.recording import audit
 
 PROVENANCE = {"recorded_at": "2026-11-25T00:00:00+00:00", "base_url": "http://127.0.0.1:1", "provider": "anthropic",
               "provider_model": "claude-haiku-4-5-20251001", "harness_revision": "test", "recorded_by": "a test"}

@@ -15,7 +15,7 @@ import pytest
 from harness.claude_code import PROFILES, load_profiles
 from harness.claude_code.cli import install, npm_unavailable, run
 from harness.errors import HarnessError
-from harness.tools.capture import Normaliser
+from harness.tools.maintainer.capture import Normaliser
 
 ROOT = Path(__file__).resolve().parents[1]
 

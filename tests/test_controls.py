@@ -2,7 +2,7 @@
 
 The controls are one real `pytest suites/` session in a subprocess against the reference gateway
 (harness/gateway/reference/), its faults switched between checks (harness.plugin.killmatrix), read back through the
-run's own JSON report (harness.tools.controls). Each faulty gateway runs only the checks of the requirements
+run's own JSON report (harness.tools.maintainer.controls). Each faulty gateway runs only the checks of the requirements
 its fault promises to kill (harness.gateway.reference.faults.KILLS), all of them: a promise no check keeps fails
 here. The full matrix, every fault against every check, is `python -m harness controls`.
 """
@@ -22,7 +22,7 @@ from harness.gateway.reference.faults import (
     UNREACHABLE,
     kill_problems,
 )
-from harness.tools.controls import CLEAN, Control, matrix, plan, readme_block, replace_block, run_all, write
+from harness.tools.maintainer.controls import CLEAN, Control, matrix, plan, readme_block, replace_block, run_all, write
 from harness.verdict.catalogue import catalogue
 
 LEVELS = {"must", "should", "info"}

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.tools.gate import grid
-from harness.tools.gate.grid import Pair
+from harness.tools.user.gate import grid
+from harness.tools.user.gate.grid import Pair
 from harness.verdict.runs import compare
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tools import answer
+from harness.tools.user import answer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -7,7 +7,7 @@ import pytest
 from harness.plugin.report import ReportCollector
 from harness.protocol.client import Exchange
 from harness.protocol.validators.sse import SSEEvent
-from harness.tools.deviations.record import NEW, problems, refresh
+from harness.tools.maintainer.deviations.record import NEW, problems, refresh
 from harness.verdict.deviations import Deviation
 from harness.verdict.fingerprint import envelope, event_order, exchange_summary, side_by_side
 from harness.verdict.runs import compare

@@ -14,9 +14,10 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.tools import envs as matrix
-from harness.tools import gate, registry
-from harness.tools.gate import bisecting, grid
-from harness.tools.gate.grid import Pair
+from harness.tools import registry
+from harness.tools.user import gate
+from harness.tools.user.gate import bisecting, grid
+from harness.tools.user.gate.grid import Pair
 from harness.verdict.model import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent

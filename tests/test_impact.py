@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.tools import answer
-from harness.tools.deviations.accept import cause_problems
-from harness.tools.deviations.record import refresh, rewrite_causes
+from harness.tools.maintainer.deviations.accept import cause_problems
+from harness.tools.maintainer.deviations.record import refresh, rewrite_causes
+from harness.tools.user import answer
 from harness.verdict.catalogue import CATALOGUE, catalogue, entries
 from harness.verdict.deviations import DIRECTORY, Deviation, causes, load
 from harness.verdict.impact import IMPACTS, LEVEL_OF, exposures, rule_breaks

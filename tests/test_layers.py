@@ -52,6 +52,17 @@ def _children(graph: grimp.ImportGraph, package: str) -> list[str]:
     return sorted(c for c in graph.find_children(package) if not c.endswith("__main__"))
 
 
+def test_no_check_imports_a_tool():
+    """The suites run on the harness's run layers; the offline tools (harness/tools/) drive runs, never serve one."""
+    found = []
+    for path in sorted((ROOT / "suites").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("harness.tools")]
+    assert found == []
+
+
 def test_no_package_imports_another_that_imports_it_back():
     """At every level of harness/, no two sibling packages or modules import each other (directly or not)."""
     graph = grimp.build_graph("harness")

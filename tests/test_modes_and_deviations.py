@@ -14,7 +14,7 @@ from harness.errors import HarnessError
 from harness.gateway.configs import Upstreams, build
 from harness.gateway.reference import ReferenceGateway
 from harness.gateway.targets import parse_impl
-from harness.tools.deviations.record import collected_checks, problems
+from harness.tools.maintainer.deviations.record import collected_checks, problems
 from harness.verdict.deviations import DIRECTORY, Deviation, file_for, load
 
 ROOT = Path(__file__).resolve().parents[1]

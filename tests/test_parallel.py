@@ -82,7 +82,7 @@ def test_the_seed_keeps_only_existing_checks_long_enough_to_move_the_order():
 
 
 def test_the_committed_seed_names_checks_that_exist_and_the_self_tests_that_run_the_suite():
-    from harness.tools.deviations.record import collected_node_ids
+    from harness.tools.maintainer.deviations.record import collected_node_ids
 
     seed = parallel.read_seed()
     stale = sorted(set(seed) - collected_node_ids())

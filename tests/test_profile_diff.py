@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.tools.cli import main
-from harness.tools.profile_diff import profile_diff, render
+from harness.tools.maintainer.profile_diff import profile_diff, render
 
 OLD = {"version": "1.0.0", "defaults": {"main": "claude-a"}, "betas": ["b-old", "b-kept"],
        "headers": {"anthropic-version": "2023-06-01", "user-agent": "claude-cli/1.0.0", "x-gone": "1"},

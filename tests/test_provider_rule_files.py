@@ -170,7 +170,7 @@ def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, intera
 
 def test_provider_rules_check_passes_and_fails_on_a_rule_without_source_or_test(capsys):
     from harness.tools.cli import main
-    from harness.tools.rules_cli import problems
+    from harness.tools.maintainer.rules_cli import problems
 
     assert main(["provider-rules", "check"]) == 0
     family = families()["anthropic"]

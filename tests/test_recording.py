@@ -18,7 +18,7 @@ from harness.errors import HarnessError
 from harness.fakes import FakeAnthropic, Recorded
 from harness.fakes.scenarios import SCENARIOS
 from harness.tapes.scrub import Scrubber
-from harness.tools.recording.record import record, script_standin
+from harness.tools.maintainer.recording.record import record, script_standin
 
 ROUND_TRIP = ["text", "text-stream", "paced-stream", "tool-use", "error-404"]
 
@@ -152,7 +152,7 @@ def test_the_relay_forwards_to_the_real_provider_url_and_records_both_sides():
     checked against the real base URL without any network."""
     import respx
 
-    from harness.tools.recording.relay import RecordingRelay
+    from harness.tools.maintainer.recording.relay import RecordingRelay
 
     relay = RecordingRelay("https://api.anthropic.com")
     sse = b'event: ping\ndata: {"type": "ping"}\n\n'

@@ -93,7 +93,7 @@ def test_sweep_page_shows_what_each_release_changed(browser, tmp_path):
     moved are hidden until asked for, and a cell opens to the checks that moved."""
     from selenium.webdriver.common.by import By
 
-    from harness.tools.sweep import page_data
+    from harness.tools.user.sweep import page_data
 
     base, middle, last = synthetic_runs()
     data = page_data({"1.108.7": base, "1.108.8": middle, "1.108.9": last},

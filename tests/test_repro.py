@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tools.repro import replay
+from harness.tools.user.repro import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "suites/test_count_tokens.py::test_count_tokens_forwards_betas"

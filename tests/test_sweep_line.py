@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.tools import envs, sweep
+from harness.tools import envs
+from harness.tools.user import sweep
 from harness.verdict.model import SCHEMA
 
 REQS = [{"id": i, "area": i.split("-")[0], "level": "must", "statement": f"{i} holds.", "source": "s", "url": "u"}

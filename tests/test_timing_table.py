@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.tools import timing
 from harness.tools.cli import main
-from harness.tools.cpuwatch import CpuReport, run_watched
+from harness.tools.perf import timing
+from harness.tools.perf.cpuwatch import CpuReport, run_watched
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_a_childs_cpu_is_sampled_and_the_total_is_the_kernels():
 
 
 def test_a_process_is_classified_by_its_program_not_its_options_values():
-    from harness.tools.cpuwatch import kind_of_argv
+    from harness.tools.perf.cpuwatch import kind_of_argv
     assert kind_of_argv([".venv/bin/python", "-m", "pytest", "suites", "--litellm-python", ".cache/litellm/x"]) \
         == "harness-workers"
     assert kind_of_argv(["python", "/repo/harness/gateway/forkserver/zygote.py", "log", "sock"]) == "litellm"
@@ -72,7 +72,7 @@ def _sampled_kind(monkeypatch, programs: list[tuple[list[str], str]]) -> str:
     import subprocess
     import sys
 
-    from harness.tools import cpuwatch
+    from harness.tools.perf import cpuwatch
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

@@ -145,3 +145,24 @@ def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = 
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+# Claude Code in Bedrock or Vertex mode, as the capture and the cloud checks run it.
+VERTEX_PROJECT, VERTEX_REGION, BEDROCK_REGION = "cc-capture-project", "us-east5", "us-west-2"
+
+
+def mode_env(mode: str, base_url: str, custom_headers: str, project: str = VERTEX_PROJECT,
+             region: str = VERTEX_REGION) -> dict[str, str | None]:
+    """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex (``base/vertex_ai/v1``).
+
+    Skip-auth: the CLI signs nothing; the gateway key travels in ``ANTHROPIC_CUSTOM_HEADERS``.
+    ``ANTHROPIC_BASE_URL`` and the token are removed (None), so nothing else can be used.
+    """
+    if mode == "bedrock":
+        return {"CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": base_url,
+                "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": BEDROCK_REGION,
+                "ANTHROPIC_CUSTOM_HEADERS": custom_headers, "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
+    return {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_BASE_URL": base_url + "/v1",
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": project,
+            "CLOUD_ML_REGION": region, "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
+            "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}

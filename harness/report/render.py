@@ -77,7 +77,7 @@ def render_html(runs: list[dict[str, Any]]) -> str:
 
 
 def render_controls(data: dict[str, Any]) -> str:
-    """The kill matrix's page (harness.tools.controls): requirements as rows, faults as columns."""
+    """The kill matrix's page (harness.tools.maintainer.controls): requirements as rows, faults as columns."""
     return _ENV.get_template("controls.html.j2").render(data=data)
 
 

@@ -42,22 +42,25 @@ from harness.fakes.scenarios import SCENARIOS
 from harness.gateway.process import resolve_python
 from harness.gateway.reference.faults import kill_problems, kill_score
 from harness.plugin.stash import SUITES_DIR
-from harness.protocol.features import FEATURES
 from harness.report.render import render_html
-from harness.tools import answer as answer_cli
-from harness.tools import bench, controls, durations, gate, repro, rules_cli, sweep, timing, witness
-from harness.tools.bisect import cli as bisect_cli
-from harness.tools.capture import capture
-from harness.tools.deviations import cli as deviations_cli
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
-from harness.tools.profile_diff import render as render_profile_diff
-from harness.tools.recording import cli as cassette_cli
+from harness.tools.maintainer import controls, rules_cli, witness
+from harness.tools.maintainer.capture import capture
+from harness.tools.maintainer.deviations import cli as deviations_cli
+from harness.tools.maintainer.profile_diff import render as render_profile_diff
+from harness.tools.maintainer.recording import cli as cassette_cli
+from harness.tools.perf import bench, durations, timing
+from harness.tools.user import answer as answer_cli
+from harness.tools.user import gate, repro, sweep
+from harness.tools.user.bisect import cli as bisect_cli
 from harness.verdict.catalogue import catalogue
 from harness.verdict.classes import SEVERITY
 from harness.verdict.deviations import waivers as load_waivers
 from harness.verdict.runs import compare, load_run
 
 MARKER = re.compile(r"@pytest\.mark\.req\(\"([A-Z0-9-]+)\"\)")
+# A feature row's requirement (suites/support/features.py): read as text, as the markers are.
+FEATURE_ROW = re.compile(r"Feature\(\s*\"([A-Z0-9-]+)\"")
 
 
 def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
@@ -69,7 +72,7 @@ def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
     found = Counter(m for path in sorted(suites.glob("test_*.py")) for m in MARKER.findall(path.read_text()))
     per_row = len(re.findall(r"^def test_", (suites / "test_features.py").read_text(), re.M))
     return (found + Counter({s.requirement for s in SCENARIOS.values()})
-            + Counter({f.requirement: per_row for f in FEATURES.values()}))
+            + Counter({r: per_row for r in FEATURE_ROW.findall((suites / "support" / "features.py").read_text())}))
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

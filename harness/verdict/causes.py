@@ -52,7 +52,7 @@ class Mitigation:
 
 @dataclass(frozen=True)
 class Witness:
-    """What the real Claude Code CLI printed against a gateway with this cause (harness.tools.witness)."""
+    """What the real Claude Code CLI printed against a gateway with this cause (harness.tools.maintainer.witness)."""
 
     claude_code: str
     gateway: str

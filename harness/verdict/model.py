@@ -65,7 +65,7 @@ class RunInfo:
     providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
     # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.gateway.forkserver) or "exec", as each proxy started.
     proxy_launch: str = ""
-    # The config, environment and side files of each gateway a repro snapshot refers to (harness.tools.repro).
+    # The config, environment and side files of each gateway a repro snapshot refers to (harness.tools.user.repro).
     gateways: dict[str, Any] = field(default_factory=dict)
     # Per level: how many requirements a fault of the reference gateway is proven to break (the kill matrix).
     proven: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -147,7 +147,7 @@ def _detail(v: CheckVerdict) -> list[str]:
     return [f"{name}: {v.klass} ({v.before} -> {v.after})", *(f"  {a}" for a in v.arrows()[:6])]
 
 
-# The gateway's added latency (harness.tools.bench) may grow this much before compare calls it a regression,
+# The gateway's added latency (harness.tools.perf.bench) may grow this much before compare calls it a regression,
 # and never for less than the floor: a 0.3 ms overhead "doubling" to 0.6 ms is noise, not news.
 OVERHEAD_TOLERANCE = 1.2
 OVERHEAD_FLOOR_MS = 1.0

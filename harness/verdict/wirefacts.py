@@ -1,7 +1,7 @@
 """The wire facts a failure is recognised by: what the client got and what the provider received, reduced to
 what does not change from run to run.
 
-Standard library only: a repro folder carries a copy beside its ``repro.py`` (:mod:`harness.tools.repro.replay`),
+Standard library only: a repro folder carries a copy beside its ``repro.py`` (:mod:`harness.tools.user.repro.replay`),
 and the pytest layer computes the recorded facts with the same code when a check fails.
 """
 
