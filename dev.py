@@ -77,14 +77,22 @@ def ensure_browser() -> None:
     if shutil.which("chromium") and shutil.which("chromedriver"):
         return
     if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print("dev.py: chromium/chromedriver missing and apt-get unavailable (or not root): "
-              "the browser test will be skipped", flush=True)
+        print(
+            "dev.py: chromium/chromedriver missing and apt-get unavailable (or not root): "
+            "the browser test will be skipped",
+            flush=True,
+        )
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
+    for cmd in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"],
+    ):
         print("+", " ".join(cmd), flush=True)
         if subprocess.call(cmd, env=env, stdout=subprocess.DEVNULL) != 0:
-            print("dev.py: installing Chromium failed; the browser test will be skipped", flush=True)
+            print(
+                "dev.py: installing Chromium failed; the browser test will be skipped", flush=True
+            )
             return
 
 
@@ -95,9 +103,15 @@ def main(argv: list[str]) -> int:
     python = str(ensure_venv())
     command, extra = argv[0], argv[1:]
     # Setup, not test: the e2e checks then run from .cache/ without reaching the registry.
-    if command in {"suite", "all"} and shutil.which("npm") and _run(
-            [python, "-m", "harness", "install-claude-code"]) != 0:
-        print("dev.py: installing the Claude Code CLI failed; the e2e checks will report it", flush=True)
+    if (
+        command in {"suite", "all"}
+        and shutil.which("npm")
+        and _run([python, "-m", "harness", "install-claude-code"]) != 0
+    ):
+        print(
+            "dev.py: installing the Claude Code CLI failed; the e2e checks will report it",
+            flush=True,
+        )
     if command == "suite":
         return _run([python, "-m", "pytest", "suites/", *extra])
     if command in {"matrix", "gate"}:
@@ -109,9 +123,14 @@ def main(argv: list[str]) -> int:
     if rc := _run([str(Path(python).with_name("lint-imports")), "--no-cache"]):
         return rc
     # Every requirement is proven by a fault of the reference gateway, or names why none can reach it.
-    for check in (["ruff", "check", "."], ["mypy"], ["harness", "catalogue", "--check"],
-                  ["harness", "deviations", "check"], ["harness", "cassettes", "check"],
-                  ["harness", "cassettes", "verify"]):
+    for check in (
+        ["ruff", "check", "."],
+        ["mypy"],
+        ["harness", "catalogue", "--check"],
+        ["harness", "deviations", "check"],
+        ["harness", "cassettes", "check"],
+        ["harness", "cassettes", "verify"],
+    ):
         if rc := _run([python, "-m", *check]):
             return rc
     # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.
@@ -124,11 +143,34 @@ def main(argv: list[str]) -> int:
     lint_rc = _run([python, "-m", "harness", "deviations", "lint", "--run", "reports/compat.json"])
     # The checks whose verdict can hang on retries, timeouts and cooldowns run again under the
     # harness's old isolation settings, and one page shows both columns side by side.
-    isolated_rc = _run([python, "-m", "pytest", "suites/", "-m", "settings_sensitive", "--litellm-settings",
-                        "isolated", "--report-dir", "reports/isolated", *extra])
+    isolated_rc = _run(
+        [
+            python,
+            "-m",
+            "pytest",
+            "suites/",
+            "-m",
+            "settings_sensitive",
+            "--litellm-settings",
+            "isolated",
+            "--report-dir",
+            "reports/isolated",
+            *extra,
+        ]
+    )
     if (ROOT / "reports/compat.json").exists() and (ROOT / "reports/isolated/compat.json").exists():
-        _run([python, "-m", "harness", "merge", "reports/compat.json", "reports/isolated/compat.json",
-              "-o", "reports/settings.html"])
+        _run(
+            [
+                python,
+                "-m",
+                "harness",
+                "merge",
+                "reports/compat.json",
+                "reports/isolated/compat.json",
+                "-o",
+                "reports/settings.html",
+            ]
+        )
     return main_rc or tests_rc or isolated_rc or lint_rc
 
 

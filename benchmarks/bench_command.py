@@ -26,8 +26,12 @@ from harness.tools.perf.cpuwatch import run_watched  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("row", choices=sorted(timing.ROWS))
-    ap.add_argument("--suite-row", default=None, help="record the ratio of this wall time to that row's")
-    ap.add_argument("--cwd", type=Path, default=Path.cwd(), help="where the command runs (a fresh clone, say)")
+    ap.add_argument(
+        "--suite-row", default=None, help="record the ratio of this wall time to that row's"
+    )
+    ap.add_argument(
+        "--cwd", type=Path, default=Path.cwd(), help="where the command runs (a fresh clone, say)"
+    )
     ap.add_argument("command", nargs="+")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
@@ -38,7 +42,9 @@ def main() -> int:
         if suite:
             figures["ratio_to_suite"] = round(cpu.wall / float(suite["wall_s"]), 2)
     timing.record(args.row, figures)
-    print(f"{args.row}: {cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s {cpu.by_kind}, exit {cpu.returncode}")
+    print(
+        f"{args.row}: {cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s {cpu.by_kind}, exit {cpu.returncode}"
+    )
     return cpu.returncode
 
 

@@ -55,23 +55,34 @@ def main() -> None:
     with httpx.Client(trust_env=False) as client:
         client.post(fake.url + "/v1/messages", json=message_body("warmup"), headers=headers)
         direct = p50_ms(client, fake.url + "/v1/messages", headers, args.requests)
-    print(f"fake provider direct: p50 {direct[0]:.2f} ms, p90 {direct[1]:.2f} ms ({args.requests} requests)")
+    print(
+        f"fake provider direct: p50 {direct[0]:.2f} ms, p90 {direct[1]:.2f} ms ({args.requests} requests)"
+    )
     for i in range(args.starts):
         gateway = build("default", upstreams)
         with tempfile.TemporaryDirectory() as tmp:
             proxy = wait_ready(spawn(gateway, args.litellm_python, Path(tmp), launch="exec"))
             try:
                 time.sleep(1.0)  # let lazy imports settle before reading RSS
-                print(f"start {i + 1}: LiteLLM {proxy.version} ready in {proxy.startup_seconds:.2f} s, "
-                      f"RSS {tree_rss_mb(proxy.process.pid):.0f} MB")
+                print(
+                    f"start {i + 1}: LiteLLM {proxy.version} ready in {proxy.startup_seconds:.2f} s, "
+                    f"RSS {tree_rss_mb(proxy.process.pid):.0f} MB"
+                )
                 if i == 0:
                     auth = {**CLAUDE_CODE_HEADERS, "authorization": f"Bearer {gateway.master_key}"}
                     with httpx.Client(trust_env=False, timeout=30) as client:
                         for _ in range(5):
-                            client.post(proxy.url + "/v1/messages?beta=true",
-                                        json=message_body(CLAUDE_CODE_DEFAULT_MODELS[0]), headers=auth)
-                        via = p50_ms(client, proxy.url + "/v1/messages?beta=true", auth, args.requests)
-                    print(f"through the proxy: p50 {via[0]:.2f} ms, p90 {via[1]:.2f} ms ({args.requests} requests)")
+                            client.post(
+                                proxy.url + "/v1/messages?beta=true",
+                                json=message_body(CLAUDE_CODE_DEFAULT_MODELS[0]),
+                                headers=auth,
+                            )
+                        via = p50_ms(
+                            client, proxy.url + "/v1/messages?beta=true", auth, args.requests
+                        )
+                    print(
+                        f"through the proxy: p50 {via[0]:.2f} ms, p90 {via[1]:.2f} ms ({args.requests} requests)"
+                    )
             finally:
                 proxy.stop()
     fake.stop()

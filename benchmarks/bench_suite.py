@@ -35,8 +35,12 @@ from harness.tools.perf.cpuwatch import CpuReport, run_watched  # noqa: E402
 
 def one_run(extra: list[str], keep: Path | None = None) -> tuple[CpuReport, list[dict[str, Any]]]:
     with tempfile.TemporaryDirectory() as tmp:
-        cpu, _ = run_watched([sys.executable, "-m", "pytest", "suites", "-q", "--report-dir", tmp, *extra],
-                             cwd=ROOT, stdout=-3, stderr=-3)  # DEVNULL: the report holds the results
+        cpu, _ = run_watched(
+            [sys.executable, "-m", "pytest", "suites", "-q", "--report-dir", tmp, *extra],
+            cwd=ROOT,
+            stdout=-3,
+            stderr=-3,
+        )  # DEVNULL: the report holds the results
         report = Path(tmp) / "compat.json"
         results = json.loads(report.read_text())["results"] if report.exists() else []
         if keep is not None and report.exists():
@@ -47,18 +51,28 @@ def one_run(extra: list[str], keep: Path | None = None) -> tuple[CpuReport, list
 
 def describe(cpu: CpuReport, cores: int) -> str:
     kinds = ", ".join(f"{k} {v:.0f}" for k, v in sorted(cpu.by_kind.items(), key=lambda kv: -kv[1]))
-    return (f"{cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s ({kinds}, unsampled {cpu.unsampled:.0f}); "
-            f"system under test {cpu.sut:.0f} CPU-s, floor ratio {cpu.floor_ratio(cores):.2f}, "
-            f"harness {100 * cpu.harness / max(cpu.total, 1e-9):.0f}% of the CPU"
-            + ("; other: " + ", ".join(f"{p} {v:.0f}" for p, v in cpu.others.items()) if cpu.others else ""))
+    return (
+        f"{cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s ({kinds}, unsampled {cpu.unsampled:.0f}); "
+        f"system under test {cpu.sut:.0f} CPU-s, floor ratio {cpu.floor_ratio(cores):.2f}, "
+        f"harness {100 * cpu.harness / max(cpu.total, 1e-9):.0f}% of the CPU"
+        + (
+            "; other: " + ", ".join(f"{p} {v:.0f}" for p, v in cpu.others.items())
+            if cpu.others
+            else ""
+        )
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--keep", type=Path, default=None, help="copy each run's compat.json into this folder")
+    ap.add_argument(
+        "--keep", type=Path, default=None, help="copy each run's compat.json into this folder"
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the runs' figures here")
-    ap.add_argument("--record", action="store_true", help="keep the median run as the suite row of timings.json")
+    ap.add_argument(
+        "--record", action="store_true", help="keep the median run as the suite row of timings.json"
+    )
     ap.add_argument("extra", nargs="*")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
@@ -67,9 +81,14 @@ def main() -> None:
     for i in range(args.runs):
         cpu, results = one_run(args.extra, args.keep)
         check_time = sum(float(r["duration"]) for r in results)
-        runs.append({**cpu.as_dict(cores), "checks": len(results), "check_time_s": round(check_time, 1)})
-        print(f"run {i + 1}: {describe(cpu, cores)}; pytest exit {cpu.returncode}, {len(results)} checks, "
-              f"{check_time:.1f} s of check time", flush=True)
+        runs.append(
+            {**cpu.as_dict(cores), "checks": len(results), "check_time_s": round(check_time, 1)}
+        )
+        print(
+            f"run {i + 1}: {describe(cpu, cores)}; pytest exit {cpu.returncode}, {len(results)} checks, "
+            f"{check_time:.1f} s of check time",
+            flush=True,
+        )
     slowest = sorted(results, key=lambda r: -float(r["duration"]))[:10]
     print("ten slowest checks (last run):")
     for r in slowest:
@@ -87,8 +106,18 @@ def main() -> None:
         timing.record("suite", {**median, "command": "pytest suites/", "runs": len(runs)})
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d"), "cores": cores,
-                                         "command": "pytest suites/", "runs": runs}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "measured": time.strftime("%Y-%m-%d"),
+                    "cores": cores,
+                    "command": "pytest suites/",
+                    "runs": runs,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,11 @@ class Guard:
     def _check(self, sock: socket.socket, address: Any) -> None:
         if _is_allowed(sock.family, address):
             return
-        where = f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) > 1 else str(address)
+        where = (
+            f"{address[0]}:{address[1]}"
+            if isinstance(address, tuple) and len(address) > 1
+            else str(address)
+        )
         self.record(where)
         raise NetworkGuardError(
             f"network guard: the test process tried to connect to {where}. Conformance tests may "

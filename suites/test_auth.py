@@ -57,7 +57,9 @@ BAD_CREDENTIALS = {
     "wrong-bearer": {"authorization": "Bearer sk-not-the-master-key"},
     "wrong-x-api-key": {"x-api-key": "sk-not-the-master-key"},
     "empty-bearer": {"authorization": "Bearer "},
-    "basic-scheme": {"authorization": "Basic " + base64.b64encode(b"user:sk-not-the-master-key").decode()},
+    "basic-scheme": {
+        "authorization": "Basic " + base64.b64encode(b"user:sk-not-the-master-key").decode()
+    },
     "bearer-without-token": {"authorization": "Bearer"},
 }
 
@@ -80,15 +82,26 @@ def test_bad_credentials_get_401(gateway, anthropic_provider, endpoint, credenti
 @pytest.mark.blackbox
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
 @pytest.mark.parametrize("credential", BAD_CREDENTIALS, ids=str)
-def test_bad_credentials_get_anthropic_authentication_error(gateway, anthropic_provider, endpoint, credential):
+def test_bad_credentials_get_anthropic_authentication_error(
+    gateway, anthropic_provider, endpoint, credential
+):
     """The 401 for bad credentials is Anthropic's envelope with type authentication_error."""
     ex = _bad_request(gateway, endpoint, BAD_CREDENTIALS[credential])
     assert_anthropic_error(ex, 401)
 
 
-ROUTES = [pytest.param(r, id=r, marks=[NEEDS_OPENAI] if r.startswith("openai") else [])
-          for r in ("anthropic-json", "anthropic-stream", "openai-json", "openai-stream", "passthrough-json",
-                    "passthrough-stream", "count-tokens")]
+ROUTES = [
+    pytest.param(r, id=r, marks=[NEEDS_OPENAI] if r.startswith("openai") else [])
+    for r in (
+        "anthropic-json",
+        "anthropic-stream",
+        "openai-json",
+        "openai-stream",
+        "passthrough-json",
+        "passthrough-stream",
+        "count-tokens",
+    )
+]
 
 
 def _send_on_route(gateway, anthropic_provider, openai_provider, route: str, auth: str):
@@ -107,7 +120,9 @@ def _send_on_route(gateway, anthropic_provider, openai_provider, route: str, aut
 @pytest.mark.req("AUTH-005")
 @pytest.mark.parametrize("auth", ["bearer", "x-api-key"], ids=str)
 @pytest.mark.parametrize("route", ROUTES)
-def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider, openai_provider, route, auth):
+def test_gateway_key_never_reaches_a_provider(
+    gateway, proxy, anthropic_provider, openai_provider, route, auth
+):
     """The gateway's master key appears in no header, query or body any provider receives."""
     ex = _send_on_route(gateway, anthropic_provider, openai_provider, route, auth)
     assert_status(ex, 200)
@@ -119,10 +134,13 @@ def test_gateway_key_never_reaches_a_provider(gateway, proxy, anthropic_provider
 
 @pytest.mark.req("AUTH-006")
 @pytest.mark.parametrize("route", [ROUTES[0], ROUTES[2], ROUTES[4]])
-def test_configured_provider_credential_reaches_the_provider(gateway, upstreams, anthropic_provider,
-                                                             openai_provider, route):
+def test_configured_provider_credential_reaches_the_provider(
+    gateway, upstreams, anthropic_provider, openai_provider, route
+):
     """The provider credential from the config (os.environ/ reference) reaches the provider."""
-    assert_status(_send_on_route(gateway, anthropic_provider, openai_provider, route, "bearer"), 200)
+    assert_status(
+        _send_on_route(gateway, anthropic_provider, openai_provider, route, "bearer"), 200
+    )
     if route.startswith("openai"):
         got = [r for r in openai_provider.received() if r.route in ("chat", "responses")][-1]
         assert got.header("authorization") == f"Bearer {upstreams.openai_key}"
@@ -133,28 +151,45 @@ def test_configured_provider_credential_reaches_the_provider(gateway, upstreams,
 # Each takes (gateway, anthropic provider, a fresh deployment name for the provider errors).
 ERROR_SCENARIOS = {
     "unknown-model": lambda g, a, m: g.messages(message_body("no-such-model-anywhere")),
-    "malformed-json": lambda g, a, m: g.request("POST", "/v1/messages?beta=true", content=b'{"model": '),
-    "missing-max-tokens": lambda g, a, m: g.messages({"model": SONNET, "messages": [{"role": "user", "content": "x"}]}),
-    "provider-401": lambda g, a, m: (a.script("messages", HttpError(401, "authentication_error", "bad key"),
-                                              times=None), g.messages(message_body(m())))[1],
-    "provider-500": lambda g, a, m: (a.script("messages", HttpError(500, "api_error", "boom"), times=None),
-                                     g.messages(message_body(m())))[1],
-    "key-extending-master-key": lambda g, a, m: g.messages(message_body(SONNET), auth="none",
-                                                           headers={"authorization": f"Bearer {g.key}x"}),
+    "malformed-json": lambda g, a, m: g.request(
+        "POST", "/v1/messages?beta=true", content=b'{"model": '
+    ),
+    "missing-max-tokens": lambda g, a, m: g.messages(
+        {"model": SONNET, "messages": [{"role": "user", "content": "x"}]}
+    ),
+    "provider-401": lambda g, a, m: (
+        a.script("messages", HttpError(401, "authentication_error", "bad key"), times=None),
+        g.messages(message_body(m())),
+    )[1],
+    "provider-500": lambda g, a, m: (
+        a.script("messages", HttpError(500, "api_error", "boom"), times=None),
+        g.messages(message_body(m())),
+    )[1],
+    "key-extending-master-key": lambda g, a, m: g.messages(
+        message_body(SONNET), auth="none", headers={"authorization": f"Bearer {g.key}x"}
+    ),
 }
 
 
 @pytest.mark.req("AUTH-007")
-@pytest.mark.parametrize("scenario", [
-    pytest.param(s, id=s, marks=[] if s.startswith("provider") else [pytest.mark.blackbox]) for s in ERROR_SCENARIOS
-])
-def test_error_responses_never_echo_the_master_key(gateway, anthropic_provider, fresh_model, scenario):
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(s, id=s, marks=[] if s.startswith("provider") else [pytest.mark.blackbox])
+        for s in ERROR_SCENARIOS
+    ],
+)
+def test_error_responses_never_echo_the_master_key(
+    gateway, anthropic_provider, fresh_model, scenario
+):
     """No error body or header the gateway returns contains the master key."""
     if gateway.key is None:
         pytest.skip("no gateway key given (--gateway-key), so there is no key to look for")
     ex = ERROR_SCENARIOS[scenario](gateway, anthropic_provider, fresh_model)
     assert ex.status >= 400, f"expected an error, observed {ex.status}"
-    places = [k for k, v in ex.headers.items() if gateway.key in v] + (["body"] if gateway.key in ex.text else [])
+    places = [k for k, v in ex.headers.items() if gateway.key in v] + (
+        ["body"] if gateway.key in ex.text else []
+    )
     assert places == [], f"the master key is echoed in: {places}"
 
 
@@ -162,7 +197,11 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -
     got = pool.try_get(name)
     if isinstance(got, str):
         # Only a refusal that names the missing key is the detection; a crash or a missing binary is not.
-        return "refuses to start" if re.search(r"master[ _]key", got, re.I) else "fails to start for another reason"
+        return (
+            "refuses to start"
+            if re.search(r"master[ _]key", got, re.I)
+            else "fails to start for another reason"
+        )
     anthropic_provider.script("messages", Reply.text("ok"))
     client = make_client(got.url, None, auth="none")
     try:
@@ -178,22 +217,30 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -
 
 @pytest.mark.req("AUTH-008")
 @pytest.mark.gateway("quickstart-placement")
-def test_quickstart_master_key_placement_never_yields_an_open_proxy(proxy_pool, anthropic_provider, make_client,
-                                                                   observe):
+def test_quickstart_master_key_placement_never_yields_an_open_proxy(
+    proxy_pool, anthropic_provider, make_client, observe
+):
     """A master_key under litellm_settings never yields an open proxy: it refuses to start or requires the key."""
-    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider, make_client)
+    outcome = _unauthenticated_outcome(
+        proxy_pool, "quickstart-placement", anthropic_provider, make_client
+    )
     observe("quickstart placement (litellm_settings.master_key)", outcome)
     assert outcome in ("refuses to start", "enforces auth"), (
         f"the quickstart's config {outcome}: an unauthenticated request was answered, so anyone who can reach "
-        "the proxy spends the provider credential")
+        "the proxy spends the provider credential"
+    )
 
 
 @pytest.mark.req("AUTH-009")
 @pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-placement")
-def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropic_provider, make_client, observe):
+def test_quickstart_master_key_placement_protects_the_proxy(
+    proxy_pool, anthropic_provider, make_client, observe
+):
     """With master_key under litellm_settings (the quickstart's placement), the proxy requires that key."""
-    outcome = _unauthenticated_outcome(proxy_pool, "quickstart-placement", anthropic_provider, make_client)
+    outcome = _unauthenticated_outcome(
+        proxy_pool, "quickstart-placement", anthropic_provider, make_client
+    )
     observe("unauthenticated request", outcome)
     assert outcome == "enforces auth"
 
@@ -201,7 +248,9 @@ def test_quickstart_master_key_placement_protects_the_proxy(proxy_pool, anthropi
 @pytest.mark.req("AUTH-010")
 @pytest.mark.needs("litellm")
 @pytest.mark.gateway("quickstart-env-key")
-def test_quickstart_example_master_key_is_accepted(proxy_pool, anthropic_provider, make_client, observe):
+def test_quickstart_example_master_key_is_accepted(
+    proxy_pool, anthropic_provider, make_client, observe
+):
     """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the master key."""
     got = proxy_pool.try_get("quickstart-env-key")
     observe("proxy start", "refused" if isinstance(got, str) else "started")

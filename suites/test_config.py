@@ -15,7 +15,9 @@ from harness.gateway.configs.lint import config_problems
 def test_config_has_no_known_problems(proxy, observe):
     """The config under test has no known problem (key placement, [1m] names, unset env refs, missing models)."""
     gateway = proxy.gateway
-    if gateway.source_config is not None:  # a user's config, judged as they wrote it, in their environment
+    if (
+        gateway.source_config is not None
+    ):  # a user's config, judged as they wrote it, in their environment
         problems = config_problems(gateway.source_config, os.environ, default_model_names())
     else:
         problems = config_problems(gateway.config, gateway.env, default_model_names())

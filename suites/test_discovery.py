@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claude_code import DISCOVERY_PATH, DISCOVERY_TIMEOUT_S, PROFILES, discovery_keeps, has_discovery
+from harness.claude_code import (
+    DISCOVERY_PATH,
+    DISCOVERY_TIMEOUT_S,
+    PROFILES,
+    discovery_keeps,
+    has_discovery,
+)
 from harness.fakes import Reply
 from harness.gateway.configs import is_pool_name
 from harness.protocol.client import message_body
@@ -38,7 +44,9 @@ def test_model_list_names_every_configured_model(gateway, proxy, impl, observe):
 
 @pytest.mark.req("HEALTH-001")
 @pytest.mark.blackbox
-def test_quickstart_health_check_answers(proxy, anthropic_provider, openai_provider, make_client, observe):
+def test_quickstart_health_check_answers(
+    proxy, anthropic_provider, openai_provider, make_client, observe
+):
     """The quickstart's `curl /health` (no key) answers 200 with the gateway's health."""
     client = make_client(proxy.url, None, auth="none")
     try:
@@ -50,12 +58,16 @@ def test_quickstart_health_check_answers(proxy, anthropic_provider, openai_provi
     # The quickstart's reader runs it to see the gateway's state: an empty answer tells them nothing.
     body = ex.json() if ex.text.strip() else None
     observe("answer", type(body).__name__ if body is not None else "empty")
-    assert body, f"expected the gateway's health in the answer, observed {ex.text[:200]!r}:\n{ex.transcript()}"
+    assert body, (
+        f"expected the gateway's health in the answer, observed {ex.text[:200]!r}:\n{ex.transcript()}"
+    )
 
 
 @pytest.mark.req("HEALTH-002")
 @pytest.mark.blackbox
-def test_liveliness_answers_without_key_or_provider(proxy, anthropic_provider, openai_provider, make_client):
+def test_liveliness_answers_without_key_or_provider(
+    proxy, anthropic_provider, openai_provider, make_client
+):
     """GET /health/liveliness answers 200 without a key and without calling any provider."""
     client = make_client(proxy.url, None, auth="none")
     try:
@@ -67,15 +79,20 @@ def test_liveliness_answers_without_key_or_provider(proxy, anthropic_provider, o
     assert [r for r in openai_provider.received() if r.route != "models"] == []
 
 
-DISCOVERY_AUTH = [pytest.param("bearer", id="bearer"), pytest.param("x-api-key", id="x-api-key"),
-                  pytest.param("both", id="both-headers")]
+DISCOVERY_AUTH = [
+    pytest.param("bearer", id="bearer"),
+    pytest.param("x-api-key", id="x-api-key"),
+    pytest.param("both", id="both-headers"),
+]
 DISCOVERING = [p["version"] for p in PROFILES if has_discovery(p["version"])]
 
 
 def _discover(gateway, auth: str):
     """Claude Code's discovery request; "both" is what 2.1.248 and later send when a helper is the credential."""
     extra = {"x-api-key": gateway.key} if auth == "both" else None
-    return gateway.request("GET", DISCOVERY_PATH, auth="bearer" if auth == "both" else auth, headers=extra)
+    return gateway.request(
+        "GET", DISCOVERY_PATH, auth="bearer" if auth == "both" else auth, headers=extra
+    )
 
 
 @pytest.mark.req("DISC-003")
@@ -85,13 +102,17 @@ def test_discovery_request_is_answered_directly_with_any_credential_header(gatew
     """GET /v1/models?limit=1000 with Bearer, x-api-key or both is answered 200, not redirected, with ids."""
     ex = _discover(gateway, auth)
     observe("status", ex.status)
-    assert not 300 <= ex.status < 400, (f"discovery treats any redirect as failure; observed {ex.status} "
-                                        f"to {ex.headers.get('location')}")
+    assert not 300 <= ex.status < 400, (
+        f"discovery treats any redirect as failure; observed {ex.status} "
+        f"to {ex.headers.get('location')}"
+    )
     assert_status(ex, 200)
     data = ex.json().get("data")
     assert isinstance(data, list), f"expected a data array, observed {ex.text[:300]}"
     assert data, "expected at least one model, observed an empty data array"
-    assert all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in data), "an entry without a string id"
+    assert all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in data), (
+        "an entry without a string id"
+    )
 
 
 @pytest.mark.req("DISC-004")
@@ -100,7 +121,9 @@ def test_discovery_is_answered_within_claude_codes_timeout(gateway, observe):
     """The discovery request is answered within Claude Code's 3 s discovery timeout."""
     slowest = max(_timed(gateway) for _ in range(3))
     observe("slowest of 3 (s)", round(slowest, 3), volatile=True)
-    assert slowest < DISCOVERY_TIMEOUT_S, f"expected under {DISCOVERY_TIMEOUT_S} s, observed {slowest:.2f} s"
+    assert slowest < DISCOVERY_TIMEOUT_S, (
+        f"expected under {DISCOVERY_TIMEOUT_S} s, observed {slowest:.2f} s"
+    )
 
 
 def _timed(gateway) -> float:
@@ -112,12 +135,16 @@ def _timed(gateway) -> float:
 @pytest.mark.req("DISC-005")
 @pytest.mark.needs("config")
 @pytest.mark.parametrize("version", DISCOVERING, ids=[f"cc-{v}" for v in DISCOVERING])
-def test_every_model_claude_code_would_keep_is_listed_under_its_name(gateway, proxy, version, observe):
+def test_every_model_claude_code_would_keep_is_listed_under_its_name(
+    gateway, proxy, version, observe
+):
     """Every configured model whose name Claude Code's discovery filter keeps is listed under that same id."""
     listed = {m.get("id") for m in _discover(gateway, "bearer").json().get("data", [])}
     names = proxy.gateway.user_models or proxy.gateway.model_names()
-    observe("configured names Claude Code's filter drops (aliases to add by hand)",
-            sorted(n for n in names if not discovery_keeps(n, version)))
+    observe(
+        "configured names Claude Code's filter drops (aliases to add by hand)",
+        sorted(n for n in names if not discovery_keeps(n, version)),
+    )
     missing = sorted(n for n in names if discovery_keeps(n, version) and n not in listed)
     observe("kept by the filter but not listed", missing)
     assert missing == [], f"Claude Code {version} would not offer: {missing}"
@@ -126,7 +153,9 @@ def test_every_model_claude_code_would_keep_is_listed_under_its_name(gateway, pr
 @pytest.mark.req("DISC-006")
 @pytest.mark.needs("config")
 @pytest.mark.parametrize("version", DISCOVERING, ids=[f"cc-{v}" for v in DISCOVERING])
-def test_every_id_claude_code_keeps_is_served(gateway, anthropic_provider, openai_provider, version, observe):
+def test_every_id_claude_code_keeps_is_served(
+    gateway, anthropic_provider, openai_provider, version, observe
+):
     """Every listed id Claude Code's discovery keeps, rewritten ones included, reaches an upstream when named."""
     anthropic_provider.script("messages", Reply.text("ok"), times=None)
     openai_provider.script_generation(Reply.text("ok"), times=None)
@@ -139,4 +168,6 @@ def test_every_id_claude_code_keeps_is_served(gateway, anthropic_provider, opena
         if ex.status != 200:
             refused[model] = f"{ex.status} {ex.text[:120]}"
     observe("kept but not served", sorted(refused))
-    assert refused == {}, f"Claude Code {version} would offer ids the gateway does not serve: {refused}"
+    assert refused == {}, (
+        f"Claude Code {version} would offer ids the gateway does not serve: {refused}"
+    )

@@ -19,11 +19,21 @@ from harness.protocol.client import CLAUDE_CODE_BETAS, beta_set
 from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE
 from .support.features import FEATURES, PDF, PNG, Feature, request_body
 
-ROWS = [pytest.param(name, id=name, marks=pytest.mark.req(f.requirement)) for name, f in FEATURES.items()]
+ROWS = [
+    pytest.param(name, id=name, marks=pytest.mark.req(f.requirement))
+    for name, f in FEATURES.items()
+]
 STREAMS = [pytest.param(False, id="json"), pytest.param(True, id="stream")]
-CLOUD = [pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke",
-                      marks=pytest.mark.needs("bedrock")),
-         pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex"))]
+CLOUD = [
+    pytest.param(
+        ("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"),
+        id="bedrock-invoke",
+        marks=pytest.mark.needs("bedrock"),
+    ),
+    pytest.param(
+        ("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex")
+    ),
+]
 
 
 def _betas(feature: Feature) -> dict[str, str]:
@@ -38,16 +48,23 @@ def _changed(sent: dict[str, Any], got: dict[str, Any]) -> list[str]:
 def _missing_in(expected: Any, observed: Any) -> bool:
     """Whether ``observed`` lacks something ``expected`` has; keys the gateway added are tolerated."""
     if isinstance(expected, dict):
-        return not isinstance(observed, dict) or any(_missing_in(v, observed.get(k)) for k, v in expected.items())
+        return not isinstance(observed, dict) or any(
+            _missing_in(v, observed.get(k)) for k, v in expected.items()
+        )
     if isinstance(expected, list):
-        return (not isinstance(observed, list) or len(observed) != len(expected)
-                or any(_missing_in(e, o) for e, o in zip(expected, observed, strict=True)))
+        return (
+            not isinstance(observed, list)
+            or len(observed) != len(expected)
+            or any(_missing_in(e, o) for e, o in zip(expected, observed, strict=True))
+        )
     return bool(expected != observed)
 
 
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("name", ROWS)
-def test_feature_request_reaches_anthropic_unchanged(gateway, anthropic_provider, name, stream, observe):
+def test_feature_request_reaches_anthropic_unchanged(
+    gateway, anthropic_provider, name, stream, observe
+):
     """The feature's body fields reach the Anthropic provider unchanged, with the beta they pair with."""
     feature = FEATURES[name]
     anthropic_provider.script("messages", RawMessage(feature.answer(SONNET)))
@@ -59,20 +76,28 @@ def test_feature_request_reaches_anthropic_unchanged(gateway, anthropic_provider
     observe("fields changed on the way", changed)
     assert changed == [], f"changed or dropped before the provider: {changed}"
     if feature.beta:
-        assert feature.beta in beta_set(got[-1].header("anthropic-beta") or ""), f"{feature.beta} was not forwarded"
+        assert feature.beta in beta_set(got[-1].header("anthropic-beta") or ""), (
+            f"{feature.beta} was not forwarded"
+        )
 
 
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("name", ROWS)
-def test_feature_answer_reaches_the_client_unchanged(gateway, anthropic_provider, name, stream, observe):
+def test_feature_answer_reaches_the_client_unchanged(
+    gateway, anthropic_provider, name, stream, observe
+):
     """The feature's answer (blocks, usage, top-level fields) reaches the client from Anthropic unchanged."""
-    _assert_answer_kept(gateway, anthropic_provider, "messages", SONNET, FEATURES[name], stream, observe)
+    _assert_answer_kept(
+        gateway, anthropic_provider, "messages", SONNET, FEATURES[name], stream, observe
+    )
 
 
 @pytest.mark.gateway("providers")
 @pytest.mark.parametrize("route", CLOUD)
 @pytest.mark.parametrize("name", ROWS)
-def test_feature_request_reaches_the_cloud_upstream_unchanged(gateway, request, name, route, observe):
+def test_feature_request_reaches_the_cloud_upstream_unchanged(
+    gateway, request, name, route, observe
+):
     """The feature's body fields reach Bedrock (Invoke) and Vertex unchanged, with its beta (Bedrock: in the body's
     anthropic_beta; Vertex: in the header)."""
     provider_name, model, fake_route = route
@@ -88,8 +113,11 @@ def test_feature_request_reaches_the_cloud_upstream_unchanged(gateway, request, 
     observe("fields changed on the way", changed)
     assert changed == [], f"changed or dropped before {provider_name}: {changed}"
     if feature.beta:
-        carried = got[-1].body.get("anthropic_beta") if provider_name == "bedrock" else beta_set(
-            got[-1].header("anthropic-beta") or "")
+        carried = (
+            got[-1].body.get("anthropic_beta")
+            if provider_name == "bedrock"
+            else beta_set(got[-1].header("anthropic-beta") or "")
+        )
         assert feature.beta in (carried or []), f"{feature.beta} did not reach {provider_name}"
 
 
@@ -98,15 +126,21 @@ def test_feature_request_reaches_the_cloud_upstream_unchanged(gateway, request, 
 @pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("name", ROWS)
 @CLOUD_BETAS_JUDGED_ELSEWHERE
-def test_feature_answer_from_vertex_reaches_the_client_unchanged(gateway, vertex_provider, name, stream, observe):
+def test_feature_answer_from_vertex_reaches_the_client_unchanged(
+    gateway, vertex_provider, name, stream, observe
+):
     """The feature's answer (blocks, usage, top-level fields) reaches the client from Vertex unchanged."""
     route = "stream_raw_predict" if stream else "raw_predict"
-    _assert_answer_kept(gateway, vertex_provider, route, VERTEX_MODEL[0], FEATURES[name], stream, observe)
+    _assert_answer_kept(
+        gateway, vertex_provider, route, VERTEX_MODEL[0], FEATURES[name], stream, observe
+    )
 
 
 def _contains(haystack: Any, needle: Any) -> bool:
     """Whether ``needle`` is ``haystack`` or sits anywhere inside it (a string inside a longer one counts)."""
-    if haystack == needle or (isinstance(needle, str) and isinstance(haystack, str) and needle in haystack):
+    if haystack == needle or (
+        isinstance(needle, str) and isinstance(haystack, str) and needle in haystack
+    ):
         return True
     if isinstance(haystack, dict):
         return any(_contains(v, needle) for v in haystack.values())
@@ -117,8 +151,12 @@ def _contains(haystack: Any, needle: Any) -> bool:
 
 # Where a row applies to an OpenAI model, what of it must survive LiteLLM's translation (in whatever
 # wrapper the Responses API uses): the PDF and image bytes, and the JSON schema.
-TRANSLATED = {"pdf-and-image": [PDF, PNG],
-              "structured-output": [FEATURES["structured-output"].request["output_config"]["format"]["schema"]]}
+TRANSLATED = {
+    "pdf-and-image": [PDF, PNG],
+    "structured-output": [
+        FEATURES["structured-output"].request["output_config"]["format"]["schema"]
+    ],
+}
 
 
 @pytest.mark.needs("openai")
@@ -127,7 +165,9 @@ def test_feature_request_survives_translation_to_openai(gateway, openai_provider
     """Where a feature applies to an OpenAI-routed model, its substance (the document and image bytes, the JSON
     schema) reaches OpenAI in the translated request."""
     openai_provider.script_generation(Reply.text("ok"))
-    ex = gateway.messages(request_body(FEATURES[name], OPENAI_MODEL), headers=_betas(FEATURES[name]))
+    ex = gateway.messages(
+        request_body(FEATURES[name], OPENAI_MODEL), headers=_betas(FEATURES[name])
+    )
     got = [r for r in openai_provider.received() if r.route in ("chat", "responses")]
     assert got, f"the request never reached OpenAI: {ex.status} {ex.text[:300]}"
     lost = [str(n)[:40] for n in TRANSLATED[name] if not _contains(got[-1].body, n)]
@@ -135,17 +175,25 @@ def test_feature_request_survives_translation_to_openai(gateway, openai_provider
     assert lost == [], f"not found in the request OpenAI received: {lost}"
 
 
-def _assert_answer_kept(gateway, provider, route: str, model: str, feature: Feature, stream: bool, observe) -> None:
+def _assert_answer_kept(
+    gateway, provider, route: str, model: str, feature: Feature, stream: bool, observe
+) -> None:
     answer = feature.answer(model)
     provider.script(route, RawMessage(answer))
     ex = gateway.messages(request_body(feature, model, stream), headers=_betas(feature))
     assert ex.status == 200, f"expected 200, observed {ex.status} {ex.text[:300]}"
     if stream:
         assert ex.stream is not None, "expected a stream"
-        message = {**ex.stream.message, "content": [b.final() for b in ex.stream.blocks], "usage": ex.stream.usage}
+        message = {
+            **ex.stream.message,
+            "content": [b.final() for b in ex.stream.blocks],
+            "usage": ex.stream.usage,
+        }
     else:
         message = ex.json()
-    lost = [k for k in ("content", "usage", *feature.extra) if _missing_in(answer[k], message.get(k))]
+    lost = [
+        k for k in ("content", "usage", *feature.extra) if _missing_in(answer[k], message.get(k))
+    ]
     observe("answer parts changed or lost", lost)
     shown = {k: message.get(k) for k in lost}
-    assert lost == [], f"expected {({k: answer[k] for k in lost})}\nobserved {shown}"
+    assert lost == [], f"expected { ({k: answer[k] for k in lost}) }\nobserved {shown}"

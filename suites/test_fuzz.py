@@ -45,13 +45,27 @@ from .support.fuzzing import (
 # A gateway of its own ("fuzz") with two non-default settings: with LiteLLM's default retries each 5xx is retried
 # twice with back-off and shrinking a failure takes minutes; with cooldowns on, a few failures bench the model
 # and every later request gets the same 429, which tests nothing. Neither changes what a request is answered.
-pytestmark = [pytest.mark.needs("litellm"), pytest.mark.gateway("fuzz"), pytest.mark.settings(
-    num_retries="0 (each 5xx would be retried twice with back-off: a thousand requests would not fit a minute)",
-    disable_cooldowns="true (after a few failures every request would get the same cooldown 429)")]
+pytestmark = [
+    pytest.mark.needs("litellm"),
+    pytest.mark.gateway("fuzz"),
+    pytest.mark.settings(
+        num_retries="0 (each 5xx would be retried twice with back-off: a thousand requests would not fit a minute)",
+        disable_cooldowns="true (after a few failures every request would get the same cooldown 429)",
+    ),
+]
 EXAMPLES = 250
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large, HealthCheck.large_base_example])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 
 
 class Fuzzer:
@@ -75,7 +89,9 @@ class Fuzzer:
         return response
 
     def broken(self, case: Case, response: httpx.Response) -> list[tuple[str, str]]:
-        return broken_invariants(case, response, self.provider.received(), self.key, self.upstream_key)
+        return broken_invariants(
+            case, response, self.provider.received(), self.key, self.upstream_key
+        )
 
     def check(self, case: Case, response: httpx.Response) -> None:
         """Collect what this answer breaks, keeping the smallest request for each broken invariant."""
@@ -94,8 +110,11 @@ def fuzzer(gateway, proxy, anthropic_provider):
 
 
 CATEGORIES: dict[str, Callable[[str], st.SearchStrategy[Case]]] = {
-    "valid": valid_cases, "body-mistakes": body_mistakes, "size-and-encoding": size_and_encoding_mistakes,
-    "header-mistakes": header_mistakes}
+    "valid": valid_cases,
+    "body-mistakes": body_mistakes,
+    "size-and-encoding": size_and_encoding_mistakes,
+    "header-mistakes": header_mistakes,
+}
 
 
 def _fuzz(fuzzer: Fuzzer, category: str, model: str) -> None:
@@ -109,7 +128,9 @@ def _fuzz(fuzzer: Fuzzer, category: str, model: str) -> None:
 
 # The repository's example database; a run against another LiteLLM (the gate, the matrix) gets a copy of its
 # own, so what another version breaks is never stored as this version's known example.
-EXAMPLES_DIR = Path(os.environ.get("CC_GATEWAY_FUZZ_EXAMPLES") or Path(__file__).with_name("fuzz-examples"))
+EXAMPLES_DIR = Path(
+    os.environ.get("CC_GATEWAY_FUZZ_EXAMPLES") or Path(__file__).with_name("fuzz-examples")
+)
 INDEX = EXAMPLES_DIR / "index.json"
 
 
@@ -129,15 +150,25 @@ def _remember(category: str, invariant: str) -> None:
 def _minimal(fuzzer: Fuzzer, category: str, invariant: str, shrink: bool) -> Case | None:
     """The smallest request Hypothesis finds that breaks ``invariant``: stored examples first, then (with
     ``shrink``) generated ones, shrunk; the result is saved to the example database."""
+
     def breaks(case: Case) -> bool:
         return invariant in {name for name, _ in fuzzer.broken(case, fuzzer.send(case))}
 
     phases = [Phase.reuse, Phase.generate, Phase.shrink] if shrink else [Phase.reuse]
-    chosen = settings(FUZZ, database=DirectoryBasedExampleDatabase(str(EXAMPLES_DIR)), phases=phases)
+    chosen = settings(
+        FUZZ, database=DirectoryBasedExampleDatabase(str(EXAMPLES_DIR)), phases=phases
+    )
     try:
-        return find(CATEGORIES[category](SONNET), breaks, settings=chosen,
-                    database_key=f"FUZZ-001 {category}: {invariant}".encode())
-    except (NoSuchExample, unittest.SkipTest):  # SkipTest: a replay with no stored example to replay
+        return find(
+            CATEGORIES[category](SONNET),
+            breaks,
+            settings=chosen,
+            database_key=f"FUZZ-001 {category}: {invariant}".encode(),
+        )
+    except (
+        NoSuchExample,
+        unittest.SkipTest,
+    ):  # SkipTest: a replay with no stored example to replay
         return None
 
 
@@ -150,7 +181,9 @@ def _shrink_and_replay(fuzzer: Fuzzer, category: str) -> dict[str, str]:
             continue
         _remember(category, invariant)
         minimal[invariant] = case.show()
-        fuzzer.violations.setdefault(invariant, (len(case.body), "replayed from the example database"))
+        fuzzer.violations.setdefault(
+            invariant, (len(case.body), "replayed from the example database")
+        )
     return minimal
 
 
@@ -166,6 +199,8 @@ def test_generated_requests_hold_the_gateway_invariants(fuzzer, category, observ
     fuzzer.provider.reset()
     observe("requests sent to shrink and replay", fuzzer.sent - EXAMPLES, volatile=True)
     observe("invariants broken", sorted(fuzzer.violations))
-    shown = "\n\n".join(f"{name}, e.g.\n{example}\nshrunk to:\n{minimal.get(name, '(not reproduced)')}"
-                          for name, (_, example) in sorted(fuzzer.violations.items()))
+    shown = "\n\n".join(
+        f"{name}, e.g.\n{example}\nshrunk to:\n{minimal.get(name, '(not reproduced)')}"
+        for name, (_, example) in sorted(fuzzer.violations.items())
+    )
     assert fuzzer.violations == {}, f"{len(fuzzer.violations)} invariant(s) broken:\n{shown}"

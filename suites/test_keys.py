@@ -35,7 +35,9 @@ def test_limited_key_gets_its_allowed_model(limited, anthropic_provider, stream)
 
 @pytest.mark.req("KEYS-002")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_limited_key_is_refused_another_model_with_permission_error(limited, anthropic_provider, stream):
+def test_limited_key_is_refused_another_model_with_permission_error(
+    limited, anthropic_provider, stream
+):
     """The key limited to model A is refused model B with 403 permission_error; no provider is called."""
     ex = limited.messages(message_body(VK_MODEL_B, stream=stream))
     assert anthropic_provider.received() == [], "model B's provider was called"
@@ -55,9 +57,14 @@ def test_model_list_for_limited_key_shows_only_its_models(limited, observe):
 
 
 @pytest.mark.req("KEYS-004")
-@pytest.mark.parametrize("variant", [VK_ALIAS_B, f"{VK_MODEL_B}[1m]", VK_MODEL_B.upper(), f" {VK_MODEL_B}"],
-                         ids=["alias", "1m-suffix", "upper-case", "leading-space"])
-def test_variants_of_a_forbidden_model_do_not_get_through(limited, anthropic_provider, variant, observe):
+@pytest.mark.parametrize(
+    "variant",
+    [VK_ALIAS_B, f"{VK_MODEL_B}[1m]", VK_MODEL_B.upper(), f" {VK_MODEL_B}"],
+    ids=["alias", "1m-suffix", "upper-case", "leading-space"],
+)
+def test_variants_of_a_forbidden_model_do_not_get_through(
+    limited, anthropic_provider, variant, observe
+):
     """Aliases, a [1m] suffix and case variants of model B are refused for the key limited to model A."""
     ex = limited.messages(message_body(variant))
     observe("status", ex.status)
@@ -70,9 +77,11 @@ def test_variants_of_a_forbidden_model_do_not_get_through(limited, anthropic_pro
 def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provider, make_client):
     """DB-backed virtual keys (/key/generate with models=[A]) enforce the allowlist."""
     if not os.environ.get("CC_GATEWAY_DATABASE_URL"):
-        pytest.skip("DB-backed virtual keys need CC_GATEWAY_DATABASE_URL (a PostgreSQL URL) and Prisma's "
-                    "engine binaries, which download only from Prisma's own server; neither is available "
-                    "here. The offline custom_auth allowlist (KEYS-001..004) covers the policy.")
+        pytest.skip(
+            "DB-backed virtual keys need CC_GATEWAY_DATABASE_URL (a PostgreSQL URL) and Prisma's "
+            "engine binaries, which download only from Prisma's own server; neither is available "
+            "here. The offline custom_auth allowlist (KEYS-001..004) covers the policy."
+        )
     proxy = proxy_pool.get("virtual-keys-db")
     admin = make_client(proxy.url, proxy.master_key)
     try:
@@ -82,7 +91,9 @@ def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provi
         anthropic_provider.script("messages", Reply.text("allowed"))
         assert_status(limited.messages(message_body(VK_MODEL_A)), 200)
         refused = limited.messages(message_body(VK_MODEL_B))
-        assert 400 <= refused.status < 500, f"model B: expected a 4xx refusal, observed {refused.status}"
+        assert 400 <= refused.status < 500, (
+            f"model B: expected a 4xx refusal, observed {refused.status}"
+        )
         limited.close()
     finally:
         admin.close()

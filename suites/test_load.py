@@ -46,8 +46,11 @@ class Session:
 
     @property
     def text(self) -> str:
-        return "".join(e.data["delta"].get("text", "") for e in self.events
-                       if isinstance(e.data, dict) and e.data.get("type") == "content_block_delta")
+        return "".join(
+            e.data["delta"].get("text", "")
+            for e in self.events
+            if isinstance(e.data, dict) and e.data.get("type") == "content_block_delta"
+        )
 
 
 async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model: str) -> Session:
@@ -75,9 +78,15 @@ async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model
 async def _swarm(gateway, model: str, n: int, keys: list[str] | None = None) -> list[Session]:
     """``n`` concurrent sessions; with ``keys``, session i authenticates with keys[i] (Bearer, as Claude Code)."""
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-    headers = [gateway.headers() if keys is None else {**gateway.headers(), "authorization": f"Bearer {keys[i]}"}
-               for i in range(n)]
-    async with httpx.AsyncClient(timeout=PER_REQUEST_LIMIT_S, limits=limits, trust_env=False) as http:
+    headers = [
+        gateway.headers()
+        if keys is None
+        else {**gateway.headers(), "authorization": f"Bearer {keys[i]}"}
+        for i in range(n)
+    ]
+    async with httpx.AsyncClient(
+        timeout=PER_REQUEST_LIMIT_S, limits=limits, trust_env=False
+    ) as http:
         url = gateway.base_url + "/v1/messages?beta=true"
         return list(await asyncio.gather(*(_one(http, url, headers[i], model) for i in range(n))))
 
@@ -87,7 +96,9 @@ def _rss_mb(pid: int | None) -> float | None:
         return None
     try:
         root = psutil.Process(pid)
-        return round(sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20, 1)
+        return round(
+            sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20, 1
+        )
     except psutil.NoSuchProcess:
         return None
 
@@ -98,17 +109,24 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 
 # Anthropic at both levels; Bedrock and Vertex, whose streams take other code paths in the gateway, at 32.
-LOAD_ROUTES = [pytest.param(route, n, id=f"{route.name}-{n}-streams", marks=route_marks)
-               for p in route_params("LOAD-001", tuple(BY_NAME[r] for r in ("anthropic", "bedrock-invoke",
-                                                                          "bedrock-converse", "vertex")))
-               for route, route_marks in [(p.values[0], p.marks)]
-               for n in (LEVELS if p.values[0].name == "anthropic" else LEVELS[:1])]
+LOAD_ROUTES = [
+    pytest.param(route, n, id=f"{route.name}-{n}-streams", marks=route_marks)
+    for p in route_params(
+        "LOAD-001",
+        tuple(BY_NAME[r] for r in ("anthropic", "bedrock-invoke", "bedrock-converse", "vertex")),
+    )
+    for route, route_marks in [(p.values[0], p.marks)]
+    for n in (LEVELS if p.values[0].name == "anthropic" else LEVELS[:1])
+]
 
 
 def provider_credentials(route: Route, got: list[RecordedRequest], proxy) -> set[str]:
     """What each provider request authenticated with: the upstream key, the SigV4 access key, or the token."""
     if route.fake == "bedrock":
-        return {f"{r.labels.get('auth')} {r.labels.get('access_key')} {r.labels.get('signature')}" for r in got}
+        return {
+            f"{r.labels.get('auth')} {r.labels.get('access_key')} {r.labels.get('signature')}"
+            for r in got
+        }
     if route.fake == "vertex":
         return {str(r.labels.get("auth")) for r in got}
     return {str(r.header("x-api-key")) for r in got}
@@ -125,8 +143,9 @@ def expected_credentials(route: Route, proxy) -> set[str]:
 
 @pytest.mark.req("LOAD-001")
 @pytest.mark.parametrize(("route", "concurrency"), LOAD_ROUTES)
-def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, request, fresh_model, route,
-                                                             concurrency, observe):
+def test_concurrent_streams_each_get_exactly_their_own_answer(
+    gateway, proxy, request, fresh_model, route, concurrency, observe
+):
     """Under 32 and 128 concurrent streams each client gets exactly its own content, grammatically, with no 5xx,
     and each provider request carries only the provider credential."""
     fake = request.getfixturevalue(f"{route.fake}_provider")
@@ -137,7 +156,11 @@ def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, re
     observe("proxy RSS before/after (MiB)", [before, _rss_mb(pid)], volatile=True)
     ok = [s for s in sessions if s.status == 200 and not s.error]
     if ok:
-        observe("time to first byte (ms)", _quantiles([s.first_byte_s or s.total_s for s in ok]), volatile=True)
+        observe(
+            "time to first byte (ms)",
+            _quantiles([s.first_byte_s or s.total_s for s in ok]),
+            volatile=True,
+        )
         observe("total time (ms)", _quantiles([s.total_s for s in ok]), volatile=True)
     failures = sorted({s.error or f"HTTP {s.status}" for s in sessions if s not in ok})
     observe("failures", failures)
@@ -147,7 +170,9 @@ def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, re
     broken = [(s.nonce, r.rule) for s in ok for r in check_stream(s.events).violations]
     assert broken == [], f"streams broke the grammar: {broken[:5]}"
     got = route.received(fake)
-    assert len(got) == concurrency, f"the provider got {len(got)} requests for {concurrency} sessions"
+    assert len(got) == concurrency, (
+        f"the provider got {len(got)} requests for {concurrency} sessions"
+    )
     assert secret_places(got, proxy.master_key) == [], "the gateway key reached the provider"
     seen, wanted = provider_credentials(route, got, proxy), expected_credentials(route, proxy)
     assert seen == wanted, f"provider credentials seen: {seen}, expected only {wanted}"
@@ -156,28 +181,43 @@ def test_concurrent_streams_each_get_exactly_their_own_answer(gateway, proxy, re
 @pytest.mark.req("LOAD-002")
 @pytest.mark.gateway("load-keys")
 @pytest.mark.parametrize("concurrency", LEVELS, ids=[f"{n}-keys" for n in LEVELS])
-def test_concurrent_sessions_with_distinct_keys_are_each_authorised_alone(gateway, proxy, anthropic_provider,
-                                                                          concurrency, observe):
+def test_concurrent_sessions_with_distinct_keys_are_each_authorised_alone(
+    gateway, proxy, anthropic_provider, concurrency, observe
+):
     """Under 32 and 128 concurrent streams, each with its own key from a custom_auth allowlist and one in eight
     with a key the allowlist lacks, every allowed client gets exactly its own answer and every other a 401."""
     anthropic_provider.script("messages", Echo(delay=0.02), times=None)
     allowed = list(proxy.gateway.virtual_keys)[:concurrency]
-    keys = [k if i % 8 else "sk-load-not-listed-" + secrets.token_hex(6) for i, k in enumerate(allowed)]
+    keys = [
+        k if i % 8 else "sk-load-not-listed-" + secrets.token_hex(6) for i, k in enumerate(allowed)
+    ]
     sessions = asyncio.run(_swarm(gateway, LOAD_MODEL, concurrency, keys))
     refused = [i for i in range(concurrency) if i % 8 == 0]
     ok = [s for i, s in enumerate(sessions) if i not in refused]
     failures = sorted({s.error or f"HTTP {s.status}" for s in ok if s.status != 200 or s.error})
     observe("listed keys: failures", failures)
     assert failures == [], f"{len(failures)} kinds of failure for listed keys: {failures}"
-    observe("time to first byte (ms)", _quantiles([s.first_byte_s or s.total_s for s in ok]), volatile=True)
+    observe(
+        "time to first byte (ms)",
+        _quantiles([s.first_byte_s or s.total_s for s in ok]),
+        volatile=True,
+    )
     crossed = [(s.nonce, s.text) for s in ok if s.text != f"echo: session {s.nonce}"]
     assert crossed == [], f"{len(crossed)} answers were not their own, e.g. {crossed[:3]}"
     got = anthropic_provider.received("messages")
-    assert len(got) == len(ok), f"the provider got {len(got)} requests for {len(ok)} allowed sessions"
+    assert len(got) == len(ok), (
+        f"the provider got {len(got)} requests for {len(ok)} allowed sessions"
+    )
     leaked = [k for k in keys if secret_places(got, k)]
     assert leaked == [], f"{len(leaked)} client keys reached the provider"
-    assert {r.header("x-api-key") for r in got} == {proxy.gateway.env["FAKE_ANTHROPIC_UPSTREAM_KEY"]}
+    assert {r.header("x-api-key") for r in got} == {
+        proxy.gateway.env["FAKE_ANTHROPIC_UPSTREAM_KEY"]
+    }
     # Last, so a refusal in the wrong shape never hides how the listed keys fared.
-    outcomes = sorted({s.error or f"HTTP {s.status}" for i, s in enumerate(sessions) if i in refused})
+    outcomes = sorted(
+        {s.error or f"HTTP {s.status}" for i, s in enumerate(sessions) if i in refused}
+    )
     observe("unlisted keys: outcomes", outcomes)
-    assert outcomes == ["HTTP 401"], f"expected every unlisted key refused with 401, observed {outcomes}"
+    assert outcomes == ["HTTP 401"], (
+        f"expected every unlisted key refused with 401, observed {outcomes}"
+    )

@@ -29,11 +29,15 @@ def test_passthrough_body_reaches_provider_unchanged(gateway, anthropic_provider
 
 @pytest.mark.req("PASS-002")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_passthrough_forwards_version_and_beta_headers(gateway, anthropic_provider, stream, observe):
+def test_passthrough_forwards_version_and_beta_headers(
+    gateway, anthropic_provider, stream, observe
+):
     """anthropic-beta and anthropic-version reach the provider through the pass-through."""
     anthropic_provider.script("messages", Reply.text("ok"))
     betas = ",".join((*CLAUDE_CODE_BETAS, CONTEXT_1M_BETA))
-    ex = gateway.messages(message_body(SONNET, stream=stream), prefix="/anthropic", headers={"anthropic-beta": betas})
+    ex = gateway.messages(
+        message_body(SONNET, stream=stream), prefix="/anthropic", headers={"anthropic-beta": betas}
+    )
     assert_status(ex, 200)
     got = anthropic_provider.last("messages")
     observe("anthropic-beta at provider", got.header("anthropic-beta"), better="more")
@@ -54,8 +58,11 @@ def test_passthrough_stream_arrives_unchanged_and_in_order(gateway, anthropic_pr
     assert received == sent
 
 
-PASS_BAD_KEYS = {"missing": {}, "wrong-bearer": {"authorization": "Bearer sk-wrong"},
-                 "wrong-x-api-key": {"x-api-key": "sk-wrong"}}
+PASS_BAD_KEYS = {
+    "missing": {},
+    "wrong-bearer": {"authorization": "Bearer sk-wrong"},
+    "wrong-x-api-key": {"x-api-key": "sk-wrong"},
+}
 
 
 @pytest.mark.req("PASS-004")
@@ -63,15 +70,21 @@ PASS_BAD_KEYS = {"missing": {}, "wrong-bearer": {"authorization": "Bearer sk-wro
 @pytest.mark.parametrize("credential", PASS_BAD_KEYS, ids=str)
 def test_passthrough_requires_the_gateway_key(gateway, anthropic_provider, credential, observe):
     """Without the LiteLLM key, or with a wrong one, the pass-through answers 401 and calls no provider."""
-    ex = gateway.messages(message_body(SONNET), prefix="/anthropic", auth="none", headers=PASS_BAD_KEYS[credential])
+    ex = gateway.messages(
+        message_body(SONNET), prefix="/anthropic", auth="none", headers=PASS_BAD_KEYS[credential]
+    )
     observe("status", ex.status)
-    assert anthropic_provider.received() == [], "the provider was called without a valid gateway key"
+    assert anthropic_provider.received() == [], (
+        "the provider was called without a valid gateway key"
+    )
     assert_status(ex, 401)
 
 
 @pytest.mark.req("PASS-005")
 @pytest.mark.parametrize("auth", ["bearer", "x-api-key"], ids=str)
-def test_passthrough_never_forwards_the_gateway_key(gateway, proxy, upstreams, anthropic_provider, auth):
+def test_passthrough_never_forwards_the_gateway_key(
+    gateway, proxy, upstreams, anthropic_provider, auth
+):
     """The pass-through forwards the configured credential, never the LiteLLM key."""
     anthropic_provider.script("messages", Reply.text("ok"))
     assert_status(gateway.messages(message_body(SONNET), prefix="/anthropic", auth=auth), 200)
@@ -90,8 +103,11 @@ def test_passthrough_count_tokens_works(gateway, anthropic_provider):
 
 
 @pytest.mark.req("PASS-007")
-@pytest.mark.parametrize(("status", "kind"), [(400, "invalid_request_error"), (429, "rate_limit_error"),
-                                              (529, "overloaded_error")], ids=["400", "429", "529"])
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(400, "invalid_request_error"), (429, "rate_limit_error"), (529, "overloaded_error")],
+    ids=["400", "429", "529"],
+)
 def test_passthrough_forwards_provider_errors_unchanged(gateway, anthropic_provider, status, kind):
     """A provider error comes through the pass-through with its status and body unchanged."""
     error = HttpError(status, kind, f"scripted {kind}", headers=(("retry-after", "3"),))

@@ -19,10 +19,14 @@ def test_messages_json_reaches_anthropic_provider(gateway, anthropic_provider):
     ex = gateway.messages(message_body(SONNET, "What is the capital of France?"))
     assert ex.status == 200, ex.transcript()
     message = validate_message(ex.json())
-    assert [b.text for b in message.content if b.type == "text"] == ["Paris is the capital of France."]
+    assert [b.text for b in message.content if b.type == "text"] == [
+        "Paris is the capital of France."
+    ]
     received = anthropic_provider.last("messages")
     assert received.body["model"] == SONNET
-    assert received.body["messages"] == [{"role": "user", "content": "What is the capital of France?"}]
+    assert received.body["messages"] == [
+        {"role": "user", "content": "What is the capital of France?"}
+    ]
 
 
 @pytest.mark.req("PIPE-002")
@@ -55,7 +59,10 @@ def test_messages_json_reaches_openai_provider(gateway, openai_provider):
 @pytest.mark.needs("openai")
 def test_messages_stream_reaches_openai_provider(gateway, openai_provider):
     """A streamed /v1/messages for an OpenAI-routed model returns a grammatical stream."""
-    reply = Reply(blocks=(Text("Let me check."), ToolUse("get_weather", {"city": "Paris"})), stop_reason="tool_use")
+    reply = Reply(
+        blocks=(Text("Let me check."), ToolUse("get_weather", {"city": "Paris"})),
+        stop_reason="tool_use",
+    )
     openai_provider.script_generation(reply)
     ex = gateway.messages(message_body(OPENAI_MODEL, stream=True))
     assert ex.status == 200, ex.transcript()
@@ -63,7 +70,9 @@ def test_messages_stream_reaches_openai_provider(gateway, openai_provider):
     assert ex.stream.text == "Let me check."
     tools = [b for b in ex.stream.blocks if b.type == "tool_use"]
     # The tool's input as JSON, not as text: a gateway may space its JSON as it likes (issue 38).
-    assert [(b.start["name"], json.loads(b.partial_json)) for b in tools] == [("get_weather", {"city": "Paris"})]
+    assert [(b.start["name"], json.loads(b.partial_json)) for b in tools] == [
+        ("get_weather", {"city": "Paris"})
+    ]
     assert ex.stream.stop_reason == "tool_use"
     generation = [r for r in openai_provider.received() if r.route in ("chat", "responses")]
     assert generation[0].body["stream"] is True

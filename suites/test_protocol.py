@@ -14,15 +14,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.fakes import RawJSON, Reply, scenarios
-from harness.gateway.configs import BEDROCK_CONVERSE_MODEL, BEDROCK_INVOKE_MODEL, SONNET, VERTEX_MODEL
+from harness.gateway.configs import (
+    BEDROCK_CONVERSE_MODEL,
+    BEDROCK_INVOKE_MODEL,
+    SONNET,
+    VERTEX_MODEL,
+)
 from harness.protocol.client import message_body
 
 from .support.answers import assert_says
 from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
 
 CONSUMABLE = ("x-claude-code-session-id", "x-claude-code-agent-id", "x-claude-code-parent-agent-id")
-OPEN_LIST = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+OPEN_LIST = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.mark.req("PROTO-001")
@@ -30,14 +40,18 @@ def test_workspace_id_reaches_the_provider(gateway, anthropic_provider, observe)
     """anthropic-workspace-id reaches the provider unchanged (the Claude Platform on AWS needs it)."""
     anthropic_provider.script("messages", Reply.text("ok"))
     workspace = "wrkspc_01ConformanceProbe7f3a"
-    assert_status(gateway.messages(message_body(SONNET), headers={"anthropic-workspace-id": workspace}), 200)
+    assert_status(
+        gateway.messages(message_body(SONNET), headers={"anthropic-workspace-id": workspace}), 200
+    )
     got = anthropic_provider.last("messages").header("anthropic-workspace-id")
     observe("anthropic-workspace-id at the provider", got)
     assert got == workspace, f"expected {workspace!r} at the provider, observed {got!r}"
 
 
 @pytest.mark.req("PROTO-002")
-@pytest.mark.parametrize("path", ["/v1/messages?beta=true", "/v1/messages"], ids=["with-beta-query", "plain"])
+@pytest.mark.parametrize(
+    "path", ["/v1/messages?beta=true", "/v1/messages"], ids=["with-beta-query", "plain"]
+)
 def test_messages_route_matches_on_the_path(gateway, anthropic_provider, path, observe):
     """POST /v1/messages is served with and without Claude Code's ?beta=true query."""
     anthropic_provider.script("messages", Reply.text("ok"))
@@ -48,7 +62,9 @@ def test_messages_route_matches_on_the_path(gateway, anthropic_provider, path, o
 
 @pytest.mark.req("PROTO-003")
 @pytest.mark.parametrize("path", ["/api/hello", "/"], ids=["api-hello", "root"])
-def test_startup_probe_is_answered_promptly_and_harmlessly(proxy, anthropic_provider, path, make_client, observe):
+def test_startup_probe_is_answered_promptly_and_harmlessly(
+    proxy, anthropic_provider, path, make_client, observe
+):
     """Claude Code's HEAD startup probe gets a prompt answer of any status, reaches no provider, and the
     gateway serves afterwards."""
     client = make_client(proxy.url, proxy.master_key)
@@ -77,13 +93,16 @@ def test_session_and_agent_headers_are_accepted(gateway, anthropic_provider, obs
 
 
 _token = st.from_regex(r"[a-z][a-z0-9]{2,10}(-[a-z0-9]{2,8}){0,2}", fullmatch=True)
-_header_names = st.one_of(_token.map(lambda t: f"anthropic-{t}"), _token.map(lambda t: f"x-claude-code-{t}")).filter(
-    lambda n: n not in ("anthropic-version", "anthropic-beta", *CONSUMABLE))
+_header_names = st.one_of(
+    _token.map(lambda t: f"anthropic-{t}"), _token.map(lambda t: f"x-claude-code-{t}")
+).filter(lambda n: n not in ("anthropic-version", "anthropic-beta", *CONSUMABLE))
 _header_values = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9=;:,._/-]{0,40}", fullmatch=True)
 
 
 @pytest.mark.req("PROTO-005")
-def test_generated_anthropic_and_claude_code_headers_reach_the_provider(gateway, anthropic_provider, observe):
+def test_generated_anthropic_and_claude_code_headers_reach_the_provider(
+    gateway, anthropic_provider, observe
+):
     """20 generated anthropic-* and x-claude-code-* headers each reach the provider with their value: an open
     list, never an allowlist."""
     dropped: list[str] = []
@@ -100,21 +119,28 @@ def test_generated_anthropic_and_claude_code_headers_reach_the_provider(gateway,
     one()
     observe("generated headers not forwarded", f"{len(dropped)} of 20")
     observe("examples", sorted(dropped)[:5], volatile=True)
-    assert dropped == [], f"{len(dropped)} of 20 generated headers did not reach the provider, e.g. {dropped[:5]}"
+    assert dropped == [], (
+        f"{len(dropped)} of 20 generated headers did not reach the provider, e.g. {dropped[:5]}"
+    )
 
 
-_json_value = st.recursive(st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_token, inner, max_size=3),
-                           max_leaves=6)
+_json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_token, inner, max_size=3),
+    max_leaves=6,
+)
 _field_names = _token.map(lambda t: t.replace("-", "_")).filter(
-    lambda n: n not in message_body(SONNET) and n not in ("stream", "system", "tools", "metadata"))
+    lambda n: n not in message_body(SONNET) and n not in ("stream", "system", "tools", "metadata")
+)
 
 
 @pytest.mark.req("PROTO-006")
 # The gateway protocol asks gateways to forward fields no API defines yet; Anthropic itself refuses an unknown
 # field, so only that rule is waived: every other rule still judges what arrives.
-@pytest.mark.lenient_provider("PROTO-006 generates fields no API defines yet, to see the gateway forward them",
-                              rules=("ANTH-FIELD-001",))
+@pytest.mark.lenient_provider(
+    "PROTO-006 generates fields no API defines yet, to see the gateway forward them",
+    rules=("ANTH-FIELD-001",),
+)
 def test_generated_body_fields_reach_the_provider_unchanged(gateway, anthropic_provider, observe):
     """20 generated unknown top-level body fields each reach the Anthropic provider unchanged."""
     changed: list[str] = []
@@ -132,29 +158,47 @@ def test_generated_body_fields_reach_the_provider_unchanged(gateway, anthropic_p
     one()
     observe("generated fields not forwarded unchanged", f"{len(changed)} of 20")
     observe("examples", sorted(changed)[:5], volatile=True)
-    assert changed == [], f"{len(changed)} of 20 generated fields did not arrive unchanged, e.g. {changed[:5]}"
+    assert changed == [], (
+        f"{len(changed)} of 20 generated fields did not arrive unchanged, e.g. {changed[:5]}"
+    )
 
 
 # Upstream errors whose wording Claude Code's retry logic matches (the protocol page's own examples).
 RECOGNISED = {
-    "advisor-tool": (400, "invalid_request_error",
-                     "messages.0.content.0: Input tag 'advisor_20260301' found using 'type' does not match any of "
-                     "the expected tags"),
-    "effort": (400, "invalid_request_error", "output_config.effort: Extra inputs are not permitted"),
-    "thinking-signature": (400, "invalid_request_error",
-                           "messages.1.content.0: Invalid `signature` in `thinking` block: bound to a different "
-                           "conversation"),
+    "advisor-tool": (
+        400,
+        "invalid_request_error",
+        "messages.0.content.0: Input tag 'advisor_20260301' found using 'type' does not match any of "
+        "the expected tags",
+    ),
+    "effort": (
+        400,
+        "invalid_request_error",
+        "output_config.effort: Extra inputs are not permitted",
+    ),
+    "thinking-signature": (
+        400,
+        "invalid_request_error",
+        "messages.1.content.0: Invalid `signature` in `thinking` block: bound to a different "
+        "conversation",
+    ),
     "overloaded": (529, "overloaded_error", "Overloaded"),
 }
 
 
 def _upstream_error(status: int, kind: str, message: str) -> dict[str, object]:
-    return {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011ConformanceProbe"}
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": message},
+        "request_id": "req_011ConformanceProbe",
+    }
 
 
 @pytest.mark.req("PROTO-007")
 @pytest.mark.parametrize("case", RECOGNISED, ids=str)
-def test_upstream_error_body_reaches_the_client_unmodified(gateway, anthropic_provider, fresh_model, case, observe):
+def test_upstream_error_body_reaches_the_client_unmodified(
+    gateway, anthropic_provider, fresh_model, case, observe
+):
     """An upstream error body reaches the client byte-for-byte, with its status: Claude Code's recovery
     matches on the upstream's wording."""
     status, kind, message = RECOGNISED[case]
@@ -176,25 +220,38 @@ def test_upstream_error_wording_survives(gateway, anthropic_provider, fresh_mode
     """Short of byte-for-byte, the client's error keeps the upstream's error.type and its message (or a
     capability_rejected: token), so Claude Code's recovery still matches."""
     status, kind, message = RECOGNISED[case]
-    anthropic_provider.script("messages", RawJSON(_upstream_error(status, kind, message), status), times=None)
+    anthropic_provider.script(
+        "messages", RawJSON(_upstream_error(status, kind, message), status), times=None
+    )
     ex = gateway.messages(message_body(fresh_model()))
     try:
         error = ex.json().get("error") or {}
     except ValueError:
         error = {}
     observe("client error.type", error.get("type"))
-    kept = message in str(error.get("message")) or "capability_rejected:" in str(error.get("message"))
+    kept = message in str(error.get("message")) or "capability_rejected:" in str(
+        error.get("message")
+    )
     observe("upstream message kept", kept)
-    assert error.get("type") == kind, f"expected error.type {kind!r}, observed {error.get('type')!r}"
+    assert error.get("type") == kind, (
+        f"expected error.type {kind!r}, observed {error.get('type')!r}"
+    )
     assert kept, f"expected the message to carry {message!r}, observed {error.get('message')!r}"
 
 
 @pytest.mark.req("PROTO-009")
 @pytest.mark.parametrize("value", ["false", "true"])
-def test_x_should_retry_reaches_the_client(gateway, anthropic_provider, fresh_model, value, observe):
+def test_x_should_retry_reaches_the_client(
+    gateway, anthropic_provider, fresh_model, value, observe
+):
     """The upstream's x-should-retry reaches the client unchanged."""
-    anthropic_provider.script("messages", RawJSON(_upstream_error(500, "api_error", "boom"), 500,
-                                                  headers=(("x-should-retry", value),)), times=None)
+    anthropic_provider.script(
+        "messages",
+        RawJSON(
+            _upstream_error(500, "api_error", "boom"), 500, headers=(("x-should-retry", value),)
+        ),
+        times=None,
+    )
     ex = gateway.messages(message_body(fresh_model()))
     observe("x-should-retry at the client", ex.headers.get("x-should-retry"))
     observe("under another name", _renamed(ex.headers, "should-retry", {"x-should-retry"}))
@@ -206,9 +263,11 @@ def _renamed(headers: dict[str, str], fragment: str, expected: set[str]) -> dict
     return {k: v for k, v in sorted(headers.items()) if fragment in k and k not in expected}
 
 
-RATELIMIT = (("anthropic-ratelimit-unified-status", "allowed"),
-             ("anthropic-ratelimit-unified-5h-utilization", "0.42"),
-             ("anthropic-ratelimit-unified-reset", "1798761600"))
+RATELIMIT = (
+    ("anthropic-ratelimit-unified-status", "allowed"),
+    ("anthropic-ratelimit-unified-5h-utilization", "0.42"),
+    ("anthropic-ratelimit-unified-reset", "1798761600"),
+)
 
 
 @pytest.mark.req("PROTO-010")
@@ -225,11 +284,16 @@ def test_unified_ratelimit_headers_reach_the_client(gateway, anthropic_provider,
 
 
 @pytest.mark.req("PROTO-011")
-def test_unified_ratelimit_headers_reach_the_client_on_a_429(gateway, anthropic_provider, fresh_model, observe):
+def test_unified_ratelimit_headers_reach_the_client_on_a_429(
+    gateway, anthropic_provider, fresh_model, observe
+):
     """The upstream's anthropic-ratelimit-unified-* headers reach the client unchanged on a 429."""
     limited = (("anthropic-ratelimit-unified-status", "rejected"), *RATELIMIT[1:])
-    anthropic_provider.script("messages", RawJSON(_upstream_error(429, "rate_limit_error", "limited"), 429,
-                                                  headers=limited), times=None)
+    anthropic_provider.script(
+        "messages",
+        RawJSON(_upstream_error(429, "rate_limit_error", "limited"), 429, headers=limited),
+        times=None,
+    )
     ex = gateway.messages(message_body(fresh_model()))
     got = {k: ex.headers.get(k) for k, _ in limited}
     observe("at the client", got)
@@ -243,18 +307,30 @@ def test_header_names_are_case_insensitive(gateway, anthropic_provider, observe)
     """Mixed-case Anthropic-Version and Anthropic-Beta are honoured and reach the provider with their values."""
     anthropic_provider.script("messages", Reply.text("ok"))
     headers = {"Anthropic-Version": "2023-06-01", "Anthropic-Beta": "context-1m-2025-08-07"}
-    ex = gateway.messages(message_body(SONNET), headers={"anthropic-version": None, "anthropic-beta": None, **headers})
+    ex = gateway.messages(
+        message_body(SONNET), headers={"anthropic-version": None, "anthropic-beta": None, **headers}
+    )
     assert_says(ex, "ok")
     got = anthropic_provider.last("messages")
-    observed = {"anthropic-version": got.header("anthropic-version"), "anthropic-beta": got.header("anthropic-beta")}
+    observed = {
+        "anthropic-version": got.header("anthropic-version"),
+        "anthropic-beta": got.header("anthropic-beta"),
+    }
     observe("at the provider", observed)
-    assert observed == {"anthropic-version": "2023-06-01", "anthropic-beta": "context-1m-2025-08-07"}
+    assert observed == {
+        "anthropic-version": "2023-06-01",
+        "anthropic-beta": "context-1m-2025-08-07",
+    }
 
 
-HINTS = {"x-claude-code-request-class": "subagent", "x-claude-code-agent-type": "Explore",
-         "x-claude-code-compaction": "auto", "x-claude-code-context-compacted": "1",
-         "x-claude-code-prev-tool-durations": "Bash=742;Read=9;my%3Btool=12",
-         "x-claude-code-prompt-id": "6f1c9d1e-3b1a-4c55-9a43-7d1f0f3b8e21"}
+HINTS = {
+    "x-claude-code-request-class": "subagent",
+    "x-claude-code-agent-type": "Explore",
+    "x-claude-code-compaction": "auto",
+    "x-claude-code-context-compacted": "1",
+    "x-claude-code-prev-tool-durations": "Bash=742;Read=9;my%3Btool=12",
+    "x-claude-code-prompt-id": "6f1c9d1e-3b1a-4c55-9a43-7d1f0f3b8e21",
+}
 
 
 @pytest.mark.req("PROTO-013")
@@ -266,17 +342,31 @@ def test_gateway_hint_headers_do_not_fail_the_request(gateway, anthropic_provide
     assert_says(ex, "ok")
 
 
-
 ATTRIBUTION = "x-anthropic-billing-header: cc_version=2.1.332.0b8; cc_entrypoint=sdk-cli;"
-SYSTEM = [{"type": "text", "text": ATTRIBUTION},
-          {"type": "text", "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
-           "cache_control": {"type": "ephemeral"}}]
-ROUTES = [pytest.param(("anthropic", scenarios.CLAUDE, "messages"), id="anthropic"),
-          pytest.param(("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"), id="bedrock-invoke",
-                       marks=pytest.mark.needs("bedrock")),
-          pytest.param(("bedrock", BEDROCK_CONVERSE_MODEL[0], "converse"), id="bedrock-converse",
-                       marks=pytest.mark.needs("bedrock")),
-          pytest.param(("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex"))]
+SYSTEM = [
+    {"type": "text", "text": ATTRIBUTION},
+    {
+        "type": "text",
+        "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
+        "cache_control": {"type": "ephemeral"},
+    },
+]
+ROUTES = [
+    pytest.param(("anthropic", scenarios.CLAUDE, "messages"), id="anthropic"),
+    pytest.param(
+        ("bedrock", BEDROCK_INVOKE_MODEL[0], "invoke"),
+        id="bedrock-invoke",
+        marks=pytest.mark.needs("bedrock"),
+    ),
+    pytest.param(
+        ("bedrock", BEDROCK_CONVERSE_MODEL[0], "converse"),
+        id="bedrock-converse",
+        marks=pytest.mark.needs("bedrock"),
+    ),
+    pytest.param(
+        ("vertex", VERTEX_MODEL[0], "raw_predict"), id="vertex", marks=pytest.mark.needs("vertex")
+    ),
+]
 
 
 def _system_texts(route: str, body: dict[str, object]) -> list[str]:
@@ -298,4 +388,6 @@ def test_attribution_block_stays_first_and_alone(gateway, request, route, observ
     assert_status(gateway.messages({**message_body(model), "system": SYSTEM}), 200)
     texts = _system_texts(fake_route, provider.last(fake_route).body)
     observe("system entries at the upstream", [t[:60] for t in texts])
-    assert texts[:1] == [ATTRIBUTION], f"expected the attribution block first and alone, observed {texts[:2]}"
+    assert texts[:1] == [ATTRIBUTION], (
+        f"expected the attribution block first and alone, observed {texts[:2]}"
+    )

@@ -51,20 +51,66 @@ class Route:
 ROUTES = [
     Route("anthropic-default-model", "default", "anthropic", ("messages",), None),
     Route("anthropic-alias", "default", "anthropic", ("messages",), ALIAS_MODEL[0]),
-    Route("anthropic-passthrough", "default", "anthropic", ("messages",), None, prefix="/anthropic",
-          marks=(pytest.mark.needs("litellm"),)),
-    Route("openai-responses", "default", "openai", ("responses", "chat"), OPENAI_MODEL, marks=(NEEDS_OPENAI,)),
-    Route("openai-chat-completions", "openai-chat", "openai", ("chat",), OPENAI_MODEL, marks=(NEEDS_OPENAI,)),
-    Route("bedrock-invoke", "providers", "bedrock", ("invoke", "invoke_stream"), BEDROCK_INVOKE_MODEL[0],
-          marks=(pytest.mark.needs("bedrock"),)),
-    Route("bedrock-converse", "providers", "bedrock", ("converse", "converse_stream"), BEDROCK_CONVERSE_MODEL[0],
-          marks=(pytest.mark.needs("bedrock"),)),
-    Route("vertex", "providers", "vertex", ("raw_predict", "stream_raw_predict"), VERTEX_MODEL[0],
-          marks=(pytest.mark.needs("vertex"),)),
+    Route(
+        "anthropic-passthrough",
+        "default",
+        "anthropic",
+        ("messages",),
+        None,
+        prefix="/anthropic",
+        marks=(pytest.mark.needs("litellm"),),
+    ),
+    Route(
+        "openai-responses",
+        "default",
+        "openai",
+        ("responses", "chat"),
+        OPENAI_MODEL,
+        marks=(NEEDS_OPENAI,),
+    ),
+    Route(
+        "openai-chat-completions",
+        "openai-chat",
+        "openai",
+        ("chat",),
+        OPENAI_MODEL,
+        marks=(NEEDS_OPENAI,),
+    ),
+    Route(
+        "bedrock-invoke",
+        "providers",
+        "bedrock",
+        ("invoke", "invoke_stream"),
+        BEDROCK_INVOKE_MODEL[0],
+        marks=(pytest.mark.needs("bedrock"),),
+    ),
+    Route(
+        "bedrock-converse",
+        "providers",
+        "bedrock",
+        ("converse", "converse_stream"),
+        BEDROCK_CONVERSE_MODEL[0],
+        marks=(pytest.mark.needs("bedrock"),),
+    ),
+    Route(
+        "vertex",
+        "providers",
+        "vertex",
+        ("raw_predict", "stream_raw_predict"),
+        VERTEX_MODEL[0],
+        marks=(pytest.mark.needs("vertex"),),
+    ),
 ]
-CASES = [pytest.param(version, route, id=f"{version}-{route.name}",
-                      marks=[pytest.mark.gateway(route.config), *route.marks])
-         for version in PROFILES for route in ROUTES]
+CASES = [
+    pytest.param(
+        version,
+        route,
+        id=f"{version}-{route.name}",
+        marks=[pytest.mark.gateway(route.config), *route.marks],
+    )
+    for version in PROFILES
+    for route in ROUTES
+]
 
 
 def client_request(version: str, route: Route) -> tuple[str, dict[str, Any], dict[str, str]]:
@@ -74,22 +120,32 @@ def client_request(version: str, route: Route) -> tuple[str, dict[str, Any], dic
     body = profile_body(profile, model)
     like = model if route.model is None else route.like
     headers = {k: v for k, v in profile["headers"].items() if k.startswith("anthropic-")}
-    unbounded = call_for("anthropic", "messages", headers, {**body, "model": like, "max_tokens": 10**9})
+    unbounded = call_for(
+        "anthropic", "messages", headers, {**body, "model": like, "max_tokens": 10**9}
+    )
     over = families()["anthropic"].rule("ANTH-PARAM-002").violation(unbounded)
     if over is not None:
         # Claude Code sizes max_tokens by the model it asks for; the captured value was for its own default.
         body["max_tokens"] = over["limit"]
-    if judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": like})) is not None:
+    if (
+        judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": like}))
+        is not None
+    ):
         # Only Opus 4.8 on takes a system message mid-conversation; for other models Claude Code sends the
         # instruction as a <system-reminder> in a user turn, as its versions before system messages did.
-        body["messages"] = [_as_reminder(m) if m.get("role") == "system" else m for m in body["messages"]]
+        body["messages"] = [
+            _as_reminder(m) if m.get("role") == "system" else m for m in body["messages"]
+        ]
     return model, body, headers
 
 
 def _as_reminder(message: dict[str, Any]) -> dict[str, Any]:
     content = message["content"]
     text = content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
-    return {"role": "user", "content": [{"type": "text", "text": f"<system-reminder>{text}</system-reminder>"}]}
+    return {
+        "role": "user",
+        "content": [{"type": "text", "text": f"<system-reminder>{text}</system-reminder>"}],
+    }
 
 
 def refusals(fake: FakeProvider, routes: tuple[str, ...]) -> list[str]:
@@ -105,28 +161,42 @@ def _script(fake: FakeProvider, route: Route, stream: bool) -> None:
 
 @pytest.mark.req("ROUTE-008")
 @pytest.mark.parametrize(("version", "route"), CASES)
-def test_gateway_never_turns_an_accepted_claude_code_request_into_a_refused_one(gateway, request, version, route,
-                                                                                 observe):
+def test_gateway_never_turns_an_accepted_claude_code_request_into_a_refused_one(
+    gateway, request, version, route, observe
+):
     """The gateway never turns a request the real provider accepts into one it refuses."""
     model, body, headers = client_request(version, route)
     like = model if route.model is None else route.like
-    accepted = judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": like}))
-    assert accepted is None, f"the client's own request breaks {accepted and accepted[0].id}: not a gateway fault"
+    accepted = judge(
+        "anthropic", call_for("anthropic", "messages", headers, {**body, "model": like})
+    )
+    assert accepted is None, (
+        f"the client's own request breaks {accepted and accepted[0].id}: not a gateway fault"
+    )
     fake: FakeProvider = request.getfixturevalue(f"{route.fake}_provider")
     _script(fake, route, bool(body.get("stream")))
     ex = gateway.messages(body, headers=headers, prefix=route.prefix)
     refused = refusals(fake, route.routes)
-    observe("provider rules broken", sorted({a.split(" (")[0].removeprefix("refused by provider rule ")
-                                             for a in refused}), better="fewer")
+    observe(
+        "provider rules broken",
+        sorted({a.split(" (")[0].removeprefix("refused by provider rule ") for a in refused}),
+        better="fewer",
+    )
     assert refused == [], "the provider refused what the gateway sent: " + "; ".join(refused)
     assert_status(ex, 200)
-    text = ex.stream.text if ex.stream is not None else "".join(
-        b.get("text", "") for b in ex.json().get("content", []))
-    assert text == "served", f"expected the provider's answer 'served' at the client, observed {text!r}"
+    text = (
+        ex.stream.text
+        if ex.stream is not None
+        else "".join(b.get("text", "") for b in ex.json().get("content", []))
+    )
+    assert text == "served", (
+        f"expected the provider's answer 'served' at the client, observed {text!r}"
+    )
 
 
-CC_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40).filter(
-    lambda t: t.strip() != "")
+CC_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
+).filter(lambda t: t.strip() != "")
 
 
 @st.composite
@@ -149,18 +219,31 @@ def claude_code_shaped(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]
 
 @pytest.mark.req("ROUTE-008")
 @pytest.mark.gateway("providers")
-@pytest.mark.parametrize("route", [pytest.param(r, id=r.name, marks=r.marks) for r in ROUTES
-                                   if r.config == "providers"])
+@pytest.mark.parametrize(
+    "route", [pytest.param(r, id=r.name, marks=r.marks) for r in ROUTES if r.config == "providers"]
+)
 # No example database and no shrinking: the same 8 examples every run, so the check's fingerprint is stable.
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None,
-          phases=[Phase.generate])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+    phases=[Phase.generate],
+)
 @given(shaped=claude_code_shaped())
-def test_any_claude_code_shaped_request_reaches_bedrock_and_vertex_keeping_their_rules(gateway, request, route,
-                                                                                        shaped):
+def test_any_claude_code_shaped_request_reaches_bedrock_and_vertex_keeping_their_rules(
+    gateway, request, route, shaped
+):
     """For any valid Claude-Code-shaped request, what reaches the provider keeps its rules."""
     body, headers = shaped
     body["model"] = route.model
-    assert judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": route.like})) is None
+    assert (
+        judge(
+            "anthropic", call_for("anthropic", "messages", headers, {**body, "model": route.like})
+        )
+        is None
+    )
     fake: FakeProvider = request.getfixturevalue(f"{route.fake}_provider")
     fake.reset()
     _script(fake, route, bool(body["stream"]))

@@ -41,16 +41,20 @@ def _provider_requests(scenario: Scenario, anthropic_provider, openai_provider):
 
 
 @pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS.values()])
-def test_provider_answer_reaches_the_client_intact(gateway, anthropic_provider, openai_provider, provider_answers,
-                                                    scenario, observe):
+def test_provider_answer_reaches_the_client_intact(
+    gateway, anthropic_provider, openai_provider, provider_answers, scenario, observe
+):
     """What the provider answered (status, blocks, tool input, thinking signature, stop reason) reaches the client."""
+
     def attempt() -> list:
         _script(scenario, provider_answers, anthropic_provider, openai_provider)
         before = len(_provider_requests(scenario, anthropic_provider, openai_provider))
         exchanges = run_scenario(gateway, scenario)
         sent = _provider_requests(scenario, anthropic_provider, openai_provider)[before:]
         observe("provider answers", [r.answer for r in sent])
-        assert len(sent) == len(exchanges), f"expected {len(exchanges)} provider request(s), observed {len(sent)}"
+        assert len(sent) == len(exchanges), (
+            f"expected {len(exchanges)} provider request(s), observed {len(sent)}"
+        )
         for ex, req in zip(exchanges, sent, strict=True):
             _assert_intact(scenario, ex, req, observe)
         return list(zip(exchanges, sent, strict=True))
@@ -58,14 +62,17 @@ def test_provider_answer_reaches_the_client_intact(gateway, anthropic_provider, 
     if "paced" not in scenario.tags:
         attempt()
         return
-    pairs = best_try(lambda: attempt()[-1:], lambda p: _pace_shortfall(*p[0]), observe, "pace shortfall (s)")
+    pairs = best_try(
+        lambda: attempt()[-1:], lambda p: _pace_shortfall(*p[0]), observe, "pace shortfall (s)"
+    )
     _assert_paced(*pairs[0], observe)
 
 
 def _assert_intact(scenario: Scenario, ex, req, observe) -> None:
     observe("statuses (provider -> client)", f"{req.response_status} -> {ex.status}")
     assert ex.status == req.response_status, (
-        f"expected the provider's HTTP {req.response_status}, observed {ex.status}: {ex.text[:300]}")
+        f"expected the provider's HTTP {req.response_status}, observed {ex.status}: {ex.text[:300]}"
+    )
     if ex.status != 200:
         return
     if scenario.route == "count_tokens":
@@ -95,4 +102,5 @@ def _assert_paced(ex, req, observe) -> None:
     emitted, spread = _spread(ex, req)
     observe("provider pacing vs client spread (s)", f"{emitted:.2f} vs {spread:.2f}", volatile=True)
     assert spread >= 0.5 * emitted, (
-        f"expected the events spread over about {emitted:.2f} s as the provider sent them, observed {spread:.2f} s")
+        f"expected the events spread over about {emitted:.2f} s as the provider sent them, observed {spread:.2f} s"
+    )

@@ -20,11 +20,17 @@ PARAMS = [pytest.param(p, id=f"cc-{p['version']}") for p in PROFILES]
 
 def replay(gateway, profile: dict):
     """Send the captured main request as the CLI did, aimed at that version's default main model."""
-    headers = {k: v.replace("<uuid>", SESSION_ID) for k, v in profile["headers"].items() if k not in SKIP_HEADERS}
+    headers = {
+        k: v.replace("<uuid>", SESSION_ID)
+        for k, v in profile["headers"].items()
+        if k not in SKIP_HEADERS
+    }
     query = "&".join(f"{k}={v}" for k, vs in profile["endpoint"]["query"].items() for v in vs)
     body = profile_body(profile, profile["defaults"]["main"])
     path = profile["endpoint"]["path"] + (f"?{query}" if query else "")
-    return body, gateway.request(profile["endpoint"]["method"], path, json_body=body, headers=headers)
+    return body, gateway.request(
+        profile["endpoint"]["method"], path, json_body=body, headers=headers
+    )
 
 
 @pytest.mark.req("REPLAY-001")
@@ -34,13 +40,19 @@ def test_captured_claude_code_request_succeeds(gateway, anthropic_provider, prof
     anthropic_provider.script("messages", Reply.text("replayed"))
     _, ex = replay(gateway, profile)
     assert_status(ex, 200)
-    text = ex.stream.text if ex.stream else "".join(b.get("text", "") for b in ex.json().get("content", []))
+    text = (
+        ex.stream.text
+        if ex.stream
+        else "".join(b.get("text", "") for b in ex.json().get("content", []))
+    )
     assert text == "replayed"
 
 
 @pytest.mark.req("REPLAY-002")
 @pytest.mark.parametrize("profile", PARAMS)
-def test_captured_request_reaches_provider_with_its_betas_and_fields(gateway, anthropic_provider, profile, observe):
+def test_captured_request_reaches_provider_with_its_betas_and_fields(
+    gateway, anthropic_provider, profile, observe
+):
     """The replayed request reaches the provider with the same betas and the same body fields."""
     anthropic_provider.script("messages", Reply.text("replayed"))
     body, ex = replay(gateway, profile)

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from harness.fakes import Reply
-from harness.gateway.configs import ALIAS_MODEL, ENV_ROUTED_MODEL, OPENAI_ALIAS_MODEL, OPENAI_MODEL, SONNET
+from harness.gateway.configs import (
+    ALIAS_MODEL,
+    ENV_ROUTED_MODEL,
+    OPENAI_ALIAS_MODEL,
+    OPENAI_MODEL,
+    SONNET,
+)
 from harness.gateway.configs.user import SERVED
 from harness.gateway.configs.user import load as load_user_config
 from harness.protocol.client import message_body
@@ -24,20 +30,42 @@ ROUTES = [
     ("openai-chat", OPENAI_MODEL, "openai", {"chat"}, OPENAI_MODEL),
     ("openai-chat", OPENAI_ALIAS_MODEL[0], "openai", {"chat"}, OPENAI_ALIAS_MODEL[1]),
 ]
-ROUTE_IDS = ["anthropic", "anthropic-alias", "openai", "openai-alias", "openai-chat-completions",
-             "openai-chat-completions-alias"]
+ROUTE_IDS = [
+    "anthropic",
+    "anthropic-alias",
+    "openai",
+    "openai-alias",
+    "openai-chat-completions",
+    "openai-chat-completions-alias",
+]
 
 
 def _with_gateway(cases, ids):
-    return [pytest.param(*c, id=i, marks=[pytest.mark.gateway(c[0])] + ([NEEDS_OPENAI] if c[2] == "openai" else []))
-            for c, i in zip(cases, ids, strict=True)]
+    return [
+        pytest.param(
+            *c,
+            id=i,
+            marks=[pytest.mark.gateway(c[0])] + ([NEEDS_OPENAI] if c[2] == "openai" else []),
+        )
+        for c, i in zip(cases, ids, strict=True)
+    ]
 
 
 @pytest.mark.req("ROUTE-001")
-@pytest.mark.parametrize(("config", "model", "provider", "endpoints", "upstream_model"),
-                         _with_gateway(ROUTES, ROUTE_IDS))
-def test_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, config, model,
-                                               provider, endpoints, upstream_model, observe):
+@pytest.mark.parametrize(
+    ("config", "model", "provider", "endpoints", "upstream_model"), _with_gateway(ROUTES, ROUTE_IDS)
+)
+def test_model_name_reaches_its_provider_model(
+    gateway,
+    anthropic_provider,
+    openai_provider,
+    config,
+    model,
+    provider,
+    endpoints,
+    upstream_model,
+    observe,
+):
     """Each model_name reaches litellm_params.model on the right provider and endpoint."""
     fake = anthropic_provider if provider == "anthropic" else openai_provider
     other = openai_provider if provider == "anthropic" else anthropic_provider
@@ -47,7 +75,9 @@ def test_model_name_reaches_its_provider_model(gateway, anthropic_provider, open
         anthropic_provider.script("messages", Reply.text("routed"))
     assert_status(gateway.messages(message_body(model)), 200)
     calls = [r for r in fake.received() if r.route in endpoints | {"messages", "chat", "responses"}]
-    assert len(calls) == 1, f"expected one generation call on the {provider} provider, observed {len(calls)}"
+    assert len(calls) == 1, (
+        f"expected one generation call on the {provider} provider, observed {len(calls)}"
+    )
     observe("provider endpoint", calls[0].path)
     observe("provider-side model", calls[0].body.get("model"))
     assert calls[0].route in endpoints, f"expected endpoint {endpoints}, observed {calls[0].path}"
@@ -58,7 +88,9 @@ def test_model_name_reaches_its_provider_model(gateway, anthropic_provider, open
 @pytest.mark.req("ROUTE-002")
 @pytest.mark.blackbox
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_unknown_model_gets_404_not_found_error(gateway, anthropic_provider, openai_provider, stream):
+def test_unknown_model_gets_404_not_found_error(
+    gateway, anthropic_provider, openai_provider, stream
+):
     """A model the gateway does not serve gets 404 not_found_error."""
     ex = gateway.messages(message_body("claude-no-such-model-1", stream=stream))
     assert_status(ex, 404)
@@ -68,14 +100,17 @@ def test_unknown_model_gets_404_not_found_error(gateway, anthropic_provider, ope
 @pytest.mark.req("ROUTE-003")
 @pytest.mark.blackbox
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-def test_unknown_model_gets_anthropic_4xx_and_calls_no_provider(gateway, anthropic_provider, openai_provider,
-                                                                stream, observe):
+def test_unknown_model_gets_anthropic_4xx_and_calls_no_provider(
+    gateway, anthropic_provider, openai_provider, stream, observe
+):
     """A model the gateway does not serve gets a 4xx in Anthropic's envelope, and no provider is called."""
     ex = gateway.messages(message_body("claude-no-such-model-1", stream=stream))
     observe("status", ex.status)
     assert 400 <= ex.status < 500, f"expected a 4xx, observed {ex.status}"
     assert_anthropic_error(ex)
-    assert [r for r in anthropic_provider.received() + openai_provider.received() if r.route != "models"] == []
+    assert [
+        r for r in anthropic_provider.received() + openai_provider.received() if r.route != "models"
+    ] == []
 
 
 @pytest.mark.req("ROUTE-004")
@@ -88,18 +123,38 @@ def test_os_environ_references_resolve(gateway, upstreams, anthropic_provider):
     assert got.body["model"] == SONNET
 
 
-RESPONSE_MODEL_CASES = [(SONNET, False), (SONNET, True), (ALIAS_MODEL[0], False), (ALIAS_MODEL[0], True),
-                        (OPENAI_MODEL, False), (OPENAI_MODEL, True)]
+RESPONSE_MODEL_CASES = [
+    (SONNET, False),
+    (SONNET, True),
+    (ALIAS_MODEL[0], False),
+    (ALIAS_MODEL[0], True),
+    (OPENAI_MODEL, False),
+    (OPENAI_MODEL, True),
+]
 
 
 @pytest.mark.req("ROUTE-005")
-@pytest.mark.parametrize(("model", "stream"), [
-    pytest.param(m, s, id=i, marks=[NEEDS_OPENAI] if m == OPENAI_MODEL else [])
-    for (m, s), i in zip(RESPONSE_MODEL_CASES, ["anthropic-json", "anthropic-stream", "alias-json", "alias-stream",
-                                               "openai-json", "openai-stream"], strict=True)
-])
-def test_response_model_field_names_the_requested_or_provider_model(gateway, anthropic_provider, openai_provider,
-                                                                    model, stream, observe):
+@pytest.mark.parametrize(
+    ("model", "stream"),
+    [
+        pytest.param(m, s, id=i, marks=[NEEDS_OPENAI] if m == OPENAI_MODEL else [])
+        for (m, s), i in zip(
+            RESPONSE_MODEL_CASES,
+            [
+                "anthropic-json",
+                "anthropic-stream",
+                "alias-json",
+                "alias-stream",
+                "openai-json",
+                "openai-stream",
+            ],
+            strict=True,
+        )
+    ],
+)
+def test_response_model_field_names_the_requested_or_provider_model(
+    gateway, anthropic_provider, openai_provider, model, stream, observe
+):
     """The response's `model` is the requested name or the provider-side id, not a LiteLLM-internal name."""
     if model == OPENAI_MODEL:
         openai_provider.script_generation(Reply.text("m"))
@@ -110,7 +165,9 @@ def test_response_model_field_names_the_requested_or_provider_model(gateway, ant
     observed = ex.stream.message.get("model") if ex.stream else ex.json().get("model")
     provider_side = dict([ALIAS_MODEL]).get(model, model)
     observe("response model", observed)
-    assert observed in {model, provider_side}, f"expected {model!r} or {provider_side!r}, observed {observed!r}"
+    assert observed in {model, provider_side}, (
+        f"expected {model!r} or {provider_side!r}, observed {observed!r}"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -119,8 +176,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     chosen = metafunc.config.getoption("litellm_config")
     if not chosen:
-        metafunc.parametrize("user_entry", [pytest.param(None, marks=pytest.mark.skip(
-            reason="only with --litellm-config: one case per model of your own config"))], ids=["no-user-config"])
+        metafunc.parametrize(
+            "user_entry",
+            [
+                pytest.param(
+                    None,
+                    marks=pytest.mark.skip(
+                        reason="only with --litellm-config: one case per model of your own config"
+                    ),
+                )
+            ],
+            ids=["no-user-config"],
+        )
         return
     cases = []
     for entry in load_user_config(Path(chosen))["model_list"]:
@@ -128,17 +195,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         provider, _, upstream = model.partition("/")
         if provider in SERVED:
             marks = [NEEDS_OPENAI] if provider == "openai" else []
-            cases.append(pytest.param((entry["model_name"], provider, upstream), id=str(entry["model_name"]),
-                                      marks=marks))
+            cases.append(
+                pytest.param(
+                    (entry["model_name"], provider, upstream),
+                    id=str(entry["model_name"]),
+                    marks=marks,
+                )
+            )
     metafunc.parametrize("user_entry", cases)
 
 
 @pytest.mark.req("ROUTE-001")
-def test_user_model_name_reaches_its_provider_model(gateway, anthropic_provider, openai_provider, bedrock_provider,
-                                                    user_entry, observe):
+def test_user_model_name_reaches_its_provider_model(
+    gateway, anthropic_provider, openai_provider, bedrock_provider, user_entry, observe
+):
     """Each model_name of the user's config reaches its litellm_params.model on the right provider."""
     name, provider, upstream = user_entry
-    fake = {"anthropic": anthropic_provider, "openai": openai_provider, "bedrock": bedrock_provider}[provider]
+    fake = {
+        "anthropic": anthropic_provider,
+        "openai": openai_provider,
+        "bedrock": bedrock_provider,
+    }[provider]
     if provider == "openai":
         openai_provider.script_generation(Reply.text("routed"), times=None)
     elif provider == "bedrock":
@@ -147,7 +224,11 @@ def test_user_model_name_reaches_its_provider_model(gateway, anthropic_provider,
     else:
         anthropic_provider.script("messages", Reply.text("routed"), times=None)
     assert_status(gateway.messages(message_body(name)), 200)
-    calls = [r for r in fake.received() if r.route in ("messages", "chat", "responses", "invoke", "converse")]
+    calls = [
+        r
+        for r in fake.received()
+        if r.route in ("messages", "chat", "responses", "invoke", "converse")
+    ]
     # Bedrock names the model in the path; the others in the body.
     models = [c.labels.get("model") or c.body.get("model") for c in calls]
     observe("provider-side model", models)

@@ -26,8 +26,12 @@ from .support.cli import claude_direct
 pytestmark = [pytest.mark.witness, pytest.mark.e2e, pytest.mark.needs("litellm")]
 LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 OVERLOADED = HttpError(529, "overloaded_error", "Overloaded")
-RATE_LIMITED = HttpError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit",
-                         headers=(("retry-after", "1"), ("x-should-retry", "true")))
+RATE_LIMITED = HttpError(
+    429,
+    "rate_limit_error",
+    "Number of request tokens has exceeded your per-minute rate limit",
+    headers=(("retry-after", "1"), ("x-should-retry", "true")),
+)
 
 
 @dataclass
@@ -44,8 +48,16 @@ class Situation:
         return self.request.getfixturevalue(f"{name}_provider")
 
     def claude(self, model: str, key: str | None = None, side: bool = True) -> CliResult:
-        return claude_direct(self.cli, self.proxy, self.tmp_path, "--model", model, key=key,
-                             side_model=model if side else None, timeout=120)
+        return claude_direct(
+            self.cli,
+            self.proxy,
+            self.tmp_path,
+            "--model",
+            model,
+            key=key,
+            side_model=model if side else None,
+            timeout=120,
+        )
 
 
 def wrong_key(s: Situation) -> tuple[CliResult, str]:
@@ -55,13 +67,19 @@ def wrong_key(s: Situation) -> tuple[CliResult, str]:
     return result, "a key that is not the gateway's"
 
 
-def provider_fault(fault: HttpError, situation: str) -> Callable[[Situation], tuple[CliResult, str]]:
+def provider_fault(
+    fault: HttpError, situation: str
+) -> Callable[[Situation], tuple[CliResult, str]]:
     """The Anthropic provider answers every request of a deployment of the CLI's own with ``fault``."""
+
     def act(s: Situation) -> tuple[CliResult, str]:
         s.provider("anthropic").script("messages", fault, times=None)
         result = s.claude(s.request.getfixturevalue("fresh_model")("anthropic"))
-        assert s.provider("anthropic").received("messages"), f"the fault {fault.status} was never asked for"
+        assert s.provider("anthropic").received("messages"), (
+            f"the fault {fault.status} was never asked for"
+        )
         return result, situation
+
     return act
 
 
@@ -74,19 +92,26 @@ def fields_dropped(s: Situation) -> tuple[CliResult, str]:
     assert main, "the main turn never reached the provider"
     sent = {k: k in main[0].body for k in ("thinking", "output_config", "context_management")}
     return result, f"--model {SONNET}; the provider answers; at the provider: " + ", ".join(
-        f"{k} {'present' if v else 'absent'}" for k, v in sent.items())
+        f"{k} {'present' if v else 'absent'}" for k, v in sent.items()
+    )
 
 
-def cloud_route(fake_name: str, routes: tuple[str, str], model: str, label: str) -> Callable[
-        [Situation], tuple[CliResult, str]]:
+def cloud_route(
+    fake_name: str, routes: tuple[str, str], model: str, label: str
+) -> Callable[[Situation], tuple[CliResult, str]]:
     """The CLI's model is routed to a cloud whose strict fake keeps that cloud's rules; the fake would answer."""
+
     def act(s: Situation) -> tuple[CliResult, str]:
         fake = s.provider(fake_name)
         for route in routes:
             fake.script(route, Reply.text(f"hello through {fake_name}"), times=None)
         result = s.claude(model)
         assert fake.received(), f"nothing reached {label}"
-        return result, f"the model is routed to {label}, whose strict fake keeps its rules; {journal(fake)}"
+        return (
+            result,
+            f"the model is routed to {label}, whose strict fake keeps its rules; {journal(fake)}",
+        )
+
     return act
 
 
@@ -102,7 +127,10 @@ def vertex_refuses(s: Situation) -> tuple[CliResult, str]:
     fake.script("raw_predict", Reply.text("hello through vertex"), times=None)
     result = s.claude(VERTEX_MODEL[0])
     assert fake.received(), "nothing reached Vertex"
-    return result, f"the model is routed to Vertex AI, whose strict fake keeps Vertex's rules; {journal(fake)}"
+    return (
+        result,
+        f"the model is routed to Vertex AI, whose strict fake keeps Vertex's rules; {journal(fake)}",
+    )
 
 
 @dataclass(frozen=True)
@@ -115,15 +143,35 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("no-db-virtual-key-lookup", "AUTH-003", "claude-code", wrong_key),
-    Scenario("provider-errors-remapped", "ERR-001", "claude-code",
-             provider_fault(OVERLOADED, "the provider answers 529 overloaded_error")),
-    Scenario("provider-headers-not-relayed", "ERR-003", "claude-code",
-             provider_fault(RATE_LIMITED, "the provider answers 429 with retry-after: 1 and x-should-retry: true")),
+    Scenario(
+        "provider-errors-remapped",
+        "ERR-001",
+        "claude-code",
+        provider_fault(OVERLOADED, "the provider answers 529 overloaded_error"),
+    ),
+    Scenario(
+        "provider-headers-not-relayed",
+        "ERR-003",
+        "claude-code",
+        provider_fault(
+            RATE_LIMITED, "the provider answers 429 with retry-after: 1 and x-should-retry: true"
+        ),
+    ),
     Scenario("adaptive-thinking-dropped", "FIELDS-001", "claude-code", fields_dropped),
-    Scenario("cloud-beta-table", "ROUTE-008", "providers",
-             cloud_route("bedrock", ("invoke_stream", "invoke"), BEDROCK_INVOKE_MODEL[0], "Bedrock InvokeModel")),
-    Scenario("vertex-context-management-forwarded", "ROUTE-008", "providers",
-             cloud_route("vertex", ("stream_raw_predict", "raw_predict"), VERTEX_MODEL[0], "Vertex AI")),
+    Scenario(
+        "cloud-beta-table",
+        "ROUTE-008",
+        "providers",
+        cloud_route(
+            "bedrock", ("invoke_stream", "invoke"), BEDROCK_INVOKE_MODEL[0], "Bedrock InvokeModel"
+        ),
+    ),
+    Scenario(
+        "vertex-context-management-forwarded",
+        "ROUTE-008",
+        "providers",
+        cloud_route("vertex", ("stream_raw_predict", "raw_predict"), VERTEX_MODEL[0], "Vertex AI"),
+    ),
 ]
 
 
@@ -136,10 +184,18 @@ def printed(result: CliResult) -> str:
     return LOOPBACK_PORT.sub(r"\1:PORT", text)
 
 
-@pytest.mark.parametrize("scenario", [
-    pytest.param(s, id=s.cause, marks=[pytest.mark.req(s.requirement), pytest.mark.gateway(s.gateway)])
-    for s in SCENARIOS])
-def test_what_claude_code_prints_for_a_known_cause(scenario, claude_code_cli, proxy, request, tmp_path, observe):
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(
+            s, id=s.cause, marks=[pytest.mark.req(s.requirement), pytest.mark.gateway(s.gateway)]
+        )
+        for s in SCENARIOS
+    ],
+)
+def test_what_claude_code_prints_for_a_known_cause(
+    scenario, claude_code_cli, proxy, request, tmp_path, observe
+):
     """The real Claude Code CLI runs to its end through the gateway in the cause's situation."""
     cli, profile = claude_code_cli
     result, situation = scenario.act(Situation(cli, profile, proxy, request, tmp_path))

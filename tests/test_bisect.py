@@ -24,6 +24,7 @@ def observer(answers: dict[str, list[Observation]], log: list[int]):
     def observe(index: int, checks: list[str]) -> dict[str, Observation]:
         log.append(index)
         return {c: answers[c][index] for c in checks}
+
     return observe
 
 
@@ -35,7 +36,11 @@ def test_a_single_change_is_found_within_ceil_log2_n_plus_one_steps(n):
         log: list[int] = []
         answers = {"c": [SAME if i < first else DIFF for i in range(n + 1)]}
         (found,) = search(n + 1, ["c"], observer(answers, log))
-        assert (found.first, found.last_same, found.monotone) == (first, first - 1, True), (n, first, log)
+        assert (found.first, found.last_same, found.monotone) == (first, first - 1, True), (
+            n,
+            first,
+            log,
+        )
         bound = math.ceil(math.log2(n)) + (1 if first < n else 2)
         assert len(log) == len(set(log)) == found.found_after <= bound, (n, first, log)
 
@@ -108,25 +113,54 @@ def _faults(i: int) -> list[str]:
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> tuple[dict, Path, list[str]]:
     folder = tmp_path_factory.mktemp("bisect")
-    releases = [{"version": f"r{i}", "args": ["--gateway-impl", ":".join(["reference", ",".join(_faults(i))])
-                                              .rstrip(":")]} for i in range(9)]
+    releases = [
+        {
+            "version": f"r{i}",
+            "args": ["--gateway-impl", ":".join(["reference", ",".join(_faults(i))]).rstrip(":")],
+        }
+        for i in range(9)
+    ]
     (folder / "series.yaml").write_text(yaml.safe_dump({"releases": releases}))
-    command = [sys.executable, "-m", "harness", "bisect", BETAS, AUTH, "--good", "r0", "--bad", "r8",
-               "--series", str(folder / "series.yaml"), "--output-dir", str(folder / "out"),
-               "--run-store", str(folder / "store"), "--", "-n", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "harness",
+        "bisect",
+        BETAS,
+        AUTH,
+        "--good",
+        "r0",
+        "--bad",
+        "r8",
+        "--series",
+        str(folder / "series.yaml"),
+        "--output-dir",
+        str(folder / "out"),
+        "--run-store",
+        str(folder / "store"),
+        "--",
+        "-n",
+        "0",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((folder / "out" / "bisect.json").read_text()), folder, command
 
 
-def test_the_first_faulty_release_of_a_synthetic_series_is_found_in_ceil_log2_n_plus_one_steps(synthetic):
+def test_the_first_faulty_release_of_a_synthetic_series_is_found_in_ceil_log2_n_plus_one_steps(
+    synthetic,
+):
     """Faults switched on from the 4th of 8 releases after V1: found, with a repro folder, after ceil(log2 8) + 1
     steps, each a real pytest run against that release (the bisect goes on for the other check)."""
     data, _, _ = synthetic
     betas = next(c for c in data["checks"] if c["check"] == BETAS)
     assert (betas["first"], betas["last_same"], betas["monotone"]) == ("r4", "r3", True), betas
     assert betas["found_after_steps"] == math.ceil(math.log2(8)) + 1, data["steps"]
-    assert (betas["before"]["outcome"], betas["after"]["outcome"], betas["class"]) == ("pass", "fail", "regressed")
+    assert (betas["before"]["outcome"], betas["after"]["outcome"], betas["class"]) == (
+        "pass",
+        "fail",
+        "regressed",
+    )
     assert any("anthropic-beta" in m for m in betas["moves"]), betas["moves"]
     assert betas["repro"]
     assert (Path(betas["repro"]) / "repro.py").exists()
@@ -139,7 +173,9 @@ def test_a_synthetic_series_that_comes_and_goes_is_reported_as_not_monotone(synt
     auth = next(c for c in data["checks"] if c["check"] == AUTH)
     assert auth["monotone"] is False, auth
     assert any("r2 differs, yet" in n for n in auth["notes"]), auth["notes"]
-    assert [t["version"] for t in auth["tried"]] == ["r0", "r2", "r3", "r4", "r6", "r7"], auth["tried"]
+    assert [t["version"] for t in auth["tried"]] == ["r0", "r2", "r3", "r4", "r6", "r7"], auth[
+        "tried"
+    ]
     assert [s["version"] for s in data["steps"]] == ["r0", "r4", "r2", "r3", "r6", "r7"]
     assert auth["first"] == "r7"
 
@@ -163,7 +199,9 @@ def test_a_bisect_stopped_mid_step_stops_its_suite_session_and_leaves_no_process
 
     _, folder, command = synthetic
     fresh = [a if a != str(folder / "store") else str(folder / "store-2") for a in command]
-    harness = subprocess.Popen(fresh, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    harness = subprocess.Popen(
+        fresh, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     me = psutil.Process(harness.pid)
     deadline = time.monotonic() + 120
     while not any("pytest" in " ".join(c.cmdline()) for c in _alive(me.children(recursive=True))):
@@ -199,11 +237,15 @@ def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_p
     from harness.tools.user.bisect import releases as series
     from harness.verdict.model import SCHEMA
 
-    published = {v: None for v in ("2.1.331", "2.1.329", "2.1.330", "2.1.332", "2.2.0-beta.1", "2.0.77")}
+    published = {
+        v: None for v in ("2.1.331", "2.1.329", "2.1.330", "2.1.332", "2.2.0-beta.1", "2.0.77")
+    }
     monkeypatch.setattr(series.npm_registry, "publish_times", lambda: published)
     monkeypatch.setattr(series, "install", lambda v: type("I", (), {"install_seconds": 0.0})())
     monkeypatch.setattr(series, "load_profiles", lambda: [{"version": v} for v in published])
-    got = series.claude_code_series("2.1.329", "2.1.332", ["--litellm-python", "py"], tmp_path / "profiles")
+    got = series.claude_code_series(
+        "2.1.329", "2.1.332", ["--litellm-python", "py"], tmp_path / "profiles"
+    )
     assert [r.version for r in got] == ["2.1.329", "2.1.330", "2.1.331", "2.1.332"]
     asked: list[list[str]] = []
 
@@ -211,20 +253,43 @@ def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_p
         version = target[target.index("--claude-code") + 1]
         asked.append([a for a in extra if a.startswith("suites/")])
         outcome = "fail" if version >= "2.1.331" else "pass"
-        run = {"schema": SCHEMA, "requirements": [{"id": "E2E-001", "level": "must", "statement": "s", "area": "E2E",
-                                                   "source": "s", "url": "u"}],
-               "info": {"litellm_version": "1.108.7", "label": version},
-               "results": [{"nodeid": f"suites/t.py::test_e2e[{version}-default]", "requirement": "E2E-001",
-                            "level": "must", "outcome": outcome, "claude_code": version}]}
+        run = {
+            "schema": SCHEMA,
+            "requirements": [
+                {
+                    "id": "E2E-001",
+                    "level": "must",
+                    "statement": "s",
+                    "area": "E2E",
+                    "source": "s",
+                    "url": "u",
+                }
+            ],
+            "info": {"litellm_version": "1.108.7", "label": version},
+            "results": [
+                {
+                    "nodeid": f"suites/t.py::test_e2e[{version}-default]",
+                    "requirement": "E2E-001",
+                    "level": "must",
+                    "outcome": outcome,
+                    "claude_code": version,
+                }
+            ],
+        }
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "compat.json").write_text(json.dumps(run))
         return out_dir / "compat.json", 0.1, int(outcome == "fail")
 
     monkeypatch.setattr(envs, "run_suite_with", fake_suite)
-    data = Bisect(got, ["suites/t.py::test_e2e[2.1.329-default]"], tmp_path / "out", store=tmp_path / "s").run()
+    data = Bisect(
+        got, ["suites/t.py::test_e2e[2.1.329-default]"], tmp_path / "out", store=tmp_path / "s"
+    ).run()
     (check,) = data["checks"]
-    assert (check["check"], check["first"], check["class"]) == ("suites/t.py::test_e2e[2.1.329-default]", "2.1.331",
-                                                                "regressed")
+    assert (check["check"], check["first"], check["class"]) == (
+        "suites/t.py::test_e2e[2.1.329-default]",
+        "2.1.331",
+        "regressed",
+    )
     assert ["suites/t.py::test_e2e[2.1.331-default]"] in asked, asked
 
 

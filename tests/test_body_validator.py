@@ -14,12 +14,20 @@ from harness.protocol.validators import (
     validate_token_count,
 )
 
-FULL = Reply(blocks=(Thinking("hmm"), RedactedThinking(), Text("hi"), ToolUse("f", {"a": 1})), stop_reason="tool_use")
+FULL = Reply(
+    blocks=(Thinking("hmm"), RedactedThinking(), Text("hi"), ToolUse("f", {"a": 1})),
+    stop_reason="tool_use",
+)
 
 
 def test_rendered_message_is_valid():
     message = validate_message(message_json(FULL, "claude-sonnet-4-5"))
-    assert [b.type for b in message.content] == ["thinking", "redacted_thinking", "text", "tool_use"]
+    assert [b.type for b in message.content] == [
+        "thinking",
+        "redacted_thinking",
+        "text",
+        "tool_use",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -31,7 +39,13 @@ def test_rendered_message_is_valid():
         lambda b: b["usage"].pop("input_tokens"),
         lambda b: b.update(content=[{"type": "text"}]),
     ],
-    ids=["no-content", "role-user", "openai-type", "usage-without-input", "text-block-without-text"],
+    ids=[
+        "no-content",
+        "role-user",
+        "openai-type",
+        "usage-without-input",
+        "text-block-without-text",
+    ],
 )
 def test_broken_message_is_rejected(breakage):
     body = message_json(FULL, "m")
@@ -47,9 +61,16 @@ def test_openai_chat_completion_is_not_a_message():
 
 @pytest.mark.parametrize(
     ("status", "kind"),
-    [(400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"),
-     (404, "not_found_error"), (413, "request_too_large"), (429, "rate_limit_error"), (500, "api_error"),
-     (529, "overloaded_error")],
+    [
+        (400, "invalid_request_error"),
+        (401, "authentication_error"),
+        (403, "permission_error"),
+        (404, "not_found_error"),
+        (413, "request_too_large"),
+        (429, "rate_limit_error"),
+        (500, "api_error"),
+        (529, "overloaded_error"),
+    ],
     ids=lambda v: str(v),
 )
 def test_documented_error_envelope_is_valid(status, kind):
@@ -85,7 +106,11 @@ def test_token_count_must_be_an_integer():
 
 
 def test_model_list_needs_anthropic_model_entries():
-    ok = {"data": [{"type": "model", "id": "m", "display_name": "m", "created_at": "2025-01-01T00:00:00Z"}]}
+    ok = {
+        "data": [
+            {"type": "model", "id": "m", "display_name": "m", "created_at": "2025-01-01T00:00:00Z"}
+        ]
+    }
     assert [m.id for m in validate_model_list(ok)] == ["m"]
     with pytest.raises(BodyShapeError):
         validate_model_list({"object": "list", "data": [{"id": "m", "object": "model"}]})

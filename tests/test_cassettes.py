@@ -18,19 +18,32 @@ from harness.tapes import CassetteError, Interaction, Tape
 from harness.tapes.scrub import Scrubber, environment_secrets
 from harness.tools.maintainer.recording import audit
 
-PROVENANCE = {"recorded_at": "2026-11-25T00:00:00+00:00", "base_url": "http://127.0.0.1:1", "provider": "anthropic",
-              "provider_model": "claude-haiku-4-5-20251001", "harness_revision": "test", "recorded_by": "a test"}
-SSE = ('event: message_start\r\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
-       '"role":"assistant","content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":1,'
-       '"output_tokens":1}}}\r\n\r\nevent: ping\ndata: {"type": "ping"}\n\n')
+PROVENANCE = {
+    "recorded_at": "2026-11-25T00:00:00+00:00",
+    "base_url": "http://127.0.0.1:1",
+    "provider": "anthropic",
+    "provider_model": "claude-haiku-4-5-20251001",
+    "harness_revision": "test",
+    "recorded_by": "a test",
+}
+SSE = (
+    'event: message_start\r\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
+    '"role":"assistant","content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":1,'
+    '"output_tokens":1}}}\r\n\r\nevent: ping\ndata: {"type": "ping"}\n\n'
+)
 
 
 def _tape(name: str = "anthropic/t", body: bytes = SSE.encode(), chunks=None, **provenance) -> Tape:
-    response = {"status": {"code": 200, "message": "OK"},
-                "headers": {"content-type": ["text/event-stream"]}, "body": {"string": body}}
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"content-type": ["text/event-stream"]},
+        "body": {"string": body},
+    }
     if chunks is not None:
         response["chunks"] = chunks
-    request = Request("POST", "https://api.anthropic.com/v1/messages", b'{"model": "m", "max_tokens": 5}', {})
+    request = Request(
+        "POST", "https://api.anthropic.com/v1/messages", b'{"model": "m", "max_tokens": 5}', {}
+    )
     return Tape(name, [Interaction(request, response)], {**PROVENANCE, **provenance})
 
 
@@ -50,15 +63,23 @@ def test_save_and_load_keep_the_bytes_and_the_pacing(tmp_path):
     cassettes.save(_tape(body=body, chunks=chunks), tmp_path)
     back = cassettes.load("anthropic/t", tmp_path).interactions[0]
     assert back.body == body
-    assert [(round(p, 2), len(c)) for p, c in back.chunks()] == [(0.0, 200), (0.25, 40), (0.5, len(body) - 240)]
+    assert [(round(p, 2), len(c)) for p, c in back.chunks()] == [
+        (0.0, 200),
+        (0.25, 40),
+        (0.5, len(body) - 240),
+    ]
     assert b"".join(c for _, c in back.chunks()) == body
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("interactions: [\n  - {", "not a readable vcrpy cassette"),
-    ("", "no cassette"),
-    ("interactions: []\nversion: 1\n", "no provenance"),
-], ids=["truncated", "empty", "no-provenance"])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("interactions: [\n  - {", "not a readable vcrpy cassette"),
+        ("", "no cassette"),
+        ("interactions: []\nversion: 1\n", "no provenance"),
+    ],
+    ids=["truncated", "empty", "no-provenance"],
+)
 def test_a_broken_cassette_is_named_with_what_is_wrong(tmp_path, text, problem):
     path = tmp_path / "anthropic" / "broken.yaml"
     path.parent.mkdir()
@@ -125,24 +146,49 @@ def test_a_replay_miss_fails_with_the_request_beside_the_closest_interaction(fak
 # -- scrubbing ------------------------------------------------------------------------------------
 
 SECRETS = st.text(alphabet=string.ascii_letters + string.digits + "-_+/.", min_size=12, max_size=48)
-PLACES = ("request-header", "request-body-json", "query", "response-header", "response-json", "sse-data",
-          "sse-straddling-chunks")
+PLACES = (
+    "request-header",
+    "request-body-json",
+    "query",
+    "response-header",
+    "response-json",
+    "sse-data",
+    "sse-straddling-chunks",
+)
 TRIED: list[str] = []
 
 
 def _planted(secret: str, place: str) -> tuple[Request, dict]:
     headers = {"x-custom": f"v {secret}"} if place == "request-header" else {"x-custom": "v"}
-    body = json.dumps({"messages": [{"role": "user", "content": f"key={secret}" if place == "request-body-json"
-                                     else "hi"}]}).encode()
+    body = json.dumps(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": f"key={secret}" if place == "request-body-json" else "hi",
+                }
+            ]
+        }
+    ).encode()
     query = f"?k={secret}" if place == "query" else ""
     request = Request("POST", f"https://api.anthropic.com/v1/messages{query}", body, headers)
     sse = f'data: {{"type":"content_block_delta","delta":{{"text":"{secret}"}}}}\n\n'.encode()
-    response = {"status": {"code": 200, "message": "OK"},
-                "headers": {"x-echo": [secret if place == "response-header" else "none"]},
-                "body": {"string": json.dumps({"echo": secret}).encode() if place == "response-json" else sse}}
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"x-echo": [secret if place == "response-header" else "none"]},
+        "body": {
+            "string": json.dumps({"echo": secret}).encode() if place == "response-json" else sse
+        },
+    }
     if place in ("sse-data", "sse-straddling-chunks"):
-        cut = sse.index(secret.encode()) + len(secret) // 2 if place == "sse-straddling-chunks" else len(sse)
-        response["chunks"] = [[0.0, cut], [0.1, len(sse) - cut]] if cut < len(sse) else [[0.0, len(sse)]]
+        cut = (
+            sse.index(secret.encode()) + len(secret) // 2
+            if place == "sse-straddling-chunks"
+            else len(sse)
+        )
+        response["chunks"] = (
+            [[0.0, cut], [0.1, len(sse) - cut]] if cut < len(sse) else [[0.0, len(sse)]]
+        )
         if place == "sse-data":
             response["body"]["string"] = sse
     return request, response
@@ -158,8 +204,11 @@ def _baseline(tmp_path_factory) -> str:
         texts = []
         for place in PLACES:
             request, response = _planted("NEUTRAL0VALUE0", place)
-            tape = Tape("anthropic/planted", [Interaction(scrubber.request(request), scrubber.response(response))],
-                        dict(PROVENANCE))
+            tape = Tape(
+                "anthropic/planted",
+                [Interaction(scrubber.request(request), scrubber.response(response))],
+                dict(PROVENANCE),
+            )
             texts.append(cassettes.save(tape, tmp_path_factory.mktemp("baseline")).read_text())
         BASELINE.append("\n".join(texts))
     return BASELINE[0]
@@ -173,8 +222,11 @@ def test_a_secret_placed_anywhere_never_reaches_the_cassette(tmp_path_factory, s
     TRIED.append(secret)
     scrubber = Scrubber(environment_secrets({"ANTHROPIC_API_KEY": secret, "HOME": "/root"}))
     request, response = _planted(secret, place)
-    tape = Tape("anthropic/planted", [Interaction(scrubber.request(request), scrubber.response(response))],
-                dict(PROVENANCE))
+    tape = Tape(
+        "anthropic/planted",
+        [Interaction(scrubber.request(request), scrubber.response(response))],
+        dict(PROVENANCE),
+    )
     path = cassettes.save(tape, tmp_path_factory.mktemp("scrub"))
     written = path.read_text()
     assert secret not in written
@@ -189,15 +241,22 @@ def test_the_property_test_tried_many_secrets():
 
 def test_credential_headers_are_scrubbed_and_pacing_kept():
     scrubber = Scrubber([])
-    request = Request("POST", "https://x/v1/messages", b"{}", {"x-api-key": "sk-ant-api03-abcdefghijkl",
-                                                              "authorization": "Bearer abc", "cookie": "s=1"})
+    request = Request(
+        "POST",
+        "https://x/v1/messages",
+        b"{}",
+        {"x-api-key": "sk-ant-api03-abcdefghijkl", "authorization": "Bearer abc", "cookie": "s=1"},
+    )
     clean = scrubber.request(request)
     assert set(clean.headers.values()) == {"<scrubbed>"}
     _, response = _planted("sk-ant-api03-zzzzzzzzzzzz", "sse-data")
-    assert scrubber.response(response)["chunks"] == [[0.0, len(scrubber.response(response)["body"]["string"])]]
+    assert scrubber.response(response)["chunks"] == [
+        [0.0, len(scrubber.response(response)["body"]["string"])]
+    ]
 
 
 # -- check / verify / diff ------------------------------------------------------------------------
+
 
 def test_check_finds_a_secret_that_was_never_scrubbed(tmp_path):
     leaked = _tape(body=b'{"note": "key sk-ant-api03-0123456789abcdef"}')
@@ -242,6 +301,9 @@ def test_diff_names_what_the_provider_changed():
     assert "interaction 0 fields: + $.content[].citations" in changes
     assert "interaction 0 fields: - $.stop_sequence" in changes
     assert "interaction 0 status: + 201" in changes
-    basic, refusal = cassettes.load("anthropic/sdk-basic-response"), cassettes.load("anthropic/sdk-refusal-response")
+    basic, refusal = (
+        cassettes.load("anthropic/sdk-basic-response"),
+        cassettes.load("anthropic/sdk-refusal-response"),
+    )
     assert any("events:" in c for c in audit.diff(basic, refusal))
     assert audit.diff(old, old) == []

@@ -23,14 +23,18 @@ def test_checks_cover_every_area_and_some_requirements_are_listed_as_uncovered()
     assert areas <= {catalogue()[rid].area for rid in covered}
     assert set(covered) <= set(catalogue())
     assert {"ROUTE-006", "ROUTE-007"} <= set(covered)
-    assert "PASS-009" in covered, "a requirement stated only by a provider scenario counts as covered"
+    assert "PASS-009" in covered, (
+        "a requirement stated only by a provider scenario counts as covered"
+    )
 
 
 def test_catalogue_command_prints_uncovered(capsys, monkeypatch):
     import harness.tools.cli as cli
 
     every = coverage()
-    monkeypatch.setattr(cli, "coverage", lambda: every - type(every)({"ROUTE-007": every["ROUTE-007"]}))
+    monkeypatch.setattr(
+        cli, "coverage", lambda: every - type(every)({"ROUTE-007": every["ROUTE-007"]})
+    )
     assert main(["catalogue", "--uncovered"]) == 0
     out = capsys.readouterr().out
     assert "ROUTE-007" in out
@@ -40,8 +44,10 @@ def test_catalogue_command_prints_uncovered(capsys, monkeypatch):
 
 def test_malformed_catalogue_is_named(tmp_path):
     bad = tmp_path / "c.yaml"
-    bad.write_text("sources: {s: {title: t, url: u}}\nrequirements:\n  - {id: X-1, area: X, level: may, "
-                   "source: s, statement: x.}\n")
+    bad.write_text(
+        "sources: {s: {title: t, url: u}}\nrequirements:\n  - {id: X-1, area: X, level: may, "
+        "source: s, statement: x.}\n"
+    )
     with pytest.raises(HarnessError, match="X-1 has level 'may'"):
         catalogue.__wrapped__(bad)
 
@@ -53,4 +59,6 @@ def test_every_security_requirement_is_must_level():
 
     loose = [r.id for r in catalogue().values() if r.security and r.level != "must"]
     assert loose == []
-    assert catalogue()["AUTH-008"].security, "the quickstart's config served as an open proxy is a security failure"
+    assert catalogue()["AUTH-008"].security, (
+        "the quickstart's config served as an open proxy is a security failure"
+    )

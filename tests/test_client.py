@@ -41,5 +41,7 @@ def test_a_client_that_leaves_hangs_up_once_the_moment_comes(silent_server):
 def test_a_moment_that_never_comes_is_a_failure_with_the_transcript(silent_server):
     url, _ = silent_server
     client = GatewayClient(url, "sk-test")
-    with pytest.raises(AssertionError, match=r"never came within 0\.3 s(.|\n)*> POST .*/v1/messages"):
+    with pytest.raises(
+        AssertionError, match=r"never came within 0\.3 s(.|\n)*> POST .*/v1/messages"
+    ):
         client.leave_pending("/v1/messages", {"model": "m"}, until=lambda: False, limit=0.3)

@@ -22,7 +22,16 @@ from harness.gateway.reference.faults import (
     UNREACHABLE,
     kill_problems,
 )
-from harness.tools.maintainer.controls import CLEAN, Control, matrix, plan, readme_block, replace_block, run_all, write
+from harness.tools.maintainer.controls import (
+    CLEAN,
+    Control,
+    matrix,
+    plan,
+    readme_block,
+    replace_block,
+    run_all,
+    write,
+)
 from harness.verdict.catalogue import catalogue
 
 LEVELS = {"must", "should", "info"}
@@ -72,12 +81,15 @@ def test_broken_reference_gateway_fails_every_requirement_it_breaks(control_runs
     run = control_runs[f"{CLEAN}:{fault}"]
     assert run.exit == 1, run.tail
     missed = KILLS[fault] - run.failing
-    assert not missed, f"{fault} ({FAULTS[fault]}) was promised to fail {sorted(missed)}; it failed only " \
-                       f"{sorted(run.failing)}\n{run.tail}"
+    assert not missed, (
+        f"{fault} ({FAULTS[fault]}) was promised to fail {sorted(missed)}; it failed only "
+        f"{sorted(run.failing)}\n{run.tail}"
+    )
 
 
 def test_readme_block_is_current():
     """The README's "how strong is each check" block is generated from the promises; edit those, not it."""
     readme = ROOT / "README.md"
-    assert replace_block(readme.read_text(), readme_block()) == readme.read_text(), \
+    assert replace_block(readme.read_text(), readme_block()) == readme.read_text(), (
         "stale: python -m harness controls --write-readme README.md"
+    )

@@ -41,49 +41,120 @@ class Scenario:
 
 
 SCENARIOS = {
-    "improved-and-fixed": Scenario("openai-errors,server-error-on-bad-request", "openai-errors", ERRORS,
-                                   frozenset({"improved", "fixed"}), 0, "client[0].status: 500 → 400 (↑ better)"),
-    "regressed": Scenario("openai-errors", "openai-errors,server-error-on-bad-request",
-                          "gateway_errors_use_anthropic_envelope and malformed", frozenset({"regressed"}), 1,
-                          "client[0].status: 400 → 500 (↓ worse)"),
-    "changed": Scenario("unknown-model-400", "openai-errors", "test_unknown_model_gets_404",
-                        frozenset({"changed"}), 1, "client[0].status: 400 → 404 (~ changed)"),
-    "security-refused-becomes-accepted": Scenario("bad-key-400", "no-auth", "test_bad_credentials_get_401",
-                                                  frozenset({"security"}), 1, "client[0].status: 400 → "),
-    "security-key-leaked": Scenario("drop-beta", "drop-beta,leak-key",
-                                    "test_version_and_beta_headers_reach_anthropic_provider",
-                                    frozenset({"security"}), 1, "gateway_key_at_provider: false → true (↓ worse)"),
-    "flaky": Scenario(None, "alternate-errors", "gateway_errors_use_anthropic_envelope", frozenset({"flaky"}), 1,
-                      "first run: new failure; second run: same"),
+    "improved-and-fixed": Scenario(
+        "openai-errors,server-error-on-bad-request",
+        "openai-errors",
+        ERRORS,
+        frozenset({"improved", "fixed"}),
+        0,
+        "client[0].status: 500 → 400 (↑ better)",
+    ),
+    "regressed": Scenario(
+        "openai-errors",
+        "openai-errors,server-error-on-bad-request",
+        "gateway_errors_use_anthropic_envelope and malformed",
+        frozenset({"regressed"}),
+        1,
+        "client[0].status: 400 → 500 (↓ worse)",
+    ),
+    "changed": Scenario(
+        "unknown-model-400",
+        "openai-errors",
+        "test_unknown_model_gets_404",
+        frozenset({"changed"}),
+        1,
+        "client[0].status: 400 → 404 (~ changed)",
+    ),
+    "security-refused-becomes-accepted": Scenario(
+        "bad-key-400",
+        "no-auth",
+        "test_bad_credentials_get_401",
+        frozenset({"security"}),
+        1,
+        "client[0].status: 400 → ",
+    ),
+    "security-key-leaked": Scenario(
+        "drop-beta",
+        "drop-beta,leak-key",
+        "test_version_and_beta_headers_reach_anthropic_provider",
+        frozenset({"security"}),
+        1,
+        "gateway_key_at_provider: false → true (↓ worse)",
+    ),
+    "flaky": Scenario(
+        None,
+        "alternate-errors",
+        "gateway_errors_use_anthropic_envelope",
+        frozenset({"flaky"}),
+        1,
+        "first run: new failure; second run: same",
+    ),
 }
 
 
 # Where each selection's checks live: a run collects that file alone, not the whole suite (seconds each).
-WHERE = {ERRORS: "suites/test_errors.py", "client_mistake_never": "suites/test_errors.py",
-         "gateway_errors_use_anthropic_envelope and malformed": "suites/test_errors.py",
-         "gateway_errors_use_anthropic_envelope": "suites/test_errors.py",
-         "test_unknown_model_gets_404": "suites/test_route.py", "test_bad_credentials_get_401": "suites/test_auth.py",
-         "test_version_and_beta_headers_reach_anthropic_provider": "suites/test_pipe.py",
-         "quickstart_master_key_placement_never": "suites/test_auth.py"}
+WHERE = {
+    ERRORS: "suites/test_errors.py",
+    "client_mistake_never": "suites/test_errors.py",
+    "gateway_errors_use_anthropic_envelope and malformed": "suites/test_errors.py",
+    "gateway_errors_use_anthropic_envelope": "suites/test_errors.py",
+    "test_unknown_model_gets_404": "suites/test_route.py",
+    "test_bad_credentials_get_401": "suites/test_auth.py",
+    "test_version_and_beta_headers_reach_anthropic_provider": "suites/test_pipe.py",
+    "quickstart_master_key_placement_never": "suites/test_auth.py",
+}
 
 
 def _python_m(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def record(path: Path, scenario: Scenario) -> subprocess.CompletedProcess[str] | None:
     if scenario.recorded is None:
         path.write_text("deviations: []\n")
         return None
-    return _python_m("harness", "deviations", "record", "--gateway-impl", f"reference:{scenario.recorded}",
-                     "--output", str(path), "--", WHERE[scenario.check], "-k", scenario.check, "-m", "not e2e")
+    return _python_m(
+        "harness",
+        "deviations",
+        "record",
+        "--gateway-impl",
+        f"reference:{scenario.recorded}",
+        "--output",
+        str(path),
+        "--",
+        WHERE[scenario.check],
+        "-k",
+        scenario.check,
+        "-m",
+        "not e2e",
+    )
 
 
 def run(out: Path, faults: str, select: str, deviations: Path, *extra: str) -> dict:
     impl = f"reference:{faults}" if faults else "reference"
-    done = _python_m("pytest", WHERE[select], "-q", "-p", "no:cacheprovider", "--tb=short", "-m", "not e2e", "-n", "0",
-                     "-k", select, "--gateway-impl", impl, "--deviations", str(deviations), "--report-dir", str(out),
-                     *extra)
+    done = _python_m(
+        "pytest",
+        WHERE[select],
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tb=short",
+        "-m",
+        "not e2e",
+        "-n",
+        "0",
+        "-k",
+        select,
+        "--gateway-impl",
+        impl,
+        "--deviations",
+        str(deviations),
+        "--report-dir",
+        str(out),
+        *extra,
+    )
     report = json.loads((out / "compat.json").read_text())
     return report | {"exit": done.returncode, "stdout": done.stdout}
 
@@ -105,7 +176,9 @@ def runs(tmp_path_factory) -> dict[str, dict]:
     jobs["quickstart/refuses"] = ("", "quickstart_master_key_placement_never", empty)
     jobs["quickstart/open"] = ("quickstart-open", "quickstart_master_key_placement_never", empty)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {key: pool.submit(run, tmp_path_factory.mktemp("run"), *job) for key, job in jobs.items()}
+        futures = {
+            key: pool.submit(run, tmp_path_factory.mktemp("run"), *job) for key, job in jobs.items()
+        }
         out = {key: future.result() for key, future in futures.items()}
     return out | {f"{name}/path": path for name, path in files.items()}
 
@@ -121,8 +194,11 @@ def test_each_class_is_seen_with_its_exit_code_and_arrows(runs, name):
     assert report["exit"] == scenario.exit, report["stdout"][-3000:]
     arrows = [m for c in report["verdict"]["checks"] for m in c["moves"]]
     assert any(scenario.field in a for a in arrows), arrows
-    banner = "NOT SAFE" if scenario.classes & {"regressed", "security"} else (
-        "CHANGES TO REVIEW" if scenario.classes & {"changed", "flaky"} else "SAFE")
+    banner = (
+        "NOT SAFE"
+        if scenario.classes & {"regressed", "security"}
+        else ("CHANGES TO REVIEW" if scenario.classes & {"changed", "flaky"} else "SAFE")
+    )
     assert banner in report["stdout"], report["stdout"][-3000:]
 
 
@@ -163,24 +239,57 @@ def test_accept_takes_the_good_news_and_a_rerun_is_safe(runs, tmp_path):
     assert _classes(again) == set()
 
 
-@pytest.mark.parametrize("name", ["security-refused-becomes-accepted", "security-key-leaked"], ids=str)
+@pytest.mark.parametrize(
+    "name", ["security-refused-becomes-accepted", "security-key-leaked"], ids=str
+)
 def test_accept_and_record_refuse_a_security_change(runs, name, tmp_path):
     path = runs[f"{name}/path"]
     text = path.read_text()
     run_json = tmp_path / "run.json"
     run_json.write_text(json.dumps(runs[name]))
-    done = _python_m("harness", "deviations", "accept", "--run", str(run_json), "--file", str(path),
-                     "--class", "improved,fixed,changed,regressed")
+    done = _python_m(
+        "harness",
+        "deviations",
+        "accept",
+        "--run",
+        str(run_json),
+        "--file",
+        str(path),
+        "--class",
+        "improved,fixed,changed,regressed",
+    )
     assert done.returncode == 1
     assert "only a waiver" in done.stdout
     assert path.read_text() == text, "a refused accept writes nothing"
-    asked = _python_m("harness", "deviations", "accept", "--run", str(run_json), "--file", str(path), "--class",
-                      "security")
+    asked = _python_m(
+        "harness",
+        "deviations",
+        "accept",
+        "--run",
+        str(run_json),
+        "--file",
+        str(path),
+        "--class",
+        "security",
+    )
     assert asked.returncode == 2
     assert "waiver" in asked.stderr
     scenario = SCENARIOS[name]
-    rerecord = _python_m("harness", "deviations", "record", "--gateway-impl", f"reference:{scenario.now}",
-                         "--output", str(path), "--", WHERE[scenario.check], "-k", scenario.check, "-m", "not e2e")
+    rerecord = _python_m(
+        "harness",
+        "deviations",
+        "record",
+        "--gateway-impl",
+        f"reference:{scenario.now}",
+        "--output",
+        str(path),
+        "--",
+        WHERE[scenario.check],
+        "-k",
+        scenario.check,
+        "-m",
+        "not e2e",
+    )
     assert rerecord.returncode == 1, rerecord.stdout
     assert "security changes, NOT recorded" in rerecord.stdout
     assert yaml.safe_load(path.read_text())["deviations"] == yaml.safe_load(text)["deviations"]
@@ -189,8 +298,13 @@ def test_accept_and_record_refuse_a_security_change(runs, name, tmp_path):
 def test_a_waiver_with_a_reason_and_an_expiry_lets_a_security_change_through(runs, tmp_path):
     name = "security-key-leaked"
     data = yaml.safe_load(runs[f"{name}/path"].read_text())
-    data["waivers"] = [{"check": "test_pipe.py::*", "reason": "test: accepted until the vendor fix",
-                        "expires": "2999-01-01"}]
+    data["waivers"] = [
+        {
+            "check": "test_pipe.py::*",
+            "reason": "test: accepted until the vendor fix",
+            "expires": "2999-01-01",
+        }
+    ]
     waived = tmp_path / "waived.yaml"
     waived.write_text(yaml.safe_dump(data))
     report = run(tmp_path / "out", SCENARIOS[name].now, SCENARIOS[name].check, waived)
@@ -204,7 +318,9 @@ def test_a_check_that_breaks_beside_a_deviating_sibling_is_regressed_in_compare_
     ERR-005 is info-level (a client mistake Claude Code never sends, docs/impact.md): regressed, named, and not
     blocking; ``--fail-on-should`` does not reach it either."""
     base, cand = runs["sibling/base"], runs["sibling/candidate"]
-    assert {r["outcome"] for r in base["results"]} == {"pass", "fail"}, "the sibling deviates on the baseline"
+    assert {r["outcome"] for r in base["results"]} == {"pass", "fail"}, (
+        "the sibling deviates on the baseline"
+    )
     result = compare(base, cand)
     (err005,) = [c for c in result.changes if c.requirement["id"] == "ERR-005"]
     assert (err005.base, err005.candidate, err005.klass) == ("fail", "fail", "regressed")
@@ -212,8 +328,13 @@ def test_a_check_that_breaks_beside_a_deviating_sibling_is_regressed_in_compare_
     assert result.verdict.exit_code() == 0
     base["info"] |= {"litellm_version": "1.0.0", "claude_code_profiles": []}
     cand["info"] |= {"litellm_version": "1.1.0", "claude_code_profiles": []}
-    data, _ = grid.build({"1.0.0": base, "1.1.0": cand}, ["1.0.0", "1.1.0"], ["2.1.332"], Pair("1.0.0", "2.1.332"),
-                         Pair("1.1.0", "2.1.332"))
+    data, _ = grid.build(
+        {"1.0.0": base, "1.1.0": cand},
+        ["1.0.0", "1.1.0"],
+        ["2.1.332"],
+        Pair("1.0.0", "2.1.332"),
+        Pair("1.1.0", "2.1.332"),
+    )
     assert grid.candidate_cell(data)["classes"]["regressed"] >= 4
     assert grid.gate_code(data) == 0
 
@@ -245,7 +366,12 @@ def test_the_quickstarts_config_on_a_gateway_that_starts_open_fails_the_run_and_
     assert [c.requirement["id"] for c in result.of_class("security")] == ["AUTH-008"]
     refuses["info"] |= {"litellm_version": "1.0.0", "claude_code_profiles": []}
     opened["info"] |= {"litellm_version": "1.1.0", "claude_code_profiles": []}
-    data, _ = grid.build({"1.0.0": refuses, "1.1.0": opened}, ["1.0.0", "1.1.0"], ["2.1.332"],
-                         Pair("1.0.0", "2.1.332"), Pair("1.1.0", "2.1.332"))
+    data, _ = grid.build(
+        {"1.0.0": refuses, "1.1.0": opened},
+        ["1.0.0", "1.1.0"],
+        ["2.1.332"],
+        Pair("1.0.0", "2.1.332"),
+        Pair("1.1.0", "2.1.332"),
+    )
     assert grid.candidate_cell(data)["verdict"] == "NOT SAFE"
     assert grid.gate_code(data) == 1

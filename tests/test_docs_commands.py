@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL = {"", "sh", "bash", "shell", "console"}
 FENCE = re.compile(r"^\s*```\s*([\w-]*)\s*$")
-INLINE = re.compile(r"`((?:\.venv/bin/)?python3? -m (?:harness|pytest) [^`]+|python3 dev\.py [^`]+|pytest [^`]+)`")
+INLINE = re.compile(
+    r"`((?:\.venv/bin/)?python3? -m (?:harness|pytest) [^`]+|python3 dev\.py [^`]+|pytest [^`]+)`"
+)
 PYTHONS = {"python", "python3", ".venv/bin/python", ".venv/bin/python3"}
 # Programs the docs show that this test does not run, and why.
 ELSEWHERE = {
@@ -52,8 +54,20 @@ ELSEWHERE = {
     "cc-gateway-conformance": "the installed suite; tests/test_packaging.py runs it from a freshly built wheel",
 }
 # pytest options that take no value (everything else starting with - takes the next token).
-FLAGS = {"-x", "-q", "-v", "-s", "--co", "--collect-only", "--no-report", "--no-deviations", "--no-rerun",
-         "--exitfirst", "--lf", "--ff"}
+FLAGS = {
+    "-x",
+    "-q",
+    "-v",
+    "-s",
+    "--co",
+    "--collect-only",
+    "--no-report",
+    "--no-deviations",
+    "--no-rerun",
+    "--exitfirst",
+    "--lf",
+    "--ff",
+}
 # At most one gateway per collection: these choose it.
 GATEWAY = {"--gateway-impl", "--gateway-url", "--litellm-config"}
 CHEAP = ["--collect-only", "-q", "-p", "no:cacheprovider", "-n", "0", "--no-report"]
@@ -175,8 +189,14 @@ def _harness_args(command: Command) -> list[list[str]]:
 @functools.cache
 def harness_help() -> dict[str, tuple[int, str]]:
     calls = sorted({tuple(c) for c in _harness_calls()})
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([list(c) for c in calls]), cwd=ROOT,
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        input=json.dumps([list(c) for c in calls]),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return {k: (v[0], v[1]) for k, v in json.loads(done.stdout.splitlines()[-1]).items()}
 
@@ -189,7 +209,9 @@ def check_harness(args: list[str]) -> None:
         sub = nested
     code, text = helps[sub]
     assert code == 0, f"python -m harness {sub} --help exits {code}:\n{text[-2000:]}"
-    missing = [o for o in _options(args) if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
+    missing = [
+        o for o in _options(args) if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)
+    ]
     assert not missing, f"python -m harness {sub} has no {', '.join(missing)}:\n{text}"
 
 
@@ -199,11 +221,16 @@ def check_harness(args: list[str]) -> None:
 @dataclass
 class Collection:
     paths: list[str] = field(default_factory=list)
-    options: dict[str, list[str]] = field(default_factory=dict)  # name -> the tokens (name and value)
+    options: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # name -> the tokens (name and value)
 
     def accepts(self, paths: list[str], options: dict[str, list[str]]) -> bool:
         """No option given twice with different values, and at most one way of choosing the gateway."""
-        clash = any(name in self.options and self.options[name] != tokens for name, tokens in options.items())
+        clash = any(
+            name in self.options and self.options[name] != tokens
+            for name, tokens in options.items()
+        )
         return not clash and len({n for n in [*self.options, *options] if n in GATEWAY}) <= 1
 
     def add(self, paths: list[str], options: dict[str, list[str]]) -> None:
@@ -245,7 +272,9 @@ def _pack() -> tuple[list[Collection], dict[str, int]]:
         if args is None:
             continue
         paths, options = _split(args)
-        n = next((i for i, c in enumerate(collections) if c.accepts(paths, options)), len(collections))
+        n = next(
+            (i for i, c in enumerate(collections) if c.accepts(paths, options)), len(collections)
+        )
         if n == len(collections):
             collections.append(Collection())
         collections[n].add(paths, options)
@@ -268,7 +297,9 @@ def collect(n: int) -> tuple[int, str]:
 
 @functools.cache
 def dev_usage() -> str:
-    done = subprocess.run([sys.executable, "dev.py"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "dev.py"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2, "dev.py without a command prints its usage and exits 2"
     return done.stderr
 
@@ -281,18 +312,26 @@ def test_documented_command_runs(command):
     words = _tokens(command.text)
     what, args = kind(words)
     if what == "elsewhere":
-        assert args[0] in ELSEWHERE, (f"{command.where}: `{command.text}` is neither run here nor listed in "
-                                      "ELSEWHERE with the reason it is not")
+        assert args[0] in ELSEWHERE, (
+            f"{command.where}: `{command.text}` is neither run here nor listed in "
+            "ELSEWHERE with the reason it is not"
+        )
         return
     if what == "script":
-        done = subprocess.run([sys.executable, args[0], "--help"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, args[0], "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return
     if what == "dev":
         assert args, f"{command.where}: dev.py needs a command"
         assert re.search(rf"python3 dev\.py {re.escape(args[0])}\b", dev_usage()), (
-            f"{command.where}: dev.py's usage has no {args[0]!r}")
+            f"{command.where}: dev.py's usage has no {args[0]!r}"
+        )
     if what == "harness" or (what == "dev" and args[0] in ("gate", "matrix")):
         assert args, f"{command.where}: python -m harness needs a subcommand"
         check_harness(args)
@@ -305,13 +344,16 @@ def test_documented_command_runs(command):
 def test_the_docs_show_commands_of_every_kind():
     kinds = {kind(_tokens(c.text))[0] for c in COMMANDS}
     assert {"harness", "dev", "pytest"} <= kinds
-    assert len(COLLECTIONS) <= 6, f"{len(COLLECTIONS)} collections: pack the pytest commands tighter"
+    assert len(COLLECTIONS) <= 6, (
+        f"{len(COLLECTIONS)} collections: pack the pytest commands tighter"
+    )
 
 
 def test_the_readme_answer_is_generated():
     readme = (ROOT / "README.md").read_text()
     assert answer.current_block(readme) == answer.render(answer.compute()), (
-        "README.md's answer block is stale: run `python -m harness answer --write README.md`")
+        "README.md's answer block is stale: run `python -m harness answer --write README.md`"
+    )
 
 
 def test_every_doc_is_linked_from_the_readme():

@@ -10,10 +10,16 @@ import pytest
 from harness.fakes import Reply, egress
 from harness.fakes.vertex import VERTEX_HOSTS, FakeVertex
 
-VERTEX_URL = ("https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/"
-              "models/claude-x:rawPredict")
+VERTEX_URL = (
+    "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/"
+    "models/claude-x:rawPredict"
+)
 METADATA = "http://169.254.169.254/latest/meta-data/iam/"
-BODY = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+BODY = {
+    "anthropic_version": "vertex-2023-10-16",
+    "max_tokens": 8,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 
 
 @pytest.fixture
@@ -36,7 +42,9 @@ def proxy(vertex, escapes):
 
 
 def _client(proxy) -> httpx.Client:
-    return httpx.Client(proxy=proxy.url, verify=ssl.create_default_context(cafile=str(proxy.ca_file)), timeout=10)
+    return httpx.Client(
+        proxy=proxy.url, verify=ssl.create_default_context(cafile=str(proxy.ca_file)), timeout=10
+    )
 
 
 def test_a_hard_coded_vertex_host_reaches_the_fake_over_tls_from_the_session_ca(proxy, vertex):

@@ -20,11 +20,16 @@ from harness.fakes.anthropic import message_events
 from harness.fakes.bedrock import FakeBedrock, converse_frames, invoke_frames
 
 FRAMES: list[int] = []
-NAMES = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
+NAMES = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40
+)
 PAYLOADS = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=60),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _decode(data: bytes, cuts: list[int]) -> list:
@@ -37,11 +42,15 @@ def _decode(data: bytes, cuts: list[int]) -> list:
 
 
 @settings(max_examples=300, deadline=None)
-@given(frames=st.lists(st.tuples(NAMES, PAYLOADS, st.booleans()), min_size=1, max_size=8),
-       cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=6))
+@given(
+    frames=st.lists(st.tuples(NAMES, PAYLOADS, st.booleans()), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=6),
+)
 def test_botocore_decodes_every_frame_the_encoder_writes(frames, cuts):
-    data = b"".join(es.exception(n, json.dumps(p)) if exc else es.event(n, json.dumps(p).encode())
-                    for n, p, exc in frames)
+    data = b"".join(
+        es.exception(n, json.dumps(p)) if exc else es.event(n, json.dumps(p).encode())
+        for n, p, exc in frames
+    )
     decoded = _decode(data, cuts)
     FRAMES.append(len(frames))
     assert len(decoded) == len(frames)
@@ -55,11 +64,15 @@ def test_botocore_decodes_every_frame_the_encoder_writes(frames, cuts):
 
 def test_the_round_trip_tried_many_frames():
     # Runs after the property test; the figures are in the closing note.
-    print(f"\nevent-stream round trip: {len(FRAMES)} streams, {sum(FRAMES)} frames encoded and decoded by botocore")
+    print(
+        f"\nevent-stream round trip: {len(FRAMES)} streams, {sum(FRAMES)} frames encoded and decoded by botocore"
+    )
     assert sum(FRAMES) >= 300
 
 
-REPLY = Reply(blocks=(Thinking("hmm"), Text("Hello there"), ToolUse("get", {"a": 1})), stop_reason="tool_use")
+REPLY = Reply(
+    blocks=(Thinking("hmm"), Text("Hello there"), ToolUse("get", {"a": 1})), stop_reason="tool_use"
+)
 
 
 def test_invoke_frames_carry_each_anthropic_event_base64():
@@ -73,11 +86,19 @@ def test_converse_frames_are_named_as_converse_stream_names_them():
     names = [m.headers[":event-type"] for m in _decode(b"".join(converse_frames(REPLY)), [3, 50])]
     assert names[0] == "messageStart"
     assert names[-2:] == ["messageStop", "metadata"]
-    assert set(names) == {"messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop",
-                          "metadata"}
+    assert set(names) == {
+        "messageStart",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    }
 
 
-VALID = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": []}).encode()
+VALID = json.dumps(
+    {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": []}
+).encode()
 
 
 @pytest.fixture
@@ -88,8 +109,11 @@ def bedrock():
     provider.stop()
 
 
-@pytest.mark.parametrize(("secret", "verdict"), [("the-right-secret", "valid"), ("a-wrong-secret", "invalid")],
-                         ids=["right-secret", "wrong-secret"])
+@pytest.mark.parametrize(
+    ("secret", "verdict"),
+    [("the-right-secret", "valid"), ("a-wrong-secret", "invalid")],
+    ids=["right-secret", "wrong-secret"],
+)
 def test_the_fake_checks_the_sigv4_signature(bedrock, secret, verdict):
     bedrock.script("invoke", Reply.text("ok"))
     url = f"{bedrock.url}/model/anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
@@ -97,7 +121,11 @@ def test_the_fake_checks_the_sigv4_signature(bedrock, secret, verdict):
     SigV4Auth(Credentials("AKIDEXAMPLE", secret), "bedrock", "eu-west-1").add_auth(request)
     httpx.post(url, content=request.body, headers=dict(request.headers))
     labels = bedrock.last("invoke").labels
-    assert (labels["signature"], labels["region"], labels["service"]) == (verdict, "eu-west-1", "bedrock")
+    assert (labels["signature"], labels["region"], labels["service"]) == (
+        verdict,
+        "eu-west-1",
+        "bedrock",
+    )
     assert labels["model"] == "anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -107,12 +135,19 @@ def test_an_unsigned_request_is_labelled_as_such(bedrock):
     assert bedrock.last("invoke").labels["auth"] == "none"
 
 
-@pytest.mark.parametrize(("body", "wording"), [
-    ({"max_tokens": 8, "messages": []}, "required key [anthropic_version] not found"),
-    ({"anthropic_version": "bedrock-2023-05-31", "messages": []}, "required key [max_tokens] not found"),
-    ({**json.loads(VALID), "model": "claude"}, "extraneous key [model] is not permitted"),
-    ({**json.loads(VALID), "stream": True}, "extraneous key [stream] is not permitted"),
-], ids=["no-version", "no-max-tokens", "model-in-body", "stream-in-body"])
+@pytest.mark.parametrize(
+    ("body", "wording"),
+    [
+        ({"max_tokens": 8, "messages": []}, "required key [anthropic_version] not found"),
+        (
+            {"anthropic_version": "bedrock-2023-05-31", "messages": []},
+            "required key [max_tokens] not found",
+        ),
+        ({**json.loads(VALID), "model": "claude"}, "extraneous key [model] is not permitted"),
+        ({**json.loads(VALID), "stream": True}, "extraneous key [stream] is not permitted"),
+    ],
+    ids=["no-version", "no-max-tokens", "model-in-body", "stream-in-body"],
+)
 def test_the_fake_bedrock_refuses_what_bedrock_refuses(bedrock, body, wording):
     bedrock.script("invoke", Reply.text("should not be sent"))
     response = httpx.post(f"{bedrock.url}/model/anthropic.claude-x/invoke", json=body)

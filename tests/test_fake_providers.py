@@ -31,7 +31,11 @@ from harness.protocol.validators import check_stream, validate_error, validate_m
 from harness.protocol.validators.sse import iter_sse
 
 VERSION = {"anthropic-version": "2023-06-01"}
-BODY = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+BODY = {
+    "model": "claude-sonnet-4-5",
+    "max_tokens": 10,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 
 
 def post(url: str, **kwargs) -> httpx.Response:
@@ -40,7 +44,10 @@ def post(url: str, **kwargs) -> httpx.Response:
 
 
 def post_stream(url: str, body: dict) -> list:
-    with httpx.Client(trust_env=False, headers=VERSION) as client, client.stream("POST", url, json=body) as response:
+    with (
+        httpx.Client(trust_env=False, headers=VERSION) as client,
+        client.stream("POST", url, json=body) as response,
+    ):
         assert response.headers["content-type"].startswith("text/event-stream")
         return list(iter_sse(response))
 
@@ -48,8 +55,11 @@ def post_stream(url: str, body: dict) -> list:
 @pytest.mark.lenient_provider("the journal test sends made-up anthropic-beta values")
 def test_journal_records_method_path_query_headers_and_body(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("hi"))
-    post(anthropic_provider.url + "/v1/messages?beta=true", json=BODY,
-               headers={"anthropic-beta": "a,b", "x-api-key": "k"})
+    post(
+        anthropic_provider.url + "/v1/messages?beta=true",
+        json=BODY,
+        headers={"anthropic-beta": "a,b", "x-api-key": "k"},
+    )
     got = anthropic_provider.last("messages")
     assert (got.method, got.path, got.query) == ("POST", "/v1/messages", {"beta": ["true"]})
     assert got.header("Anthropic-Beta") == "a,b"
@@ -87,20 +97,27 @@ def test_scripting_an_unknown_route_is_refused(anthropic_provider):
 def test_reply_is_used_the_scripted_number_of_times(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("first"), times=2)
     anthropic_provider.script("messages", Reply.text("then"), times=None)
-    texts = [post(anthropic_provider.url + "/v1/messages", json=BODY).json()["content"][0]["text"]
-             for _ in range(4)]
+    texts = [
+        post(anthropic_provider.url + "/v1/messages", json=BODY).json()["content"][0]["text"]
+        for _ in range(4)
+    ]
     assert texts == ["first", "first", "then", "then"]
 
 
 SCENARIOS = {
     "text": Reply(blocks=(Text("Hello there, friend"),)),
-    "tool-use": Reply(blocks=(ToolUse("get_weather", {"city": "Paris", "days": 3}, chunks=4),),
-                      stop_reason="tool_use"),
+    "tool-use": Reply(
+        blocks=(ToolUse("get_weather", {"city": "Paris", "days": 3}, chunks=4),),
+        stop_reason="tool_use",
+    ),
     "thinking": Reply(blocks=(Thinking("Let me think."), Text("42"))),
     "redacted-thinking": Reply(blocks=(RedactedThinking(), Text("ok"))),
-    "several-blocks": Reply(blocks=(Text("a"), ToolUse("f", {}), ToolUse("g", {"x": [1, 2]})),
-                            stop_reason="tool_use"),
-    "cache-usage": Reply(usage=Usage(5, 9, cache_creation_input_tokens=100, cache_read_input_tokens=200)),
+    "several-blocks": Reply(
+        blocks=(Text("a"), ToolUse("f", {}), ToolUse("g", {"x": [1, 2]})), stop_reason="tool_use"
+    ),
+    "cache-usage": Reply(
+        usage=Usage(5, 9, cache_creation_input_tokens=100, cache_read_input_tokens=200)
+    ),
 }
 
 
@@ -118,20 +135,25 @@ def test_anthropic_stream_is_grammatical_and_matches_json(anthropic_provider, re
 
 def test_tool_arguments_arrive_in_several_input_json_deltas(anthropic_provider):
     anthropic_provider.script("messages", SCENARIOS["tool-use"])
-    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    stream = check_stream(
+        post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    )
     assert len(stream.blocks[0].deltas) == 4
     assert json.loads(stream.blocks[0].partial_json) == {"city": "Paris", "days": 3}
 
 
 def test_thinking_stream_carries_its_signature(anthropic_provider):
     anthropic_provider.script("messages", SCENARIOS["thinking"])
-    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    stream = check_stream(
+        post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    )
     assert stream.blocks[0].signature == Thinking("x").signature
 
 
 def test_http_error_uses_the_provider_envelope_and_headers(anthropic_provider):
-    anthropic_provider.script("messages", HttpError(429, "rate_limit_error", "slow down",
-                                                    headers=(("retry-after", "7"),)))
+    anthropic_provider.script(
+        "messages", HttpError(429, "rate_limit_error", "slow down", headers=(("retry-after", "7"),))
+    )
     response = post(anthropic_provider.url + "/v1/messages", json=BODY)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "7"
@@ -140,7 +162,9 @@ def test_http_error_uses_the_provider_envelope_and_headers(anthropic_provider):
 
 def test_mid_stream_error_event_ends_the_stream(anthropic_provider):
     anthropic_provider.script("messages", Reply(stream_error=StreamError(after_events=4)))
-    stream = check_stream(post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True}))
+    stream = check_stream(
+        post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
+    )
     assert stream.ok
     assert stream.types[-1] == "error"
     assert "message_stop" not in stream.types
@@ -164,7 +188,9 @@ def test_raw_transcript_is_replayed_verbatim(anthropic_provider):
 
 
 def test_an_answer_kept_for_some_requests_waits_for_one(anthropic_provider):
-    anthropic_provider.script("messages", Reply.text("main turn"), when=lambda r: bool(r.body.get("tools")))
+    anthropic_provider.script(
+        "messages", Reply.text("main turn"), when=lambda r: bool(r.body.get("tools"))
+    )
     anthropic_provider.script("messages", Reply.text("anything else"))
     tool = {"name": "Read", "description": "read a file", "input_schema": {"type": "object"}}
     side = post(anthropic_provider.url + "/v1/messages", json=BODY)
@@ -176,13 +202,21 @@ def test_an_answer_kept_for_some_requests_waits_for_one(anthropic_provider):
 def test_count_tokens_and_models(anthropic_provider):
     anthropic_provider.script("count_tokens", TokenCount(42))
     anthropic_provider.script("models", ModelList(("a", "b")))
-    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=BODY).json() == {"input_tokens": 42}
-    assert [m["id"] for m in httpx.get(anthropic_provider.url + "/v1/models").json()["data"]] == ["a", "b"]
+    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=BODY).json() == {
+        "input_tokens": 42
+    }
+    assert [m["id"] for m in httpx.get(anthropic_provider.url + "/v1/models").json()["data"]] == [
+        "a",
+        "b",
+    ]
 
 
 def test_openai_chat_completion_json_and_stream(openai_provider):
-    reply = Reply(blocks=(Text("hi there"), ToolUse("f", {"a": 1})), stop_reason="tool_use",
-                  usage=Usage(3, 4, cache_read_input_tokens=2))
+    reply = Reply(
+        blocks=(Text("hi there"), ToolUse("f", {"a": 1})),
+        stop_reason="tool_use",
+        usage=Usage(3, 4, cache_read_input_tokens=2),
+    )
     openai_provider.script("chat", reply, times=2)
     url = openai_provider.url + "/v1/chat/completions"
     body = post(url, json={"model": "gpt-4o", "messages": []}).json()
@@ -191,7 +225,10 @@ def test_openai_chat_completion_json_and_stream(openai_provider):
     assert body["usage"]["prompt_tokens_details"]["cached_tokens"] == 2
     events = post_stream(url, {"model": "gpt-4o", "messages": [], "stream": True})
     assert events[-1].data == "[DONE]"
-    assert "".join(e.data["choices"][0]["delta"].get("content") or "" for e in events[:-2]) == "hi there"
+    assert (
+        "".join(e.data["choices"][0]["delta"].get("content") or "" for e in events[:-2])
+        == "hi there"
+    )
 
 
 def test_openai_responses_json_and_stream(openai_provider):
@@ -207,11 +244,19 @@ def test_openai_responses_json_and_stream(openai_provider):
 
 def test_openai_error_uses_openai_envelope(openai_provider):
     openai_provider.script("chat", HttpError(401, "invalid_api_key", "bad key"))
-    response = post(openai_provider.url + "/v1/chat/completions",
-                          json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    response = post(
+        openai_provider.url + "/v1/chat/completions",
+        json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert response.status_code == 401
-    assert response.json() == {"error": {"message": "bad key", "type": "invalid_api_key", "param": None,
-                                         "code": "invalid_api_key"}}
+    assert response.json() == {
+        "error": {
+            "message": "bad key",
+            "type": "invalid_api_key",
+            "param": None,
+            "code": "invalid_api_key",
+        }
+    }
 
 
 def test_reset_forgets_script_and_journal(make_anthropic_provider):
@@ -224,16 +269,39 @@ def test_reset_forgets_script_and_journal(make_anthropic_provider):
 
 # -- as strict as the real provider -------------------------------------------------------------
 
-@pytest.mark.parametrize(("body", "headers", "status", "kind", "wording"), [
-    ({**BODY, "model": "claude-sonnet-9-9"}, {}, 404, "not_found_error", "model: claude-sonnet-9-9"),
-    ("{not json", {}, 400, "invalid_request_error", "error parsing the body"),
-    ([1, 2], {}, 400, "invalid_request_error", "error parsing the body"),
-    ({k: v for k, v in BODY.items() if k != "max_tokens"}, {}, 400, "invalid_request_error",
-     "max_tokens: Field required"),
-    (BODY, {"anthropic-beta": "interleaved-thinking-2025-05-14,made-up-2099-01-01"}, 400, "invalid_request_error",
-     "Unexpected value(s) `made-up-2099-01-01` for the `anthropic-beta` header"),
-], ids=["unknown-model", "malformed", "not-an-object", "no-max-tokens", "unknown-beta"])
-def test_the_fake_anthropic_refuses_what_anthropic_refuses(anthropic_provider, body, headers, status, kind, wording):
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "kind", "wording"),
+    [
+        (
+            {**BODY, "model": "claude-sonnet-9-9"},
+            {},
+            404,
+            "not_found_error",
+            "model: claude-sonnet-9-9",
+        ),
+        ("{not json", {}, 400, "invalid_request_error", "error parsing the body"),
+        ([1, 2], {}, 400, "invalid_request_error", "error parsing the body"),
+        (
+            {k: v for k, v in BODY.items() if k != "max_tokens"},
+            {},
+            400,
+            "invalid_request_error",
+            "max_tokens: Field required",
+        ),
+        (
+            BODY,
+            {"anthropic-beta": "interleaved-thinking-2025-05-14,made-up-2099-01-01"},
+            400,
+            "invalid_request_error",
+            "Unexpected value(s) `made-up-2099-01-01` for the `anthropic-beta` header",
+        ),
+    ],
+    ids=["unknown-model", "malformed", "not-an-object", "no-max-tokens", "unknown-beta"],
+)
+def test_the_fake_anthropic_refuses_what_anthropic_refuses(
+    anthropic_provider, body, headers, status, kind, wording
+):
     anthropic_provider.script("messages", Reply.text("should not be sent"), optional=True)
     content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     response = post(anthropic_provider.url + "/v1/messages", content=content, headers=headers)
@@ -247,13 +315,17 @@ def test_the_fake_anthropic_refuses_what_anthropic_refuses(anthropic_provider, b
 def test_count_tokens_needs_no_max_tokens(anthropic_provider):
     anthropic_provider.script("count_tokens", TokenCount(3))
     body = {k: v for k, v in BODY.items() if k != "max_tokens"}
-    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=body).json() == {"input_tokens": 3}
+    assert post(anthropic_provider.url + "/v1/messages/count_tokens", json=body).json() == {
+        "input_tokens": 3
+    }
 
 
 @pytest.mark.lenient_provider("proves that a check can loosen the fake, and that it says so")
 def test_a_check_may_loosen_the_fake_on_purpose(anthropic_provider):
     anthropic_provider.script("messages", Reply.text("accepted"))
-    response = post(anthropic_provider.url + "/v1/messages", json={**BODY, "model": "claude-sonnet-9-9"})
+    response = post(
+        anthropic_provider.url + "/v1/messages", json={**BODY, "model": "claude-sonnet-9-9"}
+    )
     assert response.status_code == 200
 
 
@@ -263,11 +335,20 @@ def test_a_recording_is_never_second_guessed(anthropic_provider):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(("path", "body", "status", "wording"), [
-    ("/v1/chat/completions", {"model": "gpt-9", "messages": []}, 404, "The model `gpt-9` does not exist"),
-    ("/v1/responses", {"model": "gpt-4o"}, 400, "Missing required parameter: 'input'"),
-    ("/v1/chat/completions", {"messages": []}, 400, "Missing required parameter: 'model'"),
-], ids=["unknown-model", "responses-without-input", "no-model"])
+@pytest.mark.parametrize(
+    ("path", "body", "status", "wording"),
+    [
+        (
+            "/v1/chat/completions",
+            {"model": "gpt-9", "messages": []},
+            404,
+            "The model `gpt-9` does not exist",
+        ),
+        ("/v1/responses", {"model": "gpt-4o"}, 400, "Missing required parameter: 'input'"),
+        ("/v1/chat/completions", {"messages": []}, 400, "Missing required parameter: 'model'"),
+    ],
+    ids=["unknown-model", "responses-without-input", "no-model"],
+)
 def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body, status, wording):
     openai_provider.script_generation(Reply.text("should not be sent"), optional=True)
     response = post(openai_provider.url + path, json=body)
@@ -276,6 +357,7 @@ def test_the_fake_openai_refuses_what_openai_refuses(openai_provider, path, body
 
 
 # -- transport faults (RESIL) ---------------------------------------------------------------------
+
 
 def test_a_silent_fake_notices_the_client_hanging_up(anthropic_provider):
     anthropic_provider.script("messages", Fault("silence", Reply.text("too late"), seconds=5.0))
@@ -299,7 +381,9 @@ def test_a_silent_fake_answers_after_its_silence(anthropic_provider):
 
 
 def test_dropping_mid_body_truncates_the_answer(anthropic_provider):
-    anthropic_provider.script("messages", Fault("drop-body", Reply.text("a long enough answer to cut")))
+    anthropic_provider.script(
+        "messages", Fault("drop-body", Reply.text("a long enough answer to cut"))
+    )
     with pytest.raises(httpx.RemoteProtocolError):
         post(anthropic_provider.url + "/v1/messages", json=BODY, timeout=5)
     assert anthropic_provider.last().fault == "drop-body"
@@ -308,18 +392,32 @@ def test_dropping_mid_body_truncates_the_answer(anthropic_provider):
 def test_dropping_mid_stream_sends_only_the_first_events(anthropic_provider):
     anthropic_provider.script("messages", Fault("drop-stream", Reply.text("cut short"), after=2))
     events = []
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-            "POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, headers=VERSION,
-            timeout=5) as response:
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST",
+            anthropic_provider.url + "/v1/messages",
+            json={**BODY, "stream": True},
+            headers=VERSION,
+            timeout=5,
+        ) as response,
+    ):
         events.extend(e.event for e in iter_sse(response))
     assert events == ["message_start", "ping"]
 
 
 def test_a_client_leaving_a_stream_is_noticed(anthropic_provider):
     pieces = tuple(f" w{i}" for i in range(30))
-    anthropic_provider.script("messages", Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.05))
-    with httpx.stream("POST", anthropic_provider.url + "/v1/messages", json={**BODY, "stream": True}, headers=VERSION,
-                      timeout=5) as response:
+    anthropic_provider.script(
+        "messages", Reply(blocks=(Text("".join(pieces), chunks=pieces),), delay=0.05)
+    )
+    with httpx.stream(
+        "POST",
+        anthropic_provider.url + "/v1/messages",
+        json={**BODY, "stream": True},
+        headers=VERSION,
+        timeout=5,
+    ) as response:
         next(response.iter_lines())
     time.sleep(0.5)
     sent = anthropic_provider.last()

@@ -22,7 +22,9 @@ def _case(kind: str = "valid", body: dict | None = None) -> Case:
 
 
 def _at_provider(body: dict, headers: dict[str, str] | None = None) -> RecordedRequest:
-    return RecordedRequest("POST", "/v1/messages", {}, headers or {}, json.dumps(body).encode(), "messages")
+    return RecordedRequest(
+        "POST", "/v1/messages", {}, headers or {}, json.dumps(body).encode(), "messages"
+    )
 
 
 def _names(case: Case, response: httpx.Response, received: list[RecordedRequest]) -> list[str]:
@@ -33,19 +35,57 @@ def test_a_valid_request_answered_and_delivered_intact_breaks_nothing():
     assert _names(_case(), httpx.Response(200, json={"ok": True}), [_at_provider(BODY)]) == []
 
 
-@pytest.mark.parametrize(("case", "response", "received", "broken"), [
-    (_case(), httpx.Response(400, json=ENVELOPE), [], "a valid request refused"),
-    (_case(), httpx.Response(200, json={}), [_at_provider({**BODY, "max_tokens": 6})],
-     "a valid body changed on the way"),
-    (_case("wrong-type"), httpx.Response(500, text="Internal Server Error"), [],
-     "a 5xx for a client mistake (wrong-type)"),
-    (_case("invalid-json"), httpx.Response(400, json={"error": {"message": "bad", "code": "400"}}), [],
-     "a 4xx outside Anthropic's envelope (invalid-json)"),
-    (_case("junk-header"), httpx.Response(400, json={**ENVELOPE, "echo": KEY}), [], "a key echoed in a response"),
-    (_case("junk-header"), httpx.Response(200, headers={"x-debug": UPSTREAM}), [], "a key echoed in a response"),
-    (_case(), httpx.Response(200, json={}), [_at_provider(BODY, {"x-api-key": KEY})],
-     "the gateway key reached the provider"),
-], ids=["valid-refused", "valid-changed", "5xx", "openai-envelope", "key-in-body", "key-in-header", "key-upstream"])
+@pytest.mark.parametrize(
+    ("case", "response", "received", "broken"),
+    [
+        (_case(), httpx.Response(400, json=ENVELOPE), [], "a valid request refused"),
+        (
+            _case(),
+            httpx.Response(200, json={}),
+            [_at_provider({**BODY, "max_tokens": 6})],
+            "a valid body changed on the way",
+        ),
+        (
+            _case("wrong-type"),
+            httpx.Response(500, text="Internal Server Error"),
+            [],
+            "a 5xx for a client mistake (wrong-type)",
+        ),
+        (
+            _case("invalid-json"),
+            httpx.Response(400, json={"error": {"message": "bad", "code": "400"}}),
+            [],
+            "a 4xx outside Anthropic's envelope (invalid-json)",
+        ),
+        (
+            _case("junk-header"),
+            httpx.Response(400, json={**ENVELOPE, "echo": KEY}),
+            [],
+            "a key echoed in a response",
+        ),
+        (
+            _case("junk-header"),
+            httpx.Response(200, headers={"x-debug": UPSTREAM}),
+            [],
+            "a key echoed in a response",
+        ),
+        (
+            _case(),
+            httpx.Response(200, json={}),
+            [_at_provider(BODY, {"x-api-key": KEY})],
+            "the gateway key reached the provider",
+        ),
+    ],
+    ids=[
+        "valid-refused",
+        "valid-changed",
+        "5xx",
+        "openai-envelope",
+        "key-in-body",
+        "key-in-header",
+        "key-upstream",
+    ],
+)
 def test_each_broken_answer_is_named(case, response, received, broken):
     assert broken in _names(case, response, received)
 

@@ -14,8 +14,10 @@ from harness.verdict.classes import HARNESS_EXIT, CheckVerdict, Verdict
 from harness.verdict.runs import check_verdicts, own_class
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = ["suites/test_pipe.py::test_messages_json_reaches_anthropic_provider",
-          "suites/test_pipe.py::test_messages_stream_reaches_anthropic_provider"]
+CHECKS = [
+    "suites/test_pipe.py::test_messages_json_reaches_anthropic_provider",
+    "suites/test_pipe.py::test_messages_stream_reaches_anthropic_provider",
+]
 # A stand-in for the LiteLLM interpreter: everything passes through, except that the proxy itself dies on its
 # way up the way the exit-code-3 starts did (uvicorn's startup failure), and counts each attempt.
 DYING_PYTHON = """#!/bin/sh
@@ -43,9 +45,29 @@ def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_
     python, count = _dying_python(tmp_path)
     out = tmp_path / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *CHECKS, "-p", "no:cacheprovider", "-n", "0", "--no-rerun",
-         "--litellm-python", str(python), "--proxy-launch", "exec", "--report-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *CHECKS,
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            "--no-rerun",
+            "--litellm-python",
+            str(python),
+            "--proxy-launch",
+            "exec",
+            "--report-dir",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=600,
+    )
     assert done.returncode == HARNESS_EXIT, done.stdout[-3000:]
     assert count.read_text().count("attempt") == 2, "the start was not retried exactly once"
     run = json.loads((out / "compat.json").read_text())
@@ -59,8 +81,14 @@ def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_
 
 
 def _result(outcome: str, **extra: object) -> dict:
-    return {"nodeid": "suites/t.py::x", "requirement": "PIPE-001", "level": "must", "outcome": outcome,
-            "fingerprint": {"outcome": "setup failed: ProxyStartError"}, **extra}
+    return {
+        "nodeid": "suites/t.py::x",
+        "requirement": "PIPE-001",
+        "level": "must",
+        "outcome": outcome,
+        "fingerprint": {"outcome": "setup failed: ProxyStartError"},
+        **extra,
+    }
 
 
 def test_a_harness_error_is_never_a_gateway_class_in_a_run_or_against_a_baseline():
@@ -69,7 +97,9 @@ def test_a_harness_error_is_never_a_gateway_class_in_a_run_or_against_a_baseline
     run = {"requirements": [{"id": "PIPE-001", "security": False}], "results": [_result("pass")]}
     (verdict,) = check_verdicts(run, {**run, "results": [errored]})
     assert verdict.klass == "harness error"
-    assert own_class(_result("error"), security=False) == "new failure", "a teardown error stays the gateway's"
+    assert own_class(_result("error"), security=False) == "new failure", (
+        "a teardown error stays the gateway's"
+    )
 
 
 def test_harness_errors_alone_are_not_judged_and_exit_3_while_a_regression_still_blocks():
@@ -84,16 +114,39 @@ def test_harness_errors_alone_are_not_judged_and_exit_3_while_a_regression_still
 
 def _clone(tmp_path: Path) -> Path:
     clone = tmp_path / "second"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(clone)], check=True, timeout=120)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(clone)],
+        check=True,
+        timeout=120,
+    )
     return clone
 
 
 def _outcomes(cwd: Path, out: Path) -> tuple[int, dict[str, str], str]:
-    done = subprocess.run([sys.executable, "-m", "pytest", "suites/test_passthrough.py", "-p", "no:cacheprovider",
-                           "-q", "--no-rerun", "--report-dir", str(out)], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_passthrough.py",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--no-rerun",
+            "--report-dir",
+            str(out),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     run = json.loads((out / "compat.json").read_text())
-    return done.returncode, {r["nodeid"]: r["outcome"] for r in run["results"]}, run["verdict"]["state"]
+    return (
+        done.returncode,
+        {r["nodeid"]: r["outcome"] for r in run["results"]},
+        run["verdict"]["state"],
+    )
 
 
 def test_a_second_checkout_run_with_the_first_ones_environment_is_judged_by_its_own_files(tmp_path):
@@ -112,8 +165,20 @@ def test_the_installed_plugin_refuses_to_judge_another_checkout_naming_both(tmp_
     refuses, naming both places and the fix, rather than judge one checkout's checks by the other's files."""
     clone = _clone(tmp_path)
     pytest_script = Path(sys.executable).with_name("pytest")
-    done = subprocess.run([str(pytest_script), "suites/test_stream.py", "--collect-only", "-q", "-p",
-                           "no:cacheprovider"], cwd=clone, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            str(pytest_script),
+            "suites/test_stream.py",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 4, done.stdout[-2000:] + done.stderr[-2000:]
     said = " ".join((done.stdout + done.stderr).split())
     assert f"loads the harness from {ROOT}" in said

@@ -14,14 +14,34 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _collect(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "suites/test_auth.py", "--co", "-q", "-n", "0",
-                           "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_auth.py",
+            "--co",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_copys_node_id_names_its_fault():
     assert fault_of("suites/test_auth.py@no-auth::test_x[a-b]") == "no-auth"
     assert fault_of("suites/test_auth.py::test_x[a@b]") == ""
-    assert clean_nodeid("suites/test_auth.py@no-auth::test_x[a-b]") == "suites/test_auth.py::test_x[a-b]"
+    assert (
+        clean_nodeid("suites/test_auth.py@no-auth::test_x[a-b]")
+        == "suites/test_auth.py::test_x[a-b]"
+    )
 
 
 def test_each_fault_copies_only_its_promised_requirements_checks():
@@ -30,11 +50,15 @@ def test_each_fault_copies_only_its_promised_requirements_checks():
     ids = [line for line in done.stdout.splitlines() if line.startswith("suites/")]
     copies = [i for i in ids if fault_of(i) == "no-auth"]
     assert copies, "the fault's copy was collected"
-    assert {clean_nodeid(i) for i in copies} < set(ids), "every copy is a copy of a check the run also has clean"
+    assert {clean_nodeid(i) for i in copies} < set(ids), (
+        "every copy is a copy of a check the run also has clean"
+    )
     assert "AUTH-003" in KILLS["no-auth"]
     assert any("test_bad_credentials_get_401" in i for i in copies)
-    assert not any("never_echo_the_master_key" in i and "provider-500" in i for i in copies) or \
-        "AUTH-007" in KILLS["no-auth"]
+    assert (
+        not any("never_echo_the_master_key" in i and "provider-500" in i for i in copies)
+        or "AUTH-007" in KILLS["no-auth"]
+    )
 
 
 def test_a_sweep_needs_the_reference_gateway_and_known_faults():

@@ -16,18 +16,45 @@ ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # Module-level containers a run may fill, each with why it is not run state.
 PROCESS_REGISTRIES = {
-    ("harness.gateway.process", "_LIVE"): "the proxies alive in this process, stopped at exit if a run dies",
-    ("harness.gateway.forkserver.servers", "_SERVERS"): "one fork server per LiteLLM interpreter, shared by a process",
-    ("harness.gateway.configs.model", "REGISTRY"): "filled at import by @gateway_config, never by a run",
+    (
+        "harness.gateway.process",
+        "_LIVE",
+    ): "the proxies alive in this process, stopped at exit if a run dies",
+    (
+        "harness.gateway.forkserver.servers",
+        "_SERVERS",
+    ): "one fork server per LiteLLM interpreter, shared by a process",
+    (
+        "harness.gateway.configs.model",
+        "REGISTRY",
+    ): "filled at import by @gateway_config, never by a run",
 }
-MUTATORS = {"append", "add", "update", "pop", "clear", "discard", "extend", "setdefault", "remove", "insert",
-            "popitem", "appendleft"}
+MUTATORS = {
+    "append",
+    "add",
+    "update",
+    "pop",
+    "clear",
+    "discard",
+    "extend",
+    "setdefault",
+    "remove",
+    "insert",
+    "popitem",
+    "appendleft",
+}
 
 
 def _lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", **({"PYTHONPATH": str(pythonpath)} if pythonpath else {})}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_import_contracts_hold():
@@ -39,10 +66,15 @@ def test_the_import_contracts_hold():
 
 def test_an_upward_import_breaks_the_contracts(tmp_path):
     """A fake provider that imports the command line (a tool) is refused, and the output names the import."""
-    shutil.copytree(ROOT / "harness", tmp_path / "harness", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "harness", tmp_path / "harness", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     journal = tmp_path / "harness" / "fakes" / "journal.py"
-    journal.write_text(journal.read_text() + "\nfrom harness.tools import cli  # noqa: E402  (the deliberate breach)\n")
+    journal.write_text(
+        journal.read_text()
+        + "\nfrom harness.tools import cli  # noqa: E402  (the deliberate breach)\n"
+    )
     done = _lint_imports(tmp_path, pythonpath=tmp_path)
     assert done.returncode != 0, done.stdout[-2000:]
     assert "harness.fakes.journal -> harness.tools.cli" in done.stdout, done.stdout[-3000:]
@@ -57,9 +89,14 @@ def test_no_check_imports_a_tool():
     found = []
     for path in sorted((ROOT / "suites").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
-                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("harness.tools")]
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else ([a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            )
+            found += [
+                f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("harness.tools")
+            ]
     assert found == []
 
 
@@ -86,8 +123,10 @@ def _mutable_module_names(tree: ast.Module) -> set[str]:
         value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         mutable = isinstance(value, ast.Dict | ast.List | ast.Set) or (
-            isinstance(value, ast.Call) and getattr(value.func, "id", getattr(value.func, "attr", "")) in
-            {"dict", "list", "set", "defaultdict", "deque", "Counter", "OrderedDict"})
+            isinstance(value, ast.Call)
+            and getattr(value.func, "id", getattr(value.func, "attr", ""))
+            in {"dict", "list", "set", "defaultdict", "deque", "Counter", "OrderedDict"}
+        )
         if mutable:
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
@@ -96,13 +135,23 @@ def _mutable_module_names(tree: ast.Module) -> set[str]:
 def _mutated(tree: ast.Module, names: set[str]) -> set[str]:
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATORS \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATORS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+        ):
             found.add(node.func.value.id)
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
             targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
-            found |= {t.value.id for t in targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
-                      and t.value.id in names}
+            found |= {
+                t.value.id
+                for t in targets
+                if isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name)
+                and t.value.id in names
+            }
     return found
 
 
@@ -112,9 +161,16 @@ def test_no_module_keeps_run_state():
     for path in sorted((ROOT / "harness").rglob("*.py")):
         tree = ast.parse(path.read_text())
         module = _module_name(path)
-        found += [f"{module}: global {', '.join(n.names)}" for n in ast.walk(tree) if isinstance(n, ast.Global)]
-        found += [f"{module}.{name}" for name in sorted(_mutated(tree, _mutable_module_names(tree)))
-                  if (module, name) not in PROCESS_REGISTRIES]
+        found += [
+            f"{module}: global {', '.join(n.names)}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Global)
+        ]
+        found += [
+            f"{module}.{name}"
+            for name in sorted(_mutated(tree, _mutable_module_names(tree)))
+            if (module, name) not in PROCESS_REGISTRIES
+        ]
     assert found == [], "module-level run state (move it to config.stash, or a session fixture)"
 
 
@@ -142,8 +198,12 @@ def test_a_second_session_in_the_same_process_starts_clean(pytester: pytest.Pyte
     sees none of it."""
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_one=SESSION_ONE)
-    first = pytester.runpytest_inprocess("-p", "harness.plugin", "-p", "no:cacheprovider", "test_one.py")
+    first = pytester.runpytest_inprocess(
+        "-p", "harness.plugin", "-p", "no:cacheprovider", "test_one.py"
+    )
     first.assert_outcomes(passed=1, errors=1)  # the escape fails the check at teardown, as it must
     pytester.makepyfile(test_two=SESSION_TWO)
-    second = pytester.runpytest_inprocess("-p", "harness.plugin", "-p", "no:cacheprovider", "test_two.py")
+    second = pytester.runpytest_inprocess(
+        "-p", "harness.plugin", "-p", "no:cacheprovider", "test_two.py"
+    )
     second.assert_outcomes(passed=1)

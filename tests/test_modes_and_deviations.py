@@ -36,7 +36,9 @@ def test_pattern_matching_treats_brackets_literally():
 def test_every_deviations_file_passes_its_own_check(path):
     """Each entry fingerprinted, matching a check under its requirement, no check listed twice; a profile's
     own file (``.isolated.yaml``) lists only settings-sensitive checks, the only ones run under it."""
-    assert problems(path, collected_checks(only_sensitive=path.name.endswith(".isolated.yaml"))) == []
+    assert (
+        problems(path, collected_checks(only_sensitive=path.name.endswith(".isolated.yaml"))) == []
+    )
 
 
 def test_each_settings_profile_has_its_own_deviations_file():
@@ -47,27 +49,40 @@ def test_each_settings_profile_has_its_own_deviations_file():
 def test_settings_sensitive_checks_are_the_ones_with_their_own_deployment():
     """fresh_model marks a check sensitive, except on the gateways whose settings are fixed."""
     sensitive = collected_checks(only_sensitive=True)
-    assert any(n.startswith("test_errors.py::test_provider_error_status_reaches_the_client[") for n in sensitive)
+    assert any(
+        n.startswith("test_errors.py::test_provider_error_status_reaches_the_client[")
+        for n in sensitive
+    )
     assert any(n.startswith("test_bedrock.py::test_bedrock_error_status") for n in sensitive)
-    assert not any(n.startswith(("test_resilience.py", "test_load.py", "test_pipe.py")) for n in sensitive)
+    assert not any(
+        n.startswith(("test_resilience.py", "test_load.py", "test_pipe.py")) for n in sensitive
+    )
 
 
 def test_an_isolated_file_listing_an_insensitive_check_is_refused(tmp_path):
     listed = tmp_path / "litellm-0.0.0.isolated.yaml"
-    listed.write_text(textwrap.dedent("""
+    listed.write_text(
+        textwrap.dedent("""
         deviations:
           - check: test_pipe.py::test_messages_json_reaches_anthropic_provider
             requirement: PIPE-001
             observed: not run under this profile
             fingerprint: {outcome: "call failed: AssertionError"}
-    """))
-    assert problems(listed, collected_checks(only_sensitive=True), "among the settings-sensitive ones") == [
+    """)
+    )
+    assert problems(
+        listed, collected_checks(only_sensitive=True), "among the settings-sensitive ones"
+    ) == [
         "test_pipe.py::test_messages_json_reaches_anthropic_provider: matches no check among the settings-sensitive "
-        "ones"]
+        "ones"
+    ]
 
 
-@pytest.mark.parametrize("text", ["deviations: [{check: x}]", "deviations: [\n  - {", "\x00: :"],
-                         ids=["missing-fields", "truncated", "garbage"])
+@pytest.mark.parametrize(
+    "text",
+    ["deviations: [{check: x}]", "deviations: [\n  - {", "\x00: :"],
+    ids=["missing-fields", "truncated", "garbage"],
+)
 def test_broken_deviations_file_is_named_in_the_error(tmp_path, text):
     path = tmp_path / "broken.yaml"
     path.write_text(text)
@@ -77,14 +92,23 @@ def test_broken_deviations_file_is_named_in_the_error(tmp_path, text):
 
 def test_a_deviation_that_disappears_is_good_news_not_a_failure(tmp_path):
     listed = tmp_path / "fixed.yaml"
-    listed.write_text(textwrap.dedent("""
+    listed.write_text(
+        textwrap.dedent("""
         deviations:
           - check: test_pipe.py::test_messages_json_reaches_anthropic_provider
             requirement: PIPE-001
             observed: pretend this used to fail
-    """))
-    done = pytest_suites("--gateway-impl", "reference", "--deviations", str(listed), "-k",
-                         "test_messages_json_reaches_anthropic_provider", "-q")
+    """)
+    )
+    done = pytest_suites(
+        "--gateway-impl",
+        "reference",
+        "--deviations",
+        str(listed),
+        "-k",
+        "test_messages_json_reaches_anthropic_provider",
+        "-q",
+    )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "SAFE  (1 fixed)" in done.stdout
     assert "good news: 1 known deviation(s) fixed or improved" in done.stdout
@@ -92,8 +116,12 @@ def test_a_deviation_that_disappears_is_good_news_not_a_failure(tmp_path):
 
 def test_a_deviation_listed_under_the_wrong_requirement_is_refused(tmp_path):
     listed = tmp_path / "wrong.yaml"
-    listed.write_text("deviations:\n  - {check: 'test_pipe.py::*', requirement: AUTH-001, observed: x}\n")
-    done = pytest_suites("--gateway-impl", "reference", "--deviations", str(listed), "--collect-only", "-q")
+    listed.write_text(
+        "deviations:\n  - {check: 'test_pipe.py::*', requirement: AUTH-001, observed: x}\n"
+    )
+    done = pytest_suites(
+        "--gateway-impl", "reference", "--deviations", str(listed), "--collect-only", "-q"
+    )
     assert done.returncode == 4
     assert "is listed under AUTH-001" in done.stderr
 
@@ -102,7 +130,9 @@ def test_black_box_mode_runs_only_journal_free_checks_and_they_pass(tmp_path):
     gateway = build("default", Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9"))
     reference = ReferenceGateway(gateway, tmp_path)
     try:
-        done = pytest_suites("--gateway-url", reference.url, "--gateway-key", str(gateway.master_key), "-q")
+        done = pytest_suites(
+            "--gateway-url", reference.url, "--gateway-key", str(gateway.master_key), "-q"
+        )
     finally:
         reference.stop()
     assert done.returncode == 0, done.stdout[-3000:]

@@ -29,10 +29,16 @@ def test_guard_is_installed_during_tests(pytestconfig):
     assert netguard.installed() is pytestconfig.stash[GUARD]
 
 
-@pytest.mark.parametrize("address", [("10.255.255.1", 443), ("8.8.8.8", 53), ("api.anthropic.com", 443)],
-                         ids=["private", "public", "hostname"])
+@pytest.mark.parametrize(
+    "address",
+    [("10.255.255.1", 443), ("8.8.8.8", 53), ("api.anthropic.com", 443)],
+    ids=["private", "public", "hostname"],
+)
 def test_non_loopback_connect_is_refused(forgiven, attempts, address):
-    with socket.socket() as s, pytest.raises(netguard.NetworkGuardError, match="only reach loopback"):
+    with (
+        socket.socket() as s,
+        pytest.raises(netguard.NetworkGuardError, match="only reach loopback"),
+    ):
         s.connect(address)
     assert attempts[-1].startswith(address[0])
 

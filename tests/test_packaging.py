@@ -22,9 +22,13 @@ SLICE = "test_liveliness_answers_without_key_or_provider or test_quickstart_heal
 
 
 def _packages_on_disk() -> set[str]:
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "harness").rglob("__init__.py")}
-    found |= {".".join(("cc_gateway_suites", *p.parent.relative_to(ROOT / "suites").parts))
-              for p in (ROOT / "suites").rglob("__init__.py")}
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "harness").rglob("__init__.py")
+    }
+    found |= {
+        ".".join(("cc_gateway_suites", *p.parent.relative_to(ROOT / "suites").parts))
+        for p in (ROOT / "suites").rglob("__init__.py")
+    }
     return found
 
 
@@ -40,8 +44,11 @@ def test_the_installed_suites_have_the_checkouts_pytest_settings():
     ini = configparser.ConfigParser()
     ini.read(ROOT / "suites" / "conformance.ini")
     installed = {k: " ".join(v.split()) for k, v in ini["pytest"].items()}
-    checkout = {k: " ".join(v) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
-                for k, v in PYPROJECT["tool"]["pytest"]["ini_options"].items() if k != "testpaths"}
+    checkout = {
+        k: " ".join(v) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in PYPROJECT["tool"]["pytest"]["ini_options"].items()
+        if k != "testpaths"
+    }
     assert installed == checkout
 
 
@@ -55,8 +62,24 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-w", str(out), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (built,) = out.glob("cc_gateway_conformance-*.whl")
     return built
 
@@ -71,10 +94,18 @@ def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("fresh")
     venv.EnvBuilder(with_pip=True).create(home / "venv")
     python = home / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(purelib, "borrowed-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return home / "venv"
 
@@ -85,25 +116,47 @@ def _clean_env() -> dict[str, str]:
 
 def test_the_harness_imports_from_the_wheel_not_the_checkout(fresh_venv, tmp_path):
     probe = "import harness, cc_gateway_suites; print(harness.__file__); print(cc_gateway_suites.__file__)"
-    done = subprocess.run([str(fresh_venv / "bin" / "python"), "-c", probe],
-                          cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(fresh_venv / "bin" / "python"), "-c", probe],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in done.stdout.split():
-        assert Path(line).is_relative_to(fresh_venv), f"imported from outside the fresh venv: {line}"
+        assert Path(line).is_relative_to(fresh_venv), (
+            f"imported from outside the fresh venv: {line}"
+        )
 
 
 @pytest.mark.slow
 def test_the_built_wheel_alone_runs_a_narrow_slice_of_the_suite(fresh_venv, tmp_path):
     """`cc-gateway-conformance -k ...` in an empty folder: the real LiteLLM, the fakes, a report in that folder."""
-    command = [str(fresh_venv / "bin" / "cc-gateway-conformance"), "-n", "0", "-k", SLICE,
-               "--litellm-python", sys.executable]
-    done = subprocess.run(command,
-                          cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=600)
+    command = [
+        str(fresh_venv / "bin" / "cc-gateway-conformance"),
+        "-n",
+        "0",
+        "-k",
+        SLICE,
+        "--litellm-python",
+        sys.executable,
+    ]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=600
+    )
     tail = (done.stdout + done.stderr)[-3000:]
     assert done.returncode == 0, tail
-    assert "cc-gateway: LiteLLM " in done.stdout, tail  # the plugin's report header: loaded from the entry point
+    assert "cc-gateway: LiteLLM " in done.stdout, (
+        tail
+    )  # the plugin's report header: loaded from the entry point
     run = json.loads((tmp_path / "reports" / "compat.json").read_text())
     outcomes = sorted(r["outcome"] for r in run["results"])
     assert outcomes, tail
     assert set(outcomes) <= {"pass", "deviation"}, outcomes
-    assert all(r["nodeid"].startswith("test_discovery.py::") for r in run["results"]), run["results"][0]["nodeid"]
-    assert done.stdout.rstrip().splitlines()[-2].startswith("SAFE"), tail  # the verdict ends the summary
+    assert all(r["nodeid"].startswith("test_discovery.py::") for r in run["results"]), run[
+        "results"
+    ][0]["nodeid"]
+    assert done.stdout.rstrip().splitlines()[-2].startswith("SAFE"), (
+        tail
+    )  # the verdict ends the summary

@@ -5,17 +5,38 @@ from __future__ import annotations
 from harness.tools.cli import main
 from harness.tools.maintainer.profile_diff import profile_diff, render
 
-OLD = {"version": "1.0.0", "defaults": {"main": "claude-a"}, "betas": ["b-old", "b-kept"],
-       "headers": {"anthropic-version": "2023-06-01", "user-agent": "claude-cli/1.0.0", "x-gone": "1"},
-       "body_fields": ["messages", "model"],
-       "endpoint": {"method": "POST", "path": "/v1/messages", "query": "beta=true"},
-       "bedrock": {"requests": ["POST /model/a/invoke"], "betas_header": [], "betas_body": [], "body_fields": []}}
-NEW = {"version": "1.1.0", "defaults": {"main": "claude-b", "haiku": "claude-h"}, "betas": ["b-kept", "b-new"],
-       "headers": {"anthropic-version": "2023-06-01", "user-agent": "claude-cli/1.1.0", "x-claude-code-new": "v"},
-       "body_fields": ["messages", "model", "context_management"],
-       "endpoint": {"method": "POST", "path": "/v1/messages", "query": "beta=true"},
-       "bedrock": {"requests": ["GET /inference-profiles?type=SYSTEM_DEFINED", "POST /model/a/invoke"],
-                   "betas_header": [], "betas_body": ["b-new"], "body_fields": []}}
+OLD = {
+    "version": "1.0.0",
+    "defaults": {"main": "claude-a"},
+    "betas": ["b-old", "b-kept"],
+    "headers": {"anthropic-version": "2023-06-01", "user-agent": "claude-cli/1.0.0", "x-gone": "1"},
+    "body_fields": ["messages", "model"],
+    "endpoint": {"method": "POST", "path": "/v1/messages", "query": "beta=true"},
+    "bedrock": {
+        "requests": ["POST /model/a/invoke"],
+        "betas_header": [],
+        "betas_body": [],
+        "body_fields": [],
+    },
+}
+NEW = {
+    "version": "1.1.0",
+    "defaults": {"main": "claude-b", "haiku": "claude-h"},
+    "betas": ["b-kept", "b-new"],
+    "headers": {
+        "anthropic-version": "2023-06-01",
+        "user-agent": "claude-cli/1.1.0",
+        "x-claude-code-new": "v",
+    },
+    "body_fields": ["messages", "model", "context_management"],
+    "endpoint": {"method": "POST", "path": "/v1/messages", "query": "beta=true"},
+    "bedrock": {
+        "requests": ["GET /inference-profiles?type=SYSTEM_DEFINED", "POST /model/a/invoke"],
+        "betas_header": [],
+        "betas_body": ["b-new"],
+        "body_fields": [],
+    },
+}
 
 
 def test_every_aspect_a_gateway_cares_about_is_compared():

@@ -22,19 +22,33 @@ from harness.claude_code import CapturedRequest, captured_requests, load_profile
 from harness.fakes import FakeAnthropic, FakeOpenAI, Reply, TokenCount
 from harness.fakes.bedrock import FakeBedrock
 from harness.fakes.rules import DIRECTORY as RULES_DIRECTORY
-from harness.fakes.rules import Family, Rule, all_rules, call_for, call_of, families, judge, self_test, wire
+from harness.fakes.rules import (
+    Family,
+    Rule,
+    all_rules,
+    call_for,
+    call_of,
+    families,
+    judge,
+    self_test,
+    wire,
+)
 from harness.fakes.server import FakeProvider
 from harness.fakes.strict import family_for
 from harness.fakes.vertex import FakeVertex
 
-CASES = [pytest.param(family, rule, id=f"{family.name}:{rule.id}")
-         for family in families().values() for rule in family.rules]
+CASES = [
+    pytest.param(family, rule, id=f"{family.name}:{rule.id}")
+    for family in families().values()
+    for rule in family.rules
+]
 
 
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[dict[str, FakeProvider]]:
-    started: dict[str, FakeProvider] = {f.name: f.start() for f in (FakeAnthropic(), FakeOpenAI(), FakeBedrock(),
-                                                                      FakeVertex())}
+    started: dict[str, FakeProvider] = {
+        f.name: f.start() for f in (FakeAnthropic(), FakeOpenAI(), FakeBedrock(), FakeVertex())
+    }
     yield started
     for fake in started.values():
         fake.stop()
@@ -49,29 +63,54 @@ def _refusal_of(family: Family, response: httpx.Response) -> dict[str, Any]:
     """The refusal as the provider's envelope carries it: status, type, message (and OpenAI's param, code)."""
     body = response.json()
     if family.fake == "bedrock":
-        return {"status": response.status_code, "type": response.headers["x-amzn-ErrorType"].split(":")[0],
-                "message": body["message"]}
+        return {
+            "status": response.status_code,
+            "type": response.headers["x-amzn-ErrorType"].split(":")[0],
+            "message": body["message"],
+        }
     if family.fake == "openai":
         error = body["error"]
-        return {"status": response.status_code, "type": error["type"], "message": error["message"],
-                "param": error["param"], "code": error["code"]}
+        return {
+            "status": response.status_code,
+            "type": error["type"],
+            "message": error["message"],
+            "param": error["param"],
+            "code": error["code"],
+        }
     if "type" not in body:  # Google's own envelope (an unknown publisher model)
-        return {"status": body["error"]["code"], "type": body["error"]["status"], "message": body["error"]["message"]}
+        return {
+            "status": body["error"]["code"],
+            "type": body["error"]["status"],
+            "message": body["error"]["message"],
+        }
     assert body["type"] == "error", body
-    return {"status": response.status_code, "type": body["error"]["type"], "message": body["error"]["message"]}
+    return {
+        "status": response.status_code,
+        "type": body["error"]["type"],
+        "message": body["error"]["message"],
+    }
 
 
-def _expected(rule: Rule, family: Family, request: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+def _expected(
+    rule: Rule, family: Family, request: dict[str, Any], labels: dict[str, str]
+) -> dict[str, Any]:
     """The rule's refusal, worded for this request (with what the fake read off its path: project, location)."""
     judged = judge(family.name, replace(call_of(family, request), labels=labels))
     assert judged is not None, "the broken request breaks no rule"
     assert judged[0].id == rule.id, f"the broken request breaks {judged[0].id} first"
     error = judged[1]
-    return {"status": error.status, "type": error.type, "message": error.message, **dict(error.fields)}
+    return {
+        "status": error.status,
+        "type": error.type,
+        "message": error.message,
+        **dict(error.fields),
+    }
 
 
 @pytest.mark.parametrize(("family", "rule"), CASES)
-def test_each_rule_refuses_its_broken_request_and_serves_it_fixed(fakes, family: Family, rule: Rule):
+def test_each_rule_refuses_its_broken_request_and_serves_it_fixed(
+    fakes, family: Family, rule: Rule
+):
     fake = fakes[family.fake]
     fake.reset()
     broken, fixed = self_test(family, rule)
@@ -79,11 +118,17 @@ def test_each_rule_refuses_its_broken_request_and_serves_it_fixed(fakes, family:
     assert fake.last().labels.get("rule") == rule.id, fake.last().answer
     assert fake.last().answer.startswith(f"refused by provider rule {rule.id} (")
     observed = _refusal_of(family, refused)
-    assert observed == {k: v for k, v in _expected(rule, family, broken, fake.last().labels).items() if k in observed}
+    assert observed == {
+        k: v
+        for k, v in _expected(rule, family, broken, fake.last().labels).items()
+        if k in observed
+    }
     assert rule.id not in observed["message"]  # the provider's own wording, not the harness's
 
     fake.reset()
-    fake.script(fixed["route"], TokenCount(3) if fixed["route"] == "count_tokens" else Reply.text("served"))
+    fake.script(
+        fixed["route"], TokenCount(3) if fixed["route"] == "count_tokens" else Reply.text("served")
+    )
     served = _send(fake, fixed)
     assert served.status_code == 200, served.text
     assert fake.last().answer == "scripted"
@@ -94,9 +139,16 @@ def test_there_are_at_least_40_rules_across_the_five_families():
     ids = [r.id for r in all_rules()]
     own = {r.id for f in families().values() for r in f.rules if r.id not in f.inherited}
     assert len(own) >= 40
-    assert len(own) == len({(f.name, r.id) for f in families().values() for r in f.rules if r.id not in f.inherited})
-    assert {f.name for f in families().values()} == {"anthropic", "bedrock-invoke", "bedrock-converse", "vertex",
-                                                     "openai"}
+    assert len(own) == len(
+        {(f.name, r.id) for f in families().values() for r in f.rules if r.id not in f.inherited}
+    )
+    assert {f.name for f in families().values()} == {
+        "anthropic",
+        "bedrock-invoke",
+        "bedrock-converse",
+        "vertex",
+        "openai",
+    }
     assert set(ids) == own
 
 
@@ -112,19 +164,31 @@ def test_every_rule_has_a_source_a_refusal_and_a_test():
 def test_the_rules_files_are_valid_json_compatible_yaml():
     """Every rules file, whole, round-trips through JSON unchanged: no YAML-only type (a date, a set, a tag)."""
     files = sorted(RULES_DIRECTORY.glob("*.yaml"))
-    assert {f.stem for f in files} >= {"anthropic", "bedrock-invoke", "bedrock-converse", "vertex", "openai"}
+    assert {f.stem for f in files} >= {
+        "anthropic",
+        "bedrock-invoke",
+        "bedrock-converse",
+        "vertex",
+        "openai",
+    }
     for path in files:
         data = yaml.safe_load(path.read_text())
         assert json.loads(json.dumps(data)) == data, f"{path.name} holds a value JSON cannot carry"
 
 
-def _judged(fake: str, route: str, model: str | None, headers: dict[str, str], body: Any) -> tuple[Rule, Any] | None:
+def _judged(
+    fake: str, route: str, model: str | None, headers: dict[str, str], body: Any
+) -> tuple[Rule, Any] | None:
     family = family_for(fake, route)
     assert family is not None, f"no rules family for {fake} {route}"
     return judge(family, call_for(family, route, headers, body, model))
 
 
-PROFILED = [pytest.param(r, id=f"{r.version}-{r.mode}") for p in load_profiles() for r in captured_requests(p)]
+PROFILED = [
+    pytest.param(r, id=f"{r.version}-{r.mode}")
+    for p in load_profiles()
+    for r in captured_requests(p)
+]
 
 
 @pytest.mark.parametrize("captured", PROFILED)
@@ -159,13 +223,20 @@ def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, intera
     judged = _judged(tape.provider, route, None, headers, body)
     status = interaction.response["status"]["code"]
     if status < 400 or status in (401, 403):
-        assert judged is None, f"the provider served this request ({status}), yet {judged[0].id} refuses it" \
-            if judged else ""
+        assert judged is None, (
+            f"the provider served this request ({status}), yet {judged[0].id} refuses it"
+            if judged
+            else ""
+        )
         return
     error = json.loads(interaction.response["body"]["string"])["error"]
-    assert judged is not None, f"the provider refused this request ({status} {error}), and no rule does"
+    assert judged is not None, (
+        f"the provider refused this request ({status} {error}), and no rule does"
+    )
     rule, refusal = judged
-    assert (refusal.status, refusal.type) == (status, error["type"]), f"{rule.id} answers differently"
+    assert (refusal.status, refusal.type) == (status, error["type"]), (
+        f"{rule.id} answers differently"
+    )
 
 
 def test_provider_rules_check_passes_and_fails_on_a_rule_without_source_or_test(capsys):

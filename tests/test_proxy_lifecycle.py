@@ -20,7 +20,15 @@ import yaml
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateway import forkserver
 from harness.gateway.configs import GatewayConfig, Upstreams, default_config
-from harness.gateway.process import free_port, litellm_version, proxy_env, spawn, start_many, wait_ready, zygote_env
+from harness.gateway.process import (
+    free_port,
+    litellm_version,
+    proxy_env,
+    spawn,
+    start_many,
+    wait_ready,
+    zygote_env,
+)
 
 UP = Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9")
 
@@ -32,7 +40,10 @@ def processes_mentioning(marker: str) -> list[psutil.Process]:
     for proc in psutil.process_iter(["cmdline", "environ", "cwd"]):
         try:
             info = proc.info
-            text = " ".join(info["cmdline"] or []) + f" {info.get('environ') or ''} {info.get('cwd') or ''}"
+            text = (
+                " ".join(info["cmdline"] or [])
+                + f" {info.get('environ') or ''} {info.get('cwd') or ''}"
+            )
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         if marker in text and proc.pid != os.getpid():
@@ -74,18 +85,23 @@ def test_taken_port_is_refused_before_spawning(tmp_path):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        with pytest.raises(ProxyStartError, match=rf"port {port} on 127\.0\.0\.1 is already in use"):
+        with pytest.raises(
+            ProxyStartError, match=rf"port {port} on 127\.0\.0\.1 is already in use"
+        ):
             spawn(default_config(UP), sys.executable, tmp_path, port)
     assert processes_mentioning(str(tmp_path)) == []
 
 
 def test_proxy_that_dies_at_startup_shows_its_log_tail(tmp_path):
-    python = fake_litellm(tmp_path, """
+    python = fake_litellm(
+        tmp_path,
+        """
         import sys
         print("booting the fake gateway")
         print("FATAL: simulated crash during startup", flush=True)
         sys.exit(3)
-    """)
+    """,
+    )
     with pytest.raises(ProxyStartError) as info:
         wait_ready(spawn(default_config(UP), python, tmp_path / "run"), timeout=30)
     message = str(info.value)
@@ -95,12 +111,15 @@ def test_proxy_that_dies_at_startup_shows_its_log_tail(tmp_path):
 
 
 def test_hanging_proxy_times_out_and_its_whole_process_group_is_killed(tmp_path):
-    python = fake_litellm(tmp_path, """
+    python = fake_litellm(
+        tmp_path,
+        """
         import subprocess, time
         subprocess.Popen(["sleep", "300"])  # a child, to prove the group is killed
         print("started, never ready", flush=True)
         time.sleep(300)
-    """)
+    """,
+    )
     proxy = spawn(default_config(UP), python, tmp_path / "run")
     with pytest.raises(ProxyStartError, match=r"did not become ready within 2 s"):
         wait_ready(proxy, timeout=2)
@@ -154,7 +173,9 @@ def test_session_with_a_broken_config_fails_clearly_and_leaves_no_process(pytest
     )
     result = pytester.runpytest_subprocess("-p", "harness.plugin", timeout=240)
     result.assert_outcomes(passed=1, errors=2)
-    result.stdout.fnmatch_lines(["*gateway config 'broken-in-session' exited during startup with code 3*"])
+    result.stdout.fnmatch_lines(
+        ["*gateway config 'broken-in-session' exited during startup with code 3*"]
+    )
     assert "Traceback" not in result.stdout.str().split("short test summary")[0].split("ERRORS")[-1]
     assert processes_mentioning(str(pytester.path)) == []
 
@@ -163,14 +184,21 @@ def test_session_with_a_broken_config_fails_clearly_and_leaves_no_process(pytest
 
 
 def test_a_forked_proxy_runs_litellms_command_line_in_its_own_folder(tmp_path):
-    proxy = wait_ready(spawn(default_config(UP), sys.executable, tmp_path / "run", launch="fork"), timeout=120)
+    proxy = wait_ready(
+        spawn(default_config(UP), sys.executable, tmp_path / "run", launch="fork"), timeout=120
+    )
     try:
         assert proxy.launch == "fork"
         assert httpx.get(proxy.url + "/health/liveliness", timeout=10).status_code == 200
         process = psutil.Process(proxy.process.pid)
         assert process.cwd() == str(tmp_path / "run")
-        assert process.ppid() != os.getpid(), "forked by the fork server, not launched by the harness"
-        assert "Uvicorn running" in proxy.log_text() or "Application startup complete" in proxy.log_text()
+        assert process.ppid() != os.getpid(), (
+            "forked by the fork server, not launched by the harness"
+        )
+        assert (
+            "Uvicorn running" in proxy.log_text()
+            or "Application startup complete" in proxy.log_text()
+        )
     finally:
         proxy.stop()
     assert not proxy.alive()
@@ -182,8 +210,12 @@ def _fork_one(server: forkserver.ForkServer, folder: Path) -> forkserver.ForkedP
     folder.mkdir()
     gateway = default_config(UP)
     (folder / "config.yaml").write_text(yaml.safe_dump(gateway.config))
-    return server.spawn(["proxy_cli", "--config", str(folder / "config.yaml"), "--port", str(free_port())],
-                        proxy_env(gateway, folder), folder, folder / "proxy.log")
+    return server.spawn(
+        ["proxy_cli", "--config", str(folder / "config.yaml"), "--port", str(free_port())],
+        proxy_env(gateway, folder),
+        folder,
+        folder / "proxy.log",
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -205,14 +237,18 @@ def test_a_run_that_needed_no_proxy_does_not_wait_for_litellms_import():
     server = forkserver.ForkServer.start(sys.executable, zygote_env())
     assert server.process is not None
     server.stop()  # at once: the server is still importing LiteLLM (six CPU-seconds), so it has forked nothing
-    assert server.process.returncode == -signal.SIGKILL, "stopped, not waited for until its import was over"
+    assert server.process.returncode == -signal.SIGKILL, (
+        "stopped, not waited for until its import was over"
+    )
     assert not os.path.exists(server.socket_path)
 
 
 def test_a_worker_sharing_the_server_takes_only_its_own_proxies_when_it_leaves(tmp_path):
     owner = forkserver.ForkServer.start(sys.executable, zygote_env())
     try:
-        worker = forkserver.ForkServer(sys.executable, owner.socket_path)  # as an xdist worker connects
+        worker = forkserver.ForkServer(
+            sys.executable, owner.socket_path
+        )  # as an xdist worker connects
         assert worker.ready()
         assert owner.ready()
         kept, dropped = _fork_one(owner, tmp_path / "kept"), _fork_one(worker, tmp_path / "dropped")
@@ -229,7 +265,9 @@ def test_a_worker_sharing_the_server_takes_only_its_own_proxies_when_it_leaves(t
 
 
 def test_an_interpreter_whose_litellm_cannot_preload_starts_proxies_the_old_way(tmp_path):
-    python = fake_litellm(tmp_path, "import time; print('fake proxy up', flush=True); time.sleep(300)")
+    python = fake_litellm(
+        tmp_path, "import time; print('fake proxy up', flush=True); time.sleep(300)"
+    )
     proxy = spawn(default_config(UP), python, tmp_path / "run", launch="fork")
     try:
         assert proxy.launch == "exec"
@@ -239,7 +277,9 @@ def test_an_interpreter_whose_litellm_cannot_preload_starts_proxies_the_old_way(
 
 
 def test_exec_launch_still_starts_each_proxy_in_its_own_interpreter(tmp_path):
-    proxy = wait_ready(spawn(default_config(UP), sys.executable, tmp_path / "run", launch="exec"), timeout=120)
+    proxy = wait_ready(
+        spawn(default_config(UP), sys.executable, tmp_path / "run", launch="exec"), timeout=120
+    )
     try:
         assert proxy.launch == "exec"
         assert psutil.Process(proxy.process.pid).ppid() == os.getpid()
@@ -248,7 +288,9 @@ def test_exec_launch_still_starts_each_proxy_in_its_own_interpreter(tmp_path):
         proxy.stop()
 
 
-def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(tmp_path, monkeypatch):
+def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(
+    tmp_path, monkeypatch
+):
     """The harness chooses a free port and the proxy binds it seconds later. When another worker's proxy takes
     the port in between, its liveness answer must not make this proxy "ready" (its checks would reach the wrong
     gateway): readiness needs the proxy's own listening socket, and the lost port is retried once on another."""
@@ -270,7 +312,9 @@ def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(
     threading.Thread(target=squatter.serve_forever, daemon=True).start()
     ports = iter([taken])
     monkeypatch.setattr(process, "free_port", lambda: next(ports, None) or free_port())
-    python = fake_litellm(tmp_path, """
+    python = fake_litellm(
+        tmp_path,
+        """
         import http.server, sys
         port = int(sys.argv[sys.argv.index("--port") + 1])
         class Alive(http.server.BaseHTTPRequestHandler):
@@ -283,7 +327,8 @@ def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(
             print(f"ERROR: {exc}: address already in use", flush=True)  # as uvicorn logs it, then exits 3
             sys.exit(3)
         server.serve_forever()
-    """)
+    """,
+    )
     gateway = default_config(UP)
     gateway.name = "other"
     try:

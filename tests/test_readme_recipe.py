@@ -32,7 +32,9 @@ ENV = {**os.environ, "PYTEST_ADDOPTS": NARROW, "CC_GATEWAY_BENCH_REPEATS": "1"}
 def recipe() -> dict[str, Any]:
     blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     workflows = [yaml.safe_load(b) for b in blocks if "dev.py gate" in b]
-    assert len(workflows) == 1, "the README has exactly one GitHub Actions recipe that runs the gate"
+    assert len(workflows) == 1, (
+        "the README has exactly one GitHub Actions recipe that runs the gate"
+    )
     return dict(workflows[0])
 
 
@@ -45,8 +47,14 @@ def matrix_values() -> list[str]:
 
 
 def run_step(command: str, codes: tuple[int, ...] = (0, 1)) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=ROOT, capture_output=True, text=True,
-                          env=ENV, timeout=1800)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=1800,
+    )
     # The gate's own verdict is 0 or 1; anything else means the recipe itself broke. A matrix job judges nothing,
     # so it exits 0: a 1 there is a crash (Python's exit code for an uncaught exception), not a verdict.
     assert done.returncode in codes, f"{command}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -58,12 +66,19 @@ def test_the_recipe_caches_where_the_gate_keeps_its_environments():
     paths = set(cache["with"]["path"].split())
     from harness.claude_code.cli import CACHE as CLAUDE_CODE_CACHE
     from harness.tools.envs import CACHE as LITELLM_CACHE
-    assert {str(p.relative_to(ROOT)) for p in (LITELLM_CACHE, CLAUDE_CODE_CACHE)} | {".venv"} <= paths
+
+    assert {str(p.relative_to(ROOT)) for p in (LITELLM_CACHE, CLAUDE_CODE_CACHE)} | {
+        ".venv"
+    } <= paths
 
 
 def test_the_judging_job_downloads_where_the_matrix_jobs_upload():
-    uploaded = next(s for s in steps("suite") if str(s.get("uses", "")).startswith("actions/upload-artifact"))
-    downloaded = next(s for s in steps("gate") if str(s.get("uses", "")).startswith("actions/download-artifact"))
+    uploaded = next(
+        s for s in steps("suite") if str(s.get("uses", "")).startswith("actions/upload-artifact")
+    )
+    downloaded = next(
+        s for s in steps("gate") if str(s.get("uses", "")).startswith("actions/download-artifact")
+    )
     assert uploaded["with"]["path"] == downloaded["with"]["path"]
     assert downloaded["with"]["merge-multiple"] is True
     assert recipe()["jobs"]["gate"]["needs"] == "suite"
@@ -77,7 +92,9 @@ def judged() -> tuple[dict[str, Any], int]:
         for step in steps("suite"):
             if "run" in step:
                 done = run_step(step["run"].replace("${{ matrix.litellm }}", value), codes=(0,))
-                assert "run kept at" in done.stdout, f"the {value} job kept no run:\n{done.stdout[-3000:]}"
+                assert "run kept at" in done.stdout, (
+                    f"the {value} job kept no run:\n{done.stdout[-3000:]}"
+                )
     done = None
     for step in steps("gate"):
         if "run" in step:
@@ -91,9 +108,12 @@ def test_the_recipes_run_steps_work_as_written(judged):
     assert data["exit_code"] == code, "the recipe's exit code is the gate's verdict"
     assert len(data["rows"]) == 2, "two LiteLLM rows: the pinned one and the newest installable"
     assert all(c["counts"] for row in data["rows"] for c in row["cells"]), "every cell ran checks"
-    assert sorted(data["bench"]) == sorted(row["litellm"] for row in data["rows"]), \
+    assert sorted(data["bench"]) == sorted(row["litellm"] for row in data["rows"]), (
         f"each version benchmarked; {_bench_errors()}"
-    assert {b["repeats"] for b in data["bench"].values()} == {1}, "CC_GATEWAY_BENCH_REPEATS set the default"
+    )
+    assert {b["repeats"] for b in data["bench"].values()} == {1}, (
+        "CC_GATEWAY_BENCH_REPEATS set the default"
+    )
     assert (ROOT / "reports/gate/gate.html").exists()
 
 
@@ -101,10 +121,30 @@ def test_judging_the_matrix_jobs_runs_gives_the_local_gates_verdict(judged, tmp_
     """One `dev.py gate` over the same pairs, in one process, reaches the same verdict as the matrix."""
     data, code = judged
     versions = [row["litellm"] for row in data["rows"]]
-    done = subprocess.run([sys.executable, "-m", "harness", "gate", "--litellm", *versions, "--claude-code",
-                           "2.1.332", "--baseline", data["baseline"], "--no-rerun", "--bench-repeats", "0",
-                           "--output-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, env=ENV,
-                          timeout=1800)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "gate",
+            "--litellm",
+            *versions,
+            "--claude-code",
+            "2.1.332",
+            "--baseline",
+            data["baseline"],
+            "--no-rerun",
+            "--bench-repeats",
+            "0",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=1800,
+    )
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
     local = json.loads((tmp_path / "gate.json").read_text())
     assert (local["baseline"], local["candidate"]) == (data["baseline"], data["candidate"])
@@ -113,8 +153,11 @@ def test_judging_the_matrix_jobs_runs_gives_the_local_gates_verdict(judged, tmp_
 
 
 def _cells(grid: dict[str, Any]) -> dict[str, Any]:
-    return {(row["litellm"], c["claude_code"]): (c["verdict"], c["counts"], c.get("classes"))
-            for row in grid["rows"] for c in row["cells"]}
+    return {
+        (row["litellm"], c["claude_code"]): (c["verdict"], c["counts"], c.get("classes"))
+        for row in grid["rows"]
+        for c in row["cells"]
+    }
 
 
 def _bench_errors() -> dict[str, str]:

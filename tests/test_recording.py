@@ -53,7 +53,9 @@ def test_replay_equals_the_recording_byte_for_byte(recorded, name):
     standin, replay = FakeAnthropic().start(), FakeAnthropic().start()
     try:
         script_standin(standin, scenario)
-        replay.script(scenario.route, Recorded(scenario.name, root=root), times=len(tape.interactions))
+        replay.script(
+            scenario.route, Recorded(scenario.name, root=root), times=len(tape.interactions)
+        )
         for interaction in tape.interactions:
             body = interaction.request.body
             live = httpx.post(standin.url + interaction.request.path, content=body, headers=HEADERS)
@@ -71,7 +73,9 @@ def test_a_paced_stream_replays_paced(recorded):
     root, _ = recorded
     tape = cassettes.load("anthropic/paced-stream", root)
     recorded_span = sum(p for p, _ in tape.interactions[0].chunks())
-    assert 1.0 < recorded_span < 3.0, f"the stand-in paces 30 pieces 50 ms apart; recorded {recorded_span:.2f} s"
+    assert 1.0 < recorded_span < 3.0, (
+        f"the stand-in paces 30 pieces 50 ms apart; recorded {recorded_span:.2f} s"
+    )
     replay = FakeAnthropic().start()
     try:
         replay.script("messages", Recorded("anthropic/paced-stream", root=root))
@@ -88,9 +92,16 @@ def test_each_cassette_records_its_provenance(recorded):
         provenance = cassettes.load(path).provenance
         assert "loopback stand-in" in provenance["base_url"]
         unknown = provenance["scenario"] == "anthropic/error-404"
-        assert provenance["provider_model"] == ("claude-no-such-model-0" if unknown else "claude-haiku-4-5-20251001")
+        assert provenance["provider_model"] == (
+            "claude-no-such-model-0" if unknown else "claude-haiku-4-5-20251001"
+        )
         assert provenance["gateway"].startswith("LiteLLM ")
-    assert cassettes.load("anthropic/tool-use", root).interactions[1].request.body.count(b"tool_result") == 1
+    assert (
+        cassettes.load("anthropic/tool-use", root)
+        .interactions[1]
+        .request.body.count(b"tool_result")
+        == 1
+    )
 
 
 def test_record_mode_once_keeps_what_exists_and_none_records_nothing(recorded):
@@ -110,14 +121,18 @@ def test_record_mode_all_rewrites_and_new_episodes_adds_only_what_is_new(tmp_pat
     first = cassettes.load(path).provenance["recorded_at"]
     time.sleep(1.1)
     record("anthropic", ["count-tokens"], "new_episodes", tmp_path, standin=True)
-    assert len(cassettes.load(path).interactions) == 1, "the same request is not an episode of its own"
+    assert len(cassettes.load(path).interactions) == 1, (
+        "the same request is not an episode of its own"
+    )
     record("anthropic", ["count-tokens"], "all", tmp_path, standin=True)
     assert cassettes.load(path).provenance["recorded_at"] > first
 
 
 def test_recording_without_a_key_says_so_and_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(HarnessError, match=r"needs ANTHROPIC_API_KEY in the environment.*nothing was recorded"):
+    with pytest.raises(
+        HarnessError, match=r"needs ANTHROPIC_API_KEY in the environment.*nothing was recorded"
+    ):
         record("anthropic", ["text"], "all", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -144,7 +159,9 @@ def test_a_recorded_request_body_is_json_the_replay_can_match(recorded):
 
 
 def test_every_scenario_asks_for_its_own_model():
-    assert [n for n, s in SCENARIOS.items() if s.body is not None and s.body["model"] != s.model] == []
+    assert [
+        n for n, s in SCENARIOS.items() if s.body is not None and s.body["model"] != s.model
+    ] == []
 
 
 def test_the_relay_forwards_to_the_real_provider_url_and_records_both_sides():
@@ -160,9 +177,15 @@ def test_the_relay_forwards_to_the_real_provider_url_and_records_both_sides():
         with respx.mock(assert_all_called=True) as mock:
             mock.route(host="127.0.0.1").pass_through()
             upstream = mock.post("https://api.anthropic.com/v1/messages").respond(
-                200, headers={"content-type": "text/event-stream", "request-id": "req_1"}, content=sse)
-            got = httpx.post(relay.url + "/v1/messages?beta=true", json={"model": "m"},
-                             headers={"x-api-key": "sk-ant-api03-relaytest0000", "accept-encoding": "gzip"})
+                200,
+                headers={"content-type": "text/event-stream", "request-id": "req_1"},
+                content=sse,
+            )
+            got = httpx.post(
+                relay.url + "/v1/messages?beta=true",
+                json={"model": "m"},
+                headers={"x-api-key": "sk-ant-api03-relaytest0000", "accept-encoding": "gzip"},
+            )
         assert got.content == sse
         sent = upstream.calls.last.request
         assert sent.headers["accept-encoding"] == "identity"

@@ -9,9 +9,18 @@ from harness.report.render import render_html
 from harness.verdict.catalogue import catalogue
 
 
-def fake_report(nodeid: str, when: str, outcome: str, req: str = "PIPE-001", **extra) -> pytest.TestReport:
-    report = pytest.TestReport(nodeid, ("f.py", 1, "t"), {}, outcome, "boom" if outcome == "failed" else None,
-                               when, user_properties=[("req", req), ("area", "PIPE"), ("level", "must")])
+def fake_report(
+    nodeid: str, when: str, outcome: str, req: str = "PIPE-001", **extra
+) -> pytest.TestReport:
+    report = pytest.TestReport(
+        nodeid,
+        ("f.py", 1, "t"),
+        {},
+        outcome,
+        "boom" if outcome == "failed" else None,
+        when,
+        user_properties=[("req", req), ("area", "PIPE"), ("level", "must")],
+    )
     for key, value in extra.items():
         setattr(report, key, value)
     return report
@@ -26,10 +35,17 @@ def test_outcomes_are_mapped_from_each_phase(collector):
     collector.pytest_runtest_logreport(fake_report("a", "setup", "passed"))
     collector.pytest_runtest_logreport(fake_report("a", "call", "passed"))
     collector.pytest_runtest_logreport(fake_report("b", "call", "failed", req="PIPE-002"))
-    collector.pytest_runtest_logreport(fake_report("c", "call", "skipped", req="PIPE-003", wasxfail="known"))
+    collector.pytest_runtest_logreport(
+        fake_report("c", "call", "skipped", req="PIPE-003", wasxfail="known")
+    )
     collector.pytest_runtest_logreport(fake_report("d", "setup", "failed", req="PIPE-004"))
     outcomes = {r.nodeid: (r.outcome, r.reason) for r in collector.build().results}
-    assert outcomes == {"a": ("pass", ""), "b": ("fail", ""), "c": ("deviation", "known"), "d": ("error", "")}
+    assert outcomes == {
+        "a": ("pass", ""),
+        "b": ("fail", ""),
+        "c": ("deviation", "known"),
+        "d": ("error", ""),
+    }
 
 
 def test_a_teardown_error_is_not_hidden_by_a_passing_call(collector):
@@ -54,5 +70,7 @@ def test_footer_gives_how_many_requirements_a_fault_proves(collector):
     proven = run["info"]["proven"]["must"]
     assert proven["killed"] + proven["unreachable"] == proven["requirements"]
     html = render_html([run])
-    assert (f"{proven['killed']} of {proven['requirements']} must-level requirements proven to fail on a fault"
-            in html)
+    assert (
+        f"{proven['killed']} of {proven['requirements']} must-level requirements proven to fail on a fault"
+        in html
+    )

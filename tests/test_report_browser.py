@@ -23,16 +23,49 @@ pytestmark = pytest.mark.skipif(
 
 def synthetic_runs() -> list[dict]:
     """Three runs over the real catalogue; the third differs from the first on a known set of rows."""
-    reqs = [{"id": r.id, "area": r.area, "level": r.level, "statement": r.statement, "source": r.source.title,
-             "url": r.source.url} for r in catalogue().values()]
+    reqs = [
+        {
+            "id": r.id,
+            "area": r.area,
+            "level": r.level,
+            "statement": r.statement,
+            "source": r.source.title,
+            "url": r.source.url,
+        }
+        for r in catalogue().values()
+    ]
     covered = [r["id"] for r in reqs][:-5]  # the last five stay not covered
-    results = [{"nodeid": f"suites/t.py::test_{rid}", "name": f"test_{rid}", "requirement": rid, "area": "A",
-                "level": "must", "outcome": "pass", "duration": 0.01, "reason": "", "evidence": {"failure": "x"},
-                "observed": {}} for rid in covered]
-    base = {"schema": SCHEMA, "requirements": reqs, "results": results,
-            "info": {"label": "LiteLLM 1.0", "litellm_version": "1.0", "python_version": "3.11",
-                     "suite_revision": "r", "config_hash": "h", "started_at": "2026-11-25T00:00:00+00:00",
-                     "catalogue_revision": "c", "claude_code_profiles": [], "deviations_file": ""}}
+    results = [
+        {
+            "nodeid": f"suites/t.py::test_{rid}",
+            "name": f"test_{rid}",
+            "requirement": rid,
+            "area": "A",
+            "level": "must",
+            "outcome": "pass",
+            "duration": 0.01,
+            "reason": "",
+            "evidence": {"failure": "x"},
+            "observed": {},
+        }
+        for rid in covered
+    ]
+    base = {
+        "schema": SCHEMA,
+        "requirements": reqs,
+        "results": results,
+        "info": {
+            "label": "LiteLLM 1.0",
+            "litellm_version": "1.0",
+            "python_version": "3.11",
+            "suite_revision": "r",
+            "config_hash": "h",
+            "started_at": "2026-11-25T00:00:00+00:00",
+            "catalogue_revision": "c",
+            "claude_code_profiles": [],
+            "deviations_file": "",
+        },
+    }
     middle, last = copy.deepcopy(base), copy.deepcopy(base)
     middle["info"]["label"], last["info"]["label"] = "LiteLLM 2.0", "LiteLLM 3.0"
     for result in last["results"][:7]:
@@ -47,9 +80,17 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     os.environ.setdefault("SE_AVOID_STATS", "true")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -96,14 +137,18 @@ def test_sweep_page_shows_what_each_release_changed(browser, tmp_path):
     from harness.tools.user.sweep import page_data
 
     base, middle, last = synthetic_runs()
-    data = page_data({"1.108.7": base, "1.108.8": middle, "1.108.9": last},
-                     {"1.108.9": {"link": "https://github.com/BerriAI/litellm/releases/tag/v1.108.9"}})
+    data = page_data(
+        {"1.108.7": base, "1.108.8": middle, "1.108.9": last},
+        {"1.108.9": {"link": "https://github.com/BerriAI/litellm/releases/tag/v1.108.9"}},
+    )
     data.update(line="1.108", claude_code=["2.1.332"], facts={}, wall_seconds=1.0)
     page = tmp_path / "sweep.html"
     page.write_text(render_sweep(data))
     browser.get(page.as_uri())
-    assert [h.get_attribute("data-release") for h in browser.find_elements(By.CSS_SELECTOR, "th.release")] == \
-        ["1.108.7", "1.108.8", "1.108.9"]
+    assert [
+        h.get_attribute("data-release")
+        for h in browser.find_elements(By.CSS_SELECTOR, "th.release")
+    ] == ["1.108.7", "1.108.8", "1.108.9"]
     rows = browser.find_elements(By.CSS_SELECTOR, "#sweep tr[data-req]")
     assert sum(r.is_displayed() for r in rows) == 7, "only the requirements that moved"
     regressed = browser.find_elements(By.CSS_SELECTOR, 'td.regressed[data-release="1.108.9"]')
@@ -112,7 +157,11 @@ def test_sweep_page_shows_what_each_release_changed(browser, tmp_path):
     summary = regressed[0].find_element(By.TAG_NAME, "summary")
     summary.click()
     assert "regressed: test_" in regressed[0].text
-    assert browser.find_element(By.LINK_TEXT, "release notes").get_attribute("href").endswith("v1.108.9")
+    assert (
+        browser.find_element(By.LINK_TEXT, "release notes")
+        .get_attribute("href")
+        .endswith("v1.108.9")
+    )
     shots = ROOT / "reports" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(shots / "sweep.png"))

@@ -27,14 +27,49 @@ BARE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 def repro_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder written by `harness repro` from a run where COUNT-003 failed (the gateway dropped the betas)."""
     run_dir = tmp_path_factory.mktemp("run")
-    subprocess.run([sys.executable, "-m", "pytest", CHECK, "-q", "-p", "no:cacheprovider", "--no-deviations", "-n",
-                    "0", "--gateway-impl", FAULTY, "--report-dir", str(run_dir)], cwd=ROOT, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            CHECK,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-deviations",
+            "-n",
+            "0",
+            "--gateway-impl",
+            FAULTY,
+            "--report-dir",
+            str(run_dir),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+    )
     run = json.loads((run_dir / "compat.json").read_text())
-    assert run["results"][0]["outcome"] == "fail", f"{CHECK} should fail on {FAULTY}: {run['results'][0]}"
+    assert run["results"][0]["outcome"] == "fail", (
+        f"{CHECK} should fail on {FAULTY}: {run['results'][0]}"
+    )
     out = tmp_path_factory.mktemp("repro")
-    done = subprocess.run([sys.executable, "-m", "harness", "repro", "COUNT-003", "--run", str(run_dir / "compat.json"),
-                           "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "repro",
+            "COUNT-003",
+            "--run",
+            str(run_dir / "compat.json"),
+            "-o",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     (written,) = out.iterdir()
     alone = tmp_path_factory.mktemp("elsewhere") / written.name
@@ -43,16 +78,30 @@ def repro_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _replay(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([BARE_PYTHON, "-I", "repro.py", "--python", sys.executable], cwd=folder,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [BARE_PYTHON, "-I", "repro.py", "--python", sys.executable],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_folder_holds_what_a_maintainer_needs(repro_folder):
     names = {p.name for p in repro_folder.iterdir()}
-    assert {"README.md", "config.yaml", "repro.py", "repro.json", "request.sh", "request-0.json"} <= names
+    assert {
+        "README.md",
+        "config.yaml",
+        "repro.py",
+        "repro.json",
+        "request.sh",
+        "request-0.json",
+    } <= names
     readme = (repro_folder / "README.md").read_text()
     assert "COUNT-003" in readme
-    assert "assert set() == {" in readme, "expected vs observed is in the README (no beta reached the provider)"
+    assert "assert set() == {" in readme, (
+        "expected vs observed is in the README (no beta reached the provider)"
+    )
     assert "reference gateway (reference+drop-beta" in readme, "it says which gateway it starts"
     assert "litellm: reference+drop-beta" in readme, "the gateway it ran against, fault included"
     assert "sk-repro-master-key" in (repro_folder / "request.sh").read_text()
@@ -78,10 +127,20 @@ def test_the_folder_says_when_the_gateway_behaves_differently(repro_folder, tmp_
 
 
 def test_differences_name_each_fact_that_moved():
-    then = replay.facts([replay.answer_facts(200, {"content-type": "application/json"}, b'{"input_tokens": 9}')],
-                        [replay.provider_facts("POST", "/v1/messages", {"anthropic-beta": "a"}, b'{"model": "m"}')])
-    now = replay.facts([replay.answer_facts(500, {"content-type": "application/json"},
-                                            b'{"type": "error", "error": {"type": "api_error"}}')], [])
+    then = replay.facts(
+        [replay.answer_facts(200, {"content-type": "application/json"}, b'{"input_tokens": 9}')],
+        [replay.provider_facts("POST", "/v1/messages", {"anthropic-beta": "a"}, b'{"model": "m"}')],
+    )
+    now = replay.facts(
+        [
+            replay.answer_facts(
+                500,
+                {"content-type": "application/json"},
+                b'{"type": "error", "error": {"type": "api_error"}}',
+            )
+        ],
+        [],
+    )
     moved = replay.differences(then, now)
     assert "provider: 1 exchange(s) when the check failed, 0 now" in moved
     assert any(m.startswith("client #0 status: then 200, now 500") for m in moved)
@@ -89,6 +148,11 @@ def test_differences_name_each_fact_that_moved():
 
 
 def test_start_up_and_token_calls_are_not_part_of_a_checks_facts():
-    got = replay.facts([], [replay.provider_facts("POST", "/token", {}, b""),
-                            replay.provider_facts("POST", "/v1/messages", {}, b"{}")])
+    got = replay.facts(
+        [],
+        [
+            replay.provider_facts("POST", "/token", {}, b""),
+            replay.provider_facts("POST", "/v1/messages", {}, b"{}"),
+        ],
+    )
     assert [r["request"] for r in got["provider"]] == ["POST /v1/messages"]

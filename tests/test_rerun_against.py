@@ -15,11 +15,33 @@ def _run(tmp_path: Path, before: str) -> dict:
     against = tmp_path / f"against-{before}.json"
     against.write_text(json.dumps({"results": [{"nodeid": CHECK, "outcome": before}]}))
     out = tmp_path / before
-    done = subprocess.run([sys.executable, "-m", "pytest", CHECK, "--gateway-impl", "reference", "-n", "0", "-q",
-                           "-p", "no:cacheprovider", "--report-dir", str(out), "--rerun-against", str(against)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            CHECK,
+            "--gateway-impl",
+            "reference",
+            "-n",
+            "0",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            str(out),
+            "--rerun-against",
+            str(against),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    [result] = [r for r in json.loads((out / "compat.json").read_text())["results"] if r["nodeid"] == CHECK]
+    [result] = [
+        r for r in json.loads((out / "compat.json").read_text())["results"] if r["nodeid"] == CHECK
+    ]
     return result
 
 

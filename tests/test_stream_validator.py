@@ -28,19 +28,52 @@ def ev(data: dict) -> SSEEvent:
 
 
 def text_stream() -> list[SSEEvent]:
-    return to_events([
-        ("message_start", {"type": "message_start", "message": {
-            "id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "m",
-            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}}),
-        ("content_block_start", {"type": "content_block_start", "index": 0,
-                                 "content_block": {"type": "text", "text": ""}}),
-        ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                 "delta": {"type": "text_delta", "text": "Hi"}}),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                           "usage": {"output_tokens": 2}}),
-        ("message_stop", {"type": "message_stop"}),
-    ])
+    return to_events(
+        [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": "msg_1",
+                        "type": "message",
+                        "role": "assistant",
+                        "content": [],
+                        "model": "m",
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": 1, "output_tokens": 1},
+                    },
+                },
+            ),
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": "Hi"},
+                },
+            ),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": 2},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", RECORDED_VALID, ids=str)
@@ -74,7 +107,7 @@ def _assert_rejected(events: list[SSEEvent]) -> None:
 @given(valid_streams(), st.data())
 def test_dropping_a_structural_event_is_rejected(events, data):
     i = data.draw(st.sampled_from(structural_positions(events)))
-    _assert_rejected(events[:i] + events[i + 1:])
+    _assert_rejected(events[:i] + events[i + 1 :])
 
 
 @given(valid_streams(), st.data())
@@ -82,7 +115,7 @@ def test_duplicating_a_structural_event_is_rejected(events, data):
     # The docs allow "one or more" message_delta events, so a second one is no break.
     positions = [i for i in structural_positions(events) if events[i].type != "message_delta"]
     i = data.draw(st.sampled_from(positions))
-    _assert_rejected([*events[:i + 1], events[i], *events[i + 1:]])
+    _assert_rejected([*events[: i + 1], events[i], *events[i + 1 :]])
 
 
 def _swappable(events: list[SSEEvent]) -> list[int]:
@@ -99,32 +132,39 @@ def _swappable(events: list[SSEEvent]) -> list[int]:
 @given(valid_streams().filter(lambda es: bool(_swappable(es))), st.data())
 def test_reordering_two_events_is_rejected(events, data):
     i = data.draw(st.sampled_from(_swappable(events)))
-    swapped = [*events[:i], events[i + 1], events[i], *events[i + 2:]]
+    swapped = [*events[:i], events[i + 1], events[i], *events[i + 2 :]]
     _assert_rejected(swapped)
 
 
-@given(valid_streams().filter(lambda es: any(e.type.startswith("content_block") for e in es)), st.data())
+@given(
+    valid_streams().filter(lambda es: any(e.type.startswith("content_block") for e in es)),
+    st.data(),
+)
 def test_changing_a_block_index_is_rejected(events, data):
     positions = [i for i, e in enumerate(events) if e.type.startswith("content_block")]
     i = data.draw(st.sampled_from(positions))
     mutated = copy.deepcopy(events[i].data)
     mutated["index"] += data.draw(st.sampled_from([-1, 1, 7]))
-    _assert_rejected([*events[:i], ev(mutated), *events[i + 1:]])
+    _assert_rejected([*events[:i], ev(mutated), *events[i + 1 :]])
 
 
-WRONG_DELTA = {"text_delta": {"type": "input_json_delta", "partial_json": "{}"},
-               "input_json_delta": {"type": "text_delta", "text": "x"},
-               "thinking_delta": {"type": "text_delta", "text": "x"},
-               "signature_delta": {"type": "input_json_delta", "partial_json": "{}"}}
+WRONG_DELTA = {
+    "text_delta": {"type": "input_json_delta", "partial_json": "{}"},
+    "input_json_delta": {"type": "text_delta", "text": "x"},
+    "thinking_delta": {"type": "text_delta", "text": "x"},
+    "signature_delta": {"type": "input_json_delta", "partial_json": "{}"},
+}
 
 
-@given(valid_streams().filter(lambda es: any(e.type == "content_block_delta" for e in es)), st.data())
+@given(
+    valid_streams().filter(lambda es: any(e.type == "content_block_delta" for e in es)), st.data()
+)
 def test_mismatching_a_delta_type_is_rejected(events, data):
     positions = [i for i, e in enumerate(events) if e.type == "content_block_delta"]
     i = data.draw(st.sampled_from(positions))
     mutated = copy.deepcopy(events[i].data)
     mutated["delta"] = WRONG_DELTA[mutated["delta"]["type"]]
-    result = validate_stream([*events[:i], ev(mutated), *events[i + 1:]])
+    result = validate_stream([*events[:i], ev(mutated), *events[i + 1 :]])
     assert "delta-type-matches-block" in result.rules_broken()
 
 
@@ -134,27 +174,87 @@ def test_mismatching_a_delta_type_is_rejected(events, data):
         (lambda es: [ev({"type": "ping"}), es[1], es[0], *es[2:]], "first-event-is-message-start"),
         (lambda es: es[:-1], "stream-is-terminated"),
         (lambda es: [*es, ev({"type": "content_block_stop", "index": 0})], "message-stop-is-last"),
-        (lambda es: [*es[:4], ev({"type": "message_delta", "delta": {"stop_reason": None}, "usage": {}}), es[5]],
-         "message-delta-has-stop-reason"),
-        (lambda es: [SSEEvent("message_begin", es[0].data, es[0].raw), *es[1:]], "event-name-matches-type"),
-        (lambda es: [es[0], SSEEvent("content_block_start", "not json", "not json"), *es[1:]],
-         "data-is-json-object"),
-        (lambda es: [*es[:3], ev({"type": "error", "error": {"type": "overloaded_error", "message": "x"}}),
-                     *es[3:]], "error-ends-stream"),
+        (
+            lambda es: [
+                *es[:4],
+                ev({"type": "message_delta", "delta": {"stop_reason": None}, "usage": {}}),
+                es[5],
+            ],
+            "message-delta-has-stop-reason",
+        ),
+        (
+            lambda es: [SSEEvent("message_begin", es[0].data, es[0].raw), *es[1:]],
+            "event-name-matches-type",
+        ),
+        (
+            lambda es: [es[0], SSEEvent("content_block_start", "not json", "not json"), *es[1:]],
+            "data-is-json-object",
+        ),
+        (
+            lambda es: [
+                *es[:3],
+                ev({"type": "error", "error": {"type": "overloaded_error", "message": "x"}}),
+                *es[3:],
+            ],
+            "error-ends-stream",
+        ),
         (lambda es: [*es[:3], ev({"type": "error", "detail": "boom"})], "error-event-shape"),
-        (lambda es: [*es[:4], ev({"type": "content_block_start", "index": 1,
-                                  "content_block": {"type": "text", "text": ""}}), *es[4:]],
-         "blocks-closed-before-message-delta"),
-        (lambda es: [*es[:5], ev({"type": "content_block_start", "index": 1,
-                                  "content_block": {"type": "text", "text": ""}}), *es[5:]],
-         "no-content-after-message-delta"),
-        (lambda es: [*es[:2], ev({"type": "content_block_start", "index": 1,
-                                  "content_block": {"type": "text", "text": ""}}), *es[2:]],
-         "one-block-open-at-a-time"),
+        (
+            lambda es: [
+                *es[:4],
+                ev(
+                    {
+                        "type": "content_block_start",
+                        "index": 1,
+                        "content_block": {"type": "text", "text": ""},
+                    }
+                ),
+                *es[4:],
+            ],
+            "blocks-closed-before-message-delta",
+        ),
+        (
+            lambda es: [
+                *es[:5],
+                ev(
+                    {
+                        "type": "content_block_start",
+                        "index": 1,
+                        "content_block": {"type": "text", "text": ""},
+                    }
+                ),
+                *es[5:],
+            ],
+            "no-content-after-message-delta",
+        ),
+        (
+            lambda es: [
+                *es[:2],
+                ev(
+                    {
+                        "type": "content_block_start",
+                        "index": 1,
+                        "content_block": {"type": "text", "text": ""},
+                    }
+                ),
+                *es[2:],
+            ],
+            "one-block-open-at-a-time",
+        ),
     ],
-    ids=["block-before-message-start", "no-message-stop", "event-after-stop", "null-stop-reason", "wrong-event-name",
-         "non-json-data", "event-after-error", "bad-error-event", "unclosed-block", "block-after-delta",
-         "two-open-blocks"],
+    ids=[
+        "block-before-message-start",
+        "no-message-stop",
+        "event-after-stop",
+        "null-stop-reason",
+        "wrong-event-name",
+        "non-json-data",
+        "event-after-error",
+        "bad-error-event",
+        "unclosed-block",
+        "block-after-delta",
+        "two-open-blocks",
+    ],
 )
 def test_specific_break_names_its_rule(mutate, rule):
     result = validate_stream(mutate(text_stream()))
@@ -164,15 +264,28 @@ def test_specific_break_names_its_rule(mutate, rule):
 
 def test_tool_input_that_is_not_json_is_rejected():
     events = text_stream()
-    events[1] = ev({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}})
-    events[2] = ev({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "input_json_delta", "partial_json": '{"a": '}})
+    events[1] = ev(
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}},
+        }
+    )
+    events[2] = ev(
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": '{"a": '},
+        }
+    )
     assert "tool-input-is-json" in validate_stream(events).rules_broken()
 
 
 def test_mid_stream_error_ends_a_valid_stream():
-    events = [*text_stream()[:3], ev({"type": "error", "error": {"type": "overloaded_error", "message": "o"}})]
+    events = [
+        *text_stream()[:3],
+        ev({"type": "error", "error": {"type": "overloaded_error", "message": "o"}}),
+    ]
     result = validate_stream(events)
     assert result.ok
     assert result.error == {"type": "overloaded_error", "message": "o"}
@@ -200,10 +313,19 @@ def test_grammar_error_message_carries_the_transcript():
 
 
 def test_every_rule_is_documented():
-    structural_rules = {"first-event-is-message-start", "message-stop-is-last", "block-index-contiguous"}
+    structural_rules = {
+        "first-event-is-message-start",
+        "message-stop-is-last",
+        "block-index-contiguous",
+    }
     assert structural_rules <= set(RULES)
-    assert {"message_start", "content_block_start", "content_block_stop", "message_delta",
-                          "message_stop"} == STRUCTURAL
+    assert {
+        "message_start",
+        "content_block_start",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    } == STRUCTURAL
 
 
 def test_pings_before_message_start_are_counted_not_refused():

@@ -12,7 +12,13 @@ import pytest
 from harness.errors import HarnessError
 from harness.tools import envs as matrix
 from harness.tools import supplychain
-from harness.tools.supplychain import InstalledFile, compromised_list, install_by_hash, refuse_compromised, scan_site
+from harness.tools.supplychain import (
+    InstalledFile,
+    compromised_list,
+    install_by_hash,
+    refuse_compromised,
+    scan_site,
+)
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -20,12 +26,16 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_wheel(directory: Path, extra: dict[str, str] | None = None, name: str = "fakepkg") -> InstalledFile:
+def build_wheel(
+    directory: Path, extra: dict[str, str] | None = None, name: str = "fakepkg"
+) -> InstalledFile:
     """A minimal pure-Python wheel, with ``extra`` files at the top of site-packages."""
     files = {f"{name}/__init__.py": "VALUE = 1\n", **(extra or {})}
     info = f"{name}-1.0.dist-info"
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
-    files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     record = [_record_line(n, d.encode()) for n, d in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = "\n".join(record) + "\n"
     path = directory / f"{name}-1.0-py3-none-any.whl"
@@ -48,12 +58,20 @@ def test_a_clean_wheel_leaves_nothing_to_report(tmp_path):
     assert scan_site(site) == []
 
 
-@pytest.mark.parametrize(("name", "text", "why"), [
-    ("litellm_init.pth", "import os; os.environ.get('HOME')\n", "runs code at every Python start"),
-    ("cook.pth", "import\tsys\n", "runs code at every Python start"),
-    ("sitecustomize.py", "print('hello')\n", "sitecustomize.py runs at every Python start"),
-    ("usercustomize.py", "print('hello')\n", "usercustomize.py runs at every Python start"),
-], ids=["import-pth", "tab-import-pth", "sitecustomize", "usercustomize"])
+@pytest.mark.parametrize(
+    ("name", "text", "why"),
+    [
+        (
+            "litellm_init.pth",
+            "import os; os.environ.get('HOME')\n",
+            "runs code at every Python start",
+        ),
+        ("cook.pth", "import\tsys\n", "runs code at every Python start"),
+        ("sitecustomize.py", "print('hello')\n", "sitecustomize.py runs at every Python start"),
+        ("usercustomize.py", "print('hello')\n", "usercustomize.py runs at every Python start"),
+    ],
+    ids=["import-pth", "tab-import-pth", "sitecustomize", "usercustomize"],
+)
 def test_a_startup_implant_in_a_wheel_is_found_and_named(tmp_path, name, text, why):
     found = scan_site(installed(tmp_path, {name: text}))
     assert [(f.path.name, why in f.why) for f in found] == [(name, True)]
@@ -71,7 +89,9 @@ def test_a_file_no_record_lists_is_found(tmp_path):
     site = installed(tmp_path)
     (site / "dropped.py").write_text("x = 1\n")
     found = scan_site(site)
-    assert [(f.path.name, f.why) for f in found] == [("dropped.py", "no installed package's RECORD lists it")]
+    assert [(f.path.name, f.why) for f in found] == [
+        ("dropped.py", "no installed package's RECORD lists it")
+    ]
 
 
 def test_a_tampered_wheel_is_refused_by_its_hash(tmp_path):
@@ -101,20 +121,27 @@ def test_the_release_before_a_compromised_one_is_not_refused():
 
 
 def test_the_matrix_refuses_a_compromised_release_before_creating_anything(tmp_path, monkeypatch):
-    monkeypatch.setattr(matrix, "_create", lambda env_dir: pytest.fail("an environment was created"))
+    monkeypatch.setattr(
+        matrix, "_create", lambda env_dir: pytest.fail("an environment was created")
+    )
     with pytest.raises(HarnessError, match="published compromised"):
         matrix.environment("1.82.8", cache=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_implanted_environment_stops_the_matrix_and_is_kept_for_inspection(tmp_path, monkeypatch):
+def test_an_implanted_environment_stops_the_matrix_and_is_kept_for_inspection(
+    tmp_path, monkeypatch
+):
     def implant(env_dir: Path, version: str):
         site = env_dir / "lib/python3.11/site-packages"
         install_by_hash(site, *_one_wheel(tmp_path, {"cook.pth": "import os\n"}))
         return "litellm[proxy]", [], {}
 
-    monkeypatch.setattr(matrix, "_create", lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(
-        parents=True))
+    monkeypatch.setattr(
+        matrix,
+        "_create",
+        lambda env_dir: (env_dir / "lib/python3.11/site-packages").mkdir(parents=True),
+    )
     monkeypatch.setattr(matrix, "_install_pinned", implant)
     with pytest.raises(HarnessError, match=r"cook\.pth") as info:
         matrix.environment("1.2.3", cache=tmp_path / "cache")

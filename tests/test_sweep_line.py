@@ -14,34 +14,76 @@ from harness.tools import envs
 from harness.tools.user import sweep
 from harness.verdict.model import SCHEMA
 
-REQS = [{"id": i, "area": i.split("-")[0], "level": "must", "statement": f"{i} holds.", "source": "s", "url": "u"}
-        for i in ("AUTH-001", "ERR-001", "STREAM-001")]
+REQS = [
+    {
+        "id": i,
+        "area": i.split("-")[0],
+        "level": "must",
+        "statement": f"{i} holds.",
+        "source": "s",
+        "url": "u",
+    }
+    for i in ("AUTH-001", "ERR-001", "STREAM-001")
+]
 INDEX = ["1.109.0", "1.108.10", "1.108.9", "1.108.8", "1.108.7", "1.108.6", "1.107.3"]
 
 
 def line_run(version: str, outcomes: dict[str, str]) -> dict:
-    results = [{"nodeid": f"suites/t.py::test_{req}", "name": f"test_{req}", "requirement": req, "area": "A",
-                "level": "must", "outcome": outcomes.get(req, "pass"), "duration": 0.1, "reason": "",
-                "evidence": {}, "observed": {}} for req in ("AUTH-001", "ERR-001", "STREAM-001")]
-    info = {"label": f"LiteLLM {version}", "litellm_version": version, "python_version": "3.11",
-            "suite_revision": "x", "config_hash": "h", "started_at": "2026-12-04T00:00:00+00:00",
-            "catalogue_revision": "c", "claude_code_profiles": [], "deviations_file": ""}
+    results = [
+        {
+            "nodeid": f"suites/t.py::test_{req}",
+            "name": f"test_{req}",
+            "requirement": req,
+            "area": "A",
+            "level": "must",
+            "outcome": outcomes.get(req, "pass"),
+            "duration": 0.1,
+            "reason": "",
+            "evidence": {},
+            "observed": {},
+        }
+        for req in ("AUTH-001", "ERR-001", "STREAM-001")
+    ]
+    info = {
+        "label": f"LiteLLM {version}",
+        "litellm_version": version,
+        "python_version": "3.11",
+        "suite_revision": "x",
+        "config_hash": "h",
+        "started_at": "2026-12-04T00:00:00+00:00",
+        "catalogue_revision": "c",
+        "claude_code_profiles": [],
+        "deviations_file": "",
+    }
     return {"schema": SCHEMA, "info": info, "requirements": copy.deepcopy(REQS), "results": results}
 
 
 # ERR-001 breaks in 1.108.8 and is fixed again in 1.108.10; STREAM-001 fails throughout.
-LINE = {"1.108.7": {"STREAM-001": "fail"}, "1.108.8": {"STREAM-001": "fail", "ERR-001": "fail"},
-        "1.108.9": {"STREAM-001": "fail", "ERR-001": "fail"}, "1.108.10": {"STREAM-001": "fail"}}
+LINE = {
+    "1.108.7": {"STREAM-001": "fail"},
+    "1.108.8": {"STREAM-001": "fail", "ERR-001": "fail"},
+    "1.108.9": {"STREAM-001": "fail", "ERR-001": "fail"},
+    "1.108.10": {"STREAM-001": "fail"},
+}
 
 
 def test_a_lines_releases_from_the_given_one_in_version_order():
-    assert sweep.releases("1.108", "1.108.7", INDEX) == ["1.108.7", "1.108.8", "1.108.9", "1.108.10"]
+    assert sweep.releases("1.108", "1.108.7", INDEX) == [
+        "1.108.7",
+        "1.108.8",
+        "1.108.9",
+        "1.108.10",
+    ]
     assert sweep.releases("1.108", None, INDEX)[0] == "1.108.6"
     with pytest.raises(HarnessError, match=r"1\.111"):
         sweep.releases("1.111", None, INDEX)
-    with pytest.raises(HarnessError, match=r"--from 1\.107\.3: not a release of the line 1\.108\.x"):
+    with pytest.raises(
+        HarnessError, match=r"--from 1\.107\.3: not a release of the line 1\.108\.x"
+    ):
         sweep.releases("1.108", "1.107.3", INDEX)
-    assert sweep.releases("1.108", "1.108.10", INDEX) == ["1.108.10"], "the newest alone is a sweep of one"
+    assert sweep.releases("1.108", "1.108.10", INDEX) == ["1.108.10"], (
+        "the newest alone is a sweep of one"
+    )
 
 
 def test_each_release_is_judged_against_the_one_before_it():
@@ -56,8 +98,11 @@ def test_each_release_is_judged_against_the_one_before_it():
 
 def _stub(monkeypatch, tmp_path: Path, ran: list[str]) -> None:
     monkeypatch.setattr(envs, "index_versions", lambda pre=False: INDEX)
-    monkeypatch.setattr(envs, "environment",
-                        lambda v: envs.Environment(v, tmp_path / "envs" / v / "bin/python", 0.0, "litellm[proxy]"))
+    monkeypatch.setattr(
+        envs,
+        "environment",
+        lambda v: envs.Environment(v, tmp_path / "envs" / v / "bin/python", 0.0, "litellm[proxy]"),
+    )
 
     def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
         ran.append(env.version)
@@ -72,8 +117,14 @@ def test_a_sweep_writes_its_page_and_a_second_sweep_reuses_every_stored_run(tmp_
     ran: list[str] = []
     _stub(monkeypatch, tmp_path, ran)
     (tmp_path / "notes.yaml").write_text("1.108.10: 'Fix: ERR-001 answers 529 again'\n")
-    options = sweep.Options("1.108", "1.108.7", tmp_path / "out", ["2.1.332"], tmp_path / "notes.yaml",
-                            store=tmp_path / "store")
+    options = sweep.Options(
+        "1.108",
+        "1.108.7",
+        tmp_path / "out",
+        ["2.1.332"],
+        tmp_path / "notes.yaml",
+        store=tmp_path / "store",
+    )
     data = sweep.run(options)
     assert ran == ["1.108.7", "1.108.8", "1.108.9", "1.108.10"]
     assert data["columns"][-1]["notes"] == {"text": "Fix: ERR-001 answers 529 again"}

@@ -17,7 +17,9 @@ def _request(emitted: list[float], body: bytes = b"") -> RecordedRequest:
 def _exchange(arrivals: list[float], names: list[str] | None = None) -> Exchange:
     names = names or [f"e{i}" for i in range(len(arrivals))]
     ex = Exchange("POST", "http://127.0.0.1:1/v1/messages", {}, {}, started=99.9, elapsed=10.0)
-    ex.events = [SSEEvent(n, {"type": n}, "{}", 100.0 + a) for n, a in zip(names, arrivals, strict=True)]
+    ex.events = [
+        SSEEvent(n, {"type": n}, "{}", 100.0 + a) for n, a in zip(names, arrivals, strict=True)
+    ]
     return ex
 
 

@@ -36,8 +36,10 @@ def test_an_unused_scripted_answer_fails_the_check(pytester):
     # The unused answer errs at teardown; the optional, the unlimited and the used pass; a failed check is not
     # failed twice.
     result.assert_outcomes(passed=4, failed=1, errors=1)
-    result.stdout.fnmatch_lines([
-        "*ERROR at teardown of test_unused_answer*",
-        "*UnusedScriptError: fake anthropic provider was scripted answers the gateway never asked for*",
-        "*messages: Reply(*nobody asks for this*(1 left)*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unused_answer*",
+            "*UnusedScriptError: fake anthropic provider was scripted answers the gateway never asked for*",
+            "*messages: Reply(*nobody asks for this*(1 left)*",
+        ]
+    )

@@ -22,8 +22,10 @@ from harness.plugin.warmworkers import CLIENT, WarmWorkers
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a worker reports about itself: was it forked warm, and with which folder, arguments and environment.
-PROBE = ("import json, os, sys; print(json.dumps({'warm': 'anthropic' in sys.modules, 'cwd': os.getcwd(), "
-         "'argv': sys.argv, 'path0': sys.path[0], 'marker': os.environ.get('CC_PROBE'), 'parent': os.getppid()}))")
+PROBE = (
+    "import json, os, sys; print(json.dumps({'warm': 'anthropic' in sys.modules, 'cwd': os.getcwd(), "
+    "'argv': sys.argv, 'path0': sys.path[0], 'marker': os.environ.get('CC_PROBE'), 'parent': os.getppid()}))"
+)
 
 
 @pytest.fixture
@@ -33,18 +35,33 @@ def warm_server() -> Iterator[WarmWorkers]:
     server.stop()
 
 
-def launch(server_socket: Path | str, code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-S", str(CLIENT), str(server_socket), "-u", "-c", code],
-                          cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+def launch(
+    server_socket: Path | str, code: str, cwd: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-S", str(CLIENT), str(server_socket), "-u", "-c", code],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_a_forked_worker_runs_with_its_launchers_folder_arguments_and_environment(warm_server, tmp_path):
+def test_a_forked_worker_runs_with_its_launchers_folder_arguments_and_environment(
+    warm_server, tmp_path
+):
     done = launch(warm_server.socket_path, PROBE + "; sys.exit(3)", tmp_path, CC_PROBE="seen")
     assert done.returncode == 3, done.stderr
     seen = json.loads(done.stdout)
     assert seen["warm"], "the worker was forked from the server, its libraries already imported"
     assert seen["parent"] == warm_server.process.pid
-    assert (seen["cwd"], seen["argv"], seen["path0"], seen["marker"]) == (str(tmp_path), ["-c"], "", "seen")
+    assert (seen["cwd"], seen["argv"], seen["path0"], seen["marker"]) == (
+        str(tmp_path),
+        ["-c"],
+        "",
+        "seen",
+    )
 
 
 def test_a_launcher_that_cannot_reach_the_server_starts_its_worker_cold(tmp_path):
@@ -58,13 +75,19 @@ def test_a_launcher_that_cannot_reach_the_server_starts_its_worker_cold(tmp_path
 def test_a_launcher_with_other_interpreter_settings_starts_its_worker_cold(warm_server, tmp_path):
     done = launch(warm_server.socket_path, PROBE, tmp_path, PYTHONHASHSEED="123")
     assert done.returncode == 0, done.stderr
-    assert not json.loads(done.stdout)["warm"], "a hash seed the server does not have needs an interpreter of its own"
+    assert not json.loads(done.stdout)["warm"], (
+        "a hash seed the server does not have needs an interpreter of its own"
+    )
 
 
 def test_a_worker_dies_with_its_launcher(warm_server, tmp_path):
     code = "import os, sys, time; print(os.getpid(), flush=True); time.sleep(120)"
-    launcher = subprocess.Popen([sys.executable, "-S", str(CLIENT), str(warm_server.socket_path), "-u", "-c", code],
-                                cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen(
+        [sys.executable, "-S", str(CLIENT), str(warm_server.socket_path), "-u", "-c", code],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert launcher.stdout is not None
     worker = int(launcher.stdout.readline())
     assert psutil.Process(worker).ppid() == warm_server.process.pid
@@ -102,12 +125,31 @@ def test_a_launcher_gone_mid_handshake_leaves_no_descriptor_in_the_server(warm_s
 def test_an_xdist_run_forks_its_workers_and_exec_keeps_them_cold(tmp_path):
     (tmp_path / "test_probe.py").write_text(
         "import sys\nWARM = 'anthropic' in sys.modules\n\ndef test_probe(record_property):\n"
-        "    record_property('warm', WARM)\n    print('WARM', WARM)\n")
+        "    record_property('warm', WARM)\n    print('WARM', WARM)\n"
+    )
     seen = {}
     for mode in ("fork", "exec"):
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-rP",
-                               "--no-report", "--worker-launch", mode, str(tmp_path / "test_probe.py")],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-n",
+                "2",
+                "-p",
+                "no:cacheprovider",
+                "-rP",
+                "--no-report",
+                "--worker-launch",
+                mode,
+                str(tmp_path / "test_probe.py"),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         seen[mode] = "WARM True" in done.stdout
     assert seen == {"fork": True, "exec": False}

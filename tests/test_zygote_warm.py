@@ -29,15 +29,20 @@ def fake_proxy_module(monkeypatch: pytest.MonkeyPatch) -> list[Route]:
     return routes
 
 
-def test_warming_matches_every_route_against_a_path_no_route_has(fake_proxy_module: list[Route]) -> None:
+def test_warming_matches_every_route_against_a_path_no_route_has(
+    fake_proxy_module: list[Route],
+) -> None:
     zygote.warm()
     for route in fake_proxy_module:
         assert [s["path"] for s in route.scopes] == ["/__cc_gateway_warm__"]
         assert route.scopes[0]["type"] == "http"
 
 
-def test_warming_never_stops_the_fork_server(monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setitem(sys.modules, zygote.PRELOAD, types.ModuleType(zygote.PRELOAD))  # an app-less version
+def test_warming_never_stops_the_fork_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(
+        sys.modules, zygote.PRELOAD, types.ModuleType(zygote.PRELOAD)
+    )  # an app-less version
     zygote.warm()
     assert "AttributeError" in capsys.readouterr().err

@@ -22,8 +22,11 @@ from harness.errors import HarnessError
 
 ROOT = Path(__file__).resolve().parents[2]
 # A checkout keeps the CLIs in its own .cache/; an installed harness in the user's cache folder.
-CACHE = (ROOT / ".cache" if (ROOT / "pyproject.toml").is_file() else Path.home() / ".cache" / "cc-gateway-conformance"
-         ) / "claude-code"
+CACHE = (
+    ROOT / ".cache"
+    if (ROOT / "pyproject.toml").is_file()
+    else Path.home() / ".cache" / "cc-gateway-conformance"
+) / "claude-code"
 PACKAGE = "@anthropic-ai/claude-code"
 RUN_TIMEOUT = 60.0
 
@@ -49,7 +52,9 @@ class CliResult:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise AssertionError(f"claude printed no JSON result (exit {self.returncode}):\n{self.transcript()}")
+            raise AssertionError(
+                f"claude printed no JSON result (exit {self.returncode}):\n{self.transcript()}"
+            )
         return data
 
     def transcript(self) -> str:
@@ -76,15 +81,32 @@ def install(version: str, cache: Path = CACHE) -> Installed:
     prefix.mkdir(parents=True)
     started = time.monotonic()
     # Install scripts stay on: 2.1.x ships its native binary in a platform package.
-    done = subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
-                           f"{PACKAGE}@{version}"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"{PACKAGE}@{version}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode:
         shutil.rmtree(prefix, ignore_errors=True)
         text = done.stderr + done.stdout
         if "ETARGET" in text or "E404" in text or "No matching version" in text:
-            raise HarnessError(f"Claude Code {version} does not exist on npm ({PACKAGE}); "
-                               f"`npm view {PACKAGE} versions` lists the ones there are.")
-        raise HarnessError(f"npm could not install Claude Code {version}:\n" + "\n".join(text.splitlines()[-15:]))
+            raise HarnessError(
+                f"Claude Code {version} does not exist on npm ({PACKAGE}); "
+                f"`npm view {PACKAGE} versions` lists the ones there are."
+            )
+        raise HarnessError(
+            f"npm could not install Claude Code {version}:\n" + "\n".join(text.splitlines()[-15:])
+        )
     if not binary.exists():
         raise HarnessError(f"npm installed Claude Code {version} but {binary} is missing")
     (prefix / ".complete").write_text(version)
@@ -95,24 +117,35 @@ def install(version: str, cache: Path = CACHE) -> Installed:
 # and the tier aliases its subagents use (2.0.77 warms up a "sonnet" one). A check that scripts errors sends
 # them all to deployments of its own: on LiteLLM's defaults a deployment that answered errors is benched
 # for a while, and a shared one would fail the next check.
-SIDE_MODEL_ENV = ("ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
-                  "ANTHROPIC_DEFAULT_OPUS_MODEL")
+SIDE_MODEL_ENV = (
+    "ANTHROPIC_SMALL_FAST_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+)
 
 
-def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", key: str = "sk-cc-test",
-            extra: dict[str, str | None] | None = None) -> dict[str, str]:
+def cli_env(
+    base_url: str,
+    home: Path,
+    auth_var: str = "ANTHROPIC_AUTH_TOKEN",
+    key: str = "sk-cc-test",
+    extra: dict[str, str | None] | None = None,
+) -> dict[str, str]:
     """The CLI's environment; a None in ``extra`` removes that variable."""
     env = {k: os.environ[k] for k in ("PATH", "LANG", "TERM") if k in os.environ}
-    env.update({
-        "HOME": str(home),
-        "ANTHROPIC_BASE_URL": base_url,
-        auth_var: key,
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        # Without a low retry budget one error case retries for minutes.
-        "CLAUDE_CODE_MAX_RETRIES": "0",
-        "DISABLE_AUTOUPDATER": "1",
-        "NO_PROXY": "*",
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "ANTHROPIC_BASE_URL": base_url,
+            auth_var: key,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            # Without a low retry budget one error case retries for minutes.
+            "CLAUDE_CODE_MAX_RETRIES": "0",
+            "DISABLE_AUTOUPDATER": "1",
+            "NO_PROXY": "*",
+        }
+    )
     for name, value in (extra or {}).items():
         if value is None:
             env.pop(name, None)
@@ -121,14 +154,28 @@ def cli_env(base_url: str, home: Path, auth_var: str = "ANTHROPIC_AUTH_TOKEN", k
     return env
 
 
-def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = (), cwd: Path | None = None,
-        timeout: float = RUN_TIMEOUT) -> CliResult:
+def run(
+    binary: Path,
+    prompt: str,
+    env: dict[str, str],
+    args: tuple[str, ...] = (),
+    cwd: Path | None = None,
+    timeout: float = RUN_TIMEOUT,
+) -> CliResult:
     """``claude -p PROMPT --output-format json``; a hang is killed after ``timeout`` and reported."""
     argv = [str(binary), "-p", prompt, "--output-format", "json", *args]
     with tempfile.TemporaryDirectory(prefix="cc-run-") as scratch:
         started = time.monotonic()
-        process = subprocess.Popen(argv, env=env, cwd=cwd or scratch, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd or scratch,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
         try:
             out, err = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -136,7 +183,8 @@ def run(binary: Path, prompt: str, env: dict[str, str], args: tuple[str, ...] = 
             out, err = process.communicate()
             result = CliResult(argv, -9, out, err, time.monotonic() - started)
             raise HarnessError(
-                f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}") from None
+                f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}"
+            ) from None
         finally:
             _kill_group(process.pid)  # whatever the CLI left running in its session goes with it
         return CliResult(argv, process.returncode, out, err, time.monotonic() - started)
@@ -151,18 +199,35 @@ def _kill_group(pid: int) -> None:
 VERTEX_PROJECT, VERTEX_REGION, BEDROCK_REGION = "cc-capture-project", "us-east5", "us-west-2"
 
 
-def mode_env(mode: str, base_url: str, custom_headers: str, project: str = VERTEX_PROJECT,
-             region: str = VERTEX_REGION) -> dict[str, str | None]:
+def mode_env(
+    mode: str,
+    base_url: str,
+    custom_headers: str,
+    project: str = VERTEX_PROJECT,
+    region: str = VERTEX_REGION,
+) -> dict[str, str | None]:
     """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex (``base/vertex_ai/v1``).
 
     Skip-auth: the CLI signs nothing; the gateway key travels in ``ANTHROPIC_CUSTOM_HEADERS``.
     ``ANTHROPIC_BASE_URL`` and the token are removed (None), so nothing else can be used.
     """
     if mode == "bedrock":
-        return {"CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": base_url,
-                "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1", "AWS_REGION": BEDROCK_REGION,
-                "ANTHROPIC_CUSTOM_HEADERS": custom_headers, "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
-    return {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_BASE_URL": base_url + "/v1",
-            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1", "ANTHROPIC_VERTEX_PROJECT_ID": project,
-            "CLOUD_ML_REGION": region, "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
-            "ANTHROPIC_BASE_URL": None, "ANTHROPIC_AUTH_TOKEN": None}
+        return {
+            "CLAUDE_CODE_USE_BEDROCK": "1",
+            "ANTHROPIC_BEDROCK_BASE_URL": base_url,
+            "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1",
+            "AWS_REGION": BEDROCK_REGION,
+            "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
+            "ANTHROPIC_BASE_URL": None,
+            "ANTHROPIC_AUTH_TOKEN": None,
+        }
+    return {
+        "CLAUDE_CODE_USE_VERTEX": "1",
+        "ANTHROPIC_VERTEX_BASE_URL": base_url + "/v1",
+        "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+        "ANTHROPIC_VERTEX_PROJECT_ID": project,
+        "CLOUD_ML_REGION": region,
+        "ANTHROPIC_CUSTOM_HEADERS": custom_headers,
+        "ANTHROPIC_BASE_URL": None,
+        "ANTHROPIC_AUTH_TOKEN": None,
+    }

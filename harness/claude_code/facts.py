@@ -20,12 +20,14 @@ class ClaudeCodeFacts:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-
 # The quickstart's table ("Default Model Name (v2.1.14)"); it matches 2.0.77, not current 2.1.x.
 QUICKSTART_TABLE = ClaudeCodeFacts(
     version="quickstart-table",
-    defaults={"main": "claude-sonnet-4-5-20250929", "light": "claude-haiku-4-5-20251001",
-              "plan": "claude-opus-4-5-20251101"},
+    defaults={
+        "main": "claude-sonnet-4-5-20250929",
+        "light": "claude-haiku-4-5-20251001",
+        "plan": "claude-opus-4-5-20251101",
+    },
     betas=(),
     user_agent="",
 )
@@ -78,9 +80,18 @@ def cloud_model_ids(mode: str) -> list[str]:
 
 def _facts(profile: dict[str, Any]) -> ClaudeCodeFacts:
     headers = profile["headers"]
-    extra = {k: v.replace("<uuid>", SESSION_ID) for k, v in headers.items() if k.startswith("x-claude-code-")}
-    return ClaudeCodeFacts(profile["version"], dict(profile["defaults"]), tuple(profile["betas"]),
-                           headers.get("user-agent", ""), extra)
+    extra = {
+        k: v.replace("<uuid>", SESSION_ID)
+        for k, v in headers.items()
+        if k.startswith("x-claude-code-")
+    }
+    return ClaudeCodeFacts(
+        profile["version"],
+        dict(profile["defaults"]),
+        tuple(profile["betas"]),
+        headers.get("user-agent", ""),
+        extra,
+    )
 
 
 SESSION_ID = "00000000-0000-4000-8000-000000000000"
@@ -108,9 +119,14 @@ class CapturedRequest:
     body: dict[str, Any]
 
 
-CLOUD_ROUTES = {"invoke": "invoke", "invoke-with-response-stream": "invoke_stream", "converse": "converse",
-                "converse-stream": "converse_stream", "rawPredict": "raw_predict",
-                "streamRawPredict": "stream_raw_predict"}
+CLOUD_ROUTES = {
+    "invoke": "invoke",
+    "invoke-with-response-stream": "invoke_stream",
+    "converse": "converse",
+    "converse-stream": "converse_stream",
+    "rawPredict": "raw_predict",
+    "streamRawPredict": "stream_raw_predict",
+}
 
 
 def captured_requests(profile: dict[str, Any]) -> list[CapturedRequest]:
@@ -131,7 +147,9 @@ def captured_requests(profile: dict[str, Any]) -> list[CapturedRequest]:
         cloud["anthropic_version"] = facts["anthropic_version"]
         if facts.get("betas_body"):
             cloud["anthropic_beta"] = list(facts["betas_body"])
-        betas = {"anthropic-beta": ",".join(facts["betas_header"])} if facts.get("betas_header") else {}
+        betas = (
+            {"anthropic-beta": ",".join(facts["betas_header"])} if facts.get("betas_header") else {}
+        )
         out.append(CapturedRequest(version, mode, CLOUD_ROUTES[op], facts["model"], betas, cloud))
     return out
 
@@ -142,25 +160,52 @@ def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -
         "model": model,
         "max_tokens": 32000,
         "stream": stream,
-        "metadata": {"user_id": json.dumps({"device_id": "0f0f", "account_uuid": "",
-                                            "session_id": "00000000-0000-4000-8000-000000000000"})},
+        "metadata": {
+            "user_id": json.dumps(
+                {
+                    "device_id": "0f0f",
+                    "account_uuid": "",
+                    "session_id": "00000000-0000-4000-8000-000000000000",
+                }
+            )
+        },
         "thinking": {"type": "adaptive", "display": "omitted"},
         "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
         "output_config": {"effort": "medium"},
         "system": [
-            {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.332.0b8; cc_entrypoint=sdk-cli;"},
-            {"type": "text", "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
-             "cache_control": {"type": "ephemeral"}},
+            {
+                "type": "text",
+                "text": "x-anthropic-billing-header: cc_version=2.1.332.0b8; cc_entrypoint=sdk-cli;",
+            },
+            {
+                "type": "text",
+                "text": "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
+                "cache_control": {"type": "ephemeral"},
+            },
         ],
         "tools": [
-            {"name": "Read", "description": "Read a file.",
-             "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
-                              "required": ["file_path"]}},
-            {"name": "DeferredToolPlaceholder", "description": "A tool loaded on demand.",
-             "input_schema": {"type": "object", "properties": {}}, "defer_loading": True},
+            {
+                "name": "Read",
+                "description": "Read a file.",
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"file_path": {"type": "string"}},
+                    "required": ["file_path"],
+                },
+            },
+            {
+                "name": "DeferredToolPlaceholder",
+                "description": "A tool loaded on demand.",
+                "input_schema": {"type": "object", "properties": {}},
+                "defer_loading": True,
+            },
         ],
-        "messages": [{"role": "user", "content": [{"type": "text", "text": text,
-                                                   "cache_control": {"type": "ephemeral"}}]}],
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}],
+            }
+        ],
     }
 
 

@@ -93,33 +93,70 @@ def message_events(reply: Reply, model: str) -> list[Event]:
     events: list[Event] = [("message_start", {"type": "message_start", "message": head})]
     events += [("ping", {"type": "ping"})] * (1 + reply.pings)
     for index, block in enumerate(reply.blocks):
-        start = {"type": "content_block_start", "index": index, "content_block": _block_start(block)}
+        start = {
+            "type": "content_block_start",
+            "index": index,
+            "content_block": _block_start(block),
+        }
         events.append(("content_block_start", start))
         for delta in _block_deltas(block):
-            events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
+            events.append(
+                (
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": delta},
+                )
+            )
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     delta = {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence}
-    events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage_dict(reply)}))
+    events.append(
+        ("message_delta", {"type": "message_delta", "delta": delta, "usage": usage_dict(reply)})
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     if reply.stream_error is not None:
         err = reply.stream_error
         events = events[: err.after_events]
-        events.append(("error", {"type": "error", "error": {"type": err.type, "message": err.message}}))
+        events.append(
+            ("error", {"type": "error", "error": {"type": err.type, "message": err.message}})
+        )
     return events
 
 
 def raw_message_events(message: dict[str, Any]) -> list[Event]:
     """The stream Anthropic sends for a finished ``message``, whatever its block types."""
-    head = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {**message.get("usage", {}), "output_tokens": 1}}
-    events: list[Event] = [("message_start", {"type": "message_start", "message": head}), ("ping", {"type": "ping"})]
+    head = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {**message.get("usage", {}), "output_tokens": 1},
+    }
+    events: list[Event] = [
+        ("message_start", {"type": "message_start", "message": head}),
+        ("ping", {"type": "ping"}),
+    ]
     for index, block in enumerate(message.get("content", [])):
         start, deltas = _block_start_and_deltas(block)
-        events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": start}))
-        events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
+        events.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": start},
+            )
+        )
+        events += [
+            ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+            for d in deltas
+        ]
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    delta = {"stop_reason": message.get("stop_reason"), "stop_sequence": message.get("stop_sequence")}
-    events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": message.get("usage", {})}))
+    delta = {
+        "stop_reason": message.get("stop_reason"),
+        "stop_sequence": message.get("stop_sequence"),
+    }
+    events.append(
+        (
+            "message_delta",
+            {"type": "message_delta", "delta": delta, "usage": message.get("usage", {})},
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
@@ -134,11 +171,14 @@ def _block_start_and_deltas(block: dict[str, Any]) -> tuple[dict[str, Any], list
             deltas += [{"type": "citations_delta", "citation": c} for c in block["citations"] or []]
         return start, deltas
     if kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
-        return {**block, "input": {}}, [{"type": "input_json_delta", "partial_json": json.dumps(block.get("input"))}]
+        return {**block, "input": {}}, [
+            {"type": "input_json_delta", "partial_json": json.dumps(block.get("input"))}
+        ]
     if kind == "thinking":
         return {"type": "thinking", "thinking": "", "signature": ""}, [
             {"type": "thinking_delta", "thinking": block.get("thinking")},
-            {"type": "signature_delta", "signature": block.get("signature")}]
+            {"type": "signature_delta", "signature": block.get("signature")},
+        ]
     return dict(block), []  # result blocks (web search, tool search, redacted thinking) come whole
 
 
@@ -164,7 +204,6 @@ class FakeAnthropic(FakeProvider):
         ("GET", "/v1/models"): "models",
     }
 
-
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         body = request.body if isinstance(request.body, dict) else {}
         model = str(body.get("model", "unknown-model"))
@@ -172,13 +211,18 @@ class FakeAnthropic(FakeProvider):
             headers = {"request-id": "req_011FakeProviderRequest01", **dict(item.headers)}
             return WireResponse.json(error_json(item), item.status, **headers)
         if isinstance(item, RawSSE):
-            return WireResponse(200, dict(SSE_HEADERS), chunks=sse_text_chunks(item.text, item.delay))
+            return WireResponse(
+                200, dict(SSE_HEADERS), chunks=sse_text_chunks(item.text, item.delay)
+            )
         if isinstance(item, RawJSON):
             return WireResponse.json(item.body, item.status, **dict(item.headers))
         if isinstance(item, RawMessage):
             if body.get("stream"):
-                return WireResponse(200, {**SSE_HEADERS, **dict(item.headers)},
-                                    chunks=sse_chunks(raw_message_events(item.message), 0.0))
+                return WireResponse(
+                    200,
+                    {**SSE_HEADERS, **dict(item.headers)},
+                    chunks=sse_chunks(raw_message_events(item.message), 0.0),
+                )
             return WireResponse.json(item.message, 200, **dict(item.headers))
         if isinstance(item, TokenCount):
             return WireResponse.json({"input_tokens": item.input_tokens})
@@ -188,8 +232,11 @@ class FakeAnthropic(FakeProvider):
             item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
         assert isinstance(item, Reply), item
         if body.get("stream"):
-            return WireResponse(200, {**SSE_HEADERS, **dict(item.headers)},
-                                chunks=sse_chunks(message_events(item, model), item.delay))
+            return WireResponse(
+                200,
+                {**SSE_HEADERS, **dict(item.headers)},
+                chunks=sse_chunks(message_events(item, model), item.delay),
+            )
         return WireResponse.json(message_json(item, model), 200, **dict(item.headers))
 
     def unscripted(self, request: RecordedRequest) -> WireResponse:
@@ -199,17 +246,24 @@ class FakeAnthropic(FakeProvider):
 
 def last_user_text(body: dict[str, Any]) -> str:
     """The text of the last user message (a string, or its text blocks joined)."""
-    users = [m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"]
+    users = [
+        m for m in body.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"
+    ]
     content = users[-1].get("content") if users else ""
     if isinstance(content, str):
         return content
     # Converse's blocks carry no type: {"text": ...}.
-    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type", "text") == "text")
+    return "".join(
+        b.get("text", "")
+        for b in content or []
+        if isinstance(b, dict) and b.get("type", "text") == "text"
+    )
 
 
 def models_json(item: ModelList) -> dict[str, Any]:
     data = [
-        {"type": "model", "id": i, "display_name": i, "created_at": "2025-01-01T00:00:00Z"} for i in item.ids
+        {"type": "model", "id": i, "display_name": i, "created_at": "2025-01-01T00:00:00Z"}
+        for i in item.ids
     ]
     first = item.ids[0] if item.ids else None
     last = item.ids[-1] if item.ids else None

@@ -36,14 +36,28 @@ from harness.fakes.script import (
 from harness.fakes.server import FakeProvider
 
 EVENTSTREAM = "application/vnd.amazon.eventstream"
-PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>invoke|invoke-with-response-stream|converse|converse-stream|"
-                  r"count-tokens)$")
-OPS = {"invoke": "invoke", "invoke-with-response-stream": "invoke_stream", "converse": "converse",
-       "converse-stream": "converse_stream", "count-tokens": "count_tokens"}
-SCOPE = re.compile(r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
-                   r"\s*SignedHeaders=(?P<signed>[^,]+),\s*Signature=(?P<signature>[0-9a-f]+)")
-CONVERSE_STOP = {"end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
-                 "stop_sequence": "stop_sequence", "refusal": "content_filtered"}
+PATH = re.compile(
+    r"^/model/(?P<model>[^/]+)/(?P<op>invoke|invoke-with-response-stream|converse|converse-stream|"
+    r"count-tokens)$"
+)
+OPS = {
+    "invoke": "invoke",
+    "invoke-with-response-stream": "invoke_stream",
+    "converse": "converse",
+    "converse-stream": "converse_stream",
+    "count-tokens": "count_tokens",
+}
+SCOPE = re.compile(
+    r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
+    r"\s*SignedHeaders=(?P<signed>[^,]+),\s*Signature=(?P<signature>[0-9a-f]+)"
+)
+CONVERSE_STOP = {
+    "end_turn": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "stop_sequence": "stop_sequence",
+    "refusal": "content_filtered",
+}
 
 
 class FakeBedrock(FakeProvider):
@@ -73,24 +87,44 @@ class FakeBedrock(FakeProvider):
         if scope is None:
             request.labels["auth"] = "none" if not request.header("authorization") else "not SigV4"
             return
-        request.labels.update({"auth": "SigV4", "access_key": scope["key"], "region": scope["region"],
-                               "service": scope["service"]})
+        request.labels.update(
+            {
+                "auth": "SigV4",
+                "access_key": scope["key"],
+                "region": scope["region"],
+                "service": scope["service"],
+            }
+        )
         if self.aws_secret is not None:
-            request.labels["signature"] = "valid" if _signature_ok(request, scope, self.aws_secret) else "invalid"
-
+            request.labels["signature"] = (
+                "valid" if _signature_ok(request, scope, self.aws_secret) else "invalid"
+            )
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         model = request.labels.get("model", "unknown")
         if isinstance(item, HttpError):
-            headers = {"x-amzn-ErrorType": f"{item.type}:http://internal.amazon.com/coral/com.amazon.bedrock/",
-                       "x-amzn-RequestId": "fake-bedrock-request-0001", **dict(item.headers)}
+            headers = {
+                "x-amzn-ErrorType": f"{item.type}:http://internal.amazon.com/coral/com.amazon.bedrock/",
+                "x-amzn-RequestId": "fake-bedrock-request-0001",
+                **dict(item.headers),
+            }
             return WireResponse.json({"message": item.message}, item.status, **headers)
         if isinstance(item, TokenCount):
             return WireResponse.json({"inputTokens": item.input_tokens})
         if isinstance(item, ModelList):
-            return WireResponse.json({"inferenceProfileSummaries": [
-                {"inferenceProfileId": i, "inferenceProfileName": i, "status": "ACTIVE", "type": "SYSTEM_DEFINED"}
-                for i in item.ids]})
+            return WireResponse.json(
+                {
+                    "inferenceProfileSummaries": [
+                        {
+                            "inferenceProfileId": i,
+                            "inferenceProfileName": i,
+                            "status": "ACTIVE",
+                            "type": "SYSTEM_DEFINED",
+                        }
+                        for i in item.ids
+                    ]
+                }
+            )
         if isinstance(item, Echo):
             body = request.body if isinstance(request.body, dict) else {}
             item = Reply.text(item.prefix + last_user_text(body), delay=item.delay)
@@ -107,16 +141,23 @@ class FakeBedrock(FakeProvider):
         return WireResponse(200, {"content-type": EVENTSTREAM}, chunks=chunks)
 
     def unscripted(self, request: RecordedRequest) -> WireResponse:
-        return WireResponse.json({"message": f"fake bedrock: nothing scripted for {request.method} {request.path}"},
-                                 501, **{"x-amzn-ErrorType": "InternalServerException"})
+        return WireResponse.json(
+            {"message": f"fake bedrock: nothing scripted for {request.method} {request.path}"},
+            501,
+            **{"x-amzn-ErrorType": "InternalServerException"},
+        )
 
 
 def _signature_ok(request: RecordedRequest, scope: re.Match[str], secret: str) -> bool:
     signed = scope["signed"].split(";")
     host = request.header("host") or ""
     query = request.query_string
-    aws = AWSRequest(request.method, f"http://{host}{request.path}{'?' + query if query else ''}",
-                     data=request.raw_body, headers={h: request.header(h) or "" for h in signed})
+    aws = AWSRequest(
+        request.method,
+        f"http://{host}{request.path}{'?' + query if query else ''}",
+        data=request.raw_body,
+        headers={h: request.header(h) or "" for h in signed},
+    )
     aws.context["timestamp"] = request.header("x-amz-date") or ""
     auth = SigV4Auth(Credentials(scope["key"], secret), scope["service"], scope["region"])
     expected = auth.signature(auth.string_to_sign(aws, auth.canonical_request(aws)), aws)
@@ -138,21 +179,33 @@ def _converse_block(block: Block) -> dict[str, Any]:
     if isinstance(block, ToolUse):
         return {"toolUse": {"toolUseId": block.id, "name": block.name, "input": block.input}}
     if isinstance(block, Thinking):
-        return {"reasoningContent": {"reasoningText": {"text": block.thinking, "signature": block.signature}}}
+        return {
+            "reasoningContent": {
+                "reasoningText": {"text": block.thinking, "signature": block.signature}
+            }
+        }
     assert isinstance(block, RedactedThinking)
     return {"reasoningContent": {"redactedContent": block.data}}
 
 
 def _converse_usage(reply: Reply) -> dict[str, int]:
     u = reply.usage
-    return {"inputTokens": u.input_tokens, "outputTokens": u.output_tokens,
-            "totalTokens": u.input_tokens + u.output_tokens}
+    return {
+        "inputTokens": u.input_tokens,
+        "outputTokens": u.output_tokens,
+        "totalTokens": u.input_tokens + u.output_tokens,
+    }
 
 
 def converse_json(reply: Reply) -> dict[str, Any]:
-    return {"output": {"message": {"role": "assistant", "content": [_converse_block(b) for b in reply.blocks]}},
-            "stopReason": CONVERSE_STOP.get(reply.stop_reason, reply.stop_reason),
-            "usage": _converse_usage(reply), "metrics": {"latencyMs": 12}}
+    return {
+        "output": {
+            "message": {"role": "assistant", "content": [_converse_block(b) for b in reply.blocks]}
+        },
+        "stopReason": CONVERSE_STOP.get(reply.stop_reason, reply.stop_reason),
+        "usage": _converse_usage(reply),
+        "metrics": {"latencyMs": 12},
+    }
 
 
 def _converse_deltas(block: Block) -> list[dict[str, Any]]:
@@ -161,7 +214,10 @@ def _converse_deltas(block: Block) -> list[dict[str, Any]]:
     if isinstance(block, ToolUse):
         return [{"toolUse": {"input": piece}} for piece in block.json_pieces()]
     if isinstance(block, Thinking):
-        return [{"reasoningContent": {"text": block.thinking}}, {"reasoningContent": {"signature": block.signature}}]
+        return [
+            {"reasoningContent": {"text": block.thinking}},
+            {"reasoningContent": {"signature": block.signature}},
+        ]
     assert isinstance(block, RedactedThinking)
     return [{"reasoningContent": {"redactedContent": block.data}}]
 
@@ -171,16 +227,27 @@ def converse_frames(reply: Reply) -> list[bytes]:
     out = [eventstream.event("messageStart", json.dumps({"role": "assistant"}).encode())]
     for i, block in enumerate(reply.blocks):
         if isinstance(block, ToolUse):
-            start = {"start": {"toolUse": {"toolUseId": block.id, "name": block.name}}, "contentBlockIndex": i}
+            start = {
+                "start": {"toolUse": {"toolUseId": block.id, "name": block.name}},
+                "contentBlockIndex": i,
+            }
             out.append(eventstream.event("contentBlockStart", json.dumps(start).encode()))
-        out += [eventstream.event("contentBlockDelta", json.dumps({"delta": d, "contentBlockIndex": i}).encode())
-                for d in _converse_deltas(block)]
-        out.append(eventstream.event("contentBlockStop", json.dumps({"contentBlockIndex": i}).encode()))
+        out += [
+            eventstream.event(
+                "contentBlockDelta", json.dumps({"delta": d, "contentBlockIndex": i}).encode()
+            )
+            for d in _converse_deltas(block)
+        ]
+        out.append(
+            eventstream.event("contentBlockStop", json.dumps({"contentBlockIndex": i}).encode())
+        )
     stop = {"stopReason": CONVERSE_STOP.get(reply.stop_reason, reply.stop_reason)}
     out.append(eventstream.event("messageStop", json.dumps(stop).encode()))
     metadata = {"usage": _converse_usage(reply), "metrics": {"latencyMs": 12}}
     out.append(eventstream.event("metadata", json.dumps(metadata).encode()))
     if reply.stream_error is not None:
-        out = [*out[: reply.stream_error.after_events],
-               eventstream.exception(reply.stream_error.type, reply.stream_error.message)]
+        out = [
+            *out[: reply.stream_error.after_events],
+            eventstream.exception(reply.stream_error.type, reply.stream_error.message),
+        ]
     return out

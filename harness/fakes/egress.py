@@ -55,12 +55,16 @@ class EgressProxy:
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="egress-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="egress-proxy", daemon=True
+        )
         self.port = 0
 
     def start(self) -> EgressProxy:
         self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop)
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop
+        )
         self._server = future.result(timeout=10)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
@@ -85,16 +89,24 @@ class EgressProxy:
 
     def env(self) -> dict[str, str]:
         """What the LiteLLM process needs to go through this proxy and trust its certificates."""
-        return {"HTTPS_PROXY": self.url, "HTTP_PROXY": self.url, "https_proxy": self.url, "http_proxy": self.url,
-                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-                "SSL_CERT_FILE": str(self.ca_file)}
+        return {
+            "HTTPS_PROXY": self.url,
+            "HTTP_PROXY": self.url,
+            "https_proxy": self.url,
+            "http_proxy": self.url,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "SSL_CERT_FILE": str(self.ca_file),
+        }
 
     def reset(self) -> None:
         self.tunnels.clear()
         self.escapes.clear()
 
     def _target(self, host: str) -> str | None:
-        return next((url for pattern, url in self.intercept.items() if fnmatch.fnmatch(host, pattern)), None)
+        return next(
+            (url for pattern, url in self.intercept.items() if fnmatch.fnmatch(host, pattern)), None
+        )
 
     def _context(self, host: str) -> ssl.SSLContext:
         if host not in self._contexts:
@@ -121,13 +133,21 @@ class EgressProxy:
             await writer.drain()
             await writer.start_tls(self._context(host))
             await self._relay(reader, writer, upstream)
-        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError):
+        except (
+            OSError,
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ssl.SSLError,
+        ):
             pass  # a client that hangs up mid-handshake is its own business
         finally:
             with contextlib.suppress(OSError, ssl.SSLError):
                 writer.close()
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: str) -> None:
+    async def _relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: str
+    ) -> None:
         host, _, port = upstream.removeprefix("http://").rstrip("/").rpartition(":")
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
 

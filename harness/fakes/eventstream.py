@@ -34,12 +34,19 @@ def frame(headers: dict[str, str], payload: bytes) -> bytes:
 
 
 def event(event_type: str, payload: bytes, content_type: str = "application/json") -> bytes:
-    return frame({":event-type": event_type, ":content-type": content_type, ":message-type": "event"}, payload)
+    return frame(
+        {":event-type": event_type, ":content-type": content_type, ":message-type": "event"},
+        payload,
+    )
 
 
 def exception(exception_type: str, message: str) -> bytes:
     """A mid-stream error, as Bedrock sends one (``:message-type: exception``)."""
-    headers = {":exception-type": exception_type, ":content-type": "application/json", ":message-type": "exception"}
+    headers = {
+        ":exception-type": exception_type,
+        ":content-type": "application/json",
+        ":message-type": "exception",
+    }
     return frame(headers, json.dumps({"message": message}).encode())
 
 

@@ -29,7 +29,9 @@ class RecordedRequest:
     response_body: bytes = b""
     response_pauses: list[float] = field(default_factory=list)  # before each chunk of a stream
     response_headers: dict[str, str] = field(default_factory=dict)
-    response_chunks: list[bytes] | None = None  # a stream's chunks as written (None for a plain body)
+    response_chunks: list[bytes] | None = (
+        None  # a stream's chunks as written (None for a plain body)
+    )
     # The provider's clock: when each chunk (or the whole body) had been written (time.monotonic()).
     emitted_at: list[float] = field(default_factory=list)
     # When the provider saw the gateway hang up (a failed write, or EOF while it was silent); None if it did not.
@@ -55,7 +57,6 @@ class RecordedRequest:
         return self.headers.get(name.lower())
 
 
-
 @dataclass
 class WireResponse:
     """What the handler writes back: a body, or stream chunks each preceded by a pause."""
@@ -68,7 +69,9 @@ class WireResponse:
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, **headers: str) -> WireResponse:
-        return cls(status, {"content-type": "application/json", **headers}, json.dumps(payload).encode())
+        return cls(
+            status, {"content-type": "application/json", **headers}, json.dumps(payload).encode()
+        )
 
 
 def secret_places(requests: Iterable[RecordedRequest], secret: str) -> list[str]:

@@ -9,8 +9,14 @@ from __future__ import annotations
 from harness import tapes as cassettes
 
 # Complete, valid streams; incomplete_partial_json_response is deliberately broken and left out.
-VALID = ("basic_response", "tool_use_response", "refusal_response", "compaction_response", "fallback_response",
-         "fallback_credit_response")
+VALID = (
+    "basic_response",
+    "tool_use_response",
+    "refusal_response",
+    "compaction_response",
+    "fallback_response",
+    "fallback_credit_response",
+)
 BROKEN = "incomplete_partial_json_response"
 
 

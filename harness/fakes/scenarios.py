@@ -38,18 +38,33 @@ from harness.protocol.client import Exchange, GatewayClient, message_body
 # the recording's choice and lands in the cassette's provenance.
 CLAUDE, CLAUDE_BAD_KEY = "cc-recorded-claude", "cc-recorded-claude-bad-key"
 CLAUDE_UNKNOWN = "cc-recorded-no-such-claude"
-GPT, GPT_BAD_KEY, GPT_UNKNOWN = "cc-recorded-gpt", "cc-recorded-gpt-bad-key", "cc-recorded-no-such-gpt"
+GPT, GPT_BAD_KEY, GPT_UNKNOWN = (
+    "cc-recorded-gpt",
+    "cc-recorded-gpt-bad-key",
+    "cc-recorded-no-such-gpt",
+)
 # Anthropic documents this prompt as the way to make the API answer with redacted_thinking.
-REDACTED_TRIGGER = ("ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING_46C9A13E193C177646C7398A98432ECCC"
-                    "E4C1253D5E2D82641AC0E52CC2876CB")
-WEATHER_TOOL = {"name": "get_weather", "description": "Current weather for a city.",
-                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
-                                 "required": ["city"]}}
+REDACTED_TRIGGER = (
+    "ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTED_THINKING_46C9A13E193C177646C7398A98432ECCC"
+    "E4C1253D5E2D82641AC0E52CC2876CB"
+)
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
 
 
-ROUTE_PATHS = {"messages": frozenset({"/v1/messages"}), "count_tokens": frozenset({"/v1/messages/count_tokens"}),
-               "models": frozenset({"/v1/models"}),
-               "generation": frozenset({"/v1/responses", "/v1/chat/completions"})}
+ROUTE_PATHS = {
+    "messages": frozenset({"/v1/messages"}),
+    "count_tokens": frozenset({"/v1/messages/count_tokens"}),
+    "models": frozenset({"/v1/models"}),
+    "generation": frozenset({"/v1/responses", "/v1/chat/completions"}),
+}
 
 
 @dataclass(frozen=True)
@@ -89,96 +104,262 @@ class Scenario:
 def tool_result_turn(first: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     """Claude Code's second turn: the assistant's tool_use back, and the tool's result."""
     uses = [b for b in answer.get("content", []) if b.get("type") == "tool_use"]
-    results = [{"type": "tool_result", "tool_use_id": u["id"], "content": "18°C and sunny"} for u in uses]
-    messages = [*first["messages"], {"role": "assistant", "content": answer.get("content", [])},
-                {"role": "user", "content": results or "go on"}]
+    results = [
+        {"type": "tool_result", "tool_use_id": u["id"], "content": "18°C and sunny"} for u in uses
+    ]
+    messages = [
+        *first["messages"],
+        {"role": "assistant", "content": answer.get("content", [])},
+        {"role": "user", "content": results or "go on"},
+    ]
     return {**first, "messages": messages}
 
 
 def _text_pair(what: str) -> tuple[Reply, Reply]:
-    return (Reply.text(f"Scripted {what} from the harness."),
-            Reply.text(f"Recorded {what} from the stand-in.", message_id="msg_01StandInRecordedAnswer01"))
+    return (
+        Reply.text(f"Scripted {what} from the harness."),
+        Reply.text(
+            f"Recorded {what} from the stand-in.", message_id="msg_01StandInRecordedAnswer01"
+        ),
+    )
 
 
 def _anthropic() -> list[Scenario]:
     hello = message_body(CLAUDE, "Say hello in five words.")
-    tools = message_body(CLAUDE, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
-    think = message_body(CLAUDE, "What is 17 * 23? Think first.", max_tokens=2048,
-                 thinking={"type": "enabled", "budget_tokens": 1024})
-    tool_turns = ((Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}),), stop_reason="tool_use"),
-                   Reply.text("Scripted: it is 18°C and sunny in Paris.")),
-                  (Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}, id="toolu_01StandInToolUse0001"),),
-                         stop_reason="tool_use"), Reply.text("Recorded: 18°C and sunny in Paris, says the tool.")))
+    tools = message_body(
+        CLAUDE, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL]
+    )
+    think = message_body(
+        CLAUDE,
+        "What is 17 * 23? Think first.",
+        max_tokens=2048,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+    )
+    tool_turns = (
+        (
+            Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}),), stop_reason="tool_use"),
+            Reply.text("Scripted: it is 18°C and sunny in Paris."),
+        ),
+        (
+            Reply(
+                blocks=(
+                    ToolUse("get_weather", {"city": "Paris"}, id="toolu_01StandInToolUse0001"),
+                ),
+                stop_reason="tool_use",
+            ),
+            Reply.text("Recorded: 18°C and sunny in Paris, says the tool."),
+        ),
+    )
     paced = Reply(blocks=(Text(" ".join(str(n) for n in range(1, 31))),), delay=0.05)
     return [
         Scenario("anthropic/text", "PIPE-001", CLAUDE, hello, *_text_pair("hello")),
-        Scenario("anthropic/text-stream", "PIPE-002", CLAUDE, {**hello, "stream": True}, *_text_pair("stream")),
-        Scenario("anthropic/tool-use", "PIPE-001", CLAUDE, tools, tool_turns[0], tool_turns[1],
-                 followup=tool_result_turn),
-        Scenario("anthropic/tool-use-stream", "STREAM-002", CLAUDE, {**tools, "stream": True}, tool_turns[0],
-                 tool_turns[1], followup=tool_result_turn),
-        Scenario("anthropic/thinking", "PIPE-001", CLAUDE, think,
-                 Reply(blocks=(Thinking("17*23: 17*20=340, 17*3=51."), Text("391"))),
-                 Reply(blocks=(Thinking("Seventeen times twenty-three is 391.", signature="EqStandInSignature01"),
-                               Text("It is 391.")))),
-        Scenario("anthropic/thinking-stream", "STREAM-003", CLAUDE, {**think, "stream": True},
-                 Reply(blocks=(Thinking("17*23: 17*20=340, 17*3=51."), Text("391"))),
-                 Reply(blocks=(Thinking("Seventeen times twenty-three is 391.", signature="EqStandInSignature01"),
-                               Text("It is 391.")))),
-        Scenario("anthropic/refusal", "PIPE-001", CLAUDE, message_body(CLAUDE, "Explain how to pick a lock."),
-                 Reply.text("I can't help with that.", stop_reason="refusal"),
-                 Reply.text("Recorded refusal.", stop_reason="refusal"),
-                 note="the real API refuses only some prompts; a recording may come back as an answer"),
-        Scenario("anthropic/error-401", "ERR-001", CLAUDE_BAD_KEY, {**hello, "model": CLAUDE_BAD_KEY},
-                 HttpError(401, "authentication_error", "invalid x-api-key"),
-                 HttpError(401, "authentication_error", "invalid x-api-key (stand-in)")),
-        Scenario("anthropic/error-404", "ERR-001", CLAUDE_UNKNOWN, {**hello, "model": CLAUDE_UNKNOWN},
-                 HttpError(404, "not_found_error", "model: claude-no-such-model-0"),
-                 HttpError(404, "not_found_error", "model: claude-no-such-model-0 (stand-in)")),
-        Scenario("anthropic/error-400", "ERR-001", CLAUDE, {**hello, "temperature": 5},
-                 HttpError(400, "invalid_request_error", "temperature: range: 0..1"),
-                 HttpError(400, "invalid_request_error", "temperature: Input should be less than or equal to 1")),
-        Scenario("anthropic/count-tokens", "COUNT-002", CLAUDE, hello, TokenCount(14), TokenCount(15),
-                 path="/v1/messages/count_tokens?beta=true", route="count_tokens"),
-        Scenario("anthropic/models", "PASS-009", CLAUDE, None,
-                 ModelList(("claude-sonnet-4-5-20250929",)),
-                 ModelList(("claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929")),
-                 method="GET", path="/anthropic/v1/models", route="models"),
-        Scenario("anthropic/paced-stream", "STREAM-008", CLAUDE,
-                 message_body(CLAUDE, "Count from 1 to 30, separated by spaces.", stream=True), paced, paced,
-                 tags=frozenset({"paced"})),
-        Scenario("anthropic/redacted-thinking-stream", "STREAM-004", CLAUDE,
-                 {**think, "stream": True, "messages": [{"role": "user", "content": REDACTED_TRIGGER}]},
-                 Reply(blocks=(RedactedThinking(), Text("ok"))),
-                 Reply(blocks=(RedactedThinking("EmwKStandInRedactedThinkingData0001"), Text("Recorded ok."))),
-                 note="the API answers this documented prompt with a redacted_thinking block"),
+        Scenario(
+            "anthropic/text-stream",
+            "PIPE-002",
+            CLAUDE,
+            {**hello, "stream": True},
+            *_text_pair("stream"),
+        ),
+        Scenario(
+            "anthropic/tool-use",
+            "PIPE-001",
+            CLAUDE,
+            tools,
+            tool_turns[0],
+            tool_turns[1],
+            followup=tool_result_turn,
+        ),
+        Scenario(
+            "anthropic/tool-use-stream",
+            "STREAM-002",
+            CLAUDE,
+            {**tools, "stream": True},
+            tool_turns[0],
+            tool_turns[1],
+            followup=tool_result_turn,
+        ),
+        Scenario(
+            "anthropic/thinking",
+            "PIPE-001",
+            CLAUDE,
+            think,
+            Reply(blocks=(Thinking("17*23: 17*20=340, 17*3=51."), Text("391"))),
+            Reply(
+                blocks=(
+                    Thinking(
+                        "Seventeen times twenty-three is 391.", signature="EqStandInSignature01"
+                    ),
+                    Text("It is 391."),
+                )
+            ),
+        ),
+        Scenario(
+            "anthropic/thinking-stream",
+            "STREAM-003",
+            CLAUDE,
+            {**think, "stream": True},
+            Reply(blocks=(Thinking("17*23: 17*20=340, 17*3=51."), Text("391"))),
+            Reply(
+                blocks=(
+                    Thinking(
+                        "Seventeen times twenty-three is 391.", signature="EqStandInSignature01"
+                    ),
+                    Text("It is 391."),
+                )
+            ),
+        ),
+        Scenario(
+            "anthropic/refusal",
+            "PIPE-001",
+            CLAUDE,
+            message_body(CLAUDE, "Explain how to pick a lock."),
+            Reply.text("I can't help with that.", stop_reason="refusal"),
+            Reply.text("Recorded refusal.", stop_reason="refusal"),
+            note="the real API refuses only some prompts; a recording may come back as an answer",
+        ),
+        Scenario(
+            "anthropic/error-401",
+            "ERR-001",
+            CLAUDE_BAD_KEY,
+            {**hello, "model": CLAUDE_BAD_KEY},
+            HttpError(401, "authentication_error", "invalid x-api-key"),
+            HttpError(401, "authentication_error", "invalid x-api-key (stand-in)"),
+        ),
+        Scenario(
+            "anthropic/error-404",
+            "ERR-001",
+            CLAUDE_UNKNOWN,
+            {**hello, "model": CLAUDE_UNKNOWN},
+            HttpError(404, "not_found_error", "model: claude-no-such-model-0"),
+            HttpError(404, "not_found_error", "model: claude-no-such-model-0 (stand-in)"),
+        ),
+        Scenario(
+            "anthropic/error-400",
+            "ERR-001",
+            CLAUDE,
+            {**hello, "temperature": 5},
+            HttpError(400, "invalid_request_error", "temperature: range: 0..1"),
+            HttpError(
+                400, "invalid_request_error", "temperature: Input should be less than or equal to 1"
+            ),
+        ),
+        Scenario(
+            "anthropic/count-tokens",
+            "COUNT-002",
+            CLAUDE,
+            hello,
+            TokenCount(14),
+            TokenCount(15),
+            path="/v1/messages/count_tokens?beta=true",
+            route="count_tokens",
+        ),
+        Scenario(
+            "anthropic/models",
+            "PASS-009",
+            CLAUDE,
+            None,
+            ModelList(("claude-sonnet-4-5-20250929",)),
+            ModelList(("claude-haiku-4-5-20251001", "claude-sonnet-4-5-20250929")),
+            method="GET",
+            path="/anthropic/v1/models",
+            route="models",
+        ),
+        Scenario(
+            "anthropic/paced-stream",
+            "STREAM-008",
+            CLAUDE,
+            message_body(CLAUDE, "Count from 1 to 30, separated by spaces.", stream=True),
+            paced,
+            paced,
+            tags=frozenset({"paced"}),
+        ),
+        Scenario(
+            "anthropic/redacted-thinking-stream",
+            "STREAM-004",
+            CLAUDE,
+            {**think, "stream": True, "messages": [{"role": "user", "content": REDACTED_TRIGGER}]},
+            Reply(blocks=(RedactedThinking(), Text("ok"))),
+            Reply(
+                blocks=(
+                    RedactedThinking("EmwKStandInRedactedThinkingData0001"),
+                    Text("Recorded ok."),
+                )
+            ),
+            note="the API answers this documented prompt with a redacted_thinking block",
+        ),
     ]
 
 
 def _openai() -> list[Scenario]:
     hello = message_body(GPT, "Say hello in five words.")
     tools = message_body(GPT, "What is the weather in Paris? Use the tool.", tools=[WEATHER_TOOL])
-    tool_turns = ((Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01ScriptedCall0001"),),
-                         stop_reason="tool_use"), Reply.text("Scripted: 18°C in Paris.")),
-                  (Reply(blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01StandInCall0001"),),
-                         stop_reason="tool_use"), Reply.text("Recorded: 18°C in Paris.")))
+    tool_turns = (
+        (
+            Reply(
+                blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01ScriptedCall0001"),),
+                stop_reason="tool_use",
+            ),
+            Reply.text("Scripted: 18°C in Paris."),
+        ),
+        (
+            Reply(
+                blocks=(ToolUse("get_weather", {"city": "Paris"}, id="call_01StandInCall0001"),),
+                stop_reason="tool_use",
+            ),
+            Reply.text("Recorded: 18°C in Paris."),
+        ),
+    )
     return [
         Scenario("openai/text", "PIPE-003", GPT, hello, *_text_pair("hello"), route="generation"),
-        Scenario("openai/text-stream", "PIPE-004", GPT, {**hello, "stream": True}, *_text_pair("stream"),
-                 route="generation"),
-        Scenario("openai/tool-use", "PIPE-003", GPT, tools, tool_turns[0], tool_turns[1], route="generation",
-                 followup=tool_result_turn),
-        Scenario("openai/error-401", "ERR-001", GPT_BAD_KEY, {**hello, "model": GPT_BAD_KEY},
-                 HttpError(401, "invalid_api_key", "Incorrect API key provided"),
-                 HttpError(401, "invalid_api_key", "Incorrect API key provided (stand-in)"), route="generation"),
-        Scenario("openai/error-404", "ERR-001", GPT_UNKNOWN, {**hello, "model": GPT_UNKNOWN},
-                 HttpError(404, "model_not_found", "The model `gpt-no-such-model` does not exist"),
-                 HttpError(404, "model_not_found", "The model `gpt-no-such-model` does not exist (stand-in)"),
-                 route="generation"),
-        Scenario("openai/error-400", "ERR-001", GPT, {**hello, "temperature": 5},
-                 HttpError(400, "invalid_request_error", "temperature must be at most 2"),
-                 HttpError(400, "invalid_request_error", "Invalid 'temperature': decimal above maximum value."),
-                 route="generation"),
+        Scenario(
+            "openai/text-stream",
+            "PIPE-004",
+            GPT,
+            {**hello, "stream": True},
+            *_text_pair("stream"),
+            route="generation",
+        ),
+        Scenario(
+            "openai/tool-use",
+            "PIPE-003",
+            GPT,
+            tools,
+            tool_turns[0],
+            tool_turns[1],
+            route="generation",
+            followup=tool_result_turn,
+        ),
+        Scenario(
+            "openai/error-401",
+            "ERR-001",
+            GPT_BAD_KEY,
+            {**hello, "model": GPT_BAD_KEY},
+            HttpError(401, "invalid_api_key", "Incorrect API key provided"),
+            HttpError(401, "invalid_api_key", "Incorrect API key provided (stand-in)"),
+            route="generation",
+        ),
+        Scenario(
+            "openai/error-404",
+            "ERR-001",
+            GPT_UNKNOWN,
+            {**hello, "model": GPT_UNKNOWN},
+            HttpError(404, "model_not_found", "The model `gpt-no-such-model` does not exist"),
+            HttpError(
+                404, "model_not_found", "The model `gpt-no-such-model` does not exist (stand-in)"
+            ),
+            route="generation",
+        ),
+        Scenario(
+            "openai/error-400",
+            "ERR-001",
+            GPT,
+            {**hello, "temperature": 5},
+            HttpError(400, "invalid_request_error", "temperature must be at most 2"),
+            HttpError(
+                400, "invalid_request_error", "Invalid 'temperature': decimal above maximum value."
+            ),
+            route="generation",
+        ),
     ]
 
 
@@ -197,19 +378,32 @@ def script_answers(fake: FakeProvider, scenario: Scenario, answers: Iterable[Scr
             fake.script(scenario.route, answer, optional=optional)
 
 
-SCENARIO_JUDGES = "a scenario judges its own answer (a refusal, a stream that breaks, a recorded body)"
+SCENARIO_JUDGES = (
+    "a scenario judges its own answer (a refusal, a stream that breaks, a recorded body)"
+)
 
 
 def run_scenario(client: GatewayClient, scenario: Scenario) -> list[Exchange]:
     """Send the scenario's request(s) the way a client would; the exchanges with the gateway."""
-    first = client.request(scenario.method, scenario.path, json_body=scenario.body, validate=False,
-                           reason=SCENARIO_JUDGES)
+    first = client.request(
+        scenario.method,
+        scenario.path,
+        json_body=scenario.body,
+        validate=False,
+        reason=SCENARIO_JUDGES,
+    )
     out = [first]
     if scenario.followup and first.status == 200 and scenario.body is not None:
         answer = final_message(first)
-        out.append(client.request(scenario.method, scenario.path,
-                                  json_body=scenario.followup(scenario.body, answer), validate=False,
-                                  reason=SCENARIO_JUDGES))
+        out.append(
+            client.request(
+                scenario.method,
+                scenario.path,
+                json_body=scenario.followup(scenario.body, answer),
+                validate=False,
+                reason=SCENARIO_JUDGES,
+            )
+        )
     return out
 
 
@@ -229,7 +423,9 @@ def for_provider(provider: str, only: list[str] | None = None) -> list[Scenario]
     known = {s.name.split("/", 1)[1]: s for s in mine}
     unknown = [n for n in only if n not in known]
     if unknown:
-        raise ValueError(f"no {provider} scenario {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"no {provider} scenario {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return [known[n] for n in only]
 
 

@@ -107,7 +107,9 @@ class HttpError:
     type: str
     message: str = "error scripted by the test"
     headers: tuple[tuple[str, str], ...] = ()
-    fields: tuple[tuple[str, Any], ...] = ()  # more fields of the provider's error object (OpenAI's param and code)
+    fields: tuple[
+        tuple[str, Any], ...
+    ] = ()  # more fields of the provider's error object (OpenAI's param and code)
 
 
 @dataclass(frozen=True)
@@ -191,4 +193,15 @@ class RawMessage:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-Scripted = Reply | HttpError | RawSSE | RawJSON | RawMessage | TokenCount | ModelList | Recorded | Fault | Echo
+Scripted = (
+    Reply
+    | HttpError
+    | RawSSE
+    | RawJSON
+    | RawMessage
+    | TokenCount
+    | ModelList
+    | Recorded
+    | Fault
+    | Echo
+)

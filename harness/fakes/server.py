@@ -22,7 +22,9 @@ from harness.fakes.wire import ProviderServer
 from harness.tapes.matching import ReplayMiss, play
 
 # Framing is the server's own business: a replayed body is re-framed, never copied as it was.
-HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"})
+HOP_BY_HOP = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
+)
 
 
 class UnexpectedRequestError(AssertionError):
@@ -49,12 +51,18 @@ class FakeProvider:
     def __init__(self) -> None:
         # Refuse what the real provider refuses; a check may loosen this on purpose.
         self.strict = True
-        self.lenient_rules: frozenset[str] = frozenset()  # rules a check waived by name (lenient_provider(rules=...))
+        self.lenient_rules: frozenset[str] = (
+            frozenset()
+        )  # rules a check waived by name (lenient_provider(rules=...))
         self._lock = threading.Lock()
         # Per route: (answer, times left or None for every request, which requests it is for, optional: True, or
         # the name of a group of alternatives of which one must be used).
-        self._queues: dict[str, deque[tuple[Scripted, int | None, Callable[[RecordedRequest], bool] | None,
-                                            bool | str]]] = {}
+        self._queues: dict[
+            str,
+            deque[
+                tuple[Scripted, int | None, Callable[[RecordedRequest], bool] | None, bool | str]
+            ],
+        ] = {}
         self._groups_used: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
@@ -96,8 +104,14 @@ class FakeProvider:
             self._groups_used.clear()
 
     # scripting -----------------------------------------------------------
-    def script(self, route: str, item: Scripted, times: int | None = 1,
-               when: Callable[[RecordedRequest], bool] | None = None, optional: bool | str = False) -> None:
+    def script(
+        self,
+        route: str,
+        item: Scripted,
+        times: int | None = 1,
+        when: Callable[[RecordedRequest], bool] | None = None,
+        optional: bool | str = False,
+    ) -> None:
         """Answer the next ``times`` requests on ``route`` with ``item`` (None: every one).
 
         ``when`` keeps the answer for the requests it accepts: a client such as Claude Code sends
@@ -111,7 +125,9 @@ class FakeProvider:
         is unused only when none of its members was asked for.
         """
         if route not in set(self.routes.values()):
-            raise ValueError(f"fake {self.name} has no route {route!r}; it has {sorted(self.routes.values())}")
+            raise ValueError(
+                f"fake {self.name} has no route {route!r}; it has {sorted(self.routes.values())}"
+            )
         with self._lock:
             self._queues.setdefault(route, deque()).append((item, times, when, optional))
 
@@ -121,7 +137,9 @@ class FakeProvider:
 
     def _next(self, request: RecordedRequest) -> int | None:
         queue = self._queues.get(request.route or "") or ()
-        return next((i for i, (_, _, when, _) in enumerate(queue) if when is None or when(request)), None)
+        return next(
+            (i for i, (_, _, when, _) in enumerate(queue) if when is None or when(request)), None
+        )
 
     def _peek(self, request: RecordedRequest) -> Scripted | None:
         with self._lock:
@@ -155,8 +173,12 @@ class FakeProvider:
             raise AssertionError(f"fake {self.name} received no request on route {route!r}")
         return got[-1]
 
-    def settle(self, quiet: float = 0.5, limit: float = 10.0,
-               only: Callable[[RecordedRequest], bool] | None = None) -> None:
+    def settle(
+        self,
+        quiet: float = 0.5,
+        limit: float = 10.0,
+        only: Callable[[RecordedRequest], bool] | None = None,
+    ) -> None:
         """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``); with ``only``, no request
         it picks out (one job's among others that share the fake, issue 38).
 
@@ -164,6 +186,7 @@ class FakeProvider:
         fired are still travelling through the gateway; waiting for them here keeps
         them from landing in the next test.
         """
+
         def count_now() -> int:
             return len([r for r in self.received() if only is None or only(r)])
 
@@ -181,15 +204,21 @@ class FakeProvider:
     def unused(self) -> list[str]:
         """The scripted answers still waiting, finite and not optional: ``route: answer (n left)``."""
         with self._lock:
-            return [f"{route}: {_describe(item)} ({times} left)" for route, queue in self._queues.items()
-                    for item, times, _, optional in queue if times is not None and optional is not True
-                    and not (isinstance(optional, str) and optional in self._groups_used)]
+            return [
+                f"{route}: {_describe(item)} ({times} left)"
+                for route, queue in self._queues.items()
+                for item, times, _, optional in queue
+                if times is not None
+                and optional is not True
+                and not (isinstance(optional, str) and optional in self._groups_used)
+            ]
 
     def assert_all_called(self) -> None:
         if unused := self.unused():
             raise UnusedScriptError(
                 f"fake {self.name} provider was scripted answers the gateway never asked for (did it answer "
-                "itself, or send the request elsewhere?):\n" + "\n".join(f"  {u}" for u in unused))
+                "itself, or send the request elsewhere?):\n" + "\n".join(f"  {u}" for u in unused)
+            )
 
     def assert_no_unexpected(self) -> None:
         if self.unexpected:
@@ -197,7 +226,11 @@ class FakeProvider:
             misses = "\n".join(self.miss_texts)
             raise UnexpectedRequestError(
                 f"fake {self.name} provider got {len(self.unexpected)} request(s) nobody scripted:\n{lines}"
-                + (f"\nreplay misses (the request beside the closest recorded one):\n{misses}" if misses else "")
+                + (
+                    f"\nreplay misses (the request beside the closest recorded one):\n{misses}"
+                    if misses
+                    else ""
+                )
             )
 
     # dispatch ------------------------------------------------------------
@@ -207,9 +240,15 @@ class FakeProvider:
 
     def handle(self, request: RecordedRequest) -> WireResponse:
         request.route = self.route_for(request)
-        refused = None if isinstance(self._peek(request), Recorded) or not self.strict else self.refuse(request)
+        refused = (
+            None
+            if isinstance(self._peek(request), Recorded) or not self.strict
+            else self.refuse(request)
+        )
         if refused is not None and refused[0].id in self.lenient_rules:
-            request.labels["rule waived"] = refused[0].id  # the real provider would refuse; this check said why not
+            request.labels["rule waived"] = refused[
+                0
+            ].id  # the real provider would refuse; this check said why not
             refused = None
         if refused is not None:
             rule, error = refused
@@ -229,7 +268,9 @@ class FakeProvider:
         if isinstance(item, Recorded):
             return self._replay(request, item)
         if isinstance(item, Fault):
-            response = self.render(request, item.reply) if item.reply is not None else WireResponse(200)
+            response = (
+                self.render(request, item.reply) if item.reply is not None else WireResponse(200)
+            )
             response.fault = item
             return response
         response = self.render(request, item)
@@ -241,8 +282,12 @@ class FakeProvider:
 
     def _replay(self, request: RecordedRequest, item: Recorded) -> WireResponse:
         query = request.query_string
-        wanted = Request(request.method, f"{self.url}{request.path}{'?' + query if query else ''}",
-                         request.raw_body, request.headers)
+        wanted = Request(
+            request.method,
+            f"{self.url}{request.path}{'?' + query if query else ''}",
+            request.raw_body,
+            request.headers,
+        )
         try:
             played = play(item.player(), wanted, item.name)
         except (ReplayMiss, HarnessError) as exc:

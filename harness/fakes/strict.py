@@ -32,5 +32,12 @@ def refusal(fake: str, request: RecordedRequest) -> tuple[Rule, HttpError] | Non
     family = family_for(fake, request.route)
     if family is None or request.route is None:
         return None
-    call = call_for(family, request.route, request.headers, request.body, request.labels.get("model"), request.labels)
+    call = call_for(
+        family,
+        request.route,
+        request.headers,
+        request.body,
+        request.labels.get("model"),
+        request.labels,
+    )
     return judge(family, call)

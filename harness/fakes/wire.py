@@ -61,10 +61,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         response = self.server.provider.handle(request)
         request.response_status = response.status
-        request.response_body = response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
+        request.response_body = (
+            response.body if response.chunks is None else b"".join(c for _, c in response.chunks)
+        )
         request.response_pauses = [pause for pause, _ in response.chunks or []]
         request.response_headers = dict(response.headers)
-        request.response_chunks = None if response.chunks is None else [c for _, c in response.chunks]
+        request.response_chunks = (
+            None if response.chunks is None else [c for _, c in response.chunks]
+        )
         if response.fault is not None:
             request.fault = response.fault.kind
             self._fault(response, request)
@@ -163,7 +167,9 @@ class ProviderServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def sse_chunks(events: Iterator[tuple[str, Any]] | list[tuple[str, Any]], delay: float) -> list[tuple[float, bytes]]:
+def sse_chunks(
+    events: Iterator[tuple[str, Any]] | list[tuple[str, Any]], delay: float
+) -> list[tuple[float, bytes]]:
     """Encode ``(event name, data)`` pairs as SSE frames, one chunk per event."""
     chunks = []
     for i, (name, data) in enumerate(events):

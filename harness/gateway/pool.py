@@ -45,11 +45,15 @@ class DeploymentLedger:
         name = pool_model(route, next(self._next[route]))
         if not proxy.gateway.serves(name):
             if route not in POOL_FALLBACK:
-                raise GatewayUnavailable(f"the {proxy.gateway.name!r} gateway has no {route!r} pool")
+                raise GatewayUnavailable(
+                    f"the {proxy.gateway.name!r} gateway has no {route!r} pool"
+                )
             return str(POOL_FALLBACK[route])
         wait = self._used.get(name, -POOL_REUSE_S) + POOL_REUSE_S - time.monotonic()
         if wait > 0:
-            time.sleep(wait)  # the pool wrapped around inside a cooldown: reusing now would inherit it
+            time.sleep(
+                wait
+            )  # the pool wrapped around inside a cooldown: reusing now would inherit it
         self._used[name] = time.monotonic()
         return name
 
@@ -57,10 +61,20 @@ class DeploymentLedger:
 class ProxyPool:
     """One gateway per named config, started together on first need and stopped at session end."""
 
-    def __init__(self, impl: Impl, upstreams: Upstreams, python: str, root: Path, wanted: set[str],
-                 timeout: float, port: int | None, facts: dict[str, Any] | None = None,
-                 overrides: dict[str, ConfigBuilder] | None = None, settings: str = "isolated",
-                 launch: str = "fork") -> None:
+    def __init__(
+        self,
+        impl: Impl,
+        upstreams: Upstreams,
+        python: str,
+        root: Path,
+        wanted: set[str],
+        timeout: float,
+        port: int | None,
+        facts: dict[str, Any] | None = None,
+        overrides: dict[str, ConfigBuilder] | None = None,
+        settings: str = "isolated",
+        launch: str = "fork",
+    ) -> None:
         self.impl, self.upstreams, self.python, self.root = impl, upstreams, python, root
         self.wanted, self.timeout, self.port = set(wanted), timeout, port
         self.running: dict[str, Target] = {}
@@ -90,13 +104,19 @@ class ProxyPool:
         if isinstance(got, str):
             raise GatewayUnavailable(got)
         if not got.alive():
-            raise GatewayUnavailable(f"the gateway for {name!r} has died (exit code {got.returncode}). "
-                                     f"Last lines of its log:\n{got.log_tail()}")
+            raise GatewayUnavailable(
+                f"the gateway for {name!r} has died (exit code {got.returncode}). "
+                f"Last lines of its log:\n{got.log_tail()}"
+            )
         return got
 
-    def _launch(self, configs: list[GatewayConfig]) -> tuple[dict[str, Target], dict[str, HarnessError]]:
+    def _launch(
+        self, configs: list[GatewayConfig]
+    ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
         if self.impl.kind == "litellm":
-            running, failed = start_many(configs, self.python, self.root, self.timeout, self.port, self.launch)
+            running, failed = start_many(
+                configs, self.python, self.root, self.timeout, self.port, self.launch
+            )
             return dict(running), failed
         if self.impl.kind == "black-box":
             return {c.name: BlackBoxTarget(self.impl.url, self.impl.key) for c in configs}, {}
@@ -104,8 +124,9 @@ class ProxyPool:
         errors: dict[str, HarnessError] = {}
         for config in configs:
             try:
-                started[config.name] = ReferenceGateway(config, self.root / config.name,
-                                                        self.impl.faults | self.extra_faults)
+                started[config.name] = ReferenceGateway(
+                    config, self.root / config.name, self.impl.faults | self.extra_faults
+                )
                 # Named by the run's own faults, not by the swept fault it happened to start under.
                 started[config.name].version = ReferenceGateway.label(self.impl.faults)
             except HarnessError as exc:
@@ -142,7 +163,9 @@ class ProxyPool:
     def use_faults(self, faults: frozenset[str]) -> None:
         """The reference gateways run on with these faults besides their own (each one's state starts afresh)."""
         if faults and self.impl.kind != "reference":
-            raise HarnessError("a kill matrix needs --gateway-impl reference: only the reference gateway has faults")
+            raise HarnessError(
+                "a kill matrix needs --gateway-impl reference: only the reference gateway has faults"
+            )
         if faults != self.extra_faults:
             self.failed.clear()  # a gateway that could not start may start now (quickstart-open)
         self.extra_faults = faults
@@ -150,7 +173,9 @@ class ProxyPool:
             if isinstance(target, ReferenceGateway):
                 try:
                     target.set_faults(self.impl.faults | faults)
-                except HarnessError as exc:  # a config only a fault let start (quickstart-open) is refused again
+                except (
+                    HarnessError
+                ) as exc:  # a config only a fault let start (quickstart-open) is refused again
                     target.stop()
                     del self.running[name]
                     self.failed[name] = str(exc)

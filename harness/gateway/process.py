@@ -50,8 +50,6 @@ FIXED_ENV = {
 }
 
 
-
-
 class ProxyProcess(Protocol):
     """What the launcher needs of a proxy's process: a ``Popen``, or one the fork server forked."""
 
@@ -102,7 +100,9 @@ def litellm_version(python: str) -> str:
             "the interpreter of an environment that has it."
         )
     if done.returncode != 0:
-        raise HarnessError(f"Could not query litellm's version with {python}: {done.stderr.strip()[-800:]}")
+        raise HarnessError(
+            f"Could not query litellm's version with {python}: {done.stderr.strip()[-800:]}"
+        )
     return done.stdout.strip()
 
 
@@ -189,25 +189,41 @@ def zygote_env() -> dict[str, str]:
     return env
 
 
-def _launch(gateway: GatewayConfig, python: str, workdir: Path, cmd: list[str],
-            launch: str) -> tuple[ProxyProcess, str]:
+def _launch(
+    gateway: GatewayConfig, python: str, workdir: Path, cmd: list[str], launch: str
+) -> tuple[ProxyProcess, str]:
     log_path = workdir / "proxy.log"
     env = proxy_env(gateway, workdir)
     server = forkserver.acquire(python, zygote_env()) if launch == "fork" else None
     if server is not None:
         log_path.write_bytes(b"")
-        return server.spawn(cmd[2:], env, workdir, log_path), "fork"  # argv[0] becomes the module's path
+        return server.spawn(
+            cmd[2:], env, workdir, log_path
+        ), "fork"  # argv[0] becomes the module's path
     with log_path.open("wb") as log:
         try:
-            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=env, cwd=workdir, start_new_session=True), "exec"
+            return subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=workdir,
+                start_new_session=True,
+            ), "exec"
         except OSError as exc:
             raise ProxyStartError(
-                f"Cannot start LiteLLM for gateway config {gateway.name!r} with {python}: {exc}") from None
+                f"Cannot start LiteLLM for gateway config {gateway.name!r} with {python}: {exc}"
+            ) from None
 
 
-def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None = None,
-          launch: str = "fork") -> LiteLLMProxy:
+def spawn(
+    gateway: GatewayConfig,
+    python: str,
+    workdir: Path,
+    port: int | None = None,
+    launch: str = "fork",
+) -> LiteLLMProxy:
     """Write the config and launch the proxy; returns at once. Pair with :func:`wait_ready`."""
     version = litellm_version(python)
     if port is None:
@@ -223,10 +239,21 @@ def spawn(gateway: GatewayConfig, python: str, workdir: Path, port: int | None =
     config_path.write_text(yamlio.dump(gateway.config, sort_keys=False))
     for name, text in gateway.files.items():
         (workdir / name).write_text(text)
-    cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", str(config_path),
-           "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        python,
+        "-m",
+        "litellm.proxy.proxy_cli",
+        "--config",
+        str(config_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     process, how = _launch(gateway, python, workdir, cmd, launch)
-    proxy = LiteLLMProxy(gateway, port, process, workdir / "proxy.log", config_path, version, launch=how)
+    proxy = LiteLLMProxy(
+        gateway, port, process, workdir / "proxy.log", config_path, version, launch=how
+    )
     _LIVE.add(proxy)
     return proxy
 
@@ -254,7 +281,9 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
         with loopback.client(timeout=2.0) as client:
             while time.monotonic() - started < timeout:
                 if not proxy.alive():
-                    raise _explain(proxy, f"exited during startup with code {proxy.process.returncode}")
+                    raise _explain(
+                        proxy, f"exited during startup with code {proxy.process.returncode}"
+                    )
                 with contextlib.suppress(httpx.TransportError):
                     # Another worker's proxy can answer on a port this one was given and has not bound yet
                     # (free_port() closes its probe): only this proxy's own listening socket makes it ready.
@@ -274,8 +303,10 @@ def _listens(proxy: LiteLLMProxy) -> bool:
         root = psutil.Process(proxy.process.pid)
         for process in (root, *root.children(recursive=True)):
             with contextlib.suppress(psutil.Error):
-                if any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == proxy.port
-                       for c in process.net_connections(kind="tcp")):
+                if any(
+                    c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == proxy.port
+                    for c in process.net_connections(kind="tcp")
+                ):
                     return True
     except psutil.Error:
         return False
@@ -293,8 +324,12 @@ def _failed_to_start(error: BaseException | None) -> bool:
 
 
 def start_many(
-    gateways: list[GatewayConfig], python: str, root: Path, timeout: float = STARTUP_TIMEOUT,
-    default_port: int | None = None, launch: str = "fork",
+    gateways: list[GatewayConfig],
+    python: str,
+    root: Path,
+    timeout: float = STARTUP_TIMEOUT,
+    default_port: int | None = None,
+    launch: str = "fork",
 ) -> tuple[dict[str, LiteLLMProxy], dict[str, HarnessError]]:
     """Start several proxies concurrently: the running ones, and why each other one failed.
 

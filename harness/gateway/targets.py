@@ -21,7 +21,9 @@ from harness.netguard import is_loopback_host
 # "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs
 # translation to OpenAI; "config": it reads the gateway's config; "journal": the
 # provider journal or a scripted provider reply.
-ALL_CAPABILITIES = frozenset({"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"})
+ALL_CAPABILITIES = frozenset(
+    {"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"}
+)
 
 
 class Target(Protocol):
@@ -75,12 +77,16 @@ class Impl:
 def parse_impl(text: str, url: str | None, key: str | None) -> Impl:
     if url:
         if not is_loopback_host(urlsplit(url).hostname or ""):
-            raise ValueError(f"--gateway-url {url}: the suite only talks to loopback. Forward the gateway's "
-                             "port first (e.g. `ssh -L 4000:gateway:4000 host`) and use http://127.0.0.1:4000")
+            raise ValueError(
+                f"--gateway-url {url}: the suite only talks to loopback. Forward the gateway's "
+                "port first (e.g. `ssh -L 4000:gateway:4000 host`) and use http://127.0.0.1:4000"
+            )
         return Impl("black-box", url=url.rstrip("/"), key=key)
     kind, _, faults = text.partition(":")
     if kind not in ("litellm", "reference"):
-        raise ValueError(f"--gateway-impl must be 'litellm' or 'reference[:fault,...]', not {text!r}")
+        raise ValueError(
+            f"--gateway-impl must be 'litellm' or 'reference[:fault,...]', not {text!r}"
+        )
     return Impl(kind, frozenset(f for f in faults.split(",") if f))
 
 

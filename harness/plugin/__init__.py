@@ -3,7 +3,6 @@
 The root ``conftest.py`` loads this module and nothing else.
 """
 
-
 # The package's code is in hooks.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.plugin.hooks import *  # noqa: F403
 

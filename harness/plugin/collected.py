@@ -37,8 +37,19 @@ class _Collector:
 
 def collect(*folders: str) -> _Collector:
     collector = _Collector()
-    args = ["--collect-only", "-qq", "-p", "no:cacheprovider", "--no-report", "--no-deviations",
-            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), *(str(ROOT / f) for f in folders)]
+    args = [
+        "--collect-only",
+        "-qq",
+        "-p",
+        "no:cacheprovider",
+        "--no-report",
+        "--no-deviations",
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        *(str(ROOT / f) for f in folders),
+    ]
     with tempfile.TemporaryFile("w+") as sink:
         saved, sys.stdout = sys.stdout, sink  # collection's listing is noise here
         try:
@@ -47,5 +58,7 @@ def collect(*folders: str) -> _Collector:
             sys.stdout = saved
     if code != 0:
         shown = " ".join(folders)
-        raise HarnessError(f"collecting {shown} failed (pytest exit {code}); run `pytest {shown} --collect-only`")
+        raise HarnessError(
+            f"collecting {shown} failed (pytest exit {code}); run `pytest {shown} --collect-only`"
+        )
     return collector

@@ -66,7 +66,10 @@ def narrow_to_witnesses(config: pytest.Config, items: list[pytest.Item]) -> None
 
 def mark_settings_sensitive(item: pytest.Item) -> None:
     """A check on a pool deployment of a gateway that takes the run's settings profile hangs on that profile."""
-    if "fresh_model" in getattr(item, "fixturenames", ()) and gateway_name(item) not in DEPLOYED_GATEWAYS:
+    if (
+        "fresh_model" in getattr(item, "fixturenames", ())
+        and gateway_name(item) not in DEPLOYED_GATEWAYS
+    ):
         item.add_marker(pytest.mark.settings_sensitive)
 
 
@@ -92,7 +95,9 @@ def narrow_to_requirements(config: pytest.Config, items: list[pytest.Item]) -> N
     wanted = set(config.getoption("req") or ())
     if not wanted:
         return
-    dropped = [i for i in items if in_suites(i) and dict(i.user_properties).get("req") not in wanted]
+    dropped = [
+        i for i in items if in_suites(i) and dict(i.user_properties).get("req") not in wanted
+    ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         gone = set(dropped)
@@ -100,14 +105,24 @@ def narrow_to_requirements(config: pytest.Config, items: list[pytest.Item]) -> N
 
 
 def skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
-    if impl.kind == "black-box" and (not item.get_closest_marker("blackbox") or gateway_name(item) != "default"):
-        item.add_marker(pytest.mark.skip(reason="black-box mode: this check needs the provider journal or "
-                                                "a harness-built config"))
+    if impl.kind == "black-box" and (
+        not item.get_closest_marker("blackbox") or gateway_name(item) != "default"
+    ):
+        item.add_marker(
+            pytest.mark.skip(
+                reason="black-box mode: this check needs the provider journal or "
+                "a harness-built config"
+            )
+        )
         return
     needed = {str(a) for m in item.iter_markers("needs") for a in m.args}
     missing = needed - impl.capabilities
     if missing:
-        item.add_marker(pytest.mark.skip(reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"))
+        item.add_marker(
+            pytest.mark.skip(
+                reason=f"not applicable to {impl.label}: needs {', '.join(sorted(missing))}"
+            )
+        )
 
 
 def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -132,7 +147,9 @@ def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
         )
     unknown = set(config.getoption("req") or ()) - set(known)
     if unknown:
-        raise pytest.UsageError(f"--req names no requirement in harness/verdict/catalogue.yaml: {sorted(unknown)}")
+        raise pytest.UsageError(
+            f"--req names no requirement in harness/verdict/catalogue.yaml: {sorted(unknown)}"
+        )
     narrow_to_witnesses(config, items)
     narrow_to_claude_code(config, items)
     narrow_to_requirements(config, items)

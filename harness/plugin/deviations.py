@@ -81,12 +81,16 @@ def apply(config: pytest.Config, items: list[pytest.Item]) -> None:
                 item.stash[DEVIATION], item.stash[BORROWED] = borrowed, True
             continue
         if len(matches) > 1:
-            raise pytest.UsageError(f"{path}: {item.nodeid} is listed {len(matches)} times "
-                                    f"({', '.join(d.check for d in matches)})")
+            raise pytest.UsageError(
+                f"{path}: {item.nodeid} is listed {len(matches)} times "
+                f"({', '.join(d.check for d in matches)})"
+            )
         req = dict(item.user_properties).get("req")
         if req != matches[0].requirement:
-            raise pytest.UsageError(f"{path}: {matches[0].check} is listed under {matches[0].requirement}, "
-                                    f"but {item.nodeid} states {req}")
+            raise pytest.UsageError(
+                f"{path}: {matches[0].check} is listed under {matches[0].requirement}, "
+                f"but {item.nodeid} states {req}"
+            )
         item.stash[DEVIATION] = matches[0]
 
 
@@ -119,8 +123,9 @@ def _by_versionless_check(known: list[Deviation]) -> dict[str, list[Deviation]]:
     return found
 
 
-def _listed_for_another_claude_code(by_versionless: dict[str, list[Deviation]],
-                                    item: pytest.Item) -> Deviation | None:
+def _listed_for_another_claude_code(
+    by_versionless: dict[str, list[Deviation]], item: pytest.Item
+) -> Deviation | None:
     """A check of a Claude Code version the file does not list, listed for another version: that entry.
 
     A new Claude Code version (the gate profiles one on the fly) runs checks no deviations file names
@@ -134,8 +139,11 @@ def _listed_for_another_claude_code(by_versionless: dict[str, list[Deviation]],
     if not same:
         return None
     entry = max(same, key=lambda d: version_key(_listed_version(d)))
-    return replace(entry, observed=f"{entry.observed} [listed for Claude Code {_listed_version(entry)}; "
-                                   "this version fails the same way, by fingerprint]")
+    return replace(
+        entry,
+        observed=f"{entry.observed} [listed for Claude Code {_listed_version(entry)}; "
+        "this version fails the same way, by fingerprint]",
+    )
 
 
 def _listed_version(entry: Deviation) -> str:
@@ -157,9 +165,14 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         if leaked and report.passed:
             # A security dimension, whatever the check asserts: a pass with the key at a provider is no pass.
             report.outcome = "failed"
-            report.longrepr = ("[SECURITY] the gateway's key reached a provider during this check (fingerprint field "
-                               "gateway_key_at_provider), although the check's own assertions passed.")
-        item.stash[JUDGED] = ("security" if leaked else "same" if report.passed else "new failure", observed)
+            report.longrepr = (
+                "[SECURITY] the gateway's key reached a provider during this check (fingerprint field "
+                "gateway_key_at_provider), although the check's own assertions passed."
+            )
+        item.stash[JUDGED] = (
+            "security" if leaked else "same" if report.passed else "new failure",
+            observed,
+        )
         return
     klass, moved = entry.judge(observed, _is_security(item), ranks)
     item.stash[JUDGED] = (klass, observed)
@@ -170,7 +183,9 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
     if moved:
         report.user_properties.append(("moves", [m.arrow() for m in moved]))
     if entry.fingerprint is not None:
-        report.user_properties.append(("recorded_fingerprint", fingerprint.normalise(entry.fingerprint)))
+        report.user_properties.append(
+            ("recorded_fingerprint", fingerprint.normalise(entry.fingerprint))
+        )
     if klass == "fixed":
         return  # good news: a pass; the run's verdict says the entry is stale
     if klass in ("same", "improved") or waiver or (klass == "changed" and _changes(item) == "warn"):
@@ -178,11 +193,17 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         report.outcome = "skipped"
         report.wasxfail = _xfail_reason(entry, klass, moved, waiver)
         return
-    report.sections.append((f"known deviation {klass}: recorded fingerprint vs observed now",
-                            _changed_text(entry, observed, klass, moved)))
+    report.sections.append(
+        (
+            f"known deviation {klass}: recorded fingerprint vs observed now",
+            _changed_text(entry, observed, klass, moved),
+        )
+    )
 
 
-def _xfail_reason(entry: Deviation, klass: str, moved: list[FieldMove], waiver: Waiver | None) -> str:
+def _xfail_reason(
+    entry: Deviation, klass: str, moved: list[FieldMove], waiver: Waiver | None
+) -> str:
     if klass == "same":
         return f"known deviation: {entry.observed}"
     arrows = "; ".join(m.arrow() for m in moved[:4])
@@ -206,14 +227,21 @@ def _waiver(item: pytest.Item, klass: str) -> Waiver | None:
     return next((w for w in item.config.stash.get(WAIVERS, []) if w.covers(item.nodeid)), None)
 
 
-def _changed_text(entry: Deviation, observed: fingerprint.Observation, klass: str, moved: list[FieldMove]) -> str:
+def _changed_text(
+    entry: Deviation, observed: fingerprint.Observation, klass: str, moved: list[FieldMove]
+) -> str:
     if entry.fingerprint is None:
-        return ("The entry has no fingerprint, so no failure can be confirmed as the known one. "
-                "Record it with `python -m harness deviations record`.\nobserved now: "
-                + json.dumps(observed, sort_keys=True))
+        return (
+            "The entry has no fingerprint, so no failure can be confirmed as the known one. "
+            "Record it with `python -m harness deviations record`.\nobserved now: "
+            + json.dumps(observed, sort_keys=True)
+        )
     arrows = "\n".join(f"  {m.arrow()}" for m in moved)
-    return (f"This check is a known deviation ({entry.requirement}: {entry.observed}),\nbut it now fails "
-            f"differently: {klass.upper()}.\n{arrows}\n" + fingerprint.side_by_side(entry.fingerprint, observed))
+    return (
+        f"This check is a known deviation ({entry.requirement}: {entry.observed}),\nbut it now fails "
+        f"differently: {klass.upper()}.\n{arrows}\n"
+        + fingerprint.side_by_side(entry.fingerprint, observed)
+    )
 
 
 def forgiven(item: pytest.Item, field: str, now: list[str]) -> bool:

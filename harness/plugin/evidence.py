@@ -43,7 +43,9 @@ def journal(provider: FakeProvider) -> str:
     lines = []
     for n, req in enumerate(provider.received()):
         query = req.query_string
-        lines.append(f"#{n} {req.method} {req.path}{'?' + query if query else ''} (route {req.route})")
+        lines.append(
+            f"#{n} {req.method} {req.path}{'?' + query if query else ''} (route {req.route})"
+        )
         lines += [f"  {k}: {v}" for k, v in req.headers.items()]
         lines.append("  " + json.dumps(req.body)[:4000])
     return "\n".join(lines)

@@ -75,13 +75,17 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
     provider.lenient_rules = frozenset(waived)
     if lenient is not None:
         scope = f" (rules {', '.join(waived)} only)" if waived else " (every provider rule)"
-        item.user_properties.append((f"observed:{provider.name} fake loosened", str(lenient.args[0]) + scope))
+        item.user_properties.append(
+            (f"observed:{provider.name} fake loosened", str(lenient.args[0]) + scope)
+        )
     evidence.attach(item, f"provider journal ({provider.name})", lambda: evidence.journal(provider))
     observing.add_provider(item, provider)
     yield provider
     # A known deviation whose fingerprint recorded these very requests is not failed for them again.
     provider.strict, provider.lenient_rules = True, frozenset()
-    if not forgiven(item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]):
+    if not forgiven(
+        item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]
+    ):
         provider.assert_no_unexpected()
     # An answer the check scripted and the gateway never asked for; a check that already failed said enough.
     if not item.stash.get(CALL_RAISED, True):
@@ -101,15 +105,21 @@ def make_vertex_provider() -> Iterator[FakeVertex]:
 
 
 @pytest.fixture
-def vertex_provider(make_vertex_provider: FakeVertex, request: pytest.FixtureRequest) -> Iterator[FakeVertex]:
+def vertex_provider(
+    make_vertex_provider: FakeVertex, request: pytest.FixtureRequest
+) -> Iterator[FakeVertex]:
     """The fake Vertex AI, reset for this test (its token endpoint always answers)."""
     yield from _provider_for_test(make_vertex_provider, request.node)
 
 
 @pytest.fixture(scope="session")
-def make_egress_proxy(make_vertex_provider: FakeVertex, pytestconfig: pytest.Config) -> Iterator[EgressProxy]:
+def make_egress_proxy(
+    make_vertex_provider: FakeVertex, pytestconfig: pytest.Config
+) -> Iterator[EgressProxy]:
     """The provider-route gateway's way out: Vertex's hard-coded host to the fake, anything else refused."""
-    proxy = egress.start({VERTEX_HOSTS: make_vertex_provider.url}, on_escape=pytestconfig.stash[GUARD].record)
+    proxy = egress.start(
+        {VERTEX_HOSTS: make_vertex_provider.url}, on_escape=pytestconfig.stash[GUARD].record
+    )
     yield proxy
     proxy.stop()
 
@@ -122,8 +132,9 @@ def egress_proxy(make_egress_proxy: EgressProxy) -> EgressProxy:
 
 
 @pytest.fixture
-def bedrock_provider(make_bedrock_provider: FakeBedrock, upstreams: Upstreams,
-                     request: pytest.FixtureRequest) -> Iterator[FakeBedrock]:
+def bedrock_provider(
+    make_bedrock_provider: FakeBedrock, upstreams: Upstreams, request: pytest.FixtureRequest
+) -> Iterator[FakeBedrock]:
     """The fake Bedrock, reset for this test, checking SigV4 signatures against the configured secret."""
     make_bedrock_provider.aws_secret = upstreams.aws_secret_access_key
     yield from _provider_for_test(make_bedrock_provider, request.node)
@@ -138,13 +149,17 @@ def anthropic_provider(
 
 
 @pytest.fixture
-def openai_provider(make_openai_provider: FakeOpenAI, request: pytest.FixtureRequest) -> Iterator[FakeOpenAI]:
+def openai_provider(
+    make_openai_provider: FakeOpenAI, request: pytest.FixtureRequest
+) -> Iterator[FakeOpenAI]:
     """The fake OpenAI, reset for this test; unscripted requests fail the test."""
     yield from _provider_for_test(make_openai_provider, request.node)
 
 
 class Observe(Protocol):
-    def __call__(self, name: str, value: Any, *, volatile: bool = False, better: Direction | None = None) -> None: ...
+    def __call__(
+        self, name: str, value: Any, *, volatile: bool = False, better: Direction | None = None
+    ) -> None: ...
 
 
 @pytest.fixture
@@ -155,7 +170,9 @@ def observe(request: pytest.FixtureRequest) -> Observe:
     unless ``volatile=True`` (timings, free text with ids): those change every run.
     """
 
-    def record(name: str, value: Any, *, volatile: bool = False, better: Direction | None = None) -> None:
+    def record(
+        name: str, value: Any, *, volatile: bool = False, better: Direction | None = None
+    ) -> None:
         request.node.user_properties.append((f"observed:{name}", value))
         if not volatile:
             observing.declare(request.node, name, value, better)
@@ -170,6 +187,7 @@ def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
     Gateways the harness writes carry pools (``harness.gateway.configs.pools``); elsewhere (a
     user's config, another implementation) the route's usual model name is all there is.
     """
+
     def take(route: str = "anthropic") -> str:
         return proxy_pool.ledger.take(proxy, route)
 
@@ -197,8 +215,9 @@ def claude_code_installs() -> dict[str, Installed | str]:
 
 
 @pytest.fixture
-def claude_code_cli(request: pytest.FixtureRequest,
-                    claude_code_installs: dict[str, Installed | str]) -> tuple[Installed, dict[str, Any]]:
+def claude_code_cli(
+    request: pytest.FixtureRequest, claude_code_installs: dict[str, Installed | str]
+) -> tuple[Installed, dict[str, Any]]:
     """The real Claude Code CLI of the version this check is parametrized with, and its profile."""
     version = str(request.param)
     reason = npm_unavailable()
@@ -223,11 +242,20 @@ def impl(pytestconfig: pytest.Config) -> Impl:
 
 
 @pytest.fixture(scope="session")
-def upstreams(make_anthropic_provider: FakeAnthropic, make_openai_provider: FakeOpenAI,
-              make_bedrock_provider: FakeBedrock, make_vertex_provider: FakeVertex,
-              make_egress_proxy: EgressProxy) -> Upstreams:
-    return Upstreams(make_anthropic_provider.url, make_openai_provider.url, bedrock_url=make_bedrock_provider.url,
-                     vertex_url=make_vertex_provider.url, egress_env=make_egress_proxy.env())
+def upstreams(
+    make_anthropic_provider: FakeAnthropic,
+    make_openai_provider: FakeOpenAI,
+    make_bedrock_provider: FakeBedrock,
+    make_vertex_provider: FakeVertex,
+    make_egress_proxy: EgressProxy,
+) -> Upstreams:
+    return Upstreams(
+        make_anthropic_provider.url,
+        make_openai_provider.url,
+        bedrock_url=make_bedrock_provider.url,
+        vertex_url=make_vertex_provider.url,
+        egress_env=make_egress_proxy.env(),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -237,14 +265,26 @@ def litellm_python(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def proxy_pool(upstreams: Upstreams, litellm_python: str, pytestconfig: pytest.Config,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyPool]:
+def proxy_pool(
+    upstreams: Upstreams,
+    litellm_python: str,
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ProxyPool]:
     wanted = pytestconfig.stash.get(WANTED_GATEWAYS, set())
-    pool = ProxyPool(pytestconfig.stash[IMPL], upstreams, litellm_python, tmp_path_factory.mktemp("gateways"), wanted,
-                     float(pytestconfig.getoption("proxy_startup_timeout")),
-                     pytestconfig.getoption("proxy_port"), pytestconfig.stash.setdefault(RUN_FACTS, {}),
-                     pytestconfig.stash.get(OVERRIDES, {}), pytestconfig.getoption("litellm_settings"),
-                     pytestconfig.getoption("proxy_launch"))
+    pool = ProxyPool(
+        pytestconfig.stash[IMPL],
+        upstreams,
+        litellm_python,
+        tmp_path_factory.mktemp("gateways"),
+        wanted,
+        float(pytestconfig.getoption("proxy_startup_timeout")),
+        pytestconfig.getoption("proxy_port"),
+        pytestconfig.stash.setdefault(RUN_FACTS, {}),
+        pytestconfig.stash.get(OVERRIDES, {}),
+        pytestconfig.getoption("litellm_settings"),
+        pytestconfig.getoption("proxy_launch"),
+    )
     pool.extra_faults = pytestconfig.stash.get(KILL_MATRIX_FAULTS, frozenset())
     pytestconfig.stash[PROXY_POOL] = pool
     try:
@@ -262,7 +302,9 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
         pytest.fail(str(exc), pytrace=False)
     observing.add_secret(request.node, running.master_key)
     offset = running.log_size()
-    evidence.attach(request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:])
+    evidence.attach(
+        request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:]
+    )
     return running
 
 
@@ -272,7 +314,9 @@ def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
     check's own: its fingerprint, its evidence on failure and its repro snapshot cover them."""
     made = request.node.stash.setdefault(CLIENTS, [])
 
-    def make(base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0) -> GatewayClient:
+    def make(
+        base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0
+    ) -> GatewayClient:
         client = GatewayClient(base_url, key, auth, timeout)
         made.append(client)
         return client
@@ -281,12 +325,16 @@ def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
 
 
 @pytest.fixture
-def gateway(proxy: Target, make_client: Callable[..., GatewayClient],
-            request: pytest.FixtureRequest) -> Iterator[GatewayClient]:
+def gateway(
+    proxy: Target, make_client: Callable[..., GatewayClient], request: pytest.FixtureRequest
+) -> Iterator[GatewayClient]:
     """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer token."""
     client = make_client(proxy.url, proxy.master_key)
-    evidence.attach(request.node, "client <-> gateway transcript",
-                    lambda: evidence.exchanges(client, proxy.master_key))
+    evidence.attach(
+        request.node,
+        "client <-> gateway transcript",
+        lambda: evidence.exchanges(client, proxy.master_key),
+    )
     yield client
     with contextlib.suppress(Exception):
         client.close()

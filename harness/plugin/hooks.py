@@ -44,8 +44,12 @@ from harness.protocol.client import GatewayClient
 from harness.verdict import fingerprint
 
 pytest_plugins = [
-    "harness.plugin.fixtures", "harness.plugin.deviations", "harness.plugin.rerun", "harness.plugin.scheduling",
-    "harness.plugin.killmatrix", "harness.plugin.warmworkers",
+    "harness.plugin.fixtures",
+    "harness.plugin.deviations",
+    "harness.plugin.rerun",
+    "harness.plugin.scheduling",
+    "harness.plugin.killmatrix",
+    "harness.plugin.warmworkers",
 ]
 
 MARKERS = (
@@ -72,71 +76,167 @@ MARKERS = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cc-gateway", "Claude Code gateway conformance")
-    group.addoption("--litellm-python", default=None, metavar="PATH",
-                    help="Python interpreter (or virtualenv directory) whose litellm is under test; "
-                         "default: the interpreter running pytest")
-    group.addoption("--witness", action="store_true", default=False,
-                    help="run only the witness checks: what the real Claude Code CLI prints against each known "
-                         "cause (python -m harness witness writes it into the deviations file)")
-    group.addoption("--proxy-startup-timeout", default=120.0, type=float, metavar="SECONDS",
-                    help="how long a proxy may take to become ready (default 120)")
-    group.addoption("--gateway-impl", default="litellm", metavar="IMPL",
-                    help="what to test: 'litellm' (default) or 'reference[:fault,...]' (the harness's own "
-                         "reference gateway, optionally with deliberate faults)")
-    group.addoption("--gateway-url", default=None, metavar="URL",
-                    help="black-box mode: test the gateway at URL (loopback only); only checks marked "
-                         "blackbox run")
-    group.addoption("--gateway-key", default=os.environ.get("CC_GATEWAY_KEY"), metavar="KEY",
-                    help="the key for --gateway-url (default: $CC_GATEWAY_KEY)")
-    group.addoption("--litellm-settings", default="defaults", choices=SETTINGS_PROFILES,
-                    help="'defaults' (LiteLLM's own retry, timeout and cooldown settings, as deployed) or "
-                         "'isolated' (num_retries 0, request_timeout 30, cooldowns off, as the harness once set "
-                         "everywhere); CI runs the settings-sensitive checks on both")
-    group.addoption("--no-deviations", action="store_true",
-                    help="ignore the known-deviations file and show the raw results")
-    group.addoption("--no-rerun", dest="rerun", action="store_false",
-                    help="do not run a check whose class is not 'same' a second time (harness.plugin.rerun); "
-                         "without the second run no check can be called flaky")
-    group.addoption("--rerun-against", default=None, metavar="RUN_JSON",
-                    help="also run a second time every check that passes where this run's failed or deviated, or "
-                         "fails where it passed (the gate passes its baseline's run)")
-    group.addoption("--changes", default="fail", choices=("fail", "warn"),
-                    help="a known deviation that now fails differently in a way no order ranks (class "
-                         "'changed'): fail the run (default) or report it for review and pass")
-    group.addoption("--deviations", default=None, metavar="FILE",
-                    help="known-deviations file (default: harness/verdict/deviations/litellm-<version>.yaml)")
-    group.addoption("--litellm-config", default=None, metavar="PATH",
-                    help="run the catalogue against your own LiteLLM config.yaml (providers swapped for fakes, "
-                         "credentials for dummies)")
-    group.addoption("--claude-code", action="append", default=None, metavar="VERSION",
-                    help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
-                         "profiled version in harness/claude_code/profiles)")
-    group.addoption("--req", action="append", default=None, metavar="ID",
-                    help="run only the checks of this requirement (repeatable); the others are deselected")
-    group.addoption("--kill-matrix", action="append", default=None, metavar="FAULT",
-                    help="with --gateway-impl reference: run the checks of the requirements FAULT promises to "
-                         "break once more, against the same gateways with FAULT switched on (repeatable; the "
-                         "kill matrix, harness.plugin.killmatrix)")
-    group.addoption("--kill-matrix-all", action="store_true",
-                    help="each swept fault runs every check, not only its promised requirements'")
-    group.addoption("--report-dir", default="reports", metavar="DIR",
-                    help="where compat.json and compat.html are written (default: reports/)")
+    group.addoption(
+        "--litellm-python",
+        default=None,
+        metavar="PATH",
+        help="Python interpreter (or virtualenv directory) whose litellm is under test; "
+        "default: the interpreter running pytest",
+    )
+    group.addoption(
+        "--witness",
+        action="store_true",
+        default=False,
+        help="run only the witness checks: what the real Claude Code CLI prints against each known "
+        "cause (python -m harness witness writes it into the deviations file)",
+    )
+    group.addoption(
+        "--proxy-startup-timeout",
+        default=120.0,
+        type=float,
+        metavar="SECONDS",
+        help="how long a proxy may take to become ready (default 120)",
+    )
+    group.addoption(
+        "--gateway-impl",
+        default="litellm",
+        metavar="IMPL",
+        help="what to test: 'litellm' (default) or 'reference[:fault,...]' (the harness's own "
+        "reference gateway, optionally with deliberate faults)",
+    )
+    group.addoption(
+        "--gateway-url",
+        default=None,
+        metavar="URL",
+        help="black-box mode: test the gateway at URL (loopback only); only checks marked "
+        "blackbox run",
+    )
+    group.addoption(
+        "--gateway-key",
+        default=os.environ.get("CC_GATEWAY_KEY"),
+        metavar="KEY",
+        help="the key for --gateway-url (default: $CC_GATEWAY_KEY)",
+    )
+    group.addoption(
+        "--litellm-settings",
+        default="defaults",
+        choices=SETTINGS_PROFILES,
+        help="'defaults' (LiteLLM's own retry, timeout and cooldown settings, as deployed) or "
+        "'isolated' (num_retries 0, request_timeout 30, cooldowns off, as the harness once set "
+        "everywhere); CI runs the settings-sensitive checks on both",
+    )
+    group.addoption(
+        "--no-deviations",
+        action="store_true",
+        help="ignore the known-deviations file and show the raw results",
+    )
+    group.addoption(
+        "--no-rerun",
+        dest="rerun",
+        action="store_false",
+        help="do not run a check whose class is not 'same' a second time (harness.plugin.rerun); "
+        "without the second run no check can be called flaky",
+    )
+    group.addoption(
+        "--rerun-against",
+        default=None,
+        metavar="RUN_JSON",
+        help="also run a second time every check that passes where this run's failed or deviated, or "
+        "fails where it passed (the gate passes its baseline's run)",
+    )
+    group.addoption(
+        "--changes",
+        default="fail",
+        choices=("fail", "warn"),
+        help="a known deviation that now fails differently in a way no order ranks (class "
+        "'changed'): fail the run (default) or report it for review and pass",
+    )
+    group.addoption(
+        "--deviations",
+        default=None,
+        metavar="FILE",
+        help="known-deviations file (default: harness/verdict/deviations/litellm-<version>.yaml)",
+    )
+    group.addoption(
+        "--litellm-config",
+        default=None,
+        metavar="PATH",
+        help="run the catalogue against your own LiteLLM config.yaml (providers swapped for fakes, "
+        "credentials for dummies)",
+    )
+    group.addoption(
+        "--claude-code",
+        action="append",
+        default=None,
+        metavar="VERSION",
+        help="Claude Code version(s) for the end-to-end checks (repeatable; default: every "
+        "profiled version in harness/claude_code/profiles)",
+    )
+    group.addoption(
+        "--req",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="run only the checks of this requirement (repeatable); the others are deselected",
+    )
+    group.addoption(
+        "--kill-matrix",
+        action="append",
+        default=None,
+        metavar="FAULT",
+        help="with --gateway-impl reference: run the checks of the requirements FAULT promises to "
+        "break once more, against the same gateways with FAULT switched on (repeatable; the "
+        "kill matrix, harness.plugin.killmatrix)",
+    )
+    group.addoption(
+        "--kill-matrix-all",
+        action="store_true",
+        help="each swept fault runs every check, not only its promised requirements'",
+    )
+    group.addoption(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where compat.json and compat.html are written (default: reports/)",
+    )
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
-    group.addoption("--providers", default="scripted", choices=("scripted", "recorded"),
-                    help="how the fake providers answer the checks that have a recorded counterpart: from the "
-                         "harness's scripts (default) or from cassettes/ (recorded provider traffic)")
-    group.addoption("--proxy-port", default=None, type=int, metavar="PORT",
-                    help="fixed port for the default gateway's proxy (default: a free port)")
-    group.addoption("--proxy-launch", default="fork", choices=forkserver.LAUNCH_MODES,
-                    help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
-                         "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
-                         "its own (six CPU-seconds of import each)")
-    group.addoption("--worker-launch", default="fork", choices=warmworkers.LAUNCH_MODES,
-                    help="'fork' (default): xdist's workers are forked from one process that imported their "
-                         "libraries once; 'exec': each worker starts in an interpreter of its own")
-    group.addoption("--shuffle", default=None, type=int, metavar="SEED",
-                    help="run the checks in an order shuffled by SEED instead of longest first: a check that "
-                         "passes only after (or before) another is a bug this finds")
+    group.addoption(
+        "--providers",
+        default="scripted",
+        choices=("scripted", "recorded"),
+        help="how the fake providers answer the checks that have a recorded counterpart: from the "
+        "harness's scripts (default) or from cassettes/ (recorded provider traffic)",
+    )
+    group.addoption(
+        "--proxy-port",
+        default=None,
+        type=int,
+        metavar="PORT",
+        help="fixed port for the default gateway's proxy (default: a free port)",
+    )
+    group.addoption(
+        "--proxy-launch",
+        default="fork",
+        choices=forkserver.LAUNCH_MODES,
+        help="'fork' (default): every proxy is forked from one process that imported LiteLLM once, "
+        "then runs LiteLLM's own command line; 'exec': each proxy starts in an interpreter of "
+        "its own (six CPU-seconds of import each)",
+    )
+    group.addoption(
+        "--worker-launch",
+        default="fork",
+        choices=warmworkers.LAUNCH_MODES,
+        help="'fork' (default): xdist's workers are forked from one process that imported their "
+        "libraries once; 'exec': each worker starts in an interpreter of its own",
+    )
+    group.addoption(
+        "--shuffle",
+        default=None,
+        type=int,
+        metavar="SEED",
+        help="run the checks in an order shuffled by SEED instead of longest first: a check that "
+        "passes only after (or before) another is a bug this finds",
+    )
 
 
 def _use_litellm_config(config: pytest.Config) -> None:
@@ -158,8 +258,10 @@ def _use_litellm_config(config: pytest.Config) -> None:
         return gateway
 
     # The user's config serves the real CLI's checks too (their gateway is the "claude-code" one).
-    overrides: dict[str, ConfigBuilder] = {"default": build_user_config,
-                                           "claude-code": renamed(build_user_config, "claude-code")}
+    overrides: dict[str, ConfigBuilder] = {
+        "default": build_user_config,
+        "claude-code": renamed(build_user_config, "claude-code"),
+    }
     config.stash[OVERRIDES] = overrides
 
 
@@ -200,21 +302,29 @@ def pytest_configure(config: pytest.Config) -> None:
     # scans the whole heap twice, 0.5-0.8 CPU-s in each worker, for a generator no check uses.
     os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
     try:
-        config.stash[IMPL] = parse_impl(config.getoption("gateway_impl"), config.getoption("gateway_url"),
-                                        config.getoption("gateway_key"))
+        config.stash[IMPL] = parse_impl(
+            config.getoption("gateway_impl"),
+            config.getoption("gateway_url"),
+            config.getoption("gateway_key"),
+        )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     _use_litellm_config(config)
     config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
     if config.getoption("proxy_port") and getattr(config.option, "numprocesses", None):
-        raise pytest.UsageError("--proxy-port pins one proxy to one port, and the checks run on several workers: "
-                                "add -n 0 to run them in one process")
+        raise pytest.UsageError(
+            "--proxy-port pins one proxy to one port, and the checks run on several workers: "
+            "add -n 0 to run them in one process"
+        )
     # xdist workers report to the controller; only the controller writes the report.
     # With --no-report it still collects, for the closing verdict, and writes nothing.
     if not hasattr(config, "workerinput"):
         out = Path(config.getoption("report_dir"))
-        collector = ReportCollector(config, out if out.is_absolute() else config.rootpath / out,
-                                    write=not config.getoption("no_report"))
+        collector = ReportCollector(
+            config,
+            out if out.is_absolute() else config.rootpath / out,
+            write=not config.getoption("no_report"),
+        )
         config.pluginmanager.register(collector, "cc-gateway-report")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
@@ -230,14 +340,19 @@ def _refuse_another_checkout(rootpath: Path) -> None:
     """
     here = rootpath.resolve()
     loaded = Path(__file__).resolve().parents[2]
-    if here == loaded or not (here / "harness" / "plugin").is_dir() or not (here / "suites").is_dir():
+    if (
+        here == loaded
+        or not (here / "harness" / "plugin").is_dir()
+        or not (here / "suites").is_dir()
+    ):
         return
     raise pytest.UsageError(
         f"this pytest loads the harness from {loaded} (its plugin, requirements catalogue and known "
         f"deviations), but runs in the checkout {here}, whose own harness and deviations it would not read: "
         f"{here}'s checks would be judged by {loaded}'s files. Run the checkout's own environment "
         f"(`python3 dev.py suite` in {here} creates {here / '.venv'}), or install it into this one "
-        f"(`pip install -e {here}`).")
+        f"(`pip install -e {here}`)."
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -248,11 +363,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "claude_code_cli" in metafunc.fixturenames:
         versions = metafunc.config.getoption("claude_code") or [p["version"] for p in PROFILES]
-        metafunc.parametrize("claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions])
+        metafunc.parametrize(
+            "claude_code_cli", versions, indirect=True, ids=[f"cc-{v}" for v in versions]
+        )
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
-                                  items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Every conformance check must state exactly one known requirement; the steps: :mod:`harness.plugin.collection`."""
     collection.prepare(config, items)
 
@@ -260,13 +378,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only those."""
     wanted = session.config.stash[WANTED_GATEWAYS] = {
-        gateway_name(i) for i in session.items
-        if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ())) and not i.get_closest_marker("skip")
+        gateway_name(i)
+        for i in session.items
+        if {"proxy", "gateway", "proxy_pool"} & set(getattr(i, "fixturenames", ()))
+        and not i.get_closest_marker("skip")
     }
-    if wanted and session.config.stash[IMPL].kind == "litellm" and session.config.getoption("proxy_launch") == "fork" \
-            and not session.config.option.collectonly:
+    if (
+        wanted
+        and session.config.stash[IMPL].kind == "litellm"
+        and session.config.getoption("proxy_launch") == "fork"
+        and not session.config.option.collectonly
+    ):
         # LiteLLM imports in the fork server while the fakes start and the first checks set up.
-        forkserver.prestart(proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env())
+        forkserver.prestart(
+            proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env()
+        )
     # What collection built lives as long as the run. Out of the cyclic collector's sight, each full collection
     # (one a few minutes, and pytest's at exit) skips its 260,000 objects: 65-130 ms a time in each worker.
     gc.freeze()
@@ -278,8 +404,11 @@ def _observe_the_wire(request: pytest.FixtureRequest) -> None:
     # A fresh list each time the check runs: a rerun (harness.plugin.rerun) is judged on its own exchanges.
     clients: list[GatewayClient] = []
     request.node.stash[CLIENTS] = clients
-    observing.attach(request.node, "client",
-                       lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None)
+    observing.attach(
+        request.node,
+        "client",
+        lambda: fingerprint.client_summary(ex for c in clients for ex in c.exchanges) or None,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -291,8 +420,11 @@ def _no_network_escape(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     escaped = attempts[before:]
     if escaped:
-        pytest.fail(f"network guard: this test tried to reach {', '.join(escaped)}; "
-                    "only loopback is allowed", pytrace=False)
+        pytest.fail(
+            f"network guard: this test tried to reach {', '.join(escaped)}; "
+            "only loopback is allowed",
+            pytrace=False,
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -304,12 +436,18 @@ def pytest_runtest_makereport(
         item.stash[CALL_RAISED] = call.excinfo is not None
         # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
         providers = item.stash.get(observing.PROVIDERS, [])
-        report.user_properties.append(("provider_answers", sorted({r.answer for p in providers for r in p.received()
-                                                                   if r.answer})))
+        report.user_properties.append(
+            (
+                "provider_answers",
+                sorted({r.answer for p in providers for r in p.received() if r.answer}),
+            )
+        )
         # Every streamed exchange on the provider's clock (harness.plugin.provider_clock): evidence, never
         # fingerprinted.
-        timings = check_timings([ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges],
-                                [r for p in providers for r in p.received()])
+        timings = check_timings(
+            [ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges],
+            [r for p in providers for r in p.received()],
+        )
         if timings:
             report.user_properties.append(("observed:stream timing (provider clock)", timings))
     # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.

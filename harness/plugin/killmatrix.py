@@ -60,9 +60,13 @@ def swept_faults(config: pytest.Config) -> list[str]:
         return []
     unknown = sorted(set(faults) - set(FAULTS))
     if unknown:
-        raise pytest.UsageError(f"--kill-matrix: unknown reference gateway fault(s) {unknown}; known: {sorted(FAULTS)}")
+        raise pytest.UsageError(
+            f"--kill-matrix: unknown reference gateway fault(s) {unknown}; known: {sorted(FAULTS)}"
+        )
     if config.stash[IMPL].kind != "reference":
-        raise pytest.UsageError("--kill-matrix needs --gateway-impl reference: only the reference gateway has faults")
+        raise pytest.UsageError(
+            "--kill-matrix needs --gateway-impl reference: only the reference gateway has faults"
+        )
     return faults
 
 
@@ -80,7 +84,9 @@ class FaultCopies(pytest.File):
         copies = []
         for fault in swept_faults(config):
             if config.getoption("kill_matrix_all") or names_any(self.path, frozenset(KILLS[fault])):
-                copy = pytest.Module.from_parent(self, path=self.path, nodeid=f"{self.module_id}{SEPARATOR}{fault}")
+                copy = pytest.Module.from_parent(
+                    self, path=self.path, nodeid=f"{self.module_id}{SEPARATOR}{fault}"
+                )
                 copy.stash[FAULT_OF] = fault
                 copies.append(copy)
         return copies
@@ -91,11 +97,17 @@ class FaultCopies(pytest.File):
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> FaultCopies | None:
-    if not swept_faults(parent.config) or file_path.suffix != ".py" or not file_path.name.startswith("test_") \
-            or SUITES_DIR not in file_path.resolve().parents:
+    if (
+        not swept_faults(parent.config)
+        or file_path.suffix != ".py"
+        or not file_path.name.startswith("test_")
+        or SUITES_DIR not in file_path.resolve().parents
+    ):
         return None
     base = f"{parent.nodeid}/{file_path.name}" if parent.nodeid else file_path.name
-    node: FaultCopies = FaultCopies.from_parent(parent, path=file_path, nodeid=f"{base}{SEPARATOR}faults")
+    node: FaultCopies = FaultCopies.from_parent(
+        parent, path=file_path, nodeid=f"{base}{SEPARATOR}faults"
+    )
     return node
 
 
@@ -108,7 +120,11 @@ def keep_promised(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A copy keeps only the checks of the requirements its fault promises to break (all with --kill-matrix-all)."""
     if not config.getoption("kill_matrix") or config.getoption("kill_matrix_all"):
         return
-    dropped = [i for i in items if (f := item_fault(i)) and dict(i.user_properties).get("req") not in KILLS[f]]
+    dropped = [
+        i
+        for i in items
+        if (f := item_fault(i)) and dict(i.user_properties).get("req") not in KILLS[f]
+    ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         gone = set(dropped)

@@ -38,10 +38,14 @@ class StreamTiming:
         return round(max(a - e for e, a in self.pairs), 1)
 
     def summary(self) -> dict[str, Any]:
-        return {"first event added (ms)": self.first_event_added_ms, "max held back (ms)": self.max_held_back_ms,
-                "pairing": self.pairing,
-                "provider events": self.provider_events, "client events": self.client_events,
-                "points (emitted ms, arrived ms)": [[round(e, 1), round(a, 1)] for e, a in self.pairs]}
+        return {
+            "first event added (ms)": self.first_event_added_ms,
+            "max held back (ms)": self.max_held_back_ms,
+            "pairing": self.pairing,
+            "provider events": self.provider_events,
+            "client events": self.client_events,
+            "points (emitted ms, arrived ms)": [[round(e, 1), round(a, 1)] for e, a in self.pairs],
+        }
 
 
 def _names(request: RecordedRequest, chunks: int) -> list[str]:
@@ -66,17 +70,23 @@ def timing(exchange: Exchange, request: RecordedRequest) -> StreamTiming | None:
     emitted = [(t - origin) * 1000 for t in request.emitted_at]
     arrived = [(t - origin) * 1000 for t in arrivals]
     names = [e.event or e.type for e in exchange.events or [] if e.at is not None]
-    return StreamTiming(_names(request, len(emitted)), names, emitted, arrived, *_pair(emitted, arrived))
+    return StreamTiming(
+        _names(request, len(emitted)), names, emitted, arrived, *_pair(emitted, arrived)
+    )
 
 
 def behind(exchange: Exchange, requests: list[RecordedRequest]) -> RecordedRequest | None:
     """The last streamed provider request that arrived while this exchange was open (after any retries)."""
     end = exchange.ended
-    inside = [r for r in requests if len(r.emitted_at) > 1 and exchange.started <= r.received_at <= end]
+    inside = [
+        r for r in requests if len(r.emitted_at) > 1 and exchange.started <= r.received_at <= end
+    ]
     return inside[-1] if inside else None
 
 
-def check_timings(exchanges: list[Exchange], requests: list[RecordedRequest]) -> list[dict[str, Any]]:
+def check_timings(
+    exchanges: list[Exchange], requests: list[RecordedRequest]
+) -> list[dict[str, Any]]:
     out = []
     for exchange in exchanges:
         if not exchange.events:
@@ -84,6 +94,10 @@ def check_timings(exchanges: list[Exchange], requests: list[RecordedRequest]) ->
         request = behind(exchange, requests)
         found = timing(exchange, request) if request is not None else None
         if found is not None:
-            out.append({"exchange": f"{exchange.method} {exchange.url.split('//', 1)[-1].split('/', 1)[-1]}",
-                        **found.summary()})
+            out.append(
+                {
+                    "exchange": f"{exchange.method} {exchange.url.split('//', 1)[-1].split('/', 1)[-1]}",
+                    **found.summary(),
+                }
+            )
     return out

@@ -66,8 +66,13 @@ def _reason(report: pytest.TestReport) -> str:
 
 def _revision(root: Path) -> str:
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=10)
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return done.stdout.strip() or "unknown"
@@ -82,22 +87,37 @@ class ReportCollector:
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.written: list[Path] = []
         self.verdict: Verdict | None = None
-        self.problems: dict[str, Any] | None = None  # the answer told as problems (harness.verdict.problems)
+        self.problems: dict[str, Any] | None = (
+            None  # the answer told as problems (harness.verdict.problems)
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
         if "req" not in props:
             return
-        result = self.results.setdefault(report.nodeid, CheckResult(
-            report.nodeid, report.nodeid.split("::")[-1], str(props["req"]), str(props["area"]),
-            str(props["level"]), "pass"))
+        result = self.results.setdefault(
+            report.nodeid,
+            CheckResult(
+                report.nodeid,
+                report.nodeid.split("::")[-1],
+                str(props["req"]),
+                str(props["area"]),
+                str(props["level"]),
+                "pass",
+            ),
+        )
         result.duration += report.duration
         result.settings = dict(props.get("settings") or {})  # type: ignore[call-overload]
         result.claude_code = str(props.get("claude_code", ""))
         if isinstance(props.get("repro"), dict):
             result.repro = props["repro"]  # type: ignore[assignment]
-        result.observed.update({k.removeprefix("observed:"): v for k, v in report.user_properties
-                                if str(k).startswith("observed:")})
+        result.observed.update(
+            {
+                k.removeprefix("observed:"): v
+                for k, v in report.user_properties
+                if str(k).startswith("observed:")
+            }
+        )
         if props.get("flaky"):
             result.flaky = str(props["flaky"])
         if props.get("ran_twice"):
@@ -131,14 +151,19 @@ class ReportCollector:
         facts = self.config.stash.get(RUN_FACTS, {})
         version = facts.get("litellm_version", "unknown")
         settings = facts.get("settings") or {}
-        suffix = f" ({settings['profile']} settings)" if settings.get("profile", "defaults") != "defaults" else ""
+        suffix = (
+            f" ({settings['profile']} settings)"
+            if settings.get("profile", "defaults") != "defaults"
+            else ""
+        )
         info = RunInfo(
             label=(f"LiteLLM {version}" if version[:1].isdigit() else version) + suffix,
             litellm_version=version,
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
             # Over every gateway any worker started (one process: the same as its own config_hash).
-            config_hash=config_digest(list(facts["config_texts"].values())) if facts.get("config_texts")
+            config_hash=config_digest(list(facts["config_texts"].values()))
+            if facts.get("config_texts")
             else facts.get("config_hash", ""),
             started_at=self.started,
             catalogue_revision=catalogue_revision(),
@@ -152,30 +177,50 @@ class ReportCollector:
             proven=kill_score({r.id: r.level for r in catalogue().values()}),
         )
         requirements = [
-            {"id": r.id, "area": r.area, "level": r.level, "statement": r.statement,
-             "source": r.source.title, "url": r.source.url, "security": r.security}
+            {
+                "id": r.id,
+                "area": r.area,
+                "level": r.level,
+                "statement": r.statement,
+                "source": r.source.title,
+                "url": r.source.url,
+                "security": r.security,
+            }
             for r in catalogue().values()
         ]
-        return Run(info, requirements, sorted(self.results.values(), key=lambda r: (r.requirement, r.nodeid)))
+        return Run(
+            info,
+            requirements,
+            sorted(self.results.values(), key=lambda r: (r.requirement, r.nodeid)),
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.results:
             return
         data = self.build().to_json()
-        self.verdict = run_verdict(data, changes=str(self.config.getoption("changes", "fail") or "fail"))
+        self.verdict = run_verdict(
+            data, changes=str(self.config.getoption("changes", "fail") or "fail")
+        )
         # Data first: the answer goes into the run's JSON, and the page and the terminal read it from there.
         data["answer"] = self.problems = answer_of(data)
         data["verdict"] = self.verdict.to_json()
-        if self.verdict.exit_code() == HARNESS_EXIT and session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+        if (
+            self.verdict.exit_code() == HARNESS_EXIT
+            and session.exitstatus == pytest.ExitCode.TESTS_FAILED
+        ):
             # Only the harness failed (issue 38): a code of its own, so CI tells it from a gateway that broke.
             session.exitstatus = HARNESS_EXIT
         if not self.write:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps(data, indent=1)
-        self.written = [self.out_dir / f"{run_name(data)}.json", self.out_dir / "compat.json",
-                        self.out_dir / "compat.html", self.out_dir / "junit.xml"]
+        self.written = [
+            self.out_dir / f"{run_name(data)}.json",
+            self.out_dir / "compat.json",
+            self.out_dir / "compat.html",
+            self.out_dir / "junit.xml",
+        ]
         for path in self.written[:2]:
             path.write_text(text)
         self.written[2].write_text(render_html([data]))
@@ -184,25 +229,43 @@ class ReportCollector:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.verdict is None:
             if self.written:
-                terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+                terminalreporter.write_line(
+                    "compatibility report: " + ", ".join(str(p) for p in self.written)
+                )
             return
-        terminalreporter.section("verdict (harness.verdict: each check against its known deviation)")
+        terminalreporter.section(
+            "verdict (harness.verdict: each check against its known deviation)"
+        )
         if self.written:
-            terminalreporter.write_line("compatibility report: " + ", ".join(str(p) for p in self.written))
+            terminalreporter.write_line(
+                "compatibility report: " + ", ".join(str(p) for p in self.written)
+            )
         headline, *details = self.verdict.lines()
         for line in details:
             terminalreporter.write_line(line)
-        stale = [c.nodeid for c in self.verdict.checks if c.klass in ("fixed", "improved") and c.before != "pass"]
+        stale = [
+            c.nodeid
+            for c in self.verdict.checks
+            if c.klass in ("fixed", "improved") and c.before != "pass"
+        ]
         if stale:
             run = self.written[1] if self.written else "RUN.json"
-            terminalreporter.write_line(f"good news: {len(stale)} known deviation(s) fixed or improved; the "
-                                        f"deviations file is stale (python -m harness deviations accept --run "
-                                        f"{run})")
+            terminalreporter.write_line(
+                f"good news: {len(stale)} known deviation(s) fixed or improved; the "
+                f"deviations file is stale (python -m harness deviations accept --run "
+                f"{run})"
+            )
         if self.problems is not None:
-            terminalreporter.write_line(self.problems["headline"] + " (python -m harness answer --run RUN.json):")
+            terminalreporter.write_line(
+                self.problems["headline"] + " (python -m harness answer --run RUN.json):"
+            )
             for p in self.problems["problems"][:PROBLEM_LINES]:
-                terminalreporter.write_line(f"  {p['impact']:<9} {p['cause']}: {', '.join(p['requirements'])}")
+                terminalreporter.write_line(
+                    f"  {p['impact']:<9} {p['cause']}: {', '.join(p['requirements'])}"
+                )
             if len(self.problems["problems"]) > PROBLEM_LINES:
-                terminalreporter.write_line(f"  ... {len(self.problems['problems']) - PROBLEM_LINES} more")
+                terminalreporter.write_line(
+                    f"  ... {len(self.problems['problems']) - PROBLEM_LINES} more"
+                )
         # The verdict is the summary's last word, right above pytest's own counts.
         terminalreporter.write_line(headline, bold=True)

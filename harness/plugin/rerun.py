@@ -25,8 +25,13 @@ from harness.verdict.classes import BAD_OUTCOMES, GOOD_OUTCOMES
 
 # The class a check's call phase got (harness.plugin.deviations), and its observation.
 JUDGED = pytest.StashKey[tuple[str, Any]]()
-_PER_RUN: tuple[pytest.StashKey[Any], ...] = (observing.SOURCES, observing.DECLARED, observing.RANKS,
-                                              observing.PROVIDERS, observing.SECRETS)
+_PER_RUN: tuple[pytest.StashKey[Any], ...] = (
+    observing.SOURCES,
+    observing.DECLARED,
+    observing.RANKS,
+    observing.PROVIDERS,
+    observing.SECRETS,
+)
 
 
 def judged(item: pytest.Item) -> tuple[str, Any] | None:
@@ -49,8 +54,11 @@ def _against(config: pytest.Config) -> dict[str, bool]:
     if AGAINST not in config.stash:
         path = config.getoption("rerun_against", None)
         results = json.loads(Path(path).read_text())["results"] if path else []
-        config.stash[AGAINST] = {r["nodeid"]: r["outcome"] in GOOD_OUTCOMES for r in results
-                                 if r["outcome"] in GOOD_OUTCOMES | BAD_OUTCOMES}
+        config.stash[AGAINST] = {
+            r["nodeid"]: r["outcome"] in GOOD_OUTCOMES
+            for r in results
+            if r["outcome"] in GOOD_OUTCOMES | BAD_OUTCOMES
+        }
     return config.stash[AGAINST]
 
 
@@ -115,7 +123,9 @@ def _rest_of_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> list[p
     Only the setup state's own teardown: the teardown hooks already ran once (pytest's logging plugin, for
     one, cannot run its teardown twice); an error here is reported as the check's teardown error.
     """
-    call = pytest.CallInfo.from_call(lambda: item.session._setupstate.teardown_exact(nextitem), "teardown")
+    call = pytest.CallInfo.from_call(
+        lambda: item.session._setupstate.teardown_exact(nextitem), "teardown"
+    )
     if call.excinfo is None:
         return []
     return [item.ihook.pytest_runtest_makereport(item=item, call=call)]
@@ -131,12 +141,16 @@ class _Parents:
         return self._chain
 
 
-def _mark_flaky(reports: list[pytest.TestReport], first: tuple[str, Any], second: tuple[str, Any]) -> None:
+def _mark_flaky(
+    reports: list[pytest.TestReport], first: tuple[str, Any], second: tuple[str, Any]
+) -> None:
     call = next((r for r in reports if r.when == "call"), reports[0])
     call.user_properties.append(("flaky", f"first run: {first[0]}; second run: {second[0]}"))
-    text = (f"FLAKY: two runs of this check disagreed (first run: {first[0]}, second run: {second[0]}).\n"
-            f"first run's observation: {first[1]}\nsecond run's observation: {second[1]}\n"
-            "No verdict is drawn from it; the first run's reports are kept, and it fails.")
+    text = (
+        f"FLAKY: two runs of this check disagreed (first run: {first[0]}, second run: {second[0]}).\n"
+        f"first run's observation: {first[1]}\nsecond run's observation: {second[1]}\n"
+        "No verdict is drawn from it; the first run's reports are kept, and it fails."
+    )
     call.sections.append(("flaky: the two runs", text))
     if call.outcome != "failed":
         call.outcome = "failed"

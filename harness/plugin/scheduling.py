@@ -36,7 +36,9 @@ WORKER_MEMORY = 2 << 30  # a worker, its fakes and its proxies, with room to spa
 WORKING_LANES_PER_CORE = 1  # workers that take any check, computing ones first: one per core
 WAITING_LANES_PER_CORE = 3  # workers beside them that take only checks that mostly wait
 SELF_TESTS_PER_CORE = 2  # a run of the harness's own tests only: they run the suite in subprocesses
-WAITING_NICE = 10  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
+WAITING_NICE = (
+    10  # a waiting lane, its proxies and its CLIs yield the CPU to the working lanes' checks
+)
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -61,7 +63,11 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     if os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly:
         return 0
     # Lanes need checks that wait; the harness's own tests alone run two a core, as they always did.
-    per_core = WORKING_LANES_PER_CORE + WAITING_LANES_PER_CORE if _runs_suites(config) else SELF_TESTS_PER_CORE
+    per_core = (
+        WORKING_LANES_PER_CORE + WAITING_LANES_PER_CORE
+        if _runs_suites(config)
+        else SELF_TESTS_PER_CORE
+    )
     by_cpu = per_core * (os.cpu_count() or 1)
     by_memory = max(1, psutil.virtual_memory().available // WORKER_MEMORY)
     return int(max(1, min(MAX_WORKERS, by_cpu, by_memory)))
@@ -73,11 +79,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(log, "cc-gateway-durations")
     if is_worker(config):
         config.pluginmanager.register(LaneWriter(), "cc-gateway-lanes")
-    if is_worker(config) or not getattr(config.option, "numprocesses", None) or not _runs_suites(config):
+    if (
+        is_worker(config)
+        or not getattr(config.option, "numprocesses", None)
+        or not _runs_suites(config)
+    ):
         return
     config.stash[LANES_DIR] = Path(tempfile.mkdtemp(prefix="cc-gateway-lanes-"))
-    if config.getoption("proxy_launch") == "fork" and config.getoption("gateway_impl") == "litellm" \
-            and not config.getoption("gateway_url"):
+    if (
+        config.getoption("proxy_launch") == "fork"
+        and config.getoption("gateway_impl") == "litellm"
+        and not config.getoption("gateway_url")
+    ):
         python = proxy.resolve_python(config.getoption("litellm_python"))
         forkserver.prestart(python, proxy.zygote_env(), share=True)
 
@@ -103,8 +116,9 @@ def waits(item: pytest.Item) -> bool:
     quickly the gateway acts (``timed``): a lane that yields the CPU would measure the machine."""
     if item.get_closest_marker("timed"):
         return False
-    return any(item.get_closest_marker(m) for m in ("waits", "e2e", "slow")) \
-        or "fresh_model" in getattr(item, "fixturenames", ())
+    return any(
+        item.get_closest_marker(m) for m in ("waits", "e2e", "slow")
+    ) or "fresh_model" in getattr(item, "fixturenames", ())
 
 
 def _runs_suites(config: pytest.Config) -> bool:
@@ -135,14 +149,18 @@ def known_durations(config: pytest.Config) -> dict[str, float]:
 
 def seed_from(durations: dict[str, float], collected: set[str]) -> dict[str, float]:
     """The entries worth committing: checks that still exist, long enough to move the order."""
-    return {k: round(v, 1) for k, v in sorted(durations.items()) if k in collected and v >= SEED_FLOOR_S}
+    return {
+        k: round(v, 1) for k, v in sorted(durations.items()) if k in collected and v >= SEED_FLOOR_S
+    }
 
 
 def expected_seconds(item: pytest.Item, last: dict[str, float]) -> float:
     """How long a check took last time; before any run, a guess from its markers."""
     if item.nodeid in last:
         return last[item.nodeid]
-    return 20.0 if item.get_closest_marker("slow") else 10.0 if item.get_closest_marker("e2e") else 0.0
+    return (
+        20.0 if item.get_closest_marker("slow") else 10.0 if item.get_closest_marker("e2e") else 0.0
+    )
 
 
 def unit(nodeid: str) -> str:
@@ -175,7 +193,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             work_unit = self.workqueue.pop(scope)
             self.assigned_work.setdefault(node, {})[scope] = work_unit
             collection = self.registered_collections[node]
-            node.send_runtest_some([collection.index(n) for n, done in work_unit.items() if not done])
+            node.send_runtest_some(
+                [collection.index(n) for n, done in work_unit.items() if not done]
+            )
 
     config.option.loadscopereorder = False  # the collection's order is already longest first
     return ByUnit(config, log)
@@ -211,20 +231,34 @@ class Lanes:
 
     def lane(self, worker_id: str) -> str:
         n = int(worker_id.removeprefix("gw") or 0)
-        return "working" if n < self.working_lanes else \
-            "prompt" if n < self.working_lanes + self.prompt_lanes else "waiting"
+        return (
+            "working"
+            if n < self.working_lanes
+            else "prompt"
+            if n < self.working_lanes + self.prompt_lanes
+            else "waiting"
+        )
 
     def kind(self, unit_name: str) -> str:
         if not unit_name.startswith("suites/"):
             return "self-test"
-        return "timed" if unit_name in self.timed else "waiting" if unit_name in self.waiting else "computing"
+        return (
+            "timed"
+            if unit_name in self.timed
+            else "waiting"
+            if unit_name in self.waiting
+            else "computing"
+        )
 
     def pick(self, worker_id: str, queue: list[str]) -> str | None:
         """The next unit for this worker, from the queue in longest-first order; None: nothing it may take."""
         if not self.lanes_apart:
             return queue[0] if queue else None
-        order = {"working": ("computing",), "prompt": ("self-test", "timed", "waiting"),
-                 "waiting": ("waiting",)}[self.lane(worker_id)]
+        order = {
+            "working": ("computing",),
+            "prompt": ("self-test", "timed", "waiting"),
+            "waiting": ("waiting",),
+        }[self.lane(worker_id)]
         for kind in order:
             if (found := next((u for u in queue if self.kind(u) == kind), None)) is not None:
                 return found
@@ -246,8 +280,10 @@ def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
     folder = getattr(config, "workerinput", {}).get("cc_gateway_lanes")
     if not folder:
         return
-    facts = {"waiting": sorted({unit(i.nodeid) for i in items if waits(i)}),
-             "timed": sorted({unit(i.nodeid) for i in items if i.get_closest_marker("timed")})}
+    facts = {
+        "waiting": sorted({unit(i.nodeid) for i in items if waits(i)}),
+        "timed": sorted({unit(i.nodeid) for i in items if i.get_closest_marker("timed")}),
+    }
     worker = config.workerinput["workerid"]  # type: ignore[attr-defined]
     path = Path(folder, f"{worker}.json")
     tmp = path.with_suffix(".tmp")
@@ -273,14 +309,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         units = list(dict.fromkeys(unit(i.nodeid) for i in items))
         random.Random(seed).shuffle(units)
         place = {u: n for n, u in enumerate(units)}
-        items.sort(key=lambda i: place[unit(i.nodeid)])  # a self-test module stays whole, as on workers
+        items.sort(
+            key=lambda i: place[unit(i.nodeid)]
+        )  # a self-test module stays whole, as on workers
         return
     if not distributed(config):
         return
     last = known_durations(config)
     totals: dict[str, float] = {}
     for item in items:
-        totals[unit(item.nodeid)] = totals.get(unit(item.nodeid), 0.0) + expected_seconds(item, last)
+        totals[unit(item.nodeid)] = totals.get(unit(item.nodeid), 0.0) + expected_seconds(
+            item, last
+        )
     items.sort(key=lambda i: -totals[unit(i.nodeid)])
 
 
@@ -295,8 +335,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     cache = getattr(session.config, "cache", None)
     log = session.config.stash.get(DURATION_LOG, None)
-    if distributed(session.config) and not is_worker(session.config) and cache is not None and log and log.seconds:
-        cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in log.seconds.items()}})
+    if (
+        distributed(session.config)
+        and not is_worker(session.config)
+        and cache is not None
+        and log
+        and log.seconds
+    ):
+        cache.set(
+            DURATIONS,
+            {**cache.get(DURATIONS, {}), **{k: round(v, 2) for k, v in log.seconds.items()}},
+        )
     if is_worker(session.config):
         facts = session.config.stash.get(RUN_FACTS, {})
         # execnet carries plain data only; what a fact holds is JSON-shaped already.

@@ -18,7 +18,9 @@ import time
 from typing import NoReturn
 
 CONNECT_TIMEOUT = 3.0
-HELLO_TIMEOUT = 60.0  # the server answers once its imports are done: a few seconds on a busy machine
+HELLO_TIMEOUT = (
+    60.0  # the server answers once its imports are done: a few seconds on a busy machine
+)
 
 
 def cold(argv: list[str]) -> NoReturn:
@@ -48,11 +50,14 @@ def main() -> int:
         hello = json.loads(stream.readline() or b"null")
     except (OSError, ValueError):
         hello = None
-    if not isinstance(hello, dict) or hello.get("env") != {k: os.environ[k] for k in hello.get("names", ())
-                                                          if k in os.environ}:
+    if not isinstance(hello, dict) or hello.get("env") != {
+        k: os.environ[k] for k in hello.get("names", ()) if k in os.environ
+    }:
         conn.close()
         cold(argv)
-    request = (json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}) + "\n").encode()
+    request = (
+        json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}) + "\n"
+    ).encode()
     try:
         socket.send_fds(conn, [b"F"], [0, 1, 2])
         conn.sendall(request)
@@ -69,7 +74,9 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGHUP, forward)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the worker itself, in the same group
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # a Ctrl-C reaches the worker itself, in the same group
     answer = stream.readline()
     code = int(json.loads(answer)["exit"]) if answer else 1
     if code < 0:  # killed by a signal: end the same way, for execnet to see

@@ -31,14 +31,42 @@ import traceback
 import types
 from typing import IO, Any
 
-PRELOAD = ("anthropic", "anthropic.types", "httpx", "pydantic", "yaml", "psutil", "trustme", "vcr",
-           "cryptography.x509", "cryptography.hazmat.primitives.asymmetric.rsa", "pytest", "execnet")
+PRELOAD = (
+    "anthropic",
+    "anthropic.types",
+    "httpx",
+    "pydantic",
+    "yaml",
+    "psutil",
+    "trustme",
+    "vcr",
+    "cryptography.x509",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "pytest",
+    "execnet",
+)
 # What an interpreter reads from its environment before it runs anything: a worker whose launcher has other
 # values starts cold (the client falls back to an ordinary interpreter).
-STARTUP_ENV = ("PYTHONPATH", "PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONOPTIMIZE", "PYTHONSAFEPATH",
-               "PYTHONNOUSERSITE", "PYTHONUTF8", "PYTHONIOENCODING", "PYTHONDEVMODE", "PYTHONMALLOC",
-               "PYTHONFAULTHANDLER", "PYTHONTRACEMALLOC", "PYTHONPYCACHEPREFIX", "PYTHONHOME",
-               "PYTHONPLATLIBDIR", "PYTHONNODEBUGRANGES", "PYTHONINTMAXSTRDIGITS", "PYTHONUSERBASE")
+STARTUP_ENV = (
+    "PYTHONPATH",
+    "PYTHONHASHSEED",
+    "PYTHONWARNINGS",
+    "PYTHONOPTIMIZE",
+    "PYTHONSAFEPATH",
+    "PYTHONNOUSERSITE",
+    "PYTHONUTF8",
+    "PYTHONIOENCODING",
+    "PYTHONDEVMODE",
+    "PYTHONMALLOC",
+    "PYTHONFAULTHANDLER",
+    "PYTHONTRACEMALLOC",
+    "PYTHONPYCACHEPREFIX",
+    "PYTHONHOME",
+    "PYTHONPLATLIBDIR",
+    "PYTHONNODEBUGRANGES",
+    "PYTHONINTMAXSTRDIGITS",
+    "PYTHONUSERBASE",
+)
 SERVER_PID = os.getpid()
 GRACE = 10.0
 
@@ -80,7 +108,7 @@ def become_worker(request: dict[str, Any], fds: list[int]) -> None:
         os.environ.update(request["env"])
         argv = list(request["argv"])
         source = argv.index("-c") + 1
-        sys.argv = ["-c", *argv[source + 1:]]
+        sys.argv = ["-c", *argv[source + 1 :]]
         if not sys.flags.safe_path:
             sys.path[0:0] = [""]  # what -c puts first
         sys.dont_write_bytecode = "-B" in argv or bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
@@ -102,10 +130,14 @@ class Server:
         self.selector.register(listener, selectors.EVENT_READ, "accept")
         self.selector.register(owner, selectors.EVENT_READ, "owner")
         self.selector.register(wakeup, selectors.EVENT_READ, "child")
-        self.hello = (json.dumps({"env": startup_env(dict(os.environ)), "names": STARTUP_ENV}) + "\n").encode()
+        self.hello = (
+            json.dumps({"env": startup_env(dict(os.environ)), "names": STARTUP_ENV}) + "\n"
+        ).encode()
         self.workers: dict[int, socket.socket] = {}  # pid -> its client's connection
         self.owner_gone = False
-        self.give_up_at = float("inf")  # once the owner is gone: when the workers still running are stopped
+        self.give_up_at = float(
+            "inf"
+        )  # once the owner is gone: when the workers still running are stopped
 
     def run(self) -> None:
         while not self.owner_gone or self.workers:
@@ -129,14 +161,18 @@ class Server:
     def accept(self) -> None:
         try:
             conn, _ = self.listener.accept()
-        except OSError:  # out of descriptors, say: that launcher waits out its timeout and starts cold
+        except (
+            OSError
+        ):  # out of descriptors, say: that launcher waits out its timeout and starts cold
             return
         conn.settimeout(30)
         fds: list[int] = []
         try:
             conn.sendall(self.hello)
             _, fds, _, _ = socket.recv_fds(conn, 1, 3)
-            for fd in fds:  # received descriptors are inheritable: no later worker may hold another's pipes
+            for fd in (
+                fds
+            ):  # received descriptors are inheritable: no later worker may hold another's pipes
                 os.set_inheritable(fd, False)
             stream = conn.makefile("rb")
             request = json.loads(stream.readline())
@@ -146,7 +182,10 @@ class Server:
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
-        except (OSError, ValueError):  # a launcher gone mid-handshake, or no fork (memory): not the others' end
+        except (
+            OSError,
+            ValueError,
+        ):  # a launcher gone mid-handshake, or no fork (memory): not the others' end
             traceback.print_exc(limit=2)
             for fd in fds:
                 with contextlib.suppress(OSError):

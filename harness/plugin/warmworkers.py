@@ -45,18 +45,29 @@ class WarmWorkers:
     @property
     def interpreter(self) -> str:
         """What execnet runs instead of the plain interpreter (it appends ``-u -c BOOTSTRAP``)."""
-        return " ".join(shlex.quote(p) for p in (sys.executable, "-S", str(CLIENT), str(self.socket_path)))
+        return " ".join(
+            shlex.quote(p) for p in (sys.executable, "-S", str(CLIENT), str(self.socket_path))
+        )
 
     @classmethod
     def start(cls) -> WarmWorkers:
         home = Path(tempfile.mkdtemp(prefix="cc-gw-workers-"))
         with (home / "server.log").open("wb") as log:
-            process = subprocess.Popen([sys.executable, "-u", str(SERVER), str(home / "socket")],
-                                       stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=home)
+            process = subprocess.Popen(
+                [sys.executable, "-u", str(SERVER), str(home / "socket")],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=home,
+            )
         server = cls(process, home)
         # It binds its socket before its imports, within a fraction of a second: workers start right after this.
         deadline = time.monotonic() + BIND_TIMEOUT
-        while not server.socket_path.exists() and process.poll() is None and time.monotonic() < deadline:
+        while (
+            not server.socket_path.exists()
+            and process.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         return server
 
@@ -79,11 +90,19 @@ SERVER_KEY = pytest.StashKey[WarmWorkers]()
 def pytest_configure(config: pytest.Config) -> None:
     """On the controller of an ``-n`` run: start the server and point xdist's ``popen`` nodes at its client."""
     tx = list(getattr(config.option, "tx", None) or [])
-    if hasattr(config, "workerinput") or not tx or any(spec != "popen" for spec in tx) \
-            or config.getoption("worker_launch") != "fork" or not hasattr(os, "fork") or config.option.collectonly:
+    if (
+        hasattr(config, "workerinput")
+        or not tx
+        or any(spec != "popen" for spec in tx)
+        or config.getoption("worker_launch") != "fork"
+        or not hasattr(os, "fork")
+        or config.option.collectonly
+    ):
         return
     server = WarmWorkers.start()
-    if not server.socket_path.exists():  # it died starting: its log is in the folder; the workers start cold
+    if (
+        not server.socket_path.exists()
+    ):  # it died starting: its log is in the folder; the workers start cold
         server.stop()
         return
     config.stash[SERVER_KEY] = server

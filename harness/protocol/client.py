@@ -22,11 +22,14 @@ import httpx
 from harness.claude_code import CURRENT, ClaudeCodeFacts
 from harness.protocol import loopback
 from harness.protocol.validators import StreamGrammarError, StreamResult, check_stream, parse_sse
-from harness.protocol.validators.bodies import BodyShapeError, validate_message, validate_token_count
+from harness.protocol.validators.bodies import (
+    BodyShapeError,
+    validate_message,
+    validate_token_count,
+)
 from harness.protocol.validators.sse import SSEEvent, iter_sse, render_sse
 
 Auth = Literal["bearer", "x-api-key", "none"]
-
 
 
 def claude_code_headers(profile: ClaudeCodeFacts) -> dict[str, str]:
@@ -81,7 +84,11 @@ class Exchange:
 
     def transcript(self, redact: str | None = None) -> str:
         hdrs = "\n".join(f"> {k}: {v}" for k, v in self.request_headers.items())
-        body = self.request_body if isinstance(self.request_body, str) else json.dumps(self.request_body)
+        body = (
+            self.request_body
+            if isinstance(self.request_body, str)
+            else json.dumps(self.request_body)
+        )
         answer = render_sse(self.events) if self.events is not None else self.text
         rhdrs = "\n".join(f"< {k}: {v}" for k, v in self.headers.items())
         out = f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n< {self.status}\n{rhdrs}\n<\n{answer}"
@@ -95,8 +102,14 @@ class Exchange:
 class GatewayClient:
     """httpx against the gateway, with Claude Code's headers and a transcript of every exchange."""
 
-    def __init__(self, base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0,
-                 profile: ClaudeCodeFacts = CURRENT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str | None,
+        auth: Auth = "bearer",
+        timeout: float = 60.0,
+        profile: ClaudeCodeFacts = CURRENT,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.auth = auth
@@ -108,7 +121,9 @@ class GatewayClient:
     def close(self) -> None:
         self._http.close()
 
-    def headers(self, auth: Auth | None = None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def headers(
+        self, auth: Auth | None = None, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
         out = dict(self.profile_headers)
         mode = auth or self.auth
         if mode == "bearer" and self.key is not None:
@@ -124,8 +139,16 @@ class GatewayClient:
         return out
 
     def request(
-        self, method: str, path: str, *, json_body: Any = None, content: bytes | None = None,
-        headers: dict[str, str] | None = None, auth: Auth | None = None, validate: bool = True, reason: str = "",
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        auth: Auth | None = None,
+        validate: bool = True,
+        reason: str = "",
     ) -> Exchange:
         """Send one request; a streamed answer is read event by event and grammar-checked, and a 200 JSON answer
         on Messages or count_tokens is validated against the SDK's types.
@@ -133,14 +156,23 @@ class GatewayClient:
         ``validate=False`` (with the ``reason``, shown in the transcript) leaves the answer to the check.
         """
         if not validate and not reason:
-            raise ValueError("validate=False needs a reason: why is this answer not held to the SDK's types?")
+            raise ValueError(
+                "validate=False needs a reason: why is this answer not held to the SDK's types?"
+            )
         hdrs = self.headers(auth, headers)
         if content is None and json_body is not None:
             content = json.dumps(json_body).encode()
             hdrs.setdefault("content-type", "application/json")
         url = self.base_url + path
         shown = json_body if json_body is not None else (content or b"").decode("utf-8", "replace")
-        ex = Exchange(method, url, hdrs, shown, started=time.monotonic(), unvalidated="" if validate else reason)
+        ex = Exchange(
+            method,
+            url,
+            hdrs,
+            shown,
+            started=time.monotonic(),
+            unvalidated="" if validate else reason,
+        )
         self.exchanges.append(ex)
         if any(v != v.strip() for v in hdrs.values()):
             # httpx (h11) refuses header values with edge whitespace, such as the
@@ -179,13 +211,19 @@ class GatewayClient:
             ex.text = ex.content.decode("utf-8", "replace")
 
     @staticmethod
-    def _raw_request(ex: Exchange, content: bytes | None, timeout: float | None) -> http.client.HTTPConnection:
+    def _raw_request(
+        ex: Exchange, content: bytes | None, timeout: float | None
+    ) -> http.client.HTTPConnection:
         """``ex``'s request sent on a bare connection, for what httpx will not send or wait for."""
         url = urlsplit(ex.url)
         conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
         try:
-            conn.request(ex.method, (url.path or "/") + (f"?{url.query}" if url.query else ""), body=content,
-                         headers=ex.request_headers)
+            conn.request(
+                ex.method,
+                (url.path or "/") + (f"?{url.query}" if url.query else ""),
+                body=content,
+                headers=ex.request_headers,
+            )
         except BaseException:
             conn.close()
             raise
@@ -195,7 +233,10 @@ class GatewayClient:
         conn = self._raw_request(ex, content, self._http.timeout.read)
         try:
             response = conn.getresponse()
-            ex.status, ex.headers = response.status, {k.lower(): v for k, v in response.getheaders()}
+            ex.status, ex.headers = (
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+            )
             ex.text = response.read().decode("utf-8", "replace")
         finally:
             conn.close()
@@ -205,8 +246,9 @@ class GatewayClient:
             ex.stream = check_stream(ex.events)
         return ex
 
-    def leave_pending(self, path: str, body: dict[str, Any], until: Callable[[], object],
-                      limit: float = 15.0) -> Exchange:
+    def leave_pending(
+        self, path: str, body: dict[str, Any], until: Callable[[], object], limit: float = 15.0
+    ) -> Exchange:
         """Send a request and hang up, unanswered, once ``until()`` holds (say, once the provider has it).
 
         The client leaves at the moment the check chooses, not at a timeout: a loaded machine can take
@@ -225,16 +267,24 @@ class GatewayClient:
         ex.elapsed = time.monotonic() - ex.started
         ex.text = f"(the client hung up after {ex.elapsed:.2f} s, unanswered)"
         if not held:
-            raise AssertionError(f"the moment to leave never came within {limit:g} s (did the gateway answer at "
-                                 f"once, or never forward the request?):\n{ex.transcript()}")
+            raise AssertionError(
+                f"the moment to leave never came within {limit:g} s (did the gateway answer at "
+                f"once, or never forward the request?):\n{ex.transcript()}"
+            )
         return ex
 
-    def messages(self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any) -> Exchange:
+    def messages(
+        self, body: dict[str, Any], *, beta: bool = True, prefix: str = "", **kw: Any
+    ) -> Exchange:
         """``POST /v1/messages`` as Claude Code sends it (``?beta=true``)."""
-        return self.request("POST", f"{prefix}/v1/messages" + ("?beta=true" if beta else ""), json_body=body, **kw)
+        return self.request(
+            "POST", f"{prefix}/v1/messages" + ("?beta=true" if beta else ""), json_body=body, **kw
+        )
 
     def count_tokens(self, body: dict[str, Any], *, prefix: str = "", **kw: Any) -> Exchange:
-        return self.request("POST", f"{prefix}/v1/messages/count_tokens?beta=true", json_body=body, **kw)
+        return self.request(
+            "POST", f"{prefix}/v1/messages/count_tokens?beta=true", json_body=body, **kw
+        )
 
 
 # The answers held to the SDK's types on every 200 (any prefix: the Anthropic pass-through answers the same).
@@ -253,16 +303,24 @@ def _validate_body(ex: Exchange) -> None:
     try:
         body = json.loads(ex.text)
     except ValueError:
-        raise BodyShapeError(f"HTTP 200 on {path} is not JSON", ex.text or "(an empty body)",
-                             f"a success must carry the answer\n{ex.transcript()}") from None
+        raise BodyShapeError(
+            f"HTTP 200 on {path} is not JSON",
+            ex.text or "(an empty body)",
+            f"a success must carry the answer\n{ex.transcript()}",
+        ) from None
     try:
         validator(body)
     except BodyShapeError as exc:
-        raise BodyShapeError(f"HTTP 200 on {path} is not the SDK's type", body,
-                             f"{str(exc).splitlines()[0]}\n{ex.transcript()}") from None
+        raise BodyShapeError(
+            f"HTTP 200 on {path} is not the SDK's type",
+            body,
+            f"{str(exc).splitlines()[0]}\n{ex.transcript()}",
+        ) from None
 
 
-def message_body(model: str, text: str = "Say hello.", *, stream: bool = False, **extra: Any) -> dict[str, Any]:
+def message_body(
+    model: str, text: str = "Say hello.", *, stream: bool = False, **extra: Any
+) -> dict[str, Any]:
     """A minimal Messages request body."""
     body: dict[str, Any] = {
         "model": model,

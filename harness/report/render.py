@@ -26,15 +26,22 @@ _ENV = jinja2.Environment(
 )
 # A cell is marked "recorded" when one of its checks was answered from a cassette.
 STATE_CSS = {"NOT SAFE": "unsafe", "SAFE": "safe"}
-_ENV.tests["recorded_answer"] = lambda answers: any(str(a).startswith("recorded") for a in answers or [])
+_ENV.tests["recorded_answer"] = lambda answers: any(
+    str(a).startswith("recorded") for a in answers or []
+)
 
 
 def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:
     cells = []
     for i, run in enumerate(runs):
         moved = fingerprint_changes(runs[i - 1], run, req_id) if i else []
-        cells.append({"outcome": cell(run, req_id), "moved": moved,
-                      "checks": [r for r in run["results"] if r["requirement"] == req_id]})
+        cells.append(
+            {
+                "outcome": cell(run, req_id),
+                "moved": moved,
+                "checks": [r for r in run["results"] if r["requirement"] == req_id],
+            }
+        )
     return cells
 
 
@@ -62,18 +69,28 @@ def render_html(runs: list[dict[str, Any]]) -> str:
         rows.append({"req": req, "cells": cells, "differs": differs})
     order = list(dict.fromkeys(r["area"] for r in requirements))  # areas in catalogue order
     rows.sort(key=lambda row: order.index(row["req"]["area"]))
-    areas = [(area, list(items)) for area, items in groupby(rows, key=lambda row: row["req"]["area"])]
+    areas = [
+        (area, list(items)) for area, items in groupby(rows, key=lambda row: row["req"]["area"])
+    ]
     summaries = []
     for i in range(len(runs)):
         counts: dict[str, int] = {}
         for row in rows:
             counts[row["cells"][i]["outcome"]] = counts.get(row["cells"][i]["outcome"], 0) + 1
         summaries.append(counts)
-    uncovered = [row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])]
+    uncovered = [
+        row["req"] for row in rows if all(c["outcome"] == "not-covered" for c in row["cells"])
+    ]
     return _ENV.get_template("compat.html.j2").render(
-        runs=runs, areas=areas, summaries=summaries, order=ORDER, verdict=verdict(runs), uncovered=uncovered,
+        runs=runs,
+        areas=areas,
+        summaries=summaries,
+        order=ORDER,
+        verdict=verdict(runs),
+        uncovered=uncovered,
         answer=runs[-1].get("answer") or answer_of(runs[-1]),
-        overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [])
+        overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [],
+    )
 
 
 def render_controls(data: dict[str, Any]) -> str:

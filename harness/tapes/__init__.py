@@ -9,7 +9,6 @@ requests). A streamed body keeps its exact bytes; the response's ``chunks`` entr
 stream replays paced.
 """
 
-
 # The package's code is in tape.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.tapes.tape import *  # noqa: F403
 from harness.tapes.tape import _validate as _validate

@@ -29,8 +29,11 @@ VOLATILE_FIELDS = ("model", "metadata", "user")
 
 def normalise(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("<model>" if k == "model" else normalise(v)) for k, v in sorted(value.items())
-                if k not in VOLATILE_FIELDS[1:]}
+        return {
+            k: ("<model>" if k == "model" else normalise(v))
+            for k, v in sorted(value.items())
+            if k not in VOLATILE_FIELDS[1:]
+        }
     if isinstance(value, list):
         return [normalise(v) for v in value]
     if isinstance(value, str):
@@ -56,7 +59,9 @@ def _first_difference(a: Any, b: Any, path: str = "$") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b)):
             if a.get(key, "<absent>") != b.get(key, "<absent>"):
-                return _first_difference(a.get(key, "<absent>"), b.get(key, "<absent>"), f"{path}.{key}")
+                return _first_difference(
+                    a.get(key, "<absent>"), b.get(key, "<absent>"), f"{path}.{key}"
+                )
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             if x != y:
@@ -65,14 +70,18 @@ def _first_difference(a: Any, b: Any, path: str = "$") -> str:
 
 
 MATCHERS: dict[str, Callable[[Request, Request], Any]] = {
-    "method": matchers.method, "path": matchers.path, "body": body,
+    "method": matchers.method,
+    "path": matchers.path,
+    "body": body,
 }
 
 
 def player(tape: Tape) -> Cassette:
     """A vcrpy cassette that plays ``tape`` back, each interaction once, never recording."""
     names = tape.provenance.get("match_on") or ["method", "path", "body"]
-    cassette = Cassette(str(tape.path), match_on=[MATCHERS[n] for n in names], record_mode=RecordMode.NONE)
+    cassette = Cassette(
+        str(tape.path), match_on=[MATCHERS[n] for n in names], record_mode=RecordMode.NONE
+    )
     for interaction in tape.interactions:
         cassette.append(interaction.request, interaction.response)
     return cassette
@@ -91,10 +100,14 @@ def play(cassette: Cassette, request: Request, name: str) -> Interaction:
 
 def miss_text(cassette: Cassette, request: Request, name: str) -> str:
     closest = cassette.find_requests_with_most_matches(request)
-    lines = [f"cassette {name}: no unplayed interaction matches {request.method} {request.path}",
-             f"  sent:    {json.dumps(normalised_body(request))[:400]}"]
+    lines = [
+        f"cassette {name}: no unplayed interaction matches {request.method} {request.path}",
+        f"  sent:    {json.dumps(normalised_body(request))[:400]}",
+    ]
     for stored, _, fails in closest[:1]:
-        lines.append(f"  closest: {stored.method} {stored.path} {json.dumps(normalised_body(stored))[:400]}")
+        lines.append(
+            f"  closest: {stored.method} {stored.path} {json.dumps(normalised_body(stored))[:400]}"
+        )
         lines += [f"  differs in {matcher}: {why}" for matcher, why in fails]
     if not closest:
         lines.append("  closest: none (no interaction shares method or path)")

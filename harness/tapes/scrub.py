@@ -22,12 +22,30 @@ from urllib.parse import quote
 from vcr.request import Request
 
 SCRUBBED = "<scrubbed>"
-SENSITIVE_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
-    "x-amz-security-token", "x-amz-date", "x-amz-content-sha256", "openai-organization", "openai-project",
-    "anthropic-organization-id", "x-request-id", "request-id", "x-amzn-requestid", "x-amz-request-id",
-    "cf-ray", "x-goog-user-project", "x-litellm-call-id",
-})
+SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "x-amz-security-token",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "openai-organization",
+        "openai-project",
+        "anthropic-organization-id",
+        "x-request-id",
+        "request-id",
+        "x-amzn-requestid",
+        "x-amz-request-id",
+        "cf-ray",
+        "x-goog-user-project",
+        "x-litellm-call-id",
+    }
+)
 SECRET_ENV = re.compile(r"(API_KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?)$|^AWS_|_KEY$", re.I)
 SECRET_SHAPES = (
     re.compile(rb"sk-ant-[A-Za-z0-9_-]{8,}"),
@@ -45,7 +63,11 @@ BODY_IDS = re.compile(rb'("(?:request_id|organization_id|project_id)"\s*:\s*")[^
 def environment_secrets(env: Mapping[str, str] | None = None) -> list[str]:
     """The values of credential-like variables: what must never be written, whatever its shape."""
     source = os.environ if env is None else env
-    return sorted({v for k, v in source.items() if SECRET_ENV.search(k) and len(v) >= 8}, key=len, reverse=True)
+    return sorted(
+        {v for k, v in source.items() if SECRET_ENV.search(k) and len(v) >= 8},
+        key=len,
+        reverse=True,
+    )
 
 
 class Scrubber:
@@ -68,7 +90,10 @@ class Scrubber:
         out: dict[str, Any] = {}
         for name, value in headers.items():
             values = value if isinstance(value, list) else [value]
-            kept = [SCRUBBED if name.lower() in SENSITIVE_HEADERS else self.scrub_text(str(v)) for v in values]
+            kept = [
+                SCRUBBED if name.lower() in SENSITIVE_HEADERS else self.scrub_text(str(v))
+                for v in values
+            ]
             out[name] = kept if isinstance(value, list) else kept[0]
         return out
 
@@ -91,10 +116,12 @@ class Scrubber:
     def _chunked(self, body: bytes, timing: list[list[float]]) -> tuple[bytes, list[list[float]]]:
         pieces, at = [], 0
         for pause, length in timing:
-            pieces.append((pause, self.scrub_bytes(body[at:at + int(length)])))
+            pieces.append((pause, self.scrub_bytes(body[at : at + int(length)])))
             at += int(length)
         joined = b"".join(p for _, p in pieces)
-        if self.scrub_bytes(joined) != joined:  # a secret straddled two chunks: one chunk, scrubbed whole
+        if (
+            self.scrub_bytes(joined) != joined
+        ):  # a secret straddled two chunks: one chunk, scrubbed whole
             whole = self.scrub_bytes(body)
             return whole, [[sum(float(p) for p, _ in timing), len(whole)]]
         return joined, [[pause, len(piece)] for pause, piece in pieces]
@@ -102,6 +129,12 @@ class Scrubber:
 
 def findings(data: bytes, secrets: Iterable[str] = ()) -> list[str]:
     """Where ``data`` holds something secret-shaped, or one of ``secrets``; empty when clean."""
-    found = [f"a value shaped like {shape.pattern[:24].decode()!r}…" for shape in SECRET_SHAPES if shape.search(data)]
-    found += [f"the value of a credential variable ({s[:4]}…)" for s in secrets if s.encode() in data]
+    found = [
+        f"a value shaped like {shape.pattern[:24].decode()!r}…"
+        for shape in SECRET_SHAPES
+        if shape.search(data)
+    ]
+    found += [
+        f"the value of a credential variable ({s[:4]}…)" for s in secrets if s.encode() in data
+    ]
     return found

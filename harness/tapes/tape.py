@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from vcr.persisters.filesystem import CassetteDecodeError, CassetteNotFoundError, FilesystemPersister
+from vcr.persisters.filesystem import (
+    CassetteDecodeError,
+    CassetteNotFoundError,
+    FilesystemPersister,
+)
 from vcr.request import Request
 from vcr.serializers import yamlserializer
 
@@ -18,7 +22,14 @@ from harness.errors import HarnessError
 
 DIRECTORY = Path(__file__).resolve().parents[2] / "cassettes"
 PROVIDERS = ("anthropic", "openai")
-PROVENANCE = ("recorded_at", "base_url", "provider", "provider_model", "harness_revision", "recorded_by")
+PROVENANCE = (
+    "recorded_at",
+    "base_url",
+    "provider",
+    "provider_model",
+    "harness_revision",
+    "recorded_by",
+)
 
 
 class CassetteError(HarnessError):
@@ -36,8 +47,10 @@ class Interaction:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
-                for k, v in (self.response.get("headers") or {}).items()}
+        return {
+            k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
+            for k, v in (self.response.get("headers") or {}).items()
+        }
 
     @property
     def body(self) -> bytes:
@@ -51,7 +64,7 @@ class Interaction:
             return None
         body, out, at = self.body, [], 0
         for pause, length in timing:
-            out.append((float(pause) / speed, body[at:at + int(length)]))
+            out.append((float(pause) / speed, body[at : at + int(length)]))
             at += int(length)
         if at < len(body):
             out.append((0.0, body[at:]))
@@ -85,28 +98,50 @@ def _name_of(path: Path) -> str:
 
 def load(name_or_path: str | Path, root: Path | None = None) -> Tape:
     """A cassette by name ("anthropic/text") or path; a CassetteError says what is wrong with it."""
-    path = Path(name_or_path) if str(name_or_path).endswith(".yaml") else path_for(str(name_or_path), root)
+    path = (
+        Path(name_or_path)
+        if str(name_or_path).endswith(".yaml")
+        else path_for(str(name_or_path), root)
+    )
     try:
         requests, responses, *meta = FilesystemPersister.load_cassette(path, yamlserializer)
     except CassetteNotFoundError:
-        raise CassetteError(f"no cassette {path} (empty or missing); `python -m harness cassettes list` "
-                            "shows the recorded scenarios") from None
-    except (CassetteDecodeError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise CassetteError(f"{path}: not a readable vcrpy cassette (corrupt or truncated?): {exc}") from None
-    tape = Tape(_name_of(path), [Interaction(q, r) for q, r in zip(requests, responses, strict=True)],
-                dict((meta[0] if meta else {}).get("provenance") or {}))
+        raise CassetteError(
+            f"no cassette {path} (empty or missing); `python -m harness cassettes list` "
+            "shows the recorded scenarios"
+        ) from None
+    except (
+        CassetteDecodeError,
+        yaml.YAMLError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as exc:
+        raise CassetteError(
+            f"{path}: not a readable vcrpy cassette (corrupt or truncated?): {exc}"
+        ) from None
+    tape = Tape(
+        _name_of(path),
+        [Interaction(q, r) for q, r in zip(requests, responses, strict=True)],
+        dict((meta[0] if meta else {}).get("provenance") or {}),
+    )
     _validate(tape, path)
     return tape
 
 
 def _validate(tape: Tape, path: Path) -> None:
     if tape.provider not in PROVIDERS:
-        raise CassetteError(f"{path}: cassettes of provider {tape.provider!r} cannot be replayed: the fakes "
-                            f"serve {', '.join(PROVIDERS)}")
+        raise CassetteError(
+            f"{path}: cassettes of provider {tape.provider!r} cannot be replayed: the fakes "
+            f"serve {', '.join(PROVIDERS)}"
+        )
     missing = [k for k in PROVENANCE if not tape.provenance.get(k)]
     if missing:
-        raise CassetteError(f"{path}: the cassette has no provenance ({', '.join(missing)} missing); "
-                            "record it with `python -m harness record`")
+        raise CassetteError(
+            f"{path}: the cassette has no provenance ({', '.join(missing)} missing); "
+            "record it with `python -m harness record`"
+        )
     if not tape.interactions:
         raise CassetteError(f"{path}: the cassette holds no interaction")
 
@@ -116,9 +151,11 @@ def save(tape: Tape, root: Path | None = None) -> Path:
     path = path_for(tape.name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     # vcrpy's serializer turns bodies into text in place; the tape in memory keeps its bytes.
-    data = {"requests": [copy.deepcopy(i.request) for i in tape.interactions],
-            "responses": [copy.deepcopy(i.response) for i in tape.interactions],
-            "metadata": {"provenance": tape.provenance}}
+    data = {
+        "requests": [copy.deepcopy(i.request) for i in tape.interactions],
+        "responses": [copy.deepcopy(i.response) for i in tape.interactions],
+        "metadata": {"provenance": tape.provenance},
+    }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".yaml.part", dir=path.parent)
     os.close(fd)
     try:

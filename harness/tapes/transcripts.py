@@ -31,14 +31,28 @@ def provider_model(text: str) -> str:
     return "unknown"
 
 
-def tape_from_transcript(name: str, text: str, provenance: dict[str, Any], base_url: str,
-                         path: str = "/v1/messages") -> Tape:
+def tape_from_transcript(
+    name: str, text: str, provenance: dict[str, Any], base_url: str, path: str = "/v1/messages"
+) -> Tape:
     chunks = frames(text)
     model = provider_model(text)
-    request = Request("POST", f"{base_url}{path}", json.dumps({"model": model, "stream": True}).encode(),
-                      {"content-type": "application/json"})
-    response = {"status": {"code": 200, "message": "OK"}, "headers": dict(SSE_HEADERS),
-                "body": {"string": b"".join(chunks)}, "chunks": [[0.0, len(c)] for c in chunks]}
-    meta = {"provider": name.split("/")[0], "provider_model": model, "base_url": base_url,
-            "match_on": ["method", "path"], **provenance}
+    request = Request(
+        "POST",
+        f"{base_url}{path}",
+        json.dumps({"model": model, "stream": True}).encode(),
+        {"content-type": "application/json"},
+    )
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": dict(SSE_HEADERS),
+        "body": {"string": b"".join(chunks)},
+        "chunks": [[0.0, len(c)] for c in chunks],
+    }
+    meta = {
+        "provider": name.split("/")[0],
+        "provider_model": model,
+        "base_url": base_url,
+        "match_on": ["method", "path"],
+        **provenance,
+    }
     return Tape(name, [Interaction(request, response)], meta)

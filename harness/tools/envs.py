@@ -74,8 +74,11 @@ def _tail(text: str, lines: int = 15) -> str:
 
 def _create(env_dir: Path) -> None:
     uv = shutil.which("uv")
-    cmd = [uv, "venv", "-q", "--python", sys.executable, str(env_dir)] if uv else \
-        [sys.executable, "-m", "venv", str(env_dir)]
+    cmd = (
+        [uv, "venv", "-q", "--python", sys.executable, str(env_dir)]
+        if uv
+        else [sys.executable, "-m", "venv", str(env_dir)]
+    )
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode:
         raise HarnessError(f"cannot create an environment in {env_dir}: {_tail(done.stderr)}")
@@ -84,11 +87,26 @@ def _create(env_dir: Path) -> None:
 def proxy_requirements(version: str, dropped: list[str] | None = None) -> list[str]:
     """``litellm==version`` plus its proxy extra, minus what the registry cannot provide (added to ``dropped``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp,
-                               f"litellm=={version}"], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "-d",
+                tmp,
+                f"litellm=={version}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         _raise_if_unknown(version, done)
         if done.returncode:
-            raise HarnessError(f"fetching LiteLLM {version} failed:\n{_tail(done.stderr + done.stdout)}")
+            raise HarnessError(
+                f"fetching LiteLLM {version} failed:\n{_tail(done.stderr + done.stdout)}"
+            )
         wheel = next(Path(tmp).glob("*.whl"))
         with zipfile.ZipFile(wheel) as z:
             name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
@@ -113,10 +131,13 @@ def _raise_if_unknown(version: str, done: subprocess.CompletedProcess[str]) -> N
 
 def _raise_if_unknown_text(version: str, text: str, returncode: int = 1) -> None:
     # Only litellm itself missing means an unknown version; a missing dependency (litellm-proxy) does not.
-    if returncode and re.search(rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}",
-                                     text):
-        raise HarnessError(f"LiteLLM {version} is not a release on the package index. "
-                           "`pip index versions litellm` lists the ones there are.")
+    if returncode and re.search(
+        rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}", text
+    ):
+        raise HarnessError(
+            f"LiteLLM {version} is not a release on the package index. "
+            "`pip index versions litellm` lists the ones there are."
+        )
 
 
 def environment(version: str, cache: Path = CACHE) -> Environment:
@@ -146,7 +167,9 @@ def environment(version: str, cache: Path = CACHE) -> Environment:
     return Environment(version, python, time.monotonic() - started, method)
 
 
-def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.InstalledFile], dict[str, Any]]:
+def _install_pinned(
+    env_dir: Path, version: str
+) -> tuple[str, list[supplychain.InstalledFile], dict[str, Any]]:
     """Wheels resolved for ``litellm[proxy]`` (else the explicit requirements), installed by hash.
 
     The record says what the index lacked and why an earlier method failed, for the report.
@@ -154,6 +177,7 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
     site = supplychain.site_packages(env_dir)
     if not site:
         raise HarnessError(f"{env_dir} has no site-packages directory")
+
     # google-auth: LiteLLM's Vertex routes need it and litellm[proxy] does not bring it.
     def extra() -> list[str]:
         return [f"litellm[proxy]=={version}", GOOGLE_AUTH]
@@ -163,8 +187,10 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
     def explicit() -> list[str]:
         return [*proxy_requirements(version, missing), GOOGLE_AUTH]
 
-    attempts: list[tuple[str, Callable[[], list[str]]]] = [("litellm[proxy]", extra),
-                                                           ("explicit proxy requirements", explicit)]
+    attempts: list[tuple[str, Callable[[], list[str]]]] = [
+        ("litellm[proxy]", extra),
+        ("explicit proxy requirements", explicit),
+    ]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         for method, requirements in attempts:
@@ -176,19 +202,34 @@ def _install_pinned(env_dir: Path, version: str) -> tuple[str, list[supplychain.
                 failures.append(f"{method}: {exc}")
                 continue
             supplychain.install_by_hash(site[0], wheels, files)
-            return method, files, {"missing": missing, "failed_attempts": [_quiet(f) for f in failures]}
+            return (
+                method,
+                files,
+                {"missing": missing, "failed_attempts": [_quiet(f) for f in failures]},
+            )
     raise HarnessError("\n".join(failures))
 
 
-def run_suite(env: Environment, out_dir: Path, extra: list[str],
-              variables: dict[str, str] | None = None) -> tuple[Path, float, int]:
+def run_suite(
+    env: Environment, out_dir: Path, extra: list[str], variables: dict[str, str] | None = None
+) -> tuple[Path, float, int]:
     """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit code."""
-    return run_suite_with(["--litellm-python", str(env.python)], out_dir, extra, variables,
-                          label=f"LiteLLM {env.version}")
+    return run_suite_with(
+        ["--litellm-python", str(env.python)],
+        out_dir,
+        extra,
+        variables,
+        label=f"LiteLLM {env.version}",
+    )
 
 
-def run_suite_with(target: list[str], out_dir: Path, extra: list[str], variables: dict[str, str] | None = None,
-                   label: str = "the gateway") -> tuple[Path, float, int]:
+def run_suite_with(
+    target: list[str],
+    out_dir: Path,
+    extra: list[str],
+    variables: dict[str, str] | None = None,
+    label: str = "the gateway",
+) -> tuple[Path, float, int]:
     """``run_suite`` with the arguments that choose the gateway under test given (``target``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "compat.json"
@@ -201,21 +242,36 @@ def run_suite_with(target: list[str], out_dir: Path, extra: list[str], variables
     variables = {"CC_GATEWAY_FUZZ_EXAMPLES": str(examples), **(variables or {})}
     # Node ids narrow the run (the gate's second run of the checks that moved); otherwise all of suites/.
     paths = [] if any(a.startswith("suites/") for a in extra) else ["suites"]
-    cmd = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", *target,
-           "--report-dir", str(out_dir), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *paths,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tb=no",
+        *target,
+        "--report-dir",
+        str(out_dir),
+        *extra,
+    ]
     done = _pytest(cmd, {**os.environ, **variables})
     # pytest exits 1 when checks fail (a version without a deviations file does); more is a crash.
     if not report.exists() or done.returncode > 1:
-        raise HarnessError(f"the suite did not complete for {label} (pytest exit {done.returncode}):\n"
-                           f"{_tail(done.stdout + done.stderr)}")
+        raise HarnessError(
+            f"the suite did not complete for {label} (pytest exit {done.returncode}):\n"
+            f"{_tail(done.stdout + done.stderr)}"
+        )
     return report, time.monotonic() - started, done.returncode
 
 
 def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The suite's session; if this program is stopped meanwhile, the session is stopped first and given time to
     take its proxies and workers down (``subprocess.run`` would SIGKILL it, leaving them to outlive it)."""
-    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=variables) as child:
+    with subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=variables
+    ) as child:
         try:
             out, err = child.communicate()
         except BaseException:
@@ -231,11 +287,25 @@ def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedPr
 def index_versions(package: str = "litellm", pre: bool = False) -> list[str]:
     """The package's final releases on the index, newest first (pip's own view of the index); pre-releases too
     with ``pre``."""
-    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package, "--disable-pip-version-check",
-                           *(["--pre"] if pre else [])], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "index",
+            "versions",
+            package,
+            "--disable-pip-version-check",
+            *(["--pre"] if pre else []),
+        ],
+        capture_output=True,
+        text=True,
+    )
     found = re.search(r"Available versions:\s*(.+)", done.stdout)
     if done.returncode or not found:
-        raise HarnessError(f"cannot list {package}'s releases on the index:\n{_tail(done.stderr + done.stdout)}")
+        raise HarnessError(
+            f"cannot list {package}'s releases on the index:\n{_tail(done.stderr + done.stdout)}"
+        )
     versions = [v.strip() for v in found.group(1).split(",")]
     return [v for v in versions if re.fullmatch(PRE_RELEASE if pre else r"\d+\.\d+\.\d+", v)]
 
@@ -246,8 +316,9 @@ class Newest:
     passed_over: list[str]  # newer releases, each with why it was not taken
 
 
-def newest_installable(versions: list[str], tries: int = 4,
-                       build: Callable[[str], Environment] = environment) -> Newest:
+def newest_installable(
+    versions: list[str], tries: int = 4, build: Callable[[str], Environment] = environment
+) -> Newest:
     """The newest release (of ``versions``, newest first) that installs through the guard.
 
     A compromised release is passed over, and so is one that does not install at all; the report says

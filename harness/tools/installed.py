@@ -19,8 +19,18 @@ from harness.plugin.stash import SUITES_DIR
 
 def pytest_args(suites: Path, here: Path, argv: list[str]) -> list[str]:
     """The command line for pytest: the suites' settings and folder, this folder for what the run writes."""
-    return ["-c", str(suites / "conformance.ini"), "--rootdir", str(suites),
-            "-o", f"cache_dir={here / '.pytest_cache'}", "--report-dir", str(here / "reports"), *argv, str(suites)]
+    return [
+        "-c",
+        str(suites / "conformance.ini"),
+        "--rootdir",
+        str(suites),
+        "-o",
+        f"cache_dir={here / '.pytest_cache'}",
+        "--report-dir",
+        str(here / "reports"),
+        *argv,
+        str(suites),
+    ]
 
 
 def fuzz_examples(suites: Path, here: Path) -> Path:

@@ -30,15 +30,27 @@ SOURCE = ["harness", "suites", "cassettes", "pyproject.toml", ":(exclude)suites/
 def suite_source() -> str:
     """The commit plus a hash of any uncommitted change to the suite's source ("unknown" outside git)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30)
-        diff = subprocess.run(["git", "diff", "HEAD", "--", *SOURCE], cwd=ROOT, capture_output=True, timeout=60)
-        new = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "--", *SOURCE], cwd=ROOT,
-                             capture_output=True, timeout=60)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
+        diff = subprocess.run(
+            ["git", "diff", "HEAD", "--", *SOURCE], cwd=ROOT, capture_output=True, timeout=60
+        )
+        new = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard", "--", *SOURCE],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if head.returncode:
         return "unknown"
-    dirty = hashlib.sha256(diff.stdout + new.stdout).hexdigest()[:12] if diff.stdout or new.stdout else "clean"
+    dirty = (
+        hashlib.sha256(diff.stdout + new.stdout).hexdigest()[:12]
+        if diff.stdout or new.stdout
+        else "clean"
+    )
     return f"{head.stdout.strip()}+{dirty}"
 
 
@@ -52,9 +64,12 @@ def _arg_identity(arg: str) -> str:
 def selection(pytest_args: list[str]) -> dict[str, Any]:
     """Everything but the LiteLLM version that decides a run's results: runs judged together must share it."""
     # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows it so).
-    return {"suite": suite_source(), "catalogue": catalogue_revision(),
-            "arguments": [_arg_identity(a) for a in pytest_args],
-            "PYTEST_ADDOPTS": os.environ.get("PYTEST_ADDOPTS", "")}
+    return {
+        "suite": suite_source(),
+        "catalogue": catalogue_revision(),
+        "arguments": [_arg_identity(a) for a in pytest_args],
+        "PYTEST_ADDOPTS": os.environ.get("PYTEST_ADDOPTS", ""),
+    }
 
 
 def key(litellm: str, pytest_args: list[str]) -> str:
@@ -62,8 +77,13 @@ def key(litellm: str, pytest_args: list[str]) -> str:
     chosen = selection(pytest_args)
     if chosen["suite"] == "unknown":
         return ""
-    parts = [litellm, chosen["suite"], chosen["catalogue"], *chosen["arguments"],
-             f"PYTEST_ADDOPTS={chosen['PYTEST_ADDOPTS']}"]
+    parts = [
+        litellm,
+        chosen["suite"],
+        chosen["catalogue"],
+        *chosen["arguments"],
+        f"PYTEST_ADDOPTS={chosen['PYTEST_ADDOPTS']}",
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
@@ -91,7 +111,9 @@ def given(path: Path, litellm: str) -> dict[str, Any]:
     """``--baseline-run``: a run from an earlier job; refused when it is not of the baseline's version."""
     run = load_run(path)
     if run["info"].get("litellm_version") != litellm:
-        raise HarnessError(f"{path} is a run of LiteLLM {run['info'].get('litellm_version')}, not of the "
-                           f"baseline's {litellm}: pass the baseline's own run, or none")
+        raise HarnessError(
+            f"{path} is a run of LiteLLM {run['info'].get('litellm_version')}, not of the "
+            f"baseline's {litellm}: pass the baseline's own run, or none"
+        )
     run["info"]["reused_from"] = str(path)
     return run

@@ -55,20 +55,31 @@ def catalogue(path: Path = CATALOGUE) -> dict[str, Requirement]:
         if entry.get("level") not in ("must", "should", "info"):
             raise HarnessError(f"{path}: requirement {rid} has level {entry.get('level')!r}")
         if entry.get("source") not in sources:
-            raise HarnessError(f"{path}: requirement {rid} cites unknown source {entry.get('source')!r}")
+            raise HarnessError(
+                f"{path}: requirement {rid} cites unknown source {entry.get('source')!r}"
+            )
         if entry.get("impact") not in IMPACTS or not str(entry.get("sees") or "").strip():
-            raise HarnessError(f"{path}: requirement {rid} needs an impact (one of {', '.join(IMPACTS)}) and "
-                               f"a `sees` sentence: what a Claude Code user meets when a gateway breaks it")
+            raise HarnessError(
+                f"{path}: requirement {rid} needs an impact (one of {', '.join(IMPACTS)}) and "
+                f"a `sees` sentence: what a Claude Code user meets when a gateway breaks it"
+            )
         out[rid] = _requirement(entry, sources[entry["source"]])
     return out
 
 
 def _requirement(entry: dict[str, Any], source: Source) -> Requirement:
     return Requirement(
-        entry["id"], entry["area"], entry["level"], _one_line(entry["statement"]), source,
-        bool(entry.get("security", entry["area"] in SECURITY_AREAS)), entry["impact"], _one_line(entry["sees"]),
+        entry["id"],
+        entry["area"],
+        entry["level"],
+        _one_line(entry["statement"]),
+        source,
+        bool(entry.get("security", entry["area"] in SECURITY_AREAS)),
+        entry["impact"],
+        _one_line(entry["sees"]),
         _one_line(entry.get("level_exception") or ""),
-        tuple((k, _one_line(v)) for k, v in (entry.get("not_on") or {}).items()))
+        tuple((k, _one_line(v)) for k, v in (entry.get("not_on") or {}).items()),
+    )
 
 
 def _one_line(text: Any) -> str:

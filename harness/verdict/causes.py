@@ -87,14 +87,21 @@ def _text(raw: Mapping[str, Any], key: str) -> str:
 def _mitigation(raw: Any) -> Mitigation | None:
     if not isinstance(raw, Mapping):
         return None
-    return Mitigation(_text(raw, "setting"), _text(raw, "kind"), _text(raw, "proof"), _text(raw, "note"))
+    return Mitigation(
+        _text(raw, "setting"), _text(raw, "kind"), _text(raw, "proof"), _text(raw, "note")
+    )
 
 
 def _witness(raw: Any) -> Witness | None:
     if not isinstance(raw, Mapping):
         return None
-    return Witness(_text(raw, "claude_code"), _text(raw, "gateway"), _text(raw, "command"),
-                   int(raw.get("exit_code", -1)), str(raw.get("printed") or "").strip())
+    return Witness(
+        _text(raw, "claude_code"),
+        _text(raw, "gateway"),
+        _text(raw, "command"),
+        int(raw.get("exit_code", -1)),
+        str(raw.get("printed") or "").strip(),
+    )
 
 
 def parse(table: Mapping[str, Any] | None) -> dict[str, Cause]:
@@ -103,10 +110,18 @@ def parse(table: Mapping[str, Any] | None) -> dict[str, Cause]:
     for cid, raw in (table or {}).items():
         raw = raw if isinstance(raw, Mapping) else {}
         out[str(cid)] = Cause(
-            str(cid), _text(raw, "summary"), _text(raw, "sees"), _text(raw, "impact"),
-            tuple(str(r) for r in raw.get("routes") or ()), tuple(str(m) for m in raw.get("modes") or ()),
-            _text(raw, "upstream"), tuple(str(r) for r in raw.get("breaks") or ()), _text(raw, "releases"),
-            _mitigation(raw.get("mitigation")), _witness(raw.get("witness")))
+            str(cid),
+            _text(raw, "summary"),
+            _text(raw, "sees"),
+            _text(raw, "impact"),
+            tuple(str(r) for r in raw.get("routes") or ()),
+            tuple(str(m) for m in raw.get("modes") or ()),
+            _text(raw, "upstream"),
+            tuple(str(r) for r in raw.get("breaks") or ()),
+            _text(raw, "releases"),
+            _mitigation(raw.get("mitigation")),
+            _witness(raw.get("witness")),
+        )
     return out
 
 
@@ -124,7 +139,9 @@ def problems(causes: Mapping[str, Cause], named: Iterable[tuple[str, str | None]
     for cid, entry in causes.items():
         out += [f"cause {cid}: {p}" for p in _cause_problems(entry)]
         if cid not in used:
-            out.append(f"cause {cid}: no deviation names it (remove it, or the entries lost their cause)")
+            out.append(
+                f"cause {cid}: no deviation names it (remove it, or the entries lost their cause)"
+            )
     return out
 
 
@@ -132,10 +149,17 @@ def _cause_problems(cause: Cause) -> list[str]:
     out = [f"needs {key}" for key in ("summary", "sees", "upstream") if not getattr(cause, key)]
     if cause.impact not in IMPACTS:
         out.append(f"impact {cause.impact!r} is not one of {', '.join(IMPACTS)}")
-    out += [f"unknown route {r!r} (one of {', '.join(ROUTES)})" for r in (*cause.routes, *cause.breaks)
-            if r not in ROUTES]
-    out += [f"breaks {r}, which is not among its routes" for r in cause.breaks if r not in cause.routes]
-    out += [f"unknown mode {m!r} (one of {', '.join(MODES)})" for m in cause.modes if m not in MODES]
+    out += [
+        f"unknown route {r!r} (one of {', '.join(ROUTES)})"
+        for r in (*cause.routes, *cause.breaks)
+        if r not in ROUTES
+    ]
+    out += [
+        f"breaks {r}, which is not among its routes" for r in cause.breaks if r not in cause.routes
+    ]
+    out += [
+        f"unknown mode {m!r} (one of {', '.join(MODES)})" for m in cause.modes if m not in MODES
+    ]
     if cause.upstream != "not reported" and not cause.upstream.startswith("https://"):
         out.append("upstream is a tracker URL or 'not reported'")
     m = cause.mitigation
@@ -143,5 +167,7 @@ def _cause_problems(cause: Cause) -> list[str]:
         if not m.setting or m.kind not in MITIGATION_KINDS:
             out.append(f"a mitigation needs a setting and a kind of {', '.join(MITIGATION_KINDS)}")
         if m.proof_kind not in PROOF_KINDS or not m.proof_target:
-            out.append("a mitigation needs its proof: profile:NAME or check:NODEID (docs/impact.md#mitigations)")
+            out.append(
+                "a mitigation needs its proof: profile:NAME or check:NODEID (docs/impact.md#mitigations)"
+            )
     return out

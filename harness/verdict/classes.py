@@ -32,10 +32,28 @@ from typing import Any, Literal
 
 from harness.verdict.fields import Direction, FieldMove, moves
 
-Class = Literal["security", "regressed", "new failure", "harness error", "flaky", "changed", "improved", "fixed",
-                "same"]
-SEVERITY: tuple[Class, ...] = ("security", "regressed", "new failure", "harness error", "flaky", "changed",
-                               "improved", "fixed", "same")
+Class = Literal[
+    "security",
+    "regressed",
+    "new failure",
+    "harness error",
+    "flaky",
+    "changed",
+    "improved",
+    "fixed",
+    "same",
+]
+SEVERITY: tuple[Class, ...] = (
+    "security",
+    "regressed",
+    "new failure",
+    "harness error",
+    "flaky",
+    "changed",
+    "improved",
+    "fixed",
+    "same",
+)
 HARNESS_EXIT = 3  # nothing blocks, but the harness failed to judge some checks
 GOOD_OUTCOMES = frozenset({"pass", "fixed"})
 BAD_OUTCOMES = frozenset({"fail", "error", "deviation"})
@@ -71,10 +89,14 @@ class CheckVerdict:
     waived: Waiver | None = None
     notes: list[str] = field(default_factory=list)  # arrows already rendered (read back from a run)
 
-    def blocks(self, fail_on_should: bool = False, changes: str = "fail", every_level: bool = False) -> bool:
+    def blocks(
+        self, fail_on_should: bool = False, changes: str = "fail", every_level: bool = False
+    ) -> bool:
         if self.klass == "security":
             return self.waived is None
-        if not every_level and self.level not in ({"must", "should"} if fail_on_should else {"must"}):
+        if not every_level and self.level not in (
+            {"must", "should"} if fail_on_should else {"must"}
+        ):
             return False
         return self.klass in BLOCKING or (self.klass in REVIEW and changes != "warn")
 
@@ -82,19 +104,34 @@ class CheckVerdict:
         return [m.arrow() for m in self.moves] + self.notes
 
     def to_json(self) -> dict[str, Any]:
-        out = {"nodeid": self.nodeid, "requirement": self.requirement, "level": self.level, "class": self.klass,
-               "before": self.before, "after": self.after, "moves": self.arrows()}
+        out = {
+            "nodeid": self.nodeid,
+            "requirement": self.requirement,
+            "level": self.level,
+            "class": self.klass,
+            "before": self.before,
+            "after": self.after,
+            "moves": self.arrows(),
+        }
         if self.waived:
             out["waived"] = f"until {self.waived.expires}: {self.waived.reason}"
         return out
 
 
-def classify(before: str, before_fp: Mapping[str, Any] | None, after: str, after_fp: Mapping[str, Any] | None,
-             security: bool, ranks: Mapping[str, Direction] | None = None) -> tuple[Class, list[FieldMove]]:
+def classify(
+    before: str,
+    before_fp: Mapping[str, Any] | None,
+    after: str,
+    after_fp: Mapping[str, Any] | None,
+    security: bool,
+    ranks: Mapping[str, Direction] | None = None,
+) -> tuple[Class, list[FieldMove]]:
     """The class of one check, from its outcome and fingerprint before and after."""
     moved = moves(before_fp or {}, after_fp or {}, ranks) if before_fp and after_fp else []
     klass = _plain_class(before, after, moved)
-    if any(m.security for m in moved) or (security and klass in ("regressed", "new failure", "changed")):
+    if any(m.security for m in moved) or (
+        security and klass in ("regressed", "new failure", "changed")
+    ):
         return "security", moved
     return klass, moved
 
@@ -129,7 +166,9 @@ class Verdict:
     checks: list[CheckVerdict]
     fail_on_should: bool = False
     changes: str = "fail"  # "warn": unreviewed changes do not fail
-    every_level: bool = False  # one run on its own: pytest fails a check at any level, and so does this
+    every_level: bool = (
+        False  # one run on its own: pytest fails a check at any level, and so does this
+    )
 
     def counts(self) -> Counter[str]:
         return Counter(c.klass for c in self.checks)
@@ -138,8 +177,10 @@ class Verdict:
         return check.blocks(self.fail_on_should, self.changes, self.every_level)
 
     def moved(self) -> list[CheckVerdict]:
-        return sorted((c for c in self.checks if c.klass != "same"),
-                      key=lambda c: (SEVERITY.index(c.klass), not self.blocks(c), c.requirement, c.nodeid))
+        return sorted(
+            (c for c in self.checks if c.klass != "same"),
+            key=lambda c: (SEVERITY.index(c.klass), not self.blocks(c), c.requirement, c.nodeid),
+        )
 
     def blocking(self) -> list[CheckVerdict]:
         return [c for c in self.moved() if self.blocks(c)]
@@ -175,20 +216,29 @@ class Verdict:
         for c in self.moved()[:top]:
             mark = "BLOCKS" if self.blocks(c) else "      "
             waived = f" [waived until {c.waived.expires}: {c.waived.reason}]" if c.waived else ""
-            out.append(f"  {mark} {c.klass:<11} {c.requirement:<11} {c.level:<6} {c.nodeid}{waived}")
+            out.append(
+                f"  {mark} {c.klass:<11} {c.requirement:<11} {c.level:<6} {c.nodeid}{waived}"
+            )
             out += [f"           {a}" for a in c.arrows()[:4]]
         if len(self.moved()) > top:
             out.append(f"  ... and {len(self.moved()) - top} more (see the report)")
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"state": self.state(), "exit_code": self.exit_code(), "counts": dict(self.counts()),
-                "changes": self.changes, "fail_on_should": self.fail_on_should,
-                "checks": [c.to_json() for c in self.moved()],
-                "requirements": {k: v for k, v in self.requirement_classes().items() if v != "same"}}
+        return {
+            "state": self.state(),
+            "exit_code": self.exit_code(),
+            "counts": dict(self.counts()),
+            "changes": self.changes,
+            "fail_on_should": self.fail_on_should,
+            "checks": [c.to_json() for c in self.moved()],
+            "requirements": {k: v for k, v in self.requirement_classes().items() if v != "same"},
+        }
 
 
-def apply_waivers(checks: list[CheckVerdict], waivers: Iterable[Waiver], today: dt.date | None = None) -> None:
+def apply_waivers(
+    checks: list[CheckVerdict], waivers: Iterable[Waiver], today: dt.date | None = None
+) -> None:
     listed = list(waivers)
     for c in checks:
         if c.klass == "security":

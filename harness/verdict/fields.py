@@ -68,7 +68,9 @@ class FieldMove:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -82,6 +84,7 @@ def by_rank(before: int, after: int) -> Move | None:
 
 
 # -- outcome ----------------------------------------------------------------------------------------
+
 
 def outcome_rank(outcome: str) -> int:
     if outcome == "passed":
@@ -123,7 +126,10 @@ def status_move(before: int, after: int) -> Move | None:
 def envelope_rank(envelope: str) -> int:
     if envelope.startswith("anthropic-error:"):
         return 0
-    if envelope.startswith(("openai-error:", "json", "error-string")) and "not JSON" not in envelope:
+    if (
+        envelope.startswith(("openai-error:", "json", "error-string"))
+        and "not JSON" not in envelope
+    ):
         return 1
     return 2
 
@@ -146,7 +152,7 @@ def grammar_broken(order: str) -> int:
     ended_by_error = "error" in events
     if ended_by_error:
         # An error ends the stream: anything after it, and a message_stop that pretends completeness, break it.
-        after = events[events.index("error") + 1:]
+        after = events[events.index("error") + 1 :]
         broken += len(after) + (1 if "message_stop" in events else 0)
         events = events[: events.index("error")]
     else:
@@ -198,8 +204,13 @@ def exchange_moves(index: int, before: str, after: str) -> list[FieldMove]:
 def _type_follows_status(sa: int, before: str, sb: int, after: str) -> bool:
     family_a, _, type_a = before.partition(":")
     family_b, _, type_b = after.partition(":")
-    return (sa != sb and family_a == family_b and family_a.endswith("-error")
-            and documented_type(sa) == type_a and documented_type(sb) == type_b)
+    return (
+        sa != sb
+        and family_a == family_b
+        and family_a.endswith("-error")
+        and documented_type(sa) == type_a
+        and documented_type(sb) == type_b
+    )
 
 
 def documented_type(status: int) -> str | None:
@@ -224,7 +235,9 @@ def client_moves(before: Any, after: Any) -> list[FieldMove]:
 
 # -- declared values --------------------------------------------------------------------------------
 
-WRONG_THINGS = re.compile(r"changed|lost|dropped|problem|broken|violation|missing|invariant|unscripted", re.I)
+WRONG_THINGS = re.compile(
+    r"changed|lost|dropped|problem|broken|violation|missing|invariant|unscripted", re.I
+)
 
 
 def _size(value: Any) -> float | None:
@@ -254,7 +267,11 @@ def declared_move(name: str, before: Any, after: Any, direction: Direction | Non
         return directed_move(before, after, direction)
     if "status" in name.lower() and isinstance(before, int) and isinstance(after, int):
         return status_move(before, after) or "changed"
-    if WRONG_THINGS.search(name) and isinstance(before, list | type(None)) and isinstance(after, list | type(None)):
+    if (
+        WRONG_THINGS.search(name)
+        and isinstance(before, list | type(None))
+        and isinstance(after, list | type(None))
+    ):
         return directed_move(before, after, "fewer")
     return "changed"
 
@@ -266,15 +283,21 @@ def declared_moves(before: Any, after: Any, ranks: Mapping[str, Direction]) -> l
     for key in sorted(set(a) | set(b)):
         old, new = a.get(key, ABSENT), b.get(key, ABSENT)
         if old != new:
-            out.append(FieldMove(f"declared.{key}", old, new, declared_move(key, old, new, ranks.get(key))))
+            out.append(
+                FieldMove(f"declared.{key}", old, new, declared_move(key, old, new, ranks.get(key)))
+            )
     return out
 
 
 # -- the whole fingerprint --------------------------------------------------------------------------
 
+
 def _count_move(name: str) -> Callable[[Any, Any], list[FieldMove]]:
     def compare(before: Any, after: Any) -> list[FieldMove]:
-        return [FieldMove(name, before, after, directed_move(_listed(before), _listed(after), "fewer"))]
+        return [
+            FieldMove(name, before, after, directed_move(_listed(before), _listed(after), "fewer"))
+        ]
+
     return compare
 
 
@@ -285,7 +308,9 @@ def _listed(value: Any) -> Any:
 def _key_move(before: Any, after: Any) -> list[FieldMove]:
     if after is not True and before is not True:
         return []  # false and absent (no gateway key in play) say the same
-    return [FieldMove("gateway_key_at_provider", before, after, "worse" if after is True else "better")]
+    return [
+        FieldMove("gateway_key_at_provider", before, after, "worse" if after is True else "better")
+    ]
 
 
 def _outcome_move(before: Any, after: Any) -> list[FieldMove]:
@@ -302,8 +327,11 @@ RANKERS: dict[str, Callable[[Any, Any], list[FieldMove]]] = {
 }
 
 
-def moves(before: Mapping[str, Any], after: Mapping[str, Any],
-          ranks: Mapping[str, Direction] | None = None) -> list[FieldMove]:
+def moves(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    ranks: Mapping[str, Direction] | None = None,
+) -> list[FieldMove]:
     """Every field that differs between two fingerprints, and which way it moved."""
     out: list[FieldMove] = []
     for key in sorted(set(before) | set(after), key=lambda k: (k != "outcome", k)):

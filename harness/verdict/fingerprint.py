@@ -40,6 +40,7 @@ def normalise(value: Any) -> Any:
 
 # -- the client's side ----------------------------------------------------------------------------
 
+
 def envelope(ex: Exchange) -> str:
     """The family and type of a JSON answer: ``anthropic-error:not_found_error``, ``openai-error:...``."""
     ctype = ex.headers.get("content-type", "").split(";")[0].strip()
@@ -91,6 +92,7 @@ def client_summary(exchanges: Iterable[Exchange]) -> list[str]:
 
 # -- the provider's side --------------------------------------------------------------------------
 
+
 def _request_line(req: RecordedRequest) -> str:
     return f"{req.method} {req.path}"
 
@@ -103,8 +105,11 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
     for provider in providers:
         received = provider.received()
         # The gateway's housekeeping (e.g. LiteLLM listing OpenAI's models) comes and goes with timing.
-        calls[provider.name] = [_request_line(r) for r in received
-                                if r.route not in provider.standing and r.answer != "standing"]
+        calls[provider.name] = [
+            _request_line(r)
+            for r in received
+            if r.route not in provider.standing and r.answer != "standing"
+        ]
         unscripted += [f"{provider.name} {_request_line(r)}" for r in provider.unexpected]
         leaked = leaked or any(secret_places(received, s) for s in secrets)
     out: Observation = {"provider_calls": calls}
@@ -117,11 +122,15 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
 
 # -- comparing ------------------------------------------------------------------------------------
 
+
 def differences(recorded: Observation, observed: Observation) -> list[tuple[str, Any, Any]]:
     """(field, recorded, observed) for every field that differs, in a stable order."""
     keys = sorted(set(recorded) | set(observed), key=lambda k: (k != "outcome", k))
-    return [(k, recorded.get(k, "<absent>"), observed.get(k, "<absent>"))
-            for k in keys if recorded.get(k) != observed.get(k)]
+    return [
+        (k, recorded.get(k, "<absent>"), observed.get(k, "<absent>"))
+        for k in keys
+        if recorded.get(k) != observed.get(k)
+    ]
 
 
 def side_by_side(recorded: Observation, observed: Observation) -> str:

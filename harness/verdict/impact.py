@@ -14,7 +14,14 @@ from typing import Any, Literal
 
 Impact = Literal["exposure", "blocked", "cost", "degraded", "operator", "none-visible"]
 # Worst first: the answer lists causes in this order.
-IMPACTS: tuple[Impact, ...] = ("exposure", "blocked", "cost", "degraded", "operator", "none-visible")
+IMPACTS: tuple[Impact, ...] = (
+    "exposure",
+    "blocked",
+    "cost",
+    "degraded",
+    "operator",
+    "none-visible",
+)
 # The impacts a Claude Code user meets; the other two are the operator's, or nobody's today.
 USER_IMPACTS = frozenset(IMPACTS[:4])
 MEANING: dict[str, str] = {
@@ -26,8 +33,14 @@ MEANING: dict[str, str] = {
     "none-visible": "no effect on any profiled Claude Code version today",
 }
 # The written rule (docs/impact.md#the-level-rule): a level follows from what a user meets.
-LEVEL_OF: dict[str, str] = {"exposure": "must", "blocked": "must", "cost": "must", "degraded": "should",
-                            "operator": "info", "none-visible": "info"}
+LEVEL_OF: dict[str, str] = {
+    "exposure": "must",
+    "blocked": "must",
+    "cost": "must",
+    "degraded": "should",
+    "operator": "info",
+    "none-visible": "info",
+}
 
 
 def rank(impact: str) -> int:
@@ -41,8 +54,10 @@ def rule_breaks(entries: Mapping[str, Mapping[str, Any]]) -> list[str]:
     for rid, entry in entries.items():
         impact, level = entry.get("impact"), entry.get("level")
         if impact in LEVEL_OF and LEVEL_OF[impact] != level and not entry.get("level_exception"):
-            out.append(f"{rid}: impact {impact} makes it {LEVEL_OF[impact]}, not {level} "
-                       "(re-level it, or give level_exception: the reason)")
+            out.append(
+                f"{rid}: impact {impact} makes it {LEVEL_OF[impact]}, not {level} "
+                "(re-level it, or give level_exception: the reason)"
+            )
     return out
 
 
@@ -52,8 +67,11 @@ def rule_breaks(entries: Mapping[str, Mapping[str, Any]]) -> list[str]:
 # served when it must not have been. (Their checks script no answer the gateway may legitimately use.)
 REFUSALS = frozenset({"AUTH-003", "AUTH-004", "KEYS-002", "KEYS-004", "PASS-004"})
 # Requirements whose only failure is a leak: a failing check of one observed the leak itself.
-LEAKS = {"AUTH-005": "the gateway key reached a provider", "AUTH-007": "an error echoed the master key",
-         "PASS-005": "the pass-through forwarded the gateway key"}
+LEAKS = {
+    "AUTH-005": "the gateway key reached a provider",
+    "AUTH-007": "an error echoed the master key",
+    "PASS-005": "the pass-through forwarded the gateway key",
+}
 _CLIENT_2XX = re.compile(r"-> 2\d\d\b")
 
 

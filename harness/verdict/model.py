@@ -62,7 +62,9 @@ class RunInfo:
     user_config: dict[str, Any] | None = None
     # --litellm-settings: the profile, and the settings the harness laid over each config for it.
     settings: dict[str, Any] = field(default_factory=dict)
-    providers: str = "scripted"  # --providers: scripted answers, or recorded ones where a check has them
+    providers: str = (
+        "scripted"  # --providers: scripted answers, or recorded ones where a check has them
+    )
     # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.gateway.forkserver) or "exec", as each proxy started.
     proxy_launch: str = ""
     # The config, environment and side files of each gateway a repro snapshot refers to (harness.tools.user.repro).
@@ -80,4 +82,3 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-

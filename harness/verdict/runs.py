@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.verdict.classes import CheckVerdict, Class, Verdict, Waiver, apply_waivers, classify, worst
+from harness.verdict.classes import (
+    CheckVerdict,
+    Class,
+    Verdict,
+    Waiver,
+    apply_waivers,
+    classify,
+    worst,
+)
 from harness.verdict.fields import FieldMove
 from harness.verdict.model import SCHEMA
 
@@ -33,7 +41,9 @@ def load_run(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise HarnessError(f"{path}: cannot read the run: {exc.strerror}") from None
     except ValueError as exc:
-        raise HarnessError(f"{path}: not a complete JSON run (corrupt or truncated?): {exc}") from None
+        raise HarnessError(
+            f"{path}: not a complete JSON run (corrupt or truncated?): {exc}"
+        ) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise HarnessError(f"{path}: not a run of this suite (expected schema {SCHEMA!r})")
     for key in ("info", "requirements", "results"):
@@ -69,8 +79,10 @@ class Change:
 
     def line(self) -> str:
         r = self.requirement
-        head = (f"  {self.klass:<11} {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} "
-                f"{r['statement'][:80]}")
+        head = (
+            f"  {self.klass:<11} {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} "
+            f"{r['statement'][:80]}"
+        )
         return "\n".join([head, *(f"      {d}" for d in self.detail)])
 
 
@@ -109,14 +121,31 @@ def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[Chec
     for after in candidate["results"]:
         old = before.get(after["nodeid"])
         b_outcome = old["outcome"] if old else "absent"
-        klass, moved = classify(b_outcome, (old or {}).get("fingerprint"), after["outcome"],
-                                after.get("fingerprint"), after["requirement"] in security, after.get("ranks"))
-        verdict = CheckVerdict(after["nodeid"], after["requirement"], after["level"], klass, b_outcome,
-                               after["outcome"], moved)
-        if after.get("flaky") and klass != "security":  # its own session ran it twice, and the runs disagreed
+        klass, moved = classify(
+            b_outcome,
+            (old or {}).get("fingerprint"),
+            after["outcome"],
+            after.get("fingerprint"),
+            after["requirement"] in security,
+            after.get("ranks"),
+        )
+        verdict = CheckVerdict(
+            after["nodeid"],
+            after["requirement"],
+            after["level"],
+            klass,
+            b_outcome,
+            after["outcome"],
+            moved,
+        )
+        if (
+            after.get("flaky") and klass != "security"
+        ):  # its own session ran it twice, and the runs disagreed
             verdict.klass = "flaky"
             verdict.notes.append(str(after["flaky"]))
-        if after.get("harness_error") and klass != "security":  # the harness could not judge it: not a gateway class
+        if (
+            after.get("harness_error") and klass != "security"
+        ):  # the harness could not judge it: not a gateway class
             verdict.klass = "harness error"
             verdict.notes.append(str(after["harness_error"]))
         out.append(verdict)
@@ -131,15 +160,22 @@ def mark_flaky(first: list[CheckVerdict], second: list[CheckVerdict]) -> None:
         if v.klass == "same" or other is None:
             continue
         if other.klass != v.klass or other.arrows() != v.arrows():
-            v.notes.append(f"first run: {v.klass}; second run: {other.klass} {'; '.join(other.arrows()[:2])}")
+            v.notes.append(
+                f"first run: {v.klass}; second run: {other.klass} {'; '.join(other.arrows()[:2])}"
+            )
             v.klass = "flaky"
 
 
 def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
     """The checks of ``req_id`` that moved between the runs, each with its class and its fields' arrows."""
     base_one = {**base, "results": [r for r in base["results"] if r["requirement"] == req_id]}
-    cand_one = {**candidate, "results": [r for r in candidate["results"] if r["requirement"] == req_id]}
-    return [line for v in check_verdicts(base_one, cand_one) if v.klass != "same" for line in _detail(v)]
+    cand_one = {
+        **candidate,
+        "results": [r for r in candidate["results"] if r["requirement"] == req_id],
+    }
+    return [
+        line for v in check_verdicts(base_one, cand_one) if v.klass != "same" for line in _detail(v)
+    ]
 
 
 def _detail(v: CheckVerdict) -> list[str]:
@@ -152,9 +188,13 @@ def _detail(v: CheckVerdict) -> list[str]:
 OVERHEAD_TOLERANCE = 1.2
 OVERHEAD_FLOOR_MS = 1.0
 OVERHEAD_REQUIREMENT = {
-    "id": "PERF-OVERHEAD", "area": "PERF", "level": "should", "source": "harness bench", "url": "",
+    "id": "PERF-OVERHEAD",
+    "area": "PERF",
+    "level": "should",
+    "source": "harness bench",
+    "url": "",
     "statement": "The gateway's added latency (p50 and p99, JSON and time to first byte, at each concurrency) is "
-                 "no more than 20% worse than the baseline's, measured in the same run.",
+    "no more than 20% worse than the baseline's, measured in the same run.",
 }
 
 
@@ -173,13 +213,19 @@ def overhead_changes(base: dict[str, Any], candidate: dict[str, Any]) -> list[st
     for level, figures in b["concurrency"].items():
         for kind in ("json", "stream_ttfb"):
             for q in ("p50", "p99"):
-                before = a["concurrency"].get(level, {}).get(kind, {}).get(q, {}).get("added_ms", {})
+                before = (
+                    a["concurrency"].get(level, {}).get(kind, {}).get(q, {}).get("added_ms", {})
+                )
                 after = figures[kind][q]["added_ms"]
                 old, new = before.get("median"), after["median"]
                 # Beyond noise: the repeats' ranges do not overlap, as well as the medians' margin.
                 apart = after.get("min", new) > before.get("max", old if old is not None else new)
-                if old is not None and apart and new > max(old, 0.0) * OVERHEAD_TOLERANCE \
-                        and new - old > OVERHEAD_FLOOR_MS:
+                if (
+                    old is not None
+                    and apart
+                    and new > max(old, 0.0) * OVERHEAD_TOLERANCE
+                    and new - old > OVERHEAD_FLOOR_MS
+                ):
                     out.append(f"{kind} {q} at concurrency {level}: {old} ms -> {new} ms added")
     return out
 
@@ -188,12 +234,23 @@ def overhead_verdict(base: dict[str, Any], candidate: dict[str, Any]) -> CheckVe
     moved = overhead_changes(base, candidate)
     if not moved:
         return None
-    return CheckVerdict("bench::overhead", OVERHEAD_REQUIREMENT["id"], OVERHEAD_REQUIREMENT["level"], "regressed",
-                        "pass", "fail", [FieldMove(m, "", "", "worse") for m in moved])
+    return CheckVerdict(
+        "bench::overhead",
+        OVERHEAD_REQUIREMENT["id"],
+        OVERHEAD_REQUIREMENT["level"],
+        "regressed",
+        "pass",
+        "fail",
+        [FieldMove(m, "", "", "worse") for m in moved],
+    )
 
 
-def compare(base: dict[str, Any], candidate: dict[str, Any], waivers: list[Waiver] | None = None,
-            rerun: dict[str, Any] | None = None) -> Comparison:
+def compare(
+    base: dict[str, Any],
+    candidate: dict[str, Any],
+    waivers: list[Waiver] | None = None,
+    rerun: dict[str, Any] | None = None,
+) -> Comparison:
     """Each check of the candidate against the baseline's, classed (harness.verdict); requirements by worst class.
 
     A requirement failing in both runs is not "unchanged" by name: each of its checks is compared on its
@@ -211,10 +268,14 @@ def compare(base: dict[str, Any], candidate: dict[str, Any], waivers: list[Waive
         mine = by_req.get(req["id"], [])
         klass = worst(v.klass for v in mine)
         detail = [line for v in mine if v.klass != "same" for line in _detail(v)]
-        changes.append(Change(req, cell(base, req["id"]), cell(candidate, req["id"]), detail, klass))
+        changes.append(
+            Change(req, cell(base, req["id"]), cell(candidate, req["id"]), detail, klass)
+        )
     if perf := overhead_verdict(base, candidate):
         checks.append(perf)
-        changes.append(Change(OVERHEAD_REQUIREMENT, "pass", "fail", [m.field for m in perf.moves], "regressed"))
+        changes.append(
+            Change(OVERHEAD_REQUIREMENT, "pass", "fail", [m.field for m in perf.moves], "regressed")
+        )
     return Comparison(Verdict(checks), changes)
 
 
@@ -236,14 +297,25 @@ def own_class(result: dict[str, Any], security: bool) -> Class:
     return "fixed" if result["outcome"] == "fixed" else "same"
 
 
-def run_verdict(run: dict[str, Any], changes: str = "fail", fail_on_should: bool = False) -> Verdict:
+def run_verdict(
+    run: dict[str, Any], changes: str = "fail", fail_on_should: bool = False
+) -> Verdict:
     """One run judged on its own: each check against its deviations entry (or against passing)."""
     security = {r["id"] for r in run["requirements"] if r.get("security")}
     checks = []
     for r in run["results"]:
         klass = own_class(r, r["requirement"] in security)
         notes = list(r.get("moves") or []) + ([r["flaky"]] if r.get("flaky") else [])
-        checks.append(CheckVerdict(r["nodeid"], r["requirement"], r["level"], klass,
-                                   "deviation" if r.get("deviation") else "pass", r["outcome"], notes=notes))
+        checks.append(
+            CheckVerdict(
+                r["nodeid"],
+                r["requirement"],
+                r["level"],
+                klass,
+                "deviation" if r.get("deviation") else "pass",
+                r["outcome"],
+                notes=notes,
+            )
+        )
     # Within one run pytest fails a check at any level; the verdict follows it.
     return Verdict(checks, fail_on_should=fail_on_should, changes=changes, every_level=True)

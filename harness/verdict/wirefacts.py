@@ -12,8 +12,18 @@ from typing import Any
 
 PROVIDER_PORT = "{PROVIDER_PORT}"
 # Headers that differ on every run or carry a credential: compared by presence only, or not at all.
-VOLATILE = {"host", "content-length", "user-agent", "date", "traceparent", "accept-encoding", "connection", "accept",
-            "x-amz-date", "x-amz-security-token"}
+VOLATILE = {
+    "host",
+    "content-length",
+    "user-agent",
+    "date",
+    "traceparent",
+    "accept-encoding",
+    "connection",
+    "accept",
+    "x-amz-date",
+    "x-amz-security-token",
+}
 # A credential exchange (Vertex's OAuth token) happens once per gateway process, not once per check.
 TOKEN_PATHS = ("/token",)
 SECRET = {"authorization", "x-api-key", "x-goog-api-key"}
@@ -45,10 +55,21 @@ def answer_facts(status: int, headers: dict[str, str], body: bytes) -> dict[str,
 
 def provider_facts(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     """What the provider received: where, the protocol headers with their values, the body's fields."""
-    kept = {k: v for k, v in sorted(headers.items()) if (k.startswith(("anthropic-", "x-")) and k not in SECRET
-                                                        and not k.startswith("x-stainless") and k not in VOLATILE)}
-    out: dict[str, Any] = {"request": f"{method} {path}", "headers": kept,
-                           "credential": sorted(k for k in headers if k in SECRET)}
+    kept = {
+        k: v
+        for k, v in sorted(headers.items())
+        if (
+            k.startswith(("anthropic-", "x-"))
+            and k not in SECRET
+            and not k.startswith("x-stainless")
+            and k not in VOLATILE
+        )
+    }
+    out: dict[str, Any] = {
+        "request": f"{method} {path}",
+        "headers": kept,
+        "credential": sorted(k for k in headers if k in SECRET),
+    }
     try:
         parsed = json.loads(body) if body else None
     except ValueError:

@@ -33,7 +33,10 @@ def _block(b: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def message_view(message: dict[str, Any]) -> View:
-    return {"blocks": [_block(b) for b in message.get("content", [])], "stop_reason": message.get("stop_reason")}
+    return {
+        "blocks": [_block(b) for b in message.get("content", [])],
+        "stop_reason": message.get("stop_reason"),
+    }
 
 
 def stream_view(events: Any) -> View:
@@ -59,7 +62,10 @@ def provider_view(req: RecordedRequest) -> View:
 
 def _completed(text: str) -> dict[str, Any]:
     for event in parse_sse(text):
-        if isinstance(event.data, dict) and event.data.get("type") in ("response.completed", "response.incomplete"):
+        if isinstance(event.data, dict) and event.data.get("type") in (
+            "response.completed",
+            "response.incomplete",
+        ):
             response: dict[str, Any] = event.data["response"]
             return response
     return {}
@@ -69,7 +75,11 @@ def _responses_view(body: dict[str, Any]) -> View:
     blocks: list[tuple[Any, ...]] = []
     for item in body.get("output", []):
         if item.get("type") == "message":
-            blocks += [("text", c.get("text", "")) for c in item.get("content", []) if c.get("type") == "output_text"]
+            blocks += [
+                ("text", c.get("text", ""))
+                for c in item.get("content", [])
+                if c.get("type") == "output_text"
+            ]
         elif item.get("type") == "function_call":
             blocks.append(("tool_use", item.get("name"), json.loads(item.get("arguments") or "{}")))
     return {"blocks": blocks, "stop_reason": None}
@@ -79,8 +89,13 @@ def _chat_view(text: str, streamed: bool) -> View:
     if not streamed:
         message = json.loads(text)["choices"][0]["message"]
         calls = message.get("tool_calls") or []
-        blocks: list[tuple[Any, ...]] = [("text", message["content"])] if message.get("content") else []
-        blocks += [("tool_use", c["function"]["name"], json.loads(c["function"]["arguments"] or "{}")) for c in calls]
+        blocks: list[tuple[Any, ...]] = (
+            [("text", message["content"])] if message.get("content") else []
+        )
+        blocks += [
+            ("tool_use", c["function"]["name"], json.loads(c["function"]["arguments"] or "{}"))
+            for c in calls
+        ]
         return {"blocks": blocks, "stop_reason": None}
     pieces: list[str] = []
     args: dict[int, str] = {}
@@ -90,8 +105,12 @@ def _chat_view(text: str, streamed: bool) -> View:
             delta = choice.get("delta") or {}
             pieces.append(delta.get("content") or "")
             for call in delta.get("tool_calls") or []:
-                names[call["index"]] = str(call.get("function", {}).get("name") or names.get(call["index"], ""))
-                args[call["index"]] = args.get(call["index"], "") + (call.get("function", {}).get("arguments") or "")
+                names[call["index"]] = str(
+                    call.get("function", {}).get("name") or names.get(call["index"], "")
+                )
+                args[call["index"]] = args.get(call["index"], "") + (
+                    call.get("function", {}).get("arguments") or ""
+                )
     blocks = [("text", "".join(pieces))] if "".join(pieces) else []
     blocks += [("tool_use", names[i], json.loads(args[i] or "{}")) for i in sorted(args)]
     return {"blocks": blocks, "stop_reason": None}
@@ -105,13 +124,21 @@ def substance(view: View) -> View:
 
 def assert_says(ex: Exchange, text: str) -> None:
     """A success judged by its content: HTTP 200, and the answer's text is exactly the scripted ``text``."""
-    assert ex.status == 200, f"expected HTTP 200 with the provider's answer, observed {ex.status}:\n{ex.transcript()}"
+    assert ex.status == 200, (
+        f"expected HTTP 200 with the provider's answer, observed {ex.status}:\n{ex.transcript()}"
+    )
     said = "".join(b[1] for b in client_view(ex)["blocks"] if b[0] == "text")
-    assert said == text, f"expected the provider's answer {text!r}, the client got {said!r}:\n{ex.transcript()}"
+    assert said == text, (
+        f"expected the provider's answer {text!r}, the client got {said!r}:\n{ex.transcript()}"
+    )
 
 
 def assert_counted(ex: Exchange, tokens: int) -> None:
     """A count_tokens success judged by its content: the provider's count came back."""
-    assert ex.status == 200, f"expected HTTP 200 with the provider's count, observed {ex.status}:\n{ex.transcript()}"
+    assert ex.status == 200, (
+        f"expected HTTP 200 with the provider's count, observed {ex.status}:\n{ex.transcript()}"
+    )
     got = ex.json().get("input_tokens")
-    assert got == tokens, f"expected the provider's count {tokens}, the client got {got!r}:\n{ex.transcript()}"
+    assert got == tokens, (
+        f"expected the provider's count {tokens}, the client got {got!r}:\n{ex.transcript()}"
+    )

@@ -19,7 +19,10 @@ from harness.protocol.validators.stream import StreamResult
 
 NEEDS_OPENAI = pytest.mark.needs("openai")
 # The two provider families a check can run against; OpenAI needs a translating gateway.
-PROVIDER_PARAMS = [pytest.param("anthropic", id="anthropic"), pytest.param("openai", id="openai", marks=NEEDS_OPENAI)]
+PROVIDER_PARAMS = [
+    pytest.param("anthropic", id="anthropic"),
+    pytest.param("openai", id="openai", marks=NEEDS_OPENAI),
+]
 
 
 def assert_status(ex: Exchange, expected: int | Iterable[int]) -> None:
@@ -35,7 +38,9 @@ def assert_anthropic_error(ex: Exchange, status: int | None = None) -> ErrorEnve
 
 
 def assert_not_5xx(ex: Exchange) -> None:
-    assert ex.status < 500, f"expected a 4xx for a client mistake, observed {ex.status}: {ex.text[:300]}"
+    assert ex.status < 500, (
+        f"expected a 4xx for a client mistake, observed {ex.status}: {ex.text[:300]}"
+    )
 
 
 def json_diff(sent: Any, received: Any, path: str = "$") -> list[str]:
@@ -51,7 +56,11 @@ def json_diff(sent: Any, received: Any, path: str = "$") -> list[str]:
                 out += json_diff(sent[key], received[key], f"{path}.{key}")
         return out
     if isinstance(sent, list) and isinstance(received, list) and len(sent) == len(received):
-        return [d for i, (a, b) in enumerate(zip(sent, received, strict=True)) for d in json_diff(a, b, f"{path}[{i}]")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(sent, received, strict=True))
+            for d in json_diff(a, b, f"{path}[{i}]")
+        ]
     if sent != received:
         return [f"{path}: sent {json.dumps(sent)[:80]}, provider got {json.dumps(received)[:80]}"]
     return []
@@ -71,11 +80,15 @@ def assert_opens_with_message_start(streams: Sequence[StreamResult | None], obse
     assert None not in streams, "expected an SSE stream"
     pings = [s.leading_pings for s in streams if s is not None]
     observe("pings before message_start", max(pings), better="fewer")
-    assert max(pings) == 0, f"expected message_start as event #0 of each stream, observed {pings} ping(s) first"
+    assert max(pings) == 0, (
+        f"expected message_start as event #0 of each stream, observed {pings} ping(s) first"
+    )
 
 
 # Which betas Bedrock and Vertex serve is judged by ROUTE-008, BEDROCK-002, VERTEX-002 and CTX1M-005; a check of
 # signing, keys, streams or errors on those routes waives only the beta rules, so it still sees the others.
 CLOUD_BETAS_JUDGED_ELSEWHERE = pytest.mark.lenient_provider(
     "not a check of betas: which betas Bedrock and Vertex serve is judged by ROUTE-008, BEDROCK-002, VERTEX-002 "
-    "and CTX1M-005", rules=("BRK-INV-008", "BRK-CNV-013", "VTX-007"))
+    "and CTX1M-005",
+    rules=("BRK-INV-008", "BRK-CNV-013", "VTX-007"),
+)

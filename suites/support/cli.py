@@ -11,15 +11,32 @@ from harness.claude_code.cli import SIDE_MODEL_ENV, CliResult, cli_env, run
 from harness.errors import HarnessError
 
 
-def claude_direct(cli: Any, proxy: Any, tmp_path: Path, *args: str, prompt: str = "Say hi.", key: str | None = None,
-                  side_model: str | None = None, extra: dict[str, str | None] | None = None,
-                  timeout: float = 90) -> CliResult:
+def claude_direct(
+    cli: Any,
+    proxy: Any,
+    tmp_path: Path,
+    *args: str,
+    prompt: str = "Say hi.",
+    key: str | None = None,
+    side_model: str | None = None,
+    extra: dict[str, str | None] | None = None,
+    timeout: float = 90,
+) -> CliResult:
     """``claude -p`` with ANTHROPIC_BASE_URL at the gateway and its key (or ``key``) as a Bearer token, a home of
     its own; ``side_model`` takes the side requests too. A hang is the check's failure, not the harness's."""
-    env_extra = {**(dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else {}), **(extra or {})}
+    env_extra = {
+        **(dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else {}),
+        **(extra or {}),
+    }
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    env = cli_env(proxy.url, home, "ANTHROPIC_AUTH_TOKEN", key or str(proxy.master_key), extra=env_extra or None)
+    env = cli_env(
+        proxy.url,
+        home,
+        "ANTHROPIC_AUTH_TOKEN",
+        key or str(proxy.master_key),
+        extra=env_extra or None,
+    )
     try:
         return run(cli.binary, prompt, env, args, cwd=tmp_path, timeout=timeout)
     except HarnessError as exc:

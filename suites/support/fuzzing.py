@@ -19,8 +19,12 @@ from harness.fakes.journal import RecordedRequest, secret_places
 from harness.protocol.client import CLAUDE_CODE_BETAS
 from harness.protocol.validators import validate_error
 
-BASE_HEADERS = [("anthropic-version", "2023-06-01"), ("content-type", "application/json"),
-                ("anthropic-beta", ",".join(CLAUDE_CODE_BETAS)), ("user-agent", "claude-cli/2.1.332 (external, cli)")]
+BASE_HEADERS = [
+    ("anthropic-version", "2023-06-01"),
+    ("content-type", "application/json"),
+    ("anthropic-beta", ",".join(CLAUDE_CODE_BETAS)),
+    ("user-agent", "claude-cli/2.1.332 (external, cli)"),
+]
 
 
 def _with(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
@@ -55,27 +59,44 @@ class Case:
 
 
 # Anthropic refuses a text block that is empty or only whitespace, so valid text has something in it.
-_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80).filter(
-    lambda t: bool(t.strip()))
-_odd_text = st.text(st.characters(exclude_categories=[]), min_size=1, max_size=40)  # includes lone surrogates
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80
+).filter(lambda t: bool(t.strip()))
+_odd_text = st.text(
+    st.characters(exclude_categories=[]), min_size=1, max_size=40
+)  # includes lone surrogates
 _key = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True)
-_json = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | _text,
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_key, inner, max_size=3),
-                     max_leaves=8)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_key, inner, max_size=3),
+    max_leaves=8,
+)
 _block = st.fixed_dictionaries({"type": st.just("text"), "text": _text})
-_user = st.fixed_dictionaries({"role": st.just("user"), "content": _text | st.lists(_block, min_size=1, max_size=3)})
-_tool = st.fixed_dictionaries({
-    "name": st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True), "description": _text,
-    "input_schema": st.just({"type": "object", "properties": {"path": {"type": "string"}}})})
+_user = st.fixed_dictionaries(
+    {"role": st.just("user"), "content": _text | st.lists(_block, min_size=1, max_size=3)}
+)
+_tool = st.fixed_dictionaries(
+    {
+        "name": st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True),
+        "description": _text,
+        "input_schema": st.just({"type": "object", "properties": {"path": {"type": "string"}}}),
+    }
+)
 
 
 @st.composite
 def valid_bodies(draw: st.DrawFn, model: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": model, "max_tokens": draw(st.integers(1, 64_000)), "messages": [draw(_user)]}
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": draw(st.integers(1, 64_000)),
+        "messages": [draw(_user)],
+    }
     if draw(st.booleans()):
         body["system"] = draw(_text | st.lists(_block, min_size=1, max_size=2))
     if draw(st.booleans()):
-        body["tools"] = draw(st.lists(_tool, min_size=1, max_size=3, unique_by=lambda t: str(t["name"])))
+        body["tools"] = draw(
+            st.lists(_tool, min_size=1, max_size=3, unique_by=lambda t: str(t["name"]))
+        )
     if draw(st.booleans()):
         body["temperature"] = draw(st.floats(0, 1, allow_nan=False).map(lambda f: round(f, 3)))
     if draw(st.booleans()):
@@ -93,14 +114,25 @@ def valid_cases(draw: st.DrawFn, model: str) -> Case:
     return Case("valid", _encode(body), list(BASE_HEADERS), body)
 
 
-_WRONG = {"max_tokens": st.text(max_size=5) | st.floats(allow_nan=False) | st.integers(max_value=0) | st.none(),
-          "messages": st.dictionaries(_key, _json, max_size=2) | _text | st.none() | st.just([]) |
-          st.lists(st.fixed_dictionaries({"role": st.sampled_from(["robot", "", "USER"]), "content": _json}),
-                   min_size=1, max_size=2),
-          "model": st.integers() | st.none() | st.lists(_text, max_size=2),
-          "system": st.integers() | st.lists(st.integers(), min_size=1, max_size=2),
-          "tools": _text | st.lists(st.dictionaries(_key, _json, max_size=2), min_size=1, max_size=2),
-          "temperature": _text | st.floats(min_value=2.5, max_value=1e6)}
+_WRONG = {
+    "max_tokens": st.text(max_size=5)
+    | st.floats(allow_nan=False)
+    | st.integers(max_value=0)
+    | st.none(),
+    "messages": st.dictionaries(_key, _json, max_size=2)
+    | _text
+    | st.none()
+    | st.just([])
+    | st.lists(
+        st.fixed_dictionaries({"role": st.sampled_from(["robot", "", "USER"]), "content": _json}),
+        min_size=1,
+        max_size=2,
+    ),
+    "model": st.integers() | st.none() | st.lists(_text, max_size=2),
+    "system": st.integers() | st.lists(st.integers(), min_size=1, max_size=2),
+    "tools": _text | st.lists(st.dictionaries(_key, _json, max_size=2), min_size=1, max_size=2),
+    "temperature": _text | st.floats(min_value=2.5, max_value=1e6),
+}
 
 
 @st.composite
@@ -112,10 +144,14 @@ def body_mistakes(draw: st.DrawFn, model: str) -> Case:
         name = draw(st.sampled_from(sorted(_WRONG)))
         body[name] = draw(_WRONG[name])
     elif kind == "missing-field":
-        for name in draw(st.lists(st.sampled_from(["model", "messages", "max_tokens"]), min_size=1, unique=True)):
+        for name in draw(
+            st.lists(st.sampled_from(["model", "messages", "max_tokens"]), min_size=1, unique=True)
+        ):
             body.pop(name, None)
     else:
-        extra = draw(st.dictionaries(_key.filter(lambda k: k not in body), _json, min_size=1, max_size=3))
+        extra = draw(
+            st.dictionaries(_key.filter(lambda k: k not in body), _json, min_size=1, max_size=3)
+        )
         body.update({f"x_{k}": v for k, v in extra.items()})
     return Case(kind, _encode(body), list(BASE_HEADERS), body)
 
@@ -135,8 +171,11 @@ def size_and_encoding_mistakes(draw: st.DrawFn, model: str) -> Case:
     if kind == "invalid-json":
         raw = _encode(body)
         cut = draw(st.integers(0, max(len(raw) - 1, 0)))
-        return Case(kind, draw(st.sampled_from([raw[:cut], raw + b"}", b"{'single': 'quotes'}", b"\xff\xfe{"])),
-                    list(BASE_HEADERS))
+        return Case(
+            kind,
+            draw(st.sampled_from([raw[:cut], raw + b"}", b"{'single': 'quotes'}", b"\xff\xfe{"])),
+            list(BASE_HEADERS),
+        )
     if kind == "huge":
         body["messages"][0]["content"] = "x" * draw(st.integers(100_000, 400_000))
     elif kind == "deep":
@@ -154,20 +193,31 @@ def header_mistakes(draw: st.DrawFn, model: str) -> Case:
     """Bad, duplicated and unknown headers; wrong content types; unknown betas."""
     body = draw(valid_bodies(model))
     headers = list(BASE_HEADERS)
-    kind = draw(st.sampled_from(["bad-version", "duplicate-header", "wrong-content-type", "unknown-beta",
-                                 "junk-header"]))
+    kind = draw(
+        st.sampled_from(
+            ["bad-version", "duplicate-header", "wrong-content-type", "unknown-beta", "junk-header"]
+        )
+    )
     if kind == "bad-version":
         value = draw(st.sampled_from(["", "1999-01-01", "latest", "2023-06-01, 2023-01-01"]))
         headers = _with(headers, "anthropic-version", value)
     elif kind == "duplicate-header":
         name = draw(st.sampled_from(["anthropic-version", "anthropic-beta", "content-type"]))
-        headers.append((name, draw(st.sampled_from(["2023-01-01", "made-up-2099-01-01", "text/plain"]))))
+        headers.append(
+            (name, draw(st.sampled_from(["2023-01-01", "made-up-2099-01-01", "text/plain"])))
+        )
     elif kind == "wrong-content-type":
-        value = draw(st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""]))
+        value = draw(
+            st.sampled_from(
+                ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""]
+            )
+        )
         headers = _with(headers, "content-type", value)
     elif kind == "unknown-beta":
         made_up = draw(st.from_regex(r"[a-z]{3,10}-[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))
-        headers = _with(headers, "anthropic-beta", f"{dict(BASE_HEADERS)['anthropic-beta']},{made_up}")
+        headers = _with(
+            headers, "anthropic-beta", f"{dict(BASE_HEADERS)['anthropic-beta']},{made_up}"
+        )
     else:
         name = draw(st.from_regex(r"x-[a-z]{1,12}", fullmatch=True))
         headers.append((name, draw(st.from_regex(r"[!-~]{1,60}", fullmatch=True))))
@@ -177,11 +227,19 @@ def header_mistakes(draw: st.DrawFn, model: str) -> Case:
 INTACT = ("messages", "max_tokens", "system", "tools", "temperature", "stop_sequences")
 
 
-def broken_invariants(case: Case, response: httpx.Response, received: list[RecordedRequest], gateway_key: str,
-                      upstream_key: str) -> list[tuple[str, str]]:
+def broken_invariants(
+    case: Case,
+    response: httpx.Response,
+    received: list[RecordedRequest],
+    gateway_key: str,
+    upstream_key: str,
+) -> list[tuple[str, str]]:
     """The invariants this answer breaks, each with what shows it; the names are the fuzz check's fingerprint."""
     out: list[tuple[str, str]] = []
-    if any(k and (k in response.text or k in str(response.headers)) for k in (gateway_key, upstream_key)):
+    if any(
+        k and (k in response.text or k in str(response.headers))
+        for k in (gateway_key, upstream_key)
+    ):
         out.append(("a key echoed in a response", ""))
     if secret_places(received, gateway_key):
         out.append(("the gateway key reached the provider", ""))
@@ -197,12 +255,18 @@ def broken_invariants(case: Case, response: httpx.Response, received: list[Recor
     return out
 
 
-def _valid_broken(case: Case, response: httpx.Response, got: list[RecordedRequest]) -> list[tuple[str, str]]:
+def _valid_broken(
+    case: Case, response: httpx.Response, got: list[RecordedRequest]
+) -> list[tuple[str, str]]:
     sent = case.sent or {}
     if response.status_code != 200 or not got:
         return [("a valid request refused", "")]
     changed = [k for k in INTACT if k in sent and got[-1].body.get(k) != sent[k]]
     if changed:
-        return [("a valid body changed on the way",
-                 "provider got " + json.dumps({k: got[-1].body.get(k) for k in changed})[:600])]
+        return [
+            (
+                "a valid body changed on the way",
+                "provider got " + json.dumps({k: got[-1].body.get(k) for k in changed})[:600],
+            )
+        ]
     return []

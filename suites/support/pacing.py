@@ -18,8 +18,13 @@ T = TypeVar("T")
 TRIES = 3
 
 
-def best_try(attempt: Callable[[], T], shortfall: Callable[[T], float],
-             observe: Any, name: str, tries: int = TRIES) -> T:
+def best_try(
+    attempt: Callable[[], T],
+    shortfall: Callable[[T], float],
+    observe: Any,
+    name: str,
+    tries: int = TRIES,
+) -> T:
     """Run ``attempt`` until ``shortfall`` of its result is <= 0, at most ``tries`` times.
 
     Returns the result with the least shortfall; ``observe`` records every try's shortfall.

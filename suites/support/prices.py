@@ -44,10 +44,18 @@ def model_prices(python: str, model: str) -> dict[str, Any]:
 @functools.cache
 def _read_prices(python: str, model: str) -> dict[str, Any]:
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    done = subprocess.run([python, "-c", _READ, model], capture_output=True, text=True, env=env, timeout=120)
-    prices = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 and done.stdout else None
+    done = subprocess.run(
+        [python, "-c", _READ, model], capture_output=True, text=True, env=env, timeout=120
+    )
+    prices = (
+        json.loads(done.stdout.strip().splitlines()[-1])
+        if done.returncode == 0 and done.stdout
+        else None
+    )
     if not isinstance(prices, dict):
-        raise HarnessError(f"LiteLLM's price map ({python}) has no entry for {model}: {done.stderr[-500:]}")
+        raise HarnessError(
+            f"LiteLLM's price map ({python}) has no entry for {model}: {done.stderr[-500:]}"
+        )
     return prices
 
 
@@ -56,13 +64,24 @@ def expected_cost(prices: dict[str, Any], usage: dict[str, Any]) -> float:
     and at 1 h, and web searches (priced per query)."""
     split = usage.get("cache_creation") or {}
     written_1h = int(split.get("ephemeral_1h_input_tokens", 0))
-    written_5m = int(split.get("ephemeral_5m_input_tokens", usage.get("cache_creation_input_tokens", 0) - written_1h))
+    written_5m = int(
+        split.get(
+            "ephemeral_5m_input_tokens", usage.get("cache_creation_input_tokens", 0) - written_1h
+        )
+    )
     searches = int((usage.get("server_tool_use") or {}).get("web_search_requests", 0))
-    per_search = float((prices.get("search_context_cost_per_query") or {}).get("search_context_size_medium", 0.0))
-    return float(usage.get("input_tokens", 0) * prices["input_cost_per_token"]
-            + usage.get("output_tokens", 0) * prices["output_cost_per_token"]
-            + usage.get("cache_read_input_tokens", 0) * prices.get("cache_read_input_token_cost", 0.0)
-            + written_5m * prices.get("cache_creation_input_token_cost", 0.0)
-            + written_1h * prices.get("cache_creation_input_token_cost_above_1hr",
-                                      prices.get("cache_creation_input_token_cost", 0.0))
-            + searches * per_search)
+    per_search = float(
+        (prices.get("search_context_cost_per_query") or {}).get("search_context_size_medium", 0.0)
+    )
+    return float(
+        usage.get("input_tokens", 0) * prices["input_cost_per_token"]
+        + usage.get("output_tokens", 0) * prices["output_cost_per_token"]
+        + usage.get("cache_read_input_tokens", 0) * prices.get("cache_read_input_token_cost", 0.0)
+        + written_5m * prices.get("cache_creation_input_token_cost", 0.0)
+        + written_1h
+        * prices.get(
+            "cache_creation_input_token_cost_above_1hr",
+            prices.get("cache_creation_input_token_cost", 0.0),
+        )
+        + searches * per_search
+    )

@@ -32,32 +32,63 @@ from harness.verdict.catalogue import catalogue
 from .asserts import CLOUD_BETAS_JUDGED_ELSEWHERE
 
 # What each provider sends with a 429, as its documentation names it.
-ANTHROPIC_BACKOFF = (("retry-after", "7"), ("x-should-retry", "true"),
-                     ("anthropic-ratelimit-requests-limit", "50"), ("anthropic-ratelimit-requests-remaining", "0"),
-                     ("anthropic-ratelimit-requests-reset", "2026-12-03T12:00:07Z"))
-OPENAI_BACKOFF = (("retry-after", "7"), ("x-ratelimit-limit-requests", "500"),
-                  ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "7s"))
+ANTHROPIC_BACKOFF = (
+    ("retry-after", "7"),
+    ("x-should-retry", "true"),
+    ("anthropic-ratelimit-requests-limit", "50"),
+    ("anthropic-ratelimit-requests-remaining", "0"),
+    ("anthropic-ratelimit-requests-reset", "2026-12-03T12:00:07Z"),
+)
+OPENAI_BACKOFF = (
+    ("retry-after", "7"),
+    ("x-ratelimit-limit-requests", "500"),
+    ("x-ratelimit-remaining-requests", "0"),
+    ("x-ratelimit-reset-requests", "7s"),
+)
 
-ANTHROPIC_RATE = HttpError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit")
+ANTHROPIC_RATE = HttpError(
+    429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"
+)
 ANTHROPIC_OVERLOAD = HttpError(529, "overloaded_error", "Overloaded")
 # docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html#API_runtime_InvokeModel_Errors
-BEDROCK_RATE = HttpError(429, "ThrottlingException", "Too many requests, please wait before trying again.")
-BEDROCK_OVERLOAD = HttpError(503, "ServiceUnavailableException",
-                             "Bedrock is unable to process your request.")
+BEDROCK_RATE = HttpError(
+    429, "ThrottlingException", "Too many requests, please wait before trying again."
+)
+BEDROCK_OVERLOAD = HttpError(
+    503, "ServiceUnavailableException", "Bedrock is unable to process your request."
+)
 # cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude (429 quota in Google's envelope;
 # Anthropic's own 529 relayed in Anthropic's envelope).
-VERTEX_RATE = HttpError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/"
-                        "online_prediction_requests_per_base_model with base model: anthropic-claude-sonnet-4-5.")
+VERTEX_RATE = HttpError(
+    429,
+    "RESOURCE_EXHAUSTED",
+    "Quota exceeded for aiplatform.googleapis.com/"
+    "online_prediction_requests_per_base_model with base model: anthropic-claude-sonnet-4-5.",
+)
 # platform.openai.com/docs/guides/error-codes (429 rate limit; 503 "The engine is currently overloaded").
-OPENAI_RATE = HttpError(429, "requests", "Rate limit reached for gpt-4o on requests per min (RPM): Limit 500.",
-                        fields=(("code", "rate_limit_exceeded"),))
-OPENAI_OVERLOAD = HttpError(503, "server_error", "The engine is currently overloaded, please try again later.",
-                            fields=(("code", None),))
+OPENAI_RATE = HttpError(
+    429,
+    "requests",
+    "Rate limit reached for gpt-4o on requests per min (RPM): Limit 500.",
+    fields=(("code", "rate_limit_exceeded"),),
+)
+OPENAI_OVERLOAD = HttpError(
+    503,
+    "server_error",
+    "The engine is currently overloaded, please try again later.",
+    fields=(("code", None),),
+)
 
-BEDROCK_PASS_BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
-                     "messages": [{"role": "user", "content": "hi through the pass-through"}]}
-VERTEX_PASS_BODY = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 64,
-                    "messages": [{"role": "user", "content": "hi through the pass-through"}]}
+BEDROCK_PASS_BODY = {
+    "anthropic_version": "bedrock-2023-05-31",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "hi through the pass-through"}],
+}
+VERTEX_PASS_BODY = {
+    "anthropic_version": "vertex-2023-10-16",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "hi through the pass-through"}],
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +101,9 @@ class Route:
     stream_route: str
     rate_limit: HttpError
     overload: HttpError
-    pool: str | None = None  # fresh_model's pool; None for a pass-through (no router, no retries, no cooldown)
+    pool: str | None = (
+        None  # fresh_model's pool; None for a pass-through (no router, no retries, no cooldown)
+    )
     gateway: str = "deployed"
     backoff: tuple[tuple[str, str], ...] = ()  # the headers this provider sends with a 429
     keepalive: bool = False  # whether its stream has a keep-alive frame (Anthropic's `ping`)
@@ -83,24 +116,45 @@ class Route:
 
     def fake_routes(self) -> tuple[str, ...]:
         # LiteLLM picks Responses or chat completions by version and setting: both are scripted, both read.
-        return ("responses", "chat") if self.fake == "openai" else (self.json_route, self.stream_route)
+        return (
+            ("responses", "chat") if self.fake == "openai" else (self.json_route, self.stream_route)
+        )
 
-    def script(self, fake: FakeProvider, item: Any, *, stream: bool, times: int | None = 1,
-               optional: bool = False) -> None:
+    def script(
+        self,
+        fake: FakeProvider,
+        item: Any,
+        *,
+        stream: bool,
+        times: int | None = 1,
+        optional: bool = False,
+    ) -> None:
         if self.fake == "openai":
             fake.script_generation(item, times, optional=optional)  # type: ignore[attr-defined]
         else:
-            fake.script(self.stream_route if stream else self.json_route, item, times=times, optional=optional)
+            fake.script(
+                self.stream_route if stream else self.json_route,
+                item,
+                times=times,
+                optional=optional,
+            )
 
     def received(self, fake: FakeProvider) -> list[RecordedRequest]:
         """What reached the provider on this route (not the token endpoint, not model listings)."""
         routes = self.fake_routes()
         return [r for r in fake.received() if r.route in routes]
 
-    def send(self, gateway: GatewayClient, model: str | None, *, stream: bool, text: str = "Say hello.") -> Exchange:
+    def send(
+        self, gateway: GatewayClient, model: str | None, *, stream: bool, text: str = "Say hello."
+    ) -> Exchange:
         """The request a client sends this way: a Messages body, or the provider's own for a pass-through."""
-        return gateway.request("POST", self.path(stream), json_body=self.body(model, stream, text),
-                               validate=False, reason="a check under faults judges what arrived and how it ended")
+        return gateway.request(
+            "POST",
+            self.path(stream),
+            json_body=self.body(model, stream, text),
+            validate=False,
+            reason="a check under faults judges what arrived and how it ended",
+        )
 
     def path(self, stream: bool) -> str:
         if self.name == "bedrock-passthrough":
@@ -108,8 +162,12 @@ class Route:
         if self.name == "vertex-passthrough":
             where = f"projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
             op = "streamRawPredict" if stream else "rawPredict"
-            return f"/vertex_ai/v1/{where}/publishers/anthropic/models/{VERTEX_PASSTHROUGH_MODEL}:{op}"
-        return ("/anthropic" if self.name == "anthropic-passthrough" else "") + "/v1/messages?beta=true"
+            return (
+                f"/vertex_ai/v1/{where}/publishers/anthropic/models/{VERTEX_PASSTHROUGH_MODEL}:{op}"
+            )
+        return (
+            "/anthropic" if self.name == "anthropic-passthrough" else ""
+        ) + "/v1/messages?beta=true"
 
     def body(self, model: str | None, stream: bool, text: str = "Say hello.") -> dict[str, Any]:
         if self.name == "bedrock-passthrough":
@@ -121,24 +179,105 @@ class Route:
 
 
 ROUTES = (
-    Route("anthropic", "anthropic", "messages", "messages", ANTHROPIC_RATE, ANTHROPIC_OVERLOAD, pool="anthropic",
-          backoff=ANTHROPIC_BACKOFF, keepalive=True),
-    Route("bedrock-invoke", "bedrock", "invoke", "invoke_stream", BEDROCK_RATE, BEDROCK_OVERLOAD,
-          pool="bedrock-invoke", needs=("litellm", "bedrock"), marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,)),
-    Route("bedrock-converse", "bedrock", "converse", "converse_stream", BEDROCK_RATE, BEDROCK_OVERLOAD,
-          pool="bedrock-converse", needs=("litellm", "bedrock"), marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,)),
-    Route("vertex", "vertex", "raw_predict", "stream_raw_predict", VERTEX_RATE, ANTHROPIC_OVERLOAD, pool="vertex",
-          keepalive=True, needs=("litellm", "vertex"), marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,)),
-    Route("openai-responses", "openai", "responses", "responses", OPENAI_RATE, OPENAI_OVERLOAD, pool="openai",
-          backoff=OPENAI_BACKOFF, needs=("openai",)),
-    Route("openai-chat", "openai", "chat", "chat", OPENAI_RATE, OPENAI_OVERLOAD, pool="openai",
-          gateway="deployed-openai-chat", backoff=OPENAI_BACKOFF, needs=("openai",)),
-    Route("anthropic-passthrough", "anthropic", "messages", "messages", ANTHROPIC_RATE, ANTHROPIC_OVERLOAD,
-          backoff=ANTHROPIC_BACKOFF, keepalive=True),
-    Route("bedrock-passthrough", "bedrock", "invoke", "invoke_stream", BEDROCK_RATE, BEDROCK_OVERLOAD,
-          needs=("litellm", "bedrock"), marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,)),
-    Route("vertex-passthrough", "vertex", "raw_predict", "stream_raw_predict", VERTEX_RATE, ANTHROPIC_OVERLOAD,
-          keepalive=True, needs=("litellm", "vertex"), marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,)),
+    Route(
+        "anthropic",
+        "anthropic",
+        "messages",
+        "messages",
+        ANTHROPIC_RATE,
+        ANTHROPIC_OVERLOAD,
+        pool="anthropic",
+        backoff=ANTHROPIC_BACKOFF,
+        keepalive=True,
+    ),
+    Route(
+        "bedrock-invoke",
+        "bedrock",
+        "invoke",
+        "invoke_stream",
+        BEDROCK_RATE,
+        BEDROCK_OVERLOAD,
+        pool="bedrock-invoke",
+        needs=("litellm", "bedrock"),
+        marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
+    ),
+    Route(
+        "bedrock-converse",
+        "bedrock",
+        "converse",
+        "converse_stream",
+        BEDROCK_RATE,
+        BEDROCK_OVERLOAD,
+        pool="bedrock-converse",
+        needs=("litellm", "bedrock"),
+        marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
+    ),
+    Route(
+        "vertex",
+        "vertex",
+        "raw_predict",
+        "stream_raw_predict",
+        VERTEX_RATE,
+        ANTHROPIC_OVERLOAD,
+        pool="vertex",
+        keepalive=True,
+        needs=("litellm", "vertex"),
+        marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
+    ),
+    Route(
+        "openai-responses",
+        "openai",
+        "responses",
+        "responses",
+        OPENAI_RATE,
+        OPENAI_OVERLOAD,
+        pool="openai",
+        backoff=OPENAI_BACKOFF,
+        needs=("openai",),
+    ),
+    Route(
+        "openai-chat",
+        "openai",
+        "chat",
+        "chat",
+        OPENAI_RATE,
+        OPENAI_OVERLOAD,
+        pool="openai",
+        gateway="deployed-openai-chat",
+        backoff=OPENAI_BACKOFF,
+        needs=("openai",),
+    ),
+    Route(
+        "anthropic-passthrough",
+        "anthropic",
+        "messages",
+        "messages",
+        ANTHROPIC_RATE,
+        ANTHROPIC_OVERLOAD,
+        backoff=ANTHROPIC_BACKOFF,
+        keepalive=True,
+    ),
+    Route(
+        "bedrock-passthrough",
+        "bedrock",
+        "invoke",
+        "invoke_stream",
+        BEDROCK_RATE,
+        BEDROCK_OVERLOAD,
+        needs=("litellm", "bedrock"),
+        marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
+    ),
+    Route(
+        "vertex-passthrough",
+        "vertex",
+        "raw_predict",
+        "stream_raw_predict",
+        VERTEX_RATE,
+        ANTHROPIC_OVERLOAD,
+        keepalive=True,
+        needs=("litellm", "vertex"),
+        marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
+    ),
 )
 BY_NAME = {r.name: r for r in ROUTES}
 # A fault check is not a check of betas: Claude Code's beta list, which LiteLLM forwards to Bedrock and Vertex
@@ -182,7 +321,11 @@ def streamed_text(ex: Exchange) -> str:
     """The text deltas the client received, joined (for "no duplicated content")."""
     if ex.events is None:
         return ""
-    deltas = [e.data.get("delta") for e in ex.events if e.type == "content_block_delta" and isinstance(e.data, dict)]
+    deltas = [
+        e.data.get("delta")
+        for e in ex.events
+        if e.type == "content_block_delta" and isinstance(e.data, dict)
+    ]
     return "".join(d.get("text", "") for d in deltas if isinstance(d, dict))
 
 
@@ -194,8 +337,14 @@ def route_params(requirement: str, routes: tuple[Route, ...] = ROUTES) -> list[A
         raise ValueError(f"{requirement}: not_on names unknown route(s) {sorted(unknown)}")
     params = []
     for route in routes:
-        marks = [pytest.mark.gateway(route.gateway), *(pytest.mark.needs(n) for n in route.needs), *route.marks]
+        marks = [
+            pytest.mark.gateway(route.gateway),
+            *(pytest.mark.needs(n) for n in route.needs),
+            *route.marks,
+        ]
         if route.name in ruled_out:
-            marks.append(pytest.mark.skip(reason=f"not applicable on {route.name}: {ruled_out[route.name]}"))
+            marks.append(
+                pytest.mark.skip(reason=f"not applicable on {route.name}: {ruled_out[route.name]}")
+            )
         params.append(pytest.param(route, id=route.name, marks=marks))
     return params

@@ -10,7 +10,6 @@ and journal which rule refused it.
 Adding one from a provider's 400: docs/provider-rules.md.
 """
 
-
 # The package's code is in rulebook.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.fakes.rules.rulebook import *  # noqa: F403
 from harness.fakes.rules.rulebook import _betas as _betas

@@ -72,16 +72,32 @@ def value_range(p: dict[str, Any], call: Call) -> Found:
         if not _is_number(value):
             continue
         if "min" in p and value < p["min"]:
-            return {"path": where, "value": value, "limit": p["min"], "bound": "greater than or equal to",
-                    "dir": "below minimum", "op": ">=", "code_dir": "below_min"}
+            return {
+                "path": where,
+                "value": value,
+                "limit": p["min"],
+                "bound": "greater than or equal to",
+                "dir": "below minimum",
+                "op": ">=",
+                "code_dir": "below_min",
+            }
         if "max" in p and value > p["max"]:
-            return {"path": where, "value": value, "limit": p["max"], "bound": "less than or equal to",
-                    "dir": "above maximum", "op": "<=", "code_dir": "above_max"}
+            return {
+                "path": where,
+                "value": value,
+                "limit": p["max"],
+                "bound": "less than or equal to",
+                "dir": "above maximum",
+                "op": "<=",
+                "code_dir": "above_max",
+            }
     return None
 
 
 def ceiling(p: dict[str, Any], call: Call) -> Found:
-    limit = next((n for pattern, n in p["by_model"].items() if re.search(pattern, call.model)), None)
+    limit = next(
+        (n for pattern, n in p["by_model"].items() if re.search(pattern, call.model)), None
+    )
     value = first(call.body, p["path"])
     if limit is not None and _is_number(value) and value > limit:
         return {"path": p["path"], "value": value, "limit": limit, "model": call.model}
@@ -186,8 +202,11 @@ def tool_results_answer_tool_uses(p: dict[str, Any], call: Call) -> Found:
         if not isinstance(content, list):
             continue
         before = messages[i - 1].get("content") if i and isinstance(messages[i - 1], dict) else None
-        offered = {b.get("id") for b in before if isinstance(b, dict) and b.get("type") == "tool_use"} \
-            if isinstance(before, list) else set()
+        offered = (
+            {b.get("id") for b in before if isinstance(b, dict) and b.get("type") == "tool_use"}
+            if isinstance(before, list)
+            else set()
+        )
         for block in content:
             is_result = isinstance(block, dict) and block.get("type") == "tool_result"
             answered = block.get("tool_use_id") if is_result else None
@@ -228,12 +247,29 @@ def catalogue(provider: str) -> dict[str, frozenset[str]]:
 
 
 KINDS: dict[str, Callable[[dict[str, Any], Call], Found]] = {
-    "json_object": json_object, "min_length": min_length, "matches": matches, "header_required": header_required,
-    "required": required, "present": present, "allowed_keys": allowed_keys, "range": value_range,
-    "ceiling": ceiling, "pattern": pattern, "max_length": max_length, "one_of": one_of, "none_of": none_of,
-    "all_present": all_present, "unique": unique, "count_max": count_max, "greater_than": greater_than,
-    "blank": blank, "first_role": first_role, "alternating_roles": alternating_roles,
-    "tool_results_answer_tool_uses": tool_results_answer_tool_uses, "betas": betas, "model": model,
+    "json_object": json_object,
+    "min_length": min_length,
+    "matches": matches,
+    "header_required": header_required,
+    "required": required,
+    "present": present,
+    "allowed_keys": allowed_keys,
+    "range": value_range,
+    "ceiling": ceiling,
+    "pattern": pattern,
+    "max_length": max_length,
+    "one_of": one_of,
+    "none_of": none_of,
+    "all_present": all_present,
+    "unique": unique,
+    "count_max": count_max,
+    "greater_than": greater_than,
+    "blank": blank,
+    "first_role": first_role,
+    "alternating_roles": alternating_roles,
+    "tool_results_answer_tool_uses": tool_results_answer_tool_uses,
+    "betas": betas,
+    "model": model,
     "header": header,
 }
 

@@ -32,8 +32,12 @@ class Rule:
     message: str
     source: str
     test: dict[str, Any] | None
-    wording: str = "confirmed"  # "unconfirmed": the behaviour is documented, no real answer's text was found
-    extra: dict[str, Any] = field(default_factory=dict)  # further fields of the error body (OpenAI's param, code)
+    wording: str = (
+        "confirmed"  # "unconfirmed": the behaviour is documented, no real answer's text was found
+    )
+    extra: dict[str, Any] = field(
+        default_factory=dict
+    )  # further fields of the error body (OpenAI's param, code)
 
     def violation(self, call: Call) -> dict[str, Any] | None:
         if call.route not in self.routes or not holds(self.when, call):
@@ -46,7 +50,9 @@ class Rule:
         # The path's indices, for wordings that name them in the provider's own notation (tools[0].function.name).
         indices = [part for part in str(found.get("path", "")).split(".") if part.isdigit()]
         values.update({f"idx{i}": n for i, n in enumerate(indices)})
-        extra = tuple((k, v.format_map(values) if isinstance(v, str) else v) for k, v in self.extra.items())
+        extra = tuple(
+            (k, v.format_map(values) if isinstance(v, str) else v) for k, v in self.extra.items()
+        )
         return HttpError(self.status, self.type, self.message.format_map(values), fields=extra)
 
     @property
@@ -60,7 +66,9 @@ class Family:
     title: str
     fake: str
     routes: tuple[str, ...]
-    beta_source: str  # "header", "body", "converse" or "none": where this provider reads anthropic betas
+    beta_source: (
+        str  # "header", "body", "converse" or "none": where this provider reads anthropic betas
+    )
     model_in: str  # "body" or "path"
     example: dict[str, Any]
     rules: tuple[Rule, ...] = field(default=())
@@ -81,13 +89,25 @@ def _rule(routes: tuple[str, ...], raw: dict[str, Any]) -> Rule:
         raise ValueError(f"rule {raw.get('id')}: unknown kind {kind!r}; known: {sorted(KINDS)}")
     unknown = set(raw.get("when") or {}) - set(CONDITIONS)
     if unknown:
-        raise ValueError(f"rule {raw.get('id')}: unknown condition(s) {sorted(unknown)}; known: {sorted(CONDITIONS)}")
+        raise ValueError(
+            f"rule {raw.get('id')}: unknown condition(s) {sorted(unknown)}; known: {sorted(CONDITIONS)}"
+        )
     refusal = raw["refusal"]
-    return Rule(id=raw["id"], about=raw["about"], routes=tuple(raw.get("routes") or routes),
-                kind=kind, params=check, when=dict(raw.get("when") or {}), status=int(refusal["status"]),
-                type=refusal["type"], message=refusal["message"], source=str(raw.get("source") or ""),
-                test=raw.get("test"), wording=raw.get("wording", "confirmed"),
-                extra={k: v for k, v in refusal.items() if k not in ("status", "type", "message")})
+    return Rule(
+        id=raw["id"],
+        about=raw["about"],
+        routes=tuple(raw.get("routes") or routes),
+        kind=kind,
+        params=check,
+        when=dict(raw.get("when") or {}),
+        status=int(refusal["status"]),
+        type=refusal["type"],
+        message=refusal["message"],
+        source=str(raw.get("source") or ""),
+        test=raw.get("test"),
+        wording=raw.get("wording", "confirmed"),
+        extra={k: v for k, v in refusal.items() if k not in ("status", "type", "message")},
+    )
 
 
 def _inherit(parent: Family, routes: tuple[str, ...], spec: dict[str, Any]) -> list[Rule]:
@@ -97,8 +117,15 @@ def _inherit(parent: Family, routes: tuple[str, ...], spec: dict[str, Any]) -> l
     out = []
     for rule_id in spec["rules"]:
         rule = parent.rule(rule_id)
-        out.append(replace(rule, routes=routes, type=spec.get("type", rule.type),
-                           message=wrap.replace("{message}", rule.message), test=tests.get(rule_id, rule.test)))
+        out.append(
+            replace(
+                rule,
+                routes=routes,
+                type=spec.get("type", rule.type),
+                message=wrap.replace("{message}", rule.message),
+                test=tests.get(rule_id, rule.test),
+            )
+        )
     return out
 
 
@@ -109,10 +136,17 @@ def load(path: Path, parents: dict[str, Family] | None = None) -> Family:
     spec = data.get("inherits")
     inherited = _inherit((parents or {})[spec["from"]], routes, spec) if spec else []
     # The provider's own rules first: they are what its front door checks before Claude sees the body.
-    return Family(name=name, title=data["title"], fake=data["fake"], routes=routes,
-                  beta_source=data.get("betas", "header"), model_in=data.get("model_in", "body"),
-                  example=data["example"], rules=tuple(own + inherited),
-                  inherited=frozenset(r.id for r in inherited))
+    return Family(
+        name=name,
+        title=data["title"],
+        fake=data["fake"],
+        routes=routes,
+        beta_source=data.get("betas", "header"),
+        model_in=data.get("model_in", "body"),
+        example=data["example"],
+        rules=tuple(own + inherited),
+        inherited=frozenset(r.id for r in inherited),
+    )
 
 
 _LOADING = threading.Lock()
@@ -144,11 +178,21 @@ def _betas(source: str, headers: dict[str, str], body: Any) -> list[str]:
     elif source in ("body", "converse") and isinstance(body, dict):
         holder = body.get("additionalModelRequestFields") if source == "converse" else body
         found = holder.get("anthropic_beta") if isinstance(holder, dict) else []
-    return [b.strip() for b in found if isinstance(b, str) and b.strip()] if isinstance(found, list) else []
+    return (
+        [b.strip() for b in found if isinstance(b, str) and b.strip()]
+        if isinstance(found, list)
+        else []
+    )
 
 
-def call_for(family: str, route: str, headers: dict[str, str], body: Any, path_model: str | None = None,
-             labels: dict[str, str] | None = None) -> Call:
+def call_for(
+    family: str,
+    route: str,
+    headers: dict[str, str],
+    body: Any,
+    path_model: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Call:
     """A request as the family's rules see it; the model comes from the path or the body, as the provider reads it."""
     lowered = {k.lower(): v for k, v in headers.items()}
     spec = families()[family]
@@ -156,7 +200,9 @@ def call_for(family: str, route: str, headers: dict[str, str], body: Any, path_m
         model = path_model or ""
     else:
         model = str(body.get("model", "")) if isinstance(body, dict) else ""
-    return Call(route, model, lowered, body, _betas(spec.beta_source, lowered, body), dict(labels or {}))
+    return Call(
+        route, model, lowered, body, _betas(spec.beta_source, lowered, body), dict(labels or {})
+    )
 
 
 def judge(family: str, call: Call) -> tuple[Rule, HttpError] | None:
@@ -198,7 +244,13 @@ def example(family: Family, *patches: dict[str, Any] | None) -> dict[str, Any]:
 
 def call_of(family: Family, request: dict[str, Any]) -> Call:
     """The Call a self-test request stands for, as the family's fake will see it."""
-    return call_for(family.name, request["route"], request.get("headers") or {}, request["body"], request.get("model"))
+    return call_for(
+        family.name,
+        request["route"],
+        request.get("headers") or {},
+        request["body"],
+        request.get("model"),
+    )
 
 
 def self_test(family: Family, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -211,13 +263,17 @@ def self_test(family: Family, rule: Rule) -> tuple[dict[str, Any], dict[str, Any
 
 # Where each family's routes live on the wire, for sending a self-test request to its fake.
 ENDPOINTS = {
-    "messages": "/v1/messages", "count_tokens": "/v1/messages/count_tokens",
-    "chat": "/v1/chat/completions", "responses": "/v1/responses",
-    "invoke": "/model/{model}/invoke", "invoke_stream": "/model/{model}/invoke-with-response-stream",
-    "converse": "/model/{model}/converse", "converse_stream": "/model/{model}/converse-stream",
+    "messages": "/v1/messages",
+    "count_tokens": "/v1/messages/count_tokens",
+    "chat": "/v1/chat/completions",
+    "responses": "/v1/responses",
+    "invoke": "/model/{model}/invoke",
+    "invoke_stream": "/model/{model}/invoke-with-response-stream",
+    "converse": "/model/{model}/converse",
+    "converse_stream": "/model/{model}/converse-stream",
     "raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/anthropic/models/{model}:rawPredict",
     "stream_raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/anthropic/models/"
-                          "{model}:streamRawPredict",
+    "{model}:streamRawPredict",
 }
 
 

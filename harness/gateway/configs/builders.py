@@ -38,14 +38,23 @@ def default_config(upstreams: Upstreams) -> GatewayConfig:
         anthropic_model(ALIAS_MODEL[0], upstreams, ALIAS_MODEL[1]),
         openai_model(OPENAI_MODEL, upstreams),
         openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1]),
-        {"model_name": ENV_ROUTED_MODEL,
-         "litellm_params": {"model": f"anthropic/{SONNET}", "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
-                            "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"}},
+        {
+            "model_name": ENV_ROUTED_MODEL,
+            "litellm_params": {
+                "model": f"anthropic/{SONNET}",
+                "api_base": "os.environ/FAKE_ANTHROPIC_BASE",
+                "api_key": "os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY",
+            },
+        },
     ]
     models += pool_deployments("anthropic", anthropic_model(SONNET, upstreams))
     models += pool_deployments("openai", openai_model(OPENAI_MODEL, upstreams))
-    config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": dict(LITELLM_SETTINGS),
-              "router_settings": dict(ROUTER_SETTINGS)}
+    config = {
+        "model_list": models,
+        "general_settings": {"master_key": key},
+        "litellm_settings": dict(LITELLM_SETTINGS),
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
     env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url}
     return GatewayConfig("default", config, env, key)
 
@@ -63,10 +72,12 @@ def claude_code_config(upstreams: Upstreams) -> GatewayConfig:
 
 def renamed(build: ConfigBuilder, name: str) -> ConfigBuilder:
     """``build``'s config under another gateway name: the same settings in a proxy of its own."""
+
     def build_renamed(upstreams: Upstreams) -> GatewayConfig:
         gateway = build(upstreams)
         gateway.name = name
         return gateway
+
     return build_renamed
 
 
@@ -74,9 +85,12 @@ def renamed(build: ConfigBuilder, name: str) -> ConfigBuilder:
 def fuzz_config(upstreams: Upstreams) -> GatewayConfig:
     """One Anthropic model with no retries and no cooldowns, whatever the profile (the fuzz check names both)."""
     key = new_master_key()
-    config = {"model_list": [anthropic_model(SONNET, upstreams)], "general_settings": {"master_key": key},
-              "litellm_settings": {**LITELLM_SETTINGS, "num_retries": 0},
-              "router_settings": {**ROUTER_SETTINGS, "disable_cooldowns": True}}
+    config = {
+        "model_list": [anthropic_model(SONNET, upstreams)],
+        "general_settings": {"master_key": key},
+        "litellm_settings": {**LITELLM_SETTINGS, "num_retries": 0},
+        "router_settings": {**ROUTER_SETTINGS, "disable_cooldowns": True},
+    }
     gateway = GatewayConfig("fuzz", config, upstream_env(upstreams), key)
     gateway.fixed_settings = True  # its settings are its own, named by the check's settings marker
     return gateway
@@ -86,11 +100,17 @@ def fuzz_config(upstreams: Upstreams) -> GatewayConfig:
 def openai_chat_config(upstreams: Upstreams) -> GatewayConfig:
     """OpenAI models translated through chat completions instead of the Responses API."""
     key = new_master_key()
-    models = [openai_model(OPENAI_MODEL, upstreams),
-              openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1])]
+    models = [
+        openai_model(OPENAI_MODEL, upstreams),
+        openai_model(OPENAI_ALIAS_MODEL[0], upstreams, OPENAI_ALIAS_MODEL[1]),
+    ]
     settings = {**LITELLM_SETTINGS, "use_chat_completions_url_for_anthropic_messages": True}
-    config = {"model_list": models, "general_settings": {"master_key": key}, "litellm_settings": settings,
-              "router_settings": dict(ROUTER_SETTINGS)}
+    config = {
+        "model_list": models,
+        "general_settings": {"master_key": key},
+        "litellm_settings": settings,
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
     return GatewayConfig("openai-chat", config, upstream_env(upstreams), key)
 
 
@@ -112,17 +132,22 @@ def _quickstart_models(upstreams: Upstreams) -> list[dict[str, Any]]:
 def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
     """The quickstart's Step 1 config as written: master_key under litellm_settings only."""
     key = new_master_key()
-    config = {"model_list": _quickstart_models(upstreams), "litellm_settings": {"master_key": key},
-              "router_settings": dict(ROUTER_SETTINGS)}
+    config = {
+        "model_list": _quickstart_models(upstreams),
+        "litellm_settings": {"master_key": key},
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
     return GatewayConfig("quickstart-placement", config, upstream_env(upstreams), key)
 
 
 @gateway_config("quickstart-env-key")
 def quickstart_env_key_config(upstreams: Upstreams) -> GatewayConfig:
     """The quickstart followed to the letter: its config plus `export LITELLM_MASTER_KEY="sk-1234567890"`."""
-    config = {"model_list": _quickstart_models(upstreams),
-              "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
-              "router_settings": dict(ROUTER_SETTINGS)}
+    config = {
+        "model_list": _quickstart_models(upstreams),
+        "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
     env = {**upstream_env(upstreams), "LITELLM_MASTER_KEY": QUICKSTART_EXAMPLE_KEY}
     return GatewayConfig("quickstart-env-key", config, env, QUICKSTART_EXAMPLE_KEY)
 
@@ -137,10 +162,16 @@ CUSTOM_AUTH = program("custom_auth.py")
 def virtual_keys_db_config(upstreams: Upstreams) -> GatewayConfig:
     """Models A and B behind LiteLLM's own DB-backed keys; needs CC_GATEWAY_DATABASE_URL and Prisma."""
     key = new_master_key()
-    models = [anthropic_model(VK_MODEL_A, upstreams, SONNET), anthropic_model(VK_MODEL_B, upstreams, SONNET)]
-    config = {"model_list": models, "router_settings": dict(ROUTER_SETTINGS),
-              "litellm_settings": dict(LITELLM_SETTINGS),
-              "general_settings": {"master_key": key, "database_url": "os.environ/DATABASE_URL"}}
+    models = [
+        anthropic_model(VK_MODEL_A, upstreams, SONNET),
+        anthropic_model(VK_MODEL_B, upstreams, SONNET),
+    ]
+    config = {
+        "model_list": models,
+        "router_settings": dict(ROUTER_SETTINGS),
+        "litellm_settings": dict(LITELLM_SETTINGS),
+        "general_settings": {"master_key": key, "database_url": "os.environ/DATABASE_URL"},
+    }
     env = {**upstream_env(upstreams), "DATABASE_URL": os.environ.get("CC_GATEWAY_DATABASE_URL", "")}
     return GatewayConfig("virtual-keys-db", config, env, key)
 
@@ -150,16 +181,26 @@ def virtual_keys_config(upstreams: Upstreams) -> GatewayConfig:
     """A key allowed only model A, enforced by LiteLLM's custom_auth + common checks (no database)."""
     key = new_master_key()
     limited = "sk-vk-" + secrets.token_hex(12)
-    models = [anthropic_model(VK_MODEL_A, upstreams, SONNET), anthropic_model(VK_MODEL_B, upstreams, SONNET)]
+    models = [
+        anthropic_model(VK_MODEL_A, upstreams, SONNET),
+        anthropic_model(VK_MODEL_B, upstreams, SONNET),
+    ]
     config = {
         "model_list": models,
         "router_settings": {**ROUTER_SETTINGS, "model_group_alias": {VK_ALIAS_B: VK_MODEL_B}},
-        "general_settings": {"master_key": key, "custom_auth": "custom_auth.user_api_key_auth",
-                             "custom_auth_run_common_checks": True},
+        "general_settings": {
+            "master_key": key,
+            "custom_auth": "custom_auth.user_api_key_auth",
+            "custom_auth_run_common_checks": True,
+        },
         "litellm_settings": {**LITELLM_SETTINGS, "enable_post_custom_auth_checks": True},
     }
     keys = {limited: [VK_MODEL_A]}
-    env = {**upstream_env(upstreams), "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys), "CC_GATEWAY_MASTER_KEY": key}
+    env = {
+        **upstream_env(upstreams),
+        "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys),
+        "CC_GATEWAY_MASTER_KEY": key,
+    }
     return GatewayConfig("virtual-keys", config, env, key, {"custom_auth.py": CUSTOM_AUTH}, keys)
 
 
@@ -173,12 +214,19 @@ def load_keys_config(upstreams: Upstreams) -> GatewayConfig:
     key = new_master_key()
     config = {
         "model_list": [anthropic_model(LOAD_MODEL, upstreams, SONNET)],
-        "general_settings": {"master_key": key, "custom_auth": "custom_auth.user_api_key_auth",
-                             "custom_auth_run_common_checks": True},
+        "general_settings": {
+            "master_key": key,
+            "custom_auth": "custom_auth.user_api_key_auth",
+            "custom_auth_run_common_checks": True,
+        },
         "litellm_settings": {**LITELLM_SETTINGS, "enable_post_custom_auth_checks": True},
     }
     keys = {"sk-load-" + secrets.token_hex(12): [LOAD_MODEL] for _ in range(LOAD_KEYS)}
-    env = {**upstream_env(upstreams), "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys), "CC_GATEWAY_MASTER_KEY": key}
+    env = {
+        **upstream_env(upstreams),
+        "CC_GATEWAY_VIRTUAL_KEYS": json.dumps(keys),
+        "CC_GATEWAY_MASTER_KEY": key,
+    }
     gateway = GatewayConfig("load-keys", config, env, key, {"custom_auth.py": CUSTOM_AUTH}, keys)
     gateway.fixed_settings = True  # LiteLLM's own retry, timeout and cooldown settings, as deployed
     return gateway
@@ -191,7 +239,15 @@ COST_CALLBACK = program("custom_callbacks.py")
 def cost_config(upstreams: Upstreams) -> GatewayConfig:
     """One Anthropic model, and a success callback that writes the cost LiteLLM books as spend to costs.jsonl."""
     key = new_master_key()
-    config = {"model_list": [anthropic_model(SONNET, upstreams)], "general_settings": {"master_key": key},
-              "litellm_settings": {**LITELLM_SETTINGS, "callbacks": "custom_callbacks.proxy_handler_instance"},
-              "router_settings": dict(ROUTER_SETTINGS)}
-    return GatewayConfig("cost", config, upstream_env(upstreams), key, {"custom_callbacks.py": COST_CALLBACK})
+    config = {
+        "model_list": [anthropic_model(SONNET, upstreams)],
+        "general_settings": {"master_key": key},
+        "litellm_settings": {
+            **LITELLM_SETTINGS,
+            "callbacks": "custom_callbacks.proxy_handler_instance",
+        },
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
+    return GatewayConfig(
+        "cost", config, upstream_env(upstreams), key, {"custom_callbacks.py": COST_CALLBACK}
+    )

@@ -35,13 +35,21 @@ class Upstreams:
 
     anthropic_url: str
     openai_url: str
-    anthropic_key: str = field(default_factory=lambda: "sk-ant-fake-upstream-" + secrets.token_hex(8))
-    openai_key: str = field(default_factory=lambda: "sk-fake-openai-upstream-" + secrets.token_hex(8))
+    anthropic_key: str = field(
+        default_factory=lambda: "sk-ant-fake-upstream-" + secrets.token_hex(8)
+    )
+    openai_key: str = field(
+        default_factory=lambda: "sk-fake-openai-upstream-" + secrets.token_hex(8)
+    )
     bedrock_url: str = ""
     vertex_url: str = ""
     # Dummy AWS credentials the gateway signs Bedrock requests with (never a real key).
-    aws_access_key_id: str = field(default_factory=lambda: "AKIDFAKE" + secrets.token_hex(6).upper())
-    aws_secret_access_key: str = field(default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12))
+    aws_access_key_id: str = field(
+        default_factory=lambda: "AKIDFAKE" + secrets.token_hex(6).upper()
+    )
+    aws_secret_access_key: str = field(
+        default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12)
+    )
     # HTTPS_PROXY and SSL_CERT_FILE for the loopback egress proxy, where a route's host is hard-coded.
     egress_env: dict[str, str] = field(default_factory=dict)
 
@@ -67,8 +75,12 @@ class GatewayConfig:
     def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
         """Every model_name but the harness's pools, or those whose litellm_params.model names one of ``providers``."""
         entries = self.config.get("model_list") or []
-        return [str(m["model_name"]) for m in entries if not is_pool_name(str(m["model_name"]))
-                and (providers is None or str(m["litellm_params"]["model"]).split("/")[0] in providers)]
+        return [
+            str(m["model_name"])
+            for m in entries
+            if not is_pool_name(str(m["model_name"]))
+            and (providers is None or str(m["litellm_params"]["model"]).split("/")[0] in providers)
+        ]
 
     def serves(self, name: str) -> bool:
         return any(m.get("model_name") == name for m in self.config.get("model_list") or [])
@@ -92,7 +104,9 @@ def gateway_config(name: str) -> Callable[[ConfigBuilder], ConfigBuilder]:
 
 def build(name: str, upstreams: Upstreams) -> GatewayConfig:
     if name not in REGISTRY:
-        raise HarnessError(f"no gateway config named {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        raise HarnessError(
+            f"no gateway config named {name!r}; known: {', '.join(sorted(REGISTRY))}"
+        )
     gateway = REGISTRY[name](upstreams)
     assert_loopback_only(gateway)
     return gateway
@@ -147,8 +161,10 @@ ROUTER_SETTINGS: dict[str, Any] = {}
 # after a few provider errors, so one check's scripted 429 could answer the next check's request).
 # `--litellm-settings defaults` leaves LiteLLM's own (2 retries with backoff, a 6000 s timeout,
 # cooldowns on), as teams deploy it; the report names the profile and what it set, per column.
-ISOLATION: dict[str, dict[str, Any]] = {"litellm_settings": {"num_retries": 0, "request_timeout": 30},
-                                        "router_settings": {"disable_cooldowns": True}}
+ISOLATION: dict[str, dict[str, Any]] = {
+    "litellm_settings": {"num_retries": 0, "request_timeout": 30},
+    "router_settings": {"disable_cooldowns": True},
+}
 SETTINGS_PROFILES = ("defaults", "isolated")
 
 

@@ -41,14 +41,24 @@ def pool_deployments(route: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
     answered it, so a check that scripts one takes a copy nobody else uses meanwhile;
     the provider still sees the same upstream model.
     """
-    return [{"model_name": pool_model(route, i), "litellm_params": dict(entry["litellm_params"])}
-            for i in range(pool_size(route))]
+    return [
+        {"model_name": pool_model(route, i), "litellm_params": dict(entry["litellm_params"])}
+        for i in range(pool_size(route))
+    ]
 
 
-def pair_deployments(route: str, entry: dict[str, Any], first: dict[str, Any]) -> list[dict[str, Any]]:
+def pair_deployments(
+    route: str, entry: dict[str, Any], first: dict[str, Any]
+) -> list[dict[str, Any]]:
     """A pool of model groups of two deployments each: ``first`` (``order: 1``, tried first) and ``entry``
     (``order: 2``), under the names ``pool-<route>-pair-NN``. The two send different provider model ids, so a
     fake can fail one and serve the other."""
     name = f"{route}-pair"
-    return [{"model_name": pool_model(name, i), "litellm_params": {**params["litellm_params"], "order": order}}
-            for i in range(pool_size(name)) for order, params in ((1, first), (2, entry))]
+    return [
+        {
+            "model_name": pool_model(name, i),
+            "litellm_params": {**params["litellm_params"], "order": order},
+        }
+        for i in range(pool_size(name))
+        for order, params in ((1, first), (2, entry))
+    ]

@@ -34,11 +34,22 @@ from harness.gateway.configs import (
 from harness.gateway.configs.lint import Problem, config_problems, env_refs
 
 SERVED = frozenset({"anthropic", "openai", "bedrock", "vertex_ai"})
-CREDENTIAL_KEYS = {"api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "vertex_credentials",
-                   "azure_ad_token", "api_version",
-                   # Each of these would send LiteLLM to STS, a profile or another endpoint, not to the fake.
-                   "aws_role_name", "aws_session_name", "aws_profile_name", "aws_web_identity_token",
-                   "aws_sts_endpoint", "aws_bedrock_runtime_endpoint"}
+CREDENTIAL_KEYS = {
+    "api_key",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "vertex_credentials",
+    "azure_ad_token",
+    "api_version",
+    # Each of these would send LiteLLM to STS, a profile or another endpoint, not to the fake.
+    "aws_role_name",
+    "aws_session_name",
+    "aws_profile_name",
+    "aws_web_identity_token",
+    "aws_sts_endpoint",
+    "aws_bedrock_runtime_endpoint",
+}
 
 
 @dataclass
@@ -58,33 +69,48 @@ def load(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise HarnessError(f"--litellm-config {path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("model_list"), list):
-        raise HarnessError(f"--litellm-config {path}: expected a mapping with a model_list, as LiteLLM's config.yaml")
+        raise HarnessError(
+            f"--litellm-config {path}: expected a mapping with a model_list, as LiteLLM's config.yaml"
+        )
     return data
 
 
 def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any] | None:
     params = dict(entry.get("litellm_params") or {})
     provider = str(params.get("model", "")).split("/")[0]
-    if provider not in SERVED or (provider == "vertex_ai" and "claude" not in str(params.get("model"))):
+    if provider not in SERVED or (
+        provider == "vertex_ai" and "claude" not in str(params.get("model"))
+    ):
         return None  # the fake Vertex serves Anthropic's models (rawPredict), not Gemini's
     for key in CREDENTIAL_KEYS:
         params.pop(key, None)
     if provider == "anthropic":
-        params.update(api_base=upstreams.anthropic_url, api_key="os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY")
+        params.update(
+            api_base=upstreams.anthropic_url, api_key="os.environ/FAKE_ANTHROPIC_UPSTREAM_KEY"
+        )
     elif provider == "bedrock":
-        params.update(api_base=upstreams.bedrock_url, aws_access_key_id="os.environ/FAKE_AWS_ACCESS_KEY_ID",
-                      aws_secret_access_key="os.environ/FAKE_AWS_SECRET_ACCESS_KEY")
+        params.update(
+            api_base=upstreams.bedrock_url,
+            aws_access_key_id="os.environ/FAKE_AWS_ACCESS_KEY_ID",
+            aws_secret_access_key="os.environ/FAKE_AWS_SECRET_ACCESS_KEY",
+        )
         params.setdefault("aws_region_name", "us-east-1")
     elif provider == "vertex_ai":
-        params.update(api_base=upstreams.vertex_url, vertex_credentials="os.environ/FAKE_VERTEX_CREDENTIALS")
+        params.update(
+            api_base=upstreams.vertex_url, vertex_credentials="os.environ/FAKE_VERTEX_CREDENTIALS"
+        )
         params.setdefault("vertex_project", VERTEX_PROJECT)
         params.setdefault("vertex_location", VERTEX_LOCATION)
     else:
-        params.update(api_base=upstreams.openai_url + "/v1", api_key="os.environ/FAKE_OPENAI_UPSTREAM_KEY")
+        params.update(
+            api_base=upstreams.openai_url + "/v1", api_key="os.environ/FAKE_OPENAI_UPSTREAM_KEY"
+        )
     return {**entry, "litellm_params": params}
 
 
-def claude_code_coverage(user_models: list[str], versions: list[str] | None) -> dict[str, dict[str, Any]]:
+def claude_code_coverage(
+    user_models: list[str], versions: list[str] | None
+) -> dict[str, dict[str, Any]]:
     """For each chosen Claude Code version: does the config serve every model it asks for by default?"""
     out = {}
     for profile in PROFILES:
@@ -96,11 +122,19 @@ def claude_code_coverage(user_models: list[str], versions: list[str] | None) -> 
     return out
 
 
-def adapt(path: Path, upstreams: Upstreams,
-          versions: list[str] | None = None) -> tuple[GatewayConfig, UserConfigReport]:
+def adapt(
+    path: Path, upstreams: Upstreams, versions: list[str] | None = None
+) -> tuple[GatewayConfig, UserConfigReport]:
     original = load(path)
     report = UserConfigReport(str(path))
-    wanted = sorted({m for p in PROFILES if not versions or p["version"] in versions for m in p["defaults"].values()})
+    wanted = sorted(
+        {
+            m
+            for p in PROFILES
+            if not versions or p["version"] in versions
+            for m in p["defaults"].values()
+        }
+    )
     problems: list[Problem] = config_problems(original, os.environ, wanted)
     report.problems = [str(p) for p in problems]
     config = copy.deepcopy(original)
@@ -111,16 +145,21 @@ def adapt(path: Path, upstreams: Upstreams,
         user_models.append(str(entry.get("model_name")))
         served = _served_entry(entry, upstreams)
         if served is None:
-            report.not_served_by_fakes.append(f"{entry.get('model_name')} "
-                                              f"({(entry.get('litellm_params') or {}).get('model')})")
+            report.not_served_by_fakes.append(
+                f"{entry.get('model_name')} ({(entry.get('litellm_params') or {}).get('model')})"
+            )
         else:
             entries.append(served)
     reference = default_config(upstreams)
     entries += [m for m in reference.config["model_list"] if m["model_name"] not in user_models]
     config["model_list"] = entries
-    env = {**upstream_env(upstreams), "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url,
-           "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
-           "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key, **upstreams.egress_env}
+    env = {
+        **upstream_env(upstreams),
+        "FAKE_ANTHROPIC_BASE": upstreams.anthropic_url,
+        "FAKE_AWS_ACCESS_KEY_ID": upstreams.aws_access_key_id,
+        "FAKE_AWS_SECRET_ACCESS_KEY": upstreams.aws_secret_access_key,
+        **upstreams.egress_env,
+    }
     if upstreams.vertex_url:
         env["FAKE_VERTEX_CREDENTIALS"] = vertex_credentials(upstreams.vertex_url)
     key = _master_key(config, env, report)
@@ -150,5 +189,7 @@ def _master_key(config: dict[str, Any], env: dict[str, str], report: UserConfigR
     env["LITELLM_MASTER_KEY"] = key
     placed = (config.get("litellm_settings") or {}).get("master_key")
     if not (isinstance(placed, str) and placed == "os.environ/LITELLM_MASTER_KEY"):
-        report.adjustments.append("LITELLM_MASTER_KEY set for the proxy: the config names no master key LiteLLM reads")
+        report.adjustments.append(
+            "LITELLM_MASTER_KEY set for the proxy: the config names no master key LiteLLM reads"
+        )
     return key

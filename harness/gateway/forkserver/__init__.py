@@ -12,7 +12,6 @@ falls back to it by itself where the fork server cannot help: no ``os.fork``, or
 where the preload failed (each proxy's own start then shows the error in its own log, as before).
 """
 
-
 # The package's code is in servers.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.gateway.forkserver.servers import *  # noqa: F403
 from harness.gateway.forkserver.servers import _SERVERS as _SERVERS

@@ -22,7 +22,9 @@ from harness.gateway.forkserver.zygote import PRELOADED
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 LAUNCH_MODES = ("fork", "exec")
-SHARED = "CC_GATEWAY_FORKSERVERS"  # {python: socket path} of the fork servers a parent process shares
+SHARED = (
+    "CC_GATEWAY_FORKSERVERS"  # {python: socket path} of the fork servers a parent process shares
+)
 PRELOAD_TIMEOUT = 180.0
 ANSWER_TIMEOUT = 30.0
 
@@ -71,8 +73,13 @@ class ForkServer:
         server = cls(python, os.path.join(home, "socket"), _home=home)
         server.process = subprocess.Popen(
             [python, str(ZYGOTE), os.path.join(home, "forkserver.log"), server.socket_path],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**env, "HOME": home}, cwd=home, start_new_session=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**env, "HOME": home},
+            cwd=home,
+            start_new_session=True,
+        )
         return server
 
     def ready(self, timeout: float = PRELOAD_TIMEOUT) -> bool:
@@ -82,16 +89,28 @@ class ForkServer:
                 self._tried = True
                 hello = self._connect(timeout)
                 self.preloaded = bool(hello and hello.get("preloaded"))
-                self.error = str(hello.get("error", "")) if hello else "the fork server did not answer"
+                self.error = (
+                    str(hello.get("error", "")) if hello else "the fork server did not answer"
+                )
             return self.preloaded and self._stream is not None
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
         # The proxy runs at its asker's priority, as an interpreter the asker started would.
-        answer = self._ask({"op": "spawn", "argv": argv, "env": env, "cwd": str(cwd), "log": str(log),
-                            "nice": os.getpriority(os.PRIO_PROCESS, 0)})
+        answer = self._ask(
+            {
+                "op": "spawn",
+                "argv": argv,
+                "env": env,
+                "cwd": str(cwd),
+                "log": str(log),
+                "nice": os.getpriority(os.PRIO_PROCESS, 0),
+            }
+        )
         if answer is None or "pid" not in answer:
-            raise HarnessError(f"the fork server for {self.python} stopped answering while starting a proxy; "
-                               "rerun with --proxy-launch exec to start each proxy in its own interpreter")
+            raise HarnessError(
+                f"the fork server for {self.python} stopped answering while starting a proxy; "
+                "rerun with --proxy-launch exec to start each proxy in its own interpreter"
+            )
         return ForkedProcess(int(answer["pid"]), self)
 
     def poll(self, pid: int) -> int | None:
@@ -203,7 +222,9 @@ def prestart(python: str, env: dict[str, str], share: bool = False) -> None:
         if python in _SERVERS:
             return
         path = shared().get(python)
-        _SERVERS[python] = server = ForkServer(python, path) if path else ForkServer.start(python, env)
+        _SERVERS[python] = server = (
+            ForkServer(python, path) if path else ForkServer.start(python, env)
+        )
     if share and server.process is not None:
         os.environ[SHARED] = json.dumps({**shared(), python: server.socket_path})
 

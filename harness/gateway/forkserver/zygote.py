@@ -59,12 +59,20 @@ def warm() -> None:
     for name in WARM_IMPORTS:
         with contextlib.suppress(Exception):
             __import__(name)
-    with contextlib.suppress(Exception):  # a cache of code-only facts: which handler translates which route
+    with contextlib.suppress(
+        Exception
+    ):  # a cache of code-only facts: which handler translates which route
         sys.modules["litellm.llms"].load_guardrail_translation_mappings()
     try:
         app = sys.modules[PRELOAD].app
-        scope = {"type": "http", "path": "/__cc_gateway_warm__", "root_path": "", "method": "GET",
-                 "headers": [], "query_string": b""}
+        scope = {
+            "type": "http",
+            "path": "/__cc_gateway_warm__",
+            "root_path": "",
+            "method": "GET",
+            "headers": [],
+            "query_string": b"",
+        }
         for route in app.router.routes:
             route.matches(dict(scope))
     except Exception:  # warming is an optimisation; the proxy builds the same state itself
@@ -177,7 +185,9 @@ class Server:
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.killpg(pid, sig)
             deadline = time.monotonic() + 5
-            while any(self.returncodes.get(p) is None for p in pids) and time.monotonic() < deadline:
+            while (
+                any(self.returncodes.get(p) is None for p in pids) and time.monotonic() < deadline
+            ):
                 self.reap()
                 time.sleep(0.05)
 

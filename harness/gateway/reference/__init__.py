@@ -34,10 +34,14 @@ class ReferenceGateway(LogFileMixin):
 
     returncode = None
 
-    def __init__(self, gateway: GatewayConfig, workdir: Path, faults: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, gateway: GatewayConfig, workdir: Path, faults: frozenset[str] = frozenset()
+    ) -> None:
         unknown = faults - set(FAULTS)
         if unknown:
-            raise ProxyStartError(f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+            raise ProxyStartError(
+                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}"
+            )
         self.gateway = gateway
         self.version = self.label(faults)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +51,9 @@ class ReferenceGateway(LogFileMixin):
         self.log_path.touch()
         self.faults = faults
         self._server = ReferenceServer(ReferenceConfig.from_gateway(gateway, faults), self.log_path)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="reference-gateway", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="reference-gateway", daemon=True
+        )
         self._thread.start()
         self.startup_seconds = 0.0
 
@@ -72,7 +78,9 @@ class ReferenceGateway(LogFileMixin):
             return
         unknown = faults - set(FAULTS)
         if unknown:
-            raise ProxyStartError(f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}")
+            raise ProxyStartError(
+                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}"
+            )
         self.faults = faults
         self._server.restart(ReferenceConfig.from_gateway(self.gateway, faults))
         self._server.log(f"faults now: {','.join(sorted(faults)) or 'none'}")

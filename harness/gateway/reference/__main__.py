@@ -19,16 +19,26 @@ from harness.gateway.reference.server import ReferenceServer
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.gateway.reference", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.gateway.reference", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--faults", default="", help="comma-separated faults (harness.gateway.reference.faults)")
+    parser.add_argument(
+        "--faults", default="", help="comma-separated faults (harness.gateway.reference.faults)"
+    )
     args = parser.parse_args(argv)
     gateway = GatewayConfig("reference", yaml.safe_load(args.config.read_text()), dict(os.environ))
     faults = frozenset(f for f in args.faults.split(",") if f)
-    server = ReferenceServer(ReferenceConfig.from_gateway(gateway, faults), args.config.with_name("gateway.log"),
-                             args.port)
-    print(f"reference gateway{' with ' + args.faults if faults else ''} on http://127.0.0.1:{args.port}", flush=True)
+    server = ReferenceServer(
+        ReferenceConfig.from_gateway(gateway, faults),
+        args.config.with_name("gateway.log"),
+        args.port,
+    )
+    print(
+        f"reference gateway{' with ' + args.faults if faults else ''} on http://127.0.0.1:{args.port}",
+        flush=True,
+    )
     server.serve_forever()
     return 0
 

@@ -15,7 +15,14 @@ import httpcore
 import httpx
 
 from harness.gateway.reference import rewrites
-from harness.gateway.reference.config import HOP_BY_HOP, KNOWN_FIELDS, GatewayFault, ReferenceConfig, Route, ServerState
+from harness.gateway.reference.config import (
+    HOP_BY_HOP,
+    KNOWN_FIELDS,
+    GatewayFault,
+    ReferenceConfig,
+    Route,
+    ServerState,
+)
 from harness.gateway.reference.upstream import UpstreamSockets, hang_up_when_client_leaves
 from harness.protocol import loopback
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
@@ -57,7 +64,10 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         faults = self.cfg.faults
         try:
-            if path in ("/health", "/health/liveliness", "/health/readiness") and "health-needs-key" not in faults:
+            if (
+                path in ("/health", "/health/liveliness", "/health/readiness")
+                and "health-needs-key" not in faults
+            ):
                 return self._json(200, {"status": "healthy"})
             key = self._authenticate()
             if path.startswith("/health"):
@@ -79,12 +89,18 @@ class ReferenceHandler(BaseHTTPRequestHandler):
     # auth and routing ----------------------------------------------------
     def _authenticate(self) -> str:
         auth = self.headers.get("authorization", "")
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else self.headers.get("x-api-key", "")
+        key = (
+            auth[7:].strip()
+            if auth.lower().startswith("bearer ")
+            else self.headers.get("x-api-key", "")
+        )
         if "no-auth" in self.cfg.faults or not self.cfg.master_key:
             return self.cfg.master_key
         if key == self.cfg.master_key or key in self.cfg.virtual_keys:
             return key
-        raise GatewayFault(400 if "bad-key-400" in self.cfg.faults else 401, "invalid x-api-key or bearer token")
+        raise GatewayFault(
+            400 if "bad-key-400" in self.cfg.faults else 401, "invalid x-api-key or bearer token"
+        )
 
     def _route(self, model: Any, key: str) -> Route:
         if not isinstance(model, str) or not model:
@@ -98,7 +114,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         if allowed is not None and name not in allowed:
             raise GatewayFault(403, f"this key may not use model {model!r}")
         if name not in self.cfg.routes:
-            raise GatewayFault(400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}")
+            raise GatewayFault(
+                400 if "unknown-model-400" in self.cfg.faults else 404, f"model: {model}"
+            )
         now = time.monotonic()
         serving = [r for r in self.cfg.routes[name] if now >= self.server.benched.get(id(r), 0.0)]
         if now < self.server.benched_until or not serving:
@@ -114,11 +132,22 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         if "list-unserved-ids" in faults:
             names = [f"{n}-listed" for n in names]
         if "openai-model-list" in faults:
-            return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "gateway"}
-                                               for n in names]}
-        data = [{"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"} for n in names]
-        return {"data": data, "has_more": False, "first_id": names[0] if names else None,
-                "last_id": names[-1] if names else None}
+            return {
+                "object": "list",
+                "data": [
+                    {"id": n, "object": "model", "created": 0, "owned_by": "gateway"} for n in names
+                ],
+            }
+        data = [
+            {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
+            for n in names
+        ]
+        return {
+            "data": data,
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
+        }
 
     # forwarding ----------------------------------------------------------
     def _messages(self, path: str, raw: bytes, key: str) -> None:
@@ -146,7 +175,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
     def _stream_error_as_200(self, response: httpx.Response) -> None:
         """A provider's refusal of a streamed request, answered as a 200 stream carrying an error event."""
         error = (response.json() if response.content else {}).get("error") or {}
-        frame = rewrites.error_frame(str(error.get("type") or "api_error"), str(error.get("message") or response.text))
+        frame = rewrites.error_frame(
+            str(error.get("type") or "api_error"), str(error.get("message") or response.text)
+        )
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("content-length", str(len(frame)))
@@ -175,26 +206,39 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         return body
 
     def _client_mistake(self, message: str, status: int | None = None) -> GatewayFault:
-        return GatewayFault(status or (500 if "server-error-on-bad-request" in self.cfg.faults else 400), message)
+        return GatewayFault(
+            status or (500 if "server-error-on-bad-request" in self.cfg.faults else 400), message
+        )
 
     def _passthrough(self, raw: bytes) -> None:
         if self.cfg.passthrough is None:
             raise GatewayFault(404, "no pass-through upstream configured")
         path = self.path.removeprefix("/anthropic")
-        if "passthrough-messages-only" in self.cfg.faults and not urlsplit(path).path.endswith("/v1/messages"):
+        if "passthrough-messages-only" in self.cfg.faults and not urlsplit(path).path.endswith(
+            "/v1/messages"
+        ):
             raise GatewayFault(404, f"no pass-through route for {urlsplit(path).path}")
         if "passthrough-normalizes" in self.cfg.faults:
-            raw = json.dumps({k: v for k, v in json.loads(raw).items() if k in KNOWN_FIELDS}).encode()
+            raw = json.dumps(
+                {k: v for k, v in json.loads(raw).items() if k in KNOWN_FIELDS}
+            ).encode()
         self._streamed = b'"stream": true' in raw or b'"stream":true' in raw
         self._forward(self.cfg.passthrough, path, raw)
 
     def _upstream_headers(self, route: Route) -> dict[str, str]:
         faults = self.cfg.faults
-        headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP
-                   and not ("drop-mixed-case-headers" in faults and k != k.lower())}
+        headers = {
+            k.lower(): v
+            for k, v in self.headers.items()
+            if k.lower() not in HOP_BY_HOP
+            and not ("drop-mixed-case-headers" in faults and k != k.lower())
+        }
         if "header-allowlist" in faults:
-            headers = {k: v for k, v in headers.items() if k in ("anthropic-version", "anthropic-beta",
-                                                                  "content-type", "accept")}
+            headers = {
+                k: v
+                for k, v in headers.items()
+                if k in ("anthropic-version", "anthropic-beta", "content-type", "accept")
+            }
         if "drop-beta" in self.cfg.faults:
             headers.pop("anthropic-beta", None)
         headers["x-api-key"] = route.api_ref if "literal-env-refs" in faults else route.api_key
@@ -208,7 +252,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         # A client per call: closing it hangs up on the provider, whoever is waiting on it.
         sockets = UpstreamSockets()
         transport = loopback.transport()
-        transport._pool = httpcore.ConnectionPool(network_backend=sockets)  # httpx offers no other way in
+        transport._pool = httpcore.ConnectionPool(
+            network_backend=sockets
+        )  # httpx offers no other way in
         with httpx.Client(timeout=httpx.Timeout(timeout or 600.0), transport=transport) as client:
             response = self._send(client, sockets, route, path, body)
             try:
@@ -225,7 +271,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                         return self._error(500, f"upstream error: {response.text}")
                     if "errors-as-500" in faults:
                         response.read()
-                        return self._error(500, f"upstream error {response.status_code}: {response.text}")
+                        return self._error(
+                            500, f"upstream error {response.status_code}: {response.text}"
+                        )
                     if "stream-refusal-as-200" in faults and self._streamed:
                         response.read()
                         return self._stream_error_as_200(response)
@@ -233,18 +281,26 @@ class ReferenceHandler(BaseHTTPRequestHandler):
             finally:
                 response.close()
 
-    def _send(self, client: httpx.Client, sockets: UpstreamSockets, route: Route, path: str,
-              body: bytes) -> httpx.Response:
+    def _send(
+        self, client: httpx.Client, sockets: UpstreamSockets, route: Route, path: str, body: bytes
+    ) -> httpx.Response:
         """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
-        request = client.build_request(self.command, route.api_base.rstrip("/") + path, content=body,
-                                       headers=self._upstream_headers(route))
+        request = client.build_request(
+            self.command,
+            route.api_base.rstrip("/") + path,
+            content=body,
+            headers=self._upstream_headers(route),
+        )
         # A gateway that retries for nobody does not watch its client either: its first attempt always ends in the
         # provider's answer, however soon the client leaves (no race with the hang-up).
         watching = not self.cfg.faults & {"keep-upstream-after-leave", "retry-for-nobody"}
         done = threading.Event()
         if watching:
-            threading.Thread(target=hang_up_when_client_leaves, args=(self.connection, sockets, done),
-                             daemon=True).start()
+            threading.Thread(
+                target=hang_up_when_client_leaves,
+                args=(self.connection, sockets, done),
+                daemon=True,
+            ).start()
         try:
             retries = 2 if "retry-for-nobody" in self.cfg.faults else 0
             response = client.send(request, stream=True)
@@ -255,8 +311,10 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                 response = client.send(request, stream=True)
             return response
         except httpx.TimeoutException:
-            raise GatewayFault(504, f"the provider did not answer within the deployment's {route.timeout} s "
-                                    "timeout") from None
+            raise GatewayFault(
+                504,
+                f"the provider did not answer within the deployment's {route.timeout} s timeout",
+            ) from None
         except httpx.HTTPError as exc:
             raise GatewayFault(500, f"upstream unreachable: {exc}") from None
         finally:
@@ -264,10 +322,20 @@ class ReferenceHandler(BaseHTTPRequestHandler):
 
     def _relay(self, response: httpx.Response, route: Route) -> None:
         faults = self.cfg.faults
-        passed = ("content-type", "request-id") if "drop-backoff-headers" in faults else (
-            "content-type", "retry-after", "request-id", "x-should-retry")
-        headers = [(name, value) for name, value in response.headers.items() if name.lower() in passed or (
-            name.lower().startswith("anthropic-ratelimit-") and "drop-backoff-headers" not in faults)]
+        passed = (
+            ("content-type", "request-id")
+            if "drop-backoff-headers" in faults
+            else ("content-type", "retry-after", "request-id", "x-should-retry")
+        )
+        headers = [
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() in passed
+            or (
+                name.lower().startswith("anthropic-ratelimit-")
+                and "drop-backoff-headers" not in faults
+            )
+        ]
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             data = b""
             try:
@@ -275,7 +343,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                     data += chunk
             except httpx.HTTPError as exc:
                 if "truncated-200" not in faults:
-                    raise GatewayFault(502, f"the provider's answer broke off mid-body: {exc}") from None
+                    raise GatewayFault(
+                        502, f"the provider's answer broke off mid-body: {exc}"
+                    ) from None
             if response.status_code == 200:
                 data = self._success_body(data)
             # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
@@ -291,7 +361,11 @@ class ReferenceHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        frames = iter(()) if "empty-200" in faults and response.status_code == 200 else self._frames(response, route)
+        frames = (
+            iter(())
+            if "empty-200" in faults and response.status_code == 200
+            else self._frames(response, route)
+        )
         try:
             for frame in frames:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
@@ -327,11 +401,15 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                     return
         except httpx.HTTPError as exc:
             if "complete-broken-stream" in self.cfg.faults:
-                yield b'event: message_delta\ndata: {"type": "message_delta", "delta": {"stop_reason": "end_turn", ' \
-                      b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
+                yield (
+                    b'event: message_delta\ndata: {"type": "message_delta", "delta": {"stop_reason": "end_turn", '
+                    b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
+                )
                 yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
                 return
-            yield rewrites.error_frame("api_error", f"the provider's stream broke off: {type(exc).__name__}")
+            yield rewrites.error_frame(
+                "api_error", f"the provider's stream broke off: {type(exc).__name__}"
+            )
             return
         if saw_error and "invent-message-stop" in self.cfg.faults:
             yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
@@ -340,9 +418,12 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         if saw_error and backup is not None and "fallback-restart" in self.cfg.faults:
             body = json.loads(self._body or b"{}")
             with loopback.client(timeout=60) as client:
-                request = client.build_request("POST", backup.api_base.rstrip("/") + "/v1/messages",
-                                               json={**body, "model": backup.model},
-                                               headers=self._upstream_headers(backup))
+                request = client.build_request(
+                    "POST",
+                    backup.api_base.rstrip("/") + "/v1/messages",
+                    json={**body, "model": backup.model},
+                    headers=self._upstream_headers(backup),
+                )
                 again = client.send(request, stream=True)
                 try:
                     yield from rewrites.split_frames(again.iter_bytes())
@@ -357,7 +438,9 @@ class ReferenceHandler(BaseHTTPRequestHandler):
             return json.dumps(rewrites.openai_shaped(json.loads(data))).encode()
         if self.cfg.faults & rewrites.ANSWER_FAULTS:
             with contextlib.suppress(ValueError):
-                return json.dumps(rewrites.rewrite_answer(json.loads(data), self.cfg.faults)).encode()
+                return json.dumps(
+                    rewrites.rewrite_answer(json.loads(data), self.cfg.faults)
+                ).encode()
         return data
 
     # answers -------------------------------------------------------------
@@ -376,13 +459,17 @@ class ReferenceHandler(BaseHTTPRequestHandler):
 
         Not the body: a check's second run may use a fresh deployment name, and must still count as the same.
         """
-        return self.server.first_time(f"{self.command} {urlsplit(self.path).path} {status} {message}")
+        return self.server.first_time(
+            f"{self.command} {urlsplit(self.path).path} {status} {message}"
+        )
 
     def _error(self, status: int, message: str) -> None:
         kind = ERROR_TYPE_FOR_STATUS.get(status, "api_error")
         flaky = "alternate-errors" in self.cfg.faults and self._first_time(status, message)
         if "openai-errors" in self.cfg.faults or flaky:
-            return self._json(status, {"error": {"message": message, "type": kind, "code": str(status)}})
+            return self._json(
+                status, {"error": {"message": message, "type": kind, "code": str(status)}}
+            )
         self._json(status, {"type": "error", "error": {"type": kind, "message": message}})
 
 

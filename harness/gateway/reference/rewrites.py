@@ -19,7 +19,13 @@ def rewrite_request(body: dict[str, Any], faults: frozenset[str]) -> dict[str, A
     if "prepend-system" in faults:
         system = body.get("system") or []
         system = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
-        body = {**body, "system": [{"type": "text", "text": "You are served by the reference gateway."}, *system]}
+        body = {
+            **body,
+            "system": [
+                {"type": "text", "text": "You are served by the reference gateway."},
+                *system,
+            ],
+        }
     return body
 
 
@@ -37,17 +43,33 @@ def _flatten(message: Any) -> Any:
     content = message.get("content") if isinstance(message, dict) else None
     if not isinstance(content, list):
         return message
-    return {**message, "content": [{"type": "text", "text": f"[{b['type']}]"}
-                                   if isinstance(b, dict) and b.get("type") in ("image", "document") else b
-                                   for b in content]}
+    return {
+        **message,
+        "content": [
+            {"type": "text", "text": f"[{b['type']}]"}
+            if isinstance(b, dict) and b.get("type") in ("image", "document")
+            else b
+            for b in content
+        ],
+    }
 
 
 # The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream frames).
 KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
 ANSWER_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "rename-model"})
-FRAME_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "truncate-tool-json", "drop-signature",
-                          "blank-redacted-thinking", "one-block-index", "drop-cache-usage", "rename-model",
-                          "ping-first"})
+FRAME_FAULTS = frozenset(
+    {
+        "drop-server-blocks",
+        "strip-citations",
+        "truncate-tool-json",
+        "drop-signature",
+        "blank-redacted-thinking",
+        "one-block-index",
+        "drop-cache-usage",
+        "rename-model",
+        "ping-first",
+    }
+)
 INTERNAL_NAME = "reference/internal-deployment-0"
 
 
@@ -84,8 +106,12 @@ def rewrite_frame(frame: bytes, faults: frozenset[str], held: dict[str, Any]) ->
         if kind == "content_block_start" and "citations" in block:
             event["content_block"] = {k: v for k, v in block.items() if k != "citations"}
     cut: set[Any] = held.setdefault("cut", set())
-    if "truncate-tool-json" in faults and delta.get("type") == "input_json_delta" and delta.get("partial_json") \
-            and event.get("index") not in cut:
+    if (
+        "truncate-tool-json" in faults
+        and delta.get("type") == "input_json_delta"
+        and delta.get("partial_json")
+        and event.get("index") not in cut
+    ):
         cut.add(event.get("index"))
         return b""  # each tool input loses its first piece
     if "drop-signature" in faults and delta.get("type") == "signature_delta":
@@ -100,7 +126,9 @@ def rewrite_frame(frame: bytes, faults: frozenset[str], held: dict[str, Any]) ->
         head = b'event: ping\ndata: {"type": "ping"}\n\n' + head
     if "drop-cache-usage" in faults and kind in ("message_start", "message_delta"):
         owner = event["message"] if kind == "message_start" else event
-        owner["usage"] = {k: v for k, v in (owner.get("usage") or {}).items() if not k.startswith("cache_")}
+        owner["usage"] = {
+            k: v for k, v in (owner.get("usage") or {}).items() if not k.startswith("cache_")
+        }
     return head + b"data: " + json.dumps(event).encode() + b"\n\n"
 
 
@@ -112,11 +140,20 @@ def openai_shaped(body: Any) -> Any:
         return {"object": "usage", "prompt_tokens": body["input_tokens"]}
     text = "".join(b.get("text", "") for b in body.get("content", []) if isinstance(b, dict))
     usage = body.get("usage") or {}
-    return {"id": "chatcmpl-" + str(body.get("id", "")), "object": "chat.completion", "created": 1735689600,
-            "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": usage.get("input_tokens", 0), "completion_tokens": usage.get("output_tokens", 0),
-                      "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0)}}
+    return {
+        "id": "chatcmpl-" + str(body.get("id", "")),
+        "object": "chat.completion",
+        "created": 1735689600,
+        "model": body.get("model"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": usage.get("input_tokens", 0),
+            "completion_tokens": usage.get("output_tokens", 0),
+            "total_tokens": usage.get("input_tokens", 0) + usage.get("output_tokens", 0),
+        },
+    }
 
 
 def openai_error_frame(frame: bytes) -> bytes:
@@ -125,7 +162,9 @@ def openai_error_frame(frame: bytes) -> bytes:
         return frame
     data = json.loads(frame.split(b"data:", 1)[1])
     error = data.get("error") or {}
-    payload = json.dumps({"error": {"message": error.get("message"), "type": error.get("type"), "code": None}})
+    payload = json.dumps(
+        {"error": {"message": error.get("message"), "type": error.get("type"), "code": None}}
+    )
     return f"event: error\ndata: {payload}\n\n".encode()
 
 

@@ -19,8 +19,14 @@ class UpstreamSockets(httpcore.SyncBackend):
     def __init__(self) -> None:
         self.open: list[socket.socket] = []
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
         stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
         self.open.append(stream.get_extra_info("socket"))
         return stream
@@ -31,7 +37,9 @@ class UpstreamSockets(httpcore.SyncBackend):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def hang_up_when_client_leaves(conn: socket.socket, upstream: UpstreamSockets, done: threading.Event) -> None:
+def hang_up_when_client_leaves(
+    conn: socket.socket, upstream: UpstreamSockets, done: threading.Event
+) -> None:
     """While the provider is awaited: if the client hangs up, so does the gateway (closing its provider call)."""
     while not done.is_set():
         ready, _, _ = select.select([conn], [], [], 0.05)

@@ -28,6 +28,7 @@ def sdk_types() -> ModuleType:
 
     return anthropic.types
 
+
 # Anthropic's documented status → error type table (API docs, "Errors").
 ERROR_TYPE_FOR_STATUS: dict[int, str] = {
     400: "invalid_request_error",
@@ -69,8 +70,14 @@ class ModelEntry(pydantic.BaseModel):
     created_at: str
 
 
-EVENT_TYPES = ("message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
-               "message_stop")
+EVENT_TYPES = (
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+)
 
 
 @cache
@@ -79,10 +86,14 @@ def event_model(event_type: str) -> type[pydantic.BaseModel]:
     name = "Raw" + "".join(part.title() for part in event_type.split("_")) + "Event"
     model: type[pydantic.BaseModel] = getattr(sdk_types(), name)
     return model
+
+
 # Block and delta types every SDK release since 0.40 knows; newer ones (compaction,
 # fallback, ...) are left to the grammar, so an older SDK does not cry wolf.
 SDK_BLOCKS = frozenset({"text", "tool_use", "server_tool_use", "thinking", "redacted_thinking"})
-SDK_DELTAS = frozenset({"text_delta", "input_json_delta", "thinking_delta", "signature_delta", "citations_delta"})
+SDK_DELTAS = frozenset(
+    {"text_delta", "input_json_delta", "thinking_delta", "signature_delta", "citations_delta"}
+)
 
 
 class BodyShapeError(AssertionError):
@@ -106,7 +117,9 @@ def validate_message(body: Any) -> Message:
     """A non-stream ``/v1/messages`` response."""
     message: Message = _validate(sdk_types().Message, "not an Anthropic Message", body)
     if body.get("type") != "message" or body.get("role") != "assistant":
-        raise BodyShapeError("not an Anthropic Message", body, "type must be 'message' and role 'assistant'")
+        raise BodyShapeError(
+            "not an Anthropic Message", body, "type must be 'message' and role 'assistant'"
+        )
     return message
 
 
@@ -114,20 +127,26 @@ def validate_error(body: Any, status: int | None = None) -> ErrorEnvelope:
     """An error body in Anthropic's envelope; with ``status``, also its documented type."""
     error: ErrorEnvelope = _validate(ErrorEnvelope, "not an Anthropic error envelope", body)
     if error.error.type not in DOCUMENTED_ERROR_TYPES:
-        raise BodyShapeError("not an Anthropic error envelope", body,
-                             f"error.type {error.error.type!r} is not a documented Anthropic error type")
+        raise BodyShapeError(
+            "not an Anthropic error envelope",
+            body,
+            f"error.type {error.error.type!r} is not a documented Anthropic error type",
+        )
     if status is not None and status in ERROR_TYPE_FOR_STATUS:
         expected = ERROR_TYPE_FOR_STATUS[status]
         if error.error.type != expected:
             raise BodyShapeError(
-                "error type does not match the HTTP status", body,
+                "error type does not match the HTTP status",
+                body,
                 f"status {status} documents type {expected!r}, body says {error.error.type!r}",
             )
     return error
 
 
 def validate_token_count(body: Any) -> MessageTokensCount:
-    count: MessageTokensCount = _validate(sdk_types().MessageTokensCount, "not a count_tokens response", body)
+    count: MessageTokensCount = _validate(
+        sdk_types().MessageTokensCount, "not a count_tokens response", body
+    )
     if not isinstance(body.get("input_tokens"), int):
         raise BodyShapeError("not a count_tokens response", body, "input_tokens must be an integer")
     return count
@@ -135,7 +154,9 @@ def validate_token_count(body: Any) -> MessageTokensCount:
 
 def validate_model_list(body: Any) -> list[ModelEntry]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise BodyShapeError("not an Anthropic model list", body, "expected an object with a `data` list")
+        raise BodyShapeError(
+            "not an Anthropic model list", body, "expected an object with a `data` list"
+        )
     return [_validate(ModelEntry, "not an Anthropic model entry", item) for item in body["data"]]
 
 

@@ -51,7 +51,9 @@ def parse_sse(text: str) -> list[SSEEvent]:
     """
     if not text.endswith("\n\n"):
         text = text.rstrip("\n") + "\n\n"
-    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=text.encode())
+    response = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=text.encode()
+    )
     return [SSEEvent(e.event, e.data, e.raw) for e in iter_sse(response)]
 
 

@@ -177,7 +177,9 @@ class MessageStreamValidator:
             return
         kind = data["type"]
         if event.event not in ("", "message") and event.event != kind:
-            self._violate("event-name-matches-type", f"event name {event.event!r} but type {kind!r}")
+            self._violate(
+                "event-name-matches-type", f"event name {event.event!r} but type {kind!r}"
+            )
         if self._ended_by_error:
             self._violate("error-ends-stream", f"{kind} after an error event")
         elif self._stopped and kind != "ping":
@@ -207,13 +209,19 @@ class MessageStreamValidator:
     def _on_content_block_start(self, data: dict[str, Any]) -> None:
         index = data.get("index")
         if self._delta_seen:
-            self._violate("no-content-after-message-delta", f"block {index} starts after message_delta")
+            self._violate(
+                "no-content-after-message-delta", f"block {index} starts after message_delta"
+            )
         if self._open is not None:
-            self._violate("one-block-open-at-a-time", f"block {index} starts while block "
-                          f"{len(self.result.blocks) - 1} is open")
+            self._violate(
+                "one-block-open-at-a-time",
+                f"block {index} starts while block {len(self.result.blocks) - 1} is open",
+            )
         expected = len(self.result.blocks)
         if index != expected:
-            self._violate("block-index-contiguous", f"block starts with index {index}, expected {expected}")
+            self._violate(
+                "block-index-contiguous", f"block starts with index {index}, expected {expected}"
+            )
         block = AssembledBlock(dict(data.get("content_block") or {}))
         self.result.blocks.append(block)
         self._open = block
@@ -222,7 +230,9 @@ class MessageStreamValidator:
         index = data.get("index")
         open_index = len(self.result.blocks) - 1 if self._open is not None else None
         if self._open is None or index != open_index:
-            self._violate("event-in-open-block", f"{kind} for index {index}; open block: {open_index}")
+            self._violate(
+                "event-in-open-block", f"{kind} for index {index}; open block: {open_index}"
+            )
             return None
         return self._open
 
@@ -233,10 +243,14 @@ class MessageStreamValidator:
         delta = dict(data.get("delta") or {})
         allowed = BLOCK_DELTAS.get(block.type)
         if allowed is None:
-            self.result.notes.append(f"event #{self._i}: delta for unknown block type {block.type!r}")
+            self.result.notes.append(
+                f"event #{self._i}: delta for unknown block type {block.type!r}"
+            )
         elif delta.get("type") not in allowed:
-            self._violate("delta-type-matches-block",
-                          f"{delta.get('type')!r} in a {block.type!r} block (allowed: {sorted(allowed)})")
+            self._violate(
+                "delta-type-matches-block",
+                f"{delta.get('type')!r} in a {block.type!r} block (allowed: {sorted(allowed)})",
+            )
         block.deltas.append(delta)
 
     def _on_content_block_stop(self, data: dict[str, Any]) -> None:
@@ -256,9 +270,11 @@ class MessageStreamValidator:
 
     def _on_message_delta(self, data: dict[str, Any]) -> None:
         if self._open is not None:
-            self._violate("blocks-closed-before-message-delta",
-                          f"message_delta while block {len(self.result.blocks) - 1} is open "
-                          "(no content_block_stop)")
+            self._violate(
+                "blocks-closed-before-message-delta",
+                f"message_delta while block {len(self.result.blocks) - 1} is open "
+                "(no content_block_stop)",
+            )
         self._delta_seen = True
         stop = (data.get("delta") or {}).get("stop_reason")
         if stop is not None:
@@ -269,9 +285,13 @@ class MessageStreamValidator:
         if self._stopped:
             self._violate("message-stop-is-last", "a second message_stop")
         if self.result.stop_reason is None:
-            self._violate("message-delta-has-stop-reason", "message_stop with no stop_reason before it")
+            self._violate(
+                "message-delta-has-stop-reason", "message_stop with no stop_reason before it"
+            )
         if self._open is not None and self._delta_seen is False:
-            self._violate("blocks-closed-before-message-delta", "message_stop while a block is open")
+            self._violate(
+                "blocks-closed-before-message-delta", "message_stop while a block is open"
+            )
         self._stopped = True
 
     def _on_error(self, data: dict[str, Any]) -> None:

@@ -43,7 +43,9 @@ class Control:
     impl: str
     reqs: tuple[str, ...] = ()  # narrowed to these requirements; () runs every check
     failing: set[str] = field(default_factory=set)
-    ran: set[str] = field(default_factory=set)  # requirements with at least one check that ran (not skipped)
+    ran: set[str] = field(
+        default_factory=set
+    )  # requirements with at least one check that ran (not skipped)
     passed: int = 0
     wall: float = 0.0
     exit: int = 0
@@ -68,10 +70,28 @@ def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[
     narrow = all(c.reqs for c in faulty)
     wanted = sorted({r for c in controls for r in c.reqs}) if clean.reqs else []
     files = files_for(tuple(wanted)) if wanted else [str(SUITES_DIR)]
-    return [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "--tb=no", "-m", "not e2e",
-            "--gateway-impl", CLEAN, "--no-rerun", "--report-dir", str(workdir), "-n", workers,
-            *(f"--req={r}" for r in wanted), *(f"--kill-matrix={c.fault}" for c in faulty),
-            *(() if narrow else ("--kill-matrix-all",))]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *files,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tb=no",
+        "-m",
+        "not e2e",
+        "--gateway-impl",
+        CLEAN,
+        "--no-rerun",
+        "--report-dir",
+        str(workdir),
+        "-n",
+        workers,
+        *(f"--req={r}" for r in wanted),
+        *(f"--kill-matrix={c.fault}" for c in faulty),
+        *(() if narrow else ("--kill-matrix-all",)),
+    ]
 
 
 def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:
@@ -92,13 +112,19 @@ def run_all(controls: list[Control], workers: int = 2) -> list[Control]:
     same reference gateways, so no control pays for an interpreter, a collection and gateways of its own."""
     with tempfile.TemporaryDirectory(prefix="controls-") as tmp:
         cmd = sweep_command(controls, Path(tmp), str(workers))
-        done = subprocess.run(cmd, cwd=SUITES_DIR.parent, capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            cmd, cwd=SUITES_DIR.parent, capture_output=True, text=True, timeout=1800
+        )
         tail = (done.stdout[-2500:] + done.stderr[-1500:]).strip()
         report = Path(tmp) / "compat.json"
         if not report.exists():
-            raise RuntimeError(f"the controls wrote no report (pytest exit {done.returncode}):\n{tail}")
+            raise RuntimeError(
+                f"the controls wrote no report (pytest exit {done.returncode}):\n{tail}"
+            )
         if done.returncode > 1:  # 1 is the faults' failing checks; more is a crash or a usage error
-            raise RuntimeError(f"the controls did not complete (pytest exit {done.returncode}):\n{tail}")
+            raise RuntimeError(
+                f"the controls did not complete (pytest exit {done.returncode}):\n{tail}"
+            )
         read_back(controls, json.loads(report.read_text())["results"])
     for control in controls:
         control.exit, control.tail = int(bool(control.failing)), tail
@@ -129,23 +155,50 @@ def matrix(controls: list[Control], levels: set[str]) -> dict[str, Any]:
             continue
         killers = sorted(c.fault for c in faulty if req.id in c.failing)
         declared = sorted(f for f, reqs in KILLS.items() if req.id in reqs)
-        rows.append({"id": req.id, "level": req.level, "statement": req.statement, "killed_by": killers,
-                     "declared": declared, "unreachable": UNREACHABLE.get(req.id, ""),
-                     "ran_clean": req.id in clean.ran})
-    missed = [{"fault": c.fault, "requirement": r} for c in faulty for r in sorted(set(c.reqs or KILLS[c.fault])
-                                                                               & {row["id"] for row in rows})
-              if r not in c.failing]
+        rows.append(
+            {
+                "id": req.id,
+                "level": req.level,
+                "statement": req.statement,
+                "killed_by": killers,
+                "declared": declared,
+                "unreachable": UNREACHABLE.get(req.id, ""),
+                "ran_clean": req.id in clean.ran,
+            }
+        )
+    missed = [
+        {"fault": c.fault, "requirement": r}
+        for c in faulty
+        for r in sorted(set(c.reqs or KILLS[c.fault]) & {row["id"] for row in rows})
+        if r not in c.failing
+    ]
     score = {}
     for level in sorted(levels):
         of_level = [r for r in rows if r["level"] == level]
-        score[level] = {"requirements": len(of_level), "killed": sum(bool(r["killed_by"]) for r in of_level),
-                        "unreachable": sum(bool(r["unreachable"]) and not r["killed_by"] for r in of_level)}
+        score[level] = {
+            "requirements": len(of_level),
+            "killed": sum(bool(r["killed_by"]) for r in of_level),
+            "unreachable": sum(bool(r["unreachable"]) and not r["killed_by"] for r in of_level),
+        }
     return {
         "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "faults": {c.fault: {"breaks": FAULTS[c.fault], "failing": sorted(c.failing), "wall_s": round(c.wall, 1),
-                             "narrowed_to": list(c.reqs)} for c in faulty},
-        "clean": {"failing": sorted(clean.failing), "passed": clean.passed, "wall_s": round(clean.wall, 1)},
-        "rows": rows, "missed": missed, "score": score,
+        "faults": {
+            c.fault: {
+                "breaks": FAULTS[c.fault],
+                "failing": sorted(c.failing),
+                "wall_s": round(c.wall, 1),
+                "narrowed_to": list(c.reqs),
+            }
+            for c in faulty
+        },
+        "clean": {
+            "failing": sorted(clean.failing),
+            "passed": clean.passed,
+            "wall_s": round(clean.wall, 1),
+        },
+        "rows": rows,
+        "missed": missed,
+        "score": score,
     }
 
 
@@ -157,14 +210,25 @@ def readme_block() -> str:
     levels = {r.id: r.level for r in catalogue().values()}
     score = kill_score(levels)
     must = score["must"]
-    lines = ["<!-- generated by `python -m harness controls --write-readme README.md` from "
-             "harness/gateway/reference/faults.py; do not edit by hand -->",
-             f"**{must['killed']} of {must['requirements']} must-level requirements are proven to fail on a fault** "
-             f"of the reference gateway; no fault can reach the other {must['unreachable']}, each for the reason "
-             "below. " + "; ".join(f"{level}: {s['killed']} of {s['requirements']} proven, {s['unreachable']} "
-                                    "unreachable" for level, s in sorted(score.items()) if level != "must") + ".",
-             "", f"<details><summary>The {len(FAULTS)} faults, each with the requirements it must make fail"
-             "</summary>", "", "| fault | what it breaks | requirements that must fail |", "| --- | --- | --- |"]
+    lines = [
+        "<!-- generated by `python -m harness controls --write-readme README.md` from "
+        "harness/gateway/reference/faults.py; do not edit by hand -->",
+        f"**{must['killed']} of {must['requirements']} must-level requirements are proven to fail on a fault** "
+        f"of the reference gateway; no fault can reach the other {must['unreachable']}, each for the reason "
+        "below. "
+        + "; ".join(
+            f"{level}: {s['killed']} of {s['requirements']} proven, {s['unreachable']} unreachable"
+            for level, s in sorted(score.items())
+            if level != "must"
+        )
+        + ".",
+        "",
+        f"<details><summary>The {len(FAULTS)} faults, each with the requirements it must make fail"
+        "</summary>",
+        "",
+        "| fault | what it breaks | requirements that must fail |",
+        "| --- | --- | --- |",
+    ]
     lines += [f"| `{f}` | {FAULTS[f]} | {', '.join(sorted(KILLS[f]))} |" for f in sorted(FAULTS)]
     lines += ["", "</details>", "", "No fault can reach:", ""]
     by_reason: dict[str, list[str]] = {}
@@ -187,34 +251,62 @@ def write(out: Path, data: dict[str, Any]) -> None:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("controls", help="the kill matrix: the suite against the reference gateway once per fault",
-                            description=__doc__.splitlines()[0])
-    parser.add_argument("--faults", nargs="+", default=sorted(FAULTS), choices=sorted(FAULTS), metavar="FAULT")
-    parser.add_argument("--level", nargs="+", default=["must", "should", "info"], choices=("must", "should", "info"))
-    parser.add_argument("--narrow", action="store_true",
-                        help="each fault runs only the requirements it declares it kills (the CI proof)")
-    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers for the one session (default 2)")
+    parser = sub.add_parser(
+        "controls",
+        help="the kill matrix: the suite against the reference gateway once per fault",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument(
+        "--faults", nargs="+", default=sorted(FAULTS), choices=sorted(FAULTS), metavar="FAULT"
+    )
+    parser.add_argument(
+        "--level", nargs="+", default=["must", "should", "info"], choices=("must", "should", "info")
+    )
+    parser.add_argument(
+        "--narrow",
+        action="store_true",
+        help="each fault runs only the requirements it declares it kills (the CI proof)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="pytest-xdist workers for the one session (default 2)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports"))
-    parser.add_argument("--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing")
-    parser.add_argument("--check-readme", type=Path, metavar="FILE", help="exit 1 when FILE's kills block is stale")
+    parser.add_argument(
+        "--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing"
+    )
+    parser.add_argument(
+        "--check-readme", type=Path, metavar="FILE", help="exit 1 when FILE's kills block is stale"
+    )
     parser.set_defaults(func=cmd_controls)
 
 
 def cmd_controls(args: argparse.Namespace) -> int:
     if args.write_readme or args.check_readme:
-        return answer.sync_block(args.write_readme or args.check_readme, readme_block(), (START, END),
-                                 bool(args.write_readme), "python -m harness controls --write-readme")
+        return answer.sync_block(
+            args.write_readme or args.check_readme,
+            readme_block(),
+            (START, END),
+            bool(args.write_readme),
+            "python -m harness controls --write-readme",
+        )
     levels = set(args.level)
     started = time.monotonic()
     data = matrix(run_all(plan(args.faults, levels, args.narrow), args.workers), levels)
     data["wall_s"] = round(time.monotonic() - started, 1)
     write(args.out, data)
     for level, s in data["score"].items():
-        print(f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault "
-              f"({s['unreachable']} named unreachable)")
+        print(
+            f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault "
+            f"({s['unreachable']} named unreachable)"
+        )
     print(f"{len(data['faults'])} faults in {data['wall_s']} s; {args.out / 'controls.html'}")
     for miss in data["missed"]:
-        print(f"NOT KILLED: {miss['fault']} was declared to kill {miss['requirement']}, and no check of it failed")
+        print(
+            f"NOT KILLED: {miss['fault']} was declared to kill {miss['requirement']}, and no check of it failed"
+        )
     if data["clean"]["failing"]:
         print(f"the clean reference gateway failed {data['clean']['failing']}")
     return 1 if data["missed"] or data["clean"]["failing"] else 0

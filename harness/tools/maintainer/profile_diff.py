@@ -11,26 +11,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-VOLATILE_HEADERS = {"user-agent", "x-claude-code-session-id", "content-length", "authorization", "x-api-key"}
+VOLATILE_HEADERS = {
+    "user-agent",
+    "x-claude-code-session-id",
+    "content-length",
+    "authorization",
+    "x-api-key",
+}
 
 
 @dataclass(frozen=True)
 class Change:
-    aspect: str  # "default model names", "betas", "headers", "body fields", "endpoints and probes", ...
+    aspect: (
+        str  # "default model names", "betas", "headers", "body fields", "endpoints and probes", ...
+    )
     item: str
     old: Any
     new: Any
 
     def line(self) -> str:
         if self.old is None:
-            return f"{self.aspect}: + {self.item}" + (f" = {self.new}" if self.new not in (None, True) else "")
+            return f"{self.aspect}: + {self.item}" + (
+                f" = {self.new}" if self.new not in (None, True) else ""
+            )
         if self.new is None:
-            return f"{self.aspect}: - {self.item}" + (f" (was {self.old})" if self.old is not True else "")
+            return f"{self.aspect}: - {self.item}" + (
+                f" (was {self.old})" if self.old is not True else ""
+            )
         return f"{self.aspect}: {self.item}: {self.old} -> {self.new}"
 
 
 def _mapping(aspect: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    return [Change(aspect, k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    return [
+        Change(aspect, k, old.get(k), new.get(k))
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    ]
 
 
 def _members(aspect: str, old: list[str], new: list[str]) -> list[Change]:
@@ -39,8 +55,11 @@ def _members(aspect: str, old: list[str], new: list[str]) -> list[Change]:
 
 def _headers(profile: dict[str, Any]) -> dict[str, Any]:
     # anthropic-beta is compared value by value under "betas"; here only which headers are sent, and fixed values.
-    return {k: ("<varies>" if k in VOLATILE_HEADERS else v) for k, v in profile.get("headers", {}).items()
-            if k != "anthropic-beta"}
+    return {
+        k: ("<varies>" if k in VOLATILE_HEADERS else v)
+        for k, v in profile.get("headers", {}).items()
+        if k != "anthropic-beta"
+    }
 
 
 def _requests(profile: dict[str, Any], mode: str | None) -> list[str]:
@@ -48,8 +67,10 @@ def _requests(profile: dict[str, Any], mode: str | None) -> list[str]:
     if mode:
         return list(dict.fromkeys(section.get("requests", [])))
     endpoint = section.get("endpoint", {})
-    return [f"{endpoint.get('method')} {endpoint.get('path')}" + (f"?{endpoint['query']}" if endpoint.get("query")
-                                                                   else "")]
+    return [
+        f"{endpoint.get('method')} {endpoint.get('path')}"
+        + (f"?{endpoint['query']}" if endpoint.get("query") else "")
+    ]
 
 
 def profile_diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
@@ -61,12 +82,21 @@ def profile_diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     changes += _members("endpoints and probes", _requests(old, None), _requests(new, None))
     for mode in ("bedrock", "vertex"):
         changes += _members(f"{mode} requests", _requests(old, mode), _requests(new, mode))
-        changes += _members(f"{mode} betas (header)", old.get(mode, {}).get("betas_header", []),
-                            new.get(mode, {}).get("betas_header", []))
-        changes += _members(f"{mode} betas (body)", old.get(mode, {}).get("betas_body", []),
-                            new.get(mode, {}).get("betas_body", []))
-        changes += _members(f"{mode} body fields", old.get(mode, {}).get("body_fields", []),
-                            new.get(mode, {}).get("body_fields", []))
+        changes += _members(
+            f"{mode} betas (header)",
+            old.get(mode, {}).get("betas_header", []),
+            new.get(mode, {}).get("betas_header", []),
+        )
+        changes += _members(
+            f"{mode} betas (body)",
+            old.get(mode, {}).get("betas_body", []),
+            new.get(mode, {}).get("betas_body", []),
+        )
+        changes += _members(
+            f"{mode} body fields",
+            old.get(mode, {}).get("body_fields", []),
+            new.get(mode, {}).get("body_fields", []),
+        )
     return changes
 
 

@@ -28,15 +28,33 @@ ROOT = Path(__file__).resolve().parents[3]
 def run_witnesses(claude_code: str, litellm_python: str | None, extra: list[str]) -> dict[str, Any]:
     """One session of the witness checks; its JSON run."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pytest", "suites/test_witness.py", "--witness", "-q", "-p", "no:cacheprovider",
-               "--tb=short", "--no-deviations", "--no-rerun", "--report-dir", tmp, "--claude-code", claude_code,
-               *(["--litellm-python", litellm_python] if litellm_python else []), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_witness.py",
+            "--witness",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--tb=short",
+            "--no-deviations",
+            "--no-rerun",
+            "--report-dir",
+            tmp,
+            "--claude-code",
+            claude_code,
+            *(["--litellm-python", litellm_python] if litellm_python else []),
+            *extra,
+        ]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         report = Path(tmp) / "compat.json"
         if not report.exists():
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
-            raise HarnessError(f"the witness checks did not complete (pytest exit {done.returncode}). Last lines:\n"
-                               f"{tail}")
+            raise HarnessError(
+                f"the witness checks did not complete (pytest exit {done.returncode}). Last lines:\n"
+                f"{tail}"
+            )
         data: dict[str, Any] = json.loads(report.read_text())
         return data
 
@@ -50,10 +68,13 @@ def witnesses(run: dict[str, Any], claude_code: str) -> dict[str, dict[str, Any]
         if r["outcome"] != "pass" or "cause" not in seen:
             continue
         out[str(seen["cause"])] = {
-            "claude_code": claude_code, "gateway": label,
+            "claude_code": claude_code,
+            "gateway": label,
             "command": f"python -m harness witness --claude-code {claude_code} -k {seen['cause']}",
-            "situation": seen.get("situation", ""), "exit_code": int(seen.get("exit code", -1)),
-            "printed": str(seen.get("printed", ""))}
+            "situation": seen.get("situation", ""),
+            "exit_code": int(seen.get("exit code", -1)),
+            "printed": str(seen.get("printed", "")),
+        }
     return out
 
 
@@ -72,7 +93,9 @@ def cmd_witness(args: argparse.Namespace) -> int:
         table = load(path.read_text()).get("causes") or {}
         unknown = sorted(set(found) - set(table))
         if unknown:
-            raise HarnessError(f"{path} has no cause {', '.join(unknown)}: add it to its causes: table first")
+            raise HarnessError(
+                f"{path} has no cause {', '.join(unknown)}: add it to its causes: table first"
+            )
         for cause, w in found.items():
             table[cause]["witness"] = w
         rewrite_causes(path, table)
@@ -81,10 +104,28 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    wit = sub.add_parser("witness", help="what the real Claude Code CLI prints for each known cause")
-    wit.add_argument("--claude-code", default=None, metavar="VERSION", help="default: the newest profiled version")
-    wit.add_argument("--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test")
-    wit.add_argument("-k", default=None, metavar="EXPR", help="only the witnesses this pytest -k expression selects")
-    wit.add_argument("--write", action="store_true", help="put what they printed into the causes table")
-    wit.add_argument("--file", type=Path, default=None, help="default: the pinned LiteLLM's deviations file")
+    wit = sub.add_parser(
+        "witness", help="what the real Claude Code CLI prints for each known cause"
+    )
+    wit.add_argument(
+        "--claude-code",
+        default=None,
+        metavar="VERSION",
+        help="default: the newest profiled version",
+    )
+    wit.add_argument(
+        "--litellm-python", default=None, metavar="PATH", help="the LiteLLM under test"
+    )
+    wit.add_argument(
+        "-k",
+        default=None,
+        metavar="EXPR",
+        help="only the witnesses this pytest -k expression selects",
+    )
+    wit.add_argument(
+        "--write", action="store_true", help="put what they printed into the causes table"
+    )
+    wit.add_argument(
+        "--file", type=Path, default=None, help="default: the pinned LiteLLM's deviations file"
+    )
     wit.set_defaults(func=cmd_witness)

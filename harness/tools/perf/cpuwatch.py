@@ -36,13 +36,21 @@ def kind_of_argv(argv: list[str], name: str = "") -> str:
     """By the program, never by an option's value (``--litellm-python`` names LiteLLM in a harness process)."""
     program = " ".join(argv[:3])
     # Proxies forked by the fork server keep the zygote's command line; exec'd ones run LiteLLM's own CLI.
-    if any(a.endswith("zygote.py") for a in argv[:3]) or "-m litellm" in program or "litellm/proxy" in program \
-            or (argv and Path(argv[0]).name == "litellm"):
+    if (
+        any(a.endswith("zygote.py") for a in argv[:3])
+        or "-m litellm" in program
+        or "litellm/proxy" in program
+        or (argv and Path(argv[0]).name == "litellm")
+    ):
         return "litellm"
     # An xdist worker is ``python -u -c "import sys;exec(eval(...))"``: its program is in the third argument.
     # Forked by the warm-worker server, it keeps the server's command line; its launcher is the client.
-    if "-m pytest" in program or "-m harness" in program or "dev.py" in program or \
-            any("exec(eval(" in a or "warmworker_" in a for a in argv[:4]):
+    if (
+        "-m pytest" in program
+        or "-m harness" in program
+        or "dev.py" in program
+        or any("exec(eval(" in a or "warmworker_" in a for a in argv[:4])
+    ):
         return "harness-workers"
     if name in {"node", "claude"} or (argv and Path(argv[0]).name in {"node", "claude"}):
         return "claude-code"
@@ -75,19 +83,27 @@ class CpuReport:
         return self.wall / (self.sut / cores) if self.sut else float("inf")
 
     def as_dict(self, cores: int) -> dict[str, Any]:
-        return {"wall_s": round(self.wall, 1), "cpu_s": round(self.total, 1), "cores": cores,
-                "by_kind_s": {k: round(v, 1) for k, v in self.by_kind.items()},
-                "unsampled_s": round(self.unsampled, 1), "sut_cpu_s": round(self.sut, 1),
-                "harness_share": round(self.harness / self.total, 3) if self.total else 0.0,
-                "floor_ratio": round(self.floor_ratio(cores), 2), "returncode": self.returncode,
-                "other_programs_s": {k: round(v, 1) for k, v in self.others.items()}}
+        return {
+            "wall_s": round(self.wall, 1),
+            "cpu_s": round(self.total, 1),
+            "cores": cores,
+            "by_kind_s": {k: round(v, 1) for k, v in self.by_kind.items()},
+            "unsampled_s": round(self.unsampled, 1),
+            "sut_cpu_s": round(self.sut, 1),
+            "harness_share": round(self.harness / self.total, 3) if self.total else 0.0,
+            "floor_ratio": round(self.floor_ratio(cores), 2),
+            "returncode": self.returncode,
+            "other_programs_s": {k: round(v, 1) for k, v in self.others.items()},
+        }
 
 
 class Sampler(threading.Thread):
     def __init__(self, root_pid: int, every: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.root_pid, self.every = root_pid, every
-        self.seen: dict[tuple[int, float], tuple[str, float]] = {}  # (pid, create time) -> (kind, cpu)
+        self.seen: dict[
+            tuple[int, float], tuple[str, float]
+        ] = {}  # (pid, create time) -> (kind, cpu)
         self.others: dict[tuple[int, float], str] = {}  # what "other" was, to name it
         self._halt = threading.Event()
 
@@ -142,8 +158,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_watched(cmd: list[str], cwd: str | os.PathLike[str], env: dict[str, str] | None = None,
-                **kwargs: Any) -> tuple[CpuReport, subprocess.CompletedProcess[str]]:
+def run_watched(
+    cmd: list[str], cwd: str | os.PathLike[str], env: dict[str, str] | None = None, **kwargs: Any
+) -> tuple[CpuReport, subprocess.CompletedProcess[str]]:
     """Run ``cmd`` to its end and say where its CPU went."""
     before, started = _children_cpu(), time.perf_counter()
     process = subprocess.Popen(cmd, cwd=cwd, env=env, text=True, **kwargs)
@@ -152,6 +169,11 @@ def run_watched(cmd: list[str], cwd: str | os.PathLike[str], env: dict[str, str]
     out, err = process.communicate()
     wall = time.perf_counter() - started
     by_kind = sampler.stop()
-    report = CpuReport(wall=wall, total=_children_cpu() - before, by_kind=by_kind, returncode=process.returncode,
-                       others=sampler.other_programs())
+    report = CpuReport(
+        wall=wall,
+        total=_children_cpu() - before,
+        by_kind=by_kind,
+        returncode=process.returncode,
+        others=sampler.other_programs(),
+    )
     return report, subprocess.CompletedProcess(cmd, process.returncode, out, err)

@@ -20,29 +20,42 @@ def cmd_durations(args: argparse.Namespace) -> int:
     seed = parallel.read_seed()
     if args.save:
         if not cached:
-            raise HarnessError(f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first")
+            raise HarnessError(
+                f"no durations in {CACHED_DURATIONS} yet: run `pytest` (on workers) first"
+            )
         # Over the old seed: a narrow last run (-k, --claude-code) keeps the entries it did not run.
         seed = parallel.seed_from({**seed, **cached}, collected)
         parallel.SEED.write_text(json.dumps(seed, indent=1) + "\n")
-        print(f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
-              f"{sum(seed.values()):.0f} s")
+        print(
+            f"wrote {parallel.SEED}: {len(seed)} checks of at least {parallel.SEED_FLOOR_S:g} s, "
+            f"{sum(seed.values()):.0f} s"
+        )
     known = {**seed, **cached}
     totals: Counter[str] = Counter()
     for nodeid in collected:
         totals[parallel.unit(nodeid)] += known.get(nodeid, 0.0)
-    print(f"{len(totals)} units, {sum(totals.values()):.0f} s known in all (a check never timed counts 0 here; the "
-          f"run guesses 20 s for a slow one, 10 s for an e2e one); the first {args.top} a worker takes:")
+    print(
+        f"{len(totals)} units, {sum(totals.values()):.0f} s known in all (a check never timed counts 0 here; the "
+        f"run guesses 20 s for a slow one, 10 s for an e2e one); the first {args.top} a worker takes:"
+    )
     for name, seconds in totals.most_common(args.top):
         print(f"  {seconds:7.1f} s  {name}")
     stale = sorted(set(seed) - collected)
     if stale:
-        print(f"{len(stale)} seed entries name no check any more (refresh with --save): {', '.join(stale[:5])}")
+        print(
+            f"{len(stale)} seed entries name no check any more (refresh with --save): {', '.join(stale[:5])}"
+        )
     return 0
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    dur = sub.add_parser("durations", help="the order workers take the checks in (longest first), from the last runs")
-    dur.add_argument("--save", action="store_true",
-                     help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it")
+    dur = sub.add_parser(
+        "durations", help="the order workers take the checks in (longest first), from the last runs"
+    )
+    dur.add_argument(
+        "--save",
+        action="store_true",
+        help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it",
+    )
     dur.add_argument("--top", type=int, default=10, metavar="N")
     dur.set_defaults(func=cmd_durations)

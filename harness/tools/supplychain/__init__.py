@@ -12,6 +12,5 @@ with ``import``, or a ``sitecustomize.py``, runs at every Python start. So the g
   installed distribution's RECORD lists. A hit stops the gate before the environment is used.
 """
 
-
 # The package's code is in guard.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.tools.supplychain.guard import *  # noqa: F403

@@ -43,8 +43,10 @@ class InstalledFile:
 
 def compromised_list(path: Path = LIST) -> list[Compromised]:
     raw = yaml.safe_load(path.read_text()) or {}
-    return [Compromised(str(e["package"]), str(e["version"]), str(e["what"]), str(e["source"]))
-            for e in raw.get("compromised", [])]
+    return [
+        Compromised(str(e["package"]), str(e["version"]), str(e["what"]), str(e["source"]))
+        for e in raw.get("compromised", [])
+    ]
 
 
 def refuse_compromised(package: str, version: str, path: Path = LIST) -> None:
@@ -54,10 +56,12 @@ def refuse_compromised(package: str, version: str, path: Path = LIST) -> None:
             raise HarnessError(
                 f"{package} {version} was published compromised ({entry.what}; source: {entry.source}). "
                 "Installing it, even only to test it, runs its implant, so the gate refuses it. Test the "
-                "release before or after it instead.")
+                "release before or after it instead."
+            )
 
 
 # -- install by hash ------------------------------------------------------------------------------
+
 
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -70,12 +74,29 @@ def sha256(path: Path) -> str:
 def download_wheels(requirements: list[str], dest: Path) -> list[InstalledFile]:
     """Resolve and download every distribution as a wheel; returns each file's name and sha256."""
     dest.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-                           "--only-binary", ":all:", "-d", str(dest), *requirements], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--disable-pip-version-check",
+            "--only-binary",
+            ":all:",
+            "-d",
+            str(dest),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         tail = "\n".join((done.stderr + done.stdout).strip().splitlines()[-12:])
-        raise HarnessError(f"resolving {' '.join(requirements)} to wheels failed (an sdist-only dependency would "
-                           f"run its build code, so none is accepted):\n{tail}")
+        raise HarnessError(
+            f"resolving {' '.join(requirements)} to wheels failed (an sdist-only dependency would "
+            f"run its build code, so none is accepted):\n{tail}"
+        )
     return [InstalledFile(p.name, sha256(p)) for p in sorted(dest.glob("*.whl"))]
 
 
@@ -84,15 +105,33 @@ def install_by_hash(site: Path, wheels: Path, files: list[InstalledFile]) -> Non
     hash. The harness's own pip does it (``--target``), so the environment's Python never starts."""
     pins = wheels / "pinned-requirements.txt"
     pins.write_text("".join(f"{wheels / f.name} --hash=sha256:{f.sha256}\n" for f in files))
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index",
-                           "--no-deps", "--require-hashes", "--upgrade", "--target", str(site), "-r", str(pins)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-index",
+            "--no-deps",
+            "--require-hashes",
+            "--upgrade",
+            "--target",
+            str(site),
+            "-r",
+            str(pins),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         tail = "\n".join((done.stderr + done.stdout).strip().splitlines()[-12:])
         raise HarnessError(f"installing by hash into {site} failed:\n{tail}")
 
 
 # -- scan -----------------------------------------------------------------------------------------
+
 
 def site_packages(env_dir: Path) -> list[Path]:
     return sorted(env_dir.glob("lib/python*/site-packages"))
@@ -128,10 +167,20 @@ def scan_site(site: Path) -> list[Finding]:
         if "__pycache__" in rel.parts or (len(rel.parts) == 1 and rel.name in ENV_TOOL_FILES):
             continue
         if rel.name in STARTUP_HOOKS:
-            found.append(Finding(path, f"{rel.name} runs at every Python start (owned by {owner or 'no package'})"))
+            found.append(
+                Finding(
+                    path,
+                    f"{rel.name} runs at every Python start (owned by {owner or 'no package'})",
+                )
+            )
         elif rel.suffix == ".pth" and _runs_code(path) and KNOWN_PTH.get(rel.name) != owner:
-            found.append(Finding(path, f"a .pth file that runs code at every Python start (owned by "
-                                       f"{owner or 'no package'})"))
+            found.append(
+                Finding(
+                    path,
+                    f"a .pth file that runs code at every Python start (owned by "
+                    f"{owner or 'no package'})",
+                )
+            )
         elif owner is None:
             found.append(Finding(path, "no installed package's RECORD lists it"))
     return found
@@ -149,4 +198,5 @@ def refuse_if_implanted(env_dir: Path, label: str) -> None:
         raise HarnessError(
             f"the environment for {label} holds {len(found)} file(s) that could run code at Python start or that "
             f"no package accounts for: {listed}. The gate stops before anything runs in it. Inspect and delete "
-            f"{env_dir} yourself; the harness leaves it in place as evidence.")
+            f"{env_dir} yourself; the harness leaves it in place as evidence."
+        )

@@ -52,21 +52,28 @@ def releases(line: str, start: str | None, versions: list[str]) -> list[str]:
     if not own:
         raise HarnessError(f"--line {line}: no release of {line}.x on the index")
     if start is not None and start not in own:
-        raise HarnessError(f"--from {start}: not a release of the line {line}.x on the index (its releases: "
-                           f"{', '.join(own)})")
-    return own[own.index(start):] if start else own
+        raise HarnessError(
+            f"--from {start}: not a release of the line {line}.x on the index (its releases: "
+            f"{', '.join(own)})"
+        )
+    return own[own.index(start) :] if start else own
 
 
 def run(options: Options) -> dict[str, Any]:
     started = time.monotonic()
     versions = releases(options.line, options.start, envs.index_versions())
     say(f"{len(versions)} releases of {options.line}.x: {', '.join(versions)}")
-    args = [*[a for v in options.claude_code for a in ("--claude-code", v)], *(options.pytest_args or [])]
+    args = [
+        *[a for v in options.claude_code for a in ("--claude-code", v)],
+        *(options.pytest_args or []),
+    ]
     runs, facts, skipped = {}, {}, {}
     for version in versions:
         try:
             env = envs.environment(version)
-        except HarnessError as exc:  # "installable releases": one the guard refuses is named, not run
+        except (
+            HarnessError
+        ) as exc:  # "installable releases": one the guard refuses is named, not run
             skipped[version] = str(exc).splitlines()[0]
             say(f"LiteLLM {version}: skipped, {skipped[version]}")
             continue
@@ -75,8 +82,12 @@ def run(options: Options) -> dict[str, Any]:
         raise HarnessError(f"no release of {options.line}.x installed through the guard: {skipped}")
     data = page_data(runs, notes(options.notes, facts))
     data["skipped"] = skipped
-    data.update(line=options.line, claude_code=options.claude_code, facts=facts,
-                wall_seconds=round(time.monotonic() - started, 1))
+    data.update(
+        line=options.line,
+        claude_code=options.claude_code,
+        facts=facts,
+        wall_seconds=round(time.monotonic() - started, 1),
+    )
     out = options.output_dir
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.json").write_text(json.dumps(data, indent=1))
@@ -85,12 +96,16 @@ def run(options: Options) -> dict[str, Any]:
     return data
 
 
-def _one(env: envs.Environment, args: list[str], options: Options) -> tuple[dict[str, Any], dict[str, Any]]:
+def _one(
+    env: envs.Environment, args: list[str], options: Options
+) -> tuple[dict[str, Any], dict[str, Any]]:
     version = env.version
     key = runstore.key(version, args)
     found = runstore.find(options.store, key)
-    fact: dict[str, Any] = {"environment": f"built in {env.built_seconds:.0f} s" if env.built_seconds else "cached",
-                            "repository": _repository(env)}
+    fact: dict[str, Any] = {
+        "environment": f"built in {env.built_seconds:.0f} s" if env.built_seconds else "cached",
+        "repository": _repository(env),
+    }
     if found is not None:
         say(f"LiteLLM {version}: stored run reused ({found['info'].get('reused_from')})")
         return found, {**fact, "suite": "reused"}
@@ -101,30 +116,64 @@ def _one(env: envs.Environment, args: list[str], options: Options) -> tuple[dict
     return run_data, {**fact, "suite": f"{wall:.0f} s"}
 
 
-def page_data(runs: dict[str, dict[str, Any]], release_notes: dict[str, dict[str, str]]) -> dict[str, Any]:
+def page_data(
+    runs: dict[str, dict[str, Any]], release_notes: dict[str, dict[str, str]]
+) -> dict[str, Any]:
     """Requirements x releases: each cell the class against the release before, with the checks that moved."""
     versions = list(runs)
     first = runs[versions[0]]
-    columns: list[dict[str, Any]] = [{"version": versions[0], "against": None, "counts": _outcomes(first),
-                                      "classes": {}, "notes": release_notes.get(versions[0], {})}]
+    columns: list[dict[str, Any]] = [
+        {
+            "version": versions[0],
+            "against": None,
+            "counts": _outcomes(first),
+            "classes": {},
+            "notes": release_notes.get(versions[0], {}),
+        }
+    ]
     cells: dict[str, dict[str, Any]] = {}
     for before, after in itertools.pairwise(versions):
         result = compare(runs[before], runs[after])
         moved = [c for c in result.verdict.checks if c.klass != "same"]
-        columns.append({"version": after, "against": before, "counts": _outcomes(runs[after]),
-                        "classes": dict(Counter(c.klass for c in moved)), "notes": release_notes.get(after, {})})
+        columns.append(
+            {
+                "version": after,
+                "against": before,
+                "counts": _outcomes(runs[after]),
+                "classes": dict(Counter(c.klass for c in moved)),
+                "notes": release_notes.get(after, {}),
+            }
+        )
         for change in result.changes:
             mine = [c for c in moved if c.requirement == change.requirement["id"]]
             cells[f"{change.requirement['id']}@{after}"] = {
-                "class": change.klass, "checks": [f"{c.klass}: {c.nodeid.split('::')[-1]}"
-                                                  + (f" ({'; '.join(c.arrows()[:2])})" if c.arrows() else "")
-                                                  for c in mine]}
-    rows = [{"id": r["id"], "level": r["level"], "statement": r["statement"],
-             "first": cell(first, r["id"]),
-             "moved": any(cells.get(f"{r['id']}@{v}", {}).get("class", "same") != "same" for v in versions[1:])}
-            for r in first["requirements"]]
+                "class": change.klass,
+                "checks": [
+                    f"{c.klass}: {c.nodeid.split('::')[-1]}"
+                    + (f" ({'; '.join(c.arrows()[:2])})" if c.arrows() else "")
+                    for c in mine
+                ],
+            }
+    rows = [
+        {
+            "id": r["id"],
+            "level": r["level"],
+            "statement": r["statement"],
+            "first": cell(first, r["id"]),
+            "moved": any(
+                cells.get(f"{r['id']}@{v}", {}).get("class", "same") != "same" for v in versions[1:]
+            ),
+        }
+        for r in first["requirements"]
+    ]
     rows.sort(key=lambda r: (not r["moved"], r["id"]))
-    return {"releases": versions, "columns": columns, "rows": rows, "cells": cells, "severity": list(SEVERITY)}
+    return {
+        "releases": versions,
+        "columns": columns,
+        "rows": rows,
+        "cells": cells,
+        "severity": list(SEVERITY),
+    }
 
 
 def _outcomes(run: dict[str, Any]) -> dict[str, int]:
@@ -133,7 +182,9 @@ def _outcomes(run: dict[str, Any]) -> dict[str, int]:
 
 def _repository(env: envs.Environment) -> str:
     """The repository URL the installed wheel's own metadata names (no network: the file is on disk)."""
-    for meta in env.python.parent.parent.glob("lib/python*/site-packages/litellm-*.dist-info/METADATA"):
+    for meta in env.python.parent.parent.glob(
+        "lib/python*/site-packages/litellm-*.dist-info/METADATA"
+    ):
         parsed = email.parser.Parser().parsestr(meta.read_text(errors="replace"), headersonly=True)
         for url in parsed.get_all("Project-URL") or []:
             label, _, link = url.partition(",")
@@ -149,7 +200,9 @@ def notes(path: Path | None, facts: dict[str, dict[str, Any]]) -> dict[str, dict
         try:
             given = dict(yamlio.load(path.read_text()) or {})
         except (OSError, yaml.YAMLError, TypeError, ValueError) as exc:
-            raise HarnessError(f"--notes {path}: expected a YAML mapping of version: notes ({exc})") from None
+            raise HarnessError(
+                f"--notes {path}: expected a YAML mapping of version: notes ({exc})"
+            ) from None
     out = {}
     for version, fact in facts.items():
         entry = {"text": str(given[version])} if version in given else {}

@@ -19,7 +19,6 @@ expiry date. Nothing else, re-recording included, lets a security change through
 ``--no-deviations`` shows the raw results.
 """
 
-
 # The package's code is in entries.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.verdict.deviations.entries import *  # noqa: F403
 from harness.verdict.deviations.entries import _read as _read

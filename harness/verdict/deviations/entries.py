@@ -32,8 +32,12 @@ class Deviation:
     def matches(self, nodeid: str) -> bool:
         return _pattern(self.check).fullmatch(nodeid.removeprefix("suites/")) is not None
 
-    def judge(self, observation: Observation, security: bool = False,
-              ranks: dict[str, Direction] | None = None) -> tuple[Class, list[FieldMove]]:
+    def judge(
+        self,
+        observation: Observation,
+        security: bool = False,
+        ranks: dict[str, Direction] | None = None,
+    ) -> tuple[Class, list[FieldMove]]:
         """The class of a listed check that made ``observation``, and the fields that moved."""
         after = "pass" if observation.get("outcome") == "passed" else "fail"
         if self.fingerprint is None:
@@ -49,7 +53,11 @@ def _pattern(check: str) -> re.Pattern[str]:
 
 def file_for(gateway: str, version: str, profile: str = "defaults") -> Path:
     """A version's file for a --litellm-settings profile: LiteLLM's defaults have the plain name."""
-    return DIRECTORY / (f"{gateway}-{version}.yaml" if profile == "defaults" else f"{gateway}-{version}.{profile}.yaml")
+    return DIRECTORY / (
+        f"{gateway}-{version}.yaml"
+        if profile == "defaults"
+        else f"{gateway}-{version}.{profile}.yaml"
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -72,10 +80,16 @@ def load(path: Path) -> list[Deviation]:
             if fingerprint is not None and not isinstance(fingerprint, dict):
                 raise TypeError
             cause = str(entry["cause"]) if entry.get("cause") else None
-            out.append(Deviation(str(entry["check"]), str(entry["requirement"]), observed, fingerprint, cause))
+            out.append(
+                Deviation(
+                    str(entry["check"]), str(entry["requirement"]), observed, fingerprint, cause
+                )
+            )
         except (KeyError, TypeError, AttributeError):
-            raise HarnessError(f"{path}: deviation #{n} needs check, requirement and observed "
-                               "(and a fingerprint that is a mapping)") from None
+            raise HarnessError(
+                f"{path}: deviation #{n} needs check, requirement and observed "
+                "(and a fingerprint that is a mapping)"
+            ) from None
     return out
 
 
@@ -102,11 +116,15 @@ def waivers(path: Path | None) -> list[Waiver]:
     for n, entry in enumerate(_read(path).get("waivers") or []):
         try:
             expires = entry["expires"]
-            expires = expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
+            expires = (
+                expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
+            )
             reason = str(entry["reason"]).strip()
             if not reason:
                 raise ValueError
             out.append(Waiver(str(entry["check"]), reason, expires))
         except (KeyError, TypeError, ValueError):
-            raise HarnessError(f"{path}: waiver #{n} needs check, a reason and an expiry date (YYYY-MM-DD)") from None
+            raise HarnessError(
+                f"{path}: waiver #{n} needs check, a reason and an expiry date (YYYY-MM-DD)"
+            ) from None
     return out

@@ -46,18 +46,34 @@ def check(paths: Iterable[Path], secrets: Iterable[str] | None = None) -> list[s
 def _secrets_in(tape: Tape, secrets: list[str]) -> list[str]:
     out = []
     for n, i in enumerate(tape.interactions):
-        raw = i.request.body if isinstance(i.request.body, bytes) else str(i.request.body or "").encode()
-        places = {"request uri": i.request.uri.encode(), "request body": raw, "response body": i.body,
-                  "request headers": json.dumps(dict(i.request.headers)).encode(),
-                  "response headers": json.dumps(i.headers).encode()}
-        out += [f"interaction {n} {where}: {f}" for where, data in places.items() for f in findings(data, secrets)]
+        raw = (
+            i.request.body
+            if isinstance(i.request.body, bytes)
+            else str(i.request.body or "").encode()
+        )
+        places = {
+            "request uri": i.request.uri.encode(),
+            "request body": raw,
+            "response body": i.body,
+            "request headers": json.dumps(dict(i.request.headers)).encode(),
+            "response headers": json.dumps(i.headers).encode(),
+        }
+        out += [
+            f"interaction {n} {where}: {f}"
+            for where, data in places.items()
+            for f in findings(data, secrets)
+        ]
         headers = [*i.request.headers.items(), *i.headers.items()]
-        out += [f"interaction {n}: header {k} is kept unscrubbed" for k, v in headers
-                if k.lower() in SENSITIVE_HEADERS and str(v).strip("[]'\" ") != SCRUBBED]
+        out += [
+            f"interaction {n}: header {k} is kept unscrubbed"
+            for k, v in headers
+            if k.lower() in SENSITIVE_HEADERS and str(v).strip("[]'\" ") != SCRUBBED
+        ]
     return out
 
 
 # -- verify ---------------------------------------------------------------------------------------
+
 
 def verify(tape: Tape) -> list[str]:
     """Each interaction's answer, held to the grammar and the provider's SDK types."""
@@ -68,20 +84,29 @@ def verify(tape: Tape) -> list[str]:
         except (BodyShapeError, pydantic.ValidationError, ValueError) as exc:
             problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
         if problem:
-            out.append(f"{tape.name} interaction {n} ({i.request.method} {i.request.path} -> {i.status}): {problem}")
+            out.append(
+                f"{tape.name} interaction {n} ({i.request.method} {i.request.path} -> {i.status}): {problem}"
+            )
     return out
 
 
 def _verify_one(tape: Tape, i: Interaction) -> str:
     if i.headers.get("content-type", "").startswith("text/event-stream"):
-        result = check_stream(i.body.decode("utf-8", "replace")) if tape.provider == "anthropic" else None
+        result = (
+            check_stream(i.body.decode("utf-8", "replace"))
+            if tape.provider == "anthropic"
+            else None
+        )
         broken = result is not None and not result.ok
         if broken != (tape.provenance.get("expect") == "invalid-stream"):
-            return "stream grammar: " + ("; ".join(str(v) for v in result.violations[:3]) if result and broken
-                                         else "expected an invalid stream, but it is valid")
+            return "stream grammar: " + (
+                "; ".join(str(v) for v in result.violations[:3])
+                if result and broken
+                else "expected an invalid stream, but it is valid"
+            )
         return ""
     body = json.loads(i.body) if i.body else None
-    validator = (_anthropic if tape.provider == "anthropic" else _openai)
+    validator = _anthropic if tape.provider == "anthropic" else _openai
     validator(i.request.path, i.status, body)
     return ""
 
@@ -110,10 +135,15 @@ def _openai(path: str, status: int, body: Any) -> None:
 
 # -- diff -----------------------------------------------------------------------------------------
 
+
 def shape(i: Interaction) -> dict[str, set[str]]:
     """What a diff compares: status, header names, JSON field paths, SSE event types."""
-    out: dict[str, set[str]] = {"status": {str(i.status)}, "headers": set(i.headers), "fields": set(),
-                                "events": set()}
+    out: dict[str, set[str]] = {
+        "status": {str(i.status)},
+        "headers": set(i.headers),
+        "fields": set(),
+        "events": set(),
+    }
     text = i.body.decode("utf-8", "replace")
     if i.headers.get("content-type", "").startswith("text/event-stream"):
         for line in text.splitlines():
@@ -136,7 +166,9 @@ def _json(text: str) -> Any:
 
 def _paths(value: Any, prefix: str) -> set[str]:
     if isinstance(value, dict):
-        return {p for k, v in value.items() for p in ({f"{prefix}.{k}"} | _paths(v, f"{prefix}.{k}"))}
+        return {
+            p for k, v in value.items() for p in ({f"{prefix}.{k}"} | _paths(v, f"{prefix}.{k}"))
+        }
     if isinstance(value, list):
         return {p for v in value for p in _paths(v, f"{prefix}[]")}
     return set()

@@ -51,7 +51,9 @@ class Outcome:
 
 
 def _revision() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
     return done.stdout.strip() or "unknown"
 
 
@@ -60,9 +62,11 @@ def key_for(provider: str, standin: bool) -> str:
         return f"{'sk-ant-' if provider == 'anthropic' else 'sk-'}standin-{os.urandom(8).hex()}"
     key = os.environ.get(KEY_VARIABLE[provider], "")
     if not key:
-        raise HarnessError(f"recording from {UPSTREAM[provider]} needs {KEY_VARIABLE[provider]} in the environment "
-                           "(keys are read from nowhere else); nothing was recorded. To try the round trip without "
-                           "a key, add --stand-in.")
+        raise HarnessError(
+            f"recording from {UPSTREAM[provider]} needs {KEY_VARIABLE[provider]} in the environment "
+            "(keys are read from nowhere else); nothing was recorded. To try the round trip without "
+            "a key, add --stand-in."
+        )
     return key
 
 
@@ -82,8 +86,17 @@ def script_standin(fake: FakeProvider, scenario: Scenario) -> None:
 
 
 class Recorder:
-    def __init__(self, provider: str, mode: str, root: Path, base_url: str | None, standin: bool,
-                 python: str | None, anthropic_model: str, openai_model: str) -> None:
+    def __init__(
+        self,
+        provider: str,
+        mode: str,
+        root: Path,
+        base_url: str | None,
+        standin: bool,
+        python: str | None,
+        anthropic_model: str,
+        openai_model: str,
+    ) -> None:
         if mode not in MODES:
             raise HarnessError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
         self.provider, self.mode, self.root, self.standin = provider, mode, root, standin
@@ -119,8 +132,9 @@ class Recorder:
         with standin_server(self.provider, todo) as fake:
             yield fake.url, fake
 
-    def _record_all(self, todo: list[Scenario], upstream_url: str, fake: FakeProvider | None,
-                    outcome: Outcome) -> None:
+    def _record_all(
+        self, todo: list[Scenario], upstream_url: str, fake: FakeProvider | None, outcome: Outcome
+    ) -> None:
         relay = RecordingRelay(upstream_url)
         try:
             with tempfile.TemporaryDirectory() as tmp:
@@ -146,14 +160,23 @@ class Recorder:
             raise next(iter(failed.values()))
         return running["providers"]
 
-    def _one(self, scenario: Scenario, proxy: LiteLLMProxy, relay: RecordingRelay, fake: FakeProvider | None,
-             upstream_url: str, outcome: Outcome) -> None:
+    def _one(
+        self,
+        scenario: Scenario,
+        proxy: LiteLLMProxy,
+        relay: RecordingRelay,
+        fake: FakeProvider | None,
+        upstream_url: str,
+        outcome: Outcome,
+    ) -> None:
         if fake is not None:
             script_standin(fake, scenario)
         client = GatewayClient(proxy.url, proxy.master_key)
         try:
             run_scenario(client, scenario)
-        except Exception as exc:  # a failed scenario must not stop the others, nor touch its cassette
+        except (
+            Exception
+        ) as exc:  # a failed scenario must not stop the others, nor touch its cassette
             outcome.failed[scenario.name] = f"the request failed: {exc!r}"
             return
         finally:
@@ -162,7 +185,9 @@ class Recorder:
         # LiteLLM lists OpenAI's models on its own now and then; that is not the scenario's traffic.
         interactions = [i for i in taken if i.request.path in scenario.provider_paths]
         if failures or not interactions:
-            outcome.failed[scenario.name] = "; ".join(failures) or "the gateway sent the provider nothing"
+            outcome.failed[scenario.name] = (
+                "; ".join(failures) or "the gateway sent the provider nothing"
+            )
             return
         try:
             path = self._write(scenario, interactions, upstream_url)
@@ -171,31 +196,46 @@ class Recorder:
             return
         outcome.written.append(str(path))
 
-    def _write(self, scenario: Scenario, interactions: list[Interaction], upstream_url: str) -> Path:
-        clean = [Interaction(self.scrubber.request(i.request), self.scrubber.response(i.response))
-                 for i in interactions]
+    def _write(
+        self, scenario: Scenario, interactions: list[Interaction], upstream_url: str
+    ) -> Path:
+        clean = [
+            Interaction(self.scrubber.request(i.request), self.scrubber.response(i.response))
+            for i in interactions
+        ]
         if self.mode == "new_episodes" and path_for(scenario.name, self.root).exists():
             clean = _merged(load(scenario.name, self.root).interactions, clean)
         tape = Tape(scenario.name, clean, self._provenance(scenario, upstream_url, clean))
         leaks = [f for i in clean for f in findings(i.body + (i.request.body or b""), [self.key])]
         if leaks:
-            raise CassetteError(f"{path_for(scenario.name, self.root)}: not written, the scrubbed recording still "
-                                f"holds {leaks[0]}")
+            raise CassetteError(
+                f"{path_for(scenario.name, self.root)}: not written, the scrubbed recording still "
+                f"holds {leaks[0]}"
+            )
         return save(tape, self.root)
 
-    def _provenance(self, scenario: Scenario, upstream_url: str, clean: list[Interaction]) -> dict[str, Any]:
-        model = next((json.loads(i.request.body).get("model") for i in clean
-                      if i.request.body and i.request.body.startswith(b"{")), None)
+    def _provenance(
+        self, scenario: Scenario, upstream_url: str, clean: list[Interaction]
+    ) -> dict[str, Any]:
+        model = next(
+            (
+                json.loads(i.request.body).get("model")
+                for i in clean
+                if i.request.body and i.request.body.startswith(b"{")
+            ),
+            None,
+        )
         return {
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "base_url": upstream_url if not self.standin
+            "base_url": upstream_url
+            if not self.standin
             else f"{upstream_url} (a loopback stand-in: the harness's fake {self.provider} with the scenario's "
-                 "stand-in answers, not the real provider)",
+            "stand-in answers, not the real provider)",
             "provider": self.provider,
             "provider_model": model or "none (the request names no model)",
             "harness_revision": _revision(),
             "recorded_by": f"python -m harness record --provider {self.provider} --record-mode {self.mode}"
-                           + (" --stand-in" if self.standin else ""),
+            + (" --stand-in" if self.standin else ""),
             "scenario": scenario.name,
             "requirement": scenario.requirement,
             "match_on": ["method", "path", "body"],
@@ -206,6 +246,7 @@ class Recorder:
 
 def _merged(old: list[Interaction], new: list[Interaction]) -> list[Interaction]:
     """new_episodes: the old interactions, plus the new ones none of them matches."""
+
     def same(a: Interaction, b: Interaction) -> bool:
         return all(_matches(m, a, b) for m in MATCHERS.values())
 
@@ -228,13 +269,22 @@ def _litellm_version(python: str) -> str:
         return "unknown"
 
 
-def record(provider: str, names: list[str] | None, mode: str = "once", root: Path = DIRECTORY,
-           base_url: str | None = None, standin: bool = False, python: str | None = None,
-           anthropic_model: str = "claude-haiku-4-5-20251001", openai_model: str = "gpt-4o-mini") -> Outcome:
+def record(
+    provider: str,
+    names: list[str] | None,
+    mode: str = "once",
+    root: Path = DIRECTORY,
+    base_url: str | None = None,
+    standin: bool = False,
+    python: str | None = None,
+    anthropic_model: str = "claude-haiku-4-5-20251001",
+    openai_model: str = "gpt-4o-mini",
+) -> Outcome:
     try:
         scenarios = for_provider(provider, names)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
-    recorder = Recorder(provider, mode, root, base_url, standin, python, anthropic_model, openai_model)
+    recorder = Recorder(
+        provider, mode, root, base_url, standin, python, anthropic_model, openai_model
+    )
     return recorder.record(scenarios)
-

@@ -20,8 +20,18 @@ from vcr.request import Request
 
 from harness.tapes import Interaction
 
-HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "keep-alive", "te",
-              "trailer", "upgrade", "proxy-authorization"}
+HOP_BY_HOP = {
+    "host",
+    "content-length",
+    "connection",
+    "transfer-encoding",
+    "accept-encoding",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -52,8 +62,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         url = self.server.upstream.rstrip("/") + self.path
         request = Request(self.command, url, body, {**headers, "accept-encoding": "identity"})
-        upstream = self.server.client.build_request(self.command, url, content=body,
-                                                    headers={**headers, "accept-encoding": "identity"})
+        upstream = self.server.client.build_request(
+            self.command, url, content=body, headers={**headers, "accept-encoding": "identity"}
+        )
         try:
             response = self.server.client.send(upstream, stream=True)
         except httpx.HTTPError as exc:
@@ -67,7 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, request: Request, response: httpx.Response) -> None:
         self.send_response(response.status_code)
-        kept = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}}
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in HOP_BY_HOP | {"content-encoding"}
+        }
         for k, v in kept.items():
             self.send_header(k, v)
         self.send_header("transfer-encoding", "chunked")
@@ -101,8 +116,13 @@ class _Server(ThreadingHTTPServer):
         self.inflight = 0
         super().__init__(("127.0.0.1", 0), _Handler)
 
-    def keep(self, request: Request, response: httpx.Response, headers: dict[str, str],
-             chunks: list[tuple[float, bytes]]) -> None:
+    def keep(
+        self,
+        request: Request,
+        response: httpx.Response,
+        headers: dict[str, str],
+        chunks: list[tuple[float, bytes]],
+    ) -> None:
         streamed = response.headers.get("content-type", "").startswith("text/event-stream")
         answer: dict[str, Any] = {
             "status": {"code": response.status_code, "message": response.reason_phrase},
@@ -120,7 +140,9 @@ class RecordingRelay:
 
     def __init__(self, upstream: str) -> None:
         self._server = _Server(upstream)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="recording-relay", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="recording-relay", daemon=True
+        )
         self._thread.start()
 
     @property

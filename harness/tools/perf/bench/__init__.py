@@ -9,7 +9,6 @@ own ``x-litellm-overhead-duration-ms`` beside the overhead measured. Each figure
 over ``--repeats`` repeats with the spread (min, max), so a reader sees how much it can be trusted.
 """
 
-
 # The package's code is in latency.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.tools.perf.bench.latency import *  # noqa: F403
 from harness.tools.perf.bench.latency import _aggregate as _aggregate

@@ -22,7 +22,9 @@ class Sample:
     status: int = 0
     first_byte: float | None = None  # seconds after start
     total: float = 0.0
-    events: list[float] = field(default_factory=list)  # each complete SSE event's arrival, seconds after start
+    events: list[float] = field(
+        default_factory=list
+    )  # each complete SSE event's arrival, seconds after start
     overhead_header: float | None = None  # x-litellm-overhead-duration-ms, when the gateway sent it
 
 
@@ -59,8 +61,13 @@ def timed(client: httpx.Client, endpoint: Endpoint, body: dict[str, Any]) -> Sam
     return sample
 
 
-def batch(client: httpx.Client, endpoint: Endpoint, body: dict[str, Any], concurrency: int,
-          pool: ThreadPoolExecutor) -> list[Sample]:
+def batch(
+    client: httpx.Client,
+    endpoint: Endpoint,
+    body: dict[str, Any],
+    concurrency: int,
+    pool: ThreadPoolExecutor,
+) -> list[Sample]:
     """``concurrency`` requests at once; every one must be answered 200, or the figures mean nothing."""
     samples = list(pool.map(lambda _: timed(client, endpoint, body), range(concurrency)))
     bad = [s.status for s in samples if s.status != 200]
@@ -69,8 +76,14 @@ def batch(client: httpx.Client, endpoint: Endpoint, body: dict[str, Any], concur
     return samples
 
 
-def interleaved(client: httpx.Client, sides: dict[str, Endpoint], body: dict[str, Any], concurrency: int,
-                rounds: int, pool: ThreadPoolExecutor) -> dict[str, list[Sample]]:
+def interleaved(
+    client: httpx.Client,
+    sides: dict[str, Endpoint],
+    body: dict[str, Any],
+    concurrency: int,
+    rounds: int,
+    pool: ThreadPoolExecutor,
+) -> dict[str, list[Sample]]:
     """Batches alternating between the sides, the order swapped each round, so drift hits both alike."""
     out: dict[str, list[Sample]] = {name: [] for name in sides}
     names = list(sides)
@@ -80,8 +93,13 @@ def interleaved(client: httpx.Client, sides: dict[str, Endpoint], body: dict[str
     return out
 
 
-def throughput(client: httpx.Client, endpoint: Endpoint, body: dict[str, Any], requests: int,
-               pool: ThreadPoolExecutor) -> float:
+def throughput(
+    client: httpx.Client,
+    endpoint: Endpoint,
+    body: dict[str, Any],
+    requests: int,
+    pool: ThreadPoolExecutor,
+) -> float:
     """Requests per second with the pool saturated."""
     started = time.monotonic()
     statuses = list(pool.map(lambda _: timed(client, endpoint, body).status, range(requests)))

@@ -10,7 +10,6 @@ Each check is judged against V1's run by the gate's own classes (``harness.verdi
 repeating a bisect runs nothing again.
 """
 
-
 # The package's code is in bisection.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.tools.user.bisect.bisection import *  # noqa: F403
 from harness.tools.user.bisect.bisection import _outcome as _outcome

@@ -28,7 +28,9 @@ class Release:
     # The version as it appears in some node ids (a Claude Code version's checks carry it: [2.1.332-...]).
     token: str = ""
     variables: Callable[[], dict[str, str]] = field(default=dict)
-    built: Callable[[], str] = field(default=lambda: "")  # how its environment came: "built in 80 s", "cached"
+    built: Callable[[], str] = field(
+        default=lambda: ""
+    )  # how its environment came: "built in 80 s", "cached"
 
     def normalize(self, nodeid: str, base: Release) -> str:
         """This release's node id as V1's run names the same check."""
@@ -85,19 +87,28 @@ class Bisect:
 
     def _tracked(self, base: dict[str, Any], named: list[str]) -> list[str]:
         """The checks V1's run holds for the selection, by V1's node ids."""
-        ran = [r["nodeid"] for r in base["results"] if r["outcome"] not in ("skipped", "not-covered")]
+        ran = [
+            r["nodeid"] for r in base["results"] if r["outcome"] not in ("skipped", "not-covered")
+        ]
         # In the order they were named: the search halves the first open check's interval first.
         tracked = sorted(ran, key=lambda n: (named.index(n) if n in named else len(ran), n))
         if not tracked:
-            raise HarnessError(f"bisect: no check of {' '.join(self.selection)} ran at {self._label(0)} (the good "
-                               "release); name node ids (suites/test_x.py::test_y[case]) or requirement ids")
+            raise HarnessError(
+                f"bisect: no check of {' '.join(self.selection)} ran at {self._label(0)} (the good "
+                "release); name node ids (suites/test_x.py::test_y[case]) or requirement ids"
+            )
         return tracked
 
     def _observe(self, index: int, checks: list[str]) -> dict[str, Observation]:
         release, base = self.releases[index], self.releases[0]
         if index == 0:
-            return {c: Observation("flaky" if (_result(self.runs[0], c) or {}).get("flaky") else "same",
-                                   _outcome(self.runs[0], c)) for c in checks}
+            return {
+                c: Observation(
+                    "flaky" if (_result(self.runs[0], c) or {}).get("flaky") else "same",
+                    _outcome(self.runs[0], c),
+                )
+                for c in checks
+            }
         self._run_step(index, [release.own(c, base) for c in checks], against=self._v1_as(index))
         return observations(self.runs[0], self.renamed[index])
 
@@ -107,21 +118,43 @@ class Bisect:
         path = self.out / "steps" / f"v1-as-{release.version}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         run = self.runs[0]
-        path.write_text(json.dumps({**run, "results": [{**r, "nodeid": release.own(r["nodeid"], self.releases[0])}
-                                                       for r in run["results"]]}))
+        path.write_text(
+            json.dumps(
+                {
+                    **run,
+                    "results": [
+                        {**r, "nodeid": release.own(r["nodeid"], self.releases[0])}
+                        for r in run["results"]
+                    ],
+                }
+            )
+        )
         return path
 
     def _under_v1_ids(self, index: int) -> dict[str, Any]:
         """A step's run with its node ids as V1's run names the same checks."""
         run, release = self.runs[index], self.releases[index]
-        return {**run, "results": [{**r, "nodeid": release.normalize(r["nodeid"], self.releases[0])}
-                                   for r in run["results"]]}
+        return {
+            **run,
+            "results": [
+                {**r, "nodeid": release.normalize(r["nodeid"], self.releases[0])}
+                for r in run["results"]
+            ],
+        }
 
     def _run_step(self, index: int, selection: list[str], against: Path | None) -> dict[str, Any]:
         release = self.releases[index]
-        args = [*selection, *self.pytest_args, *(["--rerun-against", str(against)] if against else [])]
+        args = [
+            *selection,
+            *self.pytest_args,
+            *(["--rerun-against", str(against)] if against else []),
+        ]
         # V1's run by its own key, not by the file's bytes: a reused V1 run carries where it was reused from.
-        keyed = [*selection, *self.pytest_args, *([f"--rerun-against={self.v1_key}"] if against else [])]
+        keyed = [
+            *selection,
+            *self.pytest_args,
+            *([f"--rerun-against={self.v1_key}"] if against else []),
+        ]
         key = runstore.key(f"bisect:{release.version}", [*keyed, *release.arguments()])
         if index == 0:
             self.v1_key = key
@@ -132,8 +165,15 @@ class Bisect:
             runstore.store(self.store, key, run)
         self.runs[index] = run
         self.renamed[index] = self._under_v1_ids(index)
-        self.steps.append(Step(release.version, len(selection), round(time.monotonic() - started, 1),
-                               run["info"].get("reused_from") is not None, release.built()))
+        self.steps.append(
+            Step(
+                release.version,
+                len(selection),
+                round(time.monotonic() - started, 1),
+                run["info"].get("reused_from") is not None,
+                release.built(),
+            )
+        )
         return run
 
     def _session(self, release: Release, args: list[str]) -> dict[str, Any]:
@@ -142,13 +182,17 @@ class Bisect:
         out = self.out / "steps" / release.version
         for _ in range(3):
             try:
-                report, _, _ = envs.run_suite_with(release.arguments(), out, args, release.variables(),
-                                                   label=release.version)
+                report, _, _ = envs.run_suite_with(
+                    release.arguments(), out, args, release.variables(), label=release.version
+                )
                 return load_run(report)
             except HarnessError as exc:
                 # pytest names a missing id by its absolute path, and without its [parameters] when the
                 # function itself is missing.
-                missing = {m.removeprefix(f"{envs.ROOT}/") for m in re.findall(r"not found: (\S+)", str(exc))}
+                missing = {
+                    m.removeprefix(f"{envs.ROOT}/")
+                    for m in re.findall(r"not found: (\S+)", str(exc))
+                }
                 kept = [a for a in args if a not in missing and a.split("[")[0] not in missing]
                 if kept == args:
                     raise
@@ -156,24 +200,36 @@ class Bisect:
         raise HarnessError(f"bisect: the checks named are not collected at {release.version}")
 
     def _data(self, found: list[Found], seconds: float) -> dict[str, Any]:
-        return {"good": self._label(0), "bad": self._label(len(self.releases) - 1),
-                "releases": [r.version for r in self.releases], "selection": self.selection,
-                "steps": [vars(s) for s in self.steps], "wall_seconds": round(seconds, 1),
-                "checks": [self._finding(f) for f in found]}
+        return {
+            "good": self._label(0),
+            "bad": self._label(len(self.releases) - 1),
+            "releases": [r.version for r in self.releases],
+            "selection": self.selection,
+            "steps": [vars(s) for s in self.steps],
+            "wall_seconds": round(seconds, 1),
+            "checks": [self._finding(f) for f in found],
+        }
 
     def _finding(self, found: Found) -> dict[str, Any]:
         before = found.tried.get(found.last_same)
         after = found.tried.get(found.first) if found.first is not None else None
-        return {"check": found.check, "first": None if found.first is None else self._label(found.first),
-                "last_same": self._label(found.last_same), "monotone": found.monotone, "notes": found.notes,
-                "found_after_steps": found.found_after,
-                "before": self._side(found.last_same, found.check),
-                "after": self._side(found.first, found.check) if found.first is not None else None,
-                "class": after.klass if after else (before.klass if before else "same"),
-                "moves": list(after.moves) if after else [],
-                "tried": [{"version": self._label(i), "class": o.klass, "outcome": o.outcome}
-                          for i, o in found.tried.items()],
-                "repro": self._repro(found)}
+        return {
+            "check": found.check,
+            "first": None if found.first is None else self._label(found.first),
+            "last_same": self._label(found.last_same),
+            "monotone": found.monotone,
+            "notes": found.notes,
+            "found_after_steps": found.found_after,
+            "before": self._side(found.last_same, found.check),
+            "after": self._side(found.first, found.check) if found.first is not None else None,
+            "class": after.klass if after else (before.klass if before else "same"),
+            "moves": list(after.moves) if after else [],
+            "tried": [
+                {"version": self._label(i), "class": o.klass, "outcome": o.outcome}
+                for i, o in found.tried.items()
+            ],
+            "repro": self._repro(found),
+        }
 
     def _repro(self, found: Found) -> str | None:
         """A repro folder of the first differing release, or of the last like-V1 one when only that one fails."""
@@ -188,13 +244,19 @@ class Bisect:
 
     def _side(self, index: int, check: str) -> dict[str, Any]:
         result = _result(self.renamed[index], check) or {}
-        return {"version": self._label(index), "outcome": result.get("outcome", "absent"),
-                "fingerprint": result.get("fingerprint")}
+        return {
+            "version": self._label(index),
+            "outcome": result.get("outcome", "absent"),
+            "fingerprint": result.get("fingerprint"),
+        }
 
 
 def observations(base: dict[str, Any], run: dict[str, Any]) -> dict[str, Observation]:
     """Each check of ``run`` against the same check of ``base``, as the gate classes it."""
-    return {v.nodeid: Observation(v.klass, v.after, tuple(v.arrows())) for v in check_verdicts(base, run)}
+    return {
+        v.nodeid: Observation(v.klass, v.after, tuple(v.arrows()))
+        for v in check_verdicts(base, run)
+    }
 
 
 def _narrowing(selection: list[str]) -> list[str]:

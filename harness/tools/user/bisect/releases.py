@@ -21,15 +21,25 @@ from harness.tools.maintainer.capture import capture
 from harness.tools.user.bisect import Release
 
 
-def between(versions: list[str], good: str, bad: str, pre: bool = False, what: str = "LiteLLM") -> list[str]:
+def between(
+    versions: list[str], good: str, bad: str, pre: bool = False, what: str = "LiteLLM"
+) -> list[str]:
     """``versions`` from ``good`` to ``bad`` inclusive, in version order; pre-releases only with ``pre``."""
-    ordered = sorted({v for v in versions if (parsed := _parse(v)) is not None and (pre or not parsed.is_prerelease)},
-                     key=Version)
+    ordered = sorted(
+        {
+            v
+            for v in versions
+            if (parsed := _parse(v)) is not None and (pre or not parsed.is_prerelease)
+        },
+        key=Version,
+    )
     for end, flag in ((good, "--good"), (bad, "--bad")):
         if end not in ordered:
             near = ", ".join(ordered[-5:])
-            raise HarnessError(f"{flag} {end}: not an installable {what} release on the index"
-                               f"{'' if pre else ' (pre-releases need --pre)'}; the newest are {near}")
+            raise HarnessError(
+                f"{flag} {end}: not an installable {what} release on the index"
+                f"{'' if pre else ' (pre-releases need --pre)'}; the newest are {near}"
+            )
     if Version(good) >= Version(bad):
         raise HarnessError(f"--good {good} must be an older release than --bad {bad}")
     return [v for v in ordered if Version(good) <= Version(v) <= Version(bad)]
@@ -80,7 +90,9 @@ class _ClaudeCode:
     def arguments(self) -> list[str]:
         if not self.ready:  # once a process; a profile captured by an earlier bisect is on disk
             got = install(self.version)
-            self.note = "cached" if not got.install_seconds else f"installed in {got.install_seconds:.0f} s"
+            self.note = (
+                "cached" if not got.install_seconds else f"installed in {got.install_seconds:.0f} s"
+            )
             known = {p["version"] for p in load_profiles()}
             if self.version not in known and not (self.captured / f"{self.version}.json").exists():
                 started = time.monotonic()
@@ -96,14 +108,20 @@ class _ClaudeCode:
         return self.note
 
 
-def claude_code_series(good: str, bad: str, litellm: list[str], captured: Path, pre: bool = False) -> list[Release]:
+def claude_code_series(
+    good: str, bad: str, litellm: list[str], captured: Path, pre: bool = False
+) -> list[Release]:
     """Claude Code releases from the npm registry, each run against the same LiteLLM (``litellm`` arguments)."""
     captured.mkdir(parents=True, exist_ok=True)
     versions = between(list(npm_registry.publish_times()), good, bad, pre, what="Claude Code")
     out = []
     for version in versions:
         lazy = _ClaudeCode(version, litellm, captured)
-        out.append(Release(version, lazy.arguments, token=version, variables=lazy.variables, built=lazy.built))
+        out.append(
+            Release(
+                version, lazy.arguments, token=version, variables=lazy.variables, built=lazy.built
+            )
+        )
     return out
 
 
@@ -118,15 +136,23 @@ def file_series(path: Path) -> list[Release]:
         raise HarnessError(f"--series {path}: cannot read it ({exc})") from None
     items = data.get("releases") if isinstance(data, dict) else None
     if not isinstance(items, list) or len(items) < 2 or not all(_release_item(i) for i in items):
-        raise HarnessError(f"--series {path}: expected `releases:`, a list of at least two entries, each with a "
-                           "`version` (text) and `args` (a list of pytest arguments)")
-    return [Release(str(i["version"]), _constant([str(a) for a in i["args"]]), built=_constant("given"))
-            for i in items]
+        raise HarnessError(
+            f"--series {path}: expected `releases:`, a list of at least two entries, each with a "
+            "`version` (text) and `args` (a list of pytest arguments)"
+        )
+    return [
+        Release(str(i["version"]), _constant([str(a) for a in i["args"]]), built=_constant("given"))
+        for i in items
+    ]
 
 
 def _release_item(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("version"), str | int | float) \
-        and isinstance(item.get("args"), list) and bool(re.fullmatch(r"[\w.+-]+", str(item["version"])))
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("version"), str | int | float)
+        and isinstance(item.get("args"), list)
+        and bool(re.fullmatch(r"[\w.+-]+", str(item["version"])))
+    )
 
 
 def _constant(value: Any) -> Any:

@@ -48,8 +48,12 @@ class Track:
     lo: int = 0
     seen: dict[int, Observation] = field(default_factory=dict)
     contradictions: list[str] = field(default_factory=list)
-    remarks: list[str] = field(default_factory=list)  # what later steps showed that does not bear on the answer
-    stopped: str = ""  # why the search ended early (a flaky answer, the check missing from a release)
+    remarks: list[str] = field(
+        default_factory=list
+    )  # what later steps showed that does not bear on the answer
+    stopped: str = (
+        ""  # why the search ended early (a flaky answer, the check missing from a release)
+    )
     found_after: int = 0  # the steps run when its interval closed
 
     @property
@@ -81,14 +85,18 @@ class Track:
 
     def _differs(self, index: int, label: Callable[[int], str]) -> None:
         if index <= self.lo:
-            self.contradictions.append(f"{label(index)} differs, yet {label(self.lo)} after it answers as V1")
+            self.contradictions.append(
+                f"{label(index)} differs, yet {label(self.lo)} after it answers as V1"
+            )
         elif index < self.hi:
             self.hi = index
 
     def _same(self, index: int, label: Callable[[int], str]) -> None:
         # At hi itself (V2, run to confirm what was assumed) answering as V1 is an answer, not a contradiction.
         if index > self.hi and self.hi in self.seen:
-            self.contradictions.append(f"{label(index)} answers as V1 again, after {label(self.hi)} differed")
+            self.contradictions.append(
+                f"{label(index)} answers as V1 again, after {label(self.hi)} differed"
+            )
         elif index > self.lo:
             self.lo = index
 
@@ -109,7 +117,9 @@ class Found:
 Observe = Callable[[int, list[str]], dict[str, Observation]]
 
 
-def search(count: int, checks: Sequence[str], observe: Observe, label: Callable[[int], str] = str) -> list[Found]:
+def search(
+    count: int, checks: Sequence[str], observe: Observe, label: Callable[[int], str] = str
+) -> list[Found]:
     """Each check's first differing release among indices 1..count-1; ``observe(i, checks)`` runs a step.
 
     ``observe(0, ...)`` must return every check as "same" (it is V1 against itself); the caller compares
@@ -126,7 +136,9 @@ def search(count: int, checks: Sequence[str], observe: Observe, label: Callable[
     return [_found(t, label) for t in tracks]
 
 
-def _step(index: int, tracks: list[Track], observe: Observe, label: Callable[[int], str], steps: list[int]) -> None:
+def _step(
+    index: int, tracks: list[Track], observe: Observe, label: Callable[[int], str], steps: list[int]
+) -> None:
     answers = observe(index, [t.check for t in tracks])
     steps[0] += 1
     for t in tracks:
@@ -148,9 +160,20 @@ def _found(track: Track, label: Callable[[int], str]) -> Found:
         kinds.setdefault(seen.change, []).append(label(index))
     changes = set(kinds)
     if len(changes) > 1:
-        notes.append("it changed more than once, the releases that differ do not differ the same way: "
-                     + "; ".join(f"{', '.join(at)}: {klass} {' / '.join(moves[:2])}".rstrip()
-                                 for (klass, moves), at in kinds.items()))
+        notes.append(
+            "it changed more than once, the releases that differ do not differ the same way: "
+            + "; ".join(
+                f"{', '.join(at)}: {klass} {' / '.join(moves[:2])}".rstrip()
+                for (klass, moves), at in kinds.items()
+            )
+        )
     monotone = not track.contradictions and len(changes) <= 1
-    return Found(track.check, None if track.stopped else first, track.lo, dict(sorted(track.seen.items())),
-                 monotone, notes, track.found_after)
+    return Found(
+        track.check,
+        None if track.stopped else first,
+        track.lo,
+        dict(sorted(track.seen.items())),
+        monotone,
+        notes,
+        track.found_after,
+    )

@@ -12,6 +12,12 @@ baseline pair.
 """
 
 # The command lives in command.py (a package's __init__ holds no logic); these are its public names.
-from harness.tools.user.gate.command import DEFAULT_LITELLM, Options, check_versions, rerunnable, run
+from harness.tools.user.gate.command import (
+    DEFAULT_LITELLM,
+    Options,
+    check_versions,
+    rerunnable,
+    run,
+)
 
 __all__ = ["DEFAULT_LITELLM", "Options", "check_versions", "rerunnable", "run"]

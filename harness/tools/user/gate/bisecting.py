@@ -40,30 +40,47 @@ def offer(grid: dict[str, Any], baseline: Pair) -> None:
 def bisect_command(nodeid: str, baseline: Pair, pair: Pair) -> str:
     if pair.litellm == baseline.litellm:
         # The item's id names the candidate's version; the bisect runs V1 under V1's own id.
-        return command(nodeid, baseline.claude_code, pair.claude_code, claude_code_range=True) + \
-            f" --litellm {pair.litellm}"
+        return (
+            command(nodeid, baseline.claude_code, pair.claude_code, claude_code_range=True)
+            + f" --litellm {pair.litellm}"
+        )
     return command(nodeid, baseline.litellm, pair.litellm, pair.claude_code)
 
 
 def blocking_items(cell: dict[str, Any]) -> list[dict[str, Any]]:
     """The candidate's items ``--bisect`` runs for: must level or security, of an offered class."""
-    return [c for c in cell["checks"] if c["class"] in OFFERED and (c["level"] == "must" or c["class"] == "security")
-            and c["nodeid"].startswith("suites/")]
+    return [
+        c
+        for c in cell["checks"]
+        if c["class"] in OFFERED
+        and (c["level"] == "must" or c["class"] == "security")
+        and c["nodeid"].startswith("suites/")
+    ]
 
 
-def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args: list[str], store: Path) -> None:
+def run_for_blocking(
+    grid: dict[str, Any], baseline: Pair, out: Path, suite_args: list[str], store: Path
+) -> None:
     cell = candidate_cell(grid)
     items = blocking_items(cell)
     if not items:
-        grid["bisect"] = {"ran": False, "why": "no must-level or security item regressed or changed"}
+        grid["bisect"] = {
+            "ran": False,
+            "why": "no must-level or security item regressed or changed",
+        }
         return
     if cell["litellm"] == baseline.litellm:
-        grid["bisect"] = {"ran": False, "why": "the candidate differs in Claude Code only: run the commands shown "
-                                               "(--claude-code-range)"}
+        grid["bisect"] = {
+            "ran": False,
+            "why": "the candidate differs in Claude Code only: run the commands shown "
+            "(--claude-code-range)",
+        }
         return
     try:
         releases = litellm_series(baseline.litellm, cell["litellm"])
-        args = [a for a in suite_args if a != "--no-rerun"]  # the bisect reruns what moves, to name flakes
+        args = [
+            a for a in suite_args if a != "--no-rerun"
+        ]  # the bisect reruns what moves, to name flakes
         data = Bisect(releases, [c["nodeid"] for c in items], out, args, store).run()
     except HarnessError as exc:
         grid["bisect"] = {"ran": False, "why": str(exc).splitlines()[0]}
@@ -71,7 +88,16 @@ def run_for_blocking(grid: dict[str, Any], baseline: Pair, out: Path, suite_args
     found = {f["check"]: f for f in data["checks"]}
     for item in items:
         if f := found.get(item["nodeid"]):
-            item["first_bad"] = {"release": f["first"], "monotone": f["monotone"], "notes": f["notes"],
-                                 "repro": f["repro"]}
-    grid["bisect"] = {"ran": True, "steps": len(data["steps"]), "wall_seconds": data["wall_seconds"],
-                      "releases": len(data["releases"]), "json": str(out / "bisect.json")}
+            item["first_bad"] = {
+                "release": f["first"],
+                "monotone": f["monotone"],
+                "notes": f["notes"],
+                "repro": f["repro"],
+            }
+    grid["bisect"] = {
+        "ran": True,
+        "steps": len(data["steps"]),
+        "wall_seconds": data["wall_seconds"],
+        "releases": len(data["releases"]),
+        "json": str(out / "bisect.json"),
+    }

@@ -1,6 +1,5 @@
 """The gate's command: options, the runs of each version, the grid, the report (see the package's docstring)."""
 
-
 from __future__ import annotations
 
 import contextlib
@@ -52,15 +51,23 @@ class Options:
     bench_repeats: int = 3  # 0: no benchmark
     changes: str = "fail"  # "warn": an unreviewed change is reported, not failed
     waivers: Path | None = None  # a file whose `waivers:` accept security changes (reason, expiry)
-    baseline_run: Path | None = None  # the baseline's run from an earlier job, used instead of running it
+    baseline_run: Path | None = (
+        None  # the baseline's run from an earlier job, used instead of running it
+    )
     rerun: bool = True  # every check that moved runs once more; two runs that disagree are "flaky"
     store: Path = field(default_factory=lambda: runstore.STORE)
-    runs_only: bool = False  # one job of a CI matrix: run and store each version's run, judge nothing
-    judge: list[Path] = field(default_factory=list)  # the final job: judge the runs these jobs stored, run nothing
+    runs_only: bool = (
+        False  # one job of a CI matrix: run and store each version's run, judge nothing
+    )
+    judge: list[Path] = field(
+        default_factory=list
+    )  # the final job: judge the runs these jobs stored, run nothing
     bisect: bool = False  # bisect the candidate's must-level and security items, the first bad release in the cell
 
 
-def prepare_claude_code(versions: list[str], min_age_days: float, captured: Path) -> dict[str, dict[str, Any]]:
+def prepare_claude_code(
+    versions: list[str], min_age_days: float, captured: Path
+) -> dict[str, dict[str, Any]]:
     """Each version old enough, installed, and profiled (captured now into ``captured`` if it has no profile)."""
     times = npm_registry.publish_times() if min_age_days > 0 else {}
     known = {p["version"] for p in load_profiles()}
@@ -68,8 +75,10 @@ def prepare_claude_code(versions: list[str], min_age_days: float, captured: Path
     for version in versions:
         age = npm_registry.refuse_if_too_new(version, min_age_days, times) if times else None
         got = install(version)
-        entry: dict[str, Any] = {"age_days": None if age is None else round(age, 1),
-                                 "installed": "cached" if not got.install_seconds else f"{got.install_seconds:.0f} s"}
+        entry: dict[str, Any] = {
+            "age_days": None if age is None else round(age, 1),
+            "installed": "cached" if not got.install_seconds else f"{got.install_seconds:.0f} s",
+        }
         if version in known:
             entry["profile"] = "on file"
         else:
@@ -82,7 +91,9 @@ def prepare_claude_code(versions: list[str], min_age_days: float, captured: Path
     return out
 
 
-def prepare_litellm(versions: list[str]) -> tuple[list[str], dict[str, matrix.Environment], dict[str, Any]]:
+def prepare_litellm(
+    versions: list[str],
+) -> tuple[list[str], dict[str, matrix.Environment], dict[str, Any]]:
     """Every version's guarded environment; ``newest`` becomes the newest release that installs."""
     resolved, envs, facts = [], {}, {}
     line = next((".".join(v.split(".")[:2]) + "." for v in versions if v[:1].isdigit()), "")
@@ -93,18 +104,27 @@ def prepare_litellm(versions: list[str]) -> tuple[list[str], dict[str, matrix.En
             if asked == NEWEST_PATCH:
                 candidates = [v for v in candidates if line and v.startswith(line)]
                 if not candidates:
-                    raise HarnessError(f"{NEWEST_PATCH}: no release of the line {line}x on the index")
+                    raise HarnessError(
+                        f"{NEWEST_PATCH}: no release of the line {line}x on the index"
+                    )
             newest = matrix.newest_installable(candidates)
             env, passed_over = newest.environment, newest.passed_over
         else:
             env = matrix.environment(asked)
         resolved.append(env.version)
         envs[env.version] = env
-        facts[env.version] = {"asked": asked, "built_seconds": round(env.built_seconds, 1),
-                              **env.install_record, "passed_over": passed_over, "files": env.installed_files}
-        say(f"LiteLLM {env.version} ({asked}): {env.method}, "
+        facts[env.version] = {
+            "asked": asked,
+            "built_seconds": round(env.built_seconds, 1),
+            **env.install_record,
+            "passed_over": passed_over,
+            "files": env.installed_files,
+        }
+        say(
+            f"LiteLLM {env.version} ({asked}): {env.method}, "
             + (f"built in {env.built_seconds:.0f} s" if env.built_seconds else "cached")
-            + f", {len(env.installed_files)} files installed by hash")
+            + f", {len(env.installed_files)} files installed by hash"
+        )
     return resolved, envs, facts
 
 
@@ -114,8 +134,16 @@ def profile_diffs(versions: list[str], baseline: str, candidate: str) -> list[di
     pairs = list(itertools.pairwise(versions))
     if baseline != candidate and (baseline, candidate) not in pairs:
         pairs.insert(0, (baseline, candidate))
-    return [{"old": a, "new": b, "changes": [c.line() for c in profile_diff(profiles[a], profiles[b])],
-             "text": render(profiles[a], profiles[b])} for a, b in pairs if a in profiles and b in profiles]
+    return [
+        {
+            "old": a,
+            "new": b,
+            "changes": [c.line() for c in profile_diff(profiles[a], profiles[b])],
+            "text": render(profiles[a], profiles[b]),
+        }
+        for a, b in pairs
+        if a in profiles and b in profiles
+    ]
 
 
 def run(options: Options) -> int:
@@ -146,11 +174,15 @@ def _gate(options: Options, out: Path) -> int:
     started = time.monotonic()
     if options.judge:
         runs, litellm, installs, walls = gathered(options.judge)
-        claude_code: dict[str, dict[str, Any]] = {v: {"profile": "judged from kept runs"} for v in options.claude_code}
+        claude_code: dict[str, dict[str, Any]] = {
+            v: {"profile": "judged from kept runs"} for v in options.claude_code
+        }
         names = {v: v for v in litellm}
         reruns: dict[str, dict[str, Any]] = {}
     else:
-        claude_code = prepare_claude_code(options.claude_code, options.min_age_days, out / "profiles")
+        claude_code = prepare_claude_code(
+            options.claude_code, options.min_age_days, out / "profiles"
+        )
         litellm, envs, installs = prepare_litellm(options.litellm)
         names = dict(zip(options.litellm, litellm, strict=True))
     baseline = _pair(options.baseline, litellm, options.claude_code, names, first=True)
@@ -165,21 +197,36 @@ def _gate(options: Options, out: Path) -> int:
     bisecting.offer(data, baseline)
     data["answer"] = candidate_answer(runs, baseline, candidate)
     if options.bisect and not options.judge:
-        bisecting.run_for_blocking(data, baseline, out / "bisect", suite_args(options), options.store)
+        bisecting.run_for_blocking(
+            data, baseline, out / "bisect", suite_args(options), options.store
+        )
     attach_repros(out, runs, data)
-    data.update(claude_code_facts=claude_code, installs=installs, suite_seconds=walls,
-                bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
-                profile_diffs=profile_diffs(options.claude_code, baseline.claude_code, candidate.claude_code),
-                judged_from=[str(p) for p in options.judge])
+    data.update(
+        claude_code_facts=claude_code,
+        installs=installs,
+        suite_seconds=walls,
+        bench={v: r["bench"] for v, r in runs.items() if "bench" in r},
+        profile_diffs=profile_diffs(
+            options.claude_code, baseline.claude_code, candidate.claude_code
+        ),
+        judged_from=[str(p) for p in options.judge],
+    )
     code = grid.gate_code(data)
-    data.update(exit_code=code, fail_on_should=options.fail_on_should, changes=options.changes,
-                wall_seconds=round(time.monotonic() - started, 1), min_age_days=options.min_age_days)
+    data.update(
+        exit_code=code,
+        fail_on_should=options.fail_on_should,
+        changes=options.changes,
+        wall_seconds=round(time.monotonic() - started, 1),
+        min_age_days=options.min_age_days,
+    )
     write(out, data, cells, baseline)
     print_verdict(data)
     return code
 
 
-def candidate_answer(runs: dict[str, dict[str, Any]], baseline: Pair, candidate: Pair) -> dict[str, Any] | None:
+def candidate_answer(
+    runs: dict[str, dict[str, Any]], baseline: Pair, candidate: Pair
+) -> dict[str, Any] | None:
     """What the candidate's Claude Code users will meet, told through the baseline's causes (docs/impact.md)."""
     run, causes = runs.get(candidate.litellm), deviations.file_for("litellm", baseline.litellm)
     if run is None or not causes.exists():
@@ -193,13 +240,19 @@ def print_verdict(data: dict[str, Any]) -> None:
     print(f"\n{data['candidate']} against {data['baseline']}: {cell['text']}", flush=True)
     for line in cell["details"]:
         print(f"  {line}", flush=True)
-    why = ("a regression, new failure or security change" if cell["verdict"] == "NOT SAFE"
-           else "changes to review (--changes warn lets them through)" if data["exit_code"] else "nothing blocks")
+    why = (
+        "a regression, new failure or security change"
+        if cell["verdict"] == "NOT SAFE"
+        else "changes to review (--changes warn lets them through)"
+        if data["exit_code"]
+        else "nothing blocks"
+    )
     print(f"exit {data['exit_code']}: {why}", flush=True)
 
 
-def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Path,
-                 baseline: str) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+def run_versions(
+    options: Options, envs: dict[str, matrix.Environment], out: Path, baseline: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
     """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark.
 
     The baseline version's run is reused when one is given (``--baseline-run``) or stored under a key
@@ -209,18 +262,26 @@ def run_versions(options: Options, envs: dict[str, matrix.Environment], out: Pat
     args = suite_args(options)
     runs, walls = {}, {}
     against: list[str] = []
-    for version in sorted(envs, key=lambda v: v != baseline):  # the baseline first: the others rerun against it
+    for version in sorted(
+        envs, key=lambda v: v != baseline
+    ):  # the baseline first: the others rerun against it
         env = envs[version]
         key = runstore.key(version, args)
         reused = _reusable(options, version, baseline, key)
         if reused is not None:
             runs[version], walls[version] = reused, 0.0
-            say(f"LiteLLM {version}: the baseline's run reused ({reused['info'].get('reused_from')}), no suite run")
+            say(
+                f"LiteLLM {version}: the baseline's run reused ({reused['info'].get('reused_from')}), no suite run"
+            )
         else:
-            report, wall, code = matrix.run_suite(env, out / "runs" / version, [*args, *against], _profile_env())
+            report, wall, code = matrix.run_suite(
+                env, out / "runs" / version, [*args, *against], _profile_env()
+            )
             runs[version], walls[version] = load_run(report), round(wall, 1)
             runstore.store(options.store, key, runs[version])
-            say(f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run")
+            say(
+                f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run"
+            )
         if version == baseline and options.rerun:
             # A check that moved against the baseline runs twice in its own session, on the proxies it has.
             (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -243,14 +304,21 @@ def benchmark(run: dict[str, Any], env: matrix.Environment, repeats: int, sessio
             break
         except (httpx.TransportError, OSError) as exc:
             if attempt == 1:
-                say(f"LiteLLM {env.version}: the benchmark lost a connection ({type(exc).__name__}: {exc}); once more")
+                say(
+                    f"LiteLLM {env.version}: the benchmark lost a connection ({type(exc).__name__}: {exc}); once more"
+                )
                 continue
             run["bench_error"] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # whatever broke, the run it follows is worth keeping
             run["bench_error"] = f"{type(exc).__name__}: {exc}"
-        say(f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); the suite's run is kept without it")
+        say(
+            f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); the suite's run is kept without it"
+        )
         return
-    say(f"LiteLLM {env.version}: benchmark in {run['bench']['wall_seconds']:.0f} s\n" + bench.table(run["bench"]))
+    say(
+        f"LiteLLM {env.version}: benchmark in {run['bench']['wall_seconds']:.0f} s\n"
+        + bench.table(run["bench"])
+    )
 
 
 def suite_args(options: Options) -> list[str]:
@@ -277,8 +345,14 @@ def _reusable(options: Options, version: str, baseline: str, key: str) -> dict[s
     return runstore.find(options.store, key)
 
 
-def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path, runs: dict[str, dict[str, Any]],
-                baseline: grid.Pair, rules: grid.Rules) -> dict[str, dict[str, Any]]:
+def rerun_moved(
+    options: Options,
+    envs: dict[str, matrix.Environment],
+    out: Path,
+    runs: dict[str, dict[str, Any]],
+    baseline: grid.Pair,
+    rules: grid.Rules,
+) -> dict[str, dict[str, Any]]:
     """Every check that moved against the baseline, run once more per LiteLLM version: no verdict from a flake."""
     base = grid.cell_run(runs[baseline.litellm], baseline.claude_code)
     reruns = {}
@@ -286,19 +360,28 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
         if version == baseline.litellm:
             continue
         twice = {r["nodeid"] for r in run["results"] if r.get("ran_twice") or r.get("flaky")}
-        moved = [n for n in rerunnable(compare(base, run, rules.waivers).verdict.checks) if n not in twice]
+        moved = [
+            n
+            for n in rerunnable(compare(base, run, rules.waivers).verdict.checks)
+            if n not in twice
+        ]
         if not moved:
             say(f"LiteLLM {version}: every check that moved ran twice in its own session already")
             continue
         args = [*_selection(options), "--no-rerun", *options.pytest_args, *moved]
         try:
-            report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version, args, _profile_env())
+            report, wall, _ = matrix.run_suite(
+                envs[version], out / "reruns" / version, args, _profile_env()
+            )
         except HarnessError as first:
             # Seen once: a narrowed run on workers that ran nothing (pytest exit 5). One process instead.
-            say(f"LiteLLM {version}: the second run did not complete on workers ({str(first).splitlines()[0]}); "
-                "again in one process")
-            report, wall, _ = matrix.run_suite(envs[version], out / "reruns" / version, [*args, "-n", "0"],
-                                               _profile_env())
+            say(
+                f"LiteLLM {version}: the second run did not complete on workers ({str(first).splitlines()[0]}); "
+                "again in one process"
+            )
+            report, wall, _ = matrix.run_suite(
+                envs[version], out / "reruns" / version, [*args, "-n", "0"], _profile_env()
+            )
         reruns[version] = load_run(report)
         say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
     return reruns
@@ -307,8 +390,13 @@ def rerun_moved(options: Options, envs: dict[str, matrix.Environment], out: Path
 def rerunnable(checks: list[CheckVerdict]) -> list[str]:
     """The moved checks a second run can repeat: the suite's own, not a verdict on the benchmark
     (``bench::overhead``), which pytest would take for a missing file."""
-    return sorted({c.nodeid for c in checks
-                   if c.klass != "same" and c.nodeid.startswith("suites/") and "::" in c.nodeid})
+    return sorted(
+        {
+            c.nodeid
+            for c in checks
+            if c.klass != "same" and c.nodeid.startswith("suites/") and "::" in c.nodeid
+        }
+    )
 
 
 def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
@@ -328,27 +416,35 @@ def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, An
     say(f"{len(folders)} repro folder(s) under {out / 'repro'}")
 
 
-def _pair(text: str | None, litellm: list[str], claude_code: list[str], names: dict[str, str], first: bool) -> Pair:
+def _pair(
+    text: str | None, litellm: list[str], claude_code: list[str], names: dict[str, str], first: bool
+) -> Pair:
     if text is None:
         return Pair(litellm[0 if first else -1], claude_code[0 if first else -1])
     left, sep, right = text.partition("/")
     return Pair.parse(f"{names.get(left, left)}{sep}{right}", litellm, claude_code)
 
 
-def write(out: Path, data: dict[str, Any], cells: dict[str, dict[str, Any]], baseline: Pair) -> None:
+def write(
+    out: Path, data: dict[str, Any], cells: dict[str, dict[str, Any]], baseline: Pair
+) -> None:
     """Each cell's run and its own matrix (against the baseline), the whole matrix, the grid JSON and page."""
     (out / "cells").mkdir(exist_ok=True)
     base = cells[baseline.key]
     for key, cell in cells.items():
         pair = Pair(*key.split("/", 1))
         (out / "cells" / f"{pair.slug}.json").write_text(json.dumps(cell, indent=1))
-        (out / "cells" / f"{pair.slug}.html").write_text(render_html([cell] if pair == baseline else [base, cell]))
+        (out / "cells" / f"{pair.slug}.html").write_text(
+            render_html([cell] if pair == baseline else [base, cell])
+        )
     (out / "matrix.html").write_text(render_html(list(cells.values())))
     (out / "gate.json").write_text(json.dumps(data, indent=1))
     (out / "gate.html").write_text(render_gate(data))
-    say(f"wrote {out / 'gate.html'} (grid), {out / 'matrix.html'} (every pair, per requirement), "
+    say(
+        f"wrote {out / 'gate.html'} (grid), {out / 'matrix.html'} (every pair, per requirement), "
         f"{out / 'gate.json'}; exit {data['exit_code']} "
-        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} vs {data['baseline']})")
+        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} vs {data['baseline']})"
+    )
 
 
 def check_versions(litellm: list[str], claude_code: list[str]) -> None:

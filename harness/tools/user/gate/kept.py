@@ -18,8 +18,13 @@ def say(text: str) -> None:
 RUN_FILE = "gate-run.json"  # one LiteLLM version's run as a matrix job leaves it: the run, its benchmark, its facts
 
 
-def keep_runs(out: Path, runs: dict[str, dict[str, Any]], walls: dict[str, float],
-              installs: dict[str, Any], selection: dict[str, Any]) -> int:
+def keep_runs(
+    out: Path,
+    runs: dict[str, dict[str, Any]],
+    walls: dict[str, float],
+    installs: dict[str, Any],
+    selection: dict[str, Any],
+) -> int:
     """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing judged.
 
     Each keeps what decided its results besides the version (``selection``): the judging job refuses runs
@@ -27,24 +32,40 @@ def keep_runs(out: Path, runs: dict[str, dict[str, Any]], walls: dict[str, float
     for version, run in runs.items():
         path = out / "runs" / version / RUN_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**run, "gate": {"suite_seconds": walls[version], "selection": selection,
-                                                     "install": installs.get(version, {})}}))
+        path.write_text(
+            json.dumps(
+                {
+                    **run,
+                    "gate": {
+                        "suite_seconds": walls[version],
+                        "selection": selection,
+                        "install": installs.get(version, {}),
+                    },
+                }
+            )
+        )
         say(f"LiteLLM {version}: run kept at {path} for the judging job (--judge)")
     return 0
 
 
-def gathered(dirs: list[Path]) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, Any], dict[str, float]]:
+def gathered(
+    dirs: list[Path],
+) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, Any], dict[str, float]]:
     """``--judge``: the runs the matrix jobs kept, by LiteLLM version, in version order."""
     runs: dict[str, dict[str, Any]] = {}
     for path in sorted(p for d in dirs for p in ([d] if d.is_file() else d.rglob(RUN_FILE))):
         run = json.loads(path.read_text())
         version = str(run["info"].get("litellm_version") or path.parent.name)
         if version in runs:
-            raise HarnessError(f"--judge: two runs of LiteLLM {version} ({path} and another); keep one per version")
+            raise HarnessError(
+                f"--judge: two runs of LiteLLM {version} ({path} and another); keep one per version"
+            )
         runs[version] = run
     if not runs:
-        raise HarnessError(f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
-                           "with --runs-only")
+        raise HarnessError(
+            f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
+            "with --runs-only"
+        )
     _same_selection(runs)
     # The gate's environments take only releases (1.108.7, 1.108.7.post1): their numbers order them.
     order = sorted(runs, key=lambda v: tuple(int(n) for n in re.findall(r"\d+", v)))
@@ -61,8 +82,12 @@ def _same_selection(runs: dict[str, dict[str, Any]]) -> None:
         return  # runs kept before selections were recorded
     first, reference = next(iter(known.items()))
     for version, selected in known.items():
-        differs = sorted(k for k in set(selected) | set(reference) if selected.get(k) != reference.get(k))
+        differs = sorted(
+            k for k in set(selected) | set(reference) if selected.get(k) != reference.get(k)
+        )
         if differs:
             parts = "; ".join(f"{k}: {reference.get(k)!r} vs {selected.get(k)!r}" for k in differs)
-            raise HarnessError(f"--judge: the runs of LiteLLM {first} and {version} were made with different "
-                               f"selections ({parts}); run every matrix job from the same commit and arguments")
+            raise HarnessError(
+                f"--judge: the runs of LiteLLM {first} and {version} were made with different "
+                f"selections ({parts}); run every matrix job from the same commit and arguments"
+            )

@@ -8,6 +8,5 @@ folder (``write_folder``) with the config, the requests as curl commands and JSO
 observed and the versions.
 """
 
-
 # The package's code is in folder.py (an __init__ holds no logic, issue 38); its names, here.
 from harness.tools.user.repro.folder import *  # noqa: F403

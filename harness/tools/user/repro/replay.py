@@ -39,13 +39,22 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 try:  # in the harness
-    from harness.verdict.wirefacts import PROVIDER_PORT, answer_facts, differences, facts, provider_facts
-except ImportError:  # in a repro folder: the copy beside this file (`python -I` leaves the folder off sys.path)
+    from harness.verdict.wirefacts import (
+        PROVIDER_PORT,
+        answer_facts,
+        differences,
+        facts,
+        provider_facts,
+    )
+except (
+    ImportError
+):  # in a repro folder: the copy beside this file (`python -I` leaves the folder off sys.path)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from wirefacts import PROVIDER_PORT, answer_facts, differences, facts, provider_facts  # type: ignore[import-not-found,no-redef]
 
 
 # -- the stand-in provider ------------------------------------------------------------------------------
+
 
 class Provider(ThreadingHTTPServer):
     daemon_threads = True
@@ -60,7 +69,9 @@ class Provider(ThreadingHTTPServer):
     def pick(self, method: str, path: str) -> dict[str, Any] | None:
         """The next unused recorded answer for this method and path; the last one again when all are used."""
         with self.lock:
-            same = [n for n, a in enumerate(self.answers) if (a["method"], a["path"]) == (method, path)]
+            same = [
+                n for n, a in enumerate(self.answers) if (a["method"], a["path"]) == (method, path)
+            ]
             fresh = [n for n in same if n not in self.used]
             if not same:
                 return None
@@ -92,15 +103,28 @@ class Handler(BaseHTTPRequestHandler):
         self.server.received.append(provider_facts(self.command, path, headers, body))
         answer = self.server.pick(self.command, path)
         if answer is None:
-            payload = json.dumps({"error": f"repro provider: nothing recorded for {self.command} {path}"}).encode()
+            payload = json.dumps(
+                {"error": f"repro provider: nothing recorded for {self.command} {path}"}
+            ).encode()
             self._send(404, {"content-type": "application/json"}, [payload], [0.0], chunked=False)
             return
         chunks = [base64.b64decode(c) for c in answer["chunks"]]
-        self._send(answer["status"], answer["headers"], chunks, answer.get("pauses") or [0.0] * len(chunks),
-                   chunked=answer["streamed"])
+        self._send(
+            answer["status"],
+            answer["headers"],
+            chunks,
+            answer.get("pauses") or [0.0] * len(chunks),
+            chunked=answer["streamed"],
+        )
 
-    def _send(self, status: int, headers: dict[str, str], chunks: list[bytes], pauses: list[float],
-              chunked: bool) -> None:
+    def _send(
+        self,
+        status: int,
+        headers: dict[str, str],
+        chunks: list[bytes],
+        pauses: list[float],
+        chunked: bool,
+    ) -> None:
         self.send_response(status)
         for key, value in headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -122,24 +146,46 @@ class Handler(BaseHTTPRequestHandler):
 
 # -- the gateway ------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def start_gateway(python: str, workdir: Path, env: dict[str, str], port: int,
-                  gateway: str = "") -> subprocess.Popen[bytes]:
+def start_gateway(
+    python: str, workdir: Path, env: dict[str, str], port: int, gateway: str = ""
+) -> subprocess.Popen[bytes]:
     """LiteLLM from the folder's config; or, for a run against the harness's reference gateway ("reference" or
     "reference+fault,..."), that gateway with the same faults (``python`` then needs the harness installed)."""
     log = (workdir / "proxy.log").open("wb")
     if gateway.startswith("reference"):
-        cmd = [python, "-m", "harness.gateway.reference", "--config", "config.yaml", "--port", str(port),
-               "--faults", gateway.partition("+")[2]]
+        cmd = [
+            python,
+            "-m",
+            "harness.gateway.reference",
+            "--config",
+            "config.yaml",
+            "--port",
+            str(port),
+            "--faults",
+            gateway.partition("+")[2],
+        ]
     else:
-        cmd = [python, "-m", "litellm.proxy.proxy_cli", "--config", "config.yaml", "--host", "127.0.0.1", "--port",
-               str(port)]
-    return subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cmd = [
+            python,
+            "-m",
+            "litellm.proxy.proxy_cli",
+            "--config",
+            "config.yaml",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+    return subprocess.Popen(
+        cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180.0) -> None:
@@ -147,7 +193,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180.
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the gateway exited with {process.returncode} before it was ready")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health/liveliness", timeout=2):
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/health/liveliness", timeout=2),
+        ):
             return
         time.sleep(0.3)
     raise RuntimeError(f"the gateway was not ready within {seconds:.0f} s")
@@ -165,14 +214,19 @@ def settle(provider: Provider, quiet: float = 1.0, longest: float = 8.0) -> int:
 
 def send(url: str, exchange: dict[str, Any]) -> dict[str, Any]:
     body = base64.b64decode(exchange["body"]) if exchange["body"] is not None else None
-    request = urllib.request.Request(url + exchange["path"], data=body, method=exchange["method"],
-                                     headers=exchange["headers"])
+    request = urllib.request.Request(
+        url + exchange["path"], data=body, method=exchange["method"], headers=exchange["headers"]
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as got:
-            return answer_facts(got.status, {k.lower(): v for k, v in got.headers.items()}, got.read())
+            return answer_facts(
+                got.status, {k.lower(): v for k, v in got.headers.items()}, got.read()
+            )
     except urllib.error.HTTPError as got:
         return answer_facts(got.code, {k.lower(): v for k, v in got.headers.items()}, got.read())
-    except OSError:  # no answer at all (reset, timeout): recorded as status 0, like the harness does
+    except (
+        OSError
+    ):  # no answer at all (reset, timeout): recorded as status 0, like the harness does
         return answer_facts(0, {}, b"")
 
 
@@ -184,13 +238,20 @@ def replay(folder: Path, python: str) -> tuple[dict[str, Any], str]:
     port = str(provider.server_address[1])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "config.yaml").write_text((folder / "config.yaml").read_text().replace(PROVIDER_PORT, port))
+        (work / "config.yaml").write_text(
+            (folder / "config.yaml").read_text().replace(PROVIDER_PORT, port)
+        )
         for name in data.get("files", []):
             (work / name).write_text((folder / name).read_text())
-        env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")},
-               **{k: v.replace(PROVIDER_PORT, port) for k, v in data["env"].items()}, "HOME": str(work)}
+        env = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")},
+            **{k: v.replace(PROVIDER_PORT, port) for k, v in data["env"].items()},
+            "HOME": str(work),
+        }
         gw_port = free_port()
-        process = start_gateway(python, work, env, gw_port, data.get("versions", {}).get("litellm", ""))
+        process = start_gateway(
+            python, work, env, gw_port, data.get("versions", {}).get("litellm", "")
+        )
         try:
             wait_ready(f"http://127.0.0.1:{gw_port}", process)
             # What the gateway asks at start-up (model lists, health) happened before the check, not in it.
@@ -208,24 +269,37 @@ def replay(folder: Path, python: str) -> tuple[dict[str, Any], str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", default=os.environ.get("LITELLM_PYTHON", "python3"),
-                        help="a Python with litellm[proxy] installed (default: $LITELLM_PYTHON or python3)")
-    parser.add_argument("--serve-provider", action="store_true", help="only run the recorded provider")
+    parser.add_argument(
+        "--python",
+        default=os.environ.get("LITELLM_PYTHON", "python3"),
+        help="a Python with litellm[proxy] installed (default: $LITELLM_PYTHON or python3)",
+    )
+    parser.add_argument(
+        "--serve-provider", action="store_true", help="only run the recorded provider"
+    )
     args = parser.parse_args(argv)
     folder = HERE
     data = json.loads((folder / "repro.json").read_text())
     if args.serve_provider:
         provider = Provider(data["provider_answers"])
-        print(f"recorded provider on http://127.0.0.1:{provider.server_address[1]} (replace {PROVIDER_PORT} "
-              "in config.yaml with its port); Ctrl-C stops it", flush=True)
+        print(
+            f"recorded provider on http://127.0.0.1:{provider.server_address[1]} (replace {PROVIDER_PORT} "
+            "in config.yaml with its port); Ctrl-C stops it",
+            flush=True,
+        )
         with contextlib.suppress(KeyboardInterrupt):
             provider.serve_forever()
         return 0
     if not data["exchanges"]:
-        print("this check did not talk to the gateway through plain HTTP requests (it drove the Claude Code CLI "
-              "or raw sockets), so there is nothing to replay; see README.md for what it observed")
+        print(
+            "this check did not talk to the gateway through plain HTTP requests (it drove the Claude Code CLI "
+            "or raw sockets), so there is nothing to replay; see README.md for what it observed"
+        )
         return 2
-    print(f"{data['check']}\nexpected vs observed when it failed:\n{data['expected_vs_observed']}\n", flush=True)
+    print(
+        f"{data['check']}\nexpected vs observed when it failed:\n{data['expected_vs_observed']}\n",
+        flush=True,
+    )
     try:
         now, log_tail = replay(folder, args.python)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
@@ -233,11 +307,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     changed = differences(data["facts"], now)
     if changed:
-        print("BEHAVIOUR CHANGED: the gateway no longer answers as it did when the check failed:\n  "
-              + "\n  ".join(changed) + "\nRe-run the check to see whether it now passes.")
+        print(
+            "BEHAVIOUR CHANGED: the gateway no longer answers as it did when the check failed:\n  "
+            + "\n  ".join(changed)
+            + "\nRe-run the check to see whether it now passes."
+        )
         return 0
-    print("REPRODUCED: the gateway answers exactly as it did when the check failed.\n"
-          + json.dumps(now, indent=1) + f"\n\nproxy log (last lines):\n{log_tail}")
+    print(
+        "REPRODUCED: the gateway answers exactly as it did when the check failed.\n"
+        + json.dumps(now, indent=1)
+        + f"\n\nproxy log (last lines):\n{log_tail}"
+    )
     return 1
 
 
