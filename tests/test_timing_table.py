@@ -1,4 +1,5 @@
-"""The timing table is generated from measured figures, and the CPU watcher attributes a run's CPU by kind."""
+"""The timing table is generated from measured figures, and the CPU watcher attributes a run's CPU
+by kind."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def test_a_recorded_row_replaces_the_previous_one_and_renders(tmp_path):
     )
     text = timing.block(timing.load(path))
     assert (
-        "| `pytest suites/`, warm | ≤ 1.3 x the floor | **missed**: 1.50x against 1.30x | 200 s (3.3 min) | "
+        "| `pytest suites/`, warm | ≤ 1.3 x the floor | **missed**: 1.50x against 1.30x | "
+        "200 s (3.3 min) | "
         "380 CPU-s: litellm 250, harness-workers 38 | floor ratio 1.50; harness 10% of the CPU |"
         in text
     )
@@ -84,7 +86,7 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
         == "harness-workers"
     )
     assert (
-        kind_of_argv(["python", "/repo/harness/gateway/forkserver/zygote.py", "log", "sock"])
+        kind_of_argv(["python", "-u", "/repo/harness/gateway/forkserver/zygote.py", "litellm", "s"])
         == "litellm"
     )
     assert kind_of_argv([".cache/litellm/1.0/bin/litellm", "--config", "c.yaml"]) == "litellm"
@@ -97,17 +99,14 @@ def test_a_process_is_classified_by_its_program_not_its_options_values():
         )
         == "harness-workers"
     )
-    # A worker forked by the warm-worker server keeps the server's command line.
-    assert (
-        kind_of_argv(
-            ["/repo/.venv/bin/python", "-u", "/repo/harness/plugin/warmworker_server.py", "sock"]
-        )
-        == "harness-workers"
-    )
+    # A worker forked by the fork server keeps the server's command line, profile "workers".
+    zygote = "/repo/harness/gateway/forkserver/zygote.py"
+    assert kind_of_argv([".venv/bin/python", "-u", zygote, "workers", "s"]) == "harness-workers"
 
 
 def _sampled_kind(monkeypatch, programs: list[tuple[list[str], str]]) -> str:
-    """The kind a sampler ends with for a child process whose command line reads ``programs`` in turn."""
+    """The kind a sampler ends with for a child process whose command line reads ``programs`` in
+    turn."""
     import os
     import subprocess
     import sys

@@ -183,7 +183,8 @@ def proxy_env(gateway: GatewayConfig, home: Path) -> dict[str, str]:
 
 
 def zygote_env() -> dict[str, str]:
-    """The fork server's environment: what every proxy's has in common (each adds its gateway's own)."""
+    """The fork server's environment: what every proxy's has in common (each adds its gateway's
+    own)."""
     env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
     env.update(FIXED_ENV)
     return env
@@ -197,9 +198,7 @@ def _launch(
     server = forkserver.acquire(python, zygote_env()) if launch == "fork" else None
     if server is not None:
         log_path.write_bytes(b"")
-        return server.spawn(
-            cmd[2:], env, workdir, log_path
-        ), "fork"  # argv[0] becomes the module's path
+        return server.spawn(cmd[1:], env, workdir, log_path), "fork"
     with log_path.open("wb") as log:
         try:
             return subprocess.Popen(
@@ -230,8 +229,8 @@ def spawn(
         port = free_port()
     elif not port_is_free(port):
         raise ProxyStartError(
-            f"Cannot start LiteLLM for gateway config {gateway.name!r}: port {port} on 127.0.0.1 is "
-            "already in use by another process. Free the port or let the harness choose one "
+            f"Cannot start LiteLLM for gateway config {gateway.name!r}: port {port} on 127.0.0.1 "
+            "is already in use by another process. Free the port or let the harness choose one "
             "(omit --proxy-port)."
         )
     workdir.mkdir(parents=True, exist_ok=True)
@@ -261,13 +260,17 @@ def spawn(
 def _explain(proxy: LiteLLMProxy, what: str) -> ProxyStartError:
     tail = proxy.log_tail(25)
     hint = ""
-    # The whole log, not the tail: a bind error can sit above a long traceback of the shutdown it caused.
+    # The whole log, not the tail: a bind error can sit above a long traceback of the shutdown it
+    # caused.
     if "address already in use" in proxy.log_tail(10_000).lower():
         hint = f" Port {proxy.port} is already in use by another process."
     elif "Application startup failed" in tail:
         hint = " LiteLLM rejected its config at startup; the exception above names the bad entry."
     elif "No module named" in tail:
-        hint = " A module LiteLLM needs is missing from its environment (is the proxy extra installed?)."
+        hint = (
+            " A module LiteLLM needs is missing from its environment "
+            "(is the proxy extra installed?)."
+        )
     return ProxyStartError(
         f"LiteLLM {proxy.version} for gateway config {proxy.gateway.name!r} {what}.{hint} "
         f"Config: {proxy.config_path}. Log: {proxy.log_path}. Last lines of the log:\n{tail}"
@@ -285,8 +288,9 @@ def wait_ready(proxy: LiteLLMProxy, timeout: float = STARTUP_TIMEOUT) -> LiteLLM
                         proxy, f"exited during startup with code {proxy.process.returncode}"
                     )
                 with contextlib.suppress(httpx.TransportError):
-                    # Another worker's proxy can answer on a port this one was given and has not bound yet
-                    # (free_port() closes its probe): only this proxy's own listening socket makes it ready.
+                    # Another worker's proxy can answer on a port this one was given and has not
+                    # bound yet (free_port() closes its probe): only this proxy's own listening
+                    # socket makes it ready.
                     if client.get(proxy.url + READY_PATH).status_code == 200 and _listens(proxy):
                         proxy.startup_seconds = time.monotonic() - started
                         return proxy
@@ -314,11 +318,12 @@ def _listens(proxy: LiteLLMProxy) -> bool:
 
 
 def _failed_to_start(error: BaseException | None) -> bool:
-    """A start worth one more try: any ProxyStartError (a lost port, a start that died on its way up).
+    """A start worth one more try: any ProxyStartError (a lost port, a start that died on its way
+    up).
 
-    A config LiteLLM rejects fails the second time too, and is reported then; a start that died for a
-    passing reason (another worker's proxy took the port, an upstream connect cancelled at startup, the
-    machine's load) does not blame the gateway for the harness's accident (issue 38).
+    A config LiteLLM rejects fails the second time too, and is reported then; a start that died for
+    a passing reason (another worker's proxy took the port, an upstream connect cancelled at
+    startup, the machine's load) does not blame the gateway for the harness's accident (issue 38).
     """
     return isinstance(error, ProxyStartError)
 
@@ -348,8 +353,8 @@ def start_many(
                 failed[g.name] = exc
         with ThreadPoolExecutor(max_workers=max(1, len(spawned))) as pool:
             futures = {name: pool.submit(wait_ready, p, timeout) for name, p in spawned.items()}
-            # A start that failed (a chosen port another process took first, a start that died): once more, on
-            # a port of its own; the first attempt's log is kept beside the second's.
+            # A start that failed (a chosen port another process took first, a start that died):
+            # once more, on a port of its own; the first attempt's log is kept beside the second's.
             for g in gateways:
                 if g.name in futures and _failed_to_start(futures[g.name].exception()):
                     _keep_first_log(spawned[g.name])

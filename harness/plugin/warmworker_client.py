@@ -1,11 +1,11 @@
 """An xdist worker's launcher: ``python -S warmworker_client.py SOCKET -u -c BOOTSTRAP``.
 
-execnet starts each worker as ``PYTHON -u -c BOOTSTRAP``; with the warm-worker server on, PYTHON is this
-script (see :mod:`harness.plugin.warmworkers`). It hands the server its standard streams, its arguments, its
-folder and its environment, waits for the worker the server forks, and exits with its exit code. Where the
-server cannot be used (gone, or started with other interpreter settings) it becomes the ordinary interpreter
-instead: the worker then starts cold, exactly as without the server.
-"""
+execnet starts each worker as ``PYTHON -u -c BOOTSTRAP``; with the warm-worker server on, PYTHON is
+this script (see :mod:`harness.plugin.warmworkers`). It hands the server its standard streams, its
+arguments, its folder and its environment, waits for the worker the server forks, and exits with its
+exit code. Where the server cannot be used (gone, or started with other interpreter settings) it
+becomes the ordinary interpreter instead: the worker then starts cold, exactly as without the
+server."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def cold(argv: list[str]) -> NoReturn:
 
 
 def connect(conn: socket.socket, path: str) -> None:
-    """The server's socket may be a moment from existing; none after a few seconds means no server."""
+    """The server's socket may be a moment from existing; none after a few seconds means no
+    server."""
     deadline = time.monotonic() + CONNECT_TIMEOUT
     while True:
         try:
@@ -55,15 +56,14 @@ def main() -> int:
     }:
         conn.close()
         cold(argv)
-    request = (
-        json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}) + "\n"
-    ).encode()
+    request = {"op": "spawn", "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
+    data = (json.dumps(request) + "\n").encode()
     try:
-        socket.send_fds(conn, [b"F"], [0, 1, 2])
-        conn.sendall(request)
+        sent = socket.send_fds(conn, [data], [0, 1, 2])  # the streams come with the request
+        conn.sendall(data[sent:])
         pid = int(json.loads(stream.readline())["pid"])
     except (OSError, ValueError, KeyError):
-        # The server closes without a pid only before it forks (a failed handshake or fork): start cold.
+        # No pid: the server could not fork (or is gone) and has forked nothing: start cold.
         conn.close()
         cold(argv)
     conn.settimeout(None)
@@ -74,9 +74,8 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGHUP, forward)
-    signal.signal(
-        signal.SIGINT, signal.SIG_IGN
-    )  # a Ctrl-C reaches the worker itself, in the same group
+    # A Ctrl-C reaches the worker itself, in the same group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     answer = stream.readline()
     code = int(json.loads(answer)["exit"]) if answer else 1
     if code < 0:  # killed by a signal: end the same way, for execnet to see

@@ -1,16 +1,18 @@
-"""xdist workers forked from one process that imported their libraries once (``--worker-launch fork``).
+"""xdist workers forked from one process that imported their libraries once (``--worker-launch
+fork``).
 
-Each worker of a run imports the same third-party libraries (the ``anthropic`` SDK's types, pydantic, httpx,
-vcrpy, cryptography, pytest): about 1.7 CPU-seconds a worker, paid eight times or more on a run of the suites.
-With ``-n`` and xdist's default ``popen`` nodes, the controller starts ``warmworker_server.py``, which imports
-them once, and gives execnet ``warmworker_client.py`` as each worker's interpreter: the client hands its
-streams, arguments, folder and environment to the server, which forks the worker. pytest still imports the
-harness, the plugins and the checks in each worker (so their asserts are rewritten, as without the server).
+Each worker of a run imports the same third-party libraries (the ``anthropic`` SDK's types,
+pydantic, httpx, vcrpy, cryptography, pytest): about 1.7 CPU-seconds a worker, paid eight times or
+more on a run of the suites. With ``-n`` and xdist's default ``popen`` nodes, the controller starts
+the run's fork server (``harness/gateway/forkserver/zygote.py``, profile ``workers``, the program
+that also forks the proxies), which imports them once, and gives execnet ``warmworker_client.py`` as
+each worker's interpreter: the client hands its streams, arguments, folder and environment to the
+server, which forks the worker. pytest still imports the harness, the plugins and the checks in each
+worker (so their asserts are rewritten, as without the server).
 
-Where the server cannot help the workers start cold, as before: ``--worker-launch exec``, ``--tx`` nodes of
-one's own, no ``os.fork``, a server that died, or a worker whose interpreter settings (``PYTHONPATH``,
-``PYTHONHASHSEED``, ...) differ from the server's.
-"""
+Where the server cannot help the workers start cold, as before: ``--worker-launch exec``, ``--tx``
+nodes of one's own, no ``os.fork``, a server that died, or a worker whose interpreter settings
+(``PYTHONPATH``, ``PYTHONHASHSEED``, ...) differ from the server's."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-SERVER = Path(__file__).with_name("warmworker_server.py")
+from harness.gateway.forkserver.servers import ZYGOTE
+
 CLIENT = Path(__file__).with_name("warmworker_client.py")
 LAUNCH_MODES = ("fork", "exec")
 BIND_TIMEOUT = 10.0
@@ -54,14 +57,15 @@ class WarmWorkers:
         home = Path(tempfile.mkdtemp(prefix="cc-gw-workers-"))
         with (home / "server.log").open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-u", str(SERVER), str(home / "socket")],
+                [sys.executable, "-u", str(ZYGOTE), "workers", str(home / "socket")],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=home,
             )
         server = cls(process, home)
-        # It binds its socket before its imports, within a fraction of a second: workers start right after this.
+        # It binds its socket before its imports, within a fraction of a second: workers start right
+        # after this.
         deadline = time.monotonic() + BIND_TIMEOUT
         while (
             not server.socket_path.exists()
@@ -88,7 +92,8 @@ SERVER_KEY = pytest.StashKey[WarmWorkers]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """On the controller of an ``-n`` run: start the server and point xdist's ``popen`` nodes at its client."""
+    """On the controller of an ``-n`` run: start the server and point xdist's ``popen`` nodes at its
+    client."""
     tx = list(getattr(config.option, "tx", None) or [])
     if (
         hasattr(config, "workerinput")

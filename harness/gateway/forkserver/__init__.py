@@ -1,5 +1,8 @@
 """One fork server per LiteLLM interpreter: the proxies of a run share one import of LiteLLM.
 
+The same program (``zygote.py``) with its ``workers`` profile forks the run's xdist workers
+(:mod:`harness.plugin.warmworkers`): one fork server, two profiles.
+
 Importing ``litellm.proxy.proxy_server`` costs about six CPU-seconds on a 2-core machine, and a run
 starts a dozen proxies or more: most of the suite's start-up was that one import, done a dozen times
 at once. The fork server (``zygote.py``, run by the interpreter under test) does it once and forks

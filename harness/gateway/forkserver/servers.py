@@ -53,7 +53,8 @@ class ForkedProcess:
 
 @dataclass(eq=False)
 class ForkServer:
-    """This process's connection to a fork server, and the server itself when this process started it."""
+    """This process's connection to a fork server, and the server itself when this process started
+    it."""
 
     python: str
     socket_path: str
@@ -65,6 +66,7 @@ class ForkServer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tried: bool = False
     _home: str = ""
+    _exits: dict[int, int] = field(default_factory=dict)  # told by the server as each proxy ends
 
     @classmethod
     def start(cls, python: str, env: dict[str, str]) -> ForkServer:
@@ -72,7 +74,14 @@ class ForkServer:
         home = tempfile.mkdtemp(prefix="cc-gw-fork-")
         server = cls(python, os.path.join(home, "socket"), _home=home)
         server.process = subprocess.Popen(
-            [python, str(ZYGOTE), os.path.join(home, "forkserver.log"), server.socket_path],
+            [
+                python,
+                "-u",
+                str(ZYGOTE),
+                "litellm",
+                server.socket_path,
+                os.path.join(home, "forkserver.log"),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -83,7 +92,8 @@ class ForkServer:
         return server
 
     def ready(self, timeout: float = PRELOAD_TIMEOUT) -> bool:
-        """Connect and wait for the preload; True when proxies can be forked from a loaded LiteLLM."""
+        """Connect and wait for the preload; True when proxies can be forked from a loaded
+        LiteLLM."""
         with self._lock:
             if not self._tried:
                 self._tried = True
@@ -95,7 +105,9 @@ class ForkServer:
             return self.preloaded and self._stream is not None
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
+        """Fork ``python ARGV`` (``-m litellm.proxy.proxy_cli ...``) in its own session."""
         # The proxy runs at its asker's priority, as an interpreter the asker started would.
+        nice = os.getpriority(os.PRIO_PROCESS, 0)
         answer = self._ask(
             {
                 "op": "spawn",
@@ -103,7 +115,8 @@ class ForkServer:
                 "env": env,
                 "cwd": str(cwd),
                 "log": str(log),
-                "nice": os.getpriority(os.PRIO_PROCESS, 0),
+                "nice": nice,
+                "session": True,
             }
         )
         if answer is None or "pid" not in answer:
@@ -114,6 +127,8 @@ class ForkServer:
         return ForkedProcess(int(answer["pid"]), self)
 
     def poll(self, pid: int) -> int | None:
+        if pid in self._exits:
+            return self._exits[pid]
         answer = self._ask({"op": "poll", "pid": pid})
         if answer is not None:
             return answer.get("returncode")
@@ -187,16 +202,21 @@ class ForkServer:
             return self._readline()
 
     def _readline(self) -> dict[str, Any] | None:
+        """The next answer; the server's word that a proxy ended, sent unasked, is kept on the
+        way."""
         assert self._stream is not None
-        try:
-            line = self._stream.readline()
-        except (OSError, ValueError):
-            line = ""
-        if not line:  # dead or hung: a late answer must never be read as the next request's
-            self._close()
-            return None
-        answer: dict[str, Any] = json.loads(line)
-        return answer
+        while True:
+            try:
+                line = self._stream.readline()
+            except (OSError, ValueError):
+                line = ""
+            if not line:  # dead or hung: a late answer must never be read as the next request's
+                self._close()
+                return None
+            answer: dict[str, Any] = json.loads(line)
+            if "exit" not in answer:
+                return answer
+            self._exits[int(answer["pid"])] = int(answer["exit"])
 
 
 _SERVERS: dict[str, ForkServer] = {}
@@ -214,7 +234,8 @@ def shared() -> dict[str, str]:
 def prestart(python: str, env: dict[str, str], share: bool = False) -> None:
     """Start (or find) ``python``'s fork server now, so LiteLLM imports while the run gets going.
 
-    ``share``: the processes this one starts (xdist workers) use it too, through ``CC_GATEWAY_FORKSERVERS``.
+    ``share``: the processes this one starts (xdist workers) use it too, through
+    ``CC_GATEWAY_FORKSERVERS``.
     """
     if not hasattr(os, "fork"):
         return
@@ -230,7 +251,8 @@ def prestart(python: str, env: dict[str, str], share: bool = False) -> None:
 
 
 def acquire(python: str, env: dict[str, str]) -> ForkServer | None:
-    """The ready fork server for ``python``, or None when proxies must start in their own interpreter."""
+    """The ready fork server for ``python``, or None when proxies must start in their own
+    interpreter."""
     prestart(python, env)
     server = _SERVERS.get(python)
     if server is None:

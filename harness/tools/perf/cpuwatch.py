@@ -1,4 +1,5 @@
-"""Where a run's CPU went, by kind of process: the system under test (LiteLLM, the Claude Code CLI) or the harness.
+"""Where a run's CPU went, by kind of process: the system under test (LiteLLM, the Claude Code CLI)
+or the harness.
 
 A sampler walks the run's process tree a few times a second and keeps each process's last CPU time.
 The run's total comes from the kernel (``RUSAGE_CHILDREN`` of the process that waited for it), so
@@ -33,18 +34,24 @@ def program_of(proc: psutil.Process) -> tuple[list[str], str]:
 
 
 def kind_of_argv(argv: list[str], name: str = "") -> str:
-    """By the program, never by an option's value (``--litellm-python`` names LiteLLM in a harness process)."""
+    """By the program, never by an option's value (``--litellm-python`` names LiteLLM in a harness
+    process)."""
     program = " ".join(argv[:3])
-    # Proxies forked by the fork server keep the zygote's command line; exec'd ones run LiteLLM's own CLI.
+    # The fork server's children keep its command line, ``zygote.py PROFILE SOCKET``: the
+    # ``workers`` profile forks the harness's xdist workers, ``litellm`` the proxies.
+    zygote = next((i for i, a in enumerate(argv[:3]) if a.endswith("zygote.py")), None)
+    if zygote is not None:
+        workers = argv[zygote + 1 : zygote + 2] == ["workers"]
+        return "harness-workers" if workers else "litellm"
+    # Exec'd proxies run LiteLLM's own CLI.
     if (
-        any(a.endswith("zygote.py") for a in argv[:3])
-        or "-m litellm" in program
+        "-m litellm" in program
         or "litellm/proxy" in program
         or (argv and Path(argv[0]).name == "litellm")
     ):
         return "litellm"
-    # An xdist worker is ``python -u -c "import sys;exec(eval(...))"``: its program is in the third argument.
-    # Forked by the warm-worker server, it keeps the server's command line; its launcher is the client.
+    # An xdist worker is ``python -u -c "import sys;exec(eval(...))"``: its program is in the third
+    # argument. Its launcher, when the fork server forks it, is the warm-worker client.
     if (
         "-m pytest" in program
         or "-m harness" in program
@@ -122,8 +129,9 @@ class Sampler(threading.Thread):
                 with proc.oneshot():
                     key = (proc.pid, proc.create_time())
                     times = proc.cpu_times()
-                # Classified at every sample: a process first seen between its fork and its exec still
-                # has its parent's command line. One with none left is exiting, and keeps its kind.
+                # Classified at every sample: a process first seen between its fork and its exec
+                # still has its parent's command line. One with none left is exiting, and keeps its
+                # kind.
                 argv, name = program_of(proc)
                 if proc.pid == self.root_pid:
                     kind = "harness-controller"
