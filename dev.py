@@ -2,15 +2,19 @@
 """The project's two entry points, usable on a machine with nothing but Python 3.11+.
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
-    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the import contracts, the deviations check, the self-tests
-                                         # and the suite,
-                                         # then the settings-sensitive checks again under --litellm-settings
-                                         # isolated, merged beside it in reports/settings.html
-                                         # (as root, also installs Debian's chromium for the report test)
-    python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions, one report
+    python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the import contracts, the deviations
+                                         # check, the self-tests and the suite,
+                                         # then the settings-sensitive checks again under
+                                         # --litellm-settings isolated, merged beside it in
+                                         # reports/settings.html
+                                         # (as root, also installs Debian's chromium for the
+                                         # report test)
+    python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions,
+                                         # one report
     python3 dev.py gate [--litellm V ... newest] [--claude-code X ...] [--baseline V/X]
-                                         # the upgrade gate: every LiteLLM x Claude Code pair, one grid
-                                         # report (reports/gate/gate.html); exit 1 if the candidate regresses
+                                         # the upgrade gate: every LiteLLM x Claude Code pair,
+                                         # one grid report (reports/gate/gate.html); exit 1 if
+                                         # the candidate regresses
 
 Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
 clone needs no other setup step. The environment is rebuilt only when
@@ -50,9 +54,9 @@ def _run(cmd: list[str]) -> int:
 def _env() -> dict[str, str]:
     """The caller's environment, except that Python may keep the bytecode it compiles.
 
-    Container images often set PYTHONDONTWRITEBYTECODE; then every pytest worker, and every pytest the
-    self-tests start, compiles the harness and rewrites the checks' asserts anew (0.8 CPU-s a process).
-    The bytecode lands in __pycache__/ folders, which git ignores.
+    Container images often set PYTHONDONTWRITEBYTECODE; then every pytest worker, and every pytest
+    the self-tests start, compiles the harness and rewrites the checks' asserts anew (0.8 CPU-s a
+    process). The bytecode lands in __pycache__/ folders, which git ignores.
     """
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
@@ -118,13 +122,15 @@ def main(argv: list[str]) -> int:
         return _run([python, "-m", "harness", command, *extra])
     ensure_browser()
     # The deviations files gate every run, and the cassettes answer checks: both are held to
-    # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test runs.
-    # Imports run one way through harness/'s layers (the contracts in pyproject.toml).
+    # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test
+    # runs. Imports run one way through harness/'s layers (the contracts in pyproject.toml).
     if rc := _run([str(Path(python).with_name("lint-imports")), "--no-cache"]):
         return rc
-    # Every requirement is proven by a fault of the reference gateway, or names why none can reach it.
+    # Every requirement is proven by a fault of the reference gateway, or names why none can reach
+    # it.
     for check in (
         ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
         ["mypy"],
         ["harness", "catalogue", "--check"],
         ["harness", "deviations", "check"],
@@ -134,12 +140,14 @@ def main(argv: list[str]) -> int:
         if rc := _run([python, "-m", *check]):
             return rc
     # pytest's own exit code 5 ("no tests collected") is non-zero, so it fails here too.
-    # Two sessions, each with the whole machine: the harness's tests that run the suite or the gate in
-    # subprocesses would otherwise share the cores with the checks that time a stream (STREAM-008, -011)
-    # and make them measure the machine. The suite writes the report; the harness's tests write none.
+    # Two sessions, each with the whole machine: the harness's tests that run the suite or the gate
+    # in subprocesses would otherwise share the cores with the checks that time a stream
+    # (STREAM-008, -011) and make them measure the machine. The suite writes the report; the
+    # harness's tests write none.
     main_rc = _run([python, "-m", "pytest", "suites/", *extra])
     tests_rc = _run([python, "-m", "pytest", "tests/", "--no-report", *extra])
-    # Entries matching no check and waivers past expiry fail; entries the run shows fixed are listed as good news.
+    # Entries matching no check and waivers past expiry fail; entries the run shows fixed are listed
+    # as good news.
     lint_rc = _run([python, "-m", "harness", "deviations", "lint", "--run", "reports/compat.json"])
     # The checks whose verdict can hang on retries, timeouts and cooldowns run again under the
     # harness's old isolation settings, and one page shows both columns side by side.

@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/bench_command.py ROW [--suite-row suite] -- COMMAND...
 
-ROW is one of the README timing table's rows (harness.tools.perf.timing.ROWS): ``dev-all`` (``python3 dev.py all``),
-``ci-fresh`` (``.ci/run`` in a fresh clone: run it there, with that clone's python), ``gate-one-candidate``
-(a gate whose baseline run is stored) or ``controls``. ``--suite-row`` also records the ratio of this wall time
-to that row's (the gate's budget is 1.1 suite runs). Not part of the test run: performance is measured, never
-asserted.
+ROW is one of the README timing table's rows (harness.tools.perf.timing.ROWS): ``dev-all``
+(``python3 dev.py all``), ``ci-fresh`` (``.ci/run`` in a fresh clone: run it there, with that
+clone's python), ``gate-one-candidate`` (a gate whose baseline run is stored) or ``controls``.
+``--suite-row`` also records the ratio of this wall time to that row's (the gate's budget is 1.1
+suite runs). Not part of the test run: performance is measured, never asserted.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def main() -> int:
             figures["ratio_to_suite"] = round(cpu.wall / float(suite["wall_s"]), 2)
     timing.record(args.row, figures)
     print(
-        f"{args.row}: {cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s {cpu.by_kind}, exit {cpu.returncode}"
+        f"{args.row}: {cpu.wall:.1f} s wall, {cpu.total:.0f} CPU-s {cpu.by_kind}, "
+        f"exit {cpu.returncode}"
     )
     return cpu.returncode
 

@@ -1,6 +1,8 @@
-"""Benchmarks of the harness core: proxy startup and RSS, request latency with and without the proxy.
+"""Benchmarks of the harness core: proxy startup and RSS, request latency with and without the
+proxy.
 
-Run with the project's environment:  .venv/bin/python benchmarks/bench_core.py [--litellm-python PATH]
+Run with the project's environment:
+    .venv/bin/python benchmarks/bench_core.py [--litellm-python PATH]
 Not part of the test run: performance is measured here, never asserted in a timed test.
 """
 
@@ -56,7 +58,8 @@ def main() -> None:
         client.post(fake.url + "/v1/messages", json=message_body("warmup"), headers=headers)
         direct = p50_ms(client, fake.url + "/v1/messages", headers, args.requests)
     print(
-        f"fake provider direct: p50 {direct[0]:.2f} ms, p90 {direct[1]:.2f} ms ({args.requests} requests)"
+        f"fake provider direct: p50 {direct[0]:.2f} ms, p90 {direct[1]:.2f} ms "
+        f"({args.requests} requests)"
     )
     for i in range(args.starts):
         gateway = build("default", upstreams)
@@ -65,7 +68,8 @@ def main() -> None:
             try:
                 time.sleep(1.0)  # let lazy imports settle before reading RSS
                 print(
-                    f"start {i + 1}: LiteLLM {proxy.version} ready in {proxy.startup_seconds:.2f} s, "
+                    f"start {i + 1}: LiteLLM {proxy.version} "
+                    f"ready in {proxy.startup_seconds:.2f} s, "
                     f"RSS {tree_rss_mb(proxy.process.pid):.0f} MB"
                 )
                 if i == 0:
@@ -81,7 +85,8 @@ def main() -> None:
                             client, proxy.url + "/v1/messages?beta=true", auth, args.requests
                         )
                     print(
-                        f"through the proxy: p50 {via[0]:.2f} ms, p90 {via[1]:.2f} ms ({args.requests} requests)"
+                        f"through the proxy: p50 {via[0]:.2f} ms, p90 {via[1]:.2f} ms "
+                        f"({args.requests} requests)"
                     )
             finally:
                 proxy.stop()

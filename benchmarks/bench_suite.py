@@ -1,15 +1,16 @@
 """Wall time and CPU of a whole `pytest suites/` run (the main job), by kind of process, repeated.
 
-    .venv/bin/python benchmarks/bench_suite.py [--runs 3] [--keep DIR] [--json FILE] [--record] [-- pytest args]
+    .venv/bin/python benchmarks/bench_suite.py [--runs 3] [--keep DIR] [--json FILE] [--record]
+        [-- pytest args]
 
-For each run it prints the wall time, the CPU-seconds of the system under test (LiteLLM's processes and
-the Claude Code CLI), of the harness (its pytest workers with their fake providers, and the controller),
-and the floor ratio: wall ÷ (the system under test's CPU-seconds ÷ cores), how far the run is from the
-least time the gateway itself needs on this machine. Then the ten slowest checks and each file's share
-of the check time, from the run's JSON. ``--json`` writes every run's figures; ``--record`` keeps the median
-run's as the "suite" row of ``benchmarks/timings.json``, from which the README's timing block is generated
-(``python -m harness timing --write README.md``).
-Not part of the test run: performance is measured, never asserted.
+For each run it prints the wall time, the CPU-seconds of the system under test (LiteLLM's processes
+and the Claude Code CLI), of the harness (its pytest workers with their fake providers, and the
+controller), and the floor ratio: wall ÷ (the system under test's CPU-seconds ÷ cores), how far the
+run is from the least time the gateway itself needs on this machine. Then the ten slowest checks and
+each file's share of the check time, from the run's JSON. ``--json`` writes every run's figures;
+``--record`` keeps the median run's as the "suite" row of ``benchmarks/timings.json``, from which
+the README's timing block is generated (``python -m harness timing --write README.md``). Not part of
+the test run: performance is measured, never asserted.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def main() -> None:
             {**cpu.as_dict(cores), "checks": len(results), "check_time_s": round(check_time, 1)}
         )
         print(
-            f"run {i + 1}: {describe(cpu, cores)}; pytest exit {cpu.returncode}, {len(results)} checks, "
-            f"{check_time:.1f} s of check time",
+            f"run {i + 1}: {describe(cpu, cores)}; pytest exit {cpu.returncode}, "
+            f"{len(results)} checks, {check_time:.1f} s of check time",
             flush=True,
         )
     slowest = sorted(results, key=lambda r: -float(r["duration"]))[:10]

@@ -41,11 +41,12 @@ def _is_allowed(family: int, address: Any) -> bool:
 
 
 class Guard:
-    """One session's guard: it refuses, and it keeps the attempts it refused (or was told of) for that session.
+    """One session's guard: it refuses, and it keeps the attempts it refused (or was told of) for
+    that session.
 
-    Guards stack: a pytest session run inside another (pytester, the deviations check's collection) installs
-    its own over the outer one and, on uninstall, puts the outer one back. Nothing is kept at module level,
-    so a second session in the same process starts with no attempts.
+    Guards stack: a pytest session run inside another (pytester, the deviations check's collection)
+    installs its own over the outer one and, on uninstall, puts the outer one back. Nothing is kept
+    at module level, so a second session in the same process starts with no attempts.
     """
 
     def __init__(self) -> None:
@@ -68,8 +69,9 @@ class Guard:
         )
         self.record(where)
         raise NetworkGuardError(
-            f"network guard: the test process tried to connect to {where}. Conformance tests may "
-            "only reach loopback (127.0.0.0/8, ::1), where the fake providers and the proxy listen. "
+            f"network guard: the test process tried to connect to {where}. Conformance tests "
+            "may only reach loopback (127.0.0.0/8, ::1), where the fake providers and the proxy "
+            "listen. "
             "A real provider must never be contacted."
         )
 

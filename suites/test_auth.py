@@ -196,7 +196,8 @@ def test_error_responses_never_echo_the_master_key(
 def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -> str:
     got = pool.try_get(name)
     if isinstance(got, str):
-        # Only a refusal that names the missing key is the detection; a crash or a missing binary is not.
+        # Only a refusal that names the missing key is the detection; a crash or a missing binary is
+        # not.
         return (
             "refuses to start"
             if re.search(r"master[ _]key", got, re.I)
@@ -220,14 +221,15 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -
 def test_quickstart_master_key_placement_never_yields_an_open_proxy(
     proxy_pool, anthropic_provider, make_client, observe
 ):
-    """A master_key under litellm_settings never yields an open proxy: it refuses to start or requires the key."""
+    """A master_key under litellm_settings never yields an open proxy: it refuses to start or
+    requires the key."""
     outcome = _unauthenticated_outcome(
         proxy_pool, "quickstart-placement", anthropic_provider, make_client
     )
     observe("quickstart placement (litellm_settings.master_key)", outcome)
     assert outcome in ("refuses to start", "enforces auth"), (
-        f"the quickstart's config {outcome}: an unauthenticated request was answered, so anyone who can reach "
-        "the proxy spends the provider credential"
+        f"the quickstart's config {outcome}: an unauthenticated request was answered, "
+        "so anyone who can reach the proxy spends the provider credential"
     )
 
 
@@ -237,7 +239,8 @@ def test_quickstart_master_key_placement_never_yields_an_open_proxy(
 def test_quickstart_master_key_placement_protects_the_proxy(
     proxy_pool, anthropic_provider, make_client, observe
 ):
-    """With master_key under litellm_settings (the quickstart's placement), the proxy requires that key."""
+    """With master_key under litellm_settings (the quickstart's placement), the proxy requires that
+    key."""
     outcome = _unauthenticated_outcome(
         proxy_pool, "quickstart-placement", anthropic_provider, make_client
     )
@@ -251,7 +254,8 @@ def test_quickstart_master_key_placement_protects_the_proxy(
 def test_quickstart_example_master_key_is_accepted(
     proxy_pool, anthropic_provider, make_client, observe
 ):
-    """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the master key."""
+    """The quickstart's example key sk-1234567890 (exported as LITELLM_MASTER_KEY) works as the
+    master key."""
     got = proxy_pool.try_get("quickstart-env-key")
     observe("proxy start", "refused" if isinstance(got, str) else "started")
     assert not isinstance(got, str), f"the proxy refused to start with the quickstart's key:\n{got}"

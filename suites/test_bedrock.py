@@ -65,7 +65,8 @@ def _script(provider, model: str, stream: bool, item, times: int | None = 1) -> 
 def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(
     gateway, bedrock_provider, upstreams, model, stream, observe
 ):
-    """A Bedrock-routed model reaches Bedrock with the configured model id and a valid SigV4 signature."""
+    """A Bedrock-routed model reaches Bedrock with the configured model id and a valid SigV4
+    signature."""
     name, model_id = model
     route = _script(bedrock_provider, name, stream, Reply.text("hello from bedrock"))
     ex = gateway.messages(message_body(name, stream=stream))
@@ -87,7 +88,8 @@ def test_bedrock_model_reaches_bedrock_signed_with_the_configured_credentials(
 @pytest.mark.parametrize("model", [INVOKE, CONVERSE])
 @CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_prompt_bedrock_stream_opens_with_message_start(gateway, bedrock_provider, model, observe):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it
+    is read."""
     _script(
         bedrock_provider,
         model[0],
@@ -122,7 +124,8 @@ def test_gateway_key_never_reaches_bedrock(gateway, proxy, bedrock_provider, mod
 def test_invoke_body_carries_bedrock_anthropic_version_and_no_model(
     gateway, bedrock_provider, stream, observe
 ):
-    """On InvokeModel the body has anthropic_version bedrock-2023-05-31 and no model or stream field."""
+    """On InvokeModel the body has anthropic_version bedrock-2023-05-31 and no model or stream
+    field."""
     route = _script(bedrock_provider, BEDROCK_INVOKE_MODEL[0], stream, Reply.text("ok"))
     assert_status(gateway.messages(message_body(BEDROCK_INVOKE_MODEL[0], stream=stream)), 200)
     body = bedrock_provider.last(route).body
@@ -139,7 +142,8 @@ def test_invoke_body_carries_bedrock_anthropic_version_and_no_model(
 def test_claude_code_betas_reach_bedrock_in_the_body(
     gateway, bedrock_provider, model, stream, observe
 ):
-    """The anthropic-beta values Claude Code sends reach Bedrock in the body's anthropic_beta list."""
+    """The anthropic-beta values Claude Code sends reach Bedrock in the body's anthropic_beta
+    list."""
     route = _script(bedrock_provider, model[0], stream, Reply.text("ok"))
     assert_status(gateway.messages(message_body(model[0], stream=stream)), 200)
     body = bedrock_provider.last(route).body
@@ -160,7 +164,8 @@ def test_claude_code_betas_reach_bedrock_in_the_body(
 def test_bedrock_thinking_text_and_tool_input_arrive_intact(
     gateway, bedrock_provider, model, stream, observe
 ):
-    """Thinking (with its signature), text and tool input from Bedrock reach the client intact and in order."""
+    """Thinking (with its signature), text and tool input from Bedrock reach the client intact and
+    in order."""
     _script(bedrock_provider, model[0], stream, RICH)
     ex = gateway.messages(message_body(model[0], stream=stream))
     assert_status(ex, 200)
@@ -201,7 +206,8 @@ def test_bedrock_error_status_reaches_the_client(
 def test_bedrock_mid_stream_exception_reaches_the_client_as_an_error_event(
     gateway, bedrock_provider, model, observe
 ):
-    """An exception frame mid-stream reaches the client as an `error` event, with no message_stop invented."""
+    """An exception frame mid-stream reaches the client as an `error` event, with no message_stop
+    invented."""
     reply = Reply(
         blocks=(Text("partial answer that will break"),),
         stream_error=StreamError(4, "throttlingException", "Too many tokens"),
@@ -242,7 +248,8 @@ PASS_OPS = [
 def test_bedrock_passthrough_resolves_signs_and_relays_bytes_unchanged(
     gateway, bedrock_provider, upstreams, op, observe
 ):
-    """/bedrock/model/{name}/… resolves the name, re-signs with the deployment's keys, relays bytes unchanged."""
+    """/bedrock/model/{name}/… resolves the name, re-signs with the deployment's keys, relays bytes
+    unchanged."""
     path_op, route = op
     bedrock_provider.script(route, RICH)
     ex = gateway.request(
@@ -283,7 +290,8 @@ def test_gateway_key_never_reaches_bedrock_through_the_passthrough(
     assert secret_places(received, proxy.master_key) == []
 
 
-# As Claude Code sends them in Bedrock and Vertex mode with skip-auth: the probe carries no credential at all.
+# As Claude Code sends them in Bedrock and Vertex mode with skip-auth: the probe carries no
+# credential at all.
 KEYLESS = [
     pytest.param(
         ("GET", "/bedrock/inference-profiles?type=SYSTEM_DEFINED", None), id="bedrock-probe"
@@ -309,7 +317,8 @@ KEYLESS = [
 def test_cloud_passthrough_without_a_key_gets_401(
     gateway, bedrock_provider, vertex_provider, call, observe
 ):
-    """A Bedrock or Vertex pass-through request with no key gets 401, as Claude Code's keyless probe does."""
+    """A Bedrock or Vertex pass-through request with no key gets 401, as Claude Code's keyless probe
+    does."""
     method, path, body = call
     ex = gateway.request(
         method,
@@ -360,7 +369,8 @@ SECOND_TURN = [
 def test_converse_second_turn_keeps_tool_ids_inputs_and_results(
     gateway, bedrock_provider, stream, observe
 ):
-    """On Converse, a second turn (thinking, text, tool_use, then tool_result) keeps its blocks, ids and input."""
+    """On Converse, a second turn (thinking, text, tool_use, then tool_result) keeps its blocks, ids
+    and input."""
     route = _script(bedrock_provider, BEDROCK_CONVERSE_MODEL[0], stream, Reply.text("Sunny, 18 C."))
     body = {
         **message_body(BEDROCK_CONVERSE_MODEL[0], stream=stream),

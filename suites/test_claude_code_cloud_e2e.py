@@ -1,4 +1,5 @@
-"""E2E: the real Claude Code CLI in Bedrock and in Vertex mode -> LiteLLM's pass-through -> the fake cloud.
+"""E2E: the real Claude Code CLI in Bedrock and in Vertex mode -> LiteLLM's pass-through -> the fake
+cloud.
 
 Claude Code's gateway protocol names three formats; these checks run the two cloud ones
 as a team sets them up: skip-auth (the gateway signs), the gateway key in
@@ -17,8 +18,8 @@ from harness.gateway.configs import VERTEX_LOCATION, VERTEX_PROJECT
 
 pytestmark = [pytest.mark.gateway("providers"), pytest.mark.e2e, pytest.mark.needs("litellm")]
 VERTEX_PASSTHROUGH = pytest.mark.settings(
-    use_in_pass_through="true on a deployment of the project and region (LiteLLM's Vertex pass-through uses no "
-    "deployment's credentials without it)"
+    use_in_pass_through="true on a deployment of the project and region "
+    "(LiteLLM's Vertex pass-through uses no deployment's credentials without it)"
 )
 
 
@@ -40,7 +41,8 @@ def claude_in(mode: str, cli, proxy, provider, tmp_path, *args: str, side_model:
 
 
 def assert_answered(result, fake, route: str, text: str, expected_model: str | None, observe):
-    """The CLI printed the scripted answer, and its model call reached the fake with the profiled model id."""
+    """The CLI printed the scripted answer, and its model call reached the fake with the profiled
+    model id."""
     calls = fake.received(route)
     observe(f"requests at {fake.name}", [f"{r.method} {r.path}" for r in fake.received()])
     data = result.json()
@@ -48,7 +50,8 @@ def assert_answered(result, fake, route: str, text: str, expected_model: str | N
     assert data.get("result") == text
     assert calls, f"no model call reached {fake.name}"
     if expected_model is not None:  # an unprofiled --claude-code version has none to compare with
-        # The CLI may send a small side request (a haiku call) first; the order of its calls is its own.
+        # The CLI may send a small side request (a haiku call) first; the order of its calls is its
+        # own.
         models = [r.labels["model"] for r in calls]
         assert expected_model in models, (
             f"the profiled model {expected_model!r} is not among the calls: {models}"
@@ -61,7 +64,8 @@ def assert_answered(result, fake, route: str, text: str, expected_model: str | N
 def test_claude_code_in_bedrock_mode_succeeds_through_the_gateway(
     claude_code_cli, proxy, bedrock_provider, upstreams, tmp_path, observe
 ):
-    """claude -p in Bedrock mode succeeds through the gateway's /bedrock pass-through, signed by the gateway."""
+    """claude -p in Bedrock mode succeeds through the gateway's /bedrock pass-through, signed by the
+    gateway."""
     cli, profile = claude_code_cli
     bedrock_provider.script("invoke_stream", Reply.text("hello through bedrock"), times=None)
     bedrock_provider.script("inference_profiles", ModelList(()), times=None)
@@ -84,7 +88,8 @@ def test_claude_code_in_bedrock_mode_succeeds_through_the_gateway(
 def test_claude_code_in_vertex_mode_succeeds_through_the_gateway(
     claude_code_cli, proxy, vertex_provider, tmp_path, observe
 ):
-    """claude -p in Vertex mode succeeds through the gateway's /vertex_ai pass-through, with the gateway's token."""
+    """claude -p in Vertex mode succeeds through the gateway's /vertex_ai pass-through, with the
+    gateway's token."""
     cli, profile = claude_code_cli
     vertex_provider.script("stream_raw_predict", Reply.text("hello through vertex"), times=None)
     result = claude_in("vertex", cli, proxy, vertex_provider, tmp_path)
@@ -119,7 +124,8 @@ def test_bedrock_error_gives_claude_code_in_bedrock_mode_an_error_result(
     kind,
     observe,
 ):
-    """A Bedrock error ends `claude -p` in Bedrock mode with its error result, promptly, without hanging."""
+    """A Bedrock error ends `claude -p` in Bedrock mode with its error result, promptly, without
+    hanging."""
     cli, _ = claude_code_cli
     for route in (
         "invoke_stream",
@@ -129,8 +135,9 @@ def test_bedrock_error_gives_claude_code_in_bedrock_mode_an_error_result(
             route, HttpError(status, bedrock_kind, f"scripted {kind}"), times=None
         )
     bedrock_provider.script("inference_profiles", ModelList(()), times=None)
-    # Deployments of its own (pool names are config names, which the Bedrock route serves): on LiteLLM's
-    # defaults the error benches the deployment that answered it, and a shared one would fail the next check.
+    # Deployments of its own (pool names are config names, which the Bedrock route serves): on
+    # LiteLLM's defaults the error benches the deployment that answered it, and a shared one would
+    # fail the next check.
     result = claude_in(
         "bedrock",
         cli,

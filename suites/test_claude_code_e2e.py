@@ -25,7 +25,8 @@ from harness.gateway.configs import is_pool_name
 
 from .support.cli import claude_direct
 
-# A proxy of their own (the default config): no other check's errors can bench the deployments the CLI asks for.
+# A proxy of their own (the default config): no other check's errors can bench the deployments the
+# CLI asks for.
 pytestmark = [pytest.mark.needs("anthropic"), pytest.mark.e2e, pytest.mark.gateway("claude-code")]
 ERRORS = [
     (401, "authentication_error"),
@@ -53,8 +54,9 @@ def claude(
 
 
 def main_turns(provider, prompt: str = "Say hi."):
-    """The CLI's calls for the user's prompt: with tools and the prompt in the messages. Its side requests
-    carry tools too (2.0.77 warms its subagents up with "Warmup", on their own tiers), in an order of its own."""
+    """The CLI's calls for the user's prompt: with tools and the prompt in the messages. Its side
+    requests carry tools too (2.0.77 warms its subagents up with "Warmup", on their own tiers), in
+    an order of its own."""
     return [r for r in provider.received("messages") if is_main_turn(r, prompt)]
 
 
@@ -66,7 +68,8 @@ def is_main_turn(request, prompt: str) -> bool:
 def test_claude_code_succeeds_through_the_gateway_with_defaults(
     claude_code_cli, proxy, anthropic_provider, tmp_path, observe
 ):
-    """claude -p succeeds through the gateway with default settings when the config maps its default names."""
+    """claude -p succeeds through the gateway with default settings when the config maps its default
+    names."""
     cli, profile = claude_code_cli
     served = proxy.gateway.user_models  # a user's config: only their own entries count
     missing = sorted(set(profile["defaults"].values()) - set(served)) if served is not None else []
@@ -95,7 +98,8 @@ def test_claude_code_succeeds_through_the_gateway_with_defaults(
 def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(
     claude_code_cli, proxy, anthropic_provider, tmp_path, observe
 ):
-    """Given a [1m] model, Claude Code strips the suffix and the context-1m beta reaches the provider."""
+    """Given a [1m] model, Claude Code strips the suffix and the context-1m beta reaches the
+    provider."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", Reply.text("long context ok"), times=None)
     result = claude(
@@ -114,12 +118,13 @@ def test_claude_code_sends_1m_model_without_suffix_and_with_the_beta(
 def test_tool_result_round_trip_reaches_the_provider(
     claude_code_cli, proxy, anthropic_provider, tmp_path
 ):
-    """A tool-use round trip works: Claude Code's tool_result reaches the provider with its tool_use_id."""
+    """A tool-use round trip works: Claude Code's tool_result reaches the provider with its
+    tool_use_id."""
     cli, _ = claude_code_cli
     target = tmp_path / "notes.txt"
     target.write_text("the gateway passed this file through\n")
-    # For the main turn only: Claude Code may send side requests first (2.0.77 warms up its subagents,
-    # some with Read among their tools), and none of them must take the tool call.
+    # For the main turn only: Claude Code may send side requests first (2.0.77 warms up its
+    # subagents, some with Read among their tools), and none of them must take the tool call.
     anthropic_provider.script(
         "messages",
         Reply(
@@ -150,11 +155,13 @@ def test_tool_result_round_trip_reaches_the_provider(
 def test_provider_error_gives_claude_code_an_error_result(
     claude_code_cli, proxy, anthropic_provider, fresh_model, tmp_path, status, kind, observe
 ):
-    """A provider error ends `claude -p` with its error result (is_error), promptly, without hanging."""
+    """A provider error ends `claude -p` with its error result (is_error), promptly, without
+    hanging."""
     cli, _ = claude_code_cli
     anthropic_provider.script("messages", HttpError(status, kind, f"scripted {kind}"), times=None)
-    # Deployments of its own, for the main turn and the side requests alike: on LiteLLM's defaults the error
-    # benches the deployment that answered it, and a shared one would fail the next check for 5 s.
+    # Deployments of its own, for the main turn and the side requests alike: on LiteLLM's defaults
+    # the error benches the deployment that answered it, and a shared one would fail the next check
+    # for 5 s.
     result = claude(
         cli,
         proxy,
@@ -186,7 +193,8 @@ def _ids(value: Any) -> Iterator[str]:
 def test_claude_code_discovers_and_caches_the_gateways_models(
     claude_code_cli, proxy, anthropic_provider, tmp_path, make_client, observe
 ):
-    """With discovery on, the real CLI asks GET /v1/models?limit=1000 and caches the gateway's Claude models."""
+    """With discovery on, the real CLI asks GET /v1/models?limit=1000 and caches the gateway's
+    Claude models."""
     cli, _ = claude_code_cli
     if not has_discovery(cli.version):
         pytest.skip(

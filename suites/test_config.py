@@ -13,7 +13,8 @@ from harness.gateway.configs.lint import config_problems
 @pytest.mark.req("CONFIG-001")
 @pytest.mark.needs("config")
 def test_config_has_no_known_problems(proxy, observe):
-    """The config under test has no known problem (key placement, [1m] names, unset env refs, missing models)."""
+    """The config under test has no known problem (key placement, [1m] names, unset env refs,
+    missing models)."""
     gateway = proxy.gateway
     if (
         gateway.source_config is not None

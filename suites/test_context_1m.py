@@ -31,7 +31,8 @@ BETA_FORMS = {
 def test_context_1m_beta_reaches_the_provider(
     gateway, anthropic_provider, form, stream, prefix, observe
 ):
-    """anthropic-beta: context-1m-2025-08-07 reaches the Anthropic provider, alone or in Claude Code's list."""
+    """anthropic-beta: context-1m-2025-08-07 reaches the Anthropic provider, alone or in Claude
+    Code's list."""
     anthropic_provider.script("messages", Reply.text("ok"))
     sent = BETA_FORMS[form]
     assert_status(
@@ -70,7 +71,8 @@ def test_model_with_1m_suffix_is_routed_or_refused_with_4xx(
 @pytest.mark.req("CTX1M-003")
 @pytest.mark.needs("config")
 def test_config_has_no_model_name_with_1m_suffix(proxy, observe):
-    """The config under test has no model_name containing [1m]; Claude Code strips the suffix before sending."""
+    """The config under test has no model_name containing [1m]; Claude Code strips the suffix before
+    sending."""
     flagged = [
         str(p)
         for p in config_problems(proxy.gateway.config, proxy.gateway.env)
@@ -108,7 +110,8 @@ def _beta_at(request, kind: str) -> set[str]:
 def test_context_1m_beta_reaches_bedrock_and_vertex(
     gateway, bedrock_provider, vertex_provider, route, form, observe
 ):
-    """context-1m-2025-08-07 reaches Bedrock (body anthropic_beta) and Vertex (anthropic-beta header)."""
+    """context-1m-2025-08-07 reaches Bedrock (body anthropic_beta) and Vertex (anthropic-beta
+    header)."""
     model, provider_route, kind = CLOUD_ROUTES[route]
     fake = bedrock_provider if kind == "bedrock" else vertex_provider
     fake.script(provider_route, Reply.text("ok"))
@@ -129,7 +132,8 @@ def test_context_1m_beta_reaches_bedrock_and_vertex(
 def test_cloud_model_with_1m_suffix_is_routed_or_refused_with_4xx(
     gateway, bedrock_provider, vertex_provider, route, observe
 ):
-    """A Bedrock or Vertex model still carrying [1m] is routed or refused with an Anthropic 4xx, never a 5xx."""
+    """A Bedrock or Vertex model still carrying [1m] is routed or refused with an Anthropic 4xx,
+    never a 5xx."""
     model, provider_route, kind = CLOUD_ROUTES[route]
     fake = bedrock_provider if kind == "bedrock" else vertex_provider
     fake.script(provider_route, Reply.text("ok"), times=None)

@@ -26,8 +26,8 @@ pytestmark = [
     pytest.mark.gateway("cost"),
     pytest.mark.needs("litellm"),
     pytest.mark.settings(
-        callbacks="custom_callbacks.proxy_handler_instance (a success callback that writes the cost LiteLLM books "
-        "as spend; without a database there is no other place to read it)"
+        callbacks="custom_callbacks.proxy_handler_instance (a success callback that writes the "
+        "cost LiteLLM books as spend; without a database there is no other place to read it)"
     ),
 ]
 
@@ -80,7 +80,8 @@ def _booked(proxy, since: int = 0) -> list[dict[str, object]]:
 def test_reported_cost_is_the_price_map_cost_of_the_usage(
     gateway, anthropic_provider, litellm_python, case, observe
 ):
-    """x-litellm-response-cost on a non-streamed answer is the price map's cost of the provider's usage."""
+    """x-litellm-response-cost on a non-streamed answer is the price map's cost of the provider's
+    usage."""
     anthropic_provider.script("messages", RawMessage(_answer(case)))
     ex = gateway.messages(message_body(SONNET))
     assert_status(ex, 200)
@@ -100,7 +101,8 @@ def test_reported_cost_is_the_price_map_cost_of_the_usage(
 def test_booked_cost_is_the_price_map_cost_of_the_usage(
     gateway, proxy, anthropic_provider, litellm_python, case, stream, observe
 ):
-    """The cost LiteLLM books as spend for an answer, streamed or not, is the price map's cost of its usage."""
+    """The cost LiteLLM books as spend for an answer, streamed or not, is the price map's cost of
+    its usage."""
     since = len(_booked(proxy))
     anthropic_provider.script("messages", RawMessage(_answer(case)))
     ex = gateway.messages(message_body(SONNET, stream=stream))

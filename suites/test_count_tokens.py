@@ -65,7 +65,8 @@ def test_count_tokens_forwards_betas(gateway, anthropic_provider, observe):
     assert beta_set(got) == beta_set(betas)
 
 
-# Bedrock's CountTokens takes the InvokeModel body base64-encoded; Vertex counts on its own pseudo-model.
+# Bedrock's CountTokens takes the InvokeModel body base64-encoded; Vertex counts on its own
+# pseudo-model.
 CLOUD = [
     pytest.param(
         (BEDROCK_INVOKE_MODEL[0], "bedrock"),
@@ -87,7 +88,8 @@ CLOUD = [
 def test_cloud_count_tokens_is_the_providers_count(
     gateway, bedrock_provider, vertex_provider, route, observe
 ):
-    """For a Bedrock- or Vertex-routed model, count_tokens answers an integer, and it is the provider's own count."""
+    """For a Bedrock- or Vertex-routed model, count_tokens answers an integer, and it is the
+    provider's own count."""
     model, kind = route
     fake = bedrock_provider if kind == "bedrock" else vertex_provider
     fake.script("count_tokens", TokenCount(4242), times=None)
@@ -97,5 +99,6 @@ def test_cloud_count_tokens_is_the_providers_count(
     assert_status(ex, 200)
     validate_token_count(ex.json())
     assert ex.json().get("input_tokens") == 4242, (
-        f"the gateway answered {ex.json().get('input_tokens')} without asking {kind} (its own estimate)"
+        f"the gateway answered {ex.json().get('input_tokens')} without asking {kind} "
+        "(its own estimate)"
     )

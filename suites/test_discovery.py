@@ -55,11 +55,13 @@ def test_quickstart_health_check_answers(
         client.close()
     observe("status", ex.status)
     assert_status(ex, 200)
-    # The quickstart's reader runs it to see the gateway's state: an empty answer tells them nothing.
+    # The quickstart's reader runs it to see the gateway's state: an empty answer tells them
+    # nothing.
     body = ex.json() if ex.text.strip() else None
     observe("answer", type(body).__name__ if body is not None else "empty")
     assert body, (
-        f"expected the gateway's health in the answer, observed {ex.text[:200]!r}:\n{ex.transcript()}"
+        f"expected the gateway's health in the answer, observed {ex.text[:200]!r}:\n"
+        f"{ex.transcript()}"
     )
 
 
@@ -88,7 +90,8 @@ DISCOVERING = [p["version"] for p in PROFILES if has_discovery(p["version"])]
 
 
 def _discover(gateway, auth: str):
-    """Claude Code's discovery request; "both" is what 2.1.248 and later send when a helper is the credential."""
+    """Claude Code's discovery request; "both" is what 2.1.248 and later send when a helper is the
+    credential."""
     extra = {"x-api-key": gateway.key} if auth == "both" else None
     return gateway.request(
         "GET", DISCOVERY_PATH, auth="bearer" if auth == "both" else auth, headers=extra
@@ -99,7 +102,8 @@ def _discover(gateway, auth: str):
 @pytest.mark.blackbox
 @pytest.mark.parametrize("auth", DISCOVERY_AUTH)
 def test_discovery_request_is_answered_directly_with_any_credential_header(gateway, auth, observe):
-    """GET /v1/models?limit=1000 with Bearer, x-api-key or both is answered 200, not redirected, with ids."""
+    """GET /v1/models?limit=1000 with Bearer, x-api-key or both is answered 200, not redirected,
+    with ids."""
     ex = _discover(gateway, auth)
     observe("status", ex.status)
     assert not 300 <= ex.status < 400, (
@@ -138,7 +142,8 @@ def _timed(gateway) -> float:
 def test_every_model_claude_code_would_keep_is_listed_under_its_name(
     gateway, proxy, version, observe
 ):
-    """Every configured model whose name Claude Code's discovery filter keeps is listed under that same id."""
+    """Every configured model whose name Claude Code's discovery filter keeps is listed under that
+    same id."""
     listed = {m.get("id") for m in _discover(gateway, "bearer").json().get("data", [])}
     names = proxy.gateway.user_models or proxy.gateway.model_names()
     observe(
@@ -156,7 +161,8 @@ def test_every_model_claude_code_would_keep_is_listed_under_its_name(
 def test_every_id_claude_code_keeps_is_served(
     gateway, anthropic_provider, openai_provider, version, observe
 ):
-    """Every listed id Claude Code's discovery keeps, rewritten ones included, reaches an upstream when named."""
+    """Every listed id Claude Code's discovery keeps, rewritten ones included, reaches an upstream
+    when named."""
     anthropic_provider.script("messages", Reply.text("ok"), times=None)
     openai_provider.script_generation(Reply.text("ok"), times=None)
     listed = [str(m.get("id")) for m in _discover(gateway, "bearer").json().get("data", [])]

@@ -1,4 +1,5 @@
-"""ERR: errors reach Claude Code with the right status, in Anthropic's envelope, and never as a 5xx by mistake."""
+"""ERR: errors reach Claude Code with the right status, in Anthropic's envelope, and never as a 5xx
+by mistake."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def test_provider_error_status_reaches_the_client(
 def test_provider_error_arrives_in_anthropic_envelope(
     gateway, anthropic_provider, openai_provider, fresh_model, provider, status, kind, observe
 ):
-    """The provider error reaches the client in Anthropic's envelope with the type documented for its status."""
+    """The provider error reaches the client in Anthropic's envelope with the type documented for
+    its status."""
     ex = _provider_error(
         gateway, anthropic_provider, openai_provider, fresh_model, provider, status, kind
     )
@@ -175,7 +177,8 @@ def test_client_mistake_never_gets_a_5xx(
 def test_refused_stream_gets_the_error_status(
     gateway, anthropic_provider, openai_provider, fresh_model, status, kind, observe
 ):
-    """When the provider refuses a streamed request, the client gets that error status, not a 200 stream."""
+    """When the provider refuses a streamed request, the client gets that error status, not a 200
+    stream."""
     ex = _provider_error(
         gateway,
         anthropic_provider,
@@ -205,8 +208,9 @@ STREAMED_ERRORS = {
 def test_streamed_request_errors_arrive_in_anthropic_envelope(
     gateway, anthropic_provider, fresh_model, case, observe
 ):
-    """A streamed request's error reaches the client in Anthropic's envelope: a refusal as an error body with the
-    type documented for its status, an error after the stream began as an `error` event carrying the envelope."""
+    """A streamed request's error reaches the client in Anthropic's envelope: a refusal as an error
+    body with the type documented for its status, an error after the stream began as an `error`
+    event carrying the envelope."""
     anthropic_provider.script("messages", STREAMED_ERRORS[case], times=None)
     ex = gateway.messages(message_body(fresh_model("anthropic"), stream=True))
     observe("client status", ex.status)

@@ -46,7 +46,8 @@ def _changed(sent: dict[str, Any], got: dict[str, Any]) -> list[str]:
 
 
 def _missing_in(expected: Any, observed: Any) -> bool:
-    """Whether ``observed`` lacks something ``expected`` has; keys the gateway added are tolerated."""
+    """Whether ``observed`` lacks something ``expected`` has; keys the gateway added are
+    tolerated."""
     if isinstance(expected, dict):
         return not isinstance(observed, dict) or any(
             _missing_in(v, observed.get(k)) for k, v in expected.items()
@@ -65,7 +66,8 @@ def _missing_in(expected: Any, observed: Any) -> bool:
 def test_feature_request_reaches_anthropic_unchanged(
     gateway, anthropic_provider, name, stream, observe
 ):
-    """The feature's body fields reach the Anthropic provider unchanged, with the beta they pair with."""
+    """The feature's body fields reach the Anthropic provider unchanged, with the beta they pair
+    with."""
     feature = FEATURES[name]
     anthropic_provider.script("messages", RawMessage(feature.answer(SONNET)))
     body = request_body(feature, SONNET, stream)
@@ -86,7 +88,8 @@ def test_feature_request_reaches_anthropic_unchanged(
 def test_feature_answer_reaches_the_client_unchanged(
     gateway, anthropic_provider, name, stream, observe
 ):
-    """The feature's answer (blocks, usage, top-level fields) reaches the client from Anthropic unchanged."""
+    """The feature's answer (blocks, usage, top-level fields) reaches the client from Anthropic
+    unchanged."""
     _assert_answer_kept(
         gateway, anthropic_provider, "messages", SONNET, FEATURES[name], stream, observe
     )
@@ -98,12 +101,13 @@ def test_feature_answer_reaches_the_client_unchanged(
 def test_feature_request_reaches_the_cloud_upstream_unchanged(
     gateway, request, name, route, observe
 ):
-    """The feature's body fields reach Bedrock (Invoke) and Vertex unchanged, with its beta (Bedrock: in the body's
-    anthropic_beta; Vertex: in the header)."""
+    """The feature's body fields reach Bedrock (Invoke) and Vertex unchanged, with its beta
+    (Bedrock: in the body's anthropic_beta; Vertex: in the header)."""
     provider_name, model, fake_route = route
     provider = request.getfixturevalue(f"{provider_name}_provider")
     feature = FEATURES[name]
-    # Optional: this check judges the request; whether the provider accepts it is the provider rules' to judge.
+    # Optional: this check judges the request; whether the provider accepts it is the provider
+    # rules' to judge.
     provider.script(fake_route, Reply.text("ok"), optional=True)
     body = request_body(feature, model)
     ex = gateway.messages(body, headers=_betas(feature))
@@ -129,7 +133,8 @@ def test_feature_request_reaches_the_cloud_upstream_unchanged(
 def test_feature_answer_from_vertex_reaches_the_client_unchanged(
     gateway, vertex_provider, name, stream, observe
 ):
-    """The feature's answer (blocks, usage, top-level fields) reaches the client from Vertex unchanged."""
+    """The feature's answer (blocks, usage, top-level fields) reaches the client from Vertex
+    unchanged."""
     route = "stream_raw_predict" if stream else "raw_predict"
     _assert_answer_kept(
         gateway, vertex_provider, route, VERTEX_MODEL[0], FEATURES[name], stream, observe
@@ -137,7 +142,8 @@ def test_feature_answer_from_vertex_reaches_the_client_unchanged(
 
 
 def _contains(haystack: Any, needle: Any) -> bool:
-    """Whether ``needle`` is ``haystack`` or sits anywhere inside it (a string inside a longer one counts)."""
+    """Whether ``needle`` is ``haystack`` or sits anywhere inside it (a string inside a longer one
+    counts)."""
     if haystack == needle or (
         isinstance(needle, str) and isinstance(haystack, str) and needle in haystack
     ):
@@ -162,8 +168,8 @@ TRANSLATED = {
 @pytest.mark.needs("openai")
 @pytest.mark.parametrize("name", [p for p in ROWS if p.values[0] in TRANSLATED])
 def test_feature_request_survives_translation_to_openai(gateway, openai_provider, name, observe):
-    """Where a feature applies to an OpenAI-routed model, its substance (the document and image bytes, the JSON
-    schema) reaches OpenAI in the translated request."""
+    """Where a feature applies to an OpenAI-routed model, its substance (the document and image
+    bytes, the JSON schema) reaches OpenAI in the translated request."""
     openai_provider.script_generation(Reply.text("ok"))
     ex = gateway.messages(
         request_body(FEATURES[name], OPENAI_MODEL), headers=_betas(FEATURES[name])

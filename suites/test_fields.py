@@ -21,14 +21,16 @@ FIELDS = {
 BODY = claude_code_body(SONNET, stream=False)
 FIELDS |= {
     # Shapes no profile happened to send, but Claude Code does in other situations.
-    # Anthropic refuses a thinking budget that is not below max_tokens (provider rule ANTH-THINK-003).
+    # Anthropic refuses a thinking budget that is not below max_tokens (provider rule
+    # ANTH-THINK-003).
     "thinking-enabled": {
         "thinking": {"type": "enabled", "budget_tokens": 2048},
         "max_tokens": 4096,
     },
     "tools-defer_loading": {"tools": BODY["tools"]},
     "message-cache_control": {"messages": BODY["messages"]},
-    # Only models from Opus 4.8 on take a system message mid-conversation (provider rule ANTH-MSG-002).
+    # Only models from Opus 4.8 on take a system message mid-conversation (provider rule
+    # ANTH-MSG-002).
     "system-role-message": {
         "model": "claude-opus-5-5",
         "messages": [
@@ -78,7 +80,8 @@ EXTRA_HEADERS = {
 def test_unknown_claude_code_headers_reach_the_provider(
     gateway, anthropic_provider, header, observe
 ):
-    """Unknown anthropic-* and x-claude-code-* headers reach the provider; the gateway does not allowlist."""
+    """Unknown anthropic-* and x-claude-code-* headers reach the provider; the gateway does not
+    allowlist."""
     anthropic_provider.script("messages", Reply.text("ok"))
     value = "conformance-probe-7f3a"
     assert_status(

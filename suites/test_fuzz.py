@@ -42,15 +42,21 @@ from .support.fuzzing import (
     valid_cases,
 )
 
-# A gateway of its own ("fuzz") with two non-default settings: with LiteLLM's default retries each 5xx is retried
-# twice with back-off and shrinking a failure takes minutes; with cooldowns on, a few failures bench the model
-# and every later request gets the same 429, which tests nothing. Neither changes what a request is answered.
+# A gateway of its own ("fuzz") with two non-default settings: with LiteLLM's default retries each
+# 5xx is retried twice with back-off and shrinking a failure takes minutes; with cooldowns on, a few
+# failures bench the model and every later request gets the same 429, which tests nothing. Neither
+# changes what a request is answered.
 pytestmark = [
     pytest.mark.needs("litellm"),
     pytest.mark.gateway("fuzz"),
     pytest.mark.settings(
-        num_retries="0 (each 5xx would be retried twice with back-off: a thousand requests would not fit a minute)",
-        disable_cooldowns="true (after a few failures every request would get the same cooldown 429)",
+        num_retries=(
+            "0 (each 5xx would be retried twice with back-off: a thousand requests would not fit "
+            "a minute)"
+        ),
+        disable_cooldowns=(
+            "true (after a few failures every request would get the same cooldown 429)"
+        ),
     ),
 ]
 EXAMPLES = 250
@@ -94,7 +100,8 @@ class Fuzzer:
         )
 
     def check(self, case: Case, response: httpx.Response) -> None:
-        """Collect what this answer breaks, keeping the smallest request for each broken invariant."""
+        """Collect what this answer breaks, keeping the smallest request for each broken
+        invariant."""
         for invariant, detail in self.broken(case, response):
             shown = f"{case.show()}\n-> {response.status_code} {response.text[:300]}\n{detail}"
             kept = self.violations.get(invariant)
@@ -126,8 +133,8 @@ def _fuzz(fuzzer: Fuzzer, category: str, model: str) -> None:
     one()
 
 
-# The repository's example database; a run against another LiteLLM (the gate, the matrix) gets a copy of its
-# own, so what another version breaks is never stored as this version's known example.
+# The repository's example database; a run against another LiteLLM (the gate, the matrix) gets a
+# copy of its own, so what another version breaks is never stored as this version's known example.
 EXAMPLES_DIR = Path(
     os.environ.get("CC_GATEWAY_FUZZ_EXAMPLES") or Path(__file__).with_name("fuzz-examples")
 )
@@ -148,8 +155,8 @@ def _remember(category: str, invariant: str) -> None:
 
 
 def _minimal(fuzzer: Fuzzer, category: str, invariant: str, shrink: bool) -> Case | None:
-    """The smallest request Hypothesis finds that breaks ``invariant``: stored examples first, then (with
-    ``shrink``) generated ones, shrunk; the result is saved to the example database."""
+    """The smallest request Hypothesis finds that breaks ``invariant``: stored examples first, then
+    (with ``shrink``) generated ones, shrunk; the result is saved to the example database."""
 
     def breaks(case: Case) -> bool:
         return invariant in {name for name, _ in fuzzer.broken(case, fuzzer.send(case))}
@@ -173,7 +180,8 @@ def _minimal(fuzzer: Fuzzer, category: str, invariant: str, shrink: bool) -> Cas
 
 
 def _shrink_and_replay(fuzzer: Fuzzer, category: str) -> dict[str, str]:
-    """Shrink what the sweep broke and replay what earlier runs stored; returns the minimal request per invariant."""
+    """Shrink what the sweep broke and replay what earlier runs stored; returns the minimal request
+    per invariant."""
     minimal: dict[str, str] = {}
     for invariant in sorted(set(fuzzer.violations) | _stored(category)):
         case = _minimal(fuzzer, category, invariant, shrink=invariant in fuzzer.violations)
@@ -190,12 +198,14 @@ def _shrink_and_replay(fuzzer: Fuzzer, category: str) -> dict[str, str]:
 @pytest.mark.req("FUZZ-001")
 @pytest.mark.parametrize("category", list(CATEGORIES), ids=list(CATEGORIES))
 def test_generated_requests_hold_the_gateway_invariants(fuzzer, category, observe):
-    """250 generated requests per category: valid ones reach the provider intact; no mistake gets a 5xx; every
-    4xx is in Anthropic's envelope; no key is echoed; the gateway key never reaches the provider."""
+    """250 generated requests per category: valid ones reach the provider intact; no mistake gets a
+    5xx; every 4xx is in Anthropic's envelope; no key is echoed; the gateway key never reaches the
+    provider."""
     _fuzz(fuzzer, category, SONNET)
     observe("requests sent", fuzzer.sent)
     minimal = _shrink_and_replay(fuzzer, category)
-    # The journal holds only the last generated request, which tells nothing: the fingerprint is what broke.
+    # The journal holds only the last generated request, which tells nothing: the fingerprint is
+    # what broke.
     fuzzer.provider.reset()
     observe("requests sent to shrink and replay", fuzzer.sent - EXAMPLES, volatile=True)
     observe("invariants broken", sorted(fuzzer.violations))

@@ -38,7 +38,8 @@ def test_limited_key_gets_its_allowed_model(limited, anthropic_provider, stream)
 def test_limited_key_is_refused_another_model_with_permission_error(
     limited, anthropic_provider, stream
 ):
-    """The key limited to model A is refused model B with 403 permission_error; no provider is called."""
+    """The key limited to model A is refused model B with 403 permission_error; no provider is
+    called."""
     ex = limited.messages(message_body(VK_MODEL_B, stream=stream))
     assert anthropic_provider.received() == [], "model B's provider was called"
     assert_status(ex, 403)
@@ -65,7 +66,8 @@ def test_model_list_for_limited_key_shows_only_its_models(limited, observe):
 def test_variants_of_a_forbidden_model_do_not_get_through(
     limited, anthropic_provider, variant, observe
 ):
-    """Aliases, a [1m] suffix and case variants of model B are refused for the key limited to model A."""
+    """Aliases, a [1m] suffix and case variants of model B are refused for the key limited to
+    model A."""
     ex = limited.messages(message_body(variant))
     observe("status", ex.status)
     assert anthropic_provider.received() == [], f"{variant!r} reached a provider"

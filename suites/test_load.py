@@ -76,7 +76,8 @@ async def _one(http: httpx.AsyncClient, url: str, headers: dict[str, str], model
 
 
 async def _swarm(gateway, model: str, n: int, keys: list[str] | None = None) -> list[Session]:
-    """``n`` concurrent sessions; with ``keys``, session i authenticates with keys[i] (Bearer, as Claude Code)."""
+    """``n`` concurrent sessions; with ``keys``, session i authenticates with keys[i] (Bearer, as
+    Claude Code)."""
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     headers = [
         gateway.headers()
@@ -108,7 +109,8 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(cuts[49] * 1000), "p99": round(cuts[98] * 1000)}
 
 
-# Anthropic at both levels; Bedrock and Vertex, whose streams take other code paths in the gateway, at 32.
+# Anthropic at both levels; Bedrock and Vertex, whose streams take other code paths in the gateway,
+# at 32.
 LOAD_ROUTES = [
     pytest.param(route, n, id=f"{route.name}-{n}-streams", marks=route_marks)
     for p in route_params(
@@ -121,7 +123,8 @@ LOAD_ROUTES = [
 
 
 def provider_credentials(route: Route, got: list[RecordedRequest], proxy) -> set[str]:
-    """What each provider request authenticated with: the upstream key, the SigV4 access key, or the token."""
+    """What each provider request authenticated with: the upstream key, the SigV4 access key, or the
+    token."""
     if route.fake == "bedrock":
         return {
             f"{r.labels.get('auth')} {r.labels.get('access_key')} {r.labels.get('signature')}"
@@ -146,8 +149,8 @@ def expected_credentials(route: Route, proxy) -> set[str]:
 def test_concurrent_streams_each_get_exactly_their_own_answer(
     gateway, proxy, request, fresh_model, route, concurrency, observe
 ):
-    """Under 32 and 128 concurrent streams each client gets exactly its own content, grammatically, with no 5xx,
-    and each provider request carries only the provider credential."""
+    """Under 32 and 128 concurrent streams each client gets exactly its own content, grammatically,
+    with no 5xx, and each provider request carries only the provider credential."""
     fake = request.getfixturevalue(f"{route.fake}_provider")
     route.script(fake, Echo(delay=0.02), stream=True, times=None)
     pid = getattr(getattr(proxy, "process", None), "pid", None)
@@ -184,8 +187,9 @@ def test_concurrent_streams_each_get_exactly_their_own_answer(
 def test_concurrent_sessions_with_distinct_keys_are_each_authorised_alone(
     gateway, proxy, anthropic_provider, concurrency, observe
 ):
-    """Under 32 and 128 concurrent streams, each with its own key from a custom_auth allowlist and one in eight
-    with a key the allowlist lacks, every allowed client gets exactly its own answer and every other a 401."""
+    """Under 32 and 128 concurrent streams, each with its own key from a custom_auth allowlist and
+    one in eight with a key the allowlist lacks, every allowed client gets exactly its own answer
+    and every other a 401."""
     anthropic_provider.script("messages", Echo(delay=0.02), times=None)
     allowed = list(proxy.gateway.virtual_keys)[:concurrency]
     keys = [

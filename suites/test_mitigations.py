@@ -1,9 +1,11 @@
-"""Mitigations, proven: a known cause's requirement holds once a team applies the setting that avoids it.
+"""Mitigations, proven: a known cause's requirement holds once a team applies the setting that
+avoids it.
 
-A cause in a deviations file names a ``mitigation`` only with its proof (docs/impact.md#mitigations); the
-checks here are the proofs of the kind ``check:``. Each states the requirement its cause breaks, names the
-setting it applies (``@pytest.mark.settings``, shown in the report), and passes only where the setting
-really avoids the cause: a gateway that broke the requirement on that path too would fail it.
+A cause in a deviations file names a ``mitigation`` only with its proof
+(docs/impact.md#mitigations); the checks here are the proofs of the kind ``check:``. Each states the
+requirement its cause breaks, names the setting it applies (``@pytest.mark.settings``, shown in the
+report), and passes only where the setting really avoids the cause: a gateway that broke the
+requirement on that path too would fail it.
 """
 
 from __future__ import annotations
@@ -23,18 +25,23 @@ from .support.asserts import assert_status, json_diff
 from .support.cli import claude_direct
 
 NEWEST = max(PROFILES, key=lambda p: [int(x) for x in p["version"].split(".")])
-# The fields LiteLLM 1.108.7's /v1/messages drops for Claude Code's default model (cause adaptive-thinking-dropped).
+# The fields LiteLLM 1.108.7's /v1/messages drops for Claude Code's default model (cause
+# adaptive-thinking-dropped).
 PASSTHROUGH_FIELDS = {
     f: profile_body(NEWEST, SONNET)[f]
     for f in ("thinking", "output_config")
     if f in profile_body(NEWEST, SONNET)
 }
 PASSTHROUGH = pytest.mark.settings(
-    ANTHROPIC_BASE_URL="Claude Code's base URL at the gateway's /anthropic pass-through (<gateway>/anthropic) "
-    "instead of its root"
+    ANTHROPIC_BASE_URL=(
+        "Claude Code's base URL at the gateway's /anthropic pass-through (<gateway>/anthropic) "
+        "instead of its root"
+    )
 )
 NO_EXPERIMENTAL_BETAS = pytest.mark.settings(
-    CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS="1 in Claude Code's environment: it sends no experimental betas"
+    CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=(
+        "1 in Claude Code's environment: it sends no experimental betas"
+    )
 )
 
 
@@ -46,7 +53,8 @@ NO_EXPERIMENTAL_BETAS = pytest.mark.settings(
 def test_claude_code_thinking_and_effort_reach_the_provider_through_the_anthropic_passthrough(
     gateway, anthropic_provider, field, stream, observe
 ):
-    """Through the /anthropic pass-through, Claude Code's thinking and effort fields reach the provider unchanged."""
+    """Through the /anthropic pass-through, Claude Code's thinking and effort fields reach the
+    provider unchanged."""
     anthropic_provider.script("messages", Reply.text("ok"))
     body = {
         "model": SONNET,
@@ -69,7 +77,8 @@ def test_claude_code_thinking_and_effort_reach_the_provider_through_the_anthropi
 def test_unknown_claude_code_headers_reach_the_provider_through_the_anthropic_passthrough(
     gateway, anthropic_provider, header, observe
 ):
-    """Through the /anthropic pass-through, unknown anthropic-* and x-claude-code-* headers reach the provider."""
+    """Through the /anthropic pass-through, unknown anthropic-* and x-claude-code-* headers reach
+    the provider."""
     anthropic_provider.script("messages", Reply.text("ok"))
     value = "conformance-probe-7f3a"
     body = {"model": SONNET, "max_tokens": 64, "messages": [{"role": "user", "content": "x"}]}
@@ -95,7 +104,8 @@ CLOUD = {
 def test_claude_code_without_experimental_betas_is_served_by_the_cloud_through_the_gateway(
     claude_code_cli, proxy, request, route, tmp_path, observe
 ):
-    """With CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1, claude -p is served by Bedrock and Vertex through /v1/messages."""
+    """With CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1, claude -p is served by Bedrock and Vertex
+    through /v1/messages."""
     cli, _ = claude_code_cli
     model, fake_name, routes = CLOUD[route]
     fake = request.getfixturevalue(f"{fake_name}_provider")

@@ -24,9 +24,10 @@ DEFAULT_NAMES = [(f.version, alias, name) for f in KNOWN for alias, name in f.de
 def test_claude_code_default_model_is_routable(
     gateway, anthropic_provider, version, alias, model, observe
 ):
-    """Every model name Claude Code requests by default is served by the gateway under test: a request for it
-    reaches a provider and the provider's answer comes back."""
-    # The gateway, not the config it was built from, says what it serves; a listing is evidence, not proof.
+    """Every model name Claude Code requests by default is served by the gateway under test: a
+    request for it reaches a provider and the provider's answer comes back."""
+    # The gateway, not the config it was built from, says what it serves; a listing is evidence, not
+    # proof.
     listing = gateway.request("GET", "/v1/models")
     listed = (
         {m.get("id") for m in listing.json().get("data", [])} if listing.status == 200 else set()
@@ -52,7 +53,8 @@ def test_claude_code_default_model_is_routable(
 def test_quickstart_default_model_variables_are_routable(
     gateway, proxy, anthropic_provider, variable, observe
 ):
-    """Each ANTHROPIC_DEFAULT_*_MODEL value the quickstart suggests is routable in its own config."""
+    """Each ANTHROPIC_DEFAULT_*_MODEL value the quickstart suggests is routable in its own
+    config."""
     model = QUICKSTART_ENV_DEFAULTS[variable]
     anthropic_provider.script("messages", Reply.text("ok"), times=None)
     ex = gateway.messages(message_body(model))

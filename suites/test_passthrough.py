@@ -69,7 +69,8 @@ PASS_BAD_KEYS = {
 @pytest.mark.blackbox
 @pytest.mark.parametrize("credential", PASS_BAD_KEYS, ids=str)
 def test_passthrough_requires_the_gateway_key(gateway, anthropic_provider, credential, observe):
-    """Without the LiteLLM key, or with a wrong one, the pass-through answers 401 and calls no provider."""
+    """Without the LiteLLM key, or with a wrong one, the pass-through answers 401 and calls no
+    provider."""
     ex = gateway.messages(
         message_body(SONNET), prefix="/anthropic", auth="none", headers=PASS_BAD_KEYS[credential]
     )

@@ -1,4 +1,5 @@
-"""Smoke checks: the pipe from a Claude Code-like client through LiteLLM to the fake providers works."""
+"""Smoke checks: the pipe from a Claude Code-like client through LiteLLM to the fake providers
+works."""
 
 from __future__ import annotations
 

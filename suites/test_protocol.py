@@ -37,7 +37,8 @@ OPEN_LIST = settings(
 
 @pytest.mark.req("PROTO-001")
 def test_workspace_id_reaches_the_provider(gateway, anthropic_provider, observe):
-    """anthropic-workspace-id reaches the provider unchanged (the Claude Platform on AWS needs it)."""
+    """anthropic-workspace-id reaches the provider unchanged (the Claude Platform on AWS needs
+    it)."""
     anthropic_provider.script("messages", Reply.text("ok"))
     workspace = "wrkspc_01ConformanceProbe7f3a"
     assert_status(
@@ -65,8 +66,8 @@ def test_messages_route_matches_on_the_path(gateway, anthropic_provider, path, o
 def test_startup_probe_is_answered_promptly_and_harmlessly(
     proxy, anthropic_provider, path, make_client, observe
 ):
-    """Claude Code's HEAD startup probe gets a prompt answer of any status, reaches no provider, and the
-    gateway serves afterwards."""
+    """Claude Code's HEAD startup probe gets a prompt answer of any status, reaches no provider, and
+    the gateway serves afterwards."""
     client = make_client(proxy.url, proxy.master_key)
     try:
         started = time.monotonic()
@@ -83,8 +84,8 @@ def test_startup_probe_is_answered_promptly_and_harmlessly(
 
 @pytest.mark.req("PROTO-004")
 def test_session_and_agent_headers_are_accepted(gateway, anthropic_provider, observe):
-    """Requests carrying x-claude-code-session-id, -agent-id and -parent-agent-id succeed (the gateway may
-    consume them)."""
+    """Requests carrying x-claude-code-session-id, -agent-id and -parent-agent-id succeed (the
+    gateway may consume them)."""
     anthropic_provider.script("messages", Reply.text("ok"))
     headers = {name: f"00000000-0000-4000-8000-00000000000{i}" for i, name in enumerate(CONSUMABLE)}
     ex = gateway.messages(message_body(SONNET), headers=headers)
@@ -103,8 +104,8 @@ _header_values = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9=;:,._/-]{0,40}", fullmatc
 def test_generated_anthropic_and_claude_code_headers_reach_the_provider(
     gateway, anthropic_provider, observe
 ):
-    """20 generated anthropic-* and x-claude-code-* headers each reach the provider with their value: an open
-    list, never an allowlist."""
+    """20 generated anthropic-* and x-claude-code-* headers each reach the provider with their
+    value: an open list, never an allowlist."""
     dropped: list[str] = []
 
     @OPEN_LIST
@@ -135,8 +136,8 @@ _field_names = _token.map(lambda t: t.replace("-", "_")).filter(
 
 
 @pytest.mark.req("PROTO-006")
-# The gateway protocol asks gateways to forward fields no API defines yet; Anthropic itself refuses an unknown
-# field, so only that rule is waived: every other rule still judges what arrives.
+# The gateway protocol asks gateways to forward fields no API defines yet; Anthropic itself refuses
+# an unknown field, so only that rule is waived: every other rule still judges what arrives.
 @pytest.mark.lenient_provider(
     "PROTO-006 generates fields no API defines yet, to see the gateway forward them",
     rules=("ANTH-FIELD-001",),
@@ -163,13 +164,14 @@ def test_generated_body_fields_reach_the_provider_unchanged(gateway, anthropic_p
     )
 
 
-# Upstream errors whose wording Claude Code's retry logic matches (the protocol page's own examples).
+# Upstream errors whose wording Claude Code's retry logic matches (the protocol page's own
+# examples).
 RECOGNISED = {
     "advisor-tool": (
         400,
         "invalid_request_error",
-        "messages.0.content.0: Input tag 'advisor_20260301' found using 'type' does not match any of "
-        "the expected tags",
+        "messages.0.content.0: Input tag 'advisor_20260301' found using 'type' "
+        "does not match any of the expected tags",
     ),
     "effort": (
         400,
@@ -199,8 +201,8 @@ def _upstream_error(status: int, kind: str, message: str) -> dict[str, object]:
 def test_upstream_error_body_reaches_the_client_unmodified(
     gateway, anthropic_provider, fresh_model, case, observe
 ):
-    """An upstream error body reaches the client byte-for-byte, with its status: Claude Code's recovery
-    matches on the upstream's wording."""
+    """An upstream error body reaches the client byte-for-byte, with its status: Claude Code's
+    recovery matches on the upstream's wording."""
     status, kind, message = RECOGNISED[case]
     body = _upstream_error(status, kind, message)
     anthropic_provider.script("messages", RawJSON(body, status), times=None)
@@ -208,7 +210,8 @@ def test_upstream_error_body_reaches_the_client_unmodified(
     observe("client status", ex.status)
     observe("client body", ex.text[:400], volatile=True)
     assert_status(ex, status)
-    # The bytes the provider really sent, from its journal: not a re-serialisation of what was scripted.
+    # The bytes the provider really sent, from its journal: not a re-serialisation of what was
+    # scripted.
     sent = anthropic_provider.last("messages").response_body
     assert sent, "the provider's journal holds no error body"
     assert ex.content == sent, f"expected {sent.decode(errors='replace')}\nobserved {ex.text[:400]}"
@@ -217,8 +220,8 @@ def test_upstream_error_body_reaches_the_client_unmodified(
 @pytest.mark.req("PROTO-008")
 @pytest.mark.parametrize("case", RECOGNISED, ids=str)
 def test_upstream_error_wording_survives(gateway, anthropic_provider, fresh_model, case, observe):
-    """Short of byte-for-byte, the client's error keeps the upstream's error.type and its message (or a
-    capability_rejected: token), so Claude Code's recovery still matches."""
+    """Short of byte-for-byte, the client's error keeps the upstream's error.type and its message
+    (or a capability_rejected: token), so Claude Code's recovery still matches."""
     status, kind, message = RECOGNISED[case]
     anthropic_provider.script(
         "messages", RawJSON(_upstream_error(status, kind, message), status), times=None
@@ -259,7 +262,8 @@ def test_x_should_retry_reaches_the_client(
 
 
 def _renamed(headers: dict[str, str], fragment: str, expected: set[str]) -> dict[str, str]:
-    """The upstream's header under another name (a gateway prefixing it, say): evidence for the report."""
+    """The upstream's header under another name (a gateway prefixing it, say): evidence for the
+    report."""
     return {k: v for k, v in sorted(headers.items()) if fragment in k and k not in expected}
 
 
@@ -273,7 +277,8 @@ RATELIMIT = (
 @pytest.mark.req("PROTO-010")
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_unified_ratelimit_headers_reach_the_client(gateway, anthropic_provider, stream, observe):
-    """The upstream's anthropic-ratelimit-unified-* headers reach the client unchanged on a success."""
+    """The upstream's anthropic-ratelimit-unified-* headers reach the client unchanged on a
+    success."""
     anthropic_provider.script("messages", Reply.text("ok", headers=RATELIMIT))
     ex = gateway.messages(message_body(SONNET, stream=stream))
     assert_status(ex, 200)
@@ -304,7 +309,8 @@ def test_unified_ratelimit_headers_reach_the_client_on_a_429(
 
 @pytest.mark.req("PROTO-012")
 def test_header_names_are_case_insensitive(gateway, anthropic_provider, observe):
-    """Mixed-case Anthropic-Version and Anthropic-Beta are honoured and reach the provider with their values."""
+    """Mixed-case Anthropic-Version and Anthropic-Beta are honoured and reach the provider with
+    their values."""
     anthropic_provider.script("messages", Reply.text("ok"))
     headers = {"Anthropic-Version": "2023-06-01", "Anthropic-Beta": "context-1m-2025-08-07"}
     ex = gateway.messages(
@@ -335,7 +341,8 @@ HINTS = {
 
 @pytest.mark.req("PROTO-013")
 def test_gateway_hint_headers_do_not_fail_the_request(gateway, anthropic_provider, observe):
-    """A request carrying every gateway hint header (CLAUDE_CODE_GATEWAY_HINT_HEADERS=1) succeeds."""
+    """A request carrying every gateway hint header (CLAUDE_CODE_GATEWAY_HINT_HEADERS=1)
+    succeeds."""
     anthropic_provider.script("messages", Reply.text("ok"))
     ex = gateway.messages(message_body(SONNET), headers=HINTS)
     observe("status", ex.status)
@@ -381,7 +388,8 @@ def _system_texts(route: str, body: dict[str, object]) -> list[str]:
 @pytest.mark.parametrize("route", ROUTES)
 @CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_attribution_block_stays_first_and_alone(gateway, request, route, observe):
-    """Claude Code's attribution block reaches the upstream as the first system entry, alone and unchanged."""
+    """Claude Code's attribution block reaches the upstream as the first system entry, alone and
+    unchanged."""
     provider_name, model, fake_route = route
     provider = request.getfixturevalue(f"{provider_name}_provider")
     provider.script(fake_route, Reply.text("ok"))

@@ -46,8 +46,8 @@ class Route:
     marks: tuple[Any, ...] = ()
 
 
-# model None: the version's own default model name. `like`: the Anthropic model the route ends at, whose
-# output ceiling Claude Code would have sized max_tokens for.
+# model None: the version's own default model name. `like`: the Anthropic model the route ends at,
+# whose output ceiling Claude Code would have sized max_tokens for.
 ROUTES = [
     Route("anthropic-default-model", "default", "anthropic", ("messages",), None),
     Route("anthropic-alias", "default", "anthropic", ("messages",), ALIAS_MODEL[0]),
@@ -125,14 +125,16 @@ def client_request(version: str, route: Route) -> tuple[str, dict[str, Any], dic
     )
     over = families()["anthropic"].rule("ANTH-PARAM-002").violation(unbounded)
     if over is not None:
-        # Claude Code sizes max_tokens by the model it asks for; the captured value was for its own default.
+        # Claude Code sizes max_tokens by the model it asks for; the captured value was for its own
+        # default.
         body["max_tokens"] = over["limit"]
     if (
         judge("anthropic", call_for("anthropic", "messages", headers, {**body, "model": like}))
         is not None
     ):
-        # Only Opus 4.8 on takes a system message mid-conversation; for other models Claude Code sends the
-        # instruction as a <system-reminder> in a user turn, as its versions before system messages did.
+        # Only Opus 4.8 on takes a system message mid-conversation; for other models Claude Code
+        # sends the instruction as a <system-reminder> in a user turn, as its versions before system
+        # messages did.
         body["messages"] = [
             _as_reminder(m) if m.get("role") == "system" else m for m in body["messages"]
         ]
@@ -201,7 +203,8 @@ CC_TEXT = st.text(
 
 @st.composite
 def claude_code_shaped(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
-    """A request as the newest profiled Claude Code could send it: its fields, a conversation, maybe tools."""
+    """A request as the newest profiled Claude Code could send it: its fields, a conversation, maybe
+    tools."""
     version = draw(st.sampled_from(sorted(PROFILES)))
     _, body, headers = client_request(version, ROUTES[5])
     turns = draw(st.lists(CC_TEXT, min_size=1, max_size=3))
@@ -222,7 +225,8 @@ def claude_code_shaped(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]
 @pytest.mark.parametrize(
     "route", [pytest.param(r, id=r.name, marks=r.marks) for r in ROUTES if r.config == "providers"]
 )
-# No example database and no shrinking: the same 8 examples every run, so the check's fingerprint is stable.
+# No example database and no shrinking: the same 8 examples every run, so the check's fingerprint is
+# stable.
 @settings(
     max_examples=8,
     deadline=None,

@@ -1,4 +1,5 @@
-"""Provider scenarios: what a provider answered reaches the client intact, from a script or a recording.
+"""Provider scenarios: what a provider answered reaches the client intact, from a script or a
+recording.
 
 Each scenario (``harness/fakes/scenarios.py``) is sent through the gateway the way
 Claude Code sends it. The fake provider answers with the scenario's script, or, under
@@ -44,7 +45,8 @@ def _provider_requests(scenario: Scenario, anthropic_provider, openai_provider):
 def test_provider_answer_reaches_the_client_intact(
     gateway, anthropic_provider, openai_provider, provider_answers, scenario, observe
 ):
-    """What the provider answered (status, blocks, tool input, thinking signature, stop reason) reaches the client."""
+    """What the provider answered (status, blocks, tool input, thinking signature, stop reason)
+    reaches the client."""
 
     def attempt() -> list:
         _script(scenario, provider_answers, anthropic_provider, openai_provider)
@@ -102,5 +104,6 @@ def _assert_paced(ex, req, observe) -> None:
     emitted, spread = _spread(ex, req)
     observe("provider pacing vs client spread (s)", f"{emitted:.2f} vs {spread:.2f}", volatile=True)
     assert spread >= 0.5 * emitted, (
-        f"expected the events spread over about {emitted:.2f} s as the provider sent them, observed {spread:.2f} s"
+        f"expected the events spread over about {emitted:.2f} s as the provider sent them, "
+        f"observed {spread:.2f} s"
     )

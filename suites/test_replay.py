@@ -36,7 +36,8 @@ def replay(gateway, profile: dict):
 @pytest.mark.req("REPLAY-001")
 @pytest.mark.parametrize("profile", PARAMS)
 def test_captured_claude_code_request_succeeds(gateway, anthropic_provider, profile):
-    """The captured main request of each profiled Claude Code version succeeds through the gateway."""
+    """The captured main request of each profiled Claude Code version succeeds through the
+    gateway."""
     anthropic_provider.script("messages", Reply.text("replayed"))
     _, ex = replay(gateway, profile)
     assert_status(ex, 200)

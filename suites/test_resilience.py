@@ -1,12 +1,14 @@
-"""RESIL: the gateway as deployed (LiteLLM's default retries, timeout and cooldowns) under provider and client faults,
-on every route: Anthropic, Bedrock InvokeModel and Converse, Vertex, OpenAI through Responses and chat
-completions, and the /anthropic, /bedrock and /vertex_ai pass-throughs (suites.support.routes).
+"""RESIL: the gateway as deployed (LiteLLM's default retries, timeout and cooldowns) under provider
+and client faults, on every route: Anthropic, Bedrock InvokeModel and Converse, Vertex, OpenAI
+through Responses and chat completions, and the /anthropic, /bedrock and /vertex_ai pass-throughs
+(suites.support.routes).
 
 Every fault is scripted in the route's own wire format (an AWS event stream cut mid-frame, a
-ThrottlingException, Google's 429 envelope, an OpenAI error chunk). Each check takes its own deployment
-from a pool so LiteLLM's cooldowns cannot carry one check's fault into the next, and most end by asking
-the gateway to serve again. The checks that wait (a provider silent past the timeout, past Claude Code's
-stall watchdog, or kept alive with pings) share one silence between all routes: see ``TestSharedSilence``.
+ThrottlingException, Google's 429 envelope, an OpenAI error chunk). Each check takes its own
+deployment from a pool so LiteLLM's cooldowns cannot carry one check's fault into the next, and most
+end by asking the gateway to serve again. The checks that wait (a provider silent past the timeout,
+past Claude Code's stall watchdog, or kept alive with pings) share one silence between all routes:
+see ``TestSharedSilence``.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from .support.routes import (
     streamed_text,
 )
 
-# The Anthropic routes run on the reference gateway too (its faults prove the checks); the others need
-# a translating gateway, and say so per route (suites.support.routes).
+# The Anthropic routes run on the reference gateway too (its faults prove the checks); the others
+# need a translating gateway, and say so per route (suites.support.routes).
 BOUND_S = 30.0  # no fault may hold Claude Code longer than this
 HANGUP_S = 2.0  # an answer nobody reads must not keep billing longer than this
 
@@ -49,8 +51,8 @@ def paced(words: int) -> Reply:
 
 
 PACED = paced(40)
-# Long enough that the provider is still writing when the client leaves, even when a loaded machine delays
-# the gateway's first bytes by seconds; a gateway that hangs up in time ends it early.
+# Long enough that the provider is still writing when the client leaves, even when a loaded machine
+# delays the gateway's first bytes by seconds; a gateway that hangs up in time ends it early.
 LONG_PACED = paced(150)
 
 
@@ -90,7 +92,8 @@ def assert_whole(route: Route, ex: Exchange, why: str) -> None:
 
 
 def assert_gateway_error(route: Route, ex: Exchange, status: int | None = None) -> None:
-    """An error in Anthropic's envelope; through a pass-through, the provider's own answer, relayed."""
+    """An error in Anthropic's envelope; through a pass-through, the provider's own answer,
+    relayed."""
     if route.passthrough:
         return
     assert_anthropic_error(ex, status)
@@ -100,10 +103,11 @@ def seconds_since(start: float) -> float:
     return round(time.monotonic() - start, 1)
 
 
-# ------------------------------------------------------------------ checks that wait, run together
-# A check that waits (LiteLLM's retry back-offs, a silence) costs its wait; many such checks, run side by side
-# against the one gateway, cost the longest wait once. A class of them shares a fixture that sends every case's
-# request at once, each marked so the fakes answer it alone (`when`), and each check judges its own outcome.
+# -------------------------------------------------- checks that wait, run together
+# A check that waits (LiteLLM's retry back-offs, a silence) costs its wait; many such checks, run
+# side by side against the one gateway, cost the longest wait once. A class of them shares a fixture
+# that sends every case's request at once, each marked so the fakes answer it alone (`when`), and
+# each check judges its own outcome.
 
 
 @dataclass
@@ -133,14 +137,15 @@ class Job:
     then_on: str = (
         "same"  # the follow-up's deployment: "same" or "other" (a fresh one of the route)
     )
-    # A two-deployment group (pool_suffix "-pair"): ``item`` answers its first deployment, ``then`` its second,
-    # for both requests.
+    # A two-deployment group (pool_suffix "-pair"): ``item`` answers its first deployment, ``then``
+    # its second, for both requests.
     pair: bool = False
 
 
 def class_items(request: pytest.FixtureRequest) -> list[pytest.Function]:
-    """The class's checks in this session (only those selected), each with its parameters: of this class node, not
-    of the same class collected again (the kill matrix's copy of the module under a fault)."""
+    """The class's checks in this session (only those selected), each with its parameters: of this
+    class node, not of the same class collected again (the kill matrix's copy of the module under a
+    fault)."""
     return [
         item
         for item in request.session.items
@@ -163,8 +168,8 @@ def _marked(
     item: Any,
     deployment: Callable[[RecordedRequest], bool] | None = None,
 ) -> Any:
-    """Script ``item`` for the requests carrying ``marker`` only (and going to ``deployment``); the predicate that
-    tells them apart."""
+    """Script ``item`` for the requests carrying ``marker`` only (and going to ``deployment``); the
+    predicate that tells them apart."""
 
     def mine(r: RecordedRequest) -> bool:
         return marker in r.raw_body.decode("utf-8", "replace") and (
@@ -200,8 +205,9 @@ def _run(
         ex = job.route.send(client, models[0], stream=job.stream, text=marker)
     except Exception as exc:
         return Outcome(error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - started)
-    # The gateway's last retries of this job may still be on their way; the other jobs' traffic on the same fake
-    # does not hold the next request back past a cooldown it is meant to meet (issue 38: RESIL-005 flaked).
+    # The gateway's last retries of this job may still be on their way; the other jobs' traffic on
+    # the same fake does not hold the next request back past a cooldown it is meant to meet (issue
+    # 38: RESIL-005 flaked).
     fake.settle(quiet=0.3, only=mine)
     outcome = Outcome(
         ex, [r for r in job.route.received(fake) if mine(r)], time.monotonic() - started
@@ -234,7 +240,8 @@ def run_together(
     fakes = {id(fake): fake for _, fake, _, _ in prepared}.values()
     for fake in fakes:
         fake.settle(quiet=0.3)
-        fake.reset()  # no check before these left its script behind (the class asks no provider fixture)
+        # no check before these left its script behind (the class asks no provider fixture)
+        fake.reset()
         fake.lenient_rules = frozenset(CLOUD_BETA_RULES)
     try:
         with ThreadPoolExecutor(max_workers=max(1, len(prepared))) as threads:
@@ -256,7 +263,8 @@ def run_together(
 def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(
     gateway, request, fresh_model, route, observe
 ):
-    """A provider connection that drops mid-stream ends the client's stream promptly, with no message_stop."""
+    """A provider connection that drops mid-stream ends the client's stream promptly, with no
+    message_stop."""
     fake = fake_for(request, route)
     route.script(fake, Fault("drop-stream", PACED, after=6), stream=True, times=None)
     started = time.monotonic()
@@ -271,8 +279,8 @@ def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(
         f"the gateway invented a complete answer from a broken one:\n{ex.transcript()}"
     )
     assert ex.status >= 400 or "error" in types or ex.broken, (
-        f"the break was not reported: status {ex.status}, events {types}, the connection ended cleanly\n"
-        + ex.transcript()
+        f"the break was not reported: status {ex.status}, events {types}, "
+        "the connection ended cleanly\n" + ex.transcript()
     )
     assert_still_serving(route, gateway, fake, fresh_model)
 
@@ -283,7 +291,8 @@ def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(
 def test_provider_dropping_mid_body_gets_an_anthropic_error(
     gateway, request, fresh_model, route, observe
 ):
-    """A provider connection that drops mid-body (not streamed) gives the client an Anthropic-shaped 5xx, promptly."""
+    """A provider connection that drops mid-body (not streamed) gives the client an Anthropic-shaped
+    5xx, promptly."""
     fake = fake_for(request, route)
     route.script(
         fake,
@@ -299,7 +308,8 @@ def test_provider_dropping_mid_body_gets_an_anthropic_error(
     observe("seconds", seconds_since(started), volatile=True)
     assert time.monotonic() - started < BOUND_S
     if route.passthrough and ex.broken:
-        pass  # a pass-through that relays the provider's broken answer breaks the client's the same way
+        # a pass-through that relays the provider's broken answer breaks the client's the same way
+        pass
     else:
         assert ex.status >= 500, (
             f"a truncated answer was passed off as {ex.status}:\n{ex.transcript()}"
@@ -402,10 +412,11 @@ BROKEN = Reply(
 def test_an_error_after_the_stream_started_reaches_the_client_as_an_error_event(
     gateway, request, fresh_model, route, observe
 ):
-    """An error after the stream started reaches the client as one message_start then an `error` event,
-    never a message_stop."""
+    """An error after the stream started reaches the client as one message_start then an `error`
+    event, never a message_stop."""
     fake = fake_for(request, route)
-    # Every attempt breaks the same way: a gateway that retries a broken stream meets the same break.
+    # Every attempt breaks the same way: a gateway that retries a broken stream meets the same
+    # break.
     route.script(
         fake, Reply(blocks=BROKEN.blocks, stream_error=stream_error(route)), stream=True, times=None
     )
@@ -431,8 +442,8 @@ def test_an_error_after_the_stream_started_reaches_the_client_as_an_error_event(
 )
 @pytest.mark.parametrize("route", route_params("RESIL-011"))
 def test_a_fallback_after_a_broken_stream_stays_grammatical(gateway, request, route, observe):
-    """With a fallback deployment, a stream that breaks after it started still reaches the client as one
-    grammatical stream: one message_start, no content twice."""
+    """With a fallback deployment, a stream that breaks after it started still reaches the client as
+    one grammatical stream: one message_start, no content twice."""
     fake = fake_for(request, route)
     primary, _ = fallback_group(route.pool or route.name)
     route.script(fake, Reply(blocks=BROKEN.blocks, stream_error=stream_error(route)), stream=True)
@@ -463,7 +474,8 @@ def test_a_fallback_after_a_broken_stream_stays_grammatical(gateway, request, ro
 def test_a_provider_silent_within_the_timeout_is_waited_for(
     gateway, request, fresh_model, route, observe
 ):
-    """A provider silent within the deployment's timeout is waited for, and its answer reaches the client."""
+    """A provider silent within the deployment's timeout is waited for, and its answer reaches the
+    client."""
     fake = fake_for(request, route)
     route.script(
         fake, Fault("silence", Reply.text("late but here"), seconds=2.0), stream=False, times=None
@@ -500,7 +512,8 @@ def _first(route: Route, fake: FakeProvider, limit: float = 10.0) -> RecordedReq
 def test_client_leaving_mid_stream_closes_the_provider_stream(
     gateway, request, fresh_model, route, observe
 ):
-    """When the client disconnects mid-stream, the gateway closes its provider connection within 2 s."""
+    """When the client disconnects mid-stream, the gateway closes its provider connection within
+    2 s."""
     fake = fake_for(request, route)
     route.script(fake, LONG_PACED, stream=True)
     body = route.body(model_for(route, fresh_model), stream=True)
@@ -530,7 +543,8 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(
         "inconclusive: the provider had written its whole stream before the client left"
     )
     assert gone is not None, (
-        f"the provider kept streaming to the gateway after the client left: all {len(sent.emitted_at)} chunks written"
+        f"the provider kept streaming to the gateway after the client left: "
+        f"all {len(sent.emitted_at)} chunks written"
     )
     assert gone <= HANGUP_S, (
         f"the gateway hung up on the provider only {gone} s after the client left"
@@ -543,12 +557,14 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(
 def test_client_leaving_a_pending_request_closes_the_provider_request(
     gateway, request, fresh_model, route, observe
 ):
-    """When the client disconnects while a non-streamed request is pending, the gateway hangs up on the provider."""
+    """When the client disconnects while a non-streamed request is pending, the gateway hangs up on
+    the provider."""
     fake = fake_for(request, route)
     route.script(
         fake, Fault("silence", Reply.text("nobody is listening"), seconds=6.0), stream=False
     )
-    # The client leaves once the provider has the request: while it is pending there, whatever the machine's load.
+    # The client leaves once the provider has the request: while it is pending there, whatever the
+    # machine's load.
     left = gateway.leave_pending(
         route.path(False),
         route.body(model_for(route, fresh_model), False),
@@ -570,8 +586,8 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(
 def test_client_leaving_during_a_retry_back_off_stops_the_retries(
     gateway, request, fresh_model, route, observe
 ):
-    """When the client disconnects while the gateway backs off before a retry, no further attempt reaches
-    the provider."""
+    """When the client disconnects while the gateway backs off before a retry, no further attempt
+    reaches the provider."""
     fake = fake_for(request, route)
     route.script(
         fake, provider_error(route, "overload", (("retry-after", "1"),)), stream=False, times=None
@@ -581,7 +597,8 @@ def test_client_leaving_during_a_retry_back_off_stops_the_retries(
         route.body(model_for(route, fresh_model), False),
         until=lambda: route.received(fake),
     ).ended  # when it closed, not when this ran
-    # With retry-after 1, LiteLLM's retries come about 1 s apart: quiet for 2.5 s means no more are coming.
+    # With retry-after 1, LiteLLM's retries come about 1 s apart: quiet for 2.5 s means no more are
+    # coming.
     fake.settle(quiet=2.5, limit=10.0)
     attempts = route.received(fake)
     late = [round(r.received_at - left, 2) for r in attempts if r.received_at > left + 0.5]
@@ -594,7 +611,7 @@ def test_client_leaving_during_a_retry_back_off_stops_the_retries(
     )
 
 
-# ------------------------------------------------------------------ one silence, every route
+# -------------------------------------------------- one silence, every route
 SILENT_TIMEOUT_BOUND_S = 10.0  # a 5 s timeout, plus slack; the provider stays silent 20 s
 SILENCE_S = 25.0  # longer than Claude Code's stall watchdog (about 20 s), as STREAM-012 states
 KEEPALIVE = Reply(blocks=(Text("kept alive", chunks=("kept", " alive")),), pings=9, delay=1.0)
@@ -602,8 +619,8 @@ KEEPALIVE = Reply(blocks=(Text("kept alive", chunks=("kept", " alive")),), pings
 
 @pytest.fixture(scope="class")
 def silences(request: pytest.FixtureRequest, proxy_pool: Any) -> dict[tuple[str, str], Outcome]:
-    """Every route's slow case at once: a provider silent past the 5 s timeout (RESIL-006), silent 25 s
-    mid-stream (STREAM-012) and keeping a stream alive with pings past the timeout (RESIL-012).
+    """Every route's slow case at once: a provider silent past the 5 s timeout (RESIL-006), silent
+    25 s mid-stream (STREAM-012) and keeping a stream alive with pings past the timeout (RESIL-012).
 
     Run one after the other they would cost about 25 s per route; together they cost one silence.
     """
@@ -640,8 +657,9 @@ class TestSharedSilence:
     )
     @pytest.mark.parametrize("route", route_params("RESIL-006"))
     def test_a_provider_silent_beyond_the_timeout_is_given_up(self, silences, route, observe):
-        """A provider silent beyond the deployment's timeout is given up at the timeout on each attempt, the
-        gateway hangs up on the provider, and the client gets an Anthropic-shaped error."""
+        """A provider silent beyond the deployment's timeout is given up at the timeout on each
+        attempt, the gateway hangs up on the provider, and the client gets an Anthropic-shaped
+        error."""
         got = silences[("timeout", route.name)]
         assert got.exchange is not None, got.error
         ex, attempts = got.exchange, got.attempts
@@ -660,10 +678,12 @@ class TestSharedSilence:
         assert all(r.peer_gone_at is not None for r in attempts), (
             "the gateway kept a timed-out provider request open"
         )
-        # Measured where the provider sees it, per attempt: the client's total also holds the gateway's own
-        # back-offs, which a loaded CI machine stretches. Half the 20 s silence tells "gave up" from "waited".
+        # Measured where the provider sees it, per attempt: the client's total also holds the
+        # gateway's own back-offs, which a loaded CI machine stretches. Half the 20 s silence tells
+        # "gave up" from "waited".
         assert max(held, default=0.0) < SILENT_TIMEOUT_BOUND_S, (
-            f"the gateway held a silent provider {held} s on its attempts; the deployment's timeout is 5 s"
+            f"the gateway held a silent provider {held} s on its attempts; "
+            "the deployment's timeout is 5 s"
         )
 
     @pytest.mark.req("STREAM-012")
@@ -671,7 +691,8 @@ class TestSharedSilence:
     def test_stream_survives_a_provider_silence_longer_than_the_stall_watchdog(
         self, silences, route, observe
     ):
-        """A provider silent for 25 s mid-stream: the stream still ends whole; pings sent meanwhile are recorded."""
+        """A provider silent for 25 s mid-stream: the stream still ends whole; pings sent meanwhile
+        are recorded."""
         got = silences[("stall", route.name)]
         assert got.exchange is not None, got.error
         ex = got.exchange
@@ -698,8 +719,8 @@ class TestSharedSilence:
     )
     @pytest.mark.parametrize("route", route_params("RESIL-012"))
     def test_gateway_never_ends_a_stream_the_provider_keeps_alive(self, silences, route, observe):
-        """The gateway never ends a stream that the provider keeps alive: pings for 10 s past a 5 s timeout,
-        then the answer, reach the client whole."""
+        """The gateway never ends a stream that the provider keeps alive: pings for 10 s past a 5 s
+        timeout, then the answer, reach the client whole."""
         got = silences[("keepalive", route.name)]
         assert got.exchange is not None, got.error
         ex = got.exchange
@@ -711,7 +732,7 @@ class TestSharedSilence:
         assert streamed_text(ex) == "kept alive"
 
 
-# ------------------------------------------------------------------ rate limits and overloads, every route at once
+# -------------------------------------------------- rate limits and overloads, every route at once
 RETRIES = {"defaults": None, "num_retries-0": "deployed-no-retries"}
 
 
@@ -745,7 +766,8 @@ def _backoff_params() -> list[Any]:
 
 
 def sent_backoff(route: Route, kind: str) -> tuple[tuple[str, str], ...]:
-    """The back-off headers the route's provider sends with this error (none, for Bedrock and Vertex)."""
+    """The back-off headers the route's provider sends with this error (none, for Bedrock and
+    Vertex)."""
     if kind == "rate-limit":
         return route.backoff
     return tuple(h for h in route.backoff if h[0] in ("retry-after", "x-should-retry"))
@@ -768,8 +790,8 @@ def _rate_limit_job(item: pytest.Function) -> Job:
 
 @pytest.fixture(scope="class")
 def rate_limited(request: pytest.FixtureRequest, proxy_pool: Any) -> dict[tuple[str, str], Outcome]:
-    """Every case's 429 or overload at once: LiteLLM's default retries back off seconds per case, and side by side
-    the cases cost the longest back-off once."""
+    """Every case's 429 or overload at once: LiteLLM's default retries back off seconds per case,
+    and side by side the cases cost the longest back-off once."""
     return run_together(
         request, proxy_pool, [_rate_limit_job(item) for item in class_items(request)]
     )
@@ -787,7 +809,8 @@ class TestRateLimitsTogether:
     def test_rate_limit_and_overload_reach_the_client_promptly(
         self, request, rate_limited, route, kind, retry_after, observe
     ):
-        """A provider 429 or overload (with or without retry-after) reaches the client as that status, promptly."""
+        """A provider 429 or overload (with or without retry-after) reaches the client as that
+        status, promptly."""
         job = _rate_limit_job(request.node)
         got = rate_limited[job.key]
         ex = got.judged()
@@ -813,8 +836,8 @@ class TestRateLimitsTogether:
     def test_back_off_signals_reach_claude_code(
         self, request, rate_limited, route, retries, kind, observe
     ):
-        """A provider 429 or overload keeps its status and the back-off headers it carried (retry-after,
-        anthropic-ratelimit-*, x-should-retry) reach the client."""
+        """A provider 429 or overload keeps its status and the back-off headers it carried
+        (retry-after, anthropic-ratelimit-*, x-should-retry) reach the client."""
         job = _rate_limit_job(request.node)
         got = rate_limited[job.key]
         ex = got.judged()
@@ -841,7 +864,7 @@ class TestRateLimitsTogether:
         )
 
 
-# ------------------------------------------------------------------ one deployment's error, every route at once
+# -------------------------------------------------- one deployment's error, every route at once
 def _error_job(item: pytest.Function) -> Job:
     params = item.callspec.params
     pair = item.originalname == "test_one_deployments_failure_leaves_the_others_serving"
@@ -858,7 +881,8 @@ def _error_job(item: pytest.Function) -> Job:
 
 @pytest.fixture(scope="class")
 def errored(request: pytest.FixtureRequest, proxy_pool: Any) -> dict[tuple[str, str], Outcome]:
-    """Every case's provider error and the request after it, all cases at once (each waits out LiteLLM's retries)."""
+    """Every case's provider error and the request after it, all cases at once (each waits out
+    LiteLLM's retries)."""
     return run_together(request, proxy_pool, [_error_job(item) for item in class_items(request)])
 
 
@@ -875,8 +899,9 @@ class TestProviderErrorsTogether:
     def test_one_deployments_failure_leaves_the_others_serving(
         self, request, errored, route, error, observe
     ):
-        """After a provider 404, 429 or 500 on one deployment of a model group, the group's other deployment serves
-        it: the failing one is tried first (`order: 1`), and its cooldown does not take the group down."""
+        """After a provider 404, 429 or 500 on one deployment of a model group, the group's other
+        deployment serves it: the failing one is tried first (`order: 1`), and its cooldown does not
+        take the group down."""
         got = errored[_error_job(request.node).key]
         observe("first status", got.judged().status)
         observe("attempts at the failing deployment", sum(_to_pair_first(r) for r in got.attempts))
@@ -893,8 +918,8 @@ class TestProviderErrorsTogether:
     def test_one_provider_error_does_not_take_the_model_out_of_service(
         self, request, errored, route, error, observe
     ):
-        """After one provider 404, 429 or 500, the same model serves the next request (its only deployment stays
-        in)."""
+        """After one provider 404, 429 or 500, the same model serves the next request (its only
+        deployment stays in)."""
         got = errored[_error_job(request.node).key]
         observe("first status", got.judged().status)
         observe("provider attempts for the first request", len(got.attempts))

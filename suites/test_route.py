@@ -103,7 +103,8 @@ def test_unknown_model_gets_404_not_found_error(
 def test_unknown_model_gets_anthropic_4xx_and_calls_no_provider(
     gateway, anthropic_provider, openai_provider, stream, observe
 ):
-    """A model the gateway does not serve gets a 4xx in Anthropic's envelope, and no provider is called."""
+    """A model the gateway does not serve gets a 4xx in Anthropic's envelope, and no provider is
+    called."""
     ex = gateway.messages(message_body("claude-no-such-model-1", stream=stream))
     observe("status", ex.status)
     assert 400 <= ex.status < 500, f"expected a 4xx, observed {ex.status}"
@@ -155,7 +156,8 @@ RESPONSE_MODEL_CASES = [
 def test_response_model_field_names_the_requested_or_provider_model(
     gateway, anthropic_provider, openai_provider, model, stream, observe
 ):
-    """The response's `model` is the requested name or the provider-side id, not a LiteLLM-internal name."""
+    """The response's `model` is the requested name or the provider-side id, not a LiteLLM-internal
+    name."""
     if model == OPENAI_MODEL:
         openai_provider.script_generation(Reply.text("m"))
     else:
@@ -171,7 +173,8 @@ def test_response_model_field_names_the_requested_or_provider_model(
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One case per entry of the user's own config (--litellm-config) that a fake provider serves."""
+    """One case per entry of the user's own config (--litellm-config) that a fake provider
+    serves."""
     if "user_entry" not in metafunc.fixturenames:
         return
     chosen = metafunc.config.getoption("litellm_config")
@@ -209,7 +212,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def test_user_model_name_reaches_its_provider_model(
     gateway, anthropic_provider, openai_provider, bedrock_provider, user_entry, observe
 ):
-    """Each model_name of the user's config reaches its litellm_params.model on the right provider."""
+    """Each model_name of the user's config reaches its litellm_params.model on the right
+    provider."""
     name, provider, upstream = user_entry
     fake = {
         "anthropic": anthropic_provider,

@@ -78,7 +78,8 @@ def test_streamed_text_arrives_whole(gateway, anthropic_provider, openai_provide
 def test_prompt_stream_opens_with_message_start(
     gateway, anthropic_provider, openai_provider, provider, observe
 ):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it
+    is read."""
     reply = Reply.text("hello", delay=PROMPT_EVENT_GAP_S)
     streams = [
         _stream(gateway, anthropic_provider, openai_provider, provider, reply)
@@ -215,7 +216,8 @@ def test_mid_stream_error_reaches_the_client_without_invented_stop(
 def test_paced_events_arrive_as_they_are_produced(
     gateway, anthropic_provider, openai_provider, provider, observe
 ):
-    """With 200 ms between provider events, text arrives in order and no event is held back more than one gap."""
+    """With 200 ms between provider events, text arrives in order and no event is held back more
+    than one gap."""
     gap = 0.2
     pieces = ("one", " two", " three", " four", " five", " six")
 
@@ -241,7 +243,8 @@ def test_paced_events_arrive_as_they_are_produced(
 
 
 def _text_arrivals(stream, pieces: tuple[str, ...]) -> list[float]:
-    """When the client had received each provider piece of text (arrival time of the completing event)."""
+    """When the client had received each provider piece of text (arrival time of the completing
+    event)."""
     targets = [len("".join(pieces[: i + 1])) for i in range(len(pieces))]
     arrivals, seen = [], 0
     for event in stream.events:
@@ -315,7 +318,8 @@ ADDED_BOUND_MS = 500.0
 def test_gateway_adds_little_delay_to_the_first_event_and_holds_none_back(
     gateway, anthropic_provider, openai_provider, provider, observe
 ):
-    """On the provider's clock the gateway adds at most 500 ms to the first event and holds none back longer."""
+    """On the provider's clock the gateway adds at most 500 ms to the first event and holds none
+    back longer."""
     pieces = tuple(f" piece{i}" for i in range(10))
     fake = openai_provider if provider == "openai" else anthropic_provider
 

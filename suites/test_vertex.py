@@ -53,7 +53,8 @@ def _route(stream: bool) -> str:
 def test_vertex_model_reaches_vertex_with_its_model_id_and_answers_in_anthropic_shape(
     gateway, vertex_provider, stream, observe
 ):
-    """A Vertex-routed model reaches Vertex's configured project, location and model id, and answers as Anthropic."""
+    """A Vertex-routed model reaches Vertex's configured project, location and model id, and answers
+    as Anthropic."""
     vertex_provider.script(_route(stream), Reply.text("hello from vertex"))
     ex = gateway.messages(message_body(NAME, stream=stream))
     assert_status(ex, 200)
@@ -73,7 +74,8 @@ def test_vertex_model_reaches_vertex_with_its_model_id_and_answers_in_anthropic_
 def test_vertex_body_carries_its_anthropic_version_and_the_service_account_token(
     gateway, vertex_provider, stream, observe
 ):
-    """rawPredict gets anthropic_version vertex-2023-10-16, no model, and the service account's bearer token."""
+    """rawPredict gets anthropic_version vertex-2023-10-16, no model, and the service account's
+    bearer token."""
     vertex_provider.script(_route(stream), Reply.text("ok"))
     assert_status(gateway.messages(message_body(NAME, stream=stream)), 200)
     got = vertex_provider.last(_route(stream))
@@ -101,7 +103,8 @@ def test_gateway_key_never_reaches_vertex(gateway, proxy, vertex_provider, strea
 @pytest.mark.settings_sensitive  # a ping first was seen on defaults only (num_retries)
 @CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_prompt_vertex_stream_opens_with_message_start(gateway, vertex_provider, observe):
-    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it is read."""
+    """A stream that starts promptly opens with message_start, with no ping ahead of it, however it
+    is read."""
     reply = Reply.text("hello from vertex", delay=PROMPT_EVENT_GAP_S)
     vertex_provider.script(_route(True), reply, times=PROMPT_STREAMS)
     exchanges = [gateway.messages(message_body(NAME, stream=True)) for _ in range(PROMPT_STREAMS)]
@@ -128,7 +131,8 @@ def test_claude_code_betas_reach_vertex(gateway, vertex_provider, stream, observ
 def test_vertex_thinking_text_and_tool_input_arrive_intact(
     gateway, vertex_provider, stream, observe
 ):
-    """Thinking (with its signature), text and tool input from Vertex reach the client intact and in order."""
+    """Thinking (with its signature), text and tool input from Vertex reach the client intact and in
+    order."""
     reply = Reply(
         blocks=(
             Thinking("check the tool"),
@@ -191,7 +195,8 @@ def _pass_path(model: str, op: str) -> str:
 def test_vertex_passthrough_resolves_authenticates_and_relays_bytes_unchanged(
     gateway, vertex_provider, op, observe
 ):
-    """/vertex_ai/v1/… resolves the model name, adds the deployment's token, relays the body and answer unchanged."""
+    """/vertex_ai/v1/… resolves the model name, adds the deployment's token, relays the body and
+    answer unchanged."""
     path_op, route, stream = op
     vertex_provider.script(route, Reply(blocks=(Thinking("think"), Text("through"))))
     ex = gateway.request(
@@ -248,7 +253,8 @@ def test_gateway_key_never_reaches_vertex_through_the_passthrough(
 def test_vertex_passthrough_reaches_the_deployments_api_base(
     gateway, vertex_provider, upstreams, observe
 ):
-    """The Vertex pass-through sends to the deployment's configured api_base, so a private endpoint can be used."""
+    """The Vertex pass-through sends to the deployment's configured api_base, so a private endpoint
+    can be used."""
     vertex_provider.script("raw_predict", Reply.text("ok"))
     ex = gateway.request(
         "POST",
@@ -275,7 +281,8 @@ print(json.dumps({"proxy_extra": [r for r in m.requires('litellm') or [] if extr
 @pytest.mark.req("VERTEX-005")
 @pytest.mark.needs("litellm")
 def test_litellm_proxy_extra_installs_what_the_vertex_routes_need(litellm_python, observe):
-    """Installing litellm[proxy] brings google-auth, without which every Vertex route fails before sending."""
+    """Installing litellm[proxy] brings google-auth, without which every Vertex route fails before
+    sending."""
     done = subprocess.run(
         [litellm_python, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True
     )
@@ -291,6 +298,7 @@ def test_litellm_proxy_extra_installs_what_the_vertex_routes_need(litellm_python
     observe("litellm[proxy] requires", names, volatile=True)
     observe("google-auth among litellm[proxy]'s requirements", "google-auth" in names)
     assert "google-auth" in names, (
-        "litellm[proxy] does not require google-auth: a gateway installed as the docs say fails every Vertex "
-        "request (the harness adds google-auth to the environment under test so the other checks can run)"
+        "litellm[proxy] does not require google-auth: a gateway installed as the docs say fails "
+        "every Vertex request (the harness adds google-auth to the environment under test so the "
+        "other checks can run)"
     )

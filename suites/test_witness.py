@@ -1,11 +1,11 @@
 """Witnesses: what the real Claude Code CLI prints when the gateway shows one of its known causes.
 
-A cause in a deviations file (docs/impact.md#causes) says what a Claude Code user sees; a witness is the
-proof: `claude -p` run through the gateway in the cause's situation, its exit status and what it printed.
-These run only with ``--witness`` (``python -m harness witness`` writes what they saw into the causes
-table); a default run deselects them, since they observe known failures rather than judge them. Each
-asserts only that the CLI ran to its end and that the situation arose (the provider saw what the cause
-needs), so a witness never records a harness accident.
+A cause in a deviations file (docs/impact.md#causes) says what a Claude Code user sees; a witness is
+the proof: `claude -p` run through the gateway in the cause's situation, its exit status and what it
+printed. These run only with ``--witness`` (``python -m harness witness`` writes what they saw into
+the causes table); a default run deselects them, since they observe known failures rather than judge
+them. Each asserts only that the CLI ran to its end and that the situation arose (the provider saw
+what the cause needs), so a witness never records a harness accident.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def wrong_key(s: Situation) -> tuple[CliResult, str]:
 def provider_fault(
     fault: HttpError, situation: str
 ) -> Callable[[Situation], tuple[CliResult, str]]:
-    """The Anthropic provider answers every request of a deployment of the CLI's own with ``fault``."""
+    """The Anthropic provider answers every request of a deployment of the CLI's own with
+    ``fault``."""
 
     def act(s: Situation) -> tuple[CliResult, str]:
         s.provider("anthropic").script("messages", fault, times=None)
@@ -86,7 +87,8 @@ def provider_fault(
 def fields_dropped(s: Situation) -> tuple[CliResult, str]:
     fake = s.provider("anthropic")
     fake.script("messages", Reply.text("hello through the gateway"), times=None)
-    # The model LiteLLM 1.108.7 does not know takes adaptive thinking (the cause); its default main model keeps both.
+    # The model LiteLLM 1.108.7 does not know takes adaptive thinking (the cause); its default main
+    # model keeps both.
     result = s.claude(SONNET, side=False)
     main = [r for r in fake.received("messages") if r.body.get("tools")]
     assert main, "the main turn never reached the provider"
@@ -99,7 +101,8 @@ def fields_dropped(s: Situation) -> tuple[CliResult, str]:
 def cloud_route(
     fake_name: str, routes: tuple[str, str], model: str, label: str
 ) -> Callable[[Situation], tuple[CliResult, str]]:
-    """The CLI's model is routed to a cloud whose strict fake keeps that cloud's rules; the fake would answer."""
+    """The CLI's model is routed to a cloud whose strict fake keeps that cloud's rules; the fake
+    would answer."""
 
     def act(s: Situation) -> tuple[CliResult, str]:
         fake = s.provider(fake_name)
@@ -116,7 +119,8 @@ def cloud_route(
 
 
 def journal(fake: Any) -> str:
-    """What the provider answered the CLI's requests, in order (a refused one, then a retry without it)."""
+    """What the provider answered the CLI's requests, in order (a refused one, then a retry without
+    it)."""
     got = fake.received()
     return f"{len(got)} request(s), answered " + ", ".join(str(r.response_status) for r in got)
 
@@ -129,7 +133,8 @@ def vertex_refuses(s: Situation) -> tuple[CliResult, str]:
     assert fake.received(), "nothing reached Vertex"
     return (
         result,
-        f"the model is routed to Vertex AI, whose strict fake keeps Vertex's rules; {journal(fake)}",
+        "the model is routed to Vertex AI, whose strict fake keeps Vertex's rules; "
+        f"{journal(fake)}",
     )
 
 
@@ -176,7 +181,8 @@ SCENARIOS = [
 
 
 def printed(result: CliResult) -> str:
-    """What the user reads: the JSON result's text, else the CLI's own output; loopback ports as PORT."""
+    """What the user reads: the JSON result's text, else the CLI's own output; loopback ports as
+    PORT."""
     try:
         text = str(result.json().get("result"))[:600]
     except AssertionError:  # no JSON result: what it printed instead

@@ -1,5 +1,6 @@
-"""`python -m harness bisect`: the search finds each check's first differing release in ceil(log2 n) + 1 steps,
-names a series that is not monotone, and runs real steps against a synthetic series of reference gateways."""
+"""`python -m harness bisect`: the search finds each check's first differing release in
+ceil(log2 n) + 1 steps, names a series that is not monotone, and runs real steps against a synthetic
+series of reference gateways."""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def observer(answers: dict[str, list[Observation]], log: list[int]):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 9, 16, 31])
 def test_a_single_change_is_found_within_ceil_log2_n_plus_one_steps(n):
-    """With n releases after V1, every first differing release is found in at most ceil(log2 n) + 1 steps, one
-    more when it is V2 itself (assumed to differ until then, so it is run only to confirm it)."""
+    """With n releases after V1, every first differing release is found in at most ceil(log2 n) + 1
+    steps, one more when it is V2 itself (assumed to differ until then, so it is run only to confirm
+    it)."""
     for first in range(1, n + 1):
         log: list[int] = []
         answers = {"c": [SAME if i < first else DIFF for i in range(n + 1)]}
@@ -54,7 +56,8 @@ def test_checks_that_changed_in_the_same_release_share_every_step():
 
 
 def test_a_change_that_comes_and_goes_is_reported_as_not_monotone():
-    """A step taken for one check that contradicts another's single change point marks that one not monotone."""
+    """A step taken for one check that contradicts another's single change point marks that one not
+    monotone."""
     log: list[int] = []
     a = [SAME] * 4 + [DIFF] * 5
     b = [SAME, DIFF, DIFF, SAME, SAME, SAME, SAME, DIFF, DIFF]
@@ -66,7 +69,8 @@ def test_a_change_that_comes_and_goes_is_reported_as_not_monotone():
 
 
 def test_a_check_that_changes_twice_is_not_monotone():
-    """Another check's steps show this one differing another way later: it changed more than once."""
+    """Another check's steps show this one differing another way later: it changed more than
+    once."""
     other = Observation("changed", "fail", ("status: 500 → 400",))
     twice = [SAME, DIFF, DIFF, other, other]
     found, late = search(5, ["c", "d"], observer({"c": twice, "d": [SAME] * 4 + [DIFF]}, []))
@@ -100,8 +104,9 @@ def test_releases_are_taken_in_version_order_and_pre_releases_only_when_asked():
         between(versions, "1.109.0", "1.108.7")
 
 
-# A synthetic series of nine "releases", each the reference gateway with faults switched on from one release:
-# drop-beta from r4 on (COUNT-003's check changes once), no-auth at r1-r2 and again from r7 (comes and goes).
+# A synthetic series of nine "releases", each the reference gateway with faults switched on from one
+# release: drop-beta from r4 on (COUNT-003's check changes once), no-auth at r1-r2 and again from r7
+# (comes and goes).
 BETAS = "suites/test_count_tokens.py::test_count_tokens_forwards_betas"
 AUTH = "suites/test_auth.py::test_bad_credentials_get_401[missing-messages]"
 
@@ -150,8 +155,9 @@ def synthetic(tmp_path_factory) -> tuple[dict, Path, list[str]]:
 def test_the_first_faulty_release_of_a_synthetic_series_is_found_in_ceil_log2_n_plus_one_steps(
     synthetic,
 ):
-    """Faults switched on from the 4th of 8 releases after V1: found, with a repro folder, after ceil(log2 8) + 1
-    steps, each a real pytest run against that release (the bisect goes on for the other check)."""
+    """Faults switched on from the 4th of 8 releases after V1: found, with a repro folder, after
+    ceil(log2 8) + 1 steps, each a real pytest run against that release (the bisect goes on for the
+    other check)."""
     data, _, _ = synthetic
     betas = next(c for c in data["checks"] if c["check"] == BETAS)
     assert (betas["first"], betas["last_same"], betas["monotone"]) == ("r4", "r3", True), betas
@@ -168,7 +174,8 @@ def test_the_first_faulty_release_of_a_synthetic_series_is_found_in_ceil_log2_n_
 
 
 def test_a_synthetic_series_that_comes_and_goes_is_reported_as_not_monotone(synthetic):
-    """no-auth on at r1-r2, off, on again from r7: the bisect says it is not monotone and lists every release tried."""
+    """no-auth on at r1-r2, off, on again from r7: the bisect says it is not monotone and lists
+    every release tried."""
     data, _, _ = synthetic
     auth = next(c for c in data["checks"] if c["check"] == AUTH)
     assert auth["monotone"] is False, auth
@@ -190,8 +197,8 @@ def test_a_repeated_bisect_reuses_every_step_run(synthetic):
 
 
 def test_a_bisect_stopped_mid_step_stops_its_suite_session_and_leaves_no_process(synthetic):
-    """A CI runner's cancel (SIGTERM) reaches the step's pytest session, which takes its gateway down; nothing
-    the bisect started outlives it."""
+    """A CI runner's cancel (SIGTERM) reaches the step's pytest session, which takes its gateway
+    down; nothing the bisect started outlives it."""
     import signal
     import time
 
@@ -230,8 +237,9 @@ def _alive(procs: list) -> list:
 
 
 def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_path, monkeypatch):
-    """Claude Code's checks carry the version in their ids ([2.1.330-...]): each step runs the check under its own
-    id and is judged against V1's check of the same name; npm's releases are taken in version order."""
+    """Claude Code's checks carry the version in their ids ([2.1.330-...]): each step runs the check
+    under its own id and is judged against V1's check of the same name; npm's releases are taken in
+    version order."""
     from harness.tools import envs
     from harness.tools.user.bisect import Bisect
     from harness.tools.user.bisect import releases as series
@@ -294,7 +302,8 @@ def test_a_claude_code_bisect_follows_a_check_whose_id_carries_the_version(tmp_p
 
 
 def test_a_check_missing_from_a_later_step_keeps_the_answer_it_already_had():
-    """A step taken for another check that does not run this one (or finds it flaky) is noted, not an erasure."""
+    """A step taken for another check that does not run this one (or finds it flaky) is noted, not
+    an erasure."""
     b = [SAME, SAME, DIFF, DIFF, DIFF, DIFF, DIFF, None, None]
     a = [SAME] * 8 + [DIFF]
     answers = {"a": a, "b": b}

@@ -1,4 +1,5 @@
-"""Cassettes: vcrpy's format with provenance, replay, scrubbing, check / verify / diff, bad input."""
+"""Cassettes: vcrpy's format with provenance, replay, scrubbing, check / verify / diff, bad
+input."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ PROVENANCE = {
     "recorded_by": "a test",
 }
 SSE = (
-    'event: message_start\r\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
+    'event: message_start\r\ndata: {"type":"message_start",'
+    '"message":{"id":"msg_1","type":"message",'
     '"role":"assistant","content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":1,'
     '"output_tokens":1}}}\r\n\r\nevent: ping\ndata: {"type": "ping"}\n\n'
 )
@@ -234,7 +236,8 @@ def test_a_secret_placed_anywhere_never_reaches_the_cassette(tmp_path_factory, s
 
 
 def test_the_property_test_tried_many_secrets():
-    # Runs after the property test (same module, definition order); the count is in the closing note.
+    # Runs after the property test (same module, definition order); the count is in the closing
+    # note.
     print(f"\nscrubber property test: {len(TRIED)} generated secrets, {len(set(TRIED))} distinct")
     assert len(set(TRIED)) >= 200
 

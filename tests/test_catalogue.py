@@ -53,8 +53,8 @@ def test_malformed_catalogue_is_named(tmp_path):
 
 
 def test_every_security_requirement_is_must_level():
-    """A failure that opens the door or leaks a key is never a 'should': the verdict blocks on it at any level,
-    and the catalogue says so too."""
+    """A failure that opens the door or leaks a key is never a 'should': the verdict blocks on it at
+    any level, and the catalogue says so too."""
     from harness.verdict.catalogue import catalogue
 
     loose = [r.id for r in catalogue().values() if r.security and r.level != "must"]

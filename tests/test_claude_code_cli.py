@@ -1,4 +1,5 @@
-"""The Claude Code CLI wrapper: clear errors for bad versions, missing npm and hangs; capture normalises."""
+"""The Claude Code CLI wrapper: clear errors for bad versions, missing npm and hangs; capture
+normalises."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The gateway client (harness.protocol.client): what it sends, and a client that leaves at a chosen moment."""
+"""The gateway client (harness.protocol.client): what it sends, and a client that leaves at a chosen
+moment."""
 
 from __future__ import annotations
 

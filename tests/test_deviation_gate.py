@@ -4,7 +4,8 @@ For each scenario a deviations file is *recorded* (``python -m harness deviation
 against a gateway with one set of faults, then the suite runs with that file against another:
 
 - the check improves, or is fixed: good news, the run passes and says the file is stale;
-- it regresses, changes, or moves on a security dimension: the run fails, with each moved field's arrow;
+- it regresses, changes, or moves on a security dimension: the run fails, with each moved field's
+  arrow;
 - a gateway that answers differently on a second run: the check is flaky, never passed;
 - ``deviations accept`` takes the good news and refuses a security change; a re-run is then SAFE.
 """
@@ -92,7 +93,8 @@ SCENARIOS = {
 }
 
 
-# Where each selection's checks live: a run collects that file alone, not the whole suite (seconds each).
+# Where each selection's checks live: a run collects that file alone, not the whole suite (seconds
+# each).
 WHERE = {
     ERRORS: "suites/test_errors.py",
     "client_mistake_never": "suites/test_errors.py",
@@ -161,7 +163,8 @@ def run(out: Path, faults: str, select: str, deviations: Path, *extra: str) -> d
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, dict]:
-    """Record each scenario's file, then run the suite against the scenario's other gateway with it."""
+    """Record each scenario's file, then run the suite against the scenario's other gateway with
+    it."""
     files = {name: tmp_path_factory.mktemp(name) / "deviations.yaml" for name in SCENARIOS}
     with ThreadPoolExecutor(max_workers=3) as pool:  # each is mostly start-up
         recorded = [pool.submit(record, files[name], s) for name, s in SCENARIOS.items()]
@@ -313,10 +316,11 @@ def test_a_waiver_with_a_reason_and_an_expiry_lets_a_security_change_through(run
 
 
 def test_a_check_that_breaks_beside_a_deviating_sibling_is_regressed_in_compare_and_the_gate(runs):
-    """ERR-005 already deviates on the baseline (bad JSON gets a 500); the candidate also answers every other
-    client mistake with a 500. By requirement the cell is "fail" both times; by check, those went pass -> fail.
-    ERR-005 is info-level (a client mistake Claude Code never sends, docs/impact.md): regressed, named, and not
-    blocking; ``--fail-on-should`` does not reach it either."""
+    """ERR-005 already deviates on the baseline (bad JSON gets a 500); the candidate also answers
+    every other client mistake with a 500. By requirement the cell is "fail" both times; by check,
+    those went pass -> fail. ERR-005 is info-level (a client mistake Claude Code never sends,
+    docs/impact.md): regressed, named, and not blocking; ``--fail-on-should`` does not reach it
+    either."""
     base, cand = runs["sibling/base"], runs["sibling/candidate"]
     assert {r["outcome"] for r in base["results"]} == {"pass", "fail"}, (
         "the sibling deviates on the baseline"
@@ -356,8 +360,9 @@ def test_a_leaked_key_is_named_security_relevant_in_the_report(runs):
 
 
 def test_the_quickstarts_config_on_a_gateway_that_starts_open_fails_the_run_and_the_gate(runs):
-    """AUTH-008 on the quickstart's own config (master_key under litellm_settings): the reference gateway refuses
-    to start; with the quickstart-open fault it starts and serves without a key, as an open proxy."""
+    """AUTH-008 on the quickstart's own config (master_key under litellm_settings): the reference
+    gateway refuses to start; with the quickstart-open fault it starts and serves without a key, as
+    an open proxy."""
     refuses, opened = runs["quickstart/refuses"], runs["quickstart/open"]
     assert refuses["exit"] == 0, refuses["stdout"][-2000:]
     assert opened["exit"] == 1

@@ -1,15 +1,17 @@
-"""Every command README.md and docs/*.md show still runs, in a cheap form, and the README's answer is current.
+"""Every command README.md and docs/*.md show still runs, in a cheap form, and the README's answer
+is current.
 
-Commands come from fenced blocks (no language, ``sh``, ``bash``, ``shell``, ``console``) and from inline code
-that starts like a command of this project (``python -m harness``, ``python3 dev.py``, ``pytest``). Each is
-run cheaply, never for real:
+Commands come from fenced blocks (no language, ``sh``, ``bash``, ``shell``, ``console``) and from
+inline code that starts like a command of this project (``python -m harness``, ``python3 dev.py``,
+``pytest``). Each is run cheaply, never for real:
 
-- ``python -m harness SUB [SUBSUB] ...``: its ``--help``, which must name every ``--option`` the doc shows. All
-  of them run in one child process (the CLI takes seconds to import, once);
-- ``python3 dev.py CMD ...``: ``CMD`` is in dev.py's usage; the pytest arguments of ``suite`` and ``all`` go to a
-  collection, those of ``gate`` and ``matrix`` to the harness's ``--help``;
-- ``pytest ...``: ``--collect-only`` with the doc's arguments. Commands whose options do not clash share one
-  collection (each costs seconds of start-up), so every distinct set of arguments is collected once;
+- ``python -m harness SUB [SUBSUB] ...``: its ``--help``, which must name every ``--option`` the doc
+  shows. All of them run in one child process (the CLI takes seconds to import, once);
+- ``python3 dev.py CMD ...``: ``CMD`` is in dev.py's usage; the pytest arguments of ``suite`` and
+  ``all`` go to a collection, those of ``gate`` and ``matrix`` to the harness's ``--help``;
+- ``pytest ...``: ``--collect-only`` with the doc's arguments. Commands whose options do not clash
+  share one collection (each costs seconds of start-up), so every distinct set of arguments is
+  collected once;
 - a script of this repository: its ``--help``;
 - anything else (npm, pip, ssh ...) must be in ``ELSEWHERE`` with the reason it is not run here.
 
@@ -50,8 +52,12 @@ ELSEWHERE = {
     "lint-imports": "python3 dev.py all runs it",
     "venv": "creates an environment (python3 -m venv)",
     "repro.py": "runs inside a repro folder that python -m harness repro writes",
-    "harness.gateway.reference": "serves until stopped; tests/test_repro.py starts it from a repro folder",
-    "cc-gateway-conformance": "the installed suite; tests/test_packaging.py runs it from a freshly built wheel",
+    "harness.gateway.reference": (
+        "serves until stopped; tests/test_repro.py starts it from a repro folder"
+    ),
+    "cc-gateway-conformance": (
+        "the installed suite; tests/test_packaging.py runs it from a freshly built wheel"
+    ),
 }
 # pytest options that take no value (everything else starting with - takes the next token).
 FLAGS = {
@@ -147,7 +153,7 @@ def _options(args: list[str]) -> list[str]:
     return out
 
 
-# --- python -m harness: every --help in one child --------------------------------------------------------
+# --- python -m harness: every --help in one child -------------------------------------------------
 
 CHILD = r"""
 import contextlib, io, json, sys
@@ -166,7 +172,8 @@ print(json.dumps(out))
 
 
 def _harness_calls() -> list[list[str]]:
-    """Each harness command's subcommand path, with a candidate second word (a sub-subcommand, maybe)."""
+    """Each harness command's subcommand path, with a candidate second word (a sub-subcommand,
+    maybe)."""
     out: list[list[str]] = []
     for command in COMMANDS:
         for args in _harness_args(command):
@@ -215,7 +222,7 @@ def check_harness(args: list[str]) -> None:
     assert not missing, f"python -m harness {sub} has no {', '.join(missing)}:\n{text}"
 
 
-# --- pytest: collections, packed ------------------------------------------------------------------------
+# --- pytest: collections, packed ------------------------------------------------------------------
 
 
 @dataclass
@@ -226,7 +233,8 @@ class Collection:
     )  # name -> the tokens (name and value)
 
     def accepts(self, paths: list[str], options: dict[str, list[str]]) -> bool:
-        """No option given twice with different values, and at most one way of choosing the gateway."""
+        """No option given twice with different values, and at most one way of choosing the
+        gateway."""
         clash = any(
             name in self.options and self.options[name] != tokens
             for name, tokens in options.items()
@@ -292,7 +300,7 @@ def collect(n: int) -> tuple[int, str]:
     return done.returncode, f"{' '.join(argv[1:])}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
 
 
-# --- dev.py ---------------------------------------------------------------------------------------------
+# --- dev.py ---------------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -304,7 +312,7 @@ def dev_usage() -> str:
     return done.stderr
 
 
-# --- the tests ------------------------------------------------------------------------------------------
+# --- the tests ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[c.where for c in COMMANDS])

@@ -1,4 +1,5 @@
-"""The egress proxy: the only way out of the provider-route gateway, and a guard for everything else."""
+"""The egress proxy: the only way out of the provider-route gateway, and a guard for everything
+else."""
 
 from __future__ import annotations
 

@@ -65,7 +65,8 @@ def test_botocore_decodes_every_frame_the_encoder_writes(frames, cuts):
 def test_the_round_trip_tried_many_frames():
     # Runs after the property test; the figures are in the closing note.
     print(
-        f"\nevent-stream round trip: {len(FRAMES)} streams, {sum(FRAMES)} frames encoded and decoded by botocore"
+        f"\nevent-stream round trip: {len(FRAMES)} streams, {sum(FRAMES)} frames encoded and "
+        "decoded by botocore"
     )
     assert sum(FRAMES) >= 300
 

@@ -39,7 +39,8 @@ BODY = {
 
 
 def post(url: str, **kwargs) -> httpx.Response:
-    """A POST as an Anthropic client sends it: with the anthropic-version header the real API requires."""
+    """A POST as an Anthropic client sends it: with the anthropic-version header the real API
+    requires."""
     return httpx.post(url, headers={**VERSION, **kwargs.pop("headers", {})}, **kwargs)
 
 
@@ -173,7 +174,8 @@ def test_mid_stream_error_event_ends_the_stream(anthropic_provider):
 def test_delay_spaces_the_events_out(anthropic_provider):
     anthropic_provider.script("messages", Reply(blocks=(Text("a b c"),), delay=0.05))
     post_stream(anthropic_provider.url + "/v1/messages", {**BODY, "stream": True})
-    # On the fake's own clock: arrival at this client also carries the machine's load (the tests run side by side).
+    # On the fake's own clock: arrival at this client also carries the machine's load (the tests run
+    # side by side).
     emitted = anthropic_provider.last("messages").emitted_at
     gaps = [b - a for a, b in itertools.pairwise(emitted)]
     assert len(gaps) >= 3

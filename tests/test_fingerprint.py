@@ -1,4 +1,5 @@
-"""Fingerprints, deviation verdicts, recording, the file check and the outcome mapping, without a gateway."""
+"""Fingerprints, deviation verdicts, recording, the file check and the outcome mapping, without a
+gateway."""
 
 from __future__ import annotations
 
@@ -216,8 +217,10 @@ def test_check_accepts_a_recorded_file(tmp_path):
             "matches no check",
         ),
         (
-            "- {check: 't.py::a[*]', requirement: AUTH-003, observed: x, fingerprint: {outcome: o}}\n"
-            "- {check: 't.py::a[1]', requirement: AUTH-003, observed: x, fingerprint: {outcome: o}}",
+            "- {check: 't.py::a[*]', requirement: AUTH-003, observed: x, "
+            "fingerprint: {outcome: o}}\n"
+            "- {check: 't.py::a[1]', requirement: AUTH-003, observed: x, "
+            "fingerprint: {outcome: o}}",
             "listed by 2 entries",
         ),
         (

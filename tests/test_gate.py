@@ -1,5 +1,6 @@
-"""The upgrade gate: runs split into LiteLLM x Claude Code cells, the candidate judged against the baseline,
-new Claude Code versions profiled during the run, young ones refused, and "newest" resolved honestly."""
+"""The upgrade gate: runs split into LiteLLM x Claude Code cells, the candidate judged against the
+baseline, new Claude Code versions profiled during the run, young ones refused, and "newest"
+resolved honestly."""
 
 from __future__ import annotations
 
@@ -133,7 +134,8 @@ def _fake_profile(version: str) -> dict:
 
 
 def test_the_gate_captures_an_unprofiled_version_and_writes_the_grid(tmp_path, monkeypatch):
-    """Everything but the suite itself is real: the split, the verdicts, the profile diff, the pages."""
+    """Everything but the suite itself is real: the split, the verdicts, the profile diff, the
+    pages."""
     captured = []
 
     def fake_capture(version: str, directory: Path):
@@ -273,8 +275,9 @@ def _stub_suite(
     ran_twice: bool = False,
     argv: list[list[str]] | None = None,
 ) -> None:
-    """The suite replaced by a run per version; each call recorded as (version, node ids it was narrowed to).
-    With ``ran_twice``, the candidate's session reran its moved check itself, and the runs agreed."""
+    """The suite replaced by a run per version; each call recorded as (version, node ids it was
+    narrowed to). With ``ran_twice``, the candidate's session reran its moved check itself, and the
+    runs agreed."""
 
     def fake_suite(env, out_dir: Path, extra: list[str], variables=None):
         calls.append((env.version, sum(a.startswith("suites/") for a in extra)))
@@ -520,7 +523,8 @@ def test_only_the_suites_moved_checks_run_a_second_time():
 
 
 def test_the_fuzz_example_database_is_not_part_of_the_suites_source():
-    """Every fuzz run rewrites it; a run beside a matrix job must not change the job's key or selection."""
+    """Every fuzz run rewrites it; a run beside a matrix job must not change the job's key or
+    selection."""
     from harness.tools import runstore
 
     before = runstore.suite_source()
@@ -533,7 +537,8 @@ def test_the_fuzz_example_database_is_not_part_of_the_suites_source():
 
 
 def test_each_regressed_item_offers_the_bisect_that_names_its_release():
-    """A LiteLLM row's item bisects LiteLLM's releases; a Claude Code column's on one LiteLLM, Claude Code's."""
+    """A LiteLLM row's item bisects LiteLLM's releases; a Claude Code column's on one LiteLLM,
+    Claude Code's."""
     baseline = Pair("1.0.0", "2.1.0")
     data, _ = grid.build(
         RUNS, ["1.0.0", "1.1.0"], ["2.0.0", "2.1.0"], baseline, Pair("1.1.0", "2.1.0")
@@ -550,7 +555,8 @@ def test_each_regressed_item_offers_the_bisect_that_names_its_release():
     assert bisecting.bisect_command(
         "suites/t.py::test_E2E-001[cc-2.1.0]", older, Pair("1.0.0", "2.1.0")
     ).endswith(
-        "'suites/t.py::test_E2E-001[cc-2.1.0]' --good 2.0.0 --bad 2.1.0 --claude-code-range --litellm 1.0.0"
+        "'suites/t.py::test_E2E-001[cc-2.1.0]' --good 2.0.0 --bad 2.1.0 "
+        "--claude-code-range --litellm 1.0.0"
     )
     assert "bisect" not in {
         k for c in cells.values() for x in c["checks"] if x["class"] == "fixed" for k in x
@@ -606,8 +612,8 @@ def test_gate_bisect_writes_the_first_bad_release_into_the_cell(tmp_path, monkey
 
 
 def test_a_benchmark_that_breaks_costs_the_gate_nothing_but_its_figures(tmp_path, monkeypatch):
-    """A matrix job whose benchmark raised once lost its suite run (the exception ended the job before it kept
-    the run); the run is kept, the error said, the benchmark's figures missing."""
+    """A matrix job whose benchmark raised once lost its suite run (the exception ended the job
+    before it kept the run); the run is kept, the error said, the benchmark's figures missing."""
 
     def broken(*args, **kwargs):
         raise ConnectionError("the proxy went away")
@@ -618,7 +624,8 @@ def test_a_benchmark_that_breaks_costs_the_gate_nothing_but_its_figures(tmp_path
 
 
 def test_a_benchmark_that_lost_a_connection_is_tried_once_more(tmp_path, monkeypatch):
-    """A lost connection is the harness's accident: the benchmark runs a second time before it is reported."""
+    """A lost connection is the harness's accident: the benchmark runs a second time before it is
+    reported."""
     attempts = iter([OSError(9, "Bad file descriptor"), ValueError("the second attempt ran")])
 
     def flaky(*args, **kwargs):

@@ -1,6 +1,6 @@
-"""A harness failure is the harness's: a proxy that dies during its start is retried once, then its checks are
-classed ``harness error`` (never ``new failure`` or ``regressed``), the verdict reads NOT JUDGED and the run
-exits 3 (issue 38)."""
+"""A harness failure is the harness's: a proxy that dies during its start is retried once, then its
+checks are classed ``harness error`` (never ``new failure`` or ``regressed``), the verdict reads NOT
+JUDGED and the run exits 3 (issue 38)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ CHECKS = [
     "suites/test_pipe.py::test_messages_json_reaches_anthropic_provider",
     "suites/test_pipe.py::test_messages_stream_reaches_anthropic_provider",
 ]
-# A stand-in for the LiteLLM interpreter: everything passes through, except that the proxy itself dies on its
-# way up the way the exit-code-3 starts did (uvicorn's startup failure), and counts each attempt.
+# A stand-in for the LiteLLM interpreter: everything passes through, except that the proxy itself
+# dies on its way up the way the exit-code-3 starts did (uvicorn's startup failure), and counts each
+# attempt.
 DYING_PYTHON = """#!/bin/sh
 for arg in "$@"; do
   if [ "$arg" = "litellm.proxy.proxy_cli" ]; then
@@ -150,9 +151,9 @@ def _outcomes(cwd: Path, out: Path) -> tuple[int, dict[str, str], str]:
 
 
 def test_a_second_checkout_run_with_the_first_ones_environment_is_judged_by_its_own_files(tmp_path):
-    """One judgement from any checkout: `python -m pytest` in a second clone, with the first clone's environment
-    (its editable install maps the suites' package to the first), judges the second's checks by the second's
-    catalogue and deviations, as the first judges its own."""
+    """One judgement from any checkout: `python -m pytest` in a second clone, with the first clone's
+    environment (its editable install maps the suites' package to the first), judges the second's
+    checks by the second's catalogue and deviations, as the first judges its own."""
     here = _outcomes(ROOT, tmp_path / "first")
     there = _outcomes(_clone(tmp_path), tmp_path / "there")
     assert there == here
@@ -161,8 +162,9 @@ def test_a_second_checkout_run_with_the_first_ones_environment_is_judged_by_its_
 
 
 def test_the_installed_plugin_refuses_to_judge_another_checkout_naming_both(tmp_path):
-    """`pytest` (the console script) imports the harness the environment installed: in another checkout it
-    refuses, naming both places and the fix, rather than judge one checkout's checks by the other's files."""
+    """`pytest` (the console script) imports the harness the environment installed: in another
+    checkout it refuses, naming both places and the fix, rather than judge one checkout's checks by
+    the other's files."""
     clone = _clone(tmp_path)
     pytest_script = Path(sys.executable).with_name("pytest")
     done = subprocess.run(

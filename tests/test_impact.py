@@ -1,4 +1,5 @@
-"""Impact, the level rule, causes, observed exposures and the answer told as problems (docs/impact.md)."""
+"""Impact, the level rule, causes, observed exposures and the answer told as problems
+(docs/impact.md)."""
 
 from __future__ import annotations
 
@@ -174,7 +175,8 @@ def test_the_lint_refuses_an_exposure_no_fingerprint_shows_and_an_unproven_mitig
     assert found == [
         "cause no-db: impact exposure, but no fingerprint of its checks shows one "
         "(an exposure is claimed only when observed)",
-        "cause no-db: its proof names profile 'x', which has no deviations file litellm-9.9.9.x.yaml",
+        "cause no-db: its proof names profile 'x', which has no deviations file "
+        "litellm-9.9.9.x.yaml",
     ]
 
 
@@ -246,7 +248,8 @@ def test_rewriting_the_causes_keeps_the_entries_and_the_comments(tmp_path):
 
 
 def test_the_recorded_files_explain_every_deviation_by_a_cause():
-    """Every entry has a cause, every cause its sentences, routes and upstream; three mitigations, five witnesses."""
+    """Every entry has a cause, every cause its sentences, routes and upstream; three mitigations,
+    five witnesses."""
     for path in sorted(DIRECTORY.glob("*.yaml")):
         table = causes(path)
         assert all(d.cause in table for d in load(path)), path.name
@@ -261,8 +264,8 @@ def test_the_answer_leads_with_problems_counted_once_per_cause(capsys):
     assert main(["answer", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert re.fullmatch(
-        r"LiteLLM [\d.]+ with Claude Code [\d.]+ on LiteLLM's defaults: \d+ problems? a Claude Code "
-        r"user will meet.*",
+        r"LiteLLM [\d.]+ with Claude Code [\d.]+ on LiteLLM's defaults: "
+        r"\d+ problems? a Claude Code user will meet.*",
         data["headline"],
     )
     causes_ = [p["cause"] for p in data["problems"]]

@@ -1,5 +1,6 @@
-"""The kill matrix's one session: a fault's copy of a module is its own node, named by the fault, narrowed to
-the requirements the fault promises to break; a sweep without the reference gateway is refused."""
+"""The kill matrix's one session: a fault's copy of a module is its own node, named by the fault,
+narrowed to the requirements the fault promises to break; a sweep without the reference gateway is
+refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""harness/ keeps its layers: imports run one way, no package imports in a circle, no run state in a module."""
+"""harness/ keeps its layers: imports run one way, no package imports in a circle, no run state in a
+module."""
 
 from __future__ import annotations
 
@@ -58,14 +59,16 @@ def _lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.Compl
 
 
 def test_the_import_contracts_hold():
-    """harness/ imports run one way through its layers (pyproject.toml's [tool.importlinter] contracts)."""
+    """harness/ imports run one way through its layers (pyproject.toml's [tool.importlinter]
+    contracts)."""
     done = _lint_imports(ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
 
 
 def test_an_upward_import_breaks_the_contracts(tmp_path):
-    """A fake provider that imports the command line (a tool) is refused, and the output names the import."""
+    """A fake provider that imports the command line (a tool) is refused, and the output names the
+    import."""
     shutil.copytree(
         ROOT / "harness", tmp_path / "harness", ignore=shutil.ignore_patterns("__pycache__")
     )
@@ -85,7 +88,8 @@ def _children(graph: grimp.ImportGraph, package: str) -> list[str]:
 
 
 def test_no_check_imports_a_tool():
-    """The suites run on the harness's run layers; the offline tools (harness/tools/) drive runs, never serve one."""
+    """The suites run on the harness's run layers; the offline tools (harness/tools/) drive runs,
+    never serve one."""
     found = []
     for path in sorted((ROOT / "suites").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -101,7 +105,8 @@ def test_no_check_imports_a_tool():
 
 
 def test_no_package_imports_another_that_imports_it_back():
-    """At every level of harness/, no two sibling packages or modules import each other (directly or not)."""
+    """At every level of harness/, no two sibling packages or modules import each other (directly or
+    not)."""
     graph = grimp.build_graph("harness")
     circles = []
     for package in sorted(m for m in graph.modules if graph.find_children(m)):
@@ -156,7 +161,8 @@ def _mutated(tree: ast.Module, names: set[str]) -> set[str]:
 
 
 def test_no_module_keeps_run_state():
-    """No harness module fills a module-level container or rebinds a global while it runs (config.stash does)."""
+    """No harness module fills a module-level container or rebinds a global while it runs
+    (config.stash does)."""
     found = []
     for path in sorted((ROOT / "harness").rglob("*.py")):
         tree = ast.parse(path.read_text())
@@ -194,8 +200,8 @@ def test_starts_clean(pytestconfig, request):
 
 
 def test_a_second_session_in_the_same_process_starts_clean(pytester: pytest.Pytester):
-    """Run state lives in each session's stash: a session after one that escaped, made clients and ran checks
-    sees none of it."""
+    """Run state lives in each session's stash: a session after one that escaped, made clients and
+    ran checks sees none of it."""
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_one=SESSION_ONE)
     first = pytester.runpytest_inprocess(

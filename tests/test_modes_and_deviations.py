@@ -34,8 +34,9 @@ def test_pattern_matching_treats_brackets_literally():
 
 @pytest.mark.parametrize("path", sorted(DIRECTORY.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_deviations_file_passes_its_own_check(path):
-    """Each entry fingerprinted, matching a check under its requirement, no check listed twice; a profile's
-    own file (``.isolated.yaml``) lists only settings-sensitive checks, the only ones run under it."""
+    """Each entry fingerprinted, matching a check under its requirement, no check listed twice; a
+    profile's own file (``.isolated.yaml``) lists only settings-sensitive checks, the only ones run
+    under it."""
     assert (
         problems(path, collected_checks(only_sensitive=path.name.endswith(".isolated.yaml"))) == []
     )
@@ -73,8 +74,8 @@ def test_an_isolated_file_listing_an_insensitive_check_is_refused(tmp_path):
     assert problems(
         listed, collected_checks(only_sensitive=True), "among the settings-sensitive ones"
     ) == [
-        "test_pipe.py::test_messages_json_reaches_anthropic_provider: matches no check among the settings-sensitive "
-        "ones"
+        "test_pipe.py::test_messages_json_reaches_anthropic_provider: matches no check among the "
+        "settings-sensitive ones"
     ]
 
 

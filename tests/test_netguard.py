@@ -69,7 +69,8 @@ def test_a_swallowed_attempt_still_fails_the_test(pytester, forgiven):
 
 
 def test_a_nested_session_leaves_the_outer_guard_in_place(pytester, pytestconfig):
-    """pytest run inside pytest (pytester, the deviations check's collection) must not lift the guard."""
+    """pytest run inside pytest (pytester, the deviations check's collection) must not lift the
+    guard."""
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile("def test_nothing():\n    pass\n")
     pytester.runpytest("-p", "harness.plugin").assert_outcomes(passed=1)

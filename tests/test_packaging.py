@@ -1,4 +1,5 @@
-"""The harness installs as a plugin: the wheel holds every package, and alone in a fresh venv it runs the suites."""
+"""The harness installs as a plugin: the wheel holds every package, and alone in a fresh venv it
+runs the suites."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-# A narrow slice: one proxy (the default gateway), a few seconds of checks, one known deviation among them.
+# A narrow slice: one proxy (the default gateway), a few seconds of checks, one known deviation
+# among them.
 SLICE = "test_liveliness_answers_without_key_or_provider or test_quickstart_health_check_answers"
 
 
@@ -33,14 +35,16 @@ def _packages_on_disk() -> set[str]:
 
 
 def test_the_wheel_lists_every_package_on_disk():
-    """pyproject.toml lists the packages (suites/ installs under another name): none may be left out of the wheel."""
+    """pyproject.toml lists the packages (suites/ installs under another name): none may be left out
+    of the wheel."""
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     on_disk = _packages_on_disk()
     assert listed == on_disk, f"missing {on_disk - listed}, extra {listed - on_disk}"
 
 
 def test_the_installed_suites_have_the_checkouts_pytest_settings():
-    """conformance.ini (the installed suites' settings) says what pyproject.toml's pytest section says."""
+    """conformance.ini (the installed suites' settings) says what pyproject.toml's pytest section
+    says."""
     ini = configparser.ConfigParser()
     ini.read(ROOT / "suites" / "conformance.ini")
     installed = {k: " ".join(v.split()) for k, v in ini["pytest"].items()}
@@ -86,10 +90,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new venv holding the wheel alone; its dependencies come from this venv's site-packages, read-only.
+    """A new venv holding the wheel alone; its dependencies come from this venv's site-packages,
+    read-only.
 
-    Installing them from the package index would leave loopback, which no test may do. A path line in a .pth
-    adds the folder without running its .pth files, so this checkout's editable install stays out of reach.
+    Installing them from the package index would leave loopback, which no test may do. A path line
+    in a .pth adds the folder without running its .pth files, so this checkout's editable install
+    stays out of reach.
     """
     home = tmp_path_factory.mktemp("fresh")
     venv.EnvBuilder(with_pip=True).create(home / "venv")
@@ -115,7 +121,10 @@ def _clean_env() -> dict[str, str]:
 
 
 def test_the_harness_imports_from_the_wheel_not_the_checkout(fresh_venv, tmp_path):
-    probe = "import harness, cc_gateway_suites; print(harness.__file__); print(cc_gateway_suites.__file__)"
+    probe = (
+        "import harness, cc_gateway_suites; print(harness.__file__); "
+        "print(cc_gateway_suites.__file__)"
+    )
     done = subprocess.run(
         [str(fresh_venv / "bin" / "python"), "-c", probe],
         cwd=tmp_path,
@@ -132,7 +141,8 @@ def test_the_harness_imports_from_the_wheel_not_the_checkout(fresh_venv, tmp_pat
 
 @pytest.mark.slow
 def test_the_built_wheel_alone_runs_a_narrow_slice_of_the_suite(fresh_venv, tmp_path):
-    """`cc-gateway-conformance -k ...` in an empty folder: the real LiteLLM, the fakes, a report in that folder."""
+    """`cc-gateway-conformance -k ...` in an empty folder: the real LiteLLM, the fakes, a report in
+    that folder."""
     command = [
         str(fresh_venv / "bin" / "cc-gateway-conformance"),
         "-n",

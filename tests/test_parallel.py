@@ -1,4 +1,5 @@
-"""Checks side by side (harness.plugin.scheduling): one report from many workers, units, and the worker count."""
+"""Checks side by side (harness.plugin.scheduling): one report from many workers, units, and the
+worker count."""
 
 from __future__ import annotations
 
@@ -289,7 +290,7 @@ class _Item:
         "timed",
     ],
 )
-def test_a_check_waits_when_it_scripts_faults_runs_the_cli_waits_out_a_silence_or_says_so_unless_timed(
+def test_a_check_waits_when_it_scripts_faults_runs_the_cli_waits_out_a_silence_or_says_so_unless_timed(  # noqa: E501
     item, waits
 ):
     assert parallel.waits(item) is waits  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""The provider rules: each one refuses exactly what it says, through its fake, and lets the fixed request through.
+"""The provider rules: each one refuses exactly what it says, through its fake, and lets the fixed
+request through.
 
 Each rule carries a self-test in its rules file: a patch that breaks exactly that rule on
 the family's example request, and a patch that fixes it again. Here the broken request
@@ -60,7 +61,8 @@ def _send(fake: FakeProvider, request: dict[str, Any]) -> httpx.Response:
 
 
 def _refusal_of(family: Family, response: httpx.Response) -> dict[str, Any]:
-    """The refusal as the provider's envelope carries it: status, type, message (and OpenAI's param, code)."""
+    """The refusal as the provider's envelope carries it: status, type, message (and OpenAI's param,
+    code)."""
     body = response.json()
     if family.fake == "bedrock":
         return {
@@ -94,7 +96,8 @@ def _refusal_of(family: Family, response: httpx.Response) -> dict[str, Any]:
 def _expected(
     rule: Rule, family: Family, request: dict[str, Any], labels: dict[str, str]
 ) -> dict[str, Any]:
-    """The rule's refusal, worded for this request (with what the fake read off its path: project, location)."""
+    """The rule's refusal, worded for this request (with what the fake read off its path: project,
+    location)."""
     judged = judge(family.name, replace(call_of(family, request), labels=labels))
     assert judged is not None, "the broken request breaks no rule"
     assert judged[0].id == rule.id, f"the broken request breaks {judged[0].id} first"
@@ -162,7 +165,8 @@ def test_every_rule_has_a_source_a_refusal_and_a_test():
 
 
 def test_the_rules_files_are_valid_json_compatible_yaml():
-    """Every rules file, whole, round-trips through JSON unchanged: no YAML-only type (a date, a set, a tag)."""
+    """Every rules file, whole, round-trips through JSON unchanged: no YAML-only type (a date, a
+    set, a tag)."""
     files = sorted(RULES_DIRECTORY.glob("*.yaml"))
     assert {f.stem for f in files} >= {
         "anthropic",
@@ -193,7 +197,8 @@ PROFILED = [
 
 @pytest.mark.parametrize("captured", PROFILED)
 def test_every_captured_claude_code_request_keeps_its_providers_rules(captured: CapturedRequest):
-    """A request the real CLI sent, in each mode, is one the real provider served: a rule refusing it is wrong."""
+    """A request the real CLI sent, in each mode, is one the real provider served: a rule refusing
+    it is wrong."""
     fake = "anthropic" if captured.mode == "anthropic" else captured.mode
     model = None if captured.mode == "anthropic" else captured.model
     judged = _judged(fake, captured.route, model, captured.headers, captured.body)
@@ -211,8 +216,8 @@ def _recorded() -> list[Any]:
 
 @pytest.mark.parametrize(("tape", "interaction"), _recorded())
 def test_every_cassette_request_is_judged_as_the_provider_judged_it(tape, interaction):
-    """A recorded request the provider served keeps every rule; one it refused for its body breaks a rule that answers
-    the same status and error type."""
+    """A recorded request the provider served keeps every rule; one it refused for its body breaks a
+    rule that answers the same status and error type."""
     request = interaction.request
     fake_cls = {"anthropic": FakeAnthropic, "openai": FakeOpenAI}[tape.provider]
     route = fake_cls.routes.get((request.method, request.path))

@@ -35,8 +35,8 @@ UP = Upstreams("http://127.0.0.1:9", "http://127.0.0.1:9")
 
 def processes_mentioning(marker: str) -> list[psutil.Process]:
     found = []
-    # A forked proxy has the fork server's command line and start-up environment; its working directory
-    # (the gateway's folder) still names it.
+    # A forked proxy has the fork server's command line and start-up environment; its working
+    # directory (the gateway's folder) still names it.
     for proc in psutil.process_iter(["cmdline", "environ", "cwd"]):
         try:
             info = proc.info
@@ -236,7 +236,8 @@ def test_a_fork_server_that_goes_away_takes_its_proxies_with_it(tmp_path):
 def test_a_run_that_needed_no_proxy_does_not_wait_for_litellms_import():
     server = forkserver.ForkServer.start(sys.executable, zygote_env())
     assert server.process is not None
-    server.stop()  # at once: the server is still importing LiteLLM (six CPU-seconds), so it has forked nothing
+    # at once: the server is still importing LiteLLM (six CPU-seconds), so it has forked nothing
+    server.stop()
     assert server.process.returncode == -signal.SIGKILL, (
         "stopped, not waited for until its import was over"
     )
@@ -291,9 +292,10 @@ def test_exec_launch_still_starts_each_proxy_in_its_own_interpreter(tmp_path):
 def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(
     tmp_path, monkeypatch
 ):
-    """The harness chooses a free port and the proxy binds it seconds later. When another worker's proxy takes
-    the port in between, its liveness answer must not make this proxy "ready" (its checks would reach the wrong
-    gateway): readiness needs the proxy's own listening socket, and the lost port is retried once on another."""
+    """The harness chooses a free port and the proxy binds it seconds later. When another worker's
+    proxy takes the port in between, its liveness answer must not make this proxy "ready" (its
+    checks would reach the wrong gateway): readiness needs the proxy's own listening socket, and the
+    lost port is retried once on another."""
     import http.server
     import threading
 
@@ -327,7 +329,7 @@ def test_a_port_another_process_took_first_is_never_mistaken_for_the_proxys_own(
             print(f"ERROR: {exc}: address already in use", flush=True)  # as uvicorn logs it, then exits 3
             sys.exit(3)
         server.serve_forever()
-    """,
+    """,  # noqa: E501
     )
     gateway = default_config(UP)
     gateway.name = "other"

@@ -1,13 +1,16 @@
-"""The README's GitHub Actions recipe works as written: its `run:` steps run here, verbatim, job by job.
+"""The README's GitHub Actions recipe works as written: its `run:` steps run here, verbatim, job by
+job.
 
-The recipe is a job matrix: one `suite` job per LiteLLM version keeps its run (`--runs-only`), and the `gate`
-job judges from those runs (`--judge`). Here the matrix's values run one after the other in this checkout, which
-leaves the runs where the artifacts would put them, and the verdict is then compared with one local gate over
-the same pairs: judging separately produced runs must not change the answer.
+The recipe is a job matrix: one `suite` job per LiteLLM version keeps its run (`--runs-only`), and
+the `gate` job judges from those runs (`--judge`). Here the matrix's values run one after the other
+in this checkout, which leaves the runs where the artifacts would put them, and the verdict is then
+compared with one local gate over the same pairs: judging separately produced runs must not change
+the answer.
 
-Only the suite's selection is narrowed, through pytest's own ``PYTEST_ADDOPTS`` (which the gate's inner
-pytest honours), and the benchmark runs one repeat instead of three (``CC_GATEWAY_BENCH_REPEATS``), so the
-recipe's versions, environments, grid and benchmark are all real but the run stays short.
+Only the suite's selection is narrowed, through pytest's own ``PYTEST_ADDOPTS`` (which the gate's
+inner pytest honours), and the benchmark runs one repeat instead of three
+(``CC_GATEWAY_BENCH_REPEATS``), so the recipe's versions, environments, grid and benchmark are all
+real but the run stays short.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ def run_step(command: str, codes: tuple[int, ...] = (0, 1)) -> subprocess.Comple
         env=ENV,
         timeout=1800,
     )
-    # The gate's own verdict is 0 or 1; anything else means the recipe itself broke. A matrix job judges nothing,
-    # so it exits 0: a 1 there is a crash (Python's exit code for an uncaught exception), not a verdict.
+    # The gate's own verdict is 0 or 1; anything else means the recipe itself broke. A matrix job
+    # judges nothing, so it exits 0: a 1 there is a crash (Python's exit code for an uncaught
+    # exception), not a verdict.
     assert done.returncode in codes, f"{command}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
@@ -86,7 +90,8 @@ def test_the_judging_job_downloads_where_the_matrix_jobs_upload():
 
 @pytest.fixture(scope="module")
 def judged() -> tuple[dict[str, Any], int]:
-    """Every matrix job's run steps (each value in turn), then the judging job's; its grid and exit code."""
+    """Every matrix job's run steps (each value in turn), then the judging job's; its grid and exit
+    code."""
     shutil.rmtree(ROOT / "reports/gate", ignore_errors=True)
     for value in matrix_values():
         for step in steps("suite"):
@@ -118,7 +123,8 @@ def test_the_recipes_run_steps_work_as_written(judged):
 
 
 def test_judging_the_matrix_jobs_runs_gives_the_local_gates_verdict(judged, tmp_path):
-    """One `dev.py gate` over the same pairs, in one process, reaches the same verdict as the matrix."""
+    """One `dev.py gate` over the same pairs, in one process, reaches the same verdict as the
+    matrix."""
     data, code = judged
     versions = [row["litellm"] for row in data["rows"]]
     done = subprocess.run(

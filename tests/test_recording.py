@@ -1,4 +1,5 @@
-"""Recording end to end, hermetically: client -> real LiteLLM -> recording relay -> a loopback stand-in.
+"""Recording end to end, hermetically: client -> real LiteLLM -> recording relay -> a loopback
+stand-in.
 
 This machine reaches no provider, so the stand-in plays one: the harness's fake with each
 scenario's stand-in answers (different from the scripted ones). The round trip holds the
@@ -31,7 +32,8 @@ def recorded(tmp_path_factory):
     return root, outcome
 
 
-# As the gateway sent them: the real API (and so the stand-in) refuses a request without its version header.
+# As the gateway sent them: the real API (and so the stand-in) refuses a request without its version
+# header.
 HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
 
 

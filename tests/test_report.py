@@ -71,6 +71,6 @@ def test_footer_gives_how_many_requirements_a_fault_proves(collector):
     assert proven["killed"] + proven["unreachable"] == proven["requirements"]
     html = render_html([run])
     assert (
-        f"{proven['killed']} of {proven['requirements']} must-level requirements proven to fail on a fault"
-        in html
+        f"{proven['killed']} of {proven['requirements']} must-level requirements proven to fail "
+        "on a fault" in html
     )

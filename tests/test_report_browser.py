@@ -17,12 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (`python3 dev.py all` installs them as root)",
+    reason=(
+        "Debian's chromium and chromium-driver are not installed "
+        "(`python3 dev.py all` installs them as root)"
+    ),
 )
 
 
 def synthetic_runs() -> list[dict]:
-    """Three runs over the real catalogue; the third differs from the first on a known set of rows."""
+    """Three runs over the real catalogue; the third differs from the first on a known set of
+    rows."""
     reqs = [
         {
             "id": r.id,
@@ -130,8 +134,8 @@ def test_matrix_renders_and_the_difference_filter_works(browser, tmp_path):
 
 
 def test_sweep_page_shows_what_each_release_changed(browser, tmp_path):
-    """A patch line's sweep: requirements x releases, each release against the one before; the rows that never
-    moved are hidden until asked for, and a cell opens to the checks that moved."""
+    """A patch line's sweep: requirements x releases, each release against the one before; the rows
+    that never moved are hidden until asked for, and a cell opens to the checks that moved."""
     from selenium.webdriver.common.by import By
 
     from harness.tools.user.sweep import page_data

@@ -1,7 +1,8 @@
-"""Repro folders: written from a real failing run, they replay the failure on their own, and tell a change.
+"""Repro folders: written from a real failing run, they replay the failure on their own, and tell a
+change.
 
-The failure is the reference gateway's ``drop-beta`` fault, not a bug of the installed LiteLLM: the test holds
-whatever LiteLLM fixes next.
+The failure is the reference gateway's ``drop-beta`` fault, not a bug of the installed LiteLLM: the
+test holds whatever LiteLLM fixes next.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from harness.tools.user.repro import replay
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "suites/test_count_tokens.py::test_count_tokens_forwards_betas"
 FAULTY = "reference:drop-beta"
-# The interpreter the venv was made from: it has no harness and no litellm, so the folder must stand alone.
+# The interpreter the venv was made from: it has no harness and no litellm, so the folder must stand
+# alone.
 BARE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 
 
 @pytest.fixture(scope="module")
 def repro_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder written by `harness repro` from a run where COUNT-003 failed (the gateway dropped the betas)."""
+    """A folder written by `harness repro` from a run where COUNT-003 failed (the gateway dropped
+    the betas)."""
     run_dir = tmp_path_factory.mktemp("run")
     subprocess.run(
         [

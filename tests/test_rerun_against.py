@@ -1,4 +1,5 @@
-"""--rerun-against: a check that moved against another run's outcome runs twice in its own session."""
+"""--rerun-against: a check that moved against another run's outcome runs twice in its own
+session."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The routes the RESIL checks run on, and the faults the fakes script in each provider's wire format."""
+"""The routes the RESIL checks run on, and the faults the fakes script in each provider's wire
+format."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_a_class_of_checks_runs_on_one_worker_a_check_alone_on_any():
     )
 
 
-def test_a_bedrock_passthrough_stream_is_read_as_anthropic_events_and_its_exception_frame_as_an_error():
+def test_a_bedrock_passthrough_stream_is_read_as_anthropic_events_and_its_exception_frame_as_an_error():  # noqa: E501
     reply = Reply(
         blocks=(Text("partial answer", chunks=("partial", " answer")),),
         stream_error=StreamError(4, "serviceUnavailableException", "unavailable"),
@@ -78,7 +79,8 @@ def _openai(fake) -> openai.OpenAI:
 
 
 def test_the_openai_sdk_raises_on_the_fakes_chat_error_chunk(openai_provider):
-    """A chat stream's error chunk is what openai-python raises APIError on (its Stream reads `error` in data)."""
+    """A chat stream's error chunk is what openai-python raises APIError on (its Stream reads
+    `error` in data)."""
     reply = Reply(
         blocks=(Text("partial answer", chunks=("partial", " answer")),),
         stream_error=StreamError(2, "server_error", "The server had an error"),

@@ -329,7 +329,8 @@ def test_every_rule_is_documented():
 
 
 def test_pings_before_message_start_are_counted_not_refused():
-    """The docs allow pings anywhere and the SDKs drop them, so a leading ping is counted for STREAM-013."""
+    """The docs allow pings anywhere and the SDKs drop them, so a leading ping is counted for
+    STREAM-013."""
     events = [ev({"type": "ping"}), ev({"type": "ping"}), *text_stream()]
     result = validate_stream(events)
     assert result.ok, result.violations

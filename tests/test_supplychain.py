@@ -1,4 +1,5 @@
-"""The supply-chain guard, tried on fake wheels built here: never on the real compromised releases."""
+"""The supply-chain guard, tried on fake wheels built here: never on the real compromised
+releases."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def test_a_startup_implant_in_a_wheel_is_found_and_named(tmp_path, name, text, w
 
 
 def test_a_wheels_scripts_installed_with_target_are_accounted_for(tmp_path):
-    """pip --target moves scripts (RECORD: ../../bin/x) to <target>/bin/x; they belong to their package."""
+    """pip --target moves scripts (RECORD: ../../bin/x) to <target>/bin/x; they belong to their
+    package."""
     site = installed(tmp_path, {"fakepkg-1.0.data/scripts/fakepkg-tool": "#!python\nprint(1)\n"})
     assert (site / "bin" / "fakepkg-tool").exists()
     assert scan_site(site) == []

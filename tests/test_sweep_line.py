@@ -1,5 +1,6 @@
-"""`python -m harness sweep --line`: a patch line's releases in version order, each suite run once (stored runs
-reused), each release judged against the one before it, one page of requirements x releases."""
+"""`python -m harness sweep --line`: a patch line's releases in version order, each suite run once
+(stored runs reused), each release judged against the one before it, one page of requirements x
+releases."""
 
 from __future__ import annotations
 

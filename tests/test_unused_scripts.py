@@ -1,4 +1,5 @@
-"""A scripted answer the gateway never asked for fails the check at teardown (respx's assert_all_called)."""
+"""A scripted answer the gateway never asked for fails the check at teardown (respx's
+assert_all_called)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,14 @@ def test_an_unused_scripted_answer_fails_the_check(pytester):
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(CHECKS)
     result = pytester.runpytest("-p", "harness.plugin", "-p", "no:cacheprovider", "-n", "0")
-    # The unused answer errs at teardown; the optional, the unlimited and the used pass; a failed check is not
-    # failed twice.
+    # The unused answer errs at teardown; the optional, the unlimited and the used pass; a failed
+    # check is not failed twice.
     result.assert_outcomes(passed=4, failed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_unused_answer*",
-            "*UnusedScriptError: fake anthropic provider was scripted answers the gateway never asked for*",
+            "*UnusedScriptError: fake anthropic provider was scripted answers "
+            "the gateway never asked for*",
             "*messages: Reply(*nobody asks for this*(1 left)*",
         ]
     )

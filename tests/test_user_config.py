@@ -130,7 +130,8 @@ def test_vertex_claude_models_are_served_and_gemini_is_named(tmp_path):
         "model_list:\n"
         "  - model_name: claude-vertex\n"
         "    litellm_params: {model: vertex_ai/claude-sonnet-4-5@20250929, vertex_project: mine,\n"
-        "                     vertex_location: europe-west1, vertex_credentials: os.environ/GOOGLE_CREDS}\n"
+        "                     vertex_location: europe-west1, "
+        "vertex_credentials: os.environ/GOOGLE_CREDS}\n"
         "  - model_name: gemini\n"
         "    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: mine}\n"
     )

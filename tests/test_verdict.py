@@ -38,11 +38,13 @@ def test_status_order_is_4xx_then_a_specific_5xx_then_a_bare_500_then_no_answer(
     ("order", "broken"),
     [
         (
-            "message_start content_block_start content_block_delta+ content_block_stop message_delta message_stop",
+            "message_start content_block_start content_block_delta+ content_block_stop "
+            "message_delta message_stop",
             0,
         ),
         (
-            "content_block_start message_start content_block_delta+ content_block_stop message_delta message_stop",
+            "content_block_start message_start content_block_delta+ content_block_stop "
+            "message_delta message_stop",
             1,
         ),
         ("message_start content_block_start content_block_delta+ error", 0),

@@ -1,7 +1,9 @@
-"""xdist workers forked from the warm-worker server (harness.plugin.warmworkers): the same worker as a cold one.
+"""xdist workers forked from the warm-worker server (harness.plugin.warmworkers): the same worker as
+a cold one.
 
-A forked worker must run with its launcher's folder, arguments and environment, report its own exit code,
-die with its launcher, and start cold wherever the server cannot stand in for a fresh interpreter.
+A forked worker must run with its launcher's folder, arguments and environment, report its own exit
+code, die with its launcher, and start cold wherever the server cannot stand in for a fresh
+interpreter.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import pytest
 from harness.plugin.warmworkers import CLIENT, WarmWorkers
 
 ROOT = Path(__file__).resolve().parent.parent
-# What a worker reports about itself: was it forked warm, and with which folder, arguments and environment.
+# What a worker reports about itself: was it forked warm, and with which folder, arguments and
+# environment.
 PROBE = (
-    "import json, os, sys; print(json.dumps({'warm': 'anthropic' in sys.modules, 'cwd': os.getcwd(), "
-    "'argv': sys.argv, 'path0': sys.path[0], 'marker': os.environ.get('CC_PROBE'), 'parent': os.getppid()}))"
+    "import json, os, sys; print(json.dumps({'warm': 'anthropic' in sys.modules, "
+    "'cwd': os.getcwd(), 'argv': sys.argv, 'path0': sys.path[0], "
+    "'marker': os.environ.get('CC_PROBE'), 'parent': os.getppid()}))"
 )
 
 
@@ -100,7 +104,8 @@ def test_a_worker_dies_with_its_launcher(warm_server, tmp_path):
 
 
 def test_a_launcher_gone_mid_handshake_leaves_no_descriptor_in_the_server(warm_server):
-    """Else a later worker holds that launcher's pipe, and its reader never sees the end (xdist waits it out)."""
+    """Else a later worker holds that launcher's pipe, and its reader never sees the end (xdist
+    waits it out)."""
     import socket
 
     read, write = os.pipe()

@@ -58,7 +58,10 @@ class CliResult:
         return data
 
     def transcript(self) -> str:
-        return f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.1f} s)\n{self.stdout}\n{self.stderr}"
+        return (
+            f"$ {' '.join(self.argv)}\n(exit {self.returncode}, {self.seconds:.1f} s)\n"
+            f"{self.stdout}\n{self.stderr}"
+        )
 
 
 def npm_unavailable() -> str | None:
@@ -113,10 +116,10 @@ def install(version: str, cache: Path = CACHE) -> Installed:
     return Installed(version, binary, time.monotonic() - started)
 
 
-# Every variable that names a model the CLI may call besides --model: its small model (titles, topic checks)
-# and the tier aliases its subagents use (2.0.77 warms up a "sonnet" one). A check that scripts errors sends
-# them all to deployments of its own: on LiteLLM's defaults a deployment that answered errors is benched
-# for a while, and a shared one would fail the next check.
+# Every variable that names a model the CLI may call besides --model: its small model (titles, topic
+# checks) and the tier aliases its subagents use (2.0.77 warms up a "sonnet" one). A check that
+# scripts errors sends them all to deployments of its own: on LiteLLM's defaults a deployment that
+# answered errors is benched for a while, and a shared one would fail the next check.
 SIDE_MODEL_ENV = (
     "ANTHROPIC_SMALL_FAST_MODEL",
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
@@ -162,7 +165,8 @@ def run(
     cwd: Path | None = None,
     timeout: float = RUN_TIMEOUT,
 ) -> CliResult:
-    """``claude -p PROMPT --output-format json``; a hang is killed after ``timeout`` and reported."""
+    """``claude -p PROMPT --output-format json``; a hang is killed after ``timeout`` and
+    reported."""
     argv = [str(binary), "-p", prompt, "--output-format", "json", *args]
     with tempfile.TemporaryDirectory(prefix="cc-run-") as scratch:
         started = time.monotonic()
@@ -183,7 +187,8 @@ def run(
             out, err = process.communicate()
             result = CliResult(argv, -9, out, err, time.monotonic() - started)
             raise HarnessError(
-                f"claude did not finish within {timeout:.0f} s and was killed:\n{result.transcript()}"
+                f"claude did not finish within {timeout:.0f} s and was killed:\n"
+                f"{result.transcript()}"
             ) from None
         finally:
             _kill_group(process.pid)  # whatever the CLI left running in its session goes with it
@@ -206,7 +211,8 @@ def mode_env(
     project: str = VERTEX_PROJECT,
     region: str = VERTEX_REGION,
 ) -> dict[str, str | None]:
-    """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex (``base/vertex_ai/v1``).
+    """Claude Code's variables for a gateway in front of Bedrock (``base/bedrock``) or Vertex
+    (``base/vertex_ai/v1``).
 
     Skip-auth: the CLI signs nothing; the gateway key travels in ``ANTHROPIC_CUSTOM_HEADERS``.
     ``ANTHROPIC_BASE_URL`` and the token are removed (None), so nothing else can be used.

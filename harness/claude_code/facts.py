@@ -35,13 +35,14 @@ CONTEXT_1M_BETA = "context-1m-2025-08-07"
 
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
-# Profiles captured outside the repository (the gate captures a new version into its own output folder),
-# read as well as profiles/: a path list, like PATH.
+# Profiles captured outside the repository (the gate captures a new version into its own output
+# folder), read as well as profiles/: a path list, like PATH.
 EXTRA_PROFILES_ENV = "CC_GATEWAY_PROFILES"
 
 
-# A check that belongs to one Claude Code version says so in its id: test_x[cc-2.1.332], test_y[cc-2.0.77-429].
-# The plugin reads the version from it, and the deviation list matches one version's entry against another's.
+# A check that belongs to one Claude Code version says so in its id: test_x[cc-2.1.332],
+# test_y[cc-2.0.77-429]. The plugin reads the version from it, and the deviation list matches one
+# version's entry against another's.
 VERSION_IN_ID = re.compile(r"(?<![\w.])cc-(\d+(?:\.\d+)+)(?![\w.])")
 
 
@@ -74,7 +75,8 @@ def default_model_names() -> list[str]:
 
 
 def cloud_model_ids(mode: str) -> list[str]:
-    """Every model id a profiled Claude Code version requests in Bedrock or Vertex mode by default."""
+    """Every model id a profiled Claude Code version requests in Bedrock or Vertex mode by
+    default."""
     return sorted({m for p in PROFILES for m in p.get(mode, {}).get("models_requested", [])})
 
 
@@ -109,7 +111,8 @@ def profile_body(profile: dict[str, Any], model: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CapturedRequest:
-    """One request a profiled Claude Code version sent, in one of its modes (anthropic, bedrock, vertex)."""
+    """One request a profiled Claude Code version sent, in one of its modes (anthropic, bedrock,
+    vertex)."""
 
     version: str
     mode: str
@@ -130,7 +133,8 @@ CLOUD_ROUTES = {
 
 
 def captured_requests(profile: dict[str, Any]) -> list[CapturedRequest]:
-    """The profile's main request as sent direct, and rebuilt as its Bedrock and Vertex modes sent it.
+    """The profile's main request as sent direct, and rebuilt as its Bedrock and Vertex modes sent
+    it.
 
     A profile keeps one whole body (the direct one) and, per cloud mode, the fields, betas,
     model and path that mode sent; the cloud bodies are the direct body cut to those fields.
@@ -155,7 +159,8 @@ def captured_requests(profile: dict[str, Any]) -> list[CapturedRequest]:
 
 
 def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -> dict[str, Any]:
-    """A small request body with every field the newest profiled Claude Code sends (see ``profile_body``)."""
+    """A small request body with every field the newest profiled Claude Code sends (see
+    ``profile_body``)."""
     return {
         "model": model,
         "max_tokens": 32000,
@@ -175,7 +180,8 @@ def claude_code_body(model: str, text: str = "say hi", *, stream: bool = True) -
         "system": [
             {
                 "type": "text",
-                "text": "x-anthropic-billing-header: cc_version=2.1.332.0b8; cc_entrypoint=sdk-cli;",
+                "text": "x-anthropic-billing-header: cc_version=2.1.332.0b8; "
+                "cc_entrypoint=sdk-cli;",
             },
             {
                 "type": "text",

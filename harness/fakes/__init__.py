@@ -1,4 +1,5 @@
-"""Fake providers: real HTTP servers on loopback that answer from a script and journal every request."""
+"""Fake providers: real HTTP servers on loopback that answer from a script and journal every
+request."""
 
 from harness.fakes.anthropic import FakeAnthropic
 from harness.fakes.journal import RecordedRequest

@@ -1,4 +1,5 @@
-"""The fake Amazon Bedrock runtime: InvokeModel (Anthropic's body) and Converse, JSON and event streams.
+"""The fake Amazon Bedrock runtime: InvokeModel (Anthropic's body) and Converse, JSON and event
+streams.
 
 Paths carry the model id (``/model/{id}/invoke``), so each request is labelled with the
 id it named and with its SigV4 credential scope (access key, date, region, service);
@@ -165,7 +166,8 @@ def _signature_ok(request: RecordedRequest, scope: re.Match[str], secret: str) -
 
 
 def invoke_frames(reply: Reply, model: str) -> list[bytes]:
-    """InvokeModelWithResponseStream: each Anthropic event in a chunk frame; a stream error as an exception."""
+    """InvokeModelWithResponseStream: each Anthropic event in a chunk frame; a stream error as an
+    exception."""
     events = message_events(reply, model)
     if reply.stream_error is None:
         return [eventstream.invoke_chunk(data) for _, data in events]

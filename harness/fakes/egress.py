@@ -40,7 +40,8 @@ class Tunnel:
 
 @dataclass
 class EgressProxy:
-    """``intercept`` maps a host pattern (fnmatch, ``*-aiplatform.googleapis.com``) to a loopback URL."""
+    """``intercept`` maps a host pattern (fnmatch, ``*-aiplatform.googleapis.com``) to a loopback
+    URL."""
 
     intercept: dict[str, str] = field(default_factory=dict)
     on_escape: Callable[[str], None] | None = None

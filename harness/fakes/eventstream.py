@@ -51,6 +51,7 @@ def exception(exception_type: str, message: str) -> bytes:
 
 
 def invoke_chunk(anthropic_event: dict[str, Any]) -> bytes:
-    """One InvokeModelWithResponseStream frame: an Anthropic event, base64 inside ``{"bytes": ...}``."""
+    """One InvokeModelWithResponseStream frame: an Anthropic event, base64 inside
+    ``{"bytes": ...}``."""
     data = base64.b64encode(json.dumps(anthropic_event).encode()).decode()
     return event("chunk", json.dumps({"bytes": data}).encode())

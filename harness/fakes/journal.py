@@ -34,7 +34,8 @@ class RecordedRequest:
     )
     # The provider's clock: when each chunk (or the whole body) had been written (time.monotonic()).
     emitted_at: list[float] = field(default_factory=list)
-    # When the provider saw the gateway hang up (a failed write, or EOF while it was silent); None if it did not.
+    # When the provider saw the gateway hang up (a failed write, or EOF while it was silent); None
+    # if it did not.
     peer_gone_at: float | None = None
     fault: str = ""  # the transport fault scripted for this answer, if any
     # What a provider read off the request: a model id from the path, the auth it carried.

@@ -233,7 +233,8 @@ def responses_events(reply: Reply, model: str) -> list[tuple[str, Any]]:
 def stream_error_event(reply: Reply, chat: bool, sequence: int) -> tuple[str, Any]:
     """An error after the stream started, as OpenAI sends one.
 
-    Responses: the documented ``error`` event (platform.openai.com/docs/api-reference/responses-streaming/error).
+    Responses: the documented ``error`` event
+    (platform.openai.com/docs/api-reference/responses-streaming/error).
     Chat completions document none; the API sends a bare ``data: {"error": {...}}`` chunk
     (openai-python's ``Stream.__stream__`` raises ``APIError`` on exactly that shape).
     """
@@ -285,8 +286,8 @@ class FakeOpenAI(FakeProvider):
     def script_generation(
         self, item: Scripted, times: int | None = 1, optional: bool = False
     ) -> None:
-        """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version (one of the
-        two must be asked for, unless ``optional``)."""
+        """Script ``item`` on both generation routes: which one LiteLLM calls depends on its version
+        (one of the two must be asked for, unless ``optional``)."""
         group: bool | str = True if optional else f"generation {next(self._generations)}"
         self.script("chat", item, times, optional=group)
         self.script("responses", item, times, optional=group)

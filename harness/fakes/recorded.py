@@ -1,4 +1,5 @@
-"""The Anthropic SDK's recorded stream transcripts, kept as cassettes in ``cassettes/anthropic/sdk-*.yaml``.
+"""The Anthropic SDK's recorded stream transcripts, kept as cassettes in
+``cassettes/anthropic/sdk-*.yaml``.
 
 They come from anthropics/anthropic-sdk-python's test fixtures (MIT; the licence is
 ``cassettes/anthropic/LICENSE.anthropic-sdk-python``), imported once with their provenance.

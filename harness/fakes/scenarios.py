@@ -34,8 +34,8 @@ from harness.fakes.script import (
 from harness.fakes.server import FakeProvider
 from harness.protocol.client import Exchange, GatewayClient, message_body
 
-# Gateway model names of the recording config (harness.gateway.configs "providers"); the provider-side id is
-# the recording's choice and lands in the cassette's provenance.
+# Gateway model names of the recording config (harness.gateway.configs "providers"); the
+# provider-side id is the recording's choice and lands in the cassette's provenance.
 CLAUDE, CLAUDE_BAD_KEY = "cc-recorded-claude", "cc-recorded-claude-bad-key"
 CLAUDE_UNKNOWN = "cc-recorded-no-such-claude"
 GPT, GPT_BAD_KEY, GPT_UNKNOWN = (
@@ -89,7 +89,8 @@ class Scenario:
 
     @property
     def provider_paths(self) -> frozenset[str]:
-        """The provider paths this scenario's requests reach; anything else is the gateway's own chatter."""
+        """The provider paths this scenario's requests reach; anything else is the gateway's own
+        chatter."""
         return ROUTE_PATHS[self.route]
 
     @property
@@ -367,10 +368,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [*_anthropic(), *_openai()]
 
 
 def script_answers(fake: FakeProvider, scenario: Scenario, answers: Iterable[Scripted]) -> None:
-    """Queue ``answers`` on the fake the scenario reaches (OpenAI's on both of its generation routes)."""
+    """Queue ``answers`` on the fake the scenario reaches (OpenAI's on both of its generation
+    routes)."""
     for answer in answers:
-        # An error the provider is scripted to give may be given first by the strict fake's rule or by the gateway
-        # itself (an unknown model); the check judges the error the client got.
+        # An error the provider is scripted to give may be given first by the strict fake's rule or
+        # by the gateway itself (an unknown model); the check judges the error the client got.
         optional = isinstance(answer, HttpError)
         if isinstance(fake, FakeOpenAI) and scenario.route == "generation":
             fake.script_generation(answer, optional=optional)
@@ -416,7 +418,8 @@ def final_message(ex: Exchange) -> dict[str, Any]:
 
 
 def for_provider(provider: str, only: list[str] | None = None) -> list[Scenario]:
-    """The provider's scenarios, or the named ones; an unknown name is an error that lists the known."""
+    """The provider's scenarios, or the named ones; an unknown name is an error that lists the
+    known."""
     mine = [s for s in SCENARIOS.values() if s.provider == provider]
     if not only:
         return mine

@@ -138,7 +138,8 @@ class ModelList:
 
 
 class Recorded:
-    """Answer from a cassette (``cassettes/<name>.yaml``): the recorded interaction matching the request.
+    """Answer from a cassette (``cassettes/<name>.yaml``): the recorded interaction matching the
+    request.
 
     Each interaction is played once, in the order the gateway's requests match them, so a
     tool-use round trip scripted as ``Recorded("anthropic/tool-use")`` with ``times=2``
@@ -153,7 +154,8 @@ class Recorded:
         return f"Recorded({self.name!r})"
 
     def player(self) -> Any:
-        """The vcrpy cassette playing this tape; loaded on first use, so a broken one fails the check."""
+        """The vcrpy cassette playing this tape; loaded on first use, so a broken one fails the
+        check."""
         if self._player is None:
             self._player = player(cassettes.load(self.name, self.root))
         return self._player
@@ -161,7 +163,8 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Echo:
-    """Answer each request with its own last user text, so concurrent answers can be told apart (load checks)."""
+    """Answer each request with its own last user text, so concurrent answers can be told apart
+    (load checks)."""
 
     prefix: str = "echo: "
     delay: float = 0.0
@@ -186,8 +189,9 @@ class Fault:
 @dataclass(frozen=True)
 class RawMessage:
     """A whole Messages answer as JSON, with any block types (server tools, citations, tool search
-    results, ...). Streamed, it is sent as Anthropic streams it: each block started empty and filled by
-    its deltas (text, citations, thinking and signature, tool input); result blocks arrive whole."""
+    results, ...). Streamed, it is sent as Anthropic streams it: each block started empty and filled
+    by its deltas (text, citations, thinking and signature, tool input); result blocks arrive
+    whole."""
 
     message: Any
     headers: tuple[tuple[str, str], ...] = ()

@@ -1,6 +1,8 @@
-"""The base of every fake provider: routing, per-route scripts, strictness, cassette replay and lifecycle.
+"""The base of every fake provider: routing, per-route scripts, strictness, cassette replay and
+lifecycle.
 
-The journal is :mod:`harness.fakes.journal`; the HTTP server and its framing are :mod:`harness.fakes.wire`.
+The journal is :mod:`harness.fakes.journal`; the HTTP server and its framing are
+:mod:`harness.fakes.wire`.
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ class FakeProvider:
             frozenset()
         )  # rules a check waived by name (lenient_provider(rules=...))
         self._lock = threading.Lock()
-        # Per route: (answer, times left or None for every request, which requests it is for, optional: True, or
-        # the name of a group of alternatives of which one must be used).
+        # Per route: (answer, times left or None for every request, which requests it is for,
+        # optional: True, or the name of a group of alternatives of which one must be used).
         self._queues: dict[
             str,
             deque[
@@ -119,10 +121,11 @@ class FakeProvider:
         answer scripted for its main turn.
 
         An answer with a finite ``times`` that is not all used fails the check at teardown (respx's
-        ``assert_all_called``): a check that scripts an answer expects the gateway to ask for it. ``optional``
-        exempts the answers a gateway may rightly never ask for (a side request, a count it makes itself); a
-        string names a group of alternatives (the same answer on two routes, one of which the gateway uses), which
-        is unused only when none of its members was asked for.
+        ``assert_all_called``): a check that scripts an answer expects the gateway to ask for it.
+        ``optional`` exempts the answers a gateway may rightly never ask for (a side request, a
+        count it makes itself); a string names a group of alternatives (the same answer on two
+        routes, one of which the gateway uses), which is unused only when none of its members was
+        asked for.
         """
         if route not in set(self.routes.values()):
             raise ValueError(
@@ -132,7 +135,8 @@ class FakeProvider:
             self._queues.setdefault(route, deque()).append((item, times, when, optional))
 
     def refuse(self, request: RecordedRequest) -> tuple[Rule, HttpError] | None:
-        """The provider rule this request breaks and the real provider's refusal (see harness.fakes.strict)."""
+        """The provider rule this request breaks and the real provider's refusal (see
+        harness.fakes.strict)."""
         return refusal(self.name, request)
 
     def _next(self, request: RecordedRequest) -> int | None:
@@ -179,8 +183,8 @@ class FakeProvider:
         limit: float = 10.0,
         only: Callable[[RecordedRequest], bool] | None = None,
     ) -> None:
-        """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``); with ``only``, no request
-        it picks out (one job's among others that share the fake, issue 38).
+        """Wait until no request has arrived for ``quiet`` seconds (at most ``limit``); with
+        ``only``, no request it picks out (one job's among others that share the fake, issue 38).
 
         A client such as the Claude Code CLI may exit while background requests it
         fired are still travelling through the gateway; waiting for them here keeps
@@ -202,7 +206,8 @@ class FakeProvider:
                 return
 
     def unused(self) -> list[str]:
-        """The scripted answers still waiting, finite and not optional: ``route: answer (n left)``."""
+        """The scripted answers still waiting, finite and not optional:
+        ``route: answer (n left)``."""
         with self._lock:
             return [
                 f"{route}: {_describe(item)} ({times} left)"
@@ -216,8 +221,9 @@ class FakeProvider:
     def assert_all_called(self) -> None:
         if unused := self.unused():
             raise UnusedScriptError(
-                f"fake {self.name} provider was scripted answers the gateway never asked for (did it answer "
-                "itself, or send the request elsewhere?):\n" + "\n".join(f"  {u}" for u in unused)
+                f"fake {self.name} provider was scripted answers the gateway never asked for "
+                "(did it answer itself, or send the request elsewhere?):\n"
+                + "\n".join(f"  {u}" for u in unused)
             )
 
     def assert_no_unexpected(self) -> None:
@@ -225,7 +231,8 @@ class FakeProvider:
             lines = "\n".join(f"  {r.method} {r.path} {r.body!r:.200}" for r in self.unexpected)
             misses = "\n".join(self.miss_texts)
             raise UnexpectedRequestError(
-                f"fake {self.name} provider got {len(self.unexpected)} request(s) nobody scripted:\n{lines}"
+                f"fake {self.name} provider got {len(self.unexpected)} request(s) "
+                f"nobody scripted:\n{lines}"
                 + (
                     f"\nreplay misses (the request beside the closest recorded one):\n{misses}"
                     if misses

@@ -28,7 +28,8 @@ def family_for(fake: str, route: str | None) -> str | None:
 
 
 def refusal(fake: str, request: RecordedRequest) -> tuple[Rule, HttpError] | None:
-    """The first rule the request breaks, with the provider's refusal; None if the provider would serve it."""
+    """The first rule the request breaks, with the provider's refusal; None if the provider would
+    serve it."""
     family = family_for(fake, request.route)
     if family is None or request.route is None:
         return None

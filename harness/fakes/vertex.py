@@ -1,4 +1,5 @@
-"""The fake Vertex AI: Anthropic's models on ``rawPredict`` / ``streamRawPredict``, and the OAuth token endpoint.
+"""The fake Vertex AI: Anthropic's models on ``rawPredict`` / ``streamRawPredict``, and the OAuth
+token endpoint.
 
 LiteLLM authenticates to Vertex with google-auth: it signs a JWT with the service
 account's key and posts it to the account's ``token_uri``, here this fake's ``/token``,
@@ -31,7 +32,8 @@ PATH = re.compile(
 
 @functools.cache
 def _throwaway_key() -> str:
-    """One RSA key per process: making one costs 0.1-0.5 CPU-s, and a run builds a gateway config dozens of times."""
+    """One RSA key per process: making one costs 0.1-0.5 CPU-s, and a run builds a gateway config
+    dozens of times."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -39,7 +41,8 @@ def _throwaway_key() -> str:
 
 
 def service_account(token_uri: str, project: str) -> dict[str, Any]:
-    """A throwaway service account whose token endpoint is the fake (its key is made in this process)."""
+    """A throwaway service account whose token endpoint is the fake (its key is made in this
+    process)."""
     return {
         "type": "service_account",
         "project_id": project,
@@ -53,7 +56,8 @@ def service_account(token_uri: str, project: str) -> dict[str, Any]:
 
 
 class FakeVertex(FakeAnthropic):
-    """Renders replies exactly as the fake Anthropic does: Vertex answers in Anthropic's JSON and SSE."""
+    """Renders replies exactly as the fake Anthropic does: Vertex answers in Anthropic's JSON and
+    SSE."""
 
     name = "vertex"
     routes: ClassVar[dict[tuple[str, str], str]] = {
@@ -90,7 +94,8 @@ class FakeVertex(FakeAnthropic):
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         if isinstance(item, HttpError) and item.type.isupper():
-            # Google's own refusals (an unknown publisher model) come in Google's envelope, not Anthropic's.
+            # Google's own refusals (an unknown publisher model) come in Google's envelope, not
+            # Anthropic's.
             return WireResponse.json(
                 {"error": {"code": item.status, "message": item.message, "status": item.type}},
                 item.status,

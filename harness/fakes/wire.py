@@ -1,4 +1,5 @@
-"""The fakes' HTTP: a threading server on loopback, the handler that writes answers and scripted faults, SSE framing.
+"""The fakes' HTTP: a threading server on loopback, the handler that writes answers and scripted
+faults, SSE framing.
 
 Each fake is a real ``ThreadingHTTPServer`` on 127.0.0.1 and an ephemeral port,
 so the real LiteLLM subprocess talks to it over real sockets. Nagle is off:
@@ -23,7 +24,8 @@ from harness.fakes.journal import RecordedRequest, WireResponse
 
 
 class Answers(Protocol):
-    """What the server asks of a fake provider (:class:`harness.fakes.server.FakeProvider`): an answer per request."""
+    """What the server asks of a fake provider (:class:`harness.fakes.server.FakeProvider`): an
+    answer per request."""
 
     def handle(self, request: RecordedRequest) -> WireResponse: ...
 
@@ -144,7 +146,8 @@ def _watch_for_hangup(conn: socket.socket, seconds: float) -> bool:
 
 
 def _abort(conn: socket.socket) -> None:
-    """End the connection mid-answer: what is written stays readable, then EOF with the answer incomplete."""
+    """End the connection mid-answer: what is written stays readable, then EOF with the answer
+    incomplete."""
     with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
         conn.close()

@@ -1,1 +1,2 @@
-"""The gateway under test: configs, the LiteLLM process and fork server, the reference gateway, black-box targets."""
+"""The gateway under test: configs, the LiteLLM process and fork server, the reference gateway,
+black-box targets."""

@@ -1,4 +1,5 @@
-"""The gateways of a run: one per named config, started together on first need, and the pools' ledger."""
+"""The gateways of a run: one per named config, started together on first need, and the pools'
+ledger."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ POOL_REUSE_S = 6.0
 
 
 class GatewayUnavailable(HarnessError):
-    """A gateway the check needs could not start, or has died; the message says why, with its log's tail."""
+    """A gateway the check needs could not start, or has died; the message says why, with its log's
+    tail."""
 
 
 class DeploymentLedger:
@@ -41,7 +43,8 @@ class DeploymentLedger:
         self._used: dict[str, float] = {}
 
     def take(self, proxy: Target, route: str = "anthropic") -> str:
-        """A deployment of ``proxy``'s gateway for ``route`` that no other check uses while the cooldown lasts."""
+        """A deployment of ``proxy``'s gateway for ``route`` that no other check uses while the
+        cooldown lasts."""
         name = pool_model(route, next(self._next[route]))
         if not proxy.gateway.serves(name):
             if route not in POOL_FALLBACK:
@@ -83,7 +86,8 @@ class ProxyPool:
         self.facts = facts if facts is not None else {}
         # Builders that replace registered configs, e.g. "default" by the user's own config.
         self.overrides = overrides or {}
-        # --litellm-settings: LiteLLM's defaults, or the isolation overlay (harness.gateway.configs.ISOLATION).
+        # --litellm-settings: LiteLLM's defaults, or the isolation overlay
+        # (harness.gateway.configs.ISOLATION).
         self.settings = settings
         self.facts["settings"] = {"profile": settings, "applied": {}}
         self.launch = launch
@@ -99,7 +103,8 @@ class ProxyPool:
         return self.failed.get(name) or self.running[name]
 
     def get(self, name: str) -> Target:
-        """The running gateway for ``name``; :class:`GatewayUnavailable` if it could not start or has died."""
+        """The running gateway for ``name``; :class:`GatewayUnavailable` if it could not start or
+        has died."""
         got = self.try_get(name)
         if isinstance(got, str):
             raise GatewayUnavailable(got)
@@ -161,10 +166,12 @@ class ProxyPool:
         self.failed.update({name: str(exc) for name, exc in failed.items()})
 
     def use_faults(self, faults: frozenset[str]) -> None:
-        """The reference gateways run on with these faults besides their own (each one's state starts afresh)."""
+        """The reference gateways run on with these faults besides their own (each one's state
+        starts afresh)."""
         if faults and self.impl.kind != "reference":
             raise HarnessError(
-                "a kill matrix needs --gateway-impl reference: only the reference gateway has faults"
+                "a kill matrix needs --gateway-impl reference: "
+                "only the reference gateway has faults"
             )
         if faults != self.extra_faults:
             self.failed.clear()  # a gateway that could not start may start now (quickstart-open)

@@ -1,6 +1,6 @@
-"""What a collection of the suites holds, without running it: node ids, the requirement each check states, and
-which checks are settings-sensitive. The tools (``deviations check``, ``record``) ask it; only this layer runs
-pytest in-process.
+"""What a collection of the suites holds, without running it: node ids, the requirement each check
+states, and which checks are settings-sensitive. The tools (``deviations check``, ``record``) ask
+it; only this layer runs pytest in-process.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What the plugin does to the collected checks, one named step each, in the order they run.
 
 A check (an item under the suites' folder) must state one known requirement; it then carries its
-requirement's id, area and level, its Claude Code version and its non-default settings for the report. It is
-marked settings-sensitive, narrowed to the wanted Claude Code versions, skipped where the implementation under
-test cannot answer it, and given its known deviation.
+requirement's id, area and level, its Claude Code version and its non-default settings for the
+report. It is marked settings-sensitive, narrowed to the wanted Claude Code versions, skipped where
+the implementation under test cannot answer it, and given its known deviation.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def in_suites(item: pytest.Item) -> bool:
 
 @cache
 def _under_suites(path: str) -> bool:
-    # Asked of every item several times a run: resolving one path per module, not per ask, spares 12,000 resolves.
+    # Asked of every item several times a run: resolving one path per module, not per ask, spares
+    # 12,000 resolves.
     return SUITES_DIR in Path(path).resolve().parents
 
 
@@ -45,7 +46,8 @@ def requirement_of(item: pytest.Item, known: dict[str, Requirement]) -> Requirem
 
 
 def label(item: pytest.Item, req: Requirement) -> None:
-    """The report's columns for this check: requirement, area, level, Claude Code version, settings."""
+    """The report's columns for this check: requirement, area, level, Claude Code version,
+    settings."""
     item.user_properties += [("req", req.id), ("area", req.area), ("level", req.level)]
     if version := claude_code_version(item):
         item.user_properties.append(("claude_code", version))
@@ -55,8 +57,9 @@ def label(item: pytest.Item, req: Requirement) -> None:
 
 
 def narrow_to_witnesses(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The witnesses (what the real CLI prints for each known cause) run only for ``--witness``, and then alone:
-    they observe a gateway's known failures, they do not judge it (docs/impact.md#witnesses)."""
+    """The witnesses (what the real CLI prints for each known cause) run only for ``--witness``, and
+    then alone: they observe a gateway's known failures, they do not judge it
+    (docs/impact.md#witnesses)."""
     wanted = bool(config.getoption("witness", False))
     dropped = [i for i in items if bool(i.get_closest_marker("witness")) != wanted]
     if dropped:
@@ -65,7 +68,8 @@ def narrow_to_witnesses(config: pytest.Config, items: list[pytest.Item]) -> None
 
 
 def mark_settings_sensitive(item: pytest.Item) -> None:
-    """A check on a pool deployment of a gateway that takes the run's settings profile hangs on that profile."""
+    """A check on a pool deployment of a gateway that takes the run's settings profile hangs on that
+    profile."""
     if (
         "fresh_model" in getattr(item, "fixturenames", ())
         and gateway_name(item) not in DEPLOYED_GATEWAYS
@@ -74,10 +78,11 @@ def mark_settings_sensitive(item: pytest.Item) -> None:
 
 
 def narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--claude-code X: checks about other Claude Code versions are deselected, not run and thrown away.
+    """--claude-code X: checks about other Claude Code versions are deselected, not run and thrown
+    away.
 
-    The grid (``dev.py gate``) relies on it: one run per LiteLLM version carries the shared checks once and
-    the version-specific ones for every Claude Code column.
+    The grid (``dev.py gate``) relies on it: one run per LiteLLM version carries the shared checks
+    once and the version-specific ones for every Claude Code column.
     """
     wanted = config.getoption("claude_code")
     if not wanted:
@@ -90,8 +95,8 @@ def narrow_to_claude_code(config: pytest.Config, items: list[pytest.Item]) -> No
 
 
 def narrow_to_requirements(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--req ID: only the checks of the named requirements run (the kill matrix, a bisect step); the rest are
-    deselected."""
+    """--req ID: only the checks of the named requirements run (the kill matrix, a bisect step); the
+    rest are deselected."""
     wanted = set(config.getoption("req") or ())
     if not wanted:
         return
@@ -126,7 +131,8 @@ def skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
 
 
 def prepare(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every step, in order; a check without exactly one known requirement stops the run before anything starts."""
+    """Every step, in order; a check without exactly one known requirement stops the run before
+    anything starts."""
     try:
         known = catalogue()
     except HarnessError as exc:

@@ -58,7 +58,8 @@ def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
 
 
 def apply(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Attach each check's deviation entry; an entry under the wrong requirement, or two, is refused."""
+    """Attach each check's deviation entry; an entry under the wrong requirement, or two, is
+    refused."""
     path = deviations_file(config, config.stash[IMPL])
     try:
         known = deviations.load(path) if path else []
@@ -105,8 +106,9 @@ def pytest_runtest_makereport(
 
 
 def _by_check(known: list[Deviation]) -> tuple[dict[str, list[Deviation]], list[Deviation]]:
-    """Entries naming one check, by its id, and entries with a ``*``: every check is held to every entry, and
-    matching each check against each entry's pattern cost a third of a second per worker."""
+    """Entries naming one check, by its id, and entries with a ``*``: every check is held to every
+    entry, and matching each check against each entry's pattern cost a third of a second per
+    worker."""
     exact: dict[str, list[Deviation]] = {}
     for d in known:
         if "*" not in d.check:
@@ -126,12 +128,13 @@ def _by_versionless_check(known: list[Deviation]) -> dict[str, list[Deviation]]:
 def _listed_for_another_claude_code(
     by_versionless: dict[str, list[Deviation]], item: pytest.Item
 ) -> Deviation | None:
-    """A check of a Claude Code version the file does not list, listed for another version: that entry.
+    """A check of a Claude Code version the file does not list, listed for another version: that
+    entry.
 
-    A new Claude Code version (the gate profiles one on the fly) runs checks no deviations file names
-    yet. Where the same check is a known deviation for another version, it is held to that entry's
-    fingerprint: failing exactly the same way is the known deviation, failing otherwise is new, and
-    passing is simply a pass. The newest listed version's entry is used.
+    A new Claude Code version (the gate profiles one on the fly) runs checks no deviations file
+    names yet. Where the same check is a known deviation for another version, it is held to that
+    entry's fingerprint: failing exactly the same way is the known deviation, failing otherwise is
+    new, and passing is simply a pass. The newest listed version's entry is used.
     """
     if "claude_code" not in dict(item.user_properties):
         return None
@@ -163,11 +166,13 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
     if entry is None:
         leaked = observed.get("gateway_key_at_provider") is True
         if leaked and report.passed:
-            # A security dimension, whatever the check asserts: a pass with the key at a provider is no pass.
+            # A security dimension, whatever the check asserts: a pass with the key at a provider is
+            # no pass.
             report.outcome = "failed"
             report.longrepr = (
-                "[SECURITY] the gateway's key reached a provider during this check (fingerprint field "
-                "gateway_key_at_provider), although the check's own assertions passed."
+                "[SECURITY] the gateway's key reached a provider during this check "
+                "(fingerprint field gateway_key_at_provider), although the check's own "
+                "assertions passed."
             )
         item.stash[JUDGED] = (
             "security" if leaked else "same" if report.passed else "new failure",
@@ -238,14 +243,15 @@ def _changed_text(
         )
     arrows = "\n".join(f"  {m.arrow()}" for m in moved)
     return (
-        f"This check is a known deviation ({entry.requirement}: {entry.observed}),\nbut it now fails "
-        f"differently: {klass.upper()}.\n{arrows}\n"
+        f"This check is a known deviation ({entry.requirement}: {entry.observed}),\n"
+        f"but it now fails differently: {klass.upper()}.\n{arrows}\n"
         + fingerprint.side_by_side(entry.fingerprint, observed)
     )
 
 
 def forgiven(item: pytest.Item, field: str, now: list[str]) -> bool:
-    """Whether a teardown complaint (``now``, under ``field``) is exactly what the deviation recorded.
+    """Whether a teardown complaint (``now``, under ``field``) is exactly what the deviation
+    recorded.
 
     Fixtures ask this before failing a teardown, so a matched deviation whose recorded
     behaviour includes, say, an unscripted provider request is not failed for it twice,

@@ -69,7 +69,8 @@ def make_openai_provider() -> Iterator[FakeOpenAI]:
 def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
     provider.reset()
     lenient = item.get_closest_marker("lenient_provider")
-    # A check that loosens the fake says why, and the report shows it: all of its rules, or only those named.
+    # A check that loosens the fake says why, and the report shows it: all of its rules, or only
+    # those named.
     waived = tuple(lenient.kwargs.get("rules", ())) if lenient is not None else ()
     provider.strict = lenient is None or bool(waived)
     provider.lenient_rules = frozenset(waived)
@@ -87,7 +88,8 @@ def _provider_for_test(provider: P, item: pytest.Item) -> Iterator[P]:
         item, "unscripted", [f"{provider.name} {r.method} {r.path}" for r in provider.unexpected]
     ):
         provider.assert_no_unexpected()
-    # An answer the check scripted and the gateway never asked for; a check that already failed said enough.
+    # An answer the check scripted and the gateway never asked for; a check that already failed said
+    # enough.
     if not item.stash.get(CALL_RAISED, True):
         provider.assert_all_called()
 
@@ -100,7 +102,8 @@ def make_bedrock_provider() -> Iterator[FakeBedrock]:
 
 @pytest.fixture(scope="session")
 def make_vertex_provider() -> Iterator[FakeVertex]:
-    """The session's fake Vertex AI (and its token endpoint); prefer ``vertex_provider`` in tests."""
+    """The session's fake Vertex AI (and its token endpoint); prefer ``vertex_provider`` in
+    tests."""
     yield from _serving(FakeVertex())
 
 
@@ -116,7 +119,8 @@ def vertex_provider(
 def make_egress_proxy(
     make_vertex_provider: FakeVertex, pytestconfig: pytest.Config
 ) -> Iterator[EgressProxy]:
-    """The provider-route gateway's way out: Vertex's hard-coded host to the fake, anything else refused."""
+    """The provider-route gateway's way out: Vertex's hard-coded host to the fake, anything else
+    refused."""
     proxy = egress.start(
         {VERTEX_HOSTS: make_vertex_provider.url}, on_escape=pytestconfig.stash[GUARD].record
     )
@@ -135,7 +139,8 @@ def egress_proxy(make_egress_proxy: EgressProxy) -> EgressProxy:
 def bedrock_provider(
     make_bedrock_provider: FakeBedrock, upstreams: Upstreams, request: pytest.FixtureRequest
 ) -> Iterator[FakeBedrock]:
-    """The fake Bedrock, reset for this test, checking SigV4 signatures against the configured secret."""
+    """The fake Bedrock, reset for this test, checking SigV4 signatures against the configured
+    secret."""
     make_bedrock_provider.aws_secret = upstreams.aws_secret_access_key
     yield from _provider_for_test(make_bedrock_provider, request.node)
 
@@ -182,7 +187,8 @@ def observe(request: pytest.FixtureRequest) -> Observe:
 
 @pytest.fixture
 def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
-    """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown lasts.
+    """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown
+    lasts.
 
     Gateways the harness writes carry pools (``harness.gateway.configs.pools``); elsewhere (a
     user's config, another implementation) the route's usual model name is all there is.
@@ -237,7 +243,8 @@ def claude_code_cli(
 
 @pytest.fixture(scope="session")
 def impl(pytestconfig: pytest.Config) -> Impl:
-    """What the suite runs against (``--gateway-impl`` / ``--gateway-url``), with its capabilities."""
+    """What the suite runs against (``--gateway-impl`` / ``--gateway-url``), with its
+    capabilities."""
     return pytestconfig.stash[IMPL]
 
 
@@ -310,8 +317,9 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
 
 @pytest.fixture
 def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
-    """Make a gateway client (``make_client(url, key, auth="bearer", timeout=60.0)``) whose exchanges count as the
-    check's own: its fingerprint, its evidence on failure and its repro snapshot cover them."""
+    """Make a gateway client (``make_client(url, key, auth="bearer", timeout=60.0)``) whose
+    exchanges count as the check's own: its fingerprint, its evidence on failure and its repro
+    snapshot cover them."""
     made = request.node.stash.setdefault(CLIENTS, [])
 
     def make(
@@ -328,7 +336,8 @@ def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
 def gateway(
     proxy: Target, make_client: Callable[..., GatewayClient], request: pytest.FixtureRequest
 ) -> Iterator[GatewayClient]:
-    """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer token."""
+    """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer
+    token."""
     client = make_client(proxy.url, proxy.master_key)
     evidence.attach(
         request.node,

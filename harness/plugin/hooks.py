@@ -54,23 +54,31 @@ pytest_plugins = [
 
 MARKERS = (
     "req(id): the catalogue requirement this check states (harness/verdict/catalogue.yaml)",
-    "gateway(name): the gateway config (harness.gateway.configs registry) the test's proxy runs with",
-    "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, journal)",
-    "blackbox: the check needs no provider journal, so it also runs in black-box mode (--gateway-url)",
-    "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); still run in CI",
+    "gateway(name): the gateway config (harness.gateway.configs registry) the test's proxy runs "
+    "with",
+    "needs(*capabilities): skip unless the gateway under test has them (openai, litellm, config, "
+    "journal)",
+    "blackbox: the check needs no provider journal, so it also runs in black-box mode "
+    "(--gateway-url)",
+    "slow: a check that takes tens of seconds by design (a stall past Claude Code's watchdog); "
+    "still run in CI",
     "e2e: the check runs the real Claude Code CLI from npm (once per --claude-code version)",
-    "waits: the check spends most of its time waiting (a retry back-off, a silence), so the scheduler runs it in "
-    "a waiting lane beside the computing checks; implied by e2e, slow and the fresh_model fixture",
-    "timed: the verdict hangs on how quickly the gateway acts (a hang-up within 2 s, a broken stream ended "
-    "within 30 s), so the check runs in a prompt lane, at full priority, even where it mostly waits",
-    "lenient_provider(reason, rules=()): the fake providers accept what the real provider would refuse, for this "
-    "check only (every rule, or only the rule ids named)",
-    "witness: records what the real Claude Code CLI prints against a known cause; runs only with --witness "
-    "(python -m harness witness), never in a default run",
-    "settings(**name_why): the non-default gateway settings this check needs, and why; the report shows them",
-    "settings_sensitive: the verdict may depend on retry, timeout and cooldown settings, so CI runs the check on "
-    "both --litellm-settings profiles; set by the harness on checks that script provider faults on a deployment "
-    "of their own (fresh_model), and by hand where a difference was seen",
+    "waits: the check spends most of its time waiting (a retry back-off, a silence), so the "
+    "scheduler runs it in a waiting lane beside the computing checks; implied by e2e, slow and the "
+    "fresh_model fixture",
+    "timed: the verdict hangs on how quickly the gateway acts (a hang-up within 2 s, a broken "
+    "stream ended within 30 s), so the check runs in a prompt lane, at full priority, even where "
+    "it mostly waits",
+    "lenient_provider(reason, rules=()): the fake providers accept what the real provider would "
+    "refuse, for this check only (every rule, or only the rule ids named)",
+    "witness: records what the real Claude Code CLI prints against a known cause; runs only with "
+    "--witness (python -m harness witness), never in a default run",
+    "settings(**name_why): the non-default gateway settings this check needs, and why; the report "
+    "shows them",
+    "settings_sensitive: the verdict may depend on retry, timeout and cooldown settings, so CI "
+    "runs the check on both --litellm-settings profiles; set by the harness on checks that script "
+    "provider faults on a deployment of their own (fresh_model), and by hand where a difference "
+    "was seen",
 )
 
 
@@ -141,8 +149,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--rerun-against",
         default=None,
         metavar="RUN_JSON",
-        help="also run a second time every check that passes where this run's failed or deviated, or "
-        "fails where it passed (the gate passes its baseline's run)",
+        help="also run a second time every check that passes where this run's failed or deviated, "
+        "or fails where it passed (the gate passes its baseline's run)",
     )
     group.addoption(
         "--changes",
@@ -240,7 +248,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _use_litellm_config(config: pytest.Config) -> None:
-    """--litellm-config: the user's config replaces the "default" gateway, made safe by userconfig.adapt."""
+    """--litellm-config: the user's config replaces the "default" gateway, made safe by
+    userconfig.adapt."""
     chosen = config.getoption("litellm_config")
     if not chosen:
         return
@@ -272,7 +281,8 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """What this run is against, before anything runs: the gateway, its settings, the deviations, Claude Code."""
+    """What this run is against, before anything runs: the gateway, its settings, the deviations,
+    Claude Code."""
     impl = config.stash.get(IMPL, None)
     if impl is None:
         return []
@@ -280,7 +290,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if impl.kind == "litellm":
         python = config.getoption("litellm_python")
         try:
-            gateway = f"LiteLLM {proxy.litellm_version(proxy.resolve_python(python))} ({proxy.resolve_python(python)})"
+            gateway = (
+                f"LiteLLM {proxy.litellm_version(proxy.resolve_python(python))} "
+                f"({proxy.resolve_python(python)})"
+            )
         except HarnessError as exc:
             gateway = f"LiteLLM not found: {str(exc).splitlines()[0]}"
     deviations = deviation_hooks.deviations_file(config, impl)
@@ -288,7 +301,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"cc-gateway: {gateway}; settings profile {config.getoption('litellm_settings')}; "
         f"proxy launch {config.getoption('proxy_launch')}",
-        f"cc-gateway: known deviations {deviations.name if deviations else 'none (every failure counts)'}; "
+        "cc-gateway: known deviations "
+        f"{deviations.name if deviations else 'none (every failure counts)'}; "
         f"Claude Code profiles {', '.join(versions)}",
     ]
 
@@ -298,8 +312,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     _refuse_another_checkout(config.rootpath)
     config.stash[GUARD] = netguard.Guard().install()
-    # Hypothesis runs every installed package's plugin on import; trio's (a dependency of the report's browser)
-    # scans the whole heap twice, 0.5-0.8 CPU-s in each worker, for a generator no check uses.
+    # Hypothesis runs every installed package's plugin on import; trio's (a dependency of the
+    # report's browser) scans the whole heap twice, 0.5-0.8 CPU-s in each worker, for a generator no
+    # check uses.
     os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
     try:
         config.stash[IMPL] = parse_impl(
@@ -333,10 +348,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _refuse_another_checkout(rootpath: Path) -> None:
     """A run judges by one checkout's files, or not at all (issue 38).
 
-    The plugin, the catalogue and the known deviations are read from where ``harness`` was imported; the checks
-    from where pytest runs. An environment that installed one checkout (editable, so its ``pytest11`` entry
-    point) and runs in another would judge the second's checks by the first's files: every known deviation of
-    a check the first does not know would fail with no verdict. Refused, naming both places and the fix.
+    The plugin, the catalogue and the known deviations are read from where ``harness`` was imported;
+    the checks from where pytest runs. An environment that installed one checkout (editable, so its
+    ``pytest11`` entry point) and runs in another would judge the second's checks by the first's
+    files: every known deviation of a check the first does not know would fail with no verdict.
+    Refused, naming both places and the fix.
     """
     here = rootpath.resolve()
     loaded = Path(__file__).resolve().parents[2]
@@ -347,9 +363,10 @@ def _refuse_another_checkout(rootpath: Path) -> None:
     ):
         return
     raise pytest.UsageError(
-        f"this pytest loads the harness from {loaded} (its plugin, requirements catalogue and known "
-        f"deviations), but runs in the checkout {here}, whose own harness and deviations it would not read: "
-        f"{here}'s checks would be judged by {loaded}'s files. Run the checkout's own environment "
+        f"this pytest loads the harness from {loaded} (its plugin, requirements catalogue and "
+        f"known deviations), but runs in the checkout {here}, whose own harness and deviations "
+        f"it would not read: {here}'s checks would be judged by {loaded}'s files. "
+        "Run the checkout's own environment "
         f"(`python3 dev.py suite` in {here} creates {here / '.venv'}), or install it into this one "
         f"(`pip install -e {here}`)."
     )
@@ -371,12 +388,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Every conformance check must state exactly one known requirement; the steps: :mod:`harness.plugin.collection`."""
+    """Every conformance check must state exactly one known requirement; the steps:
+    :mod:`harness.plugin.collection`."""
     collection.prepare(config, items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only those."""
+    """The gateways the selected checks need: after -k/-m deselection, so a narrow run starts only
+    those."""
     wanted = session.config.stash[WANTED_GATEWAYS] = {
         gateway_name(i)
         for i in session.items
@@ -393,15 +412,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         forkserver.prestart(
             proxy.resolve_python(session.config.getoption("litellm_python")), proxy.zygote_env()
         )
-    # What collection built lives as long as the run. Out of the cyclic collector's sight, each full collection
-    # (one a few minutes, and pytest's at exit) skips its 260,000 objects: 65-130 ms a time in each worker.
+    # What collection built lives as long as the run. Out of the cyclic collector's sight, each full
+    # collection (one a few minutes, and pytest's at exit) skips its 260,000 objects: 65-130 ms a
+    # time in each worker.
     gc.freeze()
 
 
 @pytest.fixture(autouse=True)
 def _observe_the_wire(request: pytest.FixtureRequest) -> None:
     """Every check's fingerprint covers each gateway client it used, however it made them."""
-    # A fresh list each time the check runs: a rerun (harness.plugin.rerun) is judged on its own exchanges.
+    # A fresh list each time the check runs: a rerun (harness.plugin.rerun) is judged on its own
+    # exchanges.
     clients: list[GatewayClient] = []
     request.node.stash[CLIENTS] = clients
     observing.attach(
@@ -434,7 +455,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_RAISED] = call.excinfo is not None
-        # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the report.
+        # Where the fakes' answers came from (scripted, recorded <cassette>, refused ...), for the
+        # report.
         providers = item.stash.get(observing.PROVIDERS, [])
         report.user_properties.append(
             (
@@ -442,8 +464,8 @@ def pytest_runtest_makereport(
                 sorted({r.answer for p in providers for r in p.received() if r.answer}),
             )
         )
-        # Every streamed exchange on the provider's clock (harness.plugin.provider_clock): evidence, never
-        # fingerprinted.
+        # Every streamed exchange on the provider's clock (harness.plugin.provider_clock): evidence,
+        # never fingerprinted.
         timings = check_timings(
             [ex for c in item.stash.get(CLIENTS, []) for ex in c.exchanges],
             [r for p in providers for r in p.received()],

@@ -1,14 +1,16 @@
-"""The kill matrix in one session: each fault's checks run against the same reference gateways, faults switched.
+"""The kill matrix in one session: each fault's checks run against the same reference gateways,
+faults switched.
 
-``--kill-matrix FAULT`` (repeatable, with ``--gateway-impl reference``) collects, beside the run's own checks,
-a copy of every suite module that names one of the requirements the fault promises to break
-(``harness.gateway.reference.faults.KILLS``); the copy's node id ends in ``@FAULT`` (``suites/test_auth.py@no-auth
-::test_...``) and keeps only those requirements' checks (``--kill-matrix-all``: every check). Before each check
-is set up, the worker's reference gateways take its faults, and start afresh (no benched deployment, no request
-remembered): what one process per fault did, without a process per fault.
+``--kill-matrix FAULT`` (repeatable, with ``--gateway-impl reference``) collects, beside the run's
+own checks, a copy of every suite module that names one of the requirements the fault promises to
+break (``harness.gateway.reference.faults.KILLS``); the copy's node id ends in ``@FAULT``
+(``suites/test_auth.py@no-auth
+::test_...``) and keeps only those requirements' checks (``--kill-matrix-all``: every check). Before
+each check is set up, the worker's reference gateways take its faults, and start afresh (no benched
+deployment, no request remembered): what one process per fault did, without a process per fault.
 
-A copy is a module node of its own, so module- and class-scoped fixtures (one silence shared by a class) are
-set up again under the copy's fault, never shared with the clean check or another fault.
+A copy is a module node of its own, so module- and class-scoped fixtures (one silence shared by a
+class) are set up again under the copy's fault, never shared with the clean check or another fault.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def clean_nodeid(nodeid: str) -> str:
 
 @cache
 def modules_naming(reqs: frozenset[str]) -> frozenset[Path] | None:
-    """The suite modules that name one of these requirements (a check states its id as a string literal); None
-    when one of them is named in no module (a table elsewhere names it: any module may hold its checks)."""
+    """The suite modules that name one of these requirements (a check states its id as a string
+    literal); None when one of them is named in no module (a table elsewhere names it: any module
+    may hold its checks)."""
     texts = {path.resolve(): path.read_text() for path in sorted(SUITES_DIR.glob("test_*.py"))}
     found = {req: {p for p, text in texts.items() if f'"{req}"' in text} for req in reqs}
     if not all(found.values()):
@@ -77,7 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class FaultCopies(pytest.File):
-    """Beside a suite module: one copy of it per swept fault whose promised requirements it names."""
+    """Beside a suite module: one copy of it per swept fault whose promised requirements it
+    names."""
 
     def collect(self) -> list[pytest.Module]:
         config = self.config
@@ -117,7 +121,8 @@ def item_fault(item: pytest.Item) -> str:
 
 
 def keep_promised(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A copy keeps only the checks of the requirements its fault promises to break (all with --kill-matrix-all)."""
+    """A copy keeps only the checks of the requirements its fault promises to break (all with
+    --kill-matrix-all)."""
     if not config.getoption("kill_matrix") or config.getoption("kill_matrix_all"):
         return
     dropped = [
@@ -133,7 +138,8 @@ def keep_promised(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """The check's faults before any of its fixtures (a class's shared scenario included) is set up."""
+    """The check's faults before any of its fixtures (a class's shared scenario included) is set
+    up."""
     if not item.config.getoption("kill_matrix"):
         return
     faults = frozenset({item_fault(item)} - {""})

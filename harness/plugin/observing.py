@@ -1,7 +1,9 @@
-"""A check's observation, gathered on its test item: the pytest side of :mod:`harness.verdict.fingerprint`.
+"""A check's observation, gathered on its test item: the pytest side of
+:mod:`harness.verdict.fingerprint`.
 
 Fixtures register *sources* on the item; the plugin evaluates them once the call phase is over
-(:func:`observation`). The stable form and its comparison live in the verdict layer, which knows no pytest.
+(:func:`observation`). The stable form and its comparison live in the verdict layer, which knows no
+pytest.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ def attach(item: pytest.Item, name: str, source: Callable[[], Any]) -> None:
 def declare(item: pytest.Item, name: str, value: Any, better: Direction | None = None) -> None:
     """A value the check states it observed; it becomes part of the fingerprint.
 
-    ``better``: which way the value improves ("more" of a set that should arrive, "fewer" things that
-    went wrong), so a comparison can rank its move (harness.verdict.fields); without it a move is unranked.
+    ``better``: which way the value improves ("more" of a set that should arrive, "fewer" things
+    that went wrong), so a comparison can rank its move (harness.verdict.fields); without it a move
+    is unranked.
     """
     item.stash.setdefault(DECLARED, {})[name] = normalise(value)
     if better is not None:
@@ -58,7 +61,8 @@ def outcome(when: str, excinfo: pytest.ExceptionInfo[BaseException] | None) -> s
 
 
 def observation(item: pytest.Item, result: str) -> Observation:
-    """The observation of ``item`` now: its outcome, every registered source and its declarations."""
+    """The observation of ``item`` now: its outcome, every registered source and its
+    declarations."""
     out: Observation = {"outcome": result}
     for name, source in item.stash.get(SOURCES, {}).items():
         try:

@@ -54,15 +54,17 @@ def _names(request: RecordedRequest, chunks: int) -> list[str]:
 
 
 def _pair(emitted: list[float], arrived: list[float]) -> tuple[str, list[tuple[float, float]]]:
-    """Same counts: chunk i ↔ event i. Otherwise (a translated stream) each chunk ↔ the next client event to
-    arrive after it; for a chunk that yields no client event of its own this over-states the hold."""
+    """Same counts: chunk i ↔ event i. Otherwise (a translated stream) each chunk ↔ the next client
+    event to arrive after it; for a chunk that yields no client event of its own this over-states
+    the hold."""
     if len(emitted) == len(arrived):
         return "one to one", list(zip(emitted, arrived, strict=True))
     return "next arrival", [(e, next((a for a in arrived if a >= e), arrived[-1])) for e in emitted]
 
 
 def timing(exchange: Exchange, request: RecordedRequest) -> StreamTiming | None:
-    """The timeline of one streamed exchange and the provider stream behind it; None if either is missing."""
+    """The timeline of one streamed exchange and the provider stream behind it; None if either is
+    missing."""
     arrivals = [e.at for e in exchange.events or [] if e.at is not None]
     if len(request.emitted_at) < 2 or not arrivals:
         return None
@@ -76,7 +78,8 @@ def timing(exchange: Exchange, request: RecordedRequest) -> StreamTiming | None:
 
 
 def behind(exchange: Exchange, requests: list[RecordedRequest]) -> RecordedRequest | None:
-    """The last streamed provider request that arrived while this exchange was open (after any retries)."""
+    """The last streamed provider request that arrived while this exchange was open (after any
+    retries)."""
     end = exchange.ended
     inside = [
         r for r in requests if len(r.emitted_at) > 1 and exchange.started <= r.received_at <= end
@@ -96,7 +99,9 @@ def check_timings(
         if found is not None:
             out.append(
                 {
-                    "exchange": f"{exchange.method} {exchange.url.split('//', 1)[-1].split('/', 1)[-1]}",
+                    "exchange": (
+                        f"{exchange.method} {exchange.url.split('//', 1)[-1].split('/', 1)[-1]}"
+                    ),
                     **found.summary(),
                 }
             )

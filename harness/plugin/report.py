@@ -51,7 +51,8 @@ def _outcome(report: pytest.TestReport) -> Outcome | None:
 
 
 def _first_error_line(text: str) -> str:
-    """The error's own words: its first ``E`` line, else (a harness error told without a traceback) its first."""
+    """The error's own words: its first ``E`` line, else (a harness error told without a traceback)
+    its first."""
     lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
     return (lines[0] if lines else (text.strip().splitlines() or ["setup failed"])[0])[:300]
 
@@ -202,14 +203,16 @@ class ReportCollector:
         self.verdict = run_verdict(
             data, changes=str(self.config.getoption("changes", "fail") or "fail")
         )
-        # Data first: the answer goes into the run's JSON, and the page and the terminal read it from there.
+        # Data first: the answer goes into the run's JSON, and the page and the terminal read it
+        # from there.
         data["answer"] = self.problems = answer_of(data)
         data["verdict"] = self.verdict.to_json()
         if (
             self.verdict.exit_code() == HARNESS_EXIT
             and session.exitstatus == pytest.ExitCode.TESTS_FAILED
         ):
-            # Only the harness failed (issue 38): a code of its own, so CI tells it from a gateway that broke.
+            # Only the harness failed (issue 38): a code of its own, so CI tells it from a gateway
+            # that broke.
             session.exitstatus = HARNESS_EXIT
         if not self.write:
             return

@@ -2,13 +2,13 @@
 
 A check that fails with no deviations entry, or whose observation moved from its entry (fixed,
 improved, changed, regressed, security), runs a second time in the same place (same worker, same
-proxies). If the two runs agree (same class, same fingerprint) the first run's reports stand. If they
-disagree, the check is ``flaky``: it is reported as a failure with both runs' classes, never passed.
-On LiteLLM's pinned version nearly every check is ``same``, so this costs nothing there; ``--no-rerun``
-turns it off. ``--rerun-against RUN`` also runs twice a check that passes where RUN's failed or deviated, or
-fails where it passed (the gate passes its baseline's run). A check that ran twice and agreed says so in
-the run (``ran_twice``): the gate runs once more only the checks that moved against its baseline and did
-not already run twice.
+proxies). If the two runs agree (same class, same fingerprint) the first run's reports stand. If
+they disagree, the check is ``flaky``: it is reported as a failure with both runs' classes, never
+passed. On LiteLLM's pinned version nearly every check is ``same``, so this costs nothing there;
+``--no-rerun`` turns it off. ``--rerun-against RUN`` also runs twice a check that passes where RUN's
+failed or deviated, or fails where it passed (the gate passes its baseline's run). A check that ran
+twice and agreed says so in the run (``ran_twice``): the gate runs once more only the checks that
+moved against its baseline and did not already run twice.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _forget(item: pytest.Item) -> None:
             del item.stash[key]
 
 
-# --rerun-against: whether each check was good (passed, fixed) or bad (failed, deviated) in that run.
+# --rerun-against: whether each check was good (passed, fixed) or bad (failed, deviated) in that
+# run.
 AGAINST = pytest.StashKey[dict[str, bool]]()
 
 
@@ -63,7 +64,8 @@ def _against(config: pytest.Config) -> dict[str, bool]:
 
 
 def _flipped(item: pytest.Item, reports: list[pytest.TestReport]) -> bool:
-    """Good where the --rerun-against run had it bad, or bad where it was good: the gate's "moved"."""
+    """Good where the --rerun-against run had it bad, or bad where it was good: the gate's
+    "moved"."""
     before = _against(item.config).get(item.nodeid)
     call = next((r for r in reports if r.when == "call"), None)
     if before is None or call is None or (call.skipped and not hasattr(call, "wasxfail")):
@@ -94,7 +96,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return None
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     properties = list(item.user_properties)
-    # The first run tears down only the check's own fixtures: its proxy must still be there for a second run.
+    # The first run tears down only the check's own fixtures: its proxy must still be there for a
+    # second run.
     reports = runtestprotocol(item, nextitem=cast(pytest.Item, _Parents(item)), log=False)
     if not _needs_second_run(item, reports):
         reports += _rest_of_teardown(item, nextitem)
@@ -118,10 +121,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _rest_of_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> list[pytest.TestReport]:
-    """What the first run's teardown kept (module, session fixtures) and the next check does not need.
+    """What the first run's teardown kept (module, session fixtures) and the next check does not
+    need.
 
-    Only the setup state's own teardown: the teardown hooks already ran once (pytest's logging plugin, for
-    one, cannot run its teardown twice); an error here is reported as the check's teardown error.
+    Only the setup state's own teardown: the teardown hooks already ran once (pytest's logging
+    plugin, for one, cannot run its teardown twice); an error here is reported as the check's
+    teardown error.
     """
     call = pytest.CallInfo.from_call(
         lambda: item.session._setupstate.teardown_exact(nextitem), "teardown"
@@ -147,7 +152,8 @@ def _mark_flaky(
     call = next((r for r in reports if r.when == "call"), reports[0])
     call.user_properties.append(("flaky", f"first run: {first[0]}; second run: {second[0]}"))
     text = (
-        f"FLAKY: two runs of this check disagreed (first run: {first[0]}, second run: {second[0]}).\n"
+        f"FLAKY: two runs of this check disagreed (first run: {first[0]}, "
+        f"second run: {second[0]}).\n"
         f"first run's observation: {first[1]}\nsecond run's observation: {second[1]}\n"
         "No verdict is drawn from it; the first run's reports are kept, and it fails."
     )

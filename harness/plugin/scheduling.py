@@ -1,8 +1,9 @@
 """Checks side by side with pytest-xdist: how many workers, which gateways they share, one report.
 
 Most of the suite's wall time is waiting, not CPU: LiteLLM's default retries back off, Claude Code's
-own retries back off, a provider is scripted to stay silent past a timeout. So the suite runs on more
-workers than cores (``-n auto`` in ``pyproject.toml``; ``-n 0`` runs it in one process, as before).
+own retries back off, a provider is scripted to stay silent past a timeout. So the suite runs on
+more workers than cores (``-n auto`` in ``pyproject.toml``; ``-n 0`` runs it in one process, as
+before).
 
 Each worker has its own fake providers and its own proxies, so no check sees another's traffic. A
 worker starts the gateways that carry the slow checks together at its first check, and any other
@@ -50,12 +51,12 @@ def distributed(config: pytest.Config) -> bool:
     return is_worker(config) or bool(getattr(config.option, "numprocesses", 0))
 
 
-# tryfirst: xdist's own answer (one worker per core) comes first otherwise, once the plugin loads from its entry
-# point before xdist does.
+# tryfirst: xdist's own answer (one worker per core) comes first otherwise, once the plugin loads
+# from its entry point before xdist does.
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Four lanes per core for the checks (:class:`Lanes`), two workers per core for the harness's own tests
-    alone, within the machine's memory.
+    """Four lanes per core for the checks (:class:`Lanes`), two workers per core for the harness's
+    own tests alone, within the machine's memory.
 
     A run started from inside a worker (a self-test that runs the suite) stays in one process, as
     does a collection: workers there would only multiply processes on a machine already busy.
@@ -97,7 +98,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """Each worker writes which units wait and which are timed into the controller's folder, for the scheduler."""
+    """Each worker writes which units wait and which are timed into the controller's folder, for the
+    scheduler."""
     lanes = node.config.stash.get(LANES_DIR, None)
     if lanes is not None:
         node.workerinput["cc_gateway_lanes"] = str(lanes)
@@ -110,10 +112,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def waits(item: pytest.Item) -> bool:
-    """The check spends most of its time waiting, not computing: it scripts provider faults on a deployment
-    of its own (``fresh_model``: LiteLLM's retries back off), runs the real CLI (``e2e``: its own retries
-    back off), waits out a silence (``slow``), or says so (``waits``); unless its verdict hangs on how
-    quickly the gateway acts (``timed``): a lane that yields the CPU would measure the machine."""
+    """The check spends most of its time waiting, not computing: it scripts provider faults on a
+    deployment of its own (``fresh_model``: LiteLLM's retries back off), runs the real CLI (``e2e``:
+    its own retries back off), waits out a silence (``slow``), or says so (``waits``); unless its
+    verdict hangs on how quickly the gateway acts (``timed``): a lane that yields the CPU would
+    measure the machine."""
     if item.get_closest_marker("timed"):
         return False
     return any(
@@ -130,9 +133,9 @@ def _runs_suites(config: pytest.Config) -> bool:
 
 
 DURATIONS = "cc-gateway/durations"  # pytest's cache: each check's last duration, for the order
-# Committed, so that a fresh clone's first run (every CI job) is ordered too: without it the harness's
-# own slow modules start last and the run ends on one worker, about 150 s later than ordered.
-# `python -m harness durations --save` refreshes it from this checkout's last run.
+# Committed, so that a fresh clone's first run (every CI job) is ordered too: without it the
+# harness's own slow modules start last and the run ends on one worker, about 150 s later than
+# ordered. `python -m harness durations --save` refreshes it from this checkout's last run.
 SEED = Path(__file__).with_name("durations.json")
 SEED_FLOOR_S = 1.0  # the seed keeps what moves the order; anything shorter counts as 0
 
@@ -164,9 +167,9 @@ def expected_seconds(item: pytest.Item, last: dict[str, float]) -> float:
 
 
 def unit(nodeid: str) -> str:
-    """What one worker runs as a whole: a module of the harness's own tests (they share module-scoped
-    runs of the suite, which another worker would repeat), a class of checks (they share a class-scoped
-    fixture, such as one silence for every route), or a single check."""
+    """What one worker runs as a whole: a module of the harness's own tests (they share
+    module-scoped runs of the suite, which another worker would repeat), a class of checks (they
+    share a class-scoped fixture, such as one silence for every route), or a single check."""
     parts = nodeid.split("::")
     if not parts[0].startswith("suites/"):
         return parts[0]
@@ -205,14 +208,15 @@ class Lanes:
     """Which worker takes which unit, once some checks mostly wait and there are workers to spare.
 
     - Working lanes, one per core, take the checks that compute first, then anything.
-    - Prompt lanes, a third of the rest, take the harness's own test modules first (they run the suite or
-      the gate in subprocesses), then the timed checks (the ``timed`` marker), then the waiting ones.
-    - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only checks that mostly
-      wait (:func:`waits`) and are not timed.
+    - Prompt lanes, a third of the rest, take the harness's own test modules first (they run the
+      suite or the gate in subprocesses), then the timed checks (the ``timed`` marker), then the
+      waiting ones.
+    - Waiting lanes, the others, at a lower priority (``WAITING_NICE``), take only checks that
+      mostly wait (:func:`waits`) and are not timed.
 
-    A back-off or a silence then never holds a core a computing check could use, two lanes a core run
-    at full priority (as many as the checks bear before a timed one measures the machine), and no check
-    whose verdict hangs on the gateway's speed runs at the lower priority.
+    A back-off or a silence then never holds a core a computing check could use, two lanes a core
+    run at full priority (as many as the checks bear before a timed one measures the machine), and
+    no check whose verdict hangs on the gateway's speed runs at the lower priority.
     """
 
     def __init__(self, waiting: set[str], workers: int, timed: set[str] | None = None) -> None:
@@ -251,7 +255,8 @@ class Lanes:
         )
 
     def pick(self, worker_id: str, queue: list[str]) -> str | None:
-        """The next unit for this worker, from the queue in longest-first order; None: nothing it may take."""
+        """The next unit for this worker, from the queue in longest-first order; None: nothing it
+        may take."""
         if not self.lanes_apart:
             return queue[0] if queue else None
         order = {
@@ -266,8 +271,8 @@ class Lanes:
 
 
 class LaneWriter:
-    """On a worker: which units mostly wait, written before xdist reports the collection to the controller,
-    whose scheduler reads it once every worker has collected."""
+    """On a worker: which units mostly wait, written before xdist reports the collection to the
+    controller, whose scheduler reads it once every worker has collected."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -275,8 +280,8 @@ class LaneWriter:
 
 
 def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A worker tells the controller's scheduler which units mostly wait and which are timed (every worker
-    collects the same); a waiting lane then lowers its priority."""
+    """A worker tells the controller's scheduler which units mostly wait and which are timed (every
+    worker collects the same); a waiting lane then lowers its priority."""
     folder = getattr(config, "workerinput", {}).get("cc_gateway_lanes")
     if not folder:
         return
@@ -292,8 +297,8 @@ def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
     lanes = Lanes(set(facts["waiting"]), config.workerinput["workercount"], set(facts["timed"]))  # type: ignore
     if lanes.lane(worker) == "waiting":
         # Before any proxy or CLI starts: they inherit it (the fork server forks each proxy at its
-        # asker's priority). A computing or timed check at full priority then measures the gateway, not
-        # the machine.
+        # asker's priority). A computing or timed check at full priority then measures the gateway,
+        # not the machine.
         os.nice(WAITING_NICE)
 
 
@@ -301,8 +306,9 @@ def write_lane_facts(config: pytest.Config, items: list[pytest.Item]) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Longest first, so no worker starts a 25-second check when the others are done.
 
-    A unit's expected time is the sum of its checks' last durations (pytest's cache, then the committed
-    seed); every worker reads the same files, so all agree on the order, as xdist requires.
+    A unit's expected time is the sum of its checks' last durations (pytest's cache, then the
+    committed seed); every worker reads the same files, so all agree on the order, as xdist
+    requires.
     """
     seed = config.getoption("shuffle")
     if seed is not None:  # the same seed on every worker: they must agree on the order
@@ -326,7 +332,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """On a worker, start the shared gateways together at first need; another only when a check needs it."""
+    """On a worker, start the shared gateways together at first need; another only when a check
+    needs it."""
     if is_worker(session.config):
         wanted = session.config.stash.get(WANTED_GATEWAYS, set())
         session.config.stash[WANTED_GATEWAYS] = wanted & SHARED_BY_WORKERS

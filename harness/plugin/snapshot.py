@@ -1,8 +1,9 @@
 """The wire of a failed check, kept in the run for a repro folder (``python -m harness repro``).
 
-Only for a check that ran against a LiteLLM the harness started: its last client exchanges, the fake providers'
-answers, and the wire facts (:mod:`harness.verdict.wirefacts`) the failure is recognised by. Addresses and the
-master key are made portable here, so the run's JSON never carries the run's key.
+Only for a check that ran against a LiteLLM the harness started: its last client exchanges, the fake
+providers' answers, and the wire facts (:mod:`harness.verdict.wirefacts`) the failure is recognised
+by. Addresses and the master key are made portable here, so the run's JSON never carries the run's
+key.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def _swap(text: str, secret: str | None) -> str:
 
 
 def gateway_record(target: LiteLLMProxy | ReferenceGateway) -> dict[str, Any]:
-    """The gateway's config, environment and side files, with the fakes' addresses and the key made portable."""
+    """The gateway's config, environment and side files, with the fakes' addresses and the key made
+    portable."""
     gateway, secret = target.gateway, target.master_key
     env = {
         k: _swap(v, secret)
@@ -91,8 +93,9 @@ def _answer(req: RecordedRequest) -> dict[str, Any]:
 
 
 def snapshot(item: pytest.Item) -> dict[str, Any] | None:
-    """The wire of a failed check, for a repro folder; None unless it ran against a gateway the harness started
-    (LiteLLM, or the reference gateway: its repro folder starts the same one, faults included)."""
+    """The wire of a failed check, for a repro folder; None unless it ran against a gateway the
+    harness started (LiteLLM, or the reference gateway: its repro folder starts the same one, faults
+    included)."""
     target = item.funcargs.get("proxy") if hasattr(item, "funcargs") else None
     if not isinstance(target, LiteLLMProxy | ReferenceGateway):
         return None

@@ -1,4 +1,5 @@
-"""The run's state, as keys of ``config.stash`` (or an item's stash): one place, so a second session starts clean."""
+"""The run's state, as keys of ``config.stash`` (or an item's stash): one place, so a second session
+starts clean."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from harness.protocol.client import GatewayClient
 
 
 def _suites_dir() -> Path:
-    """The conformance checks' folder: ``suites/`` beside this harness in a checkout, else the installed
-    ``cc_gateway_suites``. The checkout's own first: an environment that installed another checkout (editable)
-    maps ``cc_gateway_suites`` there, and would judge this checkout's checks by nothing (issue 38)."""
+    """The conformance checks' folder: ``suites/`` beside this harness in a checkout, else the
+    installed ``cc_gateway_suites``. The checkout's own first: an environment that installed another
+    checkout (editable) maps ``cc_gateway_suites`` there, and would judge this checkout's checks by
+    nothing (issue 38)."""
     beside = Path(__file__).resolve().parents[2] / "suites"
     if (beside / "conformance.ini").is_file():
         return beside
@@ -29,7 +31,8 @@ def _suites_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "suites"
 
 
-# The suites' name once installed (a checkout's suites/ is that package's source; pyproject.toml maps it).
+# The suites' name once installed (a checkout's suites/ is that package's source; pyproject.toml
+# maps it).
 SUITES_PACKAGE = "cc_gateway_suites"
 # The plugin judges items by it; the parallel runner runs by it.
 SUITES_DIR = _suites_dir()
@@ -38,19 +41,24 @@ IMPL = pytest.StashKey[Impl]()
 OVERRIDES = pytest.StashKey[dict[str, ConfigBuilder]]()
 # The session's network guard, with the attempts it refused.
 GUARD = pytest.StashKey[netguard.Guard]()
-# Per check (item.stash): every gateway client it made, for its fingerprint, evidence and repro snapshot.
+# Per check (item.stash): every gateway client it made, for its fingerprint, evidence and repro
+# snapshot.
 CLIENTS = pytest.StashKey[list[GatewayClient]]()
-# Per check (item.stash): whether its call raised (failed, xfailed or skipped); teardown complaints then keep quiet.
+# Per check (item.stash): whether its call raised (failed, xfailed or skipped); teardown complaints
+# then keep quiet.
 CALL_RAISED = pytest.StashKey[bool]()
-# What was actually run (LiteLLM version, settings, configs, launch mode ...): the report's run facts.
+# What was actually run (LiteLLM version, settings, configs, launch mode ...): the report's run
+# facts.
 RUN_FACTS = pytest.StashKey[dict[str, Any]]()
 # The session's gateways (the proxy_pool fixture), for hooks that act on them between checks.
 PROXY_POOL = pytest.StashKey[ProxyPool]()
-# The kill matrix's kill matrix (harness.plugin.killmatrix): the faults of the check now being set up.
+# The kill matrix's kill matrix (harness.plugin.killmatrix): the faults of the check now being set
+# up.
 KILL_MATRIX_FAULTS = pytest.StashKey[frozenset[str]]()
 # Each check's duration this run (harness.plugin.scheduling), for the next run's order.
 DURATION_LOG = pytest.StashKey[DurationLog]()
-# The controller's folder where each worker writes which units wait and which are timed (the scheduler's lanes).
+# The controller's folder where each worker writes which units wait and which are timed (the
+# scheduler's lanes).
 LANES_DIR = pytest.StashKey[Path]()
 
 

@@ -1,1 +1,2 @@
-"""The protocol as Claude Code speaks it: the gateway client, the Claude Code CLI driver, validators, feature rows."""
+"""The protocol as Claude Code speaks it: the gateway client, the Claude Code CLI driver,
+validators, feature rows."""

@@ -66,14 +66,16 @@ class Exchange:
     stream: StreamResult | None = None
     started: float = 0.0
     elapsed: float = 0.0
-    # How the answer's connection broke before it was whole ("" if it did not); only with validate=False.
+    # How the answer's connection broke before it was whole ("" if it did not); only with
+    # validate=False.
     broken: str = ""
     # Why this exchange's answer was not validated (validate=False); shown in the transcript.
     unvalidated: str = ""
 
     @property
     def ended(self) -> float:
-        """When the exchange was over on the monotonic clock: the answer read, or the client hung up."""
+        """When the exchange was over on the monotonic clock: the answer read, or the client hung
+        up."""
         return self.started + self.elapsed
 
     def json(self) -> Any:
@@ -91,7 +93,10 @@ class Exchange:
         )
         answer = render_sse(self.events) if self.events is not None else self.text
         rhdrs = "\n".join(f"< {k}: {v}" for k, v in self.headers.items())
-        out = f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n< {self.status}\n{rhdrs}\n<\n{answer}"
+        out = (
+            f"> {self.method} {self.url}\n{hdrs}\n>\n> {body}\n"
+            f"< {self.status}\n{rhdrs}\n<\n{answer}"
+        )
         if self.broken:
             out += f"\n(the connection broke before the answer was whole: {self.broken})"
         if self.unvalidated:
@@ -113,7 +118,8 @@ class GatewayClient:
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.auth = auth
-        # The Claude Code version this client speaks as (its headers); the newest captured one unless named.
+        # The Claude Code version this client speaks as (its headers); the newest captured one
+        # unless named.
         self.profile_headers = claude_code_headers(profile)
         self.exchanges: list[Exchange] = []
         self._http = loopback.client(timeout=timeout)
@@ -131,7 +137,8 @@ class GatewayClient:
         elif mode == "x-api-key" and self.key is not None:
             out["x-api-key"] = self.key
         for k, v in (extra or {}).items():
-            # Names as the check wrote them (PROTO-012 sends mixed case); one header per name, whatever its case.
+            # Names as the check wrote them (PROTO-012 sends mixed case); one header per name,
+            # whatever its case.
             for same in [name for name in out if name.lower() == k.lower()]:
                 del out[same]
             if v is not None:
@@ -150,10 +157,11 @@ class GatewayClient:
         validate: bool = True,
         reason: str = "",
     ) -> Exchange:
-        """Send one request; a streamed answer is read event by event and grammar-checked, and a 200 JSON answer
-        on Messages or count_tokens is validated against the SDK's types.
+        """Send one request; a streamed answer is read event by event and grammar-checked, and a 200
+        JSON answer on Messages or count_tokens is validated against the SDK's types.
 
-        ``validate=False`` (with the ``reason``, shown in the transcript) leaves the answer to the check.
+        ``validate=False`` (with the ``reason``, shown in the transcript) leaves the answer to the
+        check.
         """
         if not validate and not reason:
             raise ValueError(
@@ -185,7 +193,8 @@ class GatewayClient:
             except httpx.TransportError as exc:
                 if validate:
                     raise
-                # A check of a broken upstream judges what arrived and how it ended, not the exception.
+                # A check of a broken upstream judges what arrived and how it ended, not the
+                # exception.
                 ex.broken = f"{type(exc).__name__}: {exc}"
         ex.elapsed = time.monotonic() - ex.started
         if ex.events is not None:
@@ -198,7 +207,8 @@ class GatewayClient:
 
     @staticmethod
     def _read(response: httpx.Response, ex: Exchange) -> None:
-        """The answer's events or bytes into ``ex`` as they arrive, so a break keeps what came before it."""
+        """The answer's events or bytes into ``ex`` as they arrive, so a break keeps what came
+        before it."""
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             ex.events = []
             for event in iter_sse(_tee(response, ex)):
@@ -249,10 +259,12 @@ class GatewayClient:
     def leave_pending(
         self, path: str, body: dict[str, Any], until: Callable[[], object], limit: float = 15.0
     ) -> Exchange:
-        """Send a request and hang up, unanswered, once ``until()`` holds (say, once the provider has it).
+        """Send a request and hang up, unanswered, once ``until()`` holds (say, once the provider
+        has it).
 
-        The client leaves at the moment the check chooses, not at a timeout: a loaded machine can take
-        longer than any fixed timeout to forward the request, and the client would leave before it.
+        The client leaves at the moment the check chooses, not at a timeout: a loaded machine can
+        take longer than any fixed timeout to forward the request, and the client would leave before
+        it.
         """
         hdrs = {**self.headers(), "content-type": "application/json"}
         ex = Exchange("POST", self.base_url + path, hdrs, body, started=time.monotonic())
@@ -287,7 +299,8 @@ class GatewayClient:
         )
 
 
-# The answers held to the SDK's types on every 200 (any prefix: the Anthropic pass-through answers the same).
+# The answers held to the SDK's types on every 200 (any prefix: the Anthropic pass-through answers
+# the same).
 BODY_VALIDATORS: dict[str, Callable[[Any], object]] = {
     "/v1/messages": validate_message,
     "/v1/messages/count_tokens": validate_token_count,
@@ -295,7 +308,8 @@ BODY_VALIDATORS: dict[str, Callable[[Any], object]] = {
 
 
 def _validate_body(ex: Exchange) -> None:
-    """A success on Messages or count_tokens is the provider's answer in Anthropic's shape, or the check fails."""
+    """A success on Messages or count_tokens is the provider's answer in Anthropic's shape, or the
+    check fails."""
     path = urlsplit(ex.url).path
     validator = next((v for suffix, v in BODY_VALIDATORS.items() if path.endswith(suffix)), None)
     if validator is None or ex.method != "POST":
@@ -339,7 +353,8 @@ def beta_set(header: str | None) -> set[str]:
 
 
 def _tee(response: httpx.Response, ex: Exchange) -> httpx.Response:
-    """The same stream, its bytes kept in ``ex.content`` as they pass (a pass-through relays bytes, not events)."""
+    """The same stream, its bytes kept in ``ex.content`` as they pass (a pass-through relays bytes,
+    not events)."""
 
     def chunks() -> Iterator[bytes]:
         for chunk in response.iter_bytes():

@@ -1,8 +1,9 @@
 """httpx clients for loopback, made cheap: one TLS context for the process, not one per client.
 
-httpx builds a fresh ``ssl.SSLContext`` for every ``Client`` and ``HTTPTransport`` and loads the system's CA
-bundle into it: about 30 ms of CPU each. The harness talks plain HTTP on 127.0.0.1 and makes a client per
-check, per probe and (in the reference gateway) per forwarded request, so that was a tenth of its CPU.
+httpx builds a fresh ``ssl.SSLContext`` for every ``Client`` and ``HTTPTransport`` and loads the
+system's CA bundle into it: about 30 ms of CPU each. The harness talks plain HTTP on 127.0.0.1 and
+makes a client per check, per probe and (in the reference gateway) per forwarded request, so that
+was a tenth of its CPU.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def tls_context() -> ssl.SSLContext:
 
 
 def client(**kwargs: Any) -> httpx.Client:
-    """An ``httpx.Client`` that ignores proxy variables (nothing here leaves loopback) and shares the TLS context."""
+    """An ``httpx.Client`` that ignores proxy variables (nothing here leaves loopback) and shares
+    the TLS context."""
     kwargs.setdefault("trust_env", False)
     return httpx.Client(verify=tls_context(), **kwargs)
 

@@ -1,1 +1,2 @@
-"""The compatibility report: results gathered from pytest's hooks, written as JSON, rendered to HTML."""
+"""The compatibility report: results gathered from pytest's hooks, written as JSON, rendered to
+HTML."""

@@ -46,7 +46,8 @@ def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:
 
 
 def answer_of(run: dict[str, Any]) -> dict[str, Any] | None:
-    """The problems the run shows (harness.verdict.problems), for the banner; None where no file names causes."""
+    """The problems the run shows (harness.verdict.problems), for the banner; None where no file
+    names causes."""
     name = run["info"].get("deviations_file") or ""
     if not name or not (DIRECTORY / name).exists():
         return None
@@ -94,16 +95,19 @@ def render_html(runs: list[dict[str, Any]]) -> str:
 
 
 def render_controls(data: dict[str, Any]) -> str:
-    """The kill matrix's page (harness.tools.maintainer.controls): requirements as rows, faults as columns."""
+    """The kill matrix's page (harness.tools.maintainer.controls): requirements as rows, faults as
+    columns."""
     return _ENV.get_template("controls.html.j2").render(data=data)
 
 
 def render_gate(grid: dict[str, Any]) -> str:
-    """The gate's grid page: the candidate's verdict beside Claude Code's changes, then every pair."""
+    """The gate's grid page: the candidate's verdict beside Claude Code's changes, then every
+    pair."""
     cells = {c["pair"]: c for row in grid["rows"] for c in row["cells"]}
     return _ENV.get_template("gate.html.j2").render(grid=grid, cells=cells)
 
 
 def render_sweep(data: dict[str, Any]) -> str:
-    """A patch line's sweep: requirements x releases, each cell the class against the release before."""
+    """A patch line's sweep: requirements x releases, each cell the class against the release
+    before."""
     return _ENV.get_template("sweep.html.j2").render(d=data)

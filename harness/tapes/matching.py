@@ -1,4 +1,5 @@
-"""Which recorded interaction answers a request: vcrpy matchers on method, path and a normalised body.
+"""Which recorded interaction answers a request: vcrpy matchers on method, path and a normalised
+body.
 
 Normalised means what changes between two sendings of the same request is
 replaced: the model name (a gateway maps aliases to provider ids), ids such as
@@ -88,7 +89,8 @@ def player(tape: Tape) -> Cassette:
 
 
 class ReplayMiss(AssertionError):
-    """A request no recorded interaction matches; it names the request and the closest interaction."""
+    """A request no recorded interaction matches; it names the request and the closest
+    interaction."""
 
 
 def play(cassette: Cassette, request: Request, name: str) -> Interaction:

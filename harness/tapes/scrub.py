@@ -1,4 +1,5 @@
-"""Keeping secrets out of cassettes: what is scrubbed before anything is written, and what ``check`` refuses.
+"""Keeping secrets out of cassettes: what is scrubbed before anything is written, and what ``check``
+refuses.
 
 Scrubbed, in requests and responses:
 - credential, cookie, organisation/project id and request id headers (replaced by ``<scrubbed>``);

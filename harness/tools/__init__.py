@@ -1,1 +1,2 @@
-"""The tools, top layer: the command line, the gate, environments, bench, repro, recording, capture, supply chain."""
+"""The tools, top layer: the command line, the gate, environments, bench, repro, recording, capture,
+supply chain."""

@@ -1,26 +1,42 @@
 """Command line of the harness.
 
-python -m harness catalogue [--uncovered] [--check]  the requirements, their coverage, and their killing faults
-python -m harness compare BASE.json CANDIDATE.json   each check classed against the base; the verdict's exit code
+python -m harness catalogue [--uncovered] [--check]  the requirements, their coverage, and their
+                                                     killing faults
+python -m harness compare BASE.json CANDIDATE.json   each check classed against the base; the
+                                                     verdict's exit code
 python -m harness merge A.json B.json ... -o out.html  one matrix, a column per run
 python -m harness matrix --litellm 1.77.7 1.108.7    the suite against several LiteLLM versions
-python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]   the LiteLLM x Claude Code grid
+python -m harness gate --litellm A B newest --claude-code X Y [--baseline A/X]
+                                                     the LiteLLM x Claude Code grid
 python -m harness capture-claude-code --version 2.1.332   a Claude Code profile from the real CLI
 python -m harness profile-diff 2.0.77 2.1.332       what changed between two Claude Code versions
-python -m harness repro CHECK [--run RUN.json]       a self-contained folder that replays a failing check
-python -m harness bench [--litellm-python PY] [--attach RUN.json]   the gateway's added latency, direct vs via
-python -m harness install-claude-code                the CLI versions the e2e checks use, into .cache/
-python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations, fingerprints included
-python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check, listed once
-python -m harness deviations accept --run RUN.json   rewrite only what moved (improved, fixed); never security
-python -m harness deviations lint [--run RUN.json]   entries matching nothing, stale entries, expired waivers
-python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into cassettes/
-python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider drift
-python -m harness controls [--narrow] [--level must] [--faults F ...]   the kill matrix: requirements x faults
-python -m harness timing [--write|--check README.md]   the README's timing table from benchmarks/timings.json
-python -m harness durations [--save]                 the order workers take the checks in; refresh the seed
+python -m harness repro CHECK [--run RUN.json]       a self-contained folder that replays a failing
+                                                     check
+python -m harness bench [--litellm-python PY] [--attach RUN.json]   the gateway's added latency,
+                                                     direct vs via
+python -m harness install-claude-code                the CLI versions the e2e checks use, into
+                                                     .cache/
+python -m harness deviations record [--litellm-python PY]  (re)write a version's deviations,
+                                                     fingerprints included
+python -m harness deviations check [FILE ...]        every entry fingerprinted, matching one check,
+                                                     listed once
+python -m harness deviations accept --run RUN.json   rewrite only what moved (improved, fixed);
+                                                     never security
+python -m harness deviations lint [--run RUN.json]   entries matching nothing, stale entries,
+                                                     expired waivers
+python -m harness record --provider anthropic [--stand-in]  provider scenarios through LiteLLM into
+                                                     cassettes/
+python -m harness cassettes list|check|verify|diff   what is recorded; secrets, protocol, provider
+                                                     drift
+python -m harness controls [--narrow] [--level must] [--faults F ...]   the kill matrix:
+                                                     requirements x faults
+python -m harness timing [--write|--check README.md]   the README's timing table from
+                                                     benchmarks/timings.json
+python -m harness durations [--save]                 the order workers take the checks in; refresh
+                                                     the seed
 python -m harness bisect CHECK... --good V1 --bad V2  the first release that changed each check
-python -m harness sweep --line 1.108 [--from 1.108.7]  the suite once per release of a patch line, one page
+python -m harness sweep --line 1.108 [--from 1.108.7]  the suite once per release of a patch line,
+                                                     one page
 """
 
 from __future__ import annotations
@@ -66,8 +82,8 @@ FEATURE_ROW = re.compile(r"Feature\(\s*\"([A-Z0-9-]+)\"")
 def coverage(suites: Path = SUITES_DIR) -> Counter[str]:
     """How many check functions state each requirement (parametrized cases count once).
 
-    The replay checks take their requirement from each provider scenario, and the feature checks from each
-    feature row (one per check function of suites/test_features.py), so those count too.
+    The replay checks take their requirement from each provider scenario, and the feature checks
+    from each feature row (one per check function of suites/test_features.py), so those count too.
     """
     found = Counter(
         m for path in sorted(suites.glob("test_*.py")) for m in MARKER.findall(path.read_text())
@@ -95,19 +111,21 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         print(f"{r.id:<11} {r.level:<6} {mark:<12} {r.statement}")
     missing = [r.id for r in catalogue().values() if r.id not in covered]
     print(
-        f"\n{len(catalogue())} requirements, {len(missing)} not covered: {', '.join(missing) or 'none'}"
+        f"\n{len(catalogue())} requirements, {len(missing)} not covered: "
+        f"{', '.join(missing) or 'none'}"
     )
     return 0
 
 
 def _check_kills() -> int:
-    """Every requirement has a fault of the reference gateway that kills it, or the reason none can."""
+    """Every requirement has a fault of the reference gateway that kills it, or the reason none
+    can."""
     levels = {r.id: r.level for r in catalogue().values()}
     problems = kill_problems(levels)
     for level, s in sorted(kill_score(levels).items()):
         print(
-            f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail on a fault, "
-            f"{s['unreachable']} named unreachable"
+            f"{level}: {s['killed']} of {s['requirements']} requirements proven to fail "
+            f"on a fault, {s['unreachable']} named unreachable"
         )
     for problem in problems:
         print(f"  {problem}")
@@ -149,13 +167,14 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             f"built in {env.built_seconds:.0f} s ({env.method})" if env.built_seconds else "cached"
         )
         report, wall, code = run_suite(env, out / version, args.pytest_args)
-        # The supply-chain guard's record: every distribution file installed, by sha256, beside the run.
+        # The supply-chain guard's record: every distribution file installed, by sha256, beside the
+        # run.
         (out / version / "installed-files.json").write_text(
             json.dumps(env.installed_files, indent=1)
         )
         print(
-            f"LiteLLM {version}: environment {built}, {len(env.installed_files)} files installed by hash; "
-            f"suite {wall:.0f} s, pytest exit {code}",
+            f"LiteLLM {version}: environment {built}, {len(env.installed_files)} files installed "
+            f"by hash; suite {wall:.0f} s, pytest exit {code}",
             flush=True,
         )
         reports.append(report)
@@ -251,8 +270,8 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument(
         "--fail-on-should", action="store_true", help="a should-level regression fails the gate too"
     )
-    # The environment sets the default, so a CI job (or the recipe's own test) can trade the benchmark's
-    # precision for time without editing the command it runs.
+    # The environment sets the default, so a CI job (or the recipe's own test) can trade the
+    # benchmark's precision for time without editing the command it runs.
     g.add_argument(
         "--bench-repeats",
         type=int,
@@ -267,8 +286,8 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         default=None,
         metavar="RUN.json",
-        help="the baseline LiteLLM version's run from an earlier job (its compat.json), used instead "
-        "of running it; without it a stored run is reused when its key matches",
+        help="the baseline LiteLLM version's run from an earlier job (its compat.json), used "
+        "instead of running it; without it a stored run is reused when its key matches",
     )
     g.add_argument(
         "--no-rerun",
@@ -278,8 +297,8 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument(
         "--runs-only",
         action="store_true",
-        help="one job of a CI matrix: run the suite for each --litellm version and keep its run under "
-        "OUTPUT_DIR/runs/VERSION/gate-run.json; judge nothing",
+        help="one job of a CI matrix: run the suite for each --litellm version and keep its run "
+        "under OUTPUT_DIR/runs/VERSION/gate-run.json; judge nothing",
     )
     g.add_argument(
         "--judge",
@@ -287,14 +306,14 @@ def _add_gate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="the matrix's final job: judge the runs the --runs-only jobs kept (under DIR), build no "
-        "environment and run nothing; the versions are the runs' own",
+        help="the matrix's final job: judge the runs the --runs-only jobs kept (under DIR), build "
+        "no environment and run nothing; the versions are the runs' own",
     )
     g.add_argument(
         "--bisect",
         action="store_true",
-        help="for the candidate's must-level and security items that regressed or changed, find the "
-        "first LiteLLM release between the baseline's and the candidate's that did it "
+        help="for the candidate's must-level and security items that regressed or changed, find "
+        "the first LiteLLM release between the baseline's and the candidate's that did it "
         "(python -m harness bisect) and write it into the cell",
     )
     g.add_argument("--output-dir", type=Path, default=Path("reports/gate"))
@@ -353,8 +372,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
     for result in repro.find(run, args.check):
         folder = repro.write_folder(run, result, args.output_dir / repro.folder_name(result))
         print(
-            f"{result['nodeid']} ({result['outcome']}): {folder}  ->  cd {folder} && python3 repro.py "
-            f"--python PY"
+            f"{result['nodeid']} ({result['outcome']}): {folder}  ->  cd {folder} && python3 "
+            f"repro.py --python PY"
         )
     return 0
 
@@ -379,8 +398,8 @@ def cmd_profile_diff(args: argparse.Namespace) -> int:
     missing = [v for v in (args.old, args.new) if v not in known]
     if missing:
         print(
-            f"no profile for {', '.join(missing)}: capture it with `python -m harness capture-claude-code "
-            f"--version {' '.join(missing)}` (profiled: {', '.join(known)})",
+            f"no profile for {', '.join(missing)}: capture it with `python -m harness "
+            f"capture-claude-code --version {' '.join(missing)}` (profiled: {', '.join(known)})",
             file=sys.stderr,
         )
         return 2
@@ -394,11 +413,13 @@ def cmd_capture(args: argparse.Namespace) -> int:
         path, profile = capture(version)
         print(
             f"Claude Code {version}: install {profile['install_seconds']:.0f} s, capture "
-            f"{profile['capture_seconds']:.0f} s, total {time.monotonic() - started:.0f} s -> {path}"
+            f"{profile['capture_seconds']:.0f} s, "
+            f"total {time.monotonic() - started:.0f} s -> {path}"
         )
         print(
             f"  defaults {profile['defaults']}; 1M sent as {profile['one_m']['model_sent']!r}; "
-            f"tool round trip {'completed' if profile['tool_round_trip']['completed'] else 'NOT completed'}"
+            "tool round trip "
+            f"{'completed' if profile['tool_round_trip']['completed'] else 'NOT completed'}"
         )
     return 0
 
@@ -444,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="RUN.json",
-        help="a second run of the candidate's moved checks: a check whose two runs disagree is flaky",
+        help="a second run of the candidate's moved checks: "
+        "a check whose two runs disagree is flaky",
     )
     cmp_.set_defaults(func=cmd_compare)
     merge = sub.add_parser("merge", help="render several runs as one HTML matrix")
@@ -523,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if after:
         args.pytest_args = after
-    # A CI runner's cancel (SIGTERM) unwinds like Ctrl-C: the suite sessions this started are stopped, not orphaned.
+    # A CI runner's cancel (SIGTERM) unwinds like Ctrl-C: the suite sessions this started are
+    # stopped, not orphaned.
     signal.signal(signal.SIGTERM, _stopped)
     try:
         result: int = args.func(args)

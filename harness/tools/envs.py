@@ -1,4 +1,5 @@
-"""The LiteLLM version matrix: one cached environment per version, the suite run against each, one report.
+"""The LiteLLM version matrix: one cached environment per version, the suite run against each, one
+report.
 
 Environments live in ``.cache/litellm/<version>/`` and are built once, through the
 supply-chain guard (``harness.tools.supplychain``): a known-compromised release is refused,
@@ -52,13 +53,15 @@ class Environment:
 
     @property
     def install_record(self) -> dict[str, Any]:
-        """How the environment was installed: the method, what the index lacked, the attempts that failed."""
+        """How the environment was installed: the method, what the index lacked, the attempts that
+        failed."""
         record = self.python.parent.parent / "install.json"
         return dict(json.loads(record.read_text())) if record.exists() else {"method": self.method}
 
     @property
     def installed_files(self) -> list[dict[str, str]]:
-        """Each distribution file installed, with its sha256 (empty for an environment built before the guard)."""
+        """Each distribution file installed, with its sha256 (empty for an environment built before
+        the guard)."""
         listing = self.python.parent.parent / "installed-files.json"
         return list(json.loads(listing.read_text())) if listing.exists() else []
 
@@ -85,7 +88,8 @@ def _create(env_dir: Path) -> None:
 
 
 def proxy_requirements(version: str, dropped: list[str] | None = None) -> list[str]:
-    """``litellm==version`` plus its proxy extra, minus what the registry cannot provide (added to ``dropped``)."""
+    """``litellm==version`` plus its proxy extra, minus what the registry cannot provide (added to
+    ``dropped``)."""
     with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [
@@ -130,7 +134,8 @@ def _raise_if_unknown(version: str, done: subprocess.CompletedProcess[str]) -> N
 
 
 def _raise_if_unknown_text(version: str, text: str, returncode: int = 1) -> None:
-    # Only litellm itself missing means an unknown version; a missing dependency (litellm-proxy) does not.
+    # Only litellm itself missing means an unknown version; a missing dependency (litellm-proxy)
+    # does not.
     if returncode and re.search(
         rf"No matching distribution found for litellm(\[proxy\])?=={re.escape(version)}", text
     ):
@@ -213,7 +218,8 @@ def _install_pinned(
 def run_suite(
     env: Environment, out_dir: Path, extra: list[str], variables: dict[str, str] | None = None
 ) -> tuple[Path, float, int]:
-    """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit code."""
+    """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit
+    code."""
     return run_suite_with(
         ["--litellm-python", str(env.python)],
         out_dir,
@@ -240,7 +246,8 @@ def run_suite_with(
     shutil.rmtree(examples, ignore_errors=True)
     shutil.copytree(ROOT / "suites" / "fuzz-examples", examples)
     variables = {"CC_GATEWAY_FUZZ_EXAMPLES": str(examples), **(variables or {})}
-    # Node ids narrow the run (the gate's second run of the checks that moved); otherwise all of suites/.
+    # Node ids narrow the run (the gate's second run of the checks that moved); otherwise all of
+    # suites/.
     paths = [] if any(a.startswith("suites/") for a in extra) else ["suites"]
     cmd = [
         sys.executable,
@@ -267,8 +274,9 @@ def run_suite_with(
 
 
 def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The suite's session; if this program is stopped meanwhile, the session is stopped first and given time to
-    take its proxies and workers down (``subprocess.run`` would SIGKILL it, leaving them to outlive it)."""
+    """The suite's session; if this program is stopped meanwhile, the session is stopped first and
+    given time to take its proxies and workers down (``subprocess.run`` would SIGKILL it, leaving
+    them to outlive it)."""
     with subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=variables
     ) as child:
@@ -285,8 +293,8 @@ def _pytest(cmd: list[str], variables: dict[str, str]) -> subprocess.CompletedPr
 
 
 def index_versions(package: str = "litellm", pre: bool = False) -> list[str]:
-    """The package's final releases on the index, newest first (pip's own view of the index); pre-releases too
-    with ``pre``."""
+    """The package's final releases on the index, newest first (pip's own view of the index);
+    pre-releases too with ``pre``."""
     done = subprocess.run(
         [
             sys.executable,
@@ -321,8 +329,8 @@ def newest_installable(
 ) -> Newest:
     """The newest release (of ``versions``, newest first) that installs through the guard.
 
-    A compromised release is passed over, and so is one that does not install at all; the report says
-    which and why, so "newest" never silently means an older version.
+    A compromised release is passed over, and so is one that does not install at all; the report
+    says which and why, so "newest" never silently means an older version.
     """
     passed: list[str] = []
     for version in versions:

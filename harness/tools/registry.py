@@ -50,8 +50,9 @@ def refuse_if_too_new(
     age = age_days(version, times, now)
     if age < min_age_days:
         raise HarnessError(
-            f"Claude Code {version} was published {times[version]:%Y-%m-%d %H:%M} UTC, {age:.1f} day(s) ago, "
-            f"under the gate's minimum age of {min_age_days:g} day(s) (--min-age-days). A release that young "
-            "may still be pulled or be a hijacked publish; gate it once it is older, or lower --min-age-days."
+            f"Claude Code {version} was published {times[version]:%Y-%m-%d %H:%M} UTC, "
+            f"{age:.1f} day(s) ago, under the gate's minimum age of {min_age_days:g} day(s) "
+            "(--min-age-days). A release that young may still be pulled or be a hijacked "
+            "publish; gate it once it is older, or lower --min-age-days."
         )
     return age

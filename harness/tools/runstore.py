@@ -1,5 +1,5 @@
-"""Stored runs: a gate of one candidate pays for one suite run (the baseline's is reused when valid), and a
-sweep or a bisect repeated pays for none.
+"""Stored runs: a gate of one candidate pays for one suite run (the baseline's is reused when
+valid), and a sweep or a bisect repeated pays for none.
 
 A run is valid for a later gate only when everything that decides its results is the same: the
 LiteLLM version, the Claude Code versions and the other pytest arguments (a file argument by its
@@ -22,13 +22,14 @@ from harness.verdict.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE = ROOT / ".cache" / "gate-runs"
-# Hypothesis's example database under suites/ is rewritten by every fuzz run: it is data the run keeps, not
-# the suite's source, and a run beside the gate must not change the gate's keys.
+# Hypothesis's example database under suites/ is rewritten by every fuzz run: it is data the run
+# keeps, not the suite's source, and a run beside the gate must not change the gate's keys.
 SOURCE = ["harness", "suites", "cassettes", "pyproject.toml", ":(exclude)suites/fuzz-examples"]
 
 
 def suite_source() -> str:
-    """The commit plus a hash of any uncommitted change to the suite's source ("unknown" outside git)."""
+    """The commit plus a hash of any uncommitted change to the suite's source ("unknown" outside
+    git)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30
@@ -62,8 +63,10 @@ def _arg_identity(arg: str) -> str:
 
 
 def selection(pytest_args: list[str]) -> dict[str, Any]:
-    """Everything but the LiteLLM version that decides a run's results: runs judged together must share it."""
-    # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows it so).
+    """Everything but the LiteLLM version that decides a run's results: runs judged together must
+    share it."""
+    # PYTEST_ADDOPTS narrows a run as surely as its arguments do (the README recipe's test narrows
+    # it so).
     return {
         "suite": suite_source(),
         "catalogue": catalogue_revision(),
@@ -73,7 +76,8 @@ def selection(pytest_args: list[str]) -> dict[str, Any]:
 
 
 def key(litellm: str, pytest_args: list[str]) -> str:
-    """The run's key; empty when the suite's source cannot be told (then nothing is stored or reused)."""
+    """The run's key; empty when the suite's source cannot be told (then nothing is stored or
+    reused)."""
     chosen = selection(pytest_args)
     if chosen["suite"] == "unknown":
         return ""
@@ -108,7 +112,8 @@ def find(folder: Path, run_key: str) -> dict[str, Any] | None:
 
 
 def given(path: Path, litellm: str) -> dict[str, Any]:
-    """``--baseline-run``: a run from an earlier job; refused when it is not of the baseline's version."""
+    """``--baseline-run``: a run from an earlier job; refused when it is not of the baseline's
+    version."""
     run = load_run(path)
     if run["info"].get("litellm_version") != litellm:
         raise HarnessError(

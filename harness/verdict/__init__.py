@@ -1,1 +1,2 @@
-"""Verdict: the requirements catalogue, fingerprints, known-deviations files, the classes and the run comparison."""
+"""Verdict: the requirements catalogue, fingerprints, known-deviations files, the classes and the
+run comparison."""

@@ -33,12 +33,15 @@ class Requirement:
     statement: str
     source: Source
     security: bool = False
-    # What a Claude Code user meets when a gateway breaks it (harness.verdict.impact), and in a sentence.
+    # What a Claude Code user meets when a gateway breaks it (harness.verdict.impact), and in a
+    # sentence.
     impact: Impact = "none-visible"
     sees: str = ""
-    # Why the level is not the one the impact gives (docs/impact.md#the-level-rule); empty when it is.
+    # Why the level is not the one the impact gives (docs/impact.md#the-level-rule); empty when it
+    # is.
     level_exception: str = ""
-    # Routes (suites.support.routes) where the requirement's fault cannot be expressed, each with the reason.
+    # Routes (suites.support.routes) where the requirement's fault cannot be expressed, each with
+    # the reason.
     not_on: tuple[tuple[str, str], ...] = ()
 
 

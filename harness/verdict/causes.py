@@ -1,9 +1,10 @@
-"""Root causes: one gateway behaviour behind many failing checks, told as what a Claude Code user meets.
+"""Root causes: one gateway behaviour behind many failing checks, told as what a Claude Code user
+meets.
 
-A deviations file holds a ``causes:`` table beside its entries, and each entry names its ``cause``. A cause
-says what the gateway does wrong, what a Claude Code user sees, the worst impact it has on them
-(:mod:`harness.verdict.impact`), the routes and Claude Code modes it touches, the upstream report, and a
-``mitigation`` only when a run proves it (docs/impact.md#mitigations).
+A deviations file holds a ``causes:`` table beside its entries, and each entry names its ``cause``.
+A cause says what the gateway does wrong, what a Claude Code user sees, the worst impact it has on
+them (:mod:`harness.verdict.impact`), the routes and Claude Code modes it touches, the upstream
+report, and a ``mitigation`` only when a run proves it (docs/impact.md#mitigations).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ ROUTES: dict[str, str] = {
 }
 MODES = ("direct", "bedrock", "vertex")
 # How a mitigation is proven (docs/impact.md#mitigations):
-#   profile:NAME  the cause's checks run under --litellm-settings NAME in `dev.py all` and are not listed
-#                 in that profile's deviations file, so they pass there or CI fails;
+#   profile:NAME  the cause's checks run under --litellm-settings NAME in `dev.py all` and are not
+#                 listed in that profile's deviations file, so they pass there or CI fails;
 #   check:NODEID  a check that applies the setting and passes in every run of the suite.
 PROOF_KINDS = ("profile", "check")
 MITIGATION_KINDS = ("litellm-setting", "config", "claude-code-env")
@@ -52,7 +53,8 @@ class Mitigation:
 
 @dataclass(frozen=True)
 class Witness:
-    """What the real Claude Code CLI printed against a gateway with this cause (harness.tools.maintainer.witness)."""
+    """What the real Claude Code CLI printed against a gateway with this cause
+    (harness.tools.maintainer.witness)."""
 
     claude_code: str
     gateway: str
@@ -105,7 +107,8 @@ def _witness(raw: Any) -> Witness | None:
 
 
 def parse(table: Mapping[str, Any] | None) -> dict[str, Cause]:
-    """A file's ``causes:`` table; malformed entries are kept as far as they go, for :func:`problems`."""
+    """A file's ``causes:`` table; malformed entries are kept as far as they go, for
+    :func:`problems`."""
     out: dict[str, Cause] = {}
     for cid, raw in (table or {}).items():
         raw = raw if isinstance(raw, Mapping) else {}
@@ -126,7 +129,8 @@ def parse(table: Mapping[str, Any] | None) -> dict[str, Cause]:
 
 
 def problems(causes: Mapping[str, Cause], named: Iterable[tuple[str, str | None]]) -> list[str]:
-    """Every rule the table and the entries' ``cause`` fields break. ``named``: (check, cause) per entry."""
+    """Every rule the table and the entries' ``cause`` fields break. ``named``: (check, cause) per
+    entry."""
     out: list[str] = []
     used: set[str] = set()
     for check, cause in named:
@@ -168,6 +172,7 @@ def _cause_problems(cause: Cause) -> list[str]:
             out.append(f"a mitigation needs a setting and a kind of {', '.join(MITIGATION_KINDS)}")
         if m.proof_kind not in PROOF_KINDS or not m.proof_target:
             out.append(
-                "a mitigation needs its proof: profile:NAME or check:NODEID (docs/impact.md#mitigations)"
+                "a mitigation needs its proof: profile:NAME or check:NODEID "
+                "(docs/impact.md#mitigations)"
             )
     return out

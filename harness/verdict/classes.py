@@ -11,9 +11,10 @@ worst first:
 - ``regressed``: it passed and now fails, or it fails worse (some fields worse, none better).
 - ``new failure``: it fails and there is nothing earlier to compare with (a new check, a check the
   baseline skipped, a failure no deviations entry lists).
-- ``harness error``: its setup failed (a proxy that would not start, a fake that died) after one retry in
-  place: the harness's failure, not the gateway's. Nothing is judged from it; a run with one and nothing
-  blocking is NOT JUDGED and exits 3 (HARNESS_EXIT), so CI tells "the harness broke" from "the gateway broke".
+- ``harness error``: its setup failed (a proxy that would not start, a fake that died) after one
+  retry in place: the harness's failure, not the gateway's. Nothing is judged from it; a run with
+  one and nothing blocking is NOT JUDGED and exits 3 (HARNESS_EXIT), so CI tells "the harness broke"
+  from "the gateway broke".
 - ``flaky``: two runs of it disagreed; no verdict is drawn from it.
 - ``changed``: it fails differently, some fields better and some worse, or a move no order ranks.
 - ``improved``: it still fails, but every field that moved got better.

@@ -83,7 +83,7 @@ def by_rank(before: int, after: int) -> Move | None:
     return None
 
 
-# -- outcome ----------------------------------------------------------------------------------------
+# -- outcome ---------------------------------------------------------------------------------------
 
 
 def outcome_rank(outcome: str) -> int:
@@ -96,13 +96,14 @@ def outcome_rank(outcome: str) -> int:
     return 3
 
 
-# -- the client's side ------------------------------------------------------------------------------
+# -- the client's side -----------------------------------------------------------------------------
 
 _EXCHANGE = re.compile(r"^(?P<line>\S+ \S+) -> (?P<status>\S+)(?: (?P<body>.*))?$")
 
 
 def status_rank(code: int) -> int | None:
-    """4xx 1, a specific 5xx 2, a bare 500 3, no answer 4; a success is None (not ranked against errors)."""
+    """4xx 1, a specific 5xx 2, a bare 500 3, no answer 4; a success is None (not ranked against
+    errors)."""
     if code == 0:
         return 4
     if code == 500:
@@ -151,7 +152,8 @@ def grammar_broken(order: str) -> int:
     broken = 0
     ended_by_error = "error" in events
     if ended_by_error:
-        # An error ends the stream: anything after it, and a message_stop that pretends completeness, break it.
+        # An error ends the stream: anything after it, and a message_stop that pretends
+        # completeness, break it.
         after = events[events.index("error") + 1 :]
         broken += len(after) + (1 if "message_stop" in events else 0)
         events = events[: events.index("error")]
@@ -195,7 +197,8 @@ def exchange_moves(index: int, before: str, after: str) -> list[FieldMove]:
     if (move := status_move(sa, sb)) is not None:
         out.append(FieldMove(f"{name}.status", sa, sb, move))
     if _type_follows_status(sa, a["body"] or "", sb, b["body"] or ""):
-        return out  # the error type is the documented one for each status: it moved with the status, not apart
+        # the error type is the documented one for each status: it moved with the status, not apart
+        return out
     if (move := body_move(a["body"] or "", b["body"] or "")) is not None:
         out.append(FieldMove(f"{name}.body", a["body"], b["body"], move))
     return out
@@ -233,7 +236,7 @@ def client_moves(before: Any, after: Any) -> list[FieldMove]:
     return out
 
 
-# -- declared values --------------------------------------------------------------------------------
+# -- declared values -------------------------------------------------------------------------------
 
 WRONG_THINGS = re.compile(
     r"changed|lost|dropped|problem|broken|violation|missing|invariant|unscripted", re.I
@@ -289,7 +292,7 @@ def declared_moves(before: Any, after: Any, ranks: Mapping[str, Direction]) -> l
     return out
 
 
-# -- the whole fingerprint --------------------------------------------------------------------------
+# -- the whole fingerprint -------------------------------------------------------------------------
 
 
 def _count_move(name: str) -> Callable[[Any, Any], list[FieldMove]]:

@@ -42,7 +42,8 @@ def normalise(value: Any) -> Any:
 
 
 def envelope(ex: Exchange) -> str:
-    """The family and type of a JSON answer: ``anthropic-error:not_found_error``, ``openai-error:...``."""
+    """The family and type of a JSON answer: ``anthropic-error:not_found_error``,
+    ``openai-error:...``."""
     ctype = ex.headers.get("content-type", "").split(";")[0].strip()
     if "json" not in ctype:
         return ctype or "no content-type"
@@ -104,7 +105,8 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
     leaked = False
     for provider in providers:
         received = provider.received()
-        # The gateway's housekeeping (e.g. LiteLLM listing OpenAI's models) comes and goes with timing.
+        # The gateway's housekeeping (e.g. LiteLLM listing OpenAI's models) comes and goes with
+        # timing.
         calls[provider.name] = [
             _request_line(r)
             for r in received

@@ -1,9 +1,11 @@
-"""What a Claude Code user meets when a gateway breaks a requirement: impacts, the level rule, observed exposures.
+"""What a Claude Code user meets when a gateway breaks a requirement: impacts, the level rule,
+observed exposures.
 
-A requirement's ``impact`` (catalogue.yaml) says what a Claude Code user meets when a gateway breaks it; its
-level follows from the impact by :data:`LEVEL_OF`, the written rule (docs/impact.md), unless the catalogue
-records an exception with its reason. An *exposure* is never taken from a requirement's impact or its
-``security`` flag: it is claimed only when a check's fingerprint shows one (:func:`exposures`).
+A requirement's ``impact`` (catalogue.yaml) says what a Claude Code user meets when a gateway breaks
+it; its level follows from the impact by :data:`LEVEL_OF`, the written rule (docs/impact.md), unless
+the catalogue records an exception with its reason. An *exposure* is never taken from a
+requirement's impact or its ``security`` flag: it is claimed only when a check's fingerprint shows
+one (:func:`exposures`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ IMPACTS: tuple[Impact, ...] = (
 # The impacts a Claude Code user meets; the other two are the operator's, or nobody's today.
 USER_IMPACTS = frozenset(IMPACTS[:4])
 MEANING: dict[str, str] = {
-    "exposure": "a credential, or another user's data or model, reaches someone who must not have it",
+    "exposure": (
+        "a credential, or another user's data or model, reaches someone who must not have it"
+    ),
     "blocked": "Claude Code shows an error, or a feature it uses refuses",
     "cost": "usage, cost or billing is wrong, or the provider keeps working after the client left",
     "degraded": "it works, but a feature is silently off or worse",
@@ -61,10 +65,11 @@ def rule_breaks(entries: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return out
 
 
-# -- exposures, from what a check observed ----------------------------------------------------------
+# -- exposures, from what a check observed ---------------------------------------------------------
 
-# Requirements that state a refusal: a check of one whose request reached a provider, or got a 2xx, was
-# served when it must not have been. (Their checks script no answer the gateway may legitimately use.)
+# Requirements that state a refusal: a check of one whose request reached a provider, or got a 2xx,
+# was served when it must not have been. (Their checks script no answer the gateway may legitimately
+# use.)
 REFUSALS = frozenset({"AUTH-003", "AUTH-004", "KEYS-002", "KEYS-004", "PASS-004"})
 # Requirements whose only failure is a leak: a failing check of one observed the leak itself.
 LEAKS = {
@@ -76,7 +81,8 @@ _CLIENT_2XX = re.compile(r"-> 2\d\d\b")
 
 
 def exposures(requirement: str, fingerprint: Mapping[str, Any] | None) -> list[str]:
-    """What a check's fingerprint shows reaching someone who must not have it; empty when nothing did."""
+    """What a check's fingerprint shows reaching someone who must not have it; empty when nothing
+    did."""
     fp = fingerprint or {}
     found: list[str] = []
     if fp.get("gateway_key_at_provider") is True:

@@ -22,7 +22,8 @@ class CheckResult:
     reason: str = ""
     evidence: dict[str, str] = field(default_factory=dict)
     observed: dict[str, Any] = field(default_factory=dict)
-    # What the check observed, in the stable form a known deviation is held to (harness.verdict.fingerprint).
+    # What the check observed, in the stable form a known deviation is held to
+    # (harness.verdict.fingerprint).
     fingerprint: dict[str, Any] = field(default_factory=dict)
     # For a listed check: the verdict (deviation / changed / fixed) and the fingerprint on file.
     deviation: str = ""
@@ -31,20 +32,25 @@ class CheckResult:
     provider_answers: list[str] = field(default_factory=list)
     # Non-default gateway settings the check needed (@pytest.mark.settings), and why.
     settings: dict[str, str] = field(default_factory=dict)
-    # The Claude Code version the check is about ("" when every version shares it): a grid cell's share.
+    # The Claude Code version the check is about ("" when every version shares it): a grid cell's
+    # share.
     claude_code: str = ""
-    # For a failing or deviating check: its wire, for `python -m harness repro` (harness.plugin.snapshot).
+    # For a failing or deviating check: its wire, for `python -m harness repro`
+    # (harness.plugin.snapshot).
     repro: dict[str, Any] | None = None
-    # The direction each declared value is better in ("more", "fewer", ...), for the ranked comparison.
+    # The direction each declared value is better in ("more", "fewer", ...), for the ranked
+    # comparison.
     ranks: dict[str, str] = field(default_factory=dict)
-    # For a listed check that moved: each moved field, with its arrow (harness.verdict.fields.FieldMove.arrow).
+    # For a listed check that moved: each moved field, with its arrow
+    # (harness.verdict.fields.FieldMove.arrow).
     moves: list[str] = field(default_factory=list)
     # Two runs of the check disagreed (harness.plugin.rerun): what each run's class was.
     flaky: str = ""
     # The check ran a second time in its session and the runs agreed: a gate need not run it again.
     ran_twice: bool = False
-    # Its setup failed (a proxy that would not start, a fake that died): the harness's failure, never the
-    # gateway's; the first line of the error. The check is classed "harness error" (harness.verdict.classes).
+    # Its setup failed (a proxy that would not start, a fake that died): the harness's failure,
+    # never the gateway's; the first line of the error. The check is classed "harness error"
+    # (harness.verdict.classes).
     harness_error: str = ""
 
 
@@ -65,11 +71,14 @@ class RunInfo:
     providers: str = (
         "scripted"  # --providers: scripted answers, or recorded ones where a check has them
     )
-    # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.gateway.forkserver) or "exec", as each proxy started.
+    # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.gateway.forkserver) or "exec", as
+    # each proxy started.
     proxy_launch: str = ""
-    # The config, environment and side files of each gateway a repro snapshot refers to (harness.tools.user.repro).
+    # The config, environment and side files of each gateway a repro snapshot refers to
+    # (harness.tools.user.repro).
     gateways: dict[str, Any] = field(default_factory=dict)
-    # Per level: how many requirements a fault of the reference gateway is proven to break (the kill matrix).
+    # Per level: how many requirements a fault of the reference gateway is proven to break (the kill
+    # matrix).
     proven: dict[str, dict[str, int]] = field(default_factory=dict)
 
 

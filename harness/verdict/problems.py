@@ -1,10 +1,12 @@
-"""The answer a platform engineer reads first: the problems a Claude Code user will meet, one per root cause.
+"""The answer a platform engineer reads first: the problems a Claude Code user will meet, one per
+root cause.
 
-Failing checks come from a known-deviations file (the pinned version, :func:`from_file`) or from a run
-(:func:`from_run`); each is told through its cause (:mod:`harness.verdict.causes`), worst impact first, so
-no root cause is counted twice. A failing check without a cause is *unexplained*, never dropped. Exposures
-are the ones a fingerprint shows (:func:`harness.verdict.impact.exposures`), apart from the requirements
-marked ``security`` that fail. ``python -m harness answer``, the README and the report render this.
+Failing checks come from a known-deviations file (the pinned version, :func:`from_file`) or from a
+run (:func:`from_run`); each is told through its cause (:mod:`harness.verdict.causes`), worst impact
+first, so no root cause is counted twice. A failing check without a cause is *unexplained*, never
+dropped. Exposures are the ones a fingerprint shows (:func:`harness.verdict.impact.exposures`),
+apart from the requirements marked ``security`` that fail. ``python -m harness answer``, the README
+and the report render this.
 """
 
 from __future__ import annotations
@@ -110,13 +112,14 @@ class Answer:
         )
         return (
             (
-                f"{self.gateway} with Claude Code {self.claude_code} on {self.settings}: {len(self.met)} problem"
+                f"{self.gateway} with Claude Code {self.claude_code} on {self.settings}: "
+                f"{len(self.met)} problem"
                 f"{'' if len(self.met) == 1 else 's'} a Claude Code user will meet{extra}"
             )
             if n
             else (
-                f"{self.gateway} with Claude Code {self.claude_code} on {self.settings}: no problem a Claude Code "
-                "user will meet"
+                f"{self.gateway} with Claude Code {self.claude_code} on {self.settings}: "
+                "no problem a Claude Code user will meet"
             )
         )
 
@@ -207,14 +210,16 @@ def assemble(failing: list[Failing], table: Mapping[str, Cause], **info: str) ->
 
 
 def _about(check: str, claude_code: str) -> bool:
-    """Whether a check concerns this Claude Code version: it names none (every version shares it), or this one."""
+    """Whether a check concerns this Claude Code version: it names none (every version shares it),
+    or this one."""
     named = VERSION_IN_ID.search(check)
     return named is None or named.group(1) == claude_code
 
 
 def from_file(path: Path, gateway: str, claude_code: str, settings: str = "its defaults") -> Answer:
-    """The answer a known-deviations file records for ``claude_code``: every entry of a check it shares with other
-    versions or that names it fails, told by its cause; the entries of other versions' checks are left out."""
+    """The answer a known-deviations file records for ``claude_code``: every entry of a check it
+    shares with other versions or that names it fails, told by its cause; the entries of other
+    versions' checks are left out."""
     failing = [
         Failing(d.check, d.requirement, d.fingerprint or {}, d.cause)
         for d in deviations.load(path)
@@ -233,9 +238,9 @@ def from_file(path: Path, gateway: str, claude_code: str, settings: str = "its d
 
 
 def from_run(run: Mapping[str, Any], causes_file: Path | None, claude_code: str) -> Answer:
-    """The answer a run shows for ``claude_code``: its failing and deviating checks (of that version, or shared),
-    each told through the cause a deviations file gives the same check (``causes_file``, default the run's own);
-    a check it does not list is unexplained."""
+    """The answer a run shows for ``claude_code``: its failing and deviating checks (of that
+    version, or shared), each told through the cause a deviations file gives the same check
+    (``causes_file``, default the run's own); a check it does not list is unexplained."""
     path = causes_file or (
         deviations.DIRECTORY / run["info"]["deviations_file"]
         if run["info"].get("deviations_file")

@@ -59,7 +59,8 @@ def cell(run: dict[str, Any], req_id: str) -> str:
 
 
 def aligned_requirements(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The union of the runs' catalogues, in first-seen order; a run lacking one shows not-covered."""
+    """The union of the runs' catalogues, in first-seen order; a run lacking one shows
+    not-covered."""
     seen: dict[str, dict[str, Any]] = {}
     for run in runs:
         for req in run["requirements"]:
@@ -80,7 +81,8 @@ class Change:
     def line(self) -> str:
         r = self.requirement
         head = (
-            f"  {self.klass:<11} {r['id']:<11} {r['level']:<6} {self.base:>11} -> {self.candidate:<11} "
+            f"  {self.klass:<11} {r['id']:<11} {r['level']:<6} "
+            f"{self.base:>11} -> {self.candidate:<11} "
             f"{r['statement'][:80]}"
         )
         return "\n".join([head, *(f"      {d}" for d in self.detail)])
@@ -153,7 +155,8 @@ def check_verdicts(base: dict[str, Any], candidate: dict[str, Any]) -> list[Chec
 
 
 def mark_flaky(first: list[CheckVerdict], second: list[CheckVerdict]) -> None:
-    """A moved check whose second run (``rerun``) got another class, or moved other fields, is flaky."""
+    """A moved check whose second run (``rerun``) got another class, or moved other fields, is
+    flaky."""
     again = {v.nodeid: v for v in second}
     for v in first:
         other = again.get(v.nodeid)
@@ -167,7 +170,8 @@ def mark_flaky(first: list[CheckVerdict], second: list[CheckVerdict]) -> None:
 
 
 def fingerprint_changes(base: dict[str, Any], candidate: dict[str, Any], req_id: str) -> list[str]:
-    """The checks of ``req_id`` that moved between the runs, each with its class and its fields' arrows."""
+    """The checks of ``req_id`` that moved between the runs, each with its class and its fields'
+    arrows."""
     base_one = {**base, "results": [r for r in base["results"] if r["requirement"] == req_id]}
     cand_one = {
         **candidate,
@@ -183,8 +187,9 @@ def _detail(v: CheckVerdict) -> list[str]:
     return [f"{name}: {v.klass} ({v.before} -> {v.after})", *(f"  {a}" for a in v.arrows()[:6])]
 
 
-# The gateway's added latency (harness.tools.perf.bench) may grow this much before compare calls it a regression,
-# and never for less than the floor: a 0.3 ms overhead "doubling" to 0.6 ms is noise, not news.
+# The gateway's added latency (harness.tools.perf.bench) may grow this much before compare calls it
+# a regression, and never for less than the floor: a 0.3 ms overhead "doubling" to 0.6 ms is noise,
+# not news.
 OVERHEAD_TOLERANCE = 1.2
 OVERHEAD_FLOOR_MS = 1.0
 OVERHEAD_REQUIREMENT = {
@@ -193,16 +198,17 @@ OVERHEAD_REQUIREMENT = {
     "level": "should",
     "source": "harness bench",
     "url": "",
-    "statement": "The gateway's added latency (p50 and p99, JSON and time to first byte, at each concurrency) is "
-    "no more than 20% worse than the baseline's, measured in the same run.",
+    "statement": "The gateway's added latency (p50 and p99, JSON and time to first byte, "
+    "at each concurrency) is no more than 20% worse than the baseline's, measured in the same run.",
 }
 
 
 def overhead_changes(base: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
-    """Where the candidate's measured overhead is more than 20% (and 1 ms) worse than the baseline's.
+    """Where the candidate's measured overhead is more than 20% (and 1 ms) worse than the
+    baseline's.
 
-    Only figures measured in the same run (the same bench session, as the gate takes them) are compared:
-    a benchmark from another day on another load says nothing about a version.
+    Only figures measured in the same run (the same bench session, as the gate takes them) are
+    compared: a benchmark from another day on another load says nothing about a version.
     """
     a, b = base.get("bench"), candidate.get("bench")
     if not a or not b or a.get("session") != b.get("session"):
@@ -251,10 +257,12 @@ def compare(
     waivers: list[Waiver] | None = None,
     rerun: dict[str, Any] | None = None,
 ) -> Comparison:
-    """Each check of the candidate against the baseline's, classed (harness.verdict); requirements by worst class.
+    """Each check of the candidate against the baseline's, classed (harness.verdict); requirements
+    by worst class.
 
-    A requirement failing in both runs is not "unchanged" by name: each of its checks is compared on its
-    own, so a check that goes from pass to fail, or fails worse, shows even when a sibling deviated.
+    A requirement failing in both runs is not "unchanged" by name: each of its checks is compared on
+    its own, so a check that goes from pass to fail, or fails worse, shows even when a sibling
+    deviated.
     """
     checks = check_verdicts(base, candidate)
     if rerun is not None:
@@ -280,7 +288,8 @@ def compare(
 
 
 def own_class(result: dict[str, Any], security: bool) -> Class:
-    """A check's class within one run: against its deviations entry, or against "passes" when unlisted."""
+    """A check's class within one run: against its deviations entry, or against "passes" when
+    unlisted."""
     listed = result.get("deviation") or ""
     if result.get("flaky"):
         return "flaky"

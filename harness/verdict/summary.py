@@ -1,4 +1,5 @@
-"""The verdict of one or more runs, the five-second answer the report, ``compare`` and the gate all show.
+"""The verdict of one or more runs, the five-second answer the report, ``compare`` and the gate all
+show.
 
 The report renders it (:mod:`harness.report.render`); nothing here knows HTML.
 """
@@ -11,7 +12,8 @@ from harness.verdict.runs import compare, run_verdict
 
 
 def carried(run: dict[str, Any]) -> dict[str, list[str]]:
-    """The must-level deviations a run carries, and which of them touch security (auth, keys, leaks)."""
+    """The must-level deviations a run carries, and which of them touch security (auth, keys,
+    leaks)."""
     security = {req["id"] for req in run["requirements"] if req.get("security")}
     must = sorted(
         {

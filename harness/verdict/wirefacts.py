@@ -1,8 +1,9 @@
-"""The wire facts a failure is recognised by: what the client got and what the provider received, reduced to
-what does not change from run to run.
+"""The wire facts a failure is recognised by: what the client got and what the provider received,
+reduced to what does not change from run to run.
 
-Standard library only: a repro folder carries a copy beside its ``repro.py`` (:mod:`harness.tools.user.repro.replay`),
-and the pytest layer computes the recorded facts with the same code when a check fails.
+Standard library only: a repro folder carries a copy beside its ``repro.py``
+(:mod:`harness.tools.user.repro.replay`), and the pytest layer computes the recorded facts with the
+same code when a check fails.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def answer_facts(status: int, headers: dict[str, str], body: bytes) -> dict[str,
 
 
 def provider_facts(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """What the provider received: where, the protocol headers with their values, the body's fields."""
+    """What the provider received: where, the protocol headers with their values, the body's
+    fields."""
     kept = {
         k: v
         for k, v in sorted(headers.items())

@@ -1,1 +1,2 @@
-"""Helpers only the suites use: assertions, routes, scripted answers, feature and price tables, fuzzing strategies."""
+"""Helpers only the suites use: assertions, routes, scripted answers, feature and price tables,
+fuzzing strategies."""

@@ -1,4 +1,5 @@
-"""What an answer says, whatever its wire format: so a check can hold the client's answer to the provider's.
+"""What an answer says, whatever its wire format: so a check can hold the client's answer to the
+provider's.
 
 A *view* is the answer's substance: its blocks (text, tool calls with parsed input,
 thinking with its signature, redacted thinking) and its stop reason. Views are made
@@ -117,13 +118,15 @@ def _chat_view(text: str, streamed: bool) -> View:
 
 
 def substance(view: View) -> View:
-    """A translated answer keeps its text and tool calls; block boundaries and stop reasons are mapped."""
+    """A translated answer keeps its text and tool calls; block boundaries and stop reasons are
+    mapped."""
     text = "".join(b[1] for b in view["blocks"] if b[0] == "text")
     return {"text": text, "tools": [b[1:] for b in view["blocks"] if b[0] == "tool_use"]}
 
 
 def assert_says(ex: Exchange, text: str) -> None:
-    """A success judged by its content: HTTP 200, and the answer's text is exactly the scripted ``text``."""
+    """A success judged by its content: HTTP 200, and the answer's text is exactly the scripted
+    ``text``."""
     assert ex.status == 200, (
         f"expected HTTP 200 with the provider's answer, observed {ex.status}:\n{ex.transcript()}"
     )

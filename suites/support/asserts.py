@@ -28,12 +28,14 @@ PROVIDER_PARAMS = [
 def assert_status(ex: Exchange, expected: int | Iterable[int]) -> None:
     allowed = {expected} if isinstance(expected, int) else set(expected)
     assert ex.status in allowed, (
-        f"expected HTTP {' or '.join(map(str, sorted(allowed)))}, observed {ex.status}: {ex.text[:300]}"
+        f"expected HTTP {' or '.join(map(str, sorted(allowed)))}, observed {ex.status}: "
+        f"{ex.text[:300]}"
     )
 
 
 def assert_anthropic_error(ex: Exchange, status: int | None = None) -> ErrorEnvelope:
-    """The response is an error in Anthropic's envelope (with the type documented for ``status``)."""
+    """The response is an error in Anthropic's envelope (with the type documented for
+    ``status``)."""
     return validate_error(ex.json(), status)
 
 
@@ -66,16 +68,18 @@ def json_diff(sent: Any, received: Any, path: str = "$") -> list[str]:
     return []
 
 
-# STREAM-013's provider sends its events 0.1 s apart, as a provider generating tokens does, and the check
-# reads two streams. Events that arrive in one read hide a gateway's reordering, and a proxy's first stream
-# (while it still loads code) reads them together: without both, the verdict hung on the machine's load
-# (LiteLLM's defaults put a ping first in a CI run on four workers, and not on an idle machine).
+# STREAM-013's provider sends its events 0.1 s apart, as a provider generating tokens does, and the
+# check reads two streams. Events that arrive in one read hide a gateway's reordering, and a proxy's
+# first stream (while it still loads code) reads them together: without both, the verdict hung on
+# the machine's load (LiteLLM's defaults put a ping first in a CI run on four workers, and not on an
+# idle machine).
 PROMPT_EVENT_GAP_S = 0.1
 PROMPT_STREAMS = 2
 
 
 def assert_opens_with_message_start(streams: Sequence[StreamResult | None], observe: Any) -> None:
-    """STREAM-013: no ping ahead of message_start (the grammar allows it; the documented flow does not)."""
+    """STREAM-013: no ping ahead of message_start (the grammar allows it; the documented flow does
+    not)."""
     assert streams, "no stream to judge"
     assert None not in streams, "expected an SSE stream"
     pings = [s.leading_pings for s in streams if s is not None]
@@ -85,10 +89,11 @@ def assert_opens_with_message_start(streams: Sequence[StreamResult | None], obse
     )
 
 
-# Which betas Bedrock and Vertex serve is judged by ROUTE-008, BEDROCK-002, VERTEX-002 and CTX1M-005; a check of
-# signing, keys, streams or errors on those routes waives only the beta rules, so it still sees the others.
+# Which betas Bedrock and Vertex serve is judged by ROUTE-008, BEDROCK-002, VERTEX-002 and
+# CTX1M-005; a check of signing, keys, streams or errors on those routes waives only the beta rules,
+# so it still sees the others.
 CLOUD_BETAS_JUDGED_ELSEWHERE = pytest.mark.lenient_provider(
-    "not a check of betas: which betas Bedrock and Vertex serve is judged by ROUTE-008, BEDROCK-002, VERTEX-002 "
-    "and CTX1M-005",
+    "not a check of betas: which betas Bedrock and Vertex serve is judged by ROUTE-008, "
+    "BEDROCK-002, VERTEX-002 and CTX1M-005",
     rules=("BRK-INV-008", "BRK-CNV-013", "VTX-007"),
 )

@@ -22,8 +22,9 @@ def claude_direct(
     extra: dict[str, str | None] | None = None,
     timeout: float = 90,
 ) -> CliResult:
-    """``claude -p`` with ANTHROPIC_BASE_URL at the gateway and its key (or ``key``) as a Bearer token, a home of
-    its own; ``side_model`` takes the side requests too. A hang is the check's failure, not the harness's."""
+    """``claude -p`` with ANTHROPIC_BASE_URL at the gateway and its key (or ``key``) as a Bearer
+    token, a home of its own; ``side_model`` takes the side requests too. A hang is the check's
+    failure, not the harness's."""
     env_extra = {
         **(dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else {}),
         **(extra or {}),

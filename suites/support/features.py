@@ -1,4 +1,5 @@
-"""The feature rows of LiteLLM's Claude Code compatibility matrix, as data both sides of the proxy are held to.
+"""The feature rows of LiteLLM's Claude Code compatibility matrix, as data both sides of the proxy
+are held to.
 
 Each row is what Claude Code sends for a feature (body fields and the beta they pair with)
 and what Anthropic answers (a whole message, with the block types and usage fields the
@@ -13,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PDF = base64.b64encode(b"%PDF-1.4\n% conformance probe\n").decode()
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAA"
+    "DUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @dataclass(frozen=True)

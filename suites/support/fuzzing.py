@@ -1,4 +1,5 @@
-"""Hypothesis strategies for Claude-Code-shaped Messages requests: valid ones, and the mistakes a client makes.
+"""Hypothesis strategies for Claude-Code-shaped Messages requests: valid ones, and the mistakes a
+client makes.
 
 A ``Case`` is what goes on the wire (the body's bytes, the headers) plus what it is: valid,
 or the kind of mistake. The fuzz checks (``suites/test_fuzz.py``) send each through the
@@ -58,7 +59,8 @@ class Case:
         return f"{self.kind}: headers {self.headers}\nbody ({len(self.body)} bytes): {text}"
 
 
-# Anthropic refuses a text block that is empty or only whitespace, so valid text has something in it.
+# Anthropic refuses a text block that is empty or only whitespace, so valid text has something in
+# it.
 _text = st.text(
     st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=80
 ).filter(lambda t: bool(t.strip()))
@@ -234,7 +236,8 @@ def broken_invariants(
     gateway_key: str,
     upstream_key: str,
 ) -> list[tuple[str, str]]:
-    """The invariants this answer breaks, each with what shows it; the names are the fuzz check's fingerprint."""
+    """The invariants this answer breaks, each with what shows it; the names are the fuzz check's
+    fingerprint."""
     out: list[tuple[str, str]] = []
     if any(
         k and (k in response.text or k in str(response.headers))

@@ -5,7 +5,8 @@ failed about one full run in seventeen: 528 ms added against a 500 ms bound, eve
 0.64 s where the provider took 1.75 s. Load on the machine only ever adds delay or bunches events
 into one read; a gateway that holds events back does it on every try (the reference gateway's
 ``buffer-stream`` fault fails all three). So a try within the bound ends the check, and a check
-that fails has failed three times. Sporadic stalls under load are LOAD's to judge, not these checks'.
+that fails has failed three times. Sporadic stalls under load are LOAD's to judge, not these
+checks'.
 """
 
 from __future__ import annotations

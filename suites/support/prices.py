@@ -1,4 +1,5 @@
-"""LiteLLM's own price map, read from the environment under test, and the cost it implies for a usage.
+"""LiteLLM's own price map, read from the environment under test, and the cost it implies for a
+usage.
 
 The map is read in a subprocess of the LiteLLM interpreter under test (the suite may test
 another environment's LiteLLM), with the local copy LiteLLM ships, as the proxy reads it.
@@ -25,9 +26,9 @@ _READ = "import json, litellm, sys; print(json.dumps(litellm.model_cost.get(sys.
 def model_prices(python: str, model: str) -> dict[str, Any]:
     """The price map's entry for ``model``, read once per LiteLLM install and kept on disk.
 
-    Importing LiteLLM takes four CPU-seconds, paid by every worker that runs a cost check (and pytest's
-    own cache is off in the gate's runs); the map a release ships does not change, so the entry is kept
-    under the release and its interpreter.
+    Importing LiteLLM takes four CPU-seconds, paid by every worker that runs a cost check (and
+    pytest's own cache is off in the gate's runs); the map a release ships does not change, so the
+    entry is kept under the release and its interpreter.
     """
     digest = hashlib.sha1(python.encode()).hexdigest()[:12]
     kept = CACHE / f"{litellm_version(python)}-{digest}-{model}.json"
@@ -60,8 +61,8 @@ def _read_prices(python: str, model: str) -> dict[str, Any]:
 
 
 def expected_cost(prices: dict[str, Any], usage: dict[str, Any]) -> float:
-    """What Anthropic bills for ``usage`` at these prices: input, output, cache reads, cache writes at 5 min
-    and at 1 h, and web searches (priced per query)."""
+    """What Anthropic bills for ``usage`` at these prices: input, output, cache reads, cache writes
+    at 5 min and at 1 h, and web searches (priced per query)."""
     split = usage.get("cache_creation") or {}
     written_1h = int(split.get("ephemeral_1h_input_tokens", 0))
     written_5m = int(

@@ -1,11 +1,12 @@
-"""The routes a Claude Code request can take through the gateway, for the checks that run on every one.
+"""The routes a Claude Code request can take through the gateway, for the checks that run on every
+one.
 
-A route is where the gateway sends a request and in which wire format: Anthropic, Bedrock InvokeModel
-or Converse, Vertex, or OpenAI (Responses or chat completions) behind ``/v1/messages``, or one of the
-pass-throughs (``/anthropic``, ``/bedrock``, ``/vertex_ai``), which relay the provider's own bytes.
-Each knows its fake provider and the fake's route names, how the client calls it, and how its
-provider says "slow down" and "overloaded" (status, envelope, headers), so a check scripts one fault
-and runs it everywhere.
+A route is where the gateway sends a request and in which wire format: Anthropic, Bedrock
+InvokeModel or Converse, Vertex, or OpenAI (Responses or chat completions) behind ``/v1/messages``,
+or one of the pass-throughs (``/anthropic``, ``/bedrock``, ``/vertex_ai``), which relay the
+provider's own bytes. Each knows its fake provider and the fake's route names, how the client calls
+it, and how its provider says "slow down" and "overloaded" (status, envelope, headers), so a check
+scripts one fault and runs it everywhere.
 """
 
 from __future__ import annotations
@@ -50,22 +51,23 @@ ANTHROPIC_RATE = HttpError(
     429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"
 )
 ANTHROPIC_OVERLOAD = HttpError(529, "overloaded_error", "Overloaded")
-# docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html#API_runtime_InvokeModel_Errors
+# https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html#API_runtime_InvokeModel_Errors
 BEDROCK_RATE = HttpError(
     429, "ThrottlingException", "Too many requests, please wait before trying again."
 )
 BEDROCK_OVERLOAD = HttpError(
     503, "ServiceUnavailableException", "Bedrock is unable to process your request."
 )
-# cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude (429 quota in Google's envelope;
-# Anthropic's own 529 relayed in Anthropic's envelope).
+# cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude (429 quota in Google's
+# envelope; Anthropic's own 529 relayed in Anthropic's envelope).
 VERTEX_RATE = HttpError(
     429,
     "RESOURCE_EXHAUSTED",
     "Quota exceeded for aiplatform.googleapis.com/"
     "online_prediction_requests_per_base_model with base model: anthropic-claude-sonnet-4-5.",
 )
-# platform.openai.com/docs/guides/error-codes (429 rate limit; 503 "The engine is currently overloaded").
+# platform.openai.com/docs/guides/error-codes (429 rate limit; 503 "The engine is currently
+# overloaded").
 OPENAI_RATE = HttpError(
     429,
     "requests",
@@ -115,7 +117,8 @@ class Route:
         return self.pool is None
 
     def fake_routes(self) -> tuple[str, ...]:
-        # LiteLLM picks Responses or chat completions by version and setting: both are scripted, both read.
+        # LiteLLM picks Responses or chat completions by version and setting: both are scripted,
+        # both read.
         return (
             ("responses", "chat") if self.fake == "openai" else (self.json_route, self.stream_route)
         )
@@ -147,7 +150,8 @@ class Route:
     def send(
         self, gateway: GatewayClient, model: str | None, *, stream: bool, text: str = "Say hello."
     ) -> Exchange:
-        """The request a client sends this way: a Messages body, or the provider's own for a pass-through."""
+        """The request a client sends this way: a Messages body, or the provider's own for a
+        pass-through."""
         return gateway.request(
             "POST",
             self.path(stream),
@@ -158,7 +162,10 @@ class Route:
 
     def path(self, stream: bool) -> str:
         if self.name == "bedrock-passthrough":
-            return f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/{'invoke-with-response-stream' if stream else 'invoke'}"
+            return (
+                f"/bedrock/model/{BEDROCK_INVOKE_MODEL[0]}/"
+                f"{'invoke-with-response-stream' if stream else 'invoke'}"
+            )
         if self.name == "vertex-passthrough":
             where = f"projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
             op = "streamRawPredict" if stream else "rawPredict"
@@ -280,8 +287,9 @@ ROUTES = (
     ),
 )
 BY_NAME = {r.name: r for r in ROUTES}
-# A fault check is not a check of betas: Claude Code's beta list, which LiteLLM forwards to Bedrock and Vertex
-# as it stands, would have them refuse every request before any fault (that is ROUTE-008's finding).
+# A fault check is not a check of betas: Claude Code's beta list, which LiteLLM forwards to Bedrock
+# and Vertex as it stands, would have them refuse every request before any fault (that is
+# ROUTE-008's finding).
 CLOUD_BETA_RULES: tuple[str, ...] = tuple(CLOUD_BETAS_JUDGED_ELSEWHERE.kwargs["rules"])
 
 
@@ -330,7 +338,8 @@ def streamed_text(ex: Exchange) -> str:
 
 
 def route_params(requirement: str, routes: tuple[Route, ...] = ROUTES) -> list[Any]:
-    """One case per route, on the route's gateway; a route the catalogue rules out is skipped with its reason."""
+    """One case per route, on the route's gateway; a route the catalogue rules out is skipped with
+    its reason."""
     ruled_out = dict(catalogue()[requirement].not_on)
     unknown = set(ruled_out) - set(BY_NAME)
     if unknown:

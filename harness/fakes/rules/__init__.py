@@ -1,4 +1,5 @@
-"""What the real providers refuse, as data: one rules file per provider family, each rule with its source.
+"""What the real providers refuse, as data: one rules file per provider family, each rule with its
+source.
 
 A rule names what it refuses (a field, a value, a combination, a model family, an API
 version or a beta), the provider's own status, error type and wording, where that was

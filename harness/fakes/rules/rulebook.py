@@ -47,7 +47,8 @@ class Rule:
     def refusal(self, found: dict[str, Any], labels: dict[str, str] | None = None) -> HttpError:
         values = defaultdict(str, {**(labels or {}), **{k: _quoted(v) for k, v in found.items()}})
         values["parent"] = str(found.get("path", "")).rpartition(".")[0]
-        # The path's indices, for wordings that name them in the provider's own notation (tools[0].function.name).
+        # The path's indices, for wordings that name them in the provider's own notation
+        # (tools[0].function.name).
         indices = [part for part in str(found.get("path", "")).split(".") if part.isdigit()]
         values.update({f"idx{i}": n for i, n in enumerate(indices)})
         extra = tuple(
@@ -90,7 +91,8 @@ def _rule(routes: tuple[str, ...], raw: dict[str, Any]) -> Rule:
     unknown = set(raw.get("when") or {}) - set(CONDITIONS)
     if unknown:
         raise ValueError(
-            f"rule {raw.get('id')}: unknown condition(s) {sorted(unknown)}; known: {sorted(CONDITIONS)}"
+            f"rule {raw.get('id')}: unknown condition(s) {sorted(unknown)}; "
+            f"known: {sorted(CONDITIONS)}"
         )
     refusal = raw["refusal"]
     return Rule(
@@ -111,7 +113,8 @@ def _rule(routes: tuple[str, ...], raw: dict[str, Any]) -> Rule:
 
 
 def _inherit(parent: Family, routes: tuple[str, ...], spec: dict[str, Any]) -> list[Rule]:
-    """Another family's rules, answered in this provider's envelope (Bedrock relays Claude's wording inside its own)."""
+    """Another family's rules, answered in this provider's envelope (Bedrock relays Claude's wording
+    inside its own)."""
     wrap = spec.get("message", "{message}")
     tests = spec.get("tests") or {}
     out = []
@@ -135,7 +138,8 @@ def load(path: Path, parents: dict[str, Family] | None = None) -> Family:
     own = [_rule(routes, r) for r in data["rules"]]
     spec = data.get("inherits")
     inherited = _inherit((parents or {})[spec["from"]], routes, spec) if spec else []
-    # The provider's own rules first: they are what its front door checks before Claude sees the body.
+    # The provider's own rules first: they are what its front door checks before Claude sees the
+    # body.
     return Family(
         name=name,
         title=data["title"],
@@ -153,7 +157,8 @@ _LOADING = threading.Lock()
 
 
 def families() -> dict[str, Family]:
-    # The fakes' request threads ask at once when a run starts: without the lock each parsed every file again.
+    # The fakes' request threads ask at once when a run starts: without the lock each parsed every
+    # file again.
     with _LOADING:
         return _families()
 
@@ -171,7 +176,8 @@ def all_rules() -> list[Rule]:
 
 
 def _betas(source: str, headers: dict[str, str], body: Any) -> list[str]:
-    """The anthropic betas as this provider reads them: the header, the body, or Converse's extra fields."""
+    """The anthropic betas as this provider reads them: the header, the body, or Converse's extra
+    fields."""
     found: Any = []
     if source == "header":
         found = (headers.get("anthropic-beta") or "").split(",")
@@ -193,7 +199,8 @@ def call_for(
     path_model: str | None = None,
     labels: dict[str, str] | None = None,
 ) -> Call:
-    """A request as the family's rules see it; the model comes from the path or the body, as the provider reads it."""
+    """A request as the family's rules see it; the model comes from the path or the body, as the
+    provider reads it."""
     lowered = {k.lower(): v for k, v in headers.items()}
     spec = families()[family]
     if spec.model_in == "path":
@@ -206,7 +213,8 @@ def call_for(
 
 
 def judge(family: str, call: Call) -> tuple[Rule, HttpError] | None:
-    """The first rule of the family the call breaks, with the provider's refusal; None if it keeps them all."""
+    """The first rule of the family the call breaks, with the provider's refusal; None if it keeps
+    them all."""
     for rule in families()[family].rules:
         found = rule.violation(call)
         if found is not None:
@@ -234,7 +242,8 @@ def merge(target: Any, patch: Any) -> Any:
 
 
 def example(family: Family, *patches: dict[str, Any] | None) -> dict[str, Any]:
-    """The family's example request with each self-test patch (``route``, ``model``, ``headers``, ``body``) applied."""
+    """The family's example request with each self-test patch (``route``, ``model``, ``headers``,
+    ``body``) applied."""
     request = copy.deepcopy(family.example)
     for patch in patches:
         for part, value in (patch or {}).items():
@@ -254,7 +263,8 @@ def call_of(family: Family, request: dict[str, Any]) -> Call:
 
 
 def self_test(family: Family, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The rule's broken request and the same request fixed (each a route, headers, body and maybe a model)."""
+    """The rule's broken request and the same request fixed (each a route, headers, body and maybe a
+    model)."""
     if not rule.test:
         raise ValueError(f"rule {rule.id} has no test")
     broken = example(family, rule.test.get("break"))
@@ -271,9 +281,10 @@ ENDPOINTS = {
     "invoke_stream": "/model/{model}/invoke-with-response-stream",
     "converse": "/model/{model}/converse",
     "converse_stream": "/model/{model}/converse-stream",
-    "raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/anthropic/models/{model}:rawPredict",
-    "stream_raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/anthropic/models/"
-    "{model}:streamRawPredict",
+    "raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/anthropic/models/"
+    "{model}:rawPredict",
+    "stream_raw_predict": "/v1/projects/cc-conformance/locations/us-east5/publishers/"
+    "anthropic/models/{model}:streamRawPredict",
 }
 
 

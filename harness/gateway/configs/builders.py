@@ -1,4 +1,5 @@
-"""The named configs of the checks: Claude Code's defaults, the quickstart's, virtual keys, load keys, cost."""
+"""The named configs of the checks: Claude Code's defaults, the quickstart's, virtual keys, load
+keys, cost."""
 
 from __future__ import annotations
 
@@ -64,8 +65,8 @@ def claude_code_config(upstreams: Upstreams) -> GatewayConfig:
     """The default config again, in a proxy of its own, for the real CLI's checks.
 
     The CLI asks for the default model names every other check uses too, and on LiteLLM's defaults a
-    deployment that answered errors is benched for 5 s: sharing the proxy made the CLI's checks depend
-    on which check ran before them.
+    deployment that answered errors is benched for 5 s: sharing the proxy made the CLI's checks
+    depend on which check ran before them.
     """
     return renamed(default_config, "claude-code")(upstreams)
 
@@ -83,7 +84,8 @@ def renamed(build: ConfigBuilder, name: str) -> ConfigBuilder:
 
 @gateway_config("fuzz")
 def fuzz_config(upstreams: Upstreams) -> GatewayConfig:
-    """One Anthropic model with no retries and no cooldowns, whatever the profile (the fuzz check names both)."""
+    """One Anthropic model with no retries and no cooldowns, whatever the profile (the fuzz check
+    names both)."""
     key = new_master_key()
     config = {
         "model_list": [anthropic_model(SONNET, upstreams)],
@@ -142,7 +144,8 @@ def quickstart_placement_config(upstreams: Upstreams) -> GatewayConfig:
 
 @gateway_config("quickstart-env-key")
 def quickstart_env_key_config(upstreams: Upstreams) -> GatewayConfig:
-    """The quickstart followed to the letter: its config plus `export LITELLM_MASTER_KEY="sk-1234567890"`."""
+    """The quickstart followed to the letter: its config plus `export
+    LITELLM_MASTER_KEY="sk-1234567890"`."""
     config = {
         "model_list": _quickstart_models(upstreams),
         "litellm_settings": {"master_key": "os.environ/LITELLM_MASTER_KEY"},
@@ -160,7 +163,8 @@ CUSTOM_AUTH = program("custom_auth.py")
 
 @gateway_config("virtual-keys-db")
 def virtual_keys_db_config(upstreams: Upstreams) -> GatewayConfig:
-    """Models A and B behind LiteLLM's own DB-backed keys; needs CC_GATEWAY_DATABASE_URL and Prisma."""
+    """Models A and B behind LiteLLM's own DB-backed keys; needs CC_GATEWAY_DATABASE_URL and
+    Prisma."""
     key = new_master_key()
     models = [
         anthropic_model(VK_MODEL_A, upstreams, SONNET),
@@ -178,7 +182,8 @@ def virtual_keys_db_config(upstreams: Upstreams) -> GatewayConfig:
 
 @gateway_config("virtual-keys")
 def virtual_keys_config(upstreams: Upstreams) -> GatewayConfig:
-    """A key allowed only model A, enforced by LiteLLM's custom_auth + common checks (no database)."""
+    """A key allowed only model A, enforced by LiteLLM's custom_auth + common checks (no
+    database)."""
     key = new_master_key()
     limited = "sk-vk-" + secrets.token_hex(12)
     models = [
@@ -210,7 +215,8 @@ LOAD_MODEL = "claude-load"
 
 @gateway_config("load-keys")
 def load_keys_config(upstreams: Upstreams) -> GatewayConfig:
-    """LiteLLM's defaults with a custom_auth allowlist of many keys: one per concurrent session in LOAD-002."""
+    """LiteLLM's defaults with a custom_auth allowlist of many keys: one per concurrent session in
+    LOAD-002."""
     key = new_master_key()
     config = {
         "model_list": [anthropic_model(LOAD_MODEL, upstreams, SONNET)],
@@ -237,7 +243,8 @@ COST_CALLBACK = program("custom_callbacks.py")
 
 @gateway_config("cost")
 def cost_config(upstreams: Upstreams) -> GatewayConfig:
-    """One Anthropic model, and a success callback that writes the cost LiteLLM books as spend to costs.jsonl."""
+    """One Anthropic model, and a success callback that writes the cost LiteLLM books as spend to
+    costs.jsonl."""
     key = new_master_key()
     config = {
         "model_list": [anthropic_model(SONNET, upstreams)],

@@ -1,4 +1,5 @@
-"""Bedrock and Vertex deployments, and the harness's own provider-route gateway (recorded scenarios, cloud routes)."""
+"""Bedrock and Vertex deployments, and the harness's own provider-route gateway (recorded scenarios,
+cloud routes)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from harness.gateway.configs.pools import pool_deployments
 
 VERTEX_PROJECT, VERTEX_LOCATION = "cc-conformance", "us-east5"
 VERTEX_MODEL = ("claude-vertex", "claude-sonnet-4-5@20250929")
-# LiteLLM's Vertex pass-through uses only credentials of deployments that opt in (`use_in_pass_through`,
-# not a default); this one does, and claude-vertex does not.
+# LiteLLM's Vertex pass-through uses only credentials of deployments that opt in
+# (`use_in_pass_through`, not a default); this one does, and claude-vertex does not.
 VERTEX_PASSTHROUGH_MODEL = "claude-vertex-passthrough"
 BEDROCK_REGION = "us-west-2"
 BEDROCK_INVOKE_MODEL = ("claude-bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
@@ -29,7 +30,8 @@ BEDROCK_CONVERSE_MODEL = ("claude-bedrock-converse", "us.anthropic.claude-sonnet
 
 
 def vertex_credentials(vertex_url: str) -> str:
-    """A throwaway service account whose token endpoint is the fake Vertex (google-auth posts its JWT there)."""
+    """A throwaway service account whose token endpoint is the fake Vertex (google-auth posts its
+    JWT there)."""
     return credentials_json(vertex_url + "/token", VERTEX_PROJECT)
 
 
@@ -109,7 +111,8 @@ def providers_config(
                 BEDROCK_CONVERSE_MODEL[0], upstreams, f"converse/{BEDROCK_CONVERSE_MODEL[1]}"
             ),
         ]
-        # Claude Code in Bedrock mode names its model in the path; the pass-through serves only config names.
+        # Claude Code in Bedrock mode names its model in the path; the pass-through serves only
+        # config names.
         models += [bedrock_model(i, upstreams, i) for i in cloud_model_ids("bedrock")]
         models += pool_deployments(
             "bedrock-invoke", bedrock_model("", upstreams, BEDROCK_INVOKE_MODEL[1])

@@ -1,4 +1,5 @@
-"""The `deployed` gateways: LiteLLM's own settings, a pool of deployments per route, timeouts and fallbacks."""
+"""The `deployed` gateways: LiteLLM's own settings, a pool of deployments per route, timeouts and
+fallbacks."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from harness.gateway.configs.model import (
 )
 from harness.gateway.configs.pools import pair_deployments, pool_deployments
 
-# The gateways with LiteLLM's own retry, timeout and cooldown settings whatever the profile (RESIL, LOAD):
-# a check on one of them does not depend on --litellm-settings.
+# The gateways with LiteLLM's own retry, timeout and cooldown settings whatever the profile (RESIL,
+# LOAD): a check on one of them does not depend on --litellm-settings.
 DEPLOYED_GATEWAYS = frozenset({"deployed", "deployed-no-retries", "deployed-openai-chat"})
 # What a check uses on a gateway without pools (a user's config, another implementation).
 POOL_FALLBACK = {
@@ -39,8 +40,8 @@ POOL_FALLBACK = {
 }
 
 
-# The provider model id the first deployment of a pair sends instead of its route's (RESIL-004): a fake tells the
-# two deployments apart by it.
+# The provider model id the first deployment of a pair sends instead of its route's (RESIL-004): a
+# fake tells the two deployments apart by it.
 PAIR_FIRST_MODEL = {
     "claude-sonnet-4-5-20250929": "claude-haiku-4-5-20251001",
     "claude-sonnet-4-5@20250929": "claude-haiku-4-5@20251001",
@@ -76,8 +77,8 @@ def route_deployments(upstreams: Upstreams) -> dict[str, dict[str, Any]]:
 
 
 def _faults_models(routes: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per route: its pool, the same with a 5 s timeout (the silent-provider checks), a pool of two-deployment
-    groups, and a fallback pair."""
+    """Per route: its pool, the same with a 5 s timeout (the silent-provider checks), a pool of
+    two-deployment groups, and a fallback pair."""
     models = []
     for route, entry in routes.items():
         models += pool_deployments(route, entry)
@@ -102,7 +103,8 @@ def _cloud_env(upstreams: Upstreams) -> dict[str, str]:
 
 @gateway_config("deployed")
 def deployed_config(upstreams: Upstreams) -> GatewayConfig:
-    """LiteLLM as teams deploy it: its default retries, timeout and cooldowns, nothing set by the harness.
+    """LiteLLM as teams deploy it: its default retries, timeout and cooldowns, nothing set by the
+    harness.
 
     Cooldowns are state: one check's provider 429 benches a deployment for the next. So each
     check takes its own deployment from a pool (``fresh_model``), the same upstream model under
@@ -140,7 +142,8 @@ def deployed_config(upstreams: Upstreams) -> GatewayConfig:
 
 @gateway_config("deployed-no-retries")
 def deployed_no_retries_config(upstreams: Upstreams) -> GatewayConfig:
-    """The deployed gateway's routes with ``num_retries: 0``, the one setting the back-off checks compare."""
+    """The deployed gateway's routes with ``num_retries: 0``, the one setting the back-off checks
+    compare."""
     routes = {
         k: v
         for k, v in route_deployments(upstreams).items()
@@ -164,8 +167,8 @@ def deployed_no_retries_config(upstreams: Upstreams) -> GatewayConfig:
 def deployed_openai_chat_config(upstreams: Upstreams) -> GatewayConfig:
     """The deployed gateway's OpenAI route through chat completions instead of the Responses API.
 
-    ``use_chat_completions_url_for_anthropic_messages`` is global in LiteLLM, so it has a proxy of its own;
-    everything else is LiteLLM's default, as on ``deployed``.
+    ``use_chat_completions_url_for_anthropic_messages`` is global in LiteLLM, so it has a proxy of
+    its own; everything else is LiteLLM's default, as on ``deployed``.
     """
     routes = {"openai": openai_model(OPENAI_MODEL, upstreams)}
     key = new_master_key()

@@ -1,4 +1,5 @@
-"""Static problems in a LiteLLM config that will bite Claude Code users, found without running it."""
+"""Static problems in a LiteLLM config that will bite Claude Code users, found without running
+it."""
 
 from __future__ import annotations
 

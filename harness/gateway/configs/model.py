@@ -1,4 +1,5 @@
-"""The config type, the registry of named builders, model entries, settings profiles and the loopback rule."""
+"""The config type, the registry of named builders, model entries, settings profiles and the
+loopback rule."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class Upstreams:
     aws_secret_access_key: str = field(
         default_factory=lambda: "fake-aws-secret-" + secrets.token_hex(12)
     )
-    # HTTPS_PROXY and SSL_CERT_FILE for the loopback egress proxy, where a route's host is hard-coded.
+    # HTTPS_PROXY and SSL_CERT_FILE for the loopback egress proxy, where a route's host is
+    # hard-coded.
     egress_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -66,14 +68,17 @@ class GatewayConfig:
     files: dict[str, str] = field(default_factory=dict)
     # Virtual keys this config defines: key → the models it may use.
     virtual_keys: dict[str, list[str]] = field(default_factory=dict)
-    # For a user's config (--litellm-config): their own model names, and the config as they wrote it.
+    # For a user's config (--litellm-config): their own model names, and the config as they wrote
+    # it.
     user_models: list[str] | None = None
     source_config: dict[str, Any] | None = None
-    # Settings of its own that --litellm-settings never overlays (the "deployed" and "fuzz" gateways).
+    # Settings of its own that --litellm-settings never overlays (the "deployed" and "fuzz"
+    # gateways).
     fixed_settings: bool = False
 
     def model_names(self, providers: frozenset[str] | None = None) -> list[str]:
-        """Every model_name but the harness's pools, or those whose litellm_params.model names one of ``providers``."""
+        """Every model_name but the harness's pools, or those whose litellm_params.model names one
+        of ``providers``."""
         entries = self.config.get("model_list") or []
         return [
             str(m["model_name"])
@@ -169,7 +174,8 @@ SETTINGS_PROFILES = ("defaults", "isolated")
 
 
 def apply_settings(gateway: GatewayConfig, profile: str) -> dict[str, Any]:
-    """Overlay the profile's settings (a config's own values win); returns what was set, for the report."""
+    """Overlay the profile's settings (a config's own values win); returns what was set, for the
+    report."""
     applied: dict[str, Any] = {}
     if profile != "isolated" or gateway.fixed_settings:
         return applied
@@ -203,7 +209,8 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
         if base is None or not _is_loopback(str(base)):
             raise HarnessError(
                 f"gateway config {gateway.name!r}: model {entry.get('model_name')!r} has api_base "
-                f"{base!r}, which is not a loopback fake provider. Tests never reach real providers."
+                f"{base!r}, which is not a loopback fake provider. "
+                "Tests never reach real providers."
             )
     for key, value in gateway.env.items():
         if key.endswith(("_API_BASE", "_BASE_URL")) and not _is_loopback(value):
@@ -211,7 +218,8 @@ def assert_loopback_only(gateway: GatewayConfig) -> None:
 
 
 def program(name: str) -> str:
-    """A program LiteLLM loads from beside its config (:mod:`harness.gateway.configs.programs`), as text."""
+    """A program LiteLLM loads from beside its config (:mod:`harness.gateway.configs.programs`), as
+    text."""
     return (Path(__file__).with_name("programs") / name).read_text()
 
 

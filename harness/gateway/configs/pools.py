@@ -1,14 +1,17 @@
-"""Pools: many identical deployments of one route, so a check that trips LiteLLM's cooldown trips it alone."""
+"""Pools: many identical deployments of one route, so a check that trips LiteLLM's cooldown trips it
+alone."""
 
 from __future__ import annotations
 
 from typing import Any
 
 POOL_SIZE = 48
-# The cloud routes' pools are smaller: each route meets fewer faults, and every deployment costs start-up.
+# The cloud routes' pools are smaller: each route meets fewer faults, and every deployment costs
+# start-up.
 POOL_SIZES = {"bedrock-invoke": 16, "bedrock-converse": 16, "vertex": 16}
 TIMEOUT_POOL_SIZE = 8
-# A pair pool: each name a model group of two deployments (RESIL-004), one per error a check scripts.
+# A pair pool: each name a model group of two deployments (RESIL-004), one per error a check
+# scripts.
 PAIR_POOL_SIZE = 4
 
 
@@ -25,7 +28,8 @@ def pool_model(route: str, index: int) -> str:
 
 
 def is_pool_name(name: str) -> bool:
-    """A pool deployment's name, also as LiteLLM's /v1/models lists a non-Claude one (``claude-router-<hex>``)."""
+    """A pool deployment's name, also as LiteLLM's /v1/models lists a non-Claude one
+    (``claude-router-<hex>``)."""
     hexed = name.removeprefix("claude-router-")
     try:
         decoded = bytes.fromhex(hexed).decode() if hexed != name else name
@@ -50,9 +54,9 @@ def pool_deployments(route: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
 def pair_deployments(
     route: str, entry: dict[str, Any], first: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """A pool of model groups of two deployments each: ``first`` (``order: 1``, tried first) and ``entry``
-    (``order: 2``), under the names ``pool-<route>-pair-NN``. The two send different provider model ids, so a
-    fake can fail one and serve the other."""
+    """A pool of model groups of two deployments each: ``first`` (``order: 1``, tried first) and
+    ``entry`` (``order: 2``), under the names ``pool-<route>-pair-NN``. The two send different
+    provider model ids, so a fake can fail one and serve the other."""
     name = f"{route}-pair"
     return [
         {

@@ -1,4 +1,5 @@
-"""A user's own LiteLLM config, made safe to run here: ``pytest suites/ --litellm-config config.yaml``.
+"""A user's own LiteLLM config, made safe to run here:
+``pytest suites/ --litellm-config config.yaml``.
 
 Every provider's ``api_base`` is pointed at a fake and every credential replaced by
 a dummy, so nothing real is needed and nothing leaves the machine. Anthropic, OpenAI
@@ -70,7 +71,8 @@ def load(path: Path) -> dict[str, Any]:
         raise HarnessError(f"--litellm-config {path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("model_list"), list):
         raise HarnessError(
-            f"--litellm-config {path}: expected a mapping with a model_list, as LiteLLM's config.yaml"
+            f"--litellm-config {path}: expected a mapping with a model_list, "
+            "as LiteLLM's config.yaml"
         )
     return data
 
@@ -111,7 +113,8 @@ def _served_entry(entry: dict[str, Any], upstreams: Upstreams) -> dict[str, Any]
 def claude_code_coverage(
     user_models: list[str], versions: list[str] | None
 ) -> dict[str, dict[str, Any]]:
-    """For each chosen Claude Code version: does the config serve every model it asks for by default?"""
+    """For each chosen Claude Code version: does the config serve every model it asks for by
+    default?"""
     out = {}
     for profile in PROFILES:
         if versions and profile["version"] not in versions:
@@ -176,7 +179,8 @@ def adapt(
 
 
 def _master_key(config: dict[str, Any], env: dict[str, str], report: UserConfigReport) -> str:
-    """Keep the config's own way of naming its key, with a random value; add one only if it has none."""
+    """Keep the config's own way of naming its key, with a random value; add one only if it has
+    none."""
     key = "sk-gw-" + secrets.token_hex(16)
     general = config.setdefault("general_settings", {})
     declared = general.get("master_key")
@@ -185,7 +189,8 @@ def _master_key(config: dict[str, Any], env: dict[str, str], report: UserConfigR
         return key
     if declared:
         return str(declared)
-    # LiteLLM ignores litellm_settings.master_key but reads LITELLM_MASTER_KEY, as the quickstart exports it.
+    # LiteLLM ignores litellm_settings.master_key but reads LITELLM_MASTER_KEY, as the quickstart
+    # exports it.
     env["LITELLM_MASTER_KEY"] = key
     placed = (config.get("litellm_settings") or {}).get("master_key")
     if not (isinstance(placed, str) and placed == "os.environ/LITELLM_MASTER_KEY"):

@@ -73,7 +73,8 @@ class ReferenceGateway(LogFileMixin):
         return self._thread.is_alive()
 
     def set_faults(self, faults: frozenset[str]) -> None:
-        """Run on with other faults, as if restarted with them: the kill matrix switches them between checks."""
+        """Run on with other faults, as if restarted with them: the kill matrix switches them
+        between checks."""
         if faults == self.faults:
             return
         unknown = faults - set(FAULTS)

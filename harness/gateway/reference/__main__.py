@@ -1,6 +1,8 @@
-"""The reference gateway on its own, from a config file: what a repro folder of a reference run starts.
+"""The reference gateway on its own, from a config file: what a repro folder of a reference run
+starts.
 
-    python -m harness.gateway.reference --config config.yaml --port 4000 [--faults drop-beta,leak-key]
+    python -m harness.gateway.reference --config config.yaml --port 4000
+        [--faults drop-beta,leak-key]
 
 The environment supplies the config's ``os.environ/`` references, as it does for LiteLLM.
 """
@@ -20,7 +22,8 @@ from harness.gateway.reference.server import ReferenceServer
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m harness.gateway.reference", description=__doc__.splitlines()[0]
+        prog="python -m harness.gateway.reference",
+        description=" ".join(__doc__.split("\n\n")[0].split()),
     )
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)

@@ -1,4 +1,5 @@
-"""What the reference gateway reads of a :class:`GatewayConfig`: routes, aliases, keys, fallbacks, timeouts."""
+"""What the reference gateway reads of a :class:`GatewayConfig`: routes, aliases, keys, fallbacks,
+timeouts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The reference gateway's HTTP: authenticate, route, forward, relay streams frame by frame; misbehave on request."""
+"""The reference gateway's HTTP: authenticate, route, forward, relay streams frame by frame;
+misbehave on request."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from harness.gateway.reference.upstream import UpstreamSockets, hang_up_when_cli
 from harness.protocol import loopback
 from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
 
-# The provider answers after which a deployment sits out while its group has another (as LiteLLM's cooldowns).
+# The provider answers after which a deployment sits out while its group has another (as LiteLLM's
+# cooldowns).
 COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
 
 
@@ -173,7 +175,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _stream_error_as_200(self, response: httpx.Response) -> None:
-        """A provider's refusal of a streamed request, answered as a 200 stream carrying an error event."""
+        """A provider's refusal of a streamed request, answered as a 200 stream carrying an error
+        event."""
         error = (response.json() if response.content else {}).get("error") or {}
         frame = rewrites.error_frame(
             str(error.get("type") or "api_error"), str(error.get("message") or response.text)
@@ -185,7 +188,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         self.wfile.write(frame)
 
     def _cool_down(self, route: Route) -> None:
-        """A deployment that failed sits out 5 s while its group has another; a group's only one stays in."""
+        """A deployment that failed sits out 5 s while its group has another; a group's only one
+        stays in."""
         group = self.cfg.routes.get(route.name, [])
         if any(r is not route for r in group):
             self.server.benched[id(route)] = time.monotonic() + 5.0
@@ -284,15 +288,17 @@ class ReferenceHandler(BaseHTTPRequestHandler):
     def _send(
         self, client: httpx.Client, sockets: UpstreamSockets, route: Route, path: str, body: bytes
     ) -> httpx.Response:
-        """The provider's answer (its head, not yet its body), given up if the client leaves meanwhile."""
+        """The provider's answer (its head, not yet its body), given up if the client leaves
+        meanwhile."""
         request = client.build_request(
             self.command,
             route.api_base.rstrip("/") + path,
             content=body,
             headers=self._upstream_headers(route),
         )
-        # A gateway that retries for nobody does not watch its client either: its first attempt always ends in the
-        # provider's answer, however soon the client leaves (no race with the hang-up).
+        # A gateway that retries for nobody does not watch its client either: its first attempt
+        # always ends in the provider's answer, however soon the client leaves (no race with the
+        # hang-up).
         watching = not self.cfg.faults & {"keep-upstream-after-leave", "retry-for-nobody"}
         done = threading.Event()
         if watching:
@@ -348,7 +354,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                     ) from None
             if response.status_code == 200:
                 data = self._success_body(data)
-            # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers travel unchanged.
+            # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers
+            # travel unchanged.
             self.send_response(response.status_code)
             for name, value in headers:
                 self.send_header(name, value)
@@ -378,7 +385,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def _frames(self, response: httpx.Response, route: Route) -> Iterator[bytes]:
-        """SSE frames as they arrive, with the stream faults applied; a broken provider stream ends in an error."""
+        """SSE frames as they arrive, with the stream faults applied; a broken provider stream ends
+        in an error."""
         frames = rewrites.split_frames(response.iter_bytes())
         if "buffer-stream" in self.cfg.faults:
             frames = iter(list(frames))
@@ -402,7 +410,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         except httpx.HTTPError as exc:
             if "complete-broken-stream" in self.cfg.faults:
                 yield (
-                    b'event: message_delta\ndata: {"type": "message_delta", "delta": {"stop_reason": "end_turn", '
+                    b'event: message_delta\ndata: {"type": "message_delta", '
+                    b'"delta": {"stop_reason": "end_turn", '
                     b'"stop_sequence": null}, "usage": {"output_tokens": 1}}\n\n'
                 )
                 yield b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
@@ -431,7 +440,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
                     again.close()
 
     def _success_body(self, data: bytes) -> bytes:
-        """The provider's 200 as the client gets it: unchanged, or emptied or reshaped under a fault."""
+        """The provider's 200 as the client gets it: unchanged, or emptied or reshaped under a
+        fault."""
         if "empty-200" in self.cfg.faults:
             return b"{}"
         if "openai-shaped-200" in self.cfg.faults:
@@ -455,9 +465,11 @@ class ReferenceHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _first_time(self, status: int, message: str) -> bool:
-        """Whether this error (method, path, status, message) is new to the server: the alternate-errors coin.
+        """Whether this error (method, path, status, message) is new to the server: the
+        alternate-errors coin.
 
-        Not the body: a check's second run may use a fresh deployment name, and must still count as the same.
+        Not the body: a check's second run may use a fresh deployment name, and must still count as
+        the same.
         """
         return self.server.first_time(
             f"{self.command} {urlsplit(self.path).path} {status} {message}"

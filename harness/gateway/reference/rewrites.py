@@ -1,7 +1,8 @@
-"""The reference gateway's faults at work on what it relays: request bodies, answers and stream frames.
+"""The reference gateway's faults at work on what it relays: request bodies, answers and stream
+frames.
 
-Each function takes the faults switched on (harness.gateway.reference.faults) and rewrites one thing the way a
-faulty gateway would; with no fault it returns what it got.
+Each function takes the faults switched on (harness.gateway.reference.faults) and rewrites one thing
+the way a faulty gateway would; with no fault it returns what it got.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _flatten(message: Any) -> Any:
     }
 
 
-# The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream frames).
+# The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream
+# frames).
 KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
 ANSWER_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "rename-model"})
 FRAME_FAULTS = frozenset(
@@ -133,7 +135,8 @@ def rewrite_frame(frame: bytes, faults: frozenset[str], held: dict[str, Any]) ->
 
 
 def openai_shaped(body: Any) -> Any:
-    """An Anthropic answer as a translating gateway gone wrong sends it: OpenAI's chat completion (or usage)."""
+    """An Anthropic answer as a translating gateway gone wrong sends it: OpenAI's chat completion
+    (or usage)."""
     if not isinstance(body, dict):
         return body
     if "input_tokens" in body and "content" not in body:

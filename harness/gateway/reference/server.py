@@ -1,5 +1,5 @@
-"""The reference gateway's server: one config at a time, the state its faults keep (benched deployments, requests
-seen), its log."""
+"""The reference gateway's server: one config at a time, the state its faults keep (benched
+deployments, requests seen), its log."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ class ReferenceServer(ThreadingHTTPServer):
             self._seen.clear()
 
     def first_time(self, request: str) -> bool:
-        """True the first, third ... time this request comes: a second run of a check gets the other answer."""
+        """True the first, third ... time this request comes: a second run of a check gets the other
+        answer."""
         with self._log_lock:
             self._seen[request] += 1
             return self._seen[request] % 2 == 1

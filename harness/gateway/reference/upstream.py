@@ -1,5 +1,5 @@
-"""The reference gateway's provider connections: httpcore's backend keeping each socket, so that a client that
-leaves takes the provider call with it (RESIL-007/008)."""
+"""The reference gateway's provider connections: httpcore's backend keeping each socket, so that a
+client that leaves takes the provider call with it (RESIL-007/008)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import httpcore
 
 
 class UpstreamSockets(httpcore.SyncBackend):
-    """httpcore's own network backend, keeping each provider connection's socket so it can be cut."""
+    """httpcore's own network backend, keeping each provider connection's socket so it can be
+    cut."""
 
     def __init__(self) -> None:
         self.open: list[socket.socket] = []
@@ -40,7 +41,8 @@ class UpstreamSockets(httpcore.SyncBackend):
 def hang_up_when_client_leaves(
     conn: socket.socket, upstream: UpstreamSockets, done: threading.Event
 ) -> None:
-    """While the provider is awaited: if the client hangs up, so does the gateway (closing its provider call)."""
+    """While the provider is awaited: if the client hangs up, so does the gateway (closing its
+    provider call)."""
     while not done.is_set():
         ready, _, _ = select.select([conn], [], [], 0.05)
         if not ready:

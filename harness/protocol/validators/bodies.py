@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 @cache
 def sdk_types() -> ModuleType:
-    """The SDK's types, imported on first use: about 1.7 CPU-seconds, which a process that validates nothing (a
-    collection, the xdist controller, a command of the harness) need not pay."""
+    """The SDK's types, imported on first use: about 1.7 CPU-seconds, which a process that validates
+    nothing (a collection, the xdist controller, a command of the harness) need not pay."""
     import anthropic.types
 
     return anthropic.types

@@ -35,7 +35,9 @@ RULES: dict[str, str] = {
     "tool-input-is-json": "a tool_use block's joined `partial_json` is a JSON object",
     "blocks-closed-before-message-delta": "every block is stopped before `message_delta`",
     "no-content-after-message-delta": "no content block event follows `message_delta`",
-    "message-delta-has-stop-reason": "a `message_delta` with a non-null `stop_reason` precedes `message_stop`",
+    "message-delta-has-stop-reason": (
+        "a `message_delta` with a non-null `stop_reason` precedes `message_stop`"
+    ),
     "message-stop-is-last": "`message_stop` occurs exactly once and nothing but pings follows it",
     "stream-is-terminated": "the stream ends with `message_stop` or an `error` event",
     "error-ends-stream": "nothing follows an `error` event",
@@ -148,7 +150,8 @@ class StreamGrammarError(AssertionError):
         self.result = result
         lines = "\n".join(f"  {v}" for v in result.violations)
         super().__init__(
-            f"stream breaks {len(result.violations)} rule(s) of the Messages stream grammar:\n{lines}\n"
+            f"stream breaks {len(result.violations)} rule(s) of the Messages stream grammar:\n"
+            f"{lines}\n"
             f"--- transcript ---\n{render_sse(result.events)}"
         )
 

@@ -144,7 +144,8 @@ class Capture:
         api_key = self.scenario(auth_var="ANTHROPIC_API_KEY")
         if not (default and one_m and api_key):
             raise HarnessError(
-                f"Claude Code {self.installed.version} sent no Messages request to the capture server"
+                f"Claude Code {self.installed.version} sent no Messages request "
+                "to the capture server"
             )
         tool_file = self.workdir / "hello.txt"
         tool_file.write_text("hello from the capture\n")
@@ -200,7 +201,8 @@ class Capture:
         }
 
     def cloud_mode(self, mode: str) -> dict[str, Any]:
-        """What the CLI sends in Bedrock or Vertex mode, with skip-auth and the key in a custom header."""
+        """What the CLI sends in Bedrock or Vertex mode, with skip-auth and the key in a custom
+        header."""
         fake: FakeProvider = FakeBedrock() if mode == "bedrock" else FakeVertex()
         fake.start()
         try:

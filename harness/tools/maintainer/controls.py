@@ -1,17 +1,21 @@
 """The kill matrix: the suite against the reference gateway once per fault, requirements x faults.
 
-Mutation testing for a conformance suite: each of the reference gateway's faults breaks one behaviour
-(``harness.gateway.reference.faults``), and a requirement is *proven* when a fault makes its checks fail.
-The clean reference gateway is the positive control: it must pass every applicable check.
+Mutation testing for a conformance suite: each of the reference gateway's faults breaks one
+behaviour (``harness.gateway.reference.faults``), and a requirement is *proven* when a fault makes
+its checks fail. The clean reference gateway is the positive control: it must pass every applicable
+check.
 
-    python -m harness controls                    every fault against the whole suite (the full matrix)
-    python -m harness controls --narrow           each fault against the requirements it declares it kills
+    python -m harness controls                    every fault against the whole suite (the full
+                                                  matrix)
+    python -m harness controls --narrow           each fault against the requirements it declares
+                                                  it kills
     python -m harness controls --level must ...   only those levels' requirements
     python -m harness controls --faults a b ...   only these faults
-    python -m harness controls --write-readme README.md   the README's "how strong is each check" block
+    python -m harness controls --write-readme README.md
+                                                  the README's "how strong is each check" block
 
-It writes ``controls.json`` (the data) and ``controls.html`` (the page) to ``--out``, and exits non-zero when
-the clean gateway fails a check or a fault does not kill a requirement it declares.
+It writes ``controls.json`` (the data) and ``controls.html`` (the page) to ``--out``, and exits
+non-zero when the clean gateway fails a check or a fault does not kill a requirement it declares.
 """
 
 from __future__ import annotations
@@ -57,14 +61,16 @@ class Control:
 
 
 def files_for(reqs: tuple[str, ...]) -> list[str]:
-    """The suite files that name these requirements, so a narrowed control collects only them; the whole folder
-    when one of them is named nowhere in it (a feature row or a scenario table elsewhere names it)."""
+    """The suite files that name these requirements, so a narrowed control collects only them; the
+    whole folder when one of them is named nowhere in it (a feature row or a scenario table
+    elsewhere names it)."""
     modules = modules_naming(frozenset(reqs)) if reqs else None
     return sorted(map(str, modules)) if modules is not None else [str(SUITES_DIR)]
 
 
 def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[str]:
-    """One session for every control: the clean checks, and a copy of each fault's (harness.plugin.killmatrix)."""
+    """One session for every control: the clean checks, and a copy of each fault's
+    (harness.plugin.killmatrix)."""
     clean = next(c for c in controls if c.impl == CLEAN)
     faulty = [c for c in controls if c.impl != CLEAN]
     narrow = all(c.reqs for c in faulty)
@@ -95,7 +101,8 @@ def sweep_command(controls: list[Control], workdir: Path, workers: str) -> list[
 
 
 def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:
-    """Each control's outcome from the one session's results: a check's node id names the fault it ran under."""
+    """Each control's outcome from the one session's results: a check's node id names the fault it
+    ran under."""
     by_fault: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         by_fault.setdefault(fault_of(str(r["nodeid"])), []).append(r)
@@ -108,8 +115,9 @@ def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:
 
 
 def run_all(controls: list[Control], workers: int = 2) -> list[Control]:
-    """Every control in one pytest session on ``workers`` workers: the faults are switched between checks on the
-    same reference gateways, so no control pays for an interpreter, a collection and gateways of its own."""
+    """Every control in one pytest session on ``workers`` workers: the faults are switched between
+    checks on the same reference gateways, so no control pays for an interpreter, a collection and
+    gateways of its own."""
     with tempfile.TemporaryDirectory(prefix="controls-") as tmp:
         cmd = sweep_command(controls, Path(tmp), str(workers))
         done = subprocess.run(
@@ -132,7 +140,8 @@ def run_all(controls: list[Control], workers: int = 2) -> list[Control]:
 
 
 def plan(faults: list[str], levels: set[str], narrow: bool) -> list[Control]:
-    """The clean control and one per fault; narrowed, each runs only the requirements it declares it kills."""
+    """The clean control and one per fault; narrowed, each runs only the requirements it declares it
+    kills."""
     wanted = {r.id for r in catalogue().values() if r.level in levels}
     everything = wanted == {r.id for r in catalogue().values()}
     clean = Control(CLEAN, tuple(sorted(wanted)) if narrow and not everything else ())
@@ -146,7 +155,8 @@ def plan(faults: list[str], levels: set[str], narrow: bool) -> list[Control]:
 
 
 def matrix(controls: list[Control], levels: set[str]) -> dict[str, Any]:
-    """The data: each requirement's row (which faults killed it), the score, and every broken promise."""
+    """The data: each requirement's row (which faults killed it), the score, and every broken
+    promise."""
     clean = next(c for c in controls if c.impl == CLEAN)
     faulty = [c for c in controls if c.impl != CLEAN]
     rows = []
@@ -213,9 +223,9 @@ def readme_block() -> str:
     lines = [
         "<!-- generated by `python -m harness controls --write-readme README.md` from "
         "harness/gateway/reference/faults.py; do not edit by hand -->",
-        f"**{must['killed']} of {must['requirements']} must-level requirements are proven to fail on a fault** "
-        f"of the reference gateway; no fault can reach the other {must['unreachable']}, each for the reason "
-        "below. "
+        f"**{must['killed']} of {must['requirements']} must-level requirements are proven to fail "
+        "on a fault** of the reference gateway; no fault can reach the other "
+        f"{must['unreachable']}, each for the reason below. "
         + "; ".join(
             f"{level}: {s['killed']} of {s['requirements']} proven, {s['unreachable']} unreachable"
             for level, s in sorted(score.items())
@@ -305,7 +315,8 @@ def cmd_controls(args: argparse.Namespace) -> int:
     print(f"{len(data['faults'])} faults in {data['wall_s']} s; {args.out / 'controls.html'}")
     for miss in data["missed"]:
         print(
-            f"NOT KILLED: {miss['fault']} was declared to kill {miss['requirement']}, and no check of it failed"
+            f"NOT KILLED: {miss['fault']} was declared to kill {miss['requirement']}, "
+            "and no check of it failed"
         )
     if data["clean"]["failing"]:
         print(f"the clean reference gateway failed {data['clean']['failing']}")

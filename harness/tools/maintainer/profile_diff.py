@@ -54,7 +54,8 @@ def _members(aspect: str, old: list[str], new: list[str]) -> list[Change]:
 
 
 def _headers(profile: dict[str, Any]) -> dict[str, Any]:
-    # anthropic-beta is compared value by value under "betas"; here only which headers are sent, and fixed values.
+    # anthropic-beta is compared value by value under "betas"; here only which headers are sent, and
+    # fixed values.
     return {
         k: ("<varies>" if k in VOLATILE_HEADERS else v)
         for k, v in profile.get("headers", {}).items()

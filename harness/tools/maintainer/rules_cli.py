@@ -1,4 +1,5 @@
-"""``python -m harness provider-rules list | check``: the rules with their sources, and whether each can be trusted."""
+"""``python -m harness provider-rules list | check``: the rules with their sources, and whether each
+can be trusted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from harness.fakes.rules import Family, Rule, call_of, families, judge, self_tes
 
 
 def problems(family: Family, rule: Rule) -> list[str]:
-    """What keeps a rule from being trusted: no source, no self-test, or a self-test that does not hold."""
+    """What keeps a rule from being trusted: no source, no self-test, or a self-test that does not
+    hold."""
     found = [] if rule.source else ["no source"]
     if not rule.test or not {"break", "fix"} <= set(rule.test):
         return [*found, "no self-test (test: {break: ..., fix: ...})"]
@@ -37,7 +39,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
             wording = "" if rule.wording == "confirmed" else " [wording unconfirmed]"
             print(
-                f"  {rule.id}  {rule.about}{taken}\n      refuses with {rule.status} {rule.type}{wording}"
+                f"  {rule.id}  {rule.about}{taken}\n"
+                f"      refuses with {rule.status} {rule.type}{wording}"
                 f"\n      source: {rule.source}"
             )
     return 0
@@ -54,8 +57,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{family.name} {rule.id}: {problem}")
     own = {r.id for f in families().values() for r in f.rules}
     print(
-        f"{len(own)} rules ({total} with those applied in another provider's envelope) in {len(families())} "
-        f"families: {'ok' if not bad else f'{bad} problem(s)'}"
+        f"{len(own)} rules ({total} with those applied in another provider's envelope) "
+        f"in {len(families())} families: {'ok' if not bad else f'{bad} problem(s)'}"
     )
     return 1 if bad else 0
 

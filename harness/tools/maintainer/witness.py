@@ -1,9 +1,9 @@
 """``python -m harness witness``: what the real Claude Code CLI prints for each known cause.
 
-Runs ``pytest suites/test_witness.py --witness`` (the CLI through the gateway in each cause's situation, see
-that module) and prints what each run of the CLI printed; ``--write`` puts it into the ``witness:`` field of
-the causes table of the gateway's deviations file (docs/impact.md#witnesses), so the answer and the report
-can quote it.
+Runs ``pytest suites/test_witness.py --witness`` (the CLI through the gateway in each cause's
+situation, see that module) and prints what each run of the CLI printed; ``--write`` puts it into
+the ``witness:`` field of the causes table of the gateway's deviations file
+(docs/impact.md#witnesses), so the answer and the report can quote it.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def run_witnesses(claude_code: str, litellm_python: str | None, extra: list[str]
         if not report.exists():
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
             raise HarnessError(
-                f"the witness checks did not complete (pytest exit {done.returncode}). Last lines:\n"
-                f"{tail}"
+                f"the witness checks did not complete (pytest exit {done.returncode}). "
+                f"Last lines:\n{tail}"
             )
         data: dict[str, Any] = json.loads(report.read_text())
         return data

@@ -1,4 +1,5 @@
-"""``python -m harness durations``: the order workers take the checks in, and the seed of durations."""
+"""``python -m harness durations``: the order workers take the checks in, and the seed of
+durations."""
 
 from __future__ import annotations
 
@@ -35,15 +36,17 @@ def cmd_durations(args: argparse.Namespace) -> int:
     for nodeid in collected:
         totals[parallel.unit(nodeid)] += known.get(nodeid, 0.0)
     print(
-        f"{len(totals)} units, {sum(totals.values()):.0f} s known in all (a check never timed counts 0 here; the "
-        f"run guesses 20 s for a slow one, 10 s for an e2e one); the first {args.top} a worker takes:"
+        f"{len(totals)} units, {sum(totals.values()):.0f} s known in all "
+        "(a check never timed counts 0 here; the run guesses 20 s for a slow one, "
+        f"10 s for an e2e one); the first {args.top} a worker takes:"
     )
     for name, seconds in totals.most_common(args.top):
         print(f"  {seconds:7.1f} s  {name}")
     stale = sorted(set(seed) - collected)
     if stale:
         print(
-            f"{len(stale)} seed entries name no check any more (refresh with --save): {', '.join(stale[:5])}"
+            f"{len(stale)} seed entries name no check any more (refresh with --save): "
+            f"{', '.join(stale[:5])}"
         )
     return 0
 
@@ -55,7 +58,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     dur.add_argument(
         "--save",
         action="store_true",
-        help=f"rewrite {parallel.SEED.name} from this checkout's durations (pytest's cache) over it",
+        help=f"rewrite {parallel.SEED.name} from this checkout's durations "
+        "(pytest's cache) over it",
     )
     dur.add_argument("--top", type=int, default=10, metavar="N")
     dur.set_defaults(func=cmd_durations)

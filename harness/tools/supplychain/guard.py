@@ -14,7 +14,8 @@ import yaml
 from harness.errors import HarnessError
 
 LIST = Path(__file__).with_name("compromised.yaml")
-# Code-running .pth files that belong to a tool, not to a package under test: name -> owning distribution.
+# Code-running .pth files that belong to a tool, not to a package under test: name -> owning
+# distribution.
 KNOWN_PTH = {"distutils-precedence.pth": "setuptools"}
 # Files an environment tool writes beside the packages (uv and virtualenv seed these).
 ENV_TOOL_FILES = {"_virtualenv.py", "_virtualenv.pth"}
@@ -50,13 +51,14 @@ def compromised_list(path: Path = LIST) -> list[Compromised]:
 
 
 def refuse_compromised(package: str, version: str, path: Path = LIST) -> None:
-    """Raise before anything is downloaded when ``package==version`` is a known-compromised release."""
+    """Raise before anything is downloaded when ``package==version`` is a known-compromised
+    release."""
     for entry in compromised_list(path):
         if entry.package.lower() == package.lower() and entry.version == version:
             raise HarnessError(
-                f"{package} {version} was published compromised ({entry.what}; source: {entry.source}). "
-                "Installing it, even only to test it, runs its implant, so the gate refuses it. Test the "
-                "release before or after it instead."
+                f"{package} {version} was published compromised ({entry.what}; "
+                f"source: {entry.source}). Installing it, even only to test it, runs its "
+                "implant, so the gate refuses it. Test the release before or after it instead."
             )
 
 
@@ -101,8 +103,9 @@ def download_wheels(requirements: list[str], dest: Path) -> list[InstalledFile]:
 
 
 def install_by_hash(site: Path, wheels: Path, files: list[InstalledFile]) -> None:
-    """Install exactly these files into ``site`` (a site-packages directory), each checked against its recorded
-    hash. The harness's own pip does it (``--target``), so the environment's Python never starts."""
+    """Install exactly these files into ``site`` (a site-packages directory), each checked against
+    its recorded hash. The harness's own pip does it (``--target``), so the environment's Python
+    never starts."""
     pins = wheels / "pinned-requirements.txt"
     pins.write_text("".join(f"{wheels / f.name} --hash=sha256:{f.sha256}\n" for f in files))
     done = subprocess.run(
@@ -187,7 +190,8 @@ def scan_site(site: Path) -> list[Finding]:
 
 
 def scan(env_dir: Path) -> list[Finding]:
-    """Every suspicious file in the environment's site-packages; the environment's Python is never run."""
+    """Every suspicious file in the environment's site-packages; the environment's Python is never
+    run."""
     return [f for site in site_packages(env_dir) for f in scan_site(site)]
 
 
@@ -196,7 +200,8 @@ def refuse_if_implanted(env_dir: Path, label: str) -> None:
     if found:
         listed = "; ".join(f"{f.path} ({f.why})" for f in found[:5])
         raise HarnessError(
-            f"the environment for {label} holds {len(found)} file(s) that could run code at Python start or that "
-            f"no package accounts for: {listed}. The gate stops before anything runs in it. Inspect and delete "
-            f"{env_dir} yourself; the harness leaves it in place as evidence."
+            f"the environment for {label} holds {len(found)} file(s) that could run code at "
+            f"Python start or that no package accounts for: {listed}. The gate stops before "
+            f"anything runs in it. Inspect and delete {env_dir} yourself; the harness leaves it "
+            "in place as evidence."
         )

@@ -1,12 +1,14 @@
-"""``python -m harness sweep --line 1.108 [--from 1.108.7]``: the suite once per release of a patch line, one page.
+"""``python -m harness sweep --line 1.108 [--from 1.108.7]``: the suite once per release of a patch
+line, one page.
 
-Each installable release of the line (from ``--from`` on, in version order) gets its guarded environment and
-one suite run, stored under the gate's keys (``harness.tools.runstore``): a run the gate or an earlier
-sweep made with the same suite, catalogue and arguments is reused, not repeated. Each release is judged
-against the one before it by the gate's classes, per check; a requirement's cell is the worst class of its
-checks. The page (``reports/sweep/sweep.html``) is requirements x releases, so a team on a long-term-support
-line sees which patch fixed what and which broke something. Each column links the release's notes: a file
-the user passes (``--notes``), else the release page of the repository the wheel's own metadata names.
+Each installable release of the line (from ``--from`` on, in version order) gets its guarded
+environment and one suite run, stored under the gate's keys (``harness.tools.runstore``): a run the
+gate or an earlier sweep made with the same suite, catalogue and arguments is reused, not repeated.
+Each release is judged against the one before it by the gate's classes, per check; a requirement's
+cell is the worst class of its checks. The page (``reports/sweep/sweep.html``) is requirements x
+releases, so a team on a long-term-support line sees which patch fixed what and which broke
+something. Each column links the release's notes: a file the user passes (``--notes``), else the
+release page of the repository the wheel's own metadata names.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ def _one(
 def page_data(
     runs: dict[str, dict[str, Any]], release_notes: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """Requirements x releases: each cell the class against the release before, with the checks that moved."""
+    """Requirements x releases: each cell the class against the release before, with the checks that
+    moved."""
     versions = list(runs)
     first = runs[versions[0]]
     columns: list[dict[str, Any]] = [
@@ -181,7 +184,8 @@ def _outcomes(run: dict[str, Any]) -> dict[str, int]:
 
 
 def _repository(env: envs.Environment) -> str:
-    """The repository URL the installed wheel's own metadata names (no network: the file is on disk)."""
+    """The repository URL the installed wheel's own metadata names (no network: the file is on
+    disk)."""
     for meta in env.python.parent.parent.glob(
         "lib/python*/site-packages/litellm-*.dist-info/METADATA"
     ):
@@ -194,7 +198,8 @@ def _repository(env: envs.Environment) -> str:
 
 
 def notes(path: Path | None, facts: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Per release: the user's notes (a YAML file of version: text), else a link to the release's page."""
+    """Per release: the user's notes (a YAML file of version: text), else a link to the release's
+    page."""
     given: dict[str, Any] = {}
     if path is not None:
         try:

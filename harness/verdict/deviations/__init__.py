@@ -10,8 +10,9 @@ field (:mod:`harness.verdict`), and the check gets a class:
 - **improved**: it still fails, but every field that moved got better: good news, shown as xfail,
   and the entry is stale (``python -m harness deviations accept``);
 - **fixed**: it passes: good news, a pass, and the entry is stale;
-- **regressed**, **changed**, **security**: it fails worse, or differently: a failure, shown beside the
-  recorded fingerprint with each moved field's arrow (``--changes warn`` lets ``changed`` through).
+- **regressed**, **changed**, **security**: it fails worse, or differently: a failure, shown beside
+  the recorded fingerprint with each moved field's arrow (``--changes warn`` lets ``changed``
+  through).
 
 A file may also hold ``waivers``: a security change accepted by a person, with a reason and an
 expiry date. Nothing else, re-recording included, lets a security change through.

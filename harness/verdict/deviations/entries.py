@@ -47,7 +47,8 @@ class Deviation:
 
 @functools.cache
 def _pattern(check: str) -> re.Pattern[str]:
-    """An entry's check, where ``*`` stands for anything (every check of a run is held to every entry)."""
+    """An entry's check, where ``*`` stands for anything (every check of a run is held to every
+    entry)."""
     return re.compile(re.escape(check).replace(r"\*", ".*"))
 
 

@@ -1,2 +1,2 @@
-"""Programs LiteLLM loads from beside its config (custom_auth, callbacks): real files, linted like the rest,
-written into the proxy's folder as they are."""
+"""Programs LiteLLM loads from beside its config (custom_auth, callbacks): real files, linted like
+the rest, written into the proxy's folder as they are."""

@@ -1,11 +1,11 @@
 """Accepting what moved, as one reviewed command; and the file's lint.
 
 ``accept`` reads a run (its ``compat.json``) and rewrites only the entries of the checks that moved
-in the classes asked for: an ``improved`` (or accepted ``changed`` / ``regressed``) check gets its new
-fingerprint, a ``fixed`` one loses its entry, a ``new failure`` gains one. It never removes an entry
-for a check the run did not show passing (a filtered or broken run prunes nothing) and it refuses a
-``security`` change outright: that takes a waiver, with a reason and an expiry date, written by a person.
-It prints a markdown summary of what moved, for the pull request.
+in the classes asked for: an ``improved`` (or accepted ``changed`` / ``regressed``) check gets its
+new fingerprint, a ``fixed`` one loses its entry, a ``new failure`` gains one. It never removes an
+entry for a check the run did not show passing (a filtered or broken run prunes nothing) and it
+refuses a ``security`` change outright: that takes a waiver, with a reason and an expiry date,
+written by a person. It prints a markdown summary of what moved, for the pull request.
 
 ``lint`` lists entries that match no check, entries for checks that a run shows passing (stale), and
 waivers past their expiry date.
@@ -44,7 +44,10 @@ class Accepted:
         lines = [
             f"### Known deviations accepted from {run_label}",
             "",
-            f"`{path.name}`: {len(self.moved)} entr{'y' if len(self.moved) == 1 else 'ies'} rewritten.",
+            (
+                f"`{path.name}`: {len(self.moved)} "
+                f"entr{'y' if len(self.moved) == 1 else 'ies'} rewritten."
+            ),
             "",
         ]
         if self.moved:
@@ -118,7 +121,8 @@ def _apply(
             if old
             else NEW + (result.get("reason") or result["fingerprint"].get("outcome", ""))
         )
-        # A reviewed move keeps its cause; a new entry gets none, and `deviations lint` asks for one.
+        # A reviewed move keeps its cause; a new entry gets none, and `deviations lint` asks for
+        # one.
         out.entries.append(
             {
                 "check": short,
@@ -182,8 +186,8 @@ def lint(
 
 
 def cause_problems(path: Path, checks: dict[str, str], sensitive: dict[str, str]) -> list[str]:
-    """Every entry names a cause of the file's table, every cause is named, complete, claims an exposure only
-    where a fingerprint shows one, and proves its mitigation (docs/impact.md)."""
+    """Every entry names a cause of the file's table, every cause is named, complete, claims an
+    exposure only where a fingerprint shows one, and proves its mitigation (docs/impact.md)."""
     entries, table = load(path), causes(path)
     out = cause_table_problems(table, [(d.check, d.cause) for d in entries])
     for cid, cause in table.items():
@@ -211,7 +215,8 @@ def _proof_problems(
     checks: dict[str, str],
     sensitive: dict[str, str],
 ) -> list[str]:
-    """A mitigation's proof holds: the run that proves it runs every check of the cause, and expects a pass."""
+    """A mitigation's proof holds: the run that proves it runs every check of the cause, and expects
+    a pass."""
     target = mitigation.proof_target
     if mitigation.proof_kind == "check":
         if target.removeprefix("suites/") not in checks:

@@ -1,4 +1,5 @@
-"""``python -m harness deviations record|check|accept|lint``: the known-deviations files' command line."""
+"""``python -m harness deviations record|check|accept|lint``: the known-deviations files' command
+line."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def cmd_deviations_record(args: argparse.Namespace) -> int:
     ):
         print(f"  {title}: {len(ids)}" + "".join(f"\n    {i}" for i in ids))
     print(
-        f"  unchanged: {result.kept}; left as they were (not run, skipped or errored): {result.untouched}"
+        f"  unchanged: {result.kept}; left as they were (not run, skipped or errored): "
+        f"{result.untouched}"
     )
     return 1 if result.errors or result.unstable or result.security else 0
 
@@ -109,7 +111,8 @@ def cmd_deviations_lint(args: argparse.Namespace) -> int:
         )
         failed += len(bad)
         print(
-            f"{path.name}: {len(bad)} problem(s), {len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}"
+            f"{path.name}: {len(bad)} problem(s), "
+            f"{len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'}"
         )
         print(
             "".join(f"  problem: {p}\n" for p in bad)
@@ -125,7 +128,8 @@ def cmd_deviations_check(args: argparse.Namespace) -> int:
     sensitive = deviations.collected_checks(only_sensitive=True)
     bad = 0
     for path in paths:
-        # A profile's own file (name.<profile>.yaml) is consulted only by the settings-sensitive checks.
+        # A profile's own file (name.<profile>.yaml) is consulted only by the settings-sensitive
+        # checks.
         profiled = any(path.name.endswith(f".{p}.yaml") for p in SETTINGS_PROFILES)
         found = (
             deviations.problems(path, sensitive, "among the settings-sensitive ones")
@@ -163,7 +167,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--output",
         default=None,
         metavar="FILE",
-        help="default: harness/verdict/deviations/litellm-<v>.yaml (.isolated.yaml for that profile)",
+        help="default: harness/verdict/deviations/litellm-<v>.yaml "
+        "(.isolated.yaml for that profile)",
     )
     rec.add_argument(
         "--litellm-settings",

@@ -61,7 +61,8 @@ def run_suite(
     profile: str = "defaults",
 ) -> dict[str, Any]:
     """One ``pytest suites/ --no-deviations`` run; its JSON report."""
-    # Paths among the extra arguments (suites/test_errors.py) narrow the collection; otherwise all of suites/.
+    # Paths among the extra arguments (suites/test_errors.py) narrow the collection; otherwise all
+    # of suites/.
     given = [
         a
         for prev, a in zip(["", *extra], extra, strict=False)
@@ -84,7 +85,8 @@ def run_suite(
         "--litellm-settings",
         profile,
     ]
-    # Under the isolated profile only the checks whose verdict can depend on the settings run (as in CI).
+    # Under the isolated profile only the checks whose verdict can depend on the settings run (as in
+    # CI).
     cmd += ["-m", "settings_sensitive"] if profile != "defaults" else []
     cmd += ["--litellm-python", litellm_python] if litellm_python else []
     cmd += ["--gateway-impl", impl] if impl else []
@@ -113,7 +115,8 @@ def _explanation(result: dict[str, Any], old: Deviation | None) -> str:
 
 
 def refresh(existing: list[Deviation], runs: list[dict[str, Any]]) -> Refresh:
-    """The new entries: existing ones for checks that did not run, recorded ones for those that did."""
+    """The new entries: existing ones for checks that did not run, recorded ones for those that
+    did."""
     results = {_short(r["nodeid"]): r for r in runs[0]["results"]}
     out = Refresh([])
     out.unstable = _unstable(results, runs[1:])
@@ -151,7 +154,8 @@ def refresh(existing: list[Deviation], runs: list[dict[str, Any]]) -> Refresh:
 
 
 def _unstable(results: dict[str, dict[str, Any]], others: list[dict[str, Any]]) -> list[str]:
-    """Failing checks whose fingerprint differs between runs: recording one would make the gate flaky."""
+    """Failing checks whose fingerprint differs between runs: recording one would make the gate
+    flaky."""
     seen = [{_short(r["nodeid"]): r for r in run["results"]} for run in others]
     return [
         n
@@ -166,14 +170,15 @@ def _record(out: Refresh, nodeid: str, result: dict[str, Any], old: Deviation | 
         req = catalogue().get(result["requirement"])
         klass, _ = old.judge(result["fingerprint"], bool(req and req.security), result.get("ranks"))
         if klass == "security":
-            # A re-record never accepts a security change: the old entry stands, and the run keeps failing.
+            # A re-record never accepts a security change: the old entry stands, and the run keeps
+            # failing.
             out.security.append(nodeid)
             out.entries.append(
                 _entry(nodeid, old.requirement, old.observed, old.fingerprint, old.cause)
             )
             return
-    # A cause is carried over only where the fingerprint did not move: a moved check may have another cause,
-    # and `deviations lint` asks a person to name it (docs/impact.md#causes).
+    # A cause is carried over only where the fingerprint did not move: a moved check may have
+    # another cause, and `deviations lint` asks a person to name it (docs/impact.md#causes).
     moved = (
         old is None
         or old.fingerprint is None
@@ -214,13 +219,17 @@ def _entry(
 
 
 def write(path: Path, gateway: dict[str, Any], entries: list[dict[str, Any]], command: str) -> None:
-    """The file, with a header saying how it was made; only the explanations are for people to edit."""
+    """The file, with a header saying how it was made; only the explanations are for people to
+    edit."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     intro = (
-        f"# Known deviations of {gateway.get('label', 'the gateway')} from the requirements catalogue.\n"
+        f"# Known deviations of {gateway.get('label', 'the gateway')} from the requirements "
+        "catalogue.\n"
         f"# Written by `{command}` on {stamp}.\n"
-        "# Review the diff. Edit only the `observed` explanations: each fingerprint is what the check\n"
-        "# observed when it was recorded, and a run holds the check to it (harness/verdict/deviations/).\n"
+        "# Review the diff. Edit only the `observed` explanations: each fingerprint is what "
+        "the check\n"
+        "# observed when it was recorded, and a run holds the check to it "
+        "(harness/verdict/deviations/).\n"
     )
     body = {
         **{k: v for k, v in gateway.items() if k != "label"},
@@ -261,7 +270,8 @@ def collected_checks(only_sensitive: bool = False) -> dict[str, str]:
 
 
 def problems(path: Path, checks: dict[str, str], scope: str = "in suites/") -> list[str]:
-    """Every rule the file breaks; empty when it is fit to gate a run. ``checks``: those the file may list."""
+    """Every rule the file breaks; empty when it is fit to gate a run. ``checks``: those the file
+    may list."""
     try:
         entries = load(path)
     except HarnessError as exc:
@@ -299,7 +309,8 @@ def fingerprint_fields(path: Path) -> Counter[str]:
 
 
 def rewrite_causes(path: Path, table: dict[str, Any]) -> None:
-    """The file with its ``causes:`` table replaced; its entries, leading comments and date as they were."""
+    """The file with its ``causes:`` table replaced; its entries, leading comments and date as they
+    were."""
     lines = path.read_text().splitlines(keepends=True)
     intro = "".join(itertools.takewhile(lambda line: line.startswith("#"), lines))
     body = yaml.safe_load("".join(lines)) or {}

@@ -1,1 +1,2 @@
-"""Recording provider tapes: scenarios through LiteLLM to a real provider, the relay, the audit of the tapes."""
+"""Recording provider tapes: scenarios through LiteLLM to a real provider, the relay, the audit of
+the tapes."""

@@ -85,7 +85,8 @@ def verify(tape: Tape) -> list[str]:
             problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
         if problem:
             out.append(
-                f"{tape.name} interaction {n} ({i.request.method} {i.request.path} -> {i.status}): {problem}"
+                f"{tape.name} interaction {n} ({i.request.method} {i.request.path} -> {i.status}): "
+                f"{problem}"
             )
     return out
 

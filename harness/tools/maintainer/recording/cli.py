@@ -50,8 +50,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         tape = cassettes.load(name, args.cassette_dir)
         p = tape.provenance
         print(
-            f"{name:<44} {len(tape.interactions)} interaction(s)  {p.get('recorded_at', '')[:25]:<25} "
-            f"{p.get('provider_model', '')}"
+            f"{name:<44} {len(tape.interactions)} interaction(s)  "
+            f"{p.get('recorded_at', '')[:25]:<25} {p.get('provider_model', '')}"
         )
     print("\nscenarios (python -m harness record):")
     print("\n".join(describe(s) for s in SCENARIOS.values()))

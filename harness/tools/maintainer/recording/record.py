@@ -1,6 +1,8 @@
-"""``python -m harness record``: the provider scenarios through LiteLLM to a provider, written as cassettes.
+"""``python -m harness record``: the provider scenarios through LiteLLM to a provider, written as
+cassettes.
 
-    client (scenario) -> LiteLLM proxy (real) -> recording relay -> provider (or a loopback stand-in)
+    client (scenario) -> LiteLLM proxy (real) -> recording relay
+        -> provider (or a loopback stand-in)
 
 Keys come only from the environment (``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``). The record
 modes are pytest-recording's: ``once`` records scenarios that have no cassette yet,
@@ -63,9 +65,9 @@ def key_for(provider: str, standin: bool) -> str:
     key = os.environ.get(KEY_VARIABLE[provider], "")
     if not key:
         raise HarnessError(
-            f"recording from {UPSTREAM[provider]} needs {KEY_VARIABLE[provider]} in the environment "
-            "(keys are read from nowhere else); nothing was recorded. To try the round trip without "
-            "a key, add --stand-in."
+            f"recording from {UPSTREAM[provider]} needs {KEY_VARIABLE[provider]} in the "
+            "environment (keys are read from nowhere else); nothing was recorded. To try the "
+            "round trip without a key, add --stand-in."
         )
     return key
 
@@ -229,13 +231,15 @@ class Recorder:
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "base_url": upstream_url
             if not self.standin
-            else f"{upstream_url} (a loopback stand-in: the harness's fake {self.provider} with the scenario's "
-            "stand-in answers, not the real provider)",
+            else f"{upstream_url} (a loopback stand-in: the harness's fake {self.provider} with "
+            "the scenario's stand-in answers, not the real provider)",
             "provider": self.provider,
             "provider_model": model or "none (the request names no model)",
             "harness_revision": _revision(),
-            "recorded_by": f"python -m harness record --provider {self.provider} --record-mode {self.mode}"
-            + (" --stand-in" if self.standin else ""),
+            "recorded_by": (
+                f"python -m harness record --provider {self.provider} --record-mode {self.mode}"
+                + (" --stand-in" if self.standin else "")
+            ),
             "scenario": scenario.name,
             "requirement": scenario.requirement,
             "match_on": ["method", "path", "body"],

@@ -1,4 +1,5 @@
-"""The recording relay: a loopback HTTP server between LiteLLM and a provider that writes down both sides.
+"""The recording relay: a loopback HTTP server between LiteLLM and a provider that writes down both
+sides.
 
 It forwards each request to the upstream (the real provider, or a loopback stand-in)
 unchanged except for ``accept-encoding: identity`` (so bodies are recorded as the

@@ -41,7 +41,8 @@ SATURATION, SATURATION_REQUESTS = 64, 256
 
 
 def bench_config(upstreams: Upstreams) -> GatewayConfig:
-    """One Anthropic deployment and a master key; every setting LiteLLM's default, as the quickstart has it."""
+    """One Anthropic deployment and a master key; every setting LiteLLM's default, as the quickstart
+    has it."""
     key = new_master_key()
     config = {
         "model_list": [anthropic_model(SONNET, upstreams)],
@@ -106,7 +107,8 @@ def _one_level(js: dict[str, list[Sample]], st: dict[str, list[Sample]]) -> dict
 
 
 def _rounds(samples: int, concurrency: int) -> int:
-    """Batches per side for about ``samples`` requests at ``concurrency``; never fewer than 2, for the interleave."""
+    """Batches per side for about ``samples`` requests at ``concurrency``; never fewer than 2, for
+    the interleave."""
     return max(2, samples // concurrency)
 
 
@@ -144,7 +146,8 @@ def _aggregate(repeats: list[dict[str, Any]]) -> dict[str, Any]:
 def _paced_stream(
     client: httpx.Client, gateway: Endpoint, fake: FakeAnthropic
 ) -> list[list[float]]:
-    """One paced stream through the gateway: each event's emission at the provider against its arrival."""
+    """One paced stream through the gateway: each event's emission at the provider against its
+    arrival."""
     seen = len(fake.received())
     sample = timed(client, gateway, message_body(SONNET, stream=True))
     emitted = fake.received()[seen].emitted_at if len(fake.received()) > seen else []
@@ -212,7 +215,8 @@ def run(python: str, repeats: int = 3, session: str = "") -> dict[str, Any]:
     upstreams = Upstreams(fake.url, fake.url)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            # Its own interpreter, as deployed: a forked proxy's CPU and RSS would leave out LiteLLM's import.
+            # Its own interpreter, as deployed: a forked proxy's CPU and RSS would leave out
+            # LiteLLM's import.
             proxy = wait_ready(spawn(bench_config(upstreams), python, Path(tmp), launch="exec"))
             try:
                 figures = measure(fake, proxy, upstreams, repeats)
@@ -223,7 +227,9 @@ def run(python: str, repeats: int = 3, session: str = "") -> dict[str, Any]:
     return {
         "litellm_version": proxy.version,
         "session": session or dt.datetime.now(dt.UTC).isoformat(),
-        "config": "one Anthropic deployment and a master key, every other setting LiteLLM's default",
+        "config": (
+            "one Anthropic deployment and a master key, every other setting LiteLLM's default"
+        ),
         "repeats": repeats,
         "events_per_stream": len(WORDS.split()),
         "event_gap_ms": EVENT_GAP * 1000,
@@ -235,14 +241,15 @@ def run(python: str, repeats: int = 3, session: str = "") -> dict[str, Any]:
 def table(bench: dict[str, Any]) -> str:
     """The figures as text: added latency per concurrency, medians over repeats with [min, max]."""
     lines = [
-        f"LiteLLM {bench['litellm_version']}: gateway minus direct, median of {bench['repeats']} repeats "
-        "[min, max] (ms)",
+        f"LiteLLM {bench['litellm_version']}: gateway minus direct, "
+        f"median of {bench['repeats']} repeats [min, max] (ms)",
         f"{'conc':>4}  {'measure':<13} {'p50':>22} {'p90':>22} {'p99':>22}  ratio p50",
     ]
     for c, level in bench["concurrency"].items():
         for kind in ("json", "stream_ttfb", "stream_total"):
             cells = [
-                f"{level[kind][q]['added_ms']['median']:>8.2f} [{level[kind][q]['added_ms']['min']:.1f}, "
+                f"{level[kind][q]['added_ms']['median']:>8.2f} "
+                f"[{level[kind][q]['added_ms']['min']:.1f}, "
                 f"{level[kind][q]['added_ms']['max']:.1f}]"
                 for q in ("p50", "p90", "p99")
             ]
@@ -259,8 +266,8 @@ def table(bench: dict[str, Any]) -> str:
         )
     t, p = bench["throughput_rps"], bench["proxy"]
     lines.append(
-        f"throughput at {t['concurrency']} concurrent: direct {t['direct']} req/s, gateway {t['gateway']} "
-        f"req/s; proxy CPU {p['cpu_ms_per_request']} ms per request, RSS {p['rss_mb']} MiB; "
-        f"{bench['wall_seconds']} s"
+        f"throughput at {t['concurrency']} concurrent: direct {t['direct']} req/s, "
+        f"gateway {t['gateway']} req/s; proxy CPU {p['cpu_ms_per_request']} ms per request, "
+        f"RSS {p['rss_mb']} MiB; {bench['wall_seconds']} s"
     )
     return "\n".join(lines)

@@ -68,7 +68,8 @@ def batch(
     concurrency: int,
     pool: ThreadPoolExecutor,
 ) -> list[Sample]:
-    """``concurrency`` requests at once; every one must be answered 200, or the figures mean nothing."""
+    """``concurrency`` requests at once; every one must be answered 200, or the figures mean
+    nothing."""
     samples = list(pool.map(lambda _: timed(client, endpoint, body), range(concurrency)))
     bad = [s.status for s in samples if s.status != 200]
     if bad:
@@ -84,7 +85,8 @@ def interleaved(
     rounds: int,
     pool: ThreadPoolExecutor,
 ) -> dict[str, list[Sample]]:
-    """Batches alternating between the sides, the order swapped each round, so drift hits both alike."""
+    """Batches alternating between the sides, the order swapped each round, so drift hits both
+    alike."""
     out: dict[str, list[Sample]] = {name: [] for name in sides}
     names = list(sides)
     for n in range(rounds):

@@ -21,11 +21,13 @@ REQUIREMENT = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-\d{3}")
 
 @dataclass(frozen=True)
 class Release:
-    """One release of the series: its name, and the pytest arguments that put it under test (built lazily)."""
+    """One release of the series: its name, and the pytest arguments that put it under test (built
+    lazily)."""
 
     version: str
     arguments: Callable[[], list[str]]
-    # The version as it appears in some node ids (a Claude Code version's checks carry it: [2.1.332-...]).
+    # The version as it appears in some node ids (a Claude Code version's checks carry it:
+    # [2.1.332-...]).
     token: str = ""
     variables: Callable[[], dict[str, str]] = field(default=dict)
     built: Callable[[], str] = field(
@@ -42,8 +44,8 @@ class Release:
 
 
 def _swap(nodeid: str, old: str, new: str) -> str:
-    """``old`` replaced by ``new`` where it stands as a whole version ([2.1.330-x], [cc-2.1.330]), not inside
-    another number."""
+    """``old`` replaced by ``new`` where it stands as a whole version ([2.1.330-x], [cc-2.1.330]),
+    not inside another number."""
     if not old or not new or old == new:
         return nodeid
     return re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w.])", new, nodeid)
@@ -72,7 +74,8 @@ class Bisect:
 
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
-        # A node id copied from V2's run (the gate's page) names V2's Claude Code version: V1 runs its own.
+        # A node id copied from V2's run (the gate's page) names V2's Claude Code version: V1 runs
+        # its own.
         named = [_swap(c, self.releases[-1].token, self.releases[0].token) for c in self.selection]
         base = self._run_step(0, _narrowing(named), against=None)
         tracked = self._tracked(base, named)
@@ -113,7 +116,8 @@ class Bisect:
         return observations(self.runs[0], self.renamed[index])
 
     def _v1_as(self, index: int) -> Path:
-        """V1's run with its node ids as this release names them, for the session's --rerun-against."""
+        """V1's run with its node ids as this release names them, for the session's
+        --rerun-against."""
         release = self.releases[index]
         path = self.out / "steps" / f"v1-as-{release.version}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +153,8 @@ class Bisect:
             *self.pytest_args,
             *(["--rerun-against", str(against)] if against else []),
         ]
-        # V1's run by its own key, not by the file's bytes: a reused V1 run carries where it was reused from.
+        # V1's run by its own key, not by the file's bytes: a reused V1 run carries where it was
+        # reused from.
         keyed = [
             *selection,
             *self.pytest_args,
@@ -177,8 +182,8 @@ class Bisect:
         return run
 
     def _session(self, release: Release, args: list[str]) -> dict[str, Any]:
-        """One step's pytest session; node ids this release does not have are left out (that check's search
-        stops there) rather than failing the step."""
+        """One step's pytest session; node ids this release does not have are left out (that check's
+        search stops there) rather than failing the step."""
         out = self.out / "steps" / release.version
         for _ in range(3):
             try:
@@ -187,8 +192,8 @@ class Bisect:
                 )
                 return load_run(report)
             except HarnessError as exc:
-                # pytest names a missing id by its absolute path, and without its [parameters] when the
-                # function itself is missing.
+                # pytest names a missing id by its absolute path, and without its [parameters] when
+                # the function itself is missing.
                 missing = {
                     m.removeprefix(f"{envs.ROOT}/")
                     for m in re.findall(r"not found: (\S+)", str(exc))
@@ -232,7 +237,8 @@ class Bisect:
         }
 
     def _repro(self, found: Found) -> str | None:
-        """A repro folder of the first differing release, or of the last like-V1 one when only that one fails."""
+        """A repro folder of the first differing release, or of the last like-V1 one when only that
+        one fails."""
         if found.first is None:
             return None
         for index in (found.first, found.last_same):

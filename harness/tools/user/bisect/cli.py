@@ -55,8 +55,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         type=Path,
         default=None,
         metavar="FILE",
-        help="bisect a series of your own: a YAML file of `releases:`, each a version and its pytest "
-        "args (V1 and V2 are two of its versions)",
+        help="bisect a series of your own: a YAML file of `releases:`, each a version and its "
+        "pytest args (V1 and V2 are two of its versions)",
     )
     b.add_argument("--pre", action="store_true", help="include pre-releases")
     b.add_argument("--output-dir", type=Path, default=Path("reports/bisect"))
@@ -67,7 +67,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="DIR",
         help="where step runs are kept and reused under the gate's keys (default .cache/gate-runs)",
     )
-    # Extra pytest arguments follow a `--` (split off before parsing: CHECK takes every other positional).
+    # Extra pytest arguments follow a `--` (split off before parsing: CHECK takes every other
+    # positional).
     b.set_defaults(func=cmd_bisect, pytest_args=[])
 
 
@@ -121,9 +122,11 @@ def cmd_bisect(args: argparse.Namespace) -> int:
 
 
 def text(data: dict[str, Any]) -> str:
-    """The answer: per check, the first release that differs, what moved, and every release tried."""
+    """The answer: per check, the first release that differs, what moved, and every release
+    tried."""
     lines = [
-        f"{len(data['steps'])} steps in {data['wall_seconds']:.0f} s over {len(data['releases'])} releases "
+        f"{len(data['steps'])} steps in {data['wall_seconds']:.0f} s over "
+        f"{len(data['releases'])} releases "
         f"({data['good']} .. {data['bad']}); environments: "
         + ", ".join(
             f"{s['version']} {s['environment'] or 'given'}"
@@ -137,7 +140,8 @@ def text(data: dict[str, Any]) -> str:
             "none (V2 answers as V1)" if answered_none else "unknown (see the notes)"
         )
         lines.append(
-            f"\n{check['check']}\n  first differing release: {first} (last like V1: {check['last_same']})"
+            f"\n{check['check']}\n  first differing release: {first} "
+            f"(last like V1: {check['last_same']})"
             f"{'' if check['monotone'] else '  NOT MONOTONE'}"
         )
         if check["after"]:

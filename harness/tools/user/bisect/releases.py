@@ -1,4 +1,5 @@
-"""The series a bisect (or a sweep) walks: LiteLLM releases, Claude Code releases, or a file's own list."""
+"""The series a bisect (or a sweep) walks: LiteLLM releases, Claude Code releases, or a file's own
+list."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from harness.tools.user.bisect import Release
 def between(
     versions: list[str], good: str, bad: str, pre: bool = False, what: str = "LiteLLM"
 ) -> list[str]:
-    """``versions`` from ``good`` to ``bad`` inclusive, in version order; pre-releases only with ``pre``."""
+    """``versions`` from ``good`` to ``bad`` inclusive, in version order; pre-releases only with
+    ``pre``."""
     ordered = sorted(
         {
             v
@@ -80,7 +82,8 @@ def litellm_series(good: str, bad: str, pre: bool = False) -> list[Release]:
 
 
 class _ClaudeCode:
-    """A Claude Code release installed from npm, its profile captured on the spot when none is on file."""
+    """A Claude Code release installed from npm, its profile captured on the spot when none is on
+    file."""
 
     def __init__(self, version: str, litellm: list[str], captured: Path) -> None:
         self.version, self.litellm, self.captured = version, litellm, captured
@@ -111,7 +114,8 @@ class _ClaudeCode:
 def claude_code_series(
     good: str, bad: str, litellm: list[str], captured: Path, pre: bool = False
 ) -> list[Release]:
-    """Claude Code releases from the npm registry, each run against the same LiteLLM (``litellm`` arguments)."""
+    """Claude Code releases from the npm registry, each run against the same LiteLLM (``litellm``
+    arguments)."""
     captured.mkdir(parents=True, exist_ok=True)
     versions = between(list(npm_registry.publish_times()), good, bad, pre, what="Claude Code")
     out = []
@@ -126,10 +130,11 @@ def claude_code_series(
 
 
 def file_series(path: Path) -> list[Release]:
-    """A series file: ``releases:``, each a ``version`` and the pytest ``args`` that put it under test.
+    """A series file: ``releases:``, each a ``version`` and the pytest ``args`` that put it under
+    test.
 
-    For builds of your own (a LiteLLM fork, one interpreter per commit) and for the harness's self-tests,
-    which switch the reference gateway's faults on from one "release" on."""
+    For builds of your own (a LiteLLM fork, one interpreter per commit) and for the harness's
+    self-tests, which switch the reference gateway's faults on from one "release" on."""
     try:
         data: Any = yamlio.load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:

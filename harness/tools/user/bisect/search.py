@@ -1,18 +1,19 @@
 """The search itself, over release indices, with no knowledge of how a release is run.
 
-Index 0 is the good release (V1), the last index the bad one (V2). Each check keeps its own interval: the
-highest index known to answer as V1 does (``lo``) and the lowest known, or assumed, to differ (``hi``,
-at first V2). A step runs at the midpoint of the first unfinished interval, and it runs every named check:
-the checks that changed in the same release finish together, and a step taken for one check is evidence
-about all the others (a step costs a pytest session and proxies, not the few checks in it).
+Index 0 is the good release (V1), the last index the bad one (V2). Each check keeps its own
+interval: the highest index known to answer as V1 does (``lo``) and the lowest known, or assumed, to
+differ (``hi``, at first V2). A step runs at the midpoint of the first unfinished interval, and it
+runs every named check: the checks that changed in the same release finish together, and a step
+taken for one check is evidence about all the others (a step costs a pytest session and proxies, not
+the few checks in it).
 
-With ``n`` releases after V1, a check is found within ceil(log2 n) + 1 steps: V1, then halving. V2 itself
-is run only when the answer is V2 (one step more): the caller named it bad, and running it every time would
-add a step to every search. A check is **not monotone** when the steps contradict one change point (a release
-after the first differing one answers as V1 again, or one before the last like-V1 release differs) or
-when the releases that differ do not all differ the same way. A bisect sees only the releases it tries: a
-change that comes and goes between two of them is invisible, and the sweep (every release) is the way to
-be sure.
+With ``n`` releases after V1, a check is found within ceil(log2 n) + 1 steps: V1, then halving. V2
+itself is run only when the answer is V2 (one step more): the caller named it bad, and running it
+every time would add a step to every search. A check is **not monotone** when the steps contradict
+one change point (a release after the first differing one answers as V1 again, or one before the
+last like-V1 release differs) or when the releases that differ do not all differ the same way. A
+bisect sees only the releases it tries: a change that comes and goes between two of them is
+invisible, and the sweep (every release) is the way to be sure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dataclasses import dataclass, field
 class Observation:
     """One check at one release, judged against the same check at V1 (the gate's classes)."""
 
-    klass: str  # "same", "fixed", "improved", "changed", "regressed", "new failure", "security", "flaky"
+    # "same", "fixed", "improved", "changed", "regressed", "new failure", "security", "flaky"
+    klass: str
     outcome: str
     moves: tuple[str, ...] = ()
 
@@ -77,7 +79,8 @@ class Track:
             self._same(index, label)
 
     def _unknown(self, why: str) -> None:
-        """A step that tells nothing about this check: it ends a search still going, and is noted after one."""
+        """A step that tells nothing about this check: it ends a search still going, and is noted
+        after one."""
         if self.answered:
             self.remarks.append(f"after its answer: {why}")
         else:
@@ -92,7 +95,8 @@ class Track:
             self.hi = index
 
     def _same(self, index: int, label: Callable[[int], str]) -> None:
-        # At hi itself (V2, run to confirm what was assumed) answering as V1 is an answer, not a contradiction.
+        # At hi itself (V2, run to confirm what was assumed) answering as V1 is an answer, not a
+        # contradiction.
         if index > self.hi and self.hi in self.seen:
             self.contradictions.append(
                 f"{label(index)} answers as V1 again, after {label(self.hi)} differed"
@@ -103,7 +107,8 @@ class Track:
 
 @dataclass
 class Found:
-    """A check's answer: the first release that differs from V1 (None when V2 does not), and the evidence."""
+    """A check's answer: the first release that differs from V1 (None when V2 does not), and the
+    evidence."""
 
     check: str
     first: int | None
@@ -120,10 +125,11 @@ Observe = Callable[[int, list[str]], dict[str, Observation]]
 def search(
     count: int, checks: Sequence[str], observe: Observe, label: Callable[[int], str] = str
 ) -> list[Found]:
-    """Each check's first differing release among indices 1..count-1; ``observe(i, checks)`` runs a step.
+    """Each check's first differing release among indices 1..count-1; ``observe(i, checks)`` runs a
+    step.
 
-    ``observe(0, ...)`` must return every check as "same" (it is V1 against itself); the caller compares
-    every later step with that run."""
+    ``observe(0, ...)`` must return every check as "same" (it is V1 against itself); the caller
+    compares every later step with that run."""
     if count < 2:
         raise ValueError("a bisect needs a good and a bad release")
     tracks = [Track(c, count - 1) for c in checks]

@@ -7,8 +7,8 @@ For each Claude Code version: its publish age is checked (``--min-age-days``), t
 and a version with no profile is captured on the spot into the gate's own folder. For each LiteLLM
 version: the environment is built through the supply-chain guard, and the suite runs **once**, with
 every Claude Code version's checks in it; the run is then split into one cell per Claude Code
-version (``harness.tools.user.gate.grid``). The exit code is 1 when the candidate pair regresses against the
-baseline pair.
+version (``harness.tools.user.gate.grid``). The exit code is 1 when the candidate pair regresses
+against the baseline pair.
 """
 
 # The command lives in command.py (a package's __init__ holds no logic); these are its public names.

@@ -1,10 +1,12 @@
-"""The gate's items, each with the bisect that would name the release that moved it (``--bisect`` runs it).
+"""The gate's items, each with the bisect that would name the release that moved it (``--bisect``
+runs it).
 
-An item that regressed, changed or moved a security dimension carries the command, ready to copy. Between
-two LiteLLM versions it bisects LiteLLM's releases (with the cell's Claude Code version); between two Claude
-Code versions on one LiteLLM it bisects Claude Code's (``--claude-code-range``). With ``--bisect`` the gate
-runs one bisect for the candidate's must-level and security items (they share every step) and writes each
-item's first differing release, and whether the series was monotone, beside it.
+An item that regressed, changed or moved a security dimension carries the command, ready to copy.
+Between two LiteLLM versions it bisects LiteLLM's releases (with the cell's Claude Code version);
+between two Claude Code versions on one LiteLLM it bisects Claude Code's (``--claude-code-range``).
+With ``--bisect`` the gate runs one bisect for the candidate's must-level and security items (they
+share every step) and writes each item's first differing release, and whether the series was
+monotone, beside it.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from harness.tools.user.bisect.releases import litellm_series
 from harness.tools.user.gate.grid import Pair, candidate_cell
 from harness.verdict.deviations import file_for, load
 
-# The blocking classes and "changed"; a "new failure" has no earlier result in its cell, but V1's own run has one.
+# The blocking classes and "changed"; a "new failure" has no earlier result in its cell, but V1's
+# own run has one.
 OFFERED = frozenset({"regressed", "security", "changed", "new failure"})
 
 
 def offer(grid: dict[str, Any], baseline: Pair) -> None:
-    """Each regressed, security, changed or newly failing item of every cell gets its bisect command, and every
-    item the cause the baseline's deviations file gives its check, or ``unexplained`` (docs/impact.md)."""
+    """Each regressed, security, changed or newly failing item of every cell gets its bisect
+    command, and every item the cause the baseline's deviations file gives its check, or
+    ``unexplained`` (docs/impact.md)."""
     recorded = file_for("litellm", baseline.litellm)
     known = {d.check: d.cause for d in load(recorded)} if recorded.exists() else {}
     for row in grid["rows"]:

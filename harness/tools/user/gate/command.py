@@ -1,4 +1,5 @@
-"""The gate's command: options, the runs of each version, the grid, the report (see the package's docstring)."""
+"""The gate's command: options, the runs of each version, the grid, the report (see the package's
+docstring)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ from harness.verdict.classes import CheckVerdict
 from harness.verdict.runs import BAD, compare, load_run
 
 NEWEST = "newest"
-# The newest release of the first listed version's own line (1.108.x for 1.108.7): a long-term-support patch.
+# The newest release of the first listed version's own line (1.108.x for 1.108.7): a
+# long-term-support patch.
 NEWEST_PATCH = "newest-patch"
 DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
 
@@ -62,13 +64,15 @@ class Options:
     judge: list[Path] = field(
         default_factory=list
     )  # the final job: judge the runs these jobs stored, run nothing
-    bisect: bool = False  # bisect the candidate's must-level and security items, the first bad release in the cell
+    # bisect the candidate's must-level and security items, the first bad release in the cell
+    bisect: bool = False
 
 
 def prepare_claude_code(
     versions: list[str], min_age_days: float, captured: Path
 ) -> dict[str, dict[str, Any]]:
-    """Each version old enough, installed, and profiled (captured now into ``captured`` if it has no profile)."""
+    """Each version old enough, installed, and profiled (captured now into ``captured`` if it has no
+    profile)."""
     times = npm_registry.publish_times() if min_age_days > 0 else {}
     known = {p["version"] for p in load_profiles()}
     out: dict[str, dict[str, Any]] = {}
@@ -129,7 +133,8 @@ def prepare_litellm(
 
 
 def profile_diffs(versions: list[str], baseline: str, candidate: str) -> list[dict[str, Any]]:
-    """What changed between consecutive Claude Code versions, and from the baseline's to the candidate's."""
+    """What changed between consecutive Claude Code versions, and from the baseline's to the
+    candidate's."""
     profiles = {p["version"]: p for p in load_profiles()}
     pairs = list(itertools.pairwise(versions))
     if baseline != candidate and (baseline, candidate) not in pairs:
@@ -158,7 +163,8 @@ def run(options: Options) -> int:
 
 @contextlib.contextmanager
 def _profiles_in(captured: Path) -> Iterator[None]:
-    """Profiles captured by this gate are read as well as the repository's, for as long as the gate runs."""
+    """Profiles captured by this gate are read as well as the repository's, for as long as the gate
+    runs."""
     before = os.environ.get(EXTRA_PROFILES_ENV)
     os.environ[EXTRA_PROFILES_ENV] = str(captured)
     try:
@@ -227,7 +233,8 @@ def _gate(options: Options, out: Path) -> int:
 def candidate_answer(
     runs: dict[str, dict[str, Any]], baseline: Pair, candidate: Pair
 ) -> dict[str, Any] | None:
-    """What the candidate's Claude Code users will meet, told through the baseline's causes (docs/impact.md)."""
+    """What the candidate's Claude Code users will meet, told through the baseline's causes
+    (docs/impact.md)."""
     run, causes = runs.get(candidate.litellm), deviations.file_for("litellm", baseline.litellm)
     if run is None or not causes.exists():
         return None
@@ -235,7 +242,8 @@ def candidate_answer(
 
 
 def print_verdict(data: dict[str, Any]) -> None:
-    """The answer in the terminal: the candidate's class counts and its top moved checks, then the page."""
+    """The answer in the terminal: the candidate's class counts and its top moved checks, then the
+    page."""
     cell = grid.candidate_cell(data)
     print(f"\n{data['candidate']} against {data['baseline']}: {cell['text']}", flush=True)
     for line in cell["details"]:
@@ -253,10 +261,11 @@ def print_verdict(data: dict[str, Any]) -> None:
 def run_versions(
     options: Options, envs: dict[str, matrix.Environment], out: Path, baseline: str
 ) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-    """The suite once per LiteLLM version, every Claude Code column's checks in it; then its benchmark.
+    """The suite once per LiteLLM version, every Claude Code column's checks in it; then its
+    benchmark.
 
-    The baseline version's run is reused when one is given (``--baseline-run``) or stored under a key
-    that matches (harness.tools.runstore): a gate of one candidate then costs one suite run.
+    The baseline version's run is reused when one is given (``--baseline-run``) or stored under a
+    key that matches (harness.tools.runstore): a gate of one candidate then costs one suite run.
     """
     session = f"gate {time.strftime('%Y-%m-%dT%H:%M:%S')}"
     args = suite_args(options)
@@ -271,7 +280,8 @@ def run_versions(
         if reused is not None:
             runs[version], walls[version] = reused, 0.0
             say(
-                f"LiteLLM {version}: the baseline's run reused ({reused['info'].get('reused_from')}), no suite run"
+                f"LiteLLM {version}: the baseline's run reused "
+                f"({reused['info'].get('reused_from')}), no suite run"
             )
         else:
             report, wall, code = matrix.run_suite(
@@ -280,10 +290,12 @@ def run_versions(
             runs[version], walls[version] = load_run(report), round(wall, 1)
             runstore.store(options.store, key, runs[version])
             say(
-                f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), every Claude Code column in one run"
+                f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), "
+                "every Claude Code column in one run"
             )
         if version == baseline and options.rerun:
-            # A check that moved against the baseline runs twice in its own session, on the proxies it has.
+            # A check that moved against the baseline runs twice in its own session, on the proxies
+            # it has.
             (out / "runs").mkdir(parents=True, exist_ok=True)
             (out / "runs" / "baseline-run.json").write_text(json.dumps(runs[version]))
             against = ["--rerun-against", str(out / "runs" / "baseline-run.json")]
@@ -293,26 +305,29 @@ def run_versions(
 
 
 def benchmark(run: dict[str, Any], env: matrix.Environment, repeats: int, session: str) -> None:
-    """The version's benchmark into its run. A benchmark that breaks is reported, and the suite's run is kept: an
-    info-level measurement must not cost the verdict (a matrix job's run once was lost that way). A lost
-    connection is the harness's accident and is retried once in place (issue 38: a loaded machine once gave
-    "ReadError: [Errno 9] Bad file descriptor")."""
+    """The version's benchmark into its run. A benchmark that breaks is reported, and the suite's
+    run is kept: an info-level measurement must not cost the verdict (a matrix job's run once was
+    lost that way). A lost connection is the harness's accident and is retried once in place (issue
+    38: a loaded machine once gave "ReadError: [Errno 9] Bad file descriptor")."""
     for attempt in (1, 2):
         try:
-            # One session for every version: compare judges overhead only between figures taken side by side.
+            # One session for every version: compare judges overhead only between figures taken side
+            # by side.
             run["bench"] = bench.run(str(env.python), repeats, session)
             break
         except (httpx.TransportError, OSError) as exc:
             if attempt == 1:
                 say(
-                    f"LiteLLM {env.version}: the benchmark lost a connection ({type(exc).__name__}: {exc}); once more"
+                    f"LiteLLM {env.version}: the benchmark lost a connection "
+                    f"({type(exc).__name__}: {exc}); once more"
                 )
                 continue
             run["bench_error"] = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # whatever broke, the run it follows is worth keeping
             run["bench_error"] = f"{type(exc).__name__}: {exc}"
         say(
-            f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); the suite's run is kept without it"
+            f"LiteLLM {env.version}: the benchmark failed ({run['bench_error']}); "
+            "the suite's run is kept without it"
         )
         return
     say(
@@ -322,9 +337,11 @@ def benchmark(run: dict[str, Any], env: matrix.Environment, repeats: int, sessio
 
 
 def suite_args(options: Options) -> list[str]:
-    """The arguments of every version's suite run (the baseline's, then --rerun-against for the others)."""
-    # A check that moves against its deviations entry runs twice in its own session, on the worker and proxies
-    # it already has; rerun_moved then runs only what moved against the baseline and did not.
+    """The arguments of every version's suite run (the baseline's, then --rerun-against for the
+    others)."""
+    # A check that moves against its deviations entry runs twice in its own session, on the worker
+    # and proxies it already has; rerun_moved then runs only what moved against the baseline and did
+    # not.
     return [*_selection(options), *([] if options.rerun else ["--no-rerun"]), *options.pytest_args]
 
 
@@ -353,7 +370,8 @@ def rerun_moved(
     baseline: grid.Pair,
     rules: grid.Rules,
 ) -> dict[str, dict[str, Any]]:
-    """Every check that moved against the baseline, run once more per LiteLLM version: no verdict from a flake."""
+    """Every check that moved against the baseline, run once more per LiteLLM version: no verdict
+    from a flake."""
     base = grid.cell_run(runs[baseline.litellm], baseline.claude_code)
     reruns = {}
     for version, run in runs.items():
@@ -374,9 +392,11 @@ def rerun_moved(
                 envs[version], out / "reruns" / version, args, _profile_env()
             )
         except HarnessError as first:
-            # Seen once: a narrowed run on workers that ran nothing (pytest exit 5). One process instead.
+            # Seen once: a narrowed run on workers that ran nothing (pytest exit 5). One process
+            # instead.
             say(
-                f"LiteLLM {version}: the second run did not complete on workers ({str(first).splitlines()[0]}); "
+                f"LiteLLM {version}: the second run did not complete on workers "
+                f"({str(first).splitlines()[0]}); "
                 "again in one process"
             )
             report, wall, _ = matrix.run_suite(
@@ -400,7 +420,8 @@ def rerunnable(checks: list[CheckVerdict]) -> list[str]:
 
 
 def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
-    """A repro folder for every failing or deviating check, once per LiteLLM run; each cell links its own."""
+    """A repro folder for every failing or deviating check, once per LiteLLM run; each cell links
+    its own."""
     folders: dict[tuple[str, str], str] = {}
     for version, run in runs.items():
         for result in run["results"]:
@@ -428,7 +449,8 @@ def _pair(
 def write(
     out: Path, data: dict[str, Any], cells: dict[str, dict[str, Any]], baseline: Pair
 ) -> None:
-    """Each cell's run and its own matrix (against the baseline), the whole matrix, the grid JSON and page."""
+    """Each cell's run and its own matrix (against the baseline), the whole matrix, the grid JSON
+    and page."""
     (out / "cells").mkdir(exist_ok=True)
     base = cells[baseline.key]
     for key, cell in cells.items():
@@ -443,7 +465,8 @@ def write(
     say(
         f"wrote {out / 'gate.html'} (grid), {out / 'matrix.html'} (every pair, per requirement), "
         f"{out / 'gate.json'}; exit {data['exit_code']} "
-        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} vs {data['baseline']})"
+        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} "
+        f"vs {data['baseline']})"
     )
 
 

@@ -1,4 +1,5 @@
-"""The grid's data: one run per LiteLLM version split into one cell per Claude Code version, each judged.
+"""The grid's data: one run per LiteLLM version split into one cell per Claude Code version, each
+judged.
 
 A run made with ``--claude-code X Y Z`` holds the checks every Claude Code version shares once, and
 the version-specific ones (tagged ``claude_code`` in the results) for each column. A cell is the
@@ -34,18 +35,21 @@ class Pair:
 
     @classmethod
     def parse(cls, text: str, litellm: list[str], claude_code: list[str]) -> Pair:
-        """``A/X``, each side one of the grid's versions (``newest`` names the resolved newest LiteLLM)."""
+        """``A/X``, each side one of the grid's versions (``newest`` names the resolved newest
+        LiteLLM)."""
         left, sep, right = text.partition("/")
         if not sep or left not in litellm or right not in claude_code:
             raise HarnessError(
-                f"{text!r} is not a pair of the grid: write LITELLM/CLAUDE_CODE with LiteLLM one of "
+                f"{text!r} is not a pair of the grid: write LITELLM/CLAUDE_CODE with "
+                "LiteLLM one of "
                 f"{', '.join(litellm)} and Claude Code one of {', '.join(claude_code)}"
             )
         return cls(left, right)
 
 
 def cell_run(run: dict[str, Any], claude_code: str) -> dict[str, Any]:
-    """The part of a LiteLLM version's run that concerns one Claude Code version, as a run of its own."""
+    """The part of a LiteLLM version's run that concerns one Claude Code version, as a run of its
+    own."""
     results = [r for r in run["results"] if r.get("claude_code", "") in ("", claude_code)]
     info = {
         **run["info"],
@@ -132,7 +136,8 @@ def build(
     rules: Rules | None = None,
     reruns: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The grid (rows LiteLLM, columns Claude Code) and every cell's run, keyed by the pair's key."""
+    """The grid (rows LiteLLM, columns Claude Code) and every cell's run, keyed by the pair's
+    key."""
     cells = {Pair(lv, cv).key: cell_run(runs[lv], cv) for lv in litellm for cv in claude_code}
     base = cells[baseline.key]
     rules = rules or Rules()
@@ -179,6 +184,7 @@ def candidate_cell(grid: dict[str, Any]) -> dict[str, Any]:
 
 
 def gate_code(grid: dict[str, Any]) -> int:
-    """1 when the candidate pair regresses against the baseline: regressed, new failure or an unreviewed
-    change at must level (should too with --fail-on-should), or a security change at any level."""
+    """1 when the candidate pair regresses against the baseline: regressed, new failure or an
+    unreviewed change at must level (should too with --fail-on-should), or a security change at any
+    level."""
     return int(candidate_cell(grid)["exit_code"])

@@ -1,5 +1,5 @@
-"""Kept runs: a matrix job's run of one LiteLLM version (``--runs-only``), and the judging job's gathering of
-them (``--judge``), refused when the jobs' selections differ (docs/gate.md)."""
+"""Kept runs: a matrix job's run of one LiteLLM version (``--runs-only``), and the judging job's
+gathering of them (``--judge``), refused when the jobs' selections differ (docs/gate.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def say(text: str) -> None:
     print(f"gate: {text}", flush=True)
 
 
-RUN_FILE = "gate-run.json"  # one LiteLLM version's run as a matrix job leaves it: the run, its benchmark, its facts
+# one LiteLLM version's run as a matrix job leaves it: the run, its benchmark, its facts
+RUN_FILE = "gate-run.json"
 
 
 def keep_runs(
@@ -25,10 +26,11 @@ def keep_runs(
     installs: dict[str, Any],
     selection: dict[str, Any],
 ) -> int:
-    """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing judged.
+    """``--runs-only``: each version's run where the judging job will find it (``--judge``), nothing
+    judged.
 
-    Each keeps what decided its results besides the version (``selection``): the judging job refuses runs
-    whose selections differ, as a stored baseline is never reused under another key."""
+    Each keeps what decided its results besides the version (``selection``): the judging job refuses
+    runs whose selections differ, as a stored baseline is never reused under another key."""
     for version, run in runs.items():
         path = out / "runs" / version / RUN_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,8 +65,8 @@ def gathered(
         runs[version] = run
     if not runs:
         raise HarnessError(
-            f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; the matrix jobs write one each "
-            "with --runs-only"
+            f"--judge: no {RUN_FILE} under {' '.join(map(str, dirs))}; "
+            "the matrix jobs write one each with --runs-only"
         )
     _same_selection(runs)
     # The gate's environments take only releases (1.108.7, 1.108.7.post1): their numbers order them.
@@ -75,7 +77,8 @@ def gathered(
 
 
 def _same_selection(runs: dict[str, dict[str, Any]]) -> None:
-    """Runs made from other suite sources, catalogues, Claude Code columns or arguments are not comparable."""
+    """Runs made from other suite sources, catalogues, Claude Code columns or arguments are not
+    comparable."""
     chosen = {v: r.get("gate", {}).get("selection") for v, r in runs.items()}
     known = {v: s for v, s in chosen.items() if s is not None}
     if not known:

@@ -14,7 +14,7 @@ from harness.plugin.snapshot import REPRO_KEY
 from harness.tools.user.repro import replay
 from harness.verdict import wirefacts
 
-# -- the folder -----------------------------------------------------------------------------------------
+# -- the folder ------------------------------------------------------------------------------------
 
 
 def _expected_vs_observed(result: dict[str, Any]) -> str:
@@ -28,7 +28,8 @@ def _expected_vs_observed(result: dict[str, Any]) -> str:
 
 
 def find(run: dict[str, Any], wanted: str) -> list[dict[str, Any]]:
-    """The run's failing or deviating checks named by ``wanted``: a node id, a check name or a requirement id."""
+    """The run's failing or deviating checks named by ``wanted``: a node id, a check name or a
+    requirement id."""
     bad = [r for r in run["results"] if r["outcome"] in ("fail", "error", "deviation")]
     hits = [r for r in bad if wanted in (r["nodeid"], r["name"], r["requirement"])]
     if not hits:
@@ -47,13 +48,15 @@ def folder_name(result: dict[str, Any]) -> str:
 
 
 def write_folder(run: dict[str, Any], result: dict[str, Any], dest: Path) -> Path:
-    """One self-contained repro folder for ``result``; a HarnessError when the run kept no wire for it."""
+    """One self-contained repro folder for ``result``; a HarnessError when the run kept no wire for
+    it."""
     wire = result.get("repro")
     gateways = run["info"].get("gateways") or {}
     if not wire or wire["gateway"] not in gateways:
         raise HarnessError(
-            f"{result['nodeid']}: the run kept no wire for this check (it ran against a gateway the "
-            "harness did not build, or before repro snapshots existed); re-run it with the suite"
+            f"{result['nodeid']}: the run kept no wire for this check (it ran against a gateway "
+            "the harness did not build, or before repro snapshots existed); "
+            "re-run it with the suite"
         )
     gateway = gateways[wire["gateway"]]
     dest.mkdir(parents=True, exist_ok=True)
@@ -140,11 +143,12 @@ Check: `{result["nodeid"]}`, outcome **{result["outcome"]}**. Source: {req.get("
 
     python3 repro.py --python /path/to/{python}
 
-It starts a stand-in provider on 127.0.0.1 answering with the recorded answers (`provider-answer-*`), starts
-{
-        starts
-    } with `config.yaml`, sends the check's requests (`request.sh`, `request-*.json`) and compares what
-comes back, and what the provider receives, with what was seen when the check failed. Exit 1: reproduced.
+It starts a stand-in provider on 127.0.0.1 answering with the recorded answers \
+(`provider-answer-*`), starts
+{starts} with `config.yaml`, sends the check's requests (`request.sh`, `request-*.json`) and \
+compares what
+comes back, and what the provider receives, with what was seen when the check failed. \
+Exit 1: reproduced.
 `python3 repro.py --serve-provider` runs only the provider, to aim another gateway at.
 
 ## Expected vs observed
@@ -158,11 +162,13 @@ comes back, and what the provider receives, with what was seen when the check fa
 {versions}
 {
         f'''
-Note: the check scripted a transport fault ({', '.join(faults)}); the stand-in provider replays the bytes,
+Note: the check scripted a transport fault ({', '.join(faults)}); the stand-in provider '''
+        '''replays the bytes,
 not the fault.'''
         if faults
         else ""
     }
-Nothing here is a real credential: the provider keys are the harness's fakes, and the gateway's master key
+Nothing here is a real credential: the provider keys are the harness's fakes, and the gateway's \
+master key
 is `{REPRO_KEY}`.
 """

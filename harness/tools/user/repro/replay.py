@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Replay one failing conformance check against a real LiteLLM, on loopback, with nothing but this folder.
+"""Replay one failing conformance check against a real LiteLLM, on loopback, with nothing but this
+folder.
 
     python3 repro.py                      # uses `python3` with litellm[proxy] installed
     python3 repro.py --python /path/to/venv/bin/python
@@ -13,8 +14,9 @@ content type, error type or event sequence, and what the provider received (meth
 gateway now behaves differently (fixed, or failing in another way: re-run the check). Exit 2: the
 repro could not run.
 
-This file is the harness's own (``harness/tools/user/repro/replay.py``): it imports only the standard library and
-``wirefacts.py`` beside it (:mod:`harness.verdict.wirefacts`), so it runs anywhere the gateway does.
+This file is the harness's own (``harness/tools/user/repro/replay.py``): it imports only the
+standard library and ``wirefacts.py`` beside it (:mod:`harness.verdict.wirefacts`), so it runs
+anywhere the gateway does.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ except (
     from wirefacts import PROVIDER_PORT, answer_facts, differences, facts, provider_facts  # type: ignore[import-not-found,no-redef]
 
 
-# -- the stand-in provider ------------------------------------------------------------------------------
+# -- the stand-in provider -------------------------------------------------------------------------
 
 
 class Provider(ThreadingHTTPServer):
@@ -67,7 +69,8 @@ class Provider(ThreadingHTTPServer):
         self.lock = threading.Lock()
 
     def pick(self, method: str, path: str) -> dict[str, Any] | None:
-        """The next unused recorded answer for this method and path; the last one again when all are used."""
+        """The next unused recorded answer for this method and path; the last one again when all are
+        used."""
         with self.lock:
             same = [
                 n for n, a in enumerate(self.answers) if (a["method"], a["path"]) == (method, path)
@@ -144,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-# -- the gateway ------------------------------------------------------------------------------------------
+# -- the gateway -----------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -156,8 +159,9 @@ def free_port() -> int:
 def start_gateway(
     python: str, workdir: Path, env: dict[str, str], port: int, gateway: str = ""
 ) -> subprocess.Popen[bytes]:
-    """LiteLLM from the folder's config; or, for a run against the harness's reference gateway ("reference" or
-    "reference+fault,..."), that gateway with the same faults (``python`` then needs the harness installed)."""
+    """LiteLLM from the folder's config; or, for a run against the harness's reference gateway
+    ("reference" or "reference+fault,..."), that gateway with the same faults (``python`` then needs
+    the harness installed)."""
     log = (workdir / "proxy.log").open("wb")
     if gateway.startswith("reference"):
         cmd = [
@@ -203,7 +207,8 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 180.
 
 
 def settle(provider: Provider, quiet: float = 1.0, longest: float = 8.0) -> int:
-    """Wait until the provider has heard nothing for ``quiet`` seconds; how many requests it has had by then."""
+    """Wait until the provider has heard nothing for ``quiet`` seconds; how many requests it has had
+    by then."""
     deadline = time.monotonic() + longest
     seen = -1
     while seen != len(provider.received) and time.monotonic() < deadline:
@@ -231,7 +236,8 @@ def send(url: str, exchange: dict[str, Any]) -> dict[str, Any]:
 
 
 def replay(folder: Path, python: str) -> tuple[dict[str, Any], str]:
-    """Run the recorded exchanges through a fresh gateway; the facts seen now, and the proxy log's tail."""
+    """Run the recorded exchanges through a fresh gateway; the facts seen now, and the proxy log's
+    tail."""
     data = json.loads((folder / "repro.json").read_text())
     provider = Provider(data["provider_answers"])
     threading.Thread(target=provider.serve_forever, daemon=True).start()
@@ -254,7 +260,8 @@ def replay(folder: Path, python: str) -> tuple[dict[str, Any], str]:
         )
         try:
             wait_ready(f"http://127.0.0.1:{gw_port}", process)
-            # What the gateway asks at start-up (model lists, health) happened before the check, not in it.
+            # What the gateway asks at start-up (model lists, health) happened before the check, not
+            # in it.
             start = settle(provider)
             answers = [send(f"http://127.0.0.1:{gw_port}", ex) for ex in data["exchanges"]]
             time.sleep(0.5)  # a retry or a late provider call lands in the journal too
@@ -283,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_provider:
         provider = Provider(data["provider_answers"])
         print(
-            f"recorded provider on http://127.0.0.1:{provider.server_address[1]} (replace {PROVIDER_PORT} "
-            "in config.yaml with its port); Ctrl-C stops it",
+            f"recorded provider on http://127.0.0.1:{provider.server_address[1]} "
+            f"(replace {PROVIDER_PORT} in config.yaml with its port); Ctrl-C stops it",
             flush=True,
         )
         with contextlib.suppress(KeyboardInterrupt):
@@ -292,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not data["exchanges"]:
         print(
-            "this check did not talk to the gateway through plain HTTP requests (it drove the Claude Code CLI "
-            "or raw sockets), so there is nothing to replay; see README.md for what it observed"
+            "this check did not talk to the gateway through plain HTTP requests (it drove the "
+            "Claude Code CLI or raw sockets), so there is nothing to replay; see README.md for "
+            "what it observed"
         )
         return 2
     print(
