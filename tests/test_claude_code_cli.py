@@ -16,7 +16,7 @@ import pytest
 from harness.claude_code import PROFILES, load_profiles
 from harness.claude_code.cli import install, npm_unavailable, run
 from harness.errors import HarnessError
-from harness.tools.maintainer.capture import Normaliser
+from harness.tools.user.capture import Normaliser
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -359,9 +359,9 @@ def test_the_docs_show_commands_of_every_kind():
 
 def test_the_readme_answer_is_generated():
     readme = (ROOT / "README.md").read_text()
-    assert answer.current_block(readme) == answer.render(answer.compute()), (
-        "README.md's answer block is stale: run `python -m harness answer --write README.md`"
-    )
+    assert answer.current_block(readme, "README.md", (answer.START, answer.END)) == answer.render(
+        answer.compute()
+    ), "README.md's answer block is stale: run `python -m harness answer --write README.md`"
 
 
 def test_every_doc_is_linked_from_the_readme():

@@ -12,7 +12,7 @@ import yaml
 from harness.errors import HarnessError
 from harness.tools.maintainer.deviations.accept import cause_problems
 from harness.tools.maintainer.deviations.record import refresh, rewrite_causes
-from harness.tools.user import answer
+from harness.tools.pins import pinned_version
 from harness.verdict.catalogue import CATALOGUE, catalogue, entries
 from harness.verdict.deviations import DIRECTORY, Deviation, causes, load
 from harness.verdict.impact import IMPACTS, LEVEL_OF, exposures, rule_breaks
@@ -253,7 +253,7 @@ def test_the_recorded_files_explain_every_deviation_by_a_cause():
     for path in sorted(DIRECTORY.glob("*.yaml")):
         table = causes(path)
         assert all(d.cause in table for d in load(path)), path.name
-    pinned = causes(DIRECTORY / f"litellm-{answer.pinned_version()}.yaml")
+    pinned = causes(DIRECTORY / f"litellm-{pinned_version()}.yaml")
     assert sum(c.mitigation is not None for c in pinned.values()) >= 3
     assert sum(c.witness is not None and bool(c.witness.printed) for c in pinned.values()) >= 5
 
@@ -278,7 +278,7 @@ def test_the_answer_leads_with_problems_counted_once_per_cause(capsys):
 
 
 def test_a_run_is_told_through_the_causes_and_an_unknown_failure_is_unexplained():
-    path = DIRECTORY / f"litellm-{answer.pinned_version()}.yaml"
+    path = DIRECTORY / f"litellm-{pinned_version()}.yaml"
     first = load(path)[0]
     run = {
         "info": {

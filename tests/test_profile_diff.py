@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.tools.cli import main
-from harness.tools.maintainer.profile_diff import profile_diff, render
+from harness.tools.user.profile_diff import profile_diff, render
 
 OLD = {
     "version": "1.0.0",

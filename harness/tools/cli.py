@@ -61,14 +61,14 @@ from harness.plugin.stash import SUITES_DIR
 from harness.report.render import render_html
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
 from harness.tools.maintainer import controls, rules_cli, witness
-from harness.tools.maintainer.capture import capture
 from harness.tools.maintainer.deviations import cli as deviations_cli
-from harness.tools.maintainer.profile_diff import render as render_profile_diff
 from harness.tools.maintainer.recording import cli as cassette_cli
 from harness.tools.perf import bench, durations, timing
 from harness.tools.user import answer as answer_cli
 from harness.tools.user import gate, repro, sweep
 from harness.tools.user.bisect import cli as bisect_cli
+from harness.tools.user.capture import capture
+from harness.tools.user.profile_diff import render as render_profile_diff
 from harness.verdict.catalogue import catalogue
 from harness.verdict.classes import SEVERITY
 from harness.verdict.deviations import waivers as load_waivers

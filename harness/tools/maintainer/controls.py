@@ -34,7 +34,7 @@ from harness.gateway.reference.faults import FAULTS, KILLS, UNREACHABLE, kill_sc
 from harness.plugin.killmatrix import fault_of, modules_naming
 from harness.plugin.stash import SUITES_DIR
 from harness.report.render import render_controls
-from harness.tools.user import answer
+from harness.tools import readme
 from harness.verdict.catalogue import catalogue
 
 CLEAN = "reference"
@@ -250,7 +250,7 @@ def readme_block() -> str:
 
 def replace_block(text: str, block: str) -> str:
     """``text`` with its kills block replaced (the answer block's mechanism, with these markers)."""
-    return answer.replace_block(text, block, markers=(START, END))
+    return readme.replace_block(text, block, "README.md", (START, END))
 
 
 def write(out: Path, data: dict[str, Any]) -> None:
@@ -295,7 +295,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def cmd_controls(args: argparse.Namespace) -> int:
     if args.write_readme or args.check_readme:
-        return answer.sync_block(
+        return readme.sync_block(
             args.write_readme or args.check_readme,
             readme_block(),
             (START, END),

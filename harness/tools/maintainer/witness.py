@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.tools.maintainer.deviations.record import rewrite_causes
-from harness.tools.user.answer import newest_claude_code, pinned_version
+from harness.tools.pins import newest_claude_code, pinned_version
 from harness.verdict.deviations import file_for
 from harness.yamlio import load
 

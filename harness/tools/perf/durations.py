@@ -9,14 +9,14 @@ from collections import Counter
 
 from harness.errors import HarnessError
 from harness.plugin import scheduling as parallel
+from harness.plugin.collected import collect
 from harness.plugin.stash import SUITES_DIR
-from harness.tools.maintainer.deviations import record as deviations
 
 CACHED_DURATIONS = SUITES_DIR.parent / ".pytest_cache" / "v" / parallel.DURATIONS
 
 
 def cmd_durations(args: argparse.Namespace) -> int:
-    collected = deviations.collected_node_ids()
+    collected = collect("tests", "suites").node_ids
     cached = json.loads(CACHED_DURATIONS.read_text()) if CACHED_DURATIONS.is_file() else {}
     seed = parallel.read_seed()
     if args.save:

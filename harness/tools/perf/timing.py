@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.tools.user.answer import sync_block
+from harness.tools.readme import sync_block
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMINGS = ROOT / "benchmarks" / "timings.json"

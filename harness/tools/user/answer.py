@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from harness.claude_code import load_profiles, version_key
 from harness.errors import HarnessError
+from harness.tools.pins import newest_claude_code, pinned_version
+from harness.tools.readme import current_block, replace_block
 from harness.verdict import deviations, problems
 from harness.verdict.causes import ROUTES
 from harness.verdict.problems import Answer
@@ -34,33 +33,6 @@ SHORT = 90
 WITNESS_CHARS = (
     80  # of what the CLI printed, in the README's line (the report and --json have it whole)
 )
-PIN = re.compile(r"litellm\[proxy\]==([0-9][0-9A-Za-z.]*)")
-PLAIN_FILE = re.compile(r"litellm-([0-9][0-9A-Za-z.]*?)\.yaml")
-
-
-def pinned_version(pyproject: Path = PYPROJECT, directory: Path = deviations.DIRECTORY) -> str:
-    """The LiteLLM the project pins (pyproject's ``litellm[proxy]==X``); else the newest plain
-    deviations file."""
-    if pyproject.is_file():
-        extras = (
-            tomllib.loads(pyproject.read_text()).get("project", {}).get("optional-dependencies", {})
-        )
-        for spec in extras.get("litellm", []):
-            if m := PIN.fullmatch(spec.replace(" ", "")):
-                return m.group(1)
-    versions = [
-        m.group(1) for p in directory.glob("litellm-*.yaml") if (m := PLAIN_FILE.fullmatch(p.name))
-    ]
-    if not versions:
-        raise HarnessError(
-            f"no litellm[proxy]==X pin in {pyproject} and no litellm-X.yaml in {directory}"
-        )
-    return max(versions, key=version_key)
-
-
-def newest_claude_code() -> str:
-    """The newest profiled Claude Code version: the one the answer speaks for."""
-    return str(max((p["version"] for p in load_profiles()), key=version_key))
 
 
 def compute(
@@ -191,40 +163,6 @@ def render(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def replace_block(
-    text: str, block: str, name: str = "the file", markers: tuple[str, str] = (START, END)
-) -> str:
-    """``text`` with the part between the markers (the answer's, unless named) replaced by
-    ``block``."""
-    opening, closing = markers
-    start, end = text.find(opening), text.find(closing)
-    if start < 0 or end < start:
-        raise HarnessError(f"{name} has no {opening} ... {closing} block")
-    return f"{text[: start + len(opening)]}\n{block}\n{text[end:]}"
-
-
-def sync_block(path: Path, block: str, markers: tuple[str, str], write: bool, command: str) -> int:
-    """Rewrite ``path``'s generated block (``write``), or say it is stale and return 1; ``command``
-    rewrites it."""
-    text = path.read_text()
-    fresh = replace_block(text, block, str(path), markers)
-    if write:
-        path.write_text(fresh)
-        return 0
-    if fresh != text:
-        print(f"{path}'s {markers[0]} block is stale: {command} {path}")
-        return 1
-    return 0
-
-
-def current_block(text: str, name: str = "the file") -> str:
-    """What stands between the markers now."""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        raise HarnessError(f"{name} has no {START} ... {END} block")
-    return text[start + len(START) : end].strip("\n")
-
-
 def cmd_answer(args: argparse.Namespace) -> int:
     answer = compute(args.litellm, args.run, args.causes, args.claude_code)
     if args.json:
@@ -232,11 +170,12 @@ def cmd_answer(args: argparse.Namespace) -> int:
         return 0
     block = render(answer)
     if args.write:
-        args.write.write_text(replace_block(args.write.read_text(), block, str(args.write)))
+        text = args.write.read_text()
+        args.write.write_text(replace_block(text, block, str(args.write), (START, END)))
         print(f"wrote the answer into {args.write}")
         return 0
     if args.check:
-        if current_block(args.check.read_text(), str(args.check)) != block:
+        if current_block(args.check.read_text(), str(args.check), (START, END)) != block:
             print(
                 f"{args.check}: the answer block differs from the generated one; run "
                 f"`python -m harness answer --write {args.check}`",

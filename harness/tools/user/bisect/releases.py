@@ -18,8 +18,8 @@ from harness.claude_code.cli import install
 from harness.errors import HarnessError
 from harness.tools import envs
 from harness.tools import registry as npm_registry
-from harness.tools.maintainer.capture import capture
 from harness.tools.user.bisect import Release
+from harness.tools.user.capture import capture
 
 
 def between(

@@ -22,13 +22,13 @@ from harness.report.render import render_gate, render_html
 from harness.tools import envs as matrix
 from harness.tools import registry as npm_registry
 from harness.tools import runstore, supplychain
-from harness.tools.maintainer.capture import capture
-from harness.tools.maintainer.profile_diff import profile_diff, render
 from harness.tools.perf import bench
 from harness.tools.user import repro
+from harness.tools.user.capture import capture
 from harness.tools.user.gate import bisecting, grid
 from harness.tools.user.gate.grid import Pair
 from harness.tools.user.gate.kept import gathered, keep_runs, say
+from harness.tools.user.profile_diff import profile_diff, render
 from harness.verdict import deviations, problems
 from harness.verdict.classes import CheckVerdict
 from harness.verdict.runs import BAD, compare, load_run
