@@ -225,6 +225,13 @@ DISCOVERY_TIMEOUT_S = 3.0
 DISCOVERY_ENV = "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY"
 
 
+# The startup probe: `HEAD {ANTHROPIC_BASE_URL}/api/hello` (HEAD / before), fire-and-forget, aborted
+# after 10 s. Read from the 2.1.332 binary: `Dte(`${o...}/api/hello`,{method:"HEAD",
+# signal:AbortSignal.timeout(1e4)}).catch(()=>{})` (issue 38: PROTO-003's bound had no source).
+PROBE_PATH = "/api/hello"
+PROBE_TIMEOUT_S = 10.0
+
+
 def has_discovery(version: str) -> bool:
     return version_key(version) >= version_key(DISCOVERY_SINCE)
 

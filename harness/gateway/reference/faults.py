@@ -89,7 +89,7 @@ FAULTS: dict[str, str] = {
     "requested model",
     "ping-first": "sends a ping ahead of message_start",
     "invent-count": "answers count_tokens with its own estimate instead of asking the provider",
-    "slow-probe": "answers Claude Code's HEAD startup probe after 4 s",
+    "slow-probe": "answers Claude Code's HEAD startup probe after 11 s, past the CLI's 10 s abort",
     "health-needs-key": "asks for a key on the health endpoints",
     "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings "
     "(the quickstart's placement), as LiteLLM does, instead of refusing to start",

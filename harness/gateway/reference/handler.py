@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from harness.claude_code import PROBE_TIMEOUT_S
 from harness.gateway.reference import rewrites
 from harness.gateway.reference.config import (
     HOP_BY_HOP,
@@ -51,8 +52,8 @@ class ReferenceHandler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         """Claude Code's startup probe: answered at once with 404 (slowly under slow-probe)."""
-        if "slow-probe" in self.cfg.faults:
-            time.sleep(4.0)
+        if "slow-probe" in self.cfg.faults:  # past the time Claude Code waits for it
+            time.sleep(PROBE_TIMEOUT_S + 1.0)
         self.send_response(404)
         self.send_header("content-length", "0")
         self.end_headers()
