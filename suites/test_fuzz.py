@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import NoSuchExample
@@ -60,6 +60,12 @@ pytestmark = [
     ),
 ]
 EXAMPLES = 250
+# The seed is pinned: derandomize seeds from the source text of the function it wraps, so a
+# reformat would change the examples (issue 38); this is the seed derandomize gave that source.
+FUZZ_SEED = int(
+    "1212405541158132246427896838822076661243450762841812209544"
+    "8060479987483988503143382566718918336415778297501995598912"
+)
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -126,6 +132,7 @@ CATEGORIES: dict[str, Callable[[str], st.SearchStrategy[Case]]] = {
 
 def _fuzz(fuzzer: Fuzzer, category: str, model: str) -> None:
     @FUZZ
+    @seed(FUZZ_SEED)
     @given(case=CATEGORIES[category](model))
     def one(case: Case) -> None:
         fuzzer.check(case, fuzzer.send(case))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from harness.claude_code import PROBE_TIMEOUT_S
 from harness.fakes import RawJSON, Reply, scenarios
 from harness.gateway.configs import (
     BEDROCK_CONVERSE_MODEL,
@@ -26,6 +27,16 @@ from .support.answers import assert_says
 from .support.asserts import CLOUD_BETAS_JUDGED_ELSEWHERE, assert_status
 
 CONSUMABLE = ("x-claude-code-session-id", "x-claude-code-agent-id", "x-claude-code-parent-agent-id")
+# The seed is pinned: derandomize seeds from the source text of the function it wraps, so a
+# reformat would change the examples (issue 38); this is the seed derandomize gave that source.
+HEADER_SEED = int(
+    "1969718718139954715162106033601171902889660464165018388369"
+    "9116259192754100009193534595074250305994887841064796752730"
+)
+FIELD_SEED = int(
+    "3721356670834733192829564189484392658757549554973566765427"
+    "7866384370625457152280490115682939133702027978674780603687"
+)
 OPEN_LIST = settings(
     max_examples=20,
     deadline=None,
@@ -74,7 +85,8 @@ def test_startup_probe_is_answered_promptly_and_harmlessly(
         probe = client.request("HEAD", path, validate=False, reason="a probe: any status, any body")
         took = time.monotonic() - started
         observe("status", probe.status)
-        assert took < 3.0, f"the probe took {took:.1f} s"
+        # Prompt: within the time Claude Code waits before it aborts the probe.
+        assert took < PROBE_TIMEOUT_S, f"the probe took {took:.1f} s, past Claude Code's abort"
         assert anthropic_provider.received() == [], "the probe reached the provider"
         anthropic_provider.script("messages", Reply.text("ok"))
         assert_says(client.messages(message_body(SONNET)), "ok")
@@ -109,6 +121,7 @@ def test_generated_anthropic_and_claude_code_headers_reach_the_provider(
     dropped: list[str] = []
 
     @OPEN_LIST
+    @seed(HEADER_SEED)
     @given(name=_header_names, value=_header_values)
     def one(name: str, value: str) -> None:
         anthropic_provider.reset()
@@ -147,6 +160,7 @@ def test_generated_body_fields_reach_the_provider_unchanged(gateway, anthropic_p
     changed: list[str] = []
 
     @OPEN_LIST
+    @seed(FIELD_SEED)
     @given(name=_field_names, value=_json_value)
     def one(name: str, value: object) -> None:
         anthropic_provider.reset()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from harness.claude_code import load_profiles, profile_body
@@ -220,26 +220,53 @@ def claude_code_shaped(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]
     return body, headers
 
 
+# No example database and no shrinking: the same 8 examples every run, so the check's fingerprint is
+# stable. Each route's seed is pinned: derandomize seeds from the test's source text, so a reformat
+# changed the examples and with them a recorded fingerprint (issue 38). These are the seeds
+# derandomize gave before that, so the recorded examples stay the same.
+SHAPED_SEEDS = {
+    "bedrock-invoke": int(
+        "2748436295567317549442128590930264251998612971889830756293"
+        "5374008573950983632441740747650460040785996315185323254818"
+    ),
+    "bedrock-converse": int(
+        "1647247261149866018707481957929257292319199453089582632967"
+        "6724823944878321590524142054150513801633448785998328416647"
+    ),
+    "vertex": int(
+        "1796756635306039682201656636825252696918294122969642004490"
+        "7249701339446548626054693628752331515425343170802632065192"
+    ),
+}
+SHAPED = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    phases=[Phase.generate],
+)
+
+
 @pytest.mark.req("ROUTE-008")
 @pytest.mark.gateway("providers")
 @pytest.mark.parametrize(
     "route", [pytest.param(r, id=r.name, marks=r.marks) for r in ROUTES if r.config == "providers"]
 )
-# No example database and no shrinking: the same 8 examples every run, so the check's fingerprint is
-# stable.
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-    database=None,
-    phases=[Phase.generate],
-)
-@given(shaped=claude_code_shaped())
 def test_any_claude_code_shaped_request_reaches_bedrock_and_vertex_keeping_their_rules(
-    gateway, request, route, shaped
+    gateway, request, route
 ):
     """For any valid Claude-Code-shaped request, what reaches the provider keeps its rules."""
+
+    @SHAPED
+    @seed(SHAPED_SEEDS[route.name])
+    @given(shaped=claude_code_shaped())
+    def one(shaped: tuple[dict[str, Any], dict[str, str]]) -> None:
+        _send_shaped(gateway, request, route, shaped)
+
+    one()
+
+
+def _send_shaped(gateway, request, route, shaped) -> None:
     body, headers = shaped
     body["model"] = route.model
     assert (
