@@ -42,20 +42,18 @@ def _dying_python(tmp_path: Path) -> tuple[Path, Path]:
     return script, count
 
 
-def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_errors(tmp_path):
-    python, count = _dying_python(tmp_path)
-    out = tmp_path / "report"
-    done = subprocess.run(
+def _run(python: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The checks on one worker, against ``python`` as the LiteLLM interpreter, exec'd proxies."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            *CHECKS,
+            *args,
             "-p",
             "no:cacheprovider",
             "-n",
             "0",
-            "--no-rerun",
             "--litellm-python",
             str(python),
             "--proxy-launch",
@@ -69,6 +67,12 @@ def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         timeout=600,
     )
+
+
+def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_errors(tmp_path):
+    python, count = _dying_python(tmp_path)
+    out = tmp_path / "report"
+    done = _run(python, out, *CHECKS, "--no-rerun")
     assert done.returncode == HARNESS_EXIT, done.stdout[-3000:]
     assert count.read_text().count("attempt") == 2, "the start was not retried exactly once"
     run = json.loads((out / "compat.json").read_text())
@@ -79,6 +83,32 @@ def test_a_proxy_that_dies_starting_is_retried_once_then_its_checks_are_harness_
     assert run["verdict"]["state"] == "NOT JUDGED: 2 harness errors"
     assert run["verdict"]["counts"] == {"harness error": 2}
     assert "NOT JUDGED: 2 harness errors" in done.stdout
+
+
+DYING_ONCE_PYTHON = """#!/bin/sh
+for arg in "$@"; do
+  if [ "$arg" = "litellm.proxy.proxy_cli" ] && [ ! -e "{count}" ]; then
+    echo attempt >> "{count}"
+    echo "ERROR:    Application startup failed. Exiting."
+    exit 3
+  fi
+done
+exec "{python}" "$@"
+"""
+
+
+def test_a_start_retried_once_is_judged_and_counted_in_the_report(tmp_path):
+    count = tmp_path / "attempts"
+    python = tmp_path / "python"
+    python.write_text(DYING_ONCE_PYTHON.format(count=count, python=sys.executable))
+    python.chmod(0o755)
+    out = tmp_path / "report"
+    done = _run(python, out, CHECKS[0])
+    assert done.returncode == 0, done.stdout[-3000:]
+    run = json.loads((out / "compat.json").read_text())
+    assert len(run["info"]["proxy_starts_retried"]) == 1
+    assert "1 proxy start(s) failed once and were retried" in done.stdout
+    assert "proxy starts retried once: 1" in (out / "compat.html").read_text()
 
 
 def _result(outcome: str, **extra: object) -> dict:

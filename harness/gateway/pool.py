@@ -154,6 +154,9 @@ class ProxyPool:
             self.facts["settings"]["applied"].update(apply_settings(config, self.settings))
         running, failed = self._launch(configs)
         self.running.update(running)
+        # Counted in the report, so a harness that needed second tries says so (issue 38).
+        retried = [n for n, p in running.items() if getattr(p, "attempts", 1) > 1]
+        self.facts.setdefault("proxy_starts_retried", []).extend(sorted(retried))
         if self.running:
             self.facts["litellm_version"] = next(iter(self.running.values())).version
             launches = {str(getattr(p, "launch", "")) for p in self.running.values()} - {""}

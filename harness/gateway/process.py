@@ -118,6 +118,7 @@ class LiteLLMProxy(LogFileMixin):
     version: str
     startup_seconds: float = 0.0
     launch: str = "exec"  # "fork" when forked from the fork server's preloaded LiteLLM
+    attempts: int = 1  # 2 when its first start failed and start_many started it again
 
     @property
     def url(self) -> str:
@@ -360,6 +361,7 @@ def start_many(
                     _keep_first_log(spawned[g.name])
                     port = default_port if g.name == "default" else None
                     spawned[g.name] = spawn(g, python, root / g.name, port, launch)
+                    spawned[g.name].attempts = 2
                     futures[g.name] = pool.submit(wait_ready, spawned[g.name], timeout)
         for name, future in futures.items():
             error = future.exception()

@@ -88,6 +88,7 @@ class ReportCollector:
         self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.written: list[Path] = []
         self.verdict: Verdict | None = None
+        self.retried: list[str] = []
         self.problems: dict[str, Any] | None = (
             None  # the answer told as problems (harness.verdict.problems)
         )
@@ -173,6 +174,7 @@ class ReportCollector:
             user_config=facts.get("user_config"),
             providers=facts.get("providers", "scripted"),
             proxy_launch=facts.get("proxy_launch", ""),
+            proxy_starts_retried=sorted(facts.get("proxy_starts_retried") or []),
             settings=settings,
             gateways=facts.get("gateways", {}),
             proven=kill_score({r.id: r.level for r in catalogue().values()}),
@@ -200,6 +202,7 @@ class ReportCollector:
         if not self.results:
             return
         data = self.build().to_json()
+        self.retried = list(data["info"]["proxy_starts_retried"])
         self.verdict = run_verdict(
             data, changes=str(self.config.getoption("changes", "fail") or "fail")
         )
@@ -242,6 +245,11 @@ class ReportCollector:
         if self.written:
             terminalreporter.write_line(
                 "compatibility report: " + ", ".join(str(p) for p in self.written)
+            )
+        if self.retried:
+            terminalreporter.write_line(
+                f"harness: {len(self.retried)} proxy start(s) failed once and were retried "
+                f"({', '.join(self.retried)}); each first log is proxy.first-attempt.log"
             )
         headline, *details = self.verdict.lines()
         for line in details:

@@ -371,6 +371,8 @@ def merge_facts(into: dict[str, Any], facts: dict[str, Any]) -> None:
     for key, value in facts.items():
         if key in ("gateways", "config_texts") and isinstance(value, dict):
             into.setdefault(key, {}).update(value)
+        elif key == "proxy_starts_retried" and isinstance(value, list):
+            into.setdefault(key, []).extend(value)
         elif key == "settings" and isinstance(value, dict):
             settings = into.setdefault("settings", {"profile": value.get("profile"), "applied": {}})
             settings.setdefault("applied", {}).update(value.get("applied") or {})

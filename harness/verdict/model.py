@@ -74,6 +74,9 @@ class RunInfo:
     # --proxy-launch: "fork" (from one preloaded LiteLLM, harness.gateway.forkserver) or "exec", as
     # each proxy started.
     proxy_launch: str = ""
+    # The gateways (one entry per start) whose proxy failed to start once and was started again:
+    # harness hiccups a run survived, shown so they are not hidden (issue 38).
+    proxy_starts_retried: list[str] = field(default_factory=list)
     # The config, environment and side files of each gateway a repro snapshot refers to
     # (harness.tools.user.repro).
     gateways: dict[str, Any] = field(default_factory=dict)
