@@ -15,6 +15,9 @@
                                          # the upgrade gate: every LiteLLM x Claude Code pair,
                                          # one grid report (reports/gate/gate.html); exit 1 if
                                          # the candidate regresses
+    python3 dev.py kill-matrix [ARGS]    # the full kill matrix: every reference-gateway fault
+                                         # against every check, collateral kills included
+                                         # (reports/controls.html; .ci/weekly runs it)
 
 Each creates (or refreshes) ``.venv`` at the repository root first, so a fresh
 clone needs no other setup step. The environment is rebuilt only when
@@ -101,7 +104,7 @@ def ensure_browser() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"suite", "all", "matrix", "gate"}:
+    if not argv or argv[0] not in {"suite", "all", "matrix", "gate", "kill-matrix"}:
         print(__doc__, file=sys.stderr)
         return 2
     python = str(ensure_venv())
@@ -120,6 +123,8 @@ def main(argv: list[str]) -> int:
         return _run([python, "-m", "pytest", "suites/", *extra])
     if command in {"matrix", "gate"}:
         return _run([python, "-m", "harness", command, *extra])
+    if command == "kill-matrix":
+        return _run([python, "-m", "harness", "controls", "--out", "reports", *extra])
     ensure_browser()
     # The deviations files gate every run, and the cassettes answer checks: both are held to
     # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test
