@@ -14,7 +14,8 @@ import json
 
 import pytest
 
-from harness.fakes.scenarios import SCENARIOS, Scenario, run_scenario, script_answers
+from harness.fakes.scenario_runner import run_scenario, script_answers
+from harness.fakes.scenarios import SCENARIOS, Scenario
 
 from .support.answers import client_view, provider_view, substance
 from .support.asserts import NEEDS_OPENAI

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.tools.cli import coverage, main
+from harness.tools.cli import main
+from harness.tools.maintainer.catalogue_cli import coverage
 from harness.verdict.catalogue import catalogue
 
 
@@ -29,7 +30,7 @@ def test_checks_cover_every_area_and_some_requirements_are_listed_as_uncovered()
 
 
 def test_catalogue_command_prints_uncovered(capsys, monkeypatch):
-    import harness.tools.cli as cli
+    import harness.tools.maintainer.catalogue_cli as cli
 
     every = coverage()
     monkeypatch.setattr(

@@ -10,16 +10,16 @@ two) and which gateway model it names. The same definition serves three uses:
   the scenario's ``scripted`` answer (the default);
 - the stand-in answers with ``standin``: different on purpose from ``scripted``, so a
   check that passes on a replay is known to have been answered by the cassette.
+
+Choosing them, scripting their answers and sending them: :mod:`harness.fakes.scenario_runner`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.fakes.openai import FakeOpenAI
 from harness.fakes.script import (
     HttpError,
     ModelList,
@@ -31,8 +31,7 @@ from harness.fakes.script import (
     TokenCount,
     ToolUse,
 )
-from harness.fakes.server import FakeProvider
-from harness.protocol.client import Exchange, GatewayClient, message_body
+from harness.protocol.client import message_body
 
 # Gateway model names of the recording config (harness.gateway.configs "providers"); the
 # provider-side id is the recording's choice and lands in the cassette's provenance.
@@ -365,73 +364,3 @@ def _openai() -> list[Scenario]:
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [*_anthropic(), *_openai()]}
-
-
-def script_answers(fake: FakeProvider, scenario: Scenario, answers: Iterable[Scripted]) -> None:
-    """Queue ``answers`` on the fake the scenario reaches (OpenAI's on both of its generation
-    routes)."""
-    for answer in answers:
-        # An error the provider is scripted to give may be given first by the strict fake's rule or
-        # by the gateway itself (an unknown model); the check judges the error the client got.
-        optional = isinstance(answer, HttpError)
-        if isinstance(fake, FakeOpenAI) and scenario.route == "generation":
-            fake.script_generation(answer, optional=optional)
-        else:
-            fake.script(scenario.route, answer, optional=optional)
-
-
-SCENARIO_JUDGES = (
-    "a scenario judges its own answer (a refusal, a stream that breaks, a recorded body)"
-)
-
-
-def run_scenario(client: GatewayClient, scenario: Scenario) -> list[Exchange]:
-    """Send the scenario's request(s) the way a client would; the exchanges with the gateway."""
-    first = client.request(
-        scenario.method,
-        scenario.path,
-        json_body=scenario.body,
-        validate=False,
-        reason=SCENARIO_JUDGES,
-    )
-    out = [first]
-    if scenario.followup and first.status == 200 and scenario.body is not None:
-        answer = final_message(first)
-        out.append(
-            client.request(
-                scenario.method,
-                scenario.path,
-                json_body=scenario.followup(scenario.body, answer),
-                validate=False,
-                reason=SCENARIO_JUDGES,
-            )
-        )
-    return out
-
-
-def final_message(ex: Exchange) -> dict[str, Any]:
-    """The answer as one message, rebuilt from the stream when it streamed."""
-    if ex.stream is not None:
-        return {"content": [b.final() for b in ex.stream.blocks]}
-    body: dict[str, Any] = json.loads(ex.text)
-    return body
-
-
-def for_provider(provider: str, only: list[str] | None = None) -> list[Scenario]:
-    """The provider's scenarios, or the named ones; an unknown name is an error that lists the
-    known."""
-    mine = [s for s in SCENARIOS.values() if s.provider == provider]
-    if not only:
-        return mine
-    known = {s.name.split("/", 1)[1]: s for s in mine}
-    unknown = [n for n in only if n not in known]
-    if unknown:
-        raise ValueError(
-            f"no {provider} scenario {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    return [known[n] for n in only]
-
-
-def describe(s: Scenario) -> str:
-    body = json.dumps(s.body)[:80] if s.body else ""
-    return f"{s.name:<36} {s.requirement:<10} {s.method} {s.path} {body}"

@@ -51,42 +51,20 @@ MAX_MESSAGE = 1 << 20
 # import. (Its default tokenizer does, TIKTOKEN_CACHE_DIR, so it stays the proxy's to load.)
 WARM_IMPORTS = ("litellm.integrations.shadow_eval_logger",)
 PRELOAD = "litellm.proxy.proxy_server"
-WORKER_PRELOAD = (
-    "anthropic",
-    "anthropic.types",
-    "httpx",
-    "pydantic",
-    "yaml",
-    "psutil",
-    "trustme",
-    "vcr",
-    "cryptography.x509",
-    "cryptography.hazmat.primitives.asymmetric.rsa",
-    "pytest",
-    "execnet",
-)
+# fmt: off
+WORKER_PRELOAD = ("anthropic", "anthropic.types", "httpx", "pydantic", "yaml", "psutil", "trustme",
+                  "vcr", "cryptography.x509", "cryptography.hazmat.primitives.asymmetric.rsa",
+                  "pytest", "execnet")
+# fmt: on
 # What an interpreter reads from its environment before it runs anything: a worker whose launcher
 # has other values starts cold (its launcher falls back to an ordinary interpreter).
-STARTUP_ENV = (
-    "PYTHONPATH",
-    "PYTHONHASHSEED",
-    "PYTHONWARNINGS",
-    "PYTHONOPTIMIZE",
-    "PYTHONSAFEPATH",
-    "PYTHONNOUSERSITE",
-    "PYTHONUTF8",
-    "PYTHONIOENCODING",
-    "PYTHONDEVMODE",
-    "PYTHONMALLOC",
-    "PYTHONFAULTHANDLER",
-    "PYTHONTRACEMALLOC",
-    "PYTHONPYCACHEPREFIX",
-    "PYTHONHOME",
-    "PYTHONPLATLIBDIR",
-    "PYTHONNODEBUGRANGES",
-    "PYTHONINTMAXSTRDIGITS",
-    "PYTHONUSERBASE",
-)
+# fmt: off
+STARTUP_ENV = ("PYTHONPATH", "PYTHONHASHSEED", "PYTHONWARNINGS", "PYTHONOPTIMIZE",
+               "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONUTF8", "PYTHONIOENCODING",
+               "PYTHONDEVMODE", "PYTHONMALLOC", "PYTHONFAULTHANDLER", "PYTHONTRACEMALLOC",
+               "PYTHONPYCACHEPREFIX", "PYTHONHOME", "PYTHONPLATLIBDIR", "PYTHONNODEBUGRANGES",
+               "PYTHONINTMAXSTRDIGITS", "PYTHONUSERBASE")
+# fmt: on
 
 
 @dataclass(frozen=True)

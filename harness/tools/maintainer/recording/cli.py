@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from harness import tapes as cassettes
-from harness.fakes.scenarios import SCENARIOS, describe
+from harness.fakes.scenario_runner import describe
+from harness.fakes.scenarios import SCENARIOS
 from harness.tools.maintainer.recording import audit
 from harness.tools.maintainer.recording.record import MODES, record
 

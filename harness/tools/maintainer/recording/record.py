@@ -29,7 +29,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.fakes import FakeAnthropic, FakeOpenAI, FakeProvider
-from harness.fakes.scenarios import Scenario, for_provider, run_scenario, script_answers
+from harness.fakes.scenario_runner import for_provider, run_scenario, script_answers
+from harness.fakes.scenarios import Scenario
 from harness.gateway.configs import Upstreams, providers_config
 from harness.gateway.process import LiteLLMProxy, resolve_python, start_many
 from harness.protocol.client import GatewayClient

@@ -11,13 +11,9 @@ version (``harness.tools.user.gate.grid``). The exit code is 1 when the candidat
 against the baseline pair.
 """
 
-# The command lives in command.py (a package's __init__ holds no logic); these are its public names.
-from harness.tools.user.gate.command import (
-    DEFAULT_LITELLM,
-    Options,
-    check_versions,
-    rerunnable,
-    run,
-)
+# The command lives in command.py, its options in options.py (a package's __init__ holds no logic);
+# these are their public names.
+from harness.tools.user.gate.command import rerunnable, run
+from harness.tools.user.gate.options import DEFAULT_LITELLM, Options, check_versions
 
 __all__ = ["DEFAULT_LITELLM", "Options", "check_versions", "rerunnable", "run"]

@@ -1,15 +1,14 @@
-"""The gate's command: options, the runs of each version, the grid, the report (see the package's
-docstring)."""
+"""The gate's run: Claude Code and LiteLLM prepared, the suite once per LiteLLM version (and once
+more for the checks that moved), the grid judged (see the package's docstring); its options are in
+``options.py``, what it writes and tells in ``report.py``."""
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,54 +17,25 @@ import httpx
 from harness.claude_code import EXTRA_PROFILES_ENV, load_profiles, profile_dirs
 from harness.claude_code.cli import install
 from harness.errors import HarnessError
-from harness.report.render import render_gate, render_html
 from harness.tools import envs as matrix
 from harness.tools import registry as npm_registry
 from harness.tools import runstore, supplychain
 from harness.tools.perf import bench
-from harness.tools.user import repro
 from harness.tools.user.capture import capture
 from harness.tools.user.gate import bisecting, grid
 from harness.tools.user.gate.grid import Pair
 from harness.tools.user.gate.kept import gathered, keep_runs, say
-from harness.tools.user.profile_diff import profile_diff, render
-from harness.verdict import deviations, problems
+from harness.tools.user.gate.options import NEWEST, NEWEST_PATCH, Options
+from harness.tools.user.gate.report import (
+    attach_repros,
+    candidate_answer,
+    print_verdict,
+    profile_diffs,
+    write,
+)
+from harness.verdict import deviations
 from harness.verdict.classes import CheckVerdict
-from harness.verdict.runs import BAD, compare, load_run
-
-NEWEST = "newest"
-# The newest release of the first listed version's own line (1.108.x for 1.108.7): a
-# long-term-support patch.
-NEWEST_PATCH = "newest-patch"
-DEFAULT_LITELLM = ("1.77.7", "1.108.7", NEWEST)
-
-
-@dataclass
-class Options:
-    litellm: list[str]
-    claude_code: list[str]
-    output_dir: Path
-    baseline: str | None = None  # LITELLM/CLAUDE_CODE; default: the first of each list
-    candidate: str | None = None  # default: the last of each list
-    min_age_days: float = 0.0
-    fail_on_should: bool = False
-    pytest_args: list[str] = field(default_factory=list)
-    bench_repeats: int = 3  # 0: no benchmark
-    changes: str = "fail"  # "warn": an unreviewed change is reported, not failed
-    waivers: Path | None = None  # a file whose `waivers:` accept security changes (reason, expiry)
-    baseline_run: Path | None = (
-        None  # the baseline's run from an earlier job, used instead of running it
-    )
-    rerun: bool = True  # every check that moved runs once more; two runs that disagree are "flaky"
-    store: Path = field(default_factory=lambda: runstore.STORE)
-    runs_only: bool = (
-        False  # one job of a CI matrix: run and store each version's run, judge nothing
-    )
-    judge: list[Path] = field(
-        default_factory=list
-    )  # the final job: judge the runs these jobs stored, run nothing
-    # bisect the candidate's must-level and security items, the first bad release in the cell
-    bisect: bool = False
+from harness.verdict.runs import compare, load_run
 
 
 def prepare_claude_code(
@@ -130,25 +100,6 @@ def prepare_litellm(
             + f", {len(env.installed_files)} files installed by hash"
         )
     return resolved, envs, facts
-
-
-def profile_diffs(versions: list[str], baseline: str, candidate: str) -> list[dict[str, Any]]:
-    """What changed between consecutive Claude Code versions, and from the baseline's to the
-    candidate's."""
-    profiles = {p["version"]: p for p in load_profiles()}
-    pairs = list(itertools.pairwise(versions))
-    if baseline != candidate and (baseline, candidate) not in pairs:
-        pairs.insert(0, (baseline, candidate))
-    return [
-        {
-            "old": a,
-            "new": b,
-            "changes": [c.line() for c in profile_diff(profiles[a], profiles[b])],
-            "text": render(profiles[a], profiles[b]),
-        }
-        for a, b in pairs
-        if a in profiles and b in profiles
-    ]
 
 
 def run(options: Options) -> int:
@@ -228,34 +179,6 @@ def _gate(options: Options, out: Path) -> int:
     write(out, data, cells, baseline)
     print_verdict(data)
     return code
-
-
-def candidate_answer(
-    runs: dict[str, dict[str, Any]], baseline: Pair, candidate: Pair
-) -> dict[str, Any] | None:
-    """What the candidate's Claude Code users will meet, told through the baseline's causes
-    (docs/impact.md)."""
-    run, causes = runs.get(candidate.litellm), deviations.file_for("litellm", baseline.litellm)
-    if run is None or not causes.exists():
-        return None
-    return problems.from_run(run, causes, candidate.claude_code).to_json()
-
-
-def print_verdict(data: dict[str, Any]) -> None:
-    """The answer in the terminal: the candidate's class counts and its top moved checks, then the
-    page."""
-    cell = grid.candidate_cell(data)
-    print(f"\n{data['candidate']} against {data['baseline']}: {cell['text']}", flush=True)
-    for line in cell["details"]:
-        print(f"  {line}", flush=True)
-    why = (
-        "a regression, new failure or security change"
-        if cell["verdict"] == "NOT SAFE"
-        else "changes to review (--changes warn lets them through)"
-        if data["exit_code"]
-        else "nothing blocks"
-    )
-    print(f"exit {data['exit_code']}: {why}", flush=True)
 
 
 def run_versions(
@@ -419,24 +342,6 @@ def rerunnable(checks: list[CheckVerdict]) -> list[str]:
     )
 
 
-def attach_repros(out: Path, runs: dict[str, dict[str, Any]], data: dict[str, Any]) -> None:
-    """A repro folder for every failing or deviating check, once per LiteLLM run; each cell links
-    its own."""
-    folders: dict[tuple[str, str], str] = {}
-    for version, run in runs.items():
-        for result in run["results"]:
-            if result["outcome"] not in BAD or not result.get("repro"):
-                continue
-            dest = out / "repro" / version / repro.folder_name(result)
-            repro.write_folder(run, result, dest)
-            folders[version, result["nodeid"]] = str(dest.relative_to(out))
-    for row in data["rows"]:
-        for cell in row["cells"]:
-            own = {n: folders.get((row["litellm"], n)) for n in cell["bad_checks"]}
-            cell["repros"] = {n: path for n, path in own.items() if path}
-    say(f"{len(folders)} repro folder(s) under {out / 'repro'}")
-
-
 def _pair(
     text: str | None, litellm: list[str], claude_code: list[str], names: dict[str, str], first: bool
 ) -> Pair:
@@ -444,33 +349,3 @@ def _pair(
         return Pair(litellm[0 if first else -1], claude_code[0 if first else -1])
     left, sep, right = text.partition("/")
     return Pair.parse(f"{names.get(left, left)}{sep}{right}", litellm, claude_code)
-
-
-def write(
-    out: Path, data: dict[str, Any], cells: dict[str, dict[str, Any]], baseline: Pair
-) -> None:
-    """Each cell's run and its own matrix (against the baseline), the whole matrix, the grid JSON
-    and page."""
-    (out / "cells").mkdir(exist_ok=True)
-    base = cells[baseline.key]
-    for key, cell in cells.items():
-        pair = Pair(*key.split("/", 1))
-        (out / "cells" / f"{pair.slug}.json").write_text(json.dumps(cell, indent=1))
-        (out / "cells" / f"{pair.slug}.html").write_text(
-            render_html([cell] if pair == baseline else [base, cell])
-        )
-    (out / "matrix.html").write_text(render_html(list(cells.values())))
-    (out / "gate.json").write_text(json.dumps(data, indent=1))
-    (out / "gate.html").write_text(render_gate(data))
-    say(
-        f"wrote {out / 'gate.html'} (grid), {out / 'matrix.html'} (every pair, per requirement), "
-        f"{out / 'gate.json'}; exit {data['exit_code']} "
-        f"({'the candidate regresses' if data['exit_code'] else 'no regression'} "
-        f"vs {data['baseline']})"
-    )
-
-
-def check_versions(litellm: list[str], claude_code: list[str]) -> None:
-    for kind, versions in (("--litellm", litellm), ("--claude-code", claude_code)):
-        if len(set(versions)) != len(versions):
-            raise HarnessError(f"{kind} lists a version twice: {' '.join(versions)}")
