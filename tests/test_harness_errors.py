@@ -5,10 +5,11 @@ JUDGED and the run exits 3 (issue 38)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from suite_run import run_suite
 
 from harness.verdict.classes import HARNESS_EXIT, CheckVerdict, Verdict
 from harness.verdict.runs import check_verdicts, own_class
@@ -43,29 +44,9 @@ def _dying_python(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _run(python: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The checks on one worker, against ``python`` as the LiteLLM interpreter, exec'd proxies."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *args,
-            "-p",
-            "no:cacheprovider",
-            "-n",
-            "0",
-            "--litellm-python",
-            str(python),
-            "--proxy-launch",
-            "exec",
-            "--report-dir",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        timeout=600,
+    """The checks against ``python`` as the LiteLLM interpreter, with exec'd proxies."""
+    return run_suite(
+        *args, "--litellm-python", str(python), "--proxy-launch", "exec", "--report-dir", str(out)
     )
 
 

@@ -164,15 +164,15 @@ def _judge_call(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
         report.user_properties.append(("ranks", ranks))
     entry = item.stash.get(DEVIATION, None)
     if entry is None:
-        leaked = observed.get("gateway_key_at_provider") is True
+        leaked = fingerprint.leaked(observed)
         if leaked and report.passed:
-            # A security dimension, whatever the check asserts: a pass with the key at a provider is
-            # no pass.
+            # A security dimension, whatever the check asserts: a pass with a secret where it must
+            # not be is no pass (gateway_key_at_provider, secret_exposed: issue 39).
             report.outcome = "failed"
             report.longrepr = (
-                "[SECURITY] the gateway's key reached a provider during this check "
-                "(fingerprint field gateway_key_at_provider), although the check's own "
-                "assertions passed."
+                f"[SECURITY] during this check: {leaked} (fingerprint fields "
+                "gateway_key_at_provider, secret_exposed), although the check's own assertions "
+                "passed."
             )
         item.stash[JUDGED] = (
             "security" if leaked else "same" if report.passed else "new failure",

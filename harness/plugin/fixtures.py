@@ -43,6 +43,7 @@ from harness.plugin.stash import (
     gateway_name,
 )
 from harness.protocol.client import Auth, GatewayClient
+from harness.verdict import fingerprint
 from harness.verdict.fields import Direction
 
 P = TypeVar("P", bound=FakeProvider)
@@ -186,6 +187,15 @@ def observe(request: pytest.FixtureRequest) -> Observe:
 
 
 @pytest.fixture
+def gateway_secrets(
+    proxy: Target, upstreams: Upstreams, make_vertex_provider: FakeVertex
+) -> dict[str, str]:
+    """The secrets this check's gateway must keep from clients and its log, by name
+    (KEYS-006/007)."""
+    return secrets_of(proxy, upstreams, make_vertex_provider)
+
+
+@pytest.fixture
 def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
     """A deployment of this gateway for ``route`` that no other check uses while LiteLLM's cooldown
     lasts.
@@ -300,8 +310,27 @@ def proxy_pool(
         pool.stop_all()
 
 
+def secrets_of(running: Target, upstreams: Upstreams, vertex: FakeVertex) -> dict[str, str]:
+    """What must never reach a client or the gateway's log, by name (issue 39, KEYS-006/007)."""
+    found = {
+        "the Anthropic provider key": upstreams.anthropic_key,
+        "the OpenAI provider key": upstreams.openai_key,
+        "the AWS secret key": upstreams.aws_secret_access_key,
+        "the Vertex access token": vertex.token,
+        "the master key": running.master_key or "",
+    }
+    keys = getattr(getattr(running, "gateway", None), "virtual_keys", None) or {}
+    found.update({f"virtual key #{n}": key for n, key in enumerate(sorted(keys), 1)})
+    return found
+
+
 @pytest.fixture
-def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
+def proxy(
+    proxy_pool: ProxyPool,
+    upstreams: Upstreams,
+    make_vertex_provider: FakeVertex,
+    request: pytest.FixtureRequest,
+) -> Target:
     """The running gateway for this test's ``@pytest.mark.gateway`` config (default: "default")."""
     try:
         running = proxy_pool.get(gateway_name(request.node))
@@ -309,6 +338,21 @@ def proxy(proxy_pool: ProxyPool, request: pytest.FixtureRequest) -> Target:
         pytest.fail(str(exc), pytrace=False)
     observing.add_secret(request.node, running.master_key)
     offset = running.log_size()
+    secrets = secrets_of(running, upstreams, make_vertex_provider)
+    node = request.node
+    # Every exchange of the check, and its part of the gateway's log (issue 39).
+    observing.attach(
+        node,
+        "secret_exposed",
+        lambda: (
+            fingerprint.secret_exposures(
+                (ex for c in node.stash.get(CLIENTS, []) for ex in c.exchanges),
+                secrets,
+                running.log_text(offset),
+            )
+            or None
+        ),
+    )
     evidence.attach(
         request.node, "proxy log (during this test)", lambda: running.log_text(offset)[-6000:]
     )

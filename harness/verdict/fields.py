@@ -24,6 +24,7 @@ client: exchanges         a different number or order of requests is unranked.
 provider_calls            unranked: which calls are required depends on the check.
 unscripted                fewer requests nobody scripted is better.
 gateway_key_at_provider   false > true (security).
+secret_exposed            fewer places a secret showed is better (security).
 network_escape            fewer attempts beyond loopback is better (security).
 declared                  by the direction the check declared (``observe(..., better="fewer")``);
                           a name with ``status`` holding codes ranks as client status; a list
@@ -45,7 +46,7 @@ from harness.protocol.validators.bodies import ERROR_TYPE_FOR_STATUS
 Move = Literal["better", "worse", "changed"]
 Direction = Literal["more", "fewer", "higher", "lower"]
 # Fields whose move for the worse is a security regression whatever the check states.
-SECURITY_FIELDS = frozenset({"gateway_key_at_provider", "network_escape"})
+SECURITY_FIELDS = frozenset({"gateway_key_at_provider", "network_escape", "secret_exposed"})
 ABSENT = "<absent>"
 
 
@@ -326,6 +327,7 @@ RANKERS: dict[str, Callable[[Any, Any], list[FieldMove]]] = {
     "client": client_moves,
     "unscripted": _count_move("unscripted"),
     "network_escape": _count_move("network_escape"),
+    "secret_exposed": _count_move("secret_exposed"),
     "gateway_key_at_provider": _key_move,
 }
 

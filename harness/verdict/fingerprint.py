@@ -10,6 +10,9 @@ same way. So every check leaves an *observation* behind, pass or fail:
 - ``provider_calls``: per fake provider the test used, the requests it received;
 - ``unscripted``: requests a provider got that nobody scripted (a teardown failure);
 - ``gateway_key_at_provider``: whether the gateway's key reached any provider;
+- ``secret_exposed``: where a secret showed that must not: a provider credential, the master key or
+  another caller's key in an answer to a client (``client: ...``), or any of them in the gateway's
+  own log during the check (``log: ...``) (issue 39);
 - ``network_escape``: connections the test process tried beyond loopback;
 - ``declared``: the values the check itself declared with the ``observe`` fixture.
 
@@ -22,7 +25,7 @@ runs of the same gateway.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,6 +123,43 @@ def provider_fields(providers: list[FakeProvider], secrets: set[str]) -> Observa
     if secrets:
         out["gateway_key_at_provider"] = leaked
     return out
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+
+def secret_exposures(
+    exchanges: Iterable[Exchange], secrets: Mapping[str, str], log: str = ""
+) -> list[str]:
+    """Where a named secret showed: in an answer's headers or body (SSE events and errors
+    included), or in the gateway's log. The credentials an exchange's own request carried are the
+    caller's, and are not counted as exposed to that caller."""
+    found: set[str] = set()
+    for ex in exchanges:
+        own = " ".join(ex.request_headers.values())
+        where = f"{ex.method} {urlsplit(ex.url).path}"
+        for name, value in secrets.items():
+            if not value or value in own:
+                continue
+            found.update(
+                f"client: {name} in the {k} header of {where}"
+                for k, v in ex.headers.items()
+                if value in v
+            )
+            if value in ex.text or value.encode() in ex.content:
+                found.add(f"client: {name} in the body of {where}")
+    found.update(f"log: {name}" for name, value in secrets.items() if value and value in log)
+    return sorted(found)
+
+
+def leaked(fingerprint: Mapping[str, Any] | None) -> str:
+    """Why a fingerprint shows a secret where it must not be, or "" when it does not: the gateway's
+    key at a provider, or any ``secret_exposed`` place."""
+    fp = fingerprint or {}
+    places = [str(p) for p in fp.get("secret_exposed") or []]
+    if fp.get("gateway_key_at_provider") is True:
+        places.insert(0, "the gateway's key at a provider")
+    return "; ".join(places)
 
 
 # -- comparing ------------------------------------------------------------------------------------

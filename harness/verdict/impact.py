@@ -89,6 +89,8 @@ def exposures(requirement: str, fingerprint: Mapping[str, Any] | None) -> list[s
         found.append("the gateway key reached a provider")
     if fp.get("network_escape"):
         found.append("a request left loopback")
+    if any(str(place).startswith("client:") for place in fp.get("secret_exposed") or []):
+        found.append("a secret reached a client")
     declared = fp.get("declared") or {}
     if any(str(o).startswith("HTTP 2") for o in declared.get("unlisted keys: outcomes") or []):
         found.append("a key the allowlist lacks was served")

@@ -19,6 +19,7 @@ from harness.verdict.classes import (
     worst,
 )
 from harness.verdict.fields import FieldMove
+from harness.verdict.fingerprint import leaked
 from harness.verdict.model import SCHEMA
 
 # Worst first: a requirement's cell shows the worst outcome among its checks.
@@ -293,7 +294,7 @@ def own_class(result: dict[str, Any], security: bool) -> Class:
     listed = result.get("deviation") or ""
     if result.get("flaky"):
         return "flaky"
-    if (result.get("fingerprint") or {}).get("gateway_key_at_provider") is True:
+    if leaked(result.get("fingerprint")):
         return "security"
     if result.get("harness_error"):
         return "harness error"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.verdict.fingerprint import leaked
 from harness.verdict.runs import compare, run_verdict
 
 
@@ -22,13 +23,7 @@ def carried(run: dict[str, Any]) -> dict[str, list[str]]:
             if r["outcome"] == "deviation" and r["level"] == "must"
         }
     )
-    leaks = sorted(
-        {
-            r["requirement"]
-            for r in run["results"]
-            if (r.get("fingerprint") or {}).get("gateway_key_at_provider")
-        }
-    )
+    leaks = sorted({r["requirement"] for r in run["results"] if leaked(r.get("fingerprint"))})
     return {
         "must": must,
         "security": sorted((set(must) & security) | set(leaks)),

@@ -9,6 +9,9 @@ FAULTS: dict[str, str] = {
     "drop-beta": "does not forward the anthropic-beta header",
     "reorder-events": "swaps two stream events",
     "leak-key": "forwards the client's gateway key to the provider",
+    "provider-key-in-error": "answers a provider's error with a message naming the provider key "
+    "it used",
+    "master-key-in-log": "writes the master key into its log line for every request",
     "openai-errors": "answers errors in OpenAI's envelope instead of Anthropic's (error bodies and "
     "error events)",
     "no-auth": "accepts any key, or none",
@@ -116,6 +119,8 @@ KILLS: dict[str, frozenset[str]] = {
         "drop-beta": {"PIPE-006", "CTX1M-001", "PASS-002", "COUNT-003", "REPLAY-002"},
         "reorder-events": {"PASS-003", "STREAM-010"},
         "leak-key": {"AUTH-001", "AUTH-005", "PASS-005"},
+        "provider-key-in-error": {"KEYS-006"},
+        "master-key-in-log": {"KEYS-007"},
         "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "ERR-007", "KEYS-002", "PASS-007"},
         "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
         "bad-key-400": {"AUTH-003", "AUTH-004", "PASS-004"},
