@@ -551,23 +551,18 @@ def test_client_leaving_mid_stream_closes_the_provider_stream(
     )
 
 
-@pytest.mark.req("RESIL-008")
-@pytest.mark.timed
-@pytest.mark.parametrize("route", route_params("RESIL-008"))
-def test_client_leaving_a_pending_request_closes_the_provider_request(
-    gateway, request, fresh_model, route, observe
-):
-    """When the client disconnects while a non-streamed request is pending, the gateway hangs up on
-    the provider."""
+def _leave_before_the_answer(gateway, request, fresh_model, route, observe, stream: bool) -> None:
+    """The client leaves while the provider holds its first byte back 6 s (a slow or queued model);
+    the provider must see the gateway hang up within HANGUP_S."""
     fake = fake_for(request, route)
     route.script(
-        fake, Fault("silence", Reply.text("nobody is listening"), seconds=6.0), stream=False
+        fake, Fault("silence", Reply.text("nobody is listening"), seconds=6.0), stream=stream
     )
     # The client leaves once the provider has the request: while it is pending there, whatever the
     # machine's load.
     left = gateway.leave_pending(
-        route.path(False),
-        route.body(model_for(route, fresh_model), False),
+        route.path(stream),
+        route.body(model_for(route, fresh_model), stream),
         until=lambda: route.received(fake),
     ).ended  # when it closed, not when this ran
     sent = _wait_for_hangup(_first(route, fake), HANGUP_S + 2)
@@ -578,6 +573,28 @@ def test_client_leaving_a_pending_request_closes_the_provider_request(
     assert gone <= HANGUP_S, (
         f"the gateway hung up on the provider only {gone} s after the client left"
     )
+
+
+@pytest.mark.req("RESIL-008")
+@pytest.mark.timed
+@pytest.mark.parametrize("route", route_params("RESIL-008"))
+def test_client_leaving_a_pending_request_closes_the_provider_request(
+    gateway, request, fresh_model, route, observe
+):
+    """When the client disconnects while a non-streamed request is pending, the gateway hangs up on
+    the provider."""
+    _leave_before_the_answer(gateway, request, fresh_model, route, observe, stream=False)
+
+
+@pytest.mark.req("RESIL-014")
+@pytest.mark.timed
+@pytest.mark.parametrize("route", route_params("RESIL-014"))
+def test_client_leaving_a_stream_before_the_provider_answers_closes_the_provider_request(
+    gateway, request, fresh_model, route, observe
+):
+    """When the client disconnects from a streamed request before the provider's first byte, the
+    gateway hangs up on the provider (LiteLLM PR #31499 guards only after it)."""
+    _leave_before_the_answer(gateway, request, fresh_model, route, observe, stream=True)
 
 
 @pytest.mark.req("RESIL-013")

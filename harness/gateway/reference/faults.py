@@ -139,7 +139,7 @@ KILLS: dict[str, frozenset[str]] = {
         "bench-all-after-error": {"RESIL-004", "RESIL-005"},
         "no-timeout": {"RESIL-006"},
         "drop-backoff-headers": {"RESIL-009", "ERR-003", "PROTO-009", "PROTO-010", "PROTO-011"},
-        "keep-upstream-after-leave": {"RESIL-007", "RESIL-008"},
+        "keep-upstream-after-leave": {"RESIL-007", "RESIL-008", "RESIL-014"},
         "retry-for-nobody": {"RESIL-013"},
         "stream-deadline": {"RESIL-012", "STREAM-012"},
         "fallback-restart": {"RESIL-011"},
