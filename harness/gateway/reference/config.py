@@ -129,6 +129,7 @@ class ServerState(Protocol):
     cfg: ReferenceConfig
     benched_until: float  # bench-all-after-error: when every model serves again
     benched: dict[int, float]  # a deployment (by id) -> when it serves again
+    carried: dict[str, object]  # sticky-fields: the fields the last request set
 
     def first_time(self, request: str) -> bool: ...
 

@@ -12,6 +12,7 @@ FAULTS: dict[str, str] = {
     "provider-key-in-error": "answers a provider's error with a message naming the provider key "
     "it used",
     "master-key-in-log": "writes the master key into its log line for every request",
+    "sticky-fields": "carries the last request's max_tokens, temperature and top_k into the next",
     "openai-errors": "answers errors in OpenAI's envelope instead of Anthropic's (error bodies and "
     "error events)",
     "no-auth": "accepts any key, or none",
@@ -121,6 +122,7 @@ KILLS: dict[str, frozenset[str]] = {
         "leak-key": {"AUTH-001", "AUTH-005", "PASS-005"},
         "provider-key-in-error": {"KEYS-006"},
         "master-key-in-log": {"KEYS-007"},
+        "sticky-fields": {"STATE-001"},
         "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "ERR-007", "KEYS-002", "PASS-007"},
         "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
         "bad-key-400": {"AUTH-003", "AUTH-004", "PASS-004"},

@@ -26,6 +26,7 @@ from harness.protocol import loopback
 # The provider answers after which a deployment sits out while its group has another (as LiteLLM's
 # cooldowns).
 COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
+STICKY = ("max_tokens", "temperature", "top_k")  # what sticky-fields carries to the next request
 
 
 class ReferenceHandler(Relaying):
@@ -155,6 +156,13 @@ class ReferenceHandler(Relaying):
         if "inject-refused-field" in self.cfg.faults and not path.endswith("count_tokens"):
             body["stream_options"] = {"include_usage": True}
         body = rewrites.rewrite_request(body, self.cfg.faults)
+        if "sticky-fields" in self.cfg.faults:
+            # One request's settings reach the next (LiteLLM #22249's max_tokens: 32000).
+            carried, self.server.carried = (
+                self.server.carried,
+                {k: body[k] for k in STICKY if k in body},
+            )
+            body = {**body, **carried}
         self._streamed = body.get("stream") is True
         query = urlsplit(self.path).query
         self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())

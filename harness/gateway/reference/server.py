@@ -22,6 +22,7 @@ class ReferenceServer(ThreadingHTTPServer):
         self._log_lock = threading.Lock()
         self.benched_until = 0.0  # bench-all-after-error: when every model serves again
         self.benched: dict[int, float] = {}  # a deployment (by id) -> when it serves again
+        self.carried: dict[str, object] = {}  # sticky-fields: what the last request set
         self._seen: collections.Counter[str] = collections.Counter()
         super().__init__(("127.0.0.1", port), ReferenceHandler)
 
@@ -29,6 +30,7 @@ class ReferenceServer(ThreadingHTTPServer):
         """A new config, and none of the old one's state: no benched deployment, no request seen."""
         with self._log_lock:
             self.cfg, self.benched_until, self.benched = cfg, 0.0, {}
+            self.carried = {}
             self._seen.clear()
 
     def first_time(self, request: str) -> bool:
