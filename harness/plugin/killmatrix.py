@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from harness.gateway.pool import ProxyPool
-from harness.gateway.reference.faults import FAULTS, KILLS
+from harness.gateway.reference.faults import KILLS, SWITCHABLE
 from harness.plugin.stash import IMPL, KILL_MATRIX_FAULTS, PROXY_POOL, SUITES_DIR
 
 SEPARATOR = "@"
@@ -61,10 +61,11 @@ def swept_faults(config: pytest.Config) -> list[str]:
     faults = list(dict.fromkeys(config.getoption("kill_matrix") or ()))
     if not faults:
         return []
-    unknown = sorted(set(faults) - set(FAULTS))
+    unknown = sorted(set(faults) - SWITCHABLE)
     if unknown:
         raise pytest.UsageError(
-            f"--kill-matrix: unknown reference gateway fault(s) {unknown}; known: {sorted(FAULTS)}"
+            f"--kill-matrix: unknown reference gateway fault(s) {unknown}; "
+            f"known: {sorted(SWITCHABLE)}"
         )
     if config.stash[IMPL].kind != "reference":
         raise pytest.UsageError(

@@ -25,7 +25,7 @@ from harness.errors import ProxyStartError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.logfile import LogFileMixin
 from harness.gateway.reference.config import ReferenceConfig
-from harness.gateway.reference.faults import FAULTS
+from harness.gateway.reference.faults import SWITCHABLE
 from harness.gateway.reference.server import ReferenceServer
 
 
@@ -37,10 +37,10 @@ class ReferenceGateway(LogFileMixin):
     def __init__(
         self, gateway: GatewayConfig, workdir: Path, faults: frozenset[str] = frozenset()
     ) -> None:
-        unknown = faults - set(FAULTS)
+        unknown = faults - SWITCHABLE
         if unknown:
             raise ProxyStartError(
-                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}"
+                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(SWITCHABLE)}"
             )
         self.gateway = gateway
         self.version = self.label(faults)
@@ -77,10 +77,10 @@ class ReferenceGateway(LogFileMixin):
         between checks."""
         if faults == self.faults:
             return
-        unknown = faults - set(FAULTS)
+        unknown = faults - SWITCHABLE
         if unknown:
             raise ProxyStartError(
-                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(FAULTS)}"
+                f"unknown reference gateway fault(s) {sorted(unknown)}; known: {sorted(SWITCHABLE)}"
             )
         self.faults = faults
         self._server.restart(ReferenceConfig.from_gateway(self.gateway, faults))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from harness.gateway.reference.variations import BENIGN
+
 FAULTS: dict[str, str] = {
     "drop-beta": "does not forward the anthropic-beta header",
     "reorder-events": "swaps two stream events",
@@ -289,3 +291,7 @@ def kill_problems(levels: Mapping[str, str]) -> list[str]:
         if levels.get(req) == "must"
     ]
     return problems
+
+
+# What the reference gateway can switch on: its faults and its benign variations.
+SWITCHABLE: frozenset[str] = frozenset(FAULTS) | frozenset(BENIGN)

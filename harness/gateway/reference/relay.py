@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from harness.gateway.reference import rewrites
+from harness.gateway.reference import rewrites, variations
 from harness.gateway.reference.config import (
     HOP_BY_HOP,
     GatewayFault,
@@ -32,6 +32,11 @@ class Relaying(BaseHTTPRequestHandler):
     server: ServerState  # type: ignore[assignment]  # the ReferenceServer that serves it
     _body = b""  # the Messages request as the client sent it (a fallback sends it again)
     _streamed = False  # whether the client asked for a stream
+
+    @property
+    def _variations(self) -> frozenset[str]:
+        """The benign variations switched on (harness.gateway.reference.variations)."""
+        return self.cfg.faults & frozenset(variations.BENIGN)
 
     @property
     def cfg(self) -> ReferenceConfig:
@@ -87,6 +92,7 @@ class Relaying(BaseHTTPRequestHandler):
                 and "drop-backoff-headers" not in faults
             )
         ]
+        headers += variations.headers(self._variations)
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             data = b""
             try:
@@ -99,6 +105,7 @@ class Relaying(BaseHTTPRequestHandler):
                     ) from None
             if response.status_code == 200:
                 data = self._success_body(data)
+            data = variations.body(data, self._variations)
             # The gateway protocol: retry-after, x-should-retry and the unified rate-limit headers
             # travel unchanged.
             self.send_response(response.status_code)
@@ -147,7 +154,9 @@ class Relaying(BaseHTTPRequestHandler):
                     frame = rewrites.openai_error_frame(frame)
                 if self.cfg.faults & rewrites.FRAME_FAULTS:
                     frame = rewrites.rewrite_frame(frame, self.cfg.faults, held)
-                if frame:
+                if frame and self._variations:
+                    yield from variations.frames(frame, self._variations)
+                elif frame:
                     yield frame
                 if deadline is not None and time.monotonic() > deadline:
                     yield rewrites.error_frame("api_error", "the stream's deadline passed")

@@ -114,15 +114,22 @@ def read_back(controls: list[Control], results: list[dict[str, Any]]) -> None:
         control.wall = sum(float(r.get("duration") or 0.0) for r in mine)
 
 
-def run_all(controls: list[Control], workers: int = 2) -> list[Control]:
+def run_all(controls: list[Control], workers: int = 2, minutes: float = 30) -> list[Control]:
     """Every control in one pytest session on ``workers`` workers: the faults are switched between
     checks on the same reference gateways, so no control pays for an interpreter, a collection and
-    gateways of its own."""
+    gateways of its own. The full matrix takes far longer than CI's narrow one: ``minutes``."""
     with tempfile.TemporaryDirectory(prefix="controls-") as tmp:
         cmd = sweep_command(controls, Path(tmp), str(workers))
-        done = subprocess.run(
-            cmd, cwd=SUITES_DIR.parent, capture_output=True, text=True, timeout=1800
-        )
+        try:
+            done = subprocess.run(
+                cmd, cwd=SUITES_DIR.parent, capture_output=True, text=True, timeout=minutes * 60
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(
+                f"the kill matrix did not finish within {minutes:g} min ({len(controls)} controls "
+                f"on {workers} workers); rerun with --timeout MINUTES, more --workers, or fewer "
+                "--faults"
+            ) from None
         tail = (done.stdout[-2500:] + done.stderr[-1500:]).strip()
         report = Path(tmp) / "compat.json"
         if not report.exists():
@@ -283,6 +290,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=2,
         help="pytest-xdist workers for the one session (default 2)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="give up after MINUTES (default 30 with --narrow, 240 for the full matrix)",
+    )
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument(
         "--write-readme", type=Path, metavar="FILE", help="rewrite FILE's kills block, run nothing"
@@ -304,7 +318,8 @@ def cmd_controls(args: argparse.Namespace) -> int:
         )
     levels = set(args.level)
     started = time.monotonic()
-    data = matrix(run_all(plan(args.faults, levels, args.narrow), args.workers), levels)
+    minutes = args.timeout or (30 if args.narrow else 240)
+    data = matrix(run_all(plan(args.faults, levels, args.narrow), args.workers, minutes), levels)
     data["wall_s"] = round(time.monotonic() - started, 1)
     write(args.out, data)
     for level, s in data["score"].items():
