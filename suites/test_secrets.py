@@ -55,6 +55,6 @@ def test_no_secret_is_written_to_the_gateway_log(
     fake, ex = _provider_error(request, route, fresh_model, gateway, stream=False)
     fake.settle(quiet=0.3)  # what the gateway logs after it answered lands first
     assert _refused(ex), f"expected the provider's error to reach the client, got {ex.status}"
-    places = [p for p in secret_exposures([], gateway_secrets, proxy.log_text(offset))]
+    places = secret_exposures([], gateway_secrets, proxy.log_text(offset))
     observe("secrets in the log", places, better="fewer")
     assert places == [], f"expected no secret in the gateway's log, observed: {places}"

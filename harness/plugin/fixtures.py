@@ -33,6 +33,7 @@ from harness.plugin.deviations import forgiven
 from harness.plugin.stash import (
     CALL_RAISED,
     CLIENTS,
+    GATEWAY_SECRETS,
     GUARD,
     IMPL,
     KILL_MATRIX_FAULTS,
@@ -187,12 +188,11 @@ def observe(request: pytest.FixtureRequest) -> Observe:
 
 
 @pytest.fixture
-def gateway_secrets(
-    proxy: Target, upstreams: Upstreams, make_vertex_provider: FakeVertex
-) -> dict[str, str]:
+def gateway_secrets(proxy: Target, request: pytest.FixtureRequest) -> dict[str, str]:
     """The secrets this check's gateway must keep from clients and its log, by name
-    (KEYS-006/007)."""
-    return secrets_of(proxy, upstreams, make_vertex_provider)
+    (KEYS-006/007): the ones the ``proxy`` fixture holds every exchange to."""
+    secrets: dict[str, str] = request.node.stash[GATEWAY_SECRETS]
+    return secrets
 
 
 @pytest.fixture
@@ -338,8 +338,8 @@ def proxy(
         pytest.fail(str(exc), pytrace=False)
     observing.add_secret(request.node, running.master_key)
     offset = running.log_size()
-    secrets = secrets_of(running, upstreams, make_vertex_provider)
     node = request.node
+    secrets = node.stash[GATEWAY_SECRETS] = secrets_of(running, upstreams, make_vertex_provider)
     # Every exchange of the check, and its part of the gateway's log (issue 39).
     observing.attach(
         node,

@@ -44,6 +44,8 @@ GUARD = pytest.StashKey[netguard.Guard]()
 # Per check (item.stash): every gateway client it made, for its fingerprint, evidence and repro
 # snapshot.
 CLIENTS = pytest.StashKey[list[GatewayClient]]()
+# The secrets a check's gateway must keep from clients and its log, by name (KEYS-006/007).
+GATEWAY_SECRETS = pytest.StashKey[dict[str, str]]()
 # Per check (item.stash): whether its call raised (failed, xfailed or skipped); teardown complaints
 # then keep quiet.
 CALL_RAISED = pytest.StashKey[bool]()
