@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.gateway.reference.variations import BENIGN
+from harness.gateway.reference.variations import NAMES
 
 FAULTS: dict[str, str] = {
     "drop-beta": "does not forward the anthropic-beta header",
@@ -294,4 +294,4 @@ def kill_problems(levels: Mapping[str, str]) -> list[str]:
 
 
 # What the reference gateway can switch on: its faults and its benign variations.
-SWITCHABLE: frozenset[str] = frozenset(FAULTS) | frozenset(BENIGN)
+SWITCHABLE: frozenset[str] = frozenset(FAULTS) | NAMES

@@ -36,7 +36,7 @@ class Relaying(BaseHTTPRequestHandler):
     @property
     def _variations(self) -> frozenset[str]:
         """The benign variations switched on (harness.gateway.reference.variations)."""
-        return self.cfg.faults & frozenset(variations.BENIGN)
+        return self.cfg.faults & variations.NAMES
 
     @property
     def cfg(self) -> ReferenceConfig:
@@ -145,6 +145,7 @@ class Relaying(BaseHTTPRequestHandler):
         if "reorder-events" in self.cfg.faults:
             frames = rewrites.swap_second_and_third(frames)
         saw_error = False
+        vary = self._variations  # once per stream, not per frame
         held: dict[str, Any] = {}  # what a frame rewrite remembers between frames
         deadline = time.monotonic() + 8.0 if "stream-deadline" in self.cfg.faults else None
         try:
@@ -154,8 +155,8 @@ class Relaying(BaseHTTPRequestHandler):
                     frame = rewrites.openai_error_frame(frame)
                 if self.cfg.faults & rewrites.FRAME_FAULTS:
                     frame = rewrites.rewrite_frame(frame, self.cfg.faults, held)
-                if frame and self._variations:
-                    yield from variations.frames(frame, self._variations)
+                if frame and vary:
+                    yield from variations.frames(frame, vary)
                 elif frame:
                     yield frame
                 if deadline is not None and time.monotonic() > deadline:

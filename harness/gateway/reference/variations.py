@@ -20,6 +20,7 @@ BENIGN: dict[str, str] = {
     "extra-headers": "adds response headers of its own (a trace id, server-timing)",
     "extra-pings": "sends a ping after message_start and after every content_block_stop",
 }
+NAMES = frozenset(BENIGN)
 EXTRA_HEADERS = (("x-gateway-trace-id", "ref-0000000000000001"), ("server-timing", "gw;dur=1"))
 PING = {"type": "ping"}
 SPLIT = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
