@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from suite_run import run_suite
 
+from harness.verdict.fingerprint import leaked
+
 ROOT = Path(__file__).resolve().parents[1]
 # Checks about other things: a status, a body; neither looks for secrets itself.
 STATUS = "suites/test_errors.py::test_provider_error_status_reaches_the_client[anthropic-500]"
@@ -37,3 +39,8 @@ def test_a_check_about_something_else_fails_when_a_secret_shows(tmp_path, fault,
     places = result["fingerprint"]["secret_exposed"]
     assert any(p.startswith(place) for p in places), places
     assert result["outcome"] == "fail"
+
+
+def test_a_log_the_harness_could_not_read_is_no_leak():
+    assert leaked({"secret_exposed": "<could not observe: FileNotFoundError>"}) == ""
+    assert leaked({"secret_exposed": ["log: the master key"]}) == "log: the master key"

@@ -156,7 +156,10 @@ def leaked(fingerprint: Mapping[str, Any] | None) -> str:
     """Why a fingerprint shows a secret where it must not be, or "" when it does not: the gateway's
     key at a provider, or any ``secret_exposed`` place."""
     fp = fingerprint or {}
-    places = [str(p) for p in fp.get("secret_exposed") or []]
+    # A source that could not be read (a log gone with its proxy) leaves a "<could not observe>"
+    # string: the harness's failure, never a leak.
+    found = fp.get("secret_exposed")
+    places = [str(p) for p in found] if isinstance(found, list) else []
     if fp.get("gateway_key_at_provider") is True:
         places.insert(0, "the gateway's key at a provider")
     return "; ".join(places)
