@@ -14,7 +14,7 @@ from harness.verdict.impact import IMPACTS, Impact
 
 Level = Literal["must", "should", "info"]
 # Who may use the gateway and where a key goes: a deviation here is never "just" a deviation.
-SECURITY_AREAS = frozenset({"AUTH", "KEYS"})
+SECURITY_AREAS = frozenset({"AUTH", "KEYS", "ADMIN"})
 CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 
 

@@ -96,6 +96,8 @@ def exposures(requirement: str, fingerprint: Mapping[str, Any] | None) -> list[s
         found.append("a key the allowlist lacks was served")
     if str(declared.get("unauthenticated request", "")).startswith("starts and enforces no auth"):
         found.append("an unauthenticated request was served")
+    if declared.get("served without the master key"):
+        found.append("a management route or the MCP endpoint served a caller without the key")
     if requirement in REFUSALS:
         if any(calls for calls in (fp.get("provider_calls") or {}).values()):
             found.append("a request that must be refused reached a provider")

@@ -97,6 +97,10 @@ FAULTS: dict[str, str] = {
     "invent-count": "answers count_tokens with its own estimate instead of asking the provider",
     "slow-probe": "answers Claude Code's HEAD startup probe after 11 s, past the CLI's 10 s abort",
     "health-needs-key": "asks for a key on the health endpoints",
+    "host-route-confusion": "judges a management route's auth on the URL rebuilt from the Host "
+    "header, so a Host carrying a path opens it (LiteLLM before 1.84.0, CVE-2026-49468)",
+    "mcp-any-bearer": "opens an MCP session for any Bearer token (LiteLLM before 1.84.0, "
+    "CVE-2026-59822)",
     "quickstart-open": "starts with no auth on a config whose master_key is under litellm_settings "
     "(the quickstart's placement), as LiteLLM does, instead of refusing to start",
 }
@@ -125,8 +129,18 @@ KILLS: dict[str, frozenset[str]] = {
         "provider-key-in-error": {"KEYS-006"},
         "master-key-in-log": {"KEYS-007"},
         "sticky-fields": {"STATE-001"},
+        "host-route-confusion": {"ADMIN-002"},
+        "mcp-any-bearer": {"ADMIN-003"},
         "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "ERR-007", "KEYS-002", "PASS-007"},
-        "no-auth": {"AUTH-003", "AUTH-004", "AUTH-007", "KEYS-002", "KEYS-004", "PASS-004"},
+        "no-auth": {
+            "AUTH-003",
+            "AUTH-004",
+            "AUTH-007",
+            "KEYS-002",
+            "KEYS-004",
+            "PASS-004",
+            "ADMIN-001",
+        },
         "bad-key-400": {"AUTH-003", "AUTH-004", "PASS-004"},
         "buffer-stream": {"STREAM-008", "STREAM-011"},
         "drop-fields": {"FIELDS-001", "FEAT-004", "FEAT-006", "FEAT-007", "PROTO-006"},

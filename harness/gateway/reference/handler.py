@@ -13,7 +13,7 @@ import httpcore
 import httpx
 
 from harness.claude_code import PROBE_TIMEOUT_S
-from harness.gateway.reference import rewrites
+from harness.gateway.reference import admin, rewrites
 from harness.gateway.reference.config import (
     KNOWN_FIELDS,
     GatewayFault,
@@ -63,6 +63,8 @@ class ReferenceHandler(Relaying):
                 and "health-needs-key" not in faults
             ):
                 return self._json(200, {"status": "healthy"})
+            if admin.is_admin(path):
+                return admin.answer(self, path, raw, self.headers)
             key = self._authenticate()
             if path.startswith("/health"):
                 return self._json(200, {"status": "healthy"})
@@ -82,12 +84,7 @@ class ReferenceHandler(Relaying):
 
     # auth and routing ----------------------------------------------------
     def _authenticate(self) -> str:
-        auth = self.headers.get("authorization", "")
-        key = (
-            auth[7:].strip()
-            if auth.lower().startswith("bearer ")
-            else self.headers.get("x-api-key", "")
-        )
+        key = admin.presented_key(self.headers)
         if "no-auth" in self.cfg.faults or not self.cfg.master_key:
             return self.cfg.master_key
         if key == self.cfg.master_key or key in self.cfg.virtual_keys:
