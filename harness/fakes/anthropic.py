@@ -54,10 +54,10 @@ def _block_deltas(block: Block) -> list[dict[str, Any]]:
     if isinstance(block, ToolUse):
         return [{"type": "input_json_delta", "partial_json": p} for p in block.json_pieces()]
     if isinstance(block, Thinking):
-        return [
-            {"type": "thinking_delta", "thinking": block.thinking},
-            {"type": "signature_delta", "signature": block.signature},
-        ]
+        # A signature-only block (thinking omitted) streams its signature_delta alone, as the
+        # API does when it leaves the thinking text out (LiteLLM PR #38809).
+        text = [{"type": "thinking_delta", "thinking": block.thinking}] if block.thinking else []
+        return [*text, {"type": "signature_delta", "signature": block.signature}]
     assert isinstance(block, RedactedThinking)
     return []
 

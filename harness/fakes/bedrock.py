@@ -216,10 +216,8 @@ def _converse_deltas(block: Block) -> list[dict[str, Any]]:
     if isinstance(block, ToolUse):
         return [{"toolUse": {"input": piece}} for piece in block.json_pieces()]
     if isinstance(block, Thinking):
-        return [
-            {"reasoningContent": {"text": block.thinking}},
-            {"reasoningContent": {"signature": block.signature}},
-        ]
+        text = [{"reasoningContent": {"text": block.thinking}}] if block.thinking else []
+        return [*text, {"reasoningContent": {"signature": block.signature}}]
     assert isinstance(block, RedactedThinking)
     return [{"reasoningContent": {"redactedContent": block.data}}]
 

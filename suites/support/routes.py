@@ -303,26 +303,36 @@ def client_events(route: Route, ex: Exchange) -> list[str]:
         return [e.type or e.event or "" for e in ex.events]
     if route.name != "bedrock-passthrough" or not ex.content or ex.status != 200:
         return []
+    events, whole = bedrock_chunks(ex.content)
+    types = [str(e.get("type", "?")) for e in events]
+    return types if whole else [*types, "(cut frame)"]
+
+
+def bedrock_chunks(content: bytes) -> tuple[list[dict[str, Any]], bool]:
+    """The Anthropic events an InvokeModelWithResponseStream body carries (an exception frame as
+    ``{"type": "error"}``), and whether it ended on a whole frame."""
     from botocore.eventstream import EventStreamBuffer
 
     buffer = EventStreamBuffer()
-    buffer.add_data(ex.content)
-    types: list[str] = []
+    buffer.add_data(content)
+    events: list[dict[str, Any]] = []
     read = 0
     try:
         for message in buffer:
             read += message.prelude.total_length
-            headers = message.headers
-            if headers.get(":message-type") == "exception":
-                types.append("error")
+            if message.headers.get(":message-type") == "exception":
+                events.append({"type": "error"})
                 continue
             data = json.loads(message.payload or b"{}").get("bytes")
-            types.append(json.loads(base64.b64decode(data)).get("type", "?") if data else "?")
+            events.append(json.loads(base64.b64decode(data)) if data else {})
     except Exception:  # a frame cut in half by the break ends what can be read
         read = -1
-    if read != len(ex.content):
-        types.append("(cut frame)")
-    return types
+    return events, read == len(content)
+
+
+def as_sse(events: list[dict[str, Any]]) -> str:
+    """Anthropic events written as the SSE a client on /v1/messages reads."""
+    return "".join(f"event: {e.get('type')}\ndata: {json.dumps(e)}\n\n" for e in events)
 
 
 def streamed_text(ex: Exchange) -> str:

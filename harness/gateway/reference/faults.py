@@ -75,6 +75,8 @@ FAULTS: dict[str, str] = {
     "truncate-tool-json": "drops the first input_json_delta of each streamed tool input",
     "drop-signature": "drops the signature_delta of streamed thinking",
     "blank-redacted-thinking": "empties the data of a streamed redacted_thinking block",
+    "drop-signature-only-thinking": "drops thinking blocks with an empty text (signature only) "
+    "from the answers it relays and the turns it forwards (LiteLLM PR #38809)",
     "one-block-index": "numbers every streamed content block 0",
     "drop-cache-usage": "drops the cache token counts from a stream's message_start usage",
     "drop-server-blocks": "drops answer blocks other than text, tool_use and thinking (server tool "
@@ -185,8 +187,9 @@ KILLS: dict[str, frozenset[str]] = {
         "errors-as-500": {"ERR-001", "PROTO-007"},
         "stream-refusal-as-200": {"ERR-006"},
         "truncate-tool-json": {"STREAM-002"},
-        "drop-signature": {"STREAM-003"},
-        "blank-redacted-thinking": {"STREAM-004"},
+        "drop-signature": {"STREAM-003", "THINK-001"},
+        "blank-redacted-thinking": {"STREAM-004", "THINK-001"},
+        "drop-signature-only-thinking": {"THINK-001", "THINK-002"},
         "one-block-index": {"STREAM-005"},
         "drop-cache-usage": {"STREAM-006"},
         "drop-server-blocks": {"FEAT-002", "FEAT-005"},

@@ -13,6 +13,8 @@ from typing import Any
 
 
 def rewrite_request(body: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
+    if "drop-signature-only-thinking" in faults:
+        body = {**body, "messages": [_unthought(m) for m in body.get("messages") or []]}
     if "strip-cache-control" in faults:
         body = _without(body, "cache_control")
     if "flatten-media" in faults:
@@ -39,6 +41,18 @@ def _without(value: Any, key: str) -> Any:
     return value
 
 
+def _signature_only(block: Any) -> bool:
+    return isinstance(block, dict) and block.get("type") == "thinking" and not block.get("thinking")
+
+
+def _unthought(message: Any) -> Any:
+    """A message without its signature-only thinking blocks (LiteLLM PR #38809's bug)."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return message
+    return {**message, "content": [b for b in content if not _signature_only(b)]}
+
+
 def _flatten(message: Any) -> Any:
     """A message whose image and document blocks became a text placeholder."""
     content = message.get("content") if isinstance(message, dict) else None
@@ -58,7 +72,9 @@ def _flatten(message: Any) -> Any:
 # The faults that rewrite a provider's answer on its way to the client (JSON answers, and stream
 # frames).
 KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
-ANSWER_FAULTS = frozenset({"drop-server-blocks", "strip-citations", "rename-model"})
+ANSWER_FAULTS = frozenset(
+    {"drop-server-blocks", "strip-citations", "rename-model", "drop-signature-only-thinking"}
+)
 FRAME_FAULTS = frozenset(
     {
         "drop-server-blocks",
@@ -85,6 +101,8 @@ def rewrite_answer(body: Any, faults: frozenset[str]) -> Any:
         content = [b for b in content if b.get("type") in KEPT_BLOCKS]
     if "strip-citations" in faults:
         content = [{k: v for k, v in b.items() if k != "citations"} for b in content]
+    if "drop-signature-only-thinking" in faults:
+        content = [b for b in content if not _signature_only(b)]
     return {**body, "content": content}
 
 
