@@ -206,7 +206,8 @@ class FakeAnthropic(FakeProvider):
 
     def render(self, request: RecordedRequest, item: Scripted) -> WireResponse:
         body = request.body if isinstance(request.body, dict) else {}
-        model = str(body.get("model", "unknown-model"))
+        # Vertex names the model in the path (labels), not in the body.
+        model = str(body.get("model") or request.labels.get("model") or "unknown-model")
         if isinstance(item, HttpError):
             headers = {"request-id": "req_011FakeProviderRequest01", **dict(item.headers)}
             return WireResponse.json(error_json(item), item.status, **headers)

@@ -99,6 +99,12 @@ FAULTS: dict[str, str] = {
     "invent-count": "answers count_tokens with its own estimate instead of asking the provider",
     "slow-probe": "answers Claude Code's HEAD startup probe after 11 s, past the CLI's 10 s abort",
     "health-needs-key": "asks for a key on the health endpoints",
+    "query-routes": "matches its routes on the whole request target, query included, so "
+    "/v1/messages?beta=true finds no route",
+    "refuse-custom-headers": "refuses with 400 a request carrying an x- header other than the key "
+    "and Claude Code's own (an operator's ANTHROPIC_CUSTOM_HEADERS)",
+    "substitute-model": "forwards each /v1/messages request with another model id the same "
+    "provider serves (a silent substitution)",
     "host-route-confusion": "judges a management route's auth on the URL rebuilt from the Host "
     "header, so a Host carrying a path opens it (LiteLLM before 1.84.0, CVE-2026-49468)",
     "mcp-any-bearer": "opens an MCP session for any Bearer token (LiteLLM before 1.84.0, "
@@ -203,7 +209,10 @@ KILLS: dict[str, frozenset[str]] = {
         "slow-models": {"DISC-004"},
         "list-unserved-ids": {"DISC-006"},
         "health-needs-key": {"HEALTH-002"},
-        "rename-model": {"ROUTE-005"},
+        "rename-model": {"ROUTE-005", "ROUTE-009"},
+        "query-routes": {"PROTO-002", "PROTO-016"},
+        "refuse-custom-headers": {"PROTO-015"},
+        "substitute-model": {"ROUTE-009"},
         "ping-first": {"STREAM-013"},
         "invent-count": {"COUNT-002"},
         "slow-probe": {"PROTO-003"},

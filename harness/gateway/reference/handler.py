@@ -26,6 +26,8 @@ from harness.protocol import loopback
 # The provider answers after which a deployment sits out while its group has another (as LiteLLM's
 # cooldowns).
 COOLDOWN_STATUSES = frozenset({404, 429, 500, 502, 503, 529})
+# The x- headers refuse-custom-headers lets through: the key, and what Claude Code itself sends.
+KNOWN_X_HEADERS = ("x-api-key", "x-app", "x-stainless-", "x-claude-code-")
 STICKY = ("max_tokens", "temperature", "top_k")  # what sticky-fields carries to the next request
 
 
@@ -55,9 +57,12 @@ class ReferenceHandler(Relaying):
 
     def _dispatch(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        path = urlsplit(self.path).path
         faults = self.cfg.faults
+        # query-routes matches routes on the whole target, so ?beta=true finds none.
+        path = self.path if "query-routes" in faults else urlsplit(self.path).path
         try:
+            if "refuse-custom-headers" in faults:
+                self._refuse_unknown_headers()
             if (
                 path in ("/health", "/health/liveliness", "/health/readiness")
                 and "health-needs-key" not in faults
@@ -81,6 +86,12 @@ class ReferenceHandler(Relaying):
             raise GatewayFault(404, f"no route {self.command} {path}")
         except GatewayFault as fault:
             self._error(fault.status, fault.message)
+
+    def _refuse_unknown_headers(self) -> None:
+        for name in self.headers:
+            lower = name.lower()
+            if lower.startswith("x-") and not lower.startswith(KNOWN_X_HEADERS):
+                raise GatewayFault(400, f"header {name} is not allowed")
 
     # auth and routing ----------------------------------------------------
     def _authenticate(self) -> str:
@@ -147,6 +158,8 @@ class ReferenceHandler(Relaying):
         if "invent-count" in self.cfg.faults and path.endswith("count_tokens"):
             return self._json(200, {"input_tokens": max(1, len(raw) // 4)})
         body["model"] = route.model
+        if "substitute-model" in self.cfg.faults:
+            body["model"] = self._another_model(route)
         self._body = raw
         if "drop-fields" in self.cfg.faults:
             body = {k: v for k, v in body.items() if k in KNOWN_FIELDS}
@@ -163,6 +176,12 @@ class ReferenceHandler(Relaying):
         self._streamed = body.get("stream") is True
         query = urlsplit(self.path).query
         self._forward(route, path + (f"?{query}" if query else ""), json.dumps(body).encode())
+
+    def _another_model(self, route: Route) -> str:
+        """A model the same provider serves under another name (substitute-model)."""
+        family = route.model.split("-")[0]
+        others = (r.model for rs in self.cfg.routes.values() for r in rs)
+        return next((m for m in others if m != route.model and m.startswith(family)), route.model)
 
     def _redirect(self, location: str) -> None:
         self.send_response(307)
