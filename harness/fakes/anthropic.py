@@ -62,14 +62,23 @@ def _block_deltas(block: Block) -> list[dict[str, Any]]:
     return []
 
 
-def usage_dict(reply: Reply) -> dict[str, int]:
+def usage_dict(reply: Reply) -> dict[str, Any]:
     u = reply.usage
-    return {
+    out: dict[str, Any] = {
         "input_tokens": u.input_tokens,
         "output_tokens": u.output_tokens,
         "cache_creation_input_tokens": u.cache_creation_input_tokens,
         "cache_read_input_tokens": u.cache_read_input_tokens,
     }
+    if u.cache_ttl_split is not None:
+        five, hour = u.cache_ttl_split
+        out["cache_creation"] = {
+            "ephemeral_5m_input_tokens": five,
+            "ephemeral_1h_input_tokens": hour,
+        }
+    if u.web_search_requests:
+        out["server_tool_use"] = {"web_search_requests": u.web_search_requests}
+    return out
 
 
 def message_json(reply: Reply, model: str) -> dict[str, Any]:

@@ -192,11 +192,18 @@ def _converse_block(block: Block) -> dict[str, Any]:
 
 def _converse_usage(reply: Reply) -> dict[str, int]:
     u = reply.usage
-    return {
+    out = {
         "inputTokens": u.input_tokens,
         "outputTokens": u.output_tokens,
         "totalTokens": u.input_tokens + u.output_tokens,
     }
+    # Converse's TokenUsage names cache reads and writes only when a prompt cache was used
+    # (docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.html).
+    if u.cache_read_input_tokens or u.cache_creation_input_tokens:
+        out["cacheReadInputTokens"] = u.cache_read_input_tokens
+        out["cacheWriteInputTokens"] = u.cache_creation_input_tokens
+        out["totalTokens"] += u.cache_read_input_tokens + u.cache_creation_input_tokens
+    return out
 
 
 def converse_json(reply: Reply) -> dict[str, Any]:

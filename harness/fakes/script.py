@@ -63,6 +63,10 @@ class Usage:
     output_tokens: int = 7
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    # (5-minute, 1-hour) cache writes, sent as usage.cache_creation when given (the extended
+    # cache TTL's split); server tool calls, sent as usage.server_tool_use when any.
+    cache_ttl_split: tuple[int, int] | None = None
+    web_search_requests: int = 0
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ FAULTS: dict[str, str] = {
     "drop-signature-only-thinking": "drops thinking blocks with an empty text (signature only) "
     "from the answers it relays and the turns it forwards (LiteLLM PR #38809)",
     "one-block-index": "numbers every streamed content block 0",
-    "drop-cache-usage": "drops the cache token counts from a stream's message_start usage",
+    "drop-cache-usage": "drops the cache token counts from an answer's usage and a stream's "
+    "message_start and message_delta usage",
     "drop-server-blocks": "drops answer blocks other than text, tool_use and thinking (server tool "
     "use and results)",
     "strip-citations": "drops the citations of answer text blocks (and citations_delta events)",
@@ -197,7 +198,7 @@ KILLS: dict[str, frozenset[str]] = {
         "blank-redacted-thinking": {"STREAM-004", "THINK-001"},
         "drop-signature-only-thinking": {"THINK-001", "THINK-002"},
         "one-block-index": {"STREAM-005"},
-        "drop-cache-usage": {"STREAM-006"},
+        "drop-cache-usage": {"STREAM-006", "USAGE-001"},
         "drop-server-blocks": {"FEAT-002", "FEAT-005"},
         "strip-citations": {"FEAT-008"},
         "strip-cache-control": {"FEAT-001"},

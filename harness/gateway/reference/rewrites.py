@@ -73,7 +73,13 @@ def _flatten(message: Any) -> Any:
 # frames).
 KEPT_BLOCKS = ("text", "tool_use", "thinking", "redacted_thinking")
 ANSWER_FAULTS = frozenset(
-    {"drop-server-blocks", "strip-citations", "rename-model", "drop-signature-only-thinking"}
+    {
+        "drop-server-blocks",
+        "strip-citations",
+        "rename-model",
+        "drop-signature-only-thinking",
+        "drop-cache-usage",
+    }
 )
 FRAME_FAULTS = frozenset(
     {
@@ -103,6 +109,9 @@ def rewrite_answer(body: Any, faults: frozenset[str]) -> Any:
         content = [{k: v for k, v in b.items() if k != "citations"} for b in content]
     if "drop-signature-only-thinking" in faults:
         content = [b for b in content if not _signature_only(b)]
+    if "drop-cache-usage" in faults:
+        kept = {k: v for k, v in (body.get("usage") or {}).items() if not k.startswith("cache_")}
+        body = {**body, "usage": kept}
     return {**body, "content": content}
 
 
