@@ -11,7 +11,7 @@ from harness.claude_code import (
     discovery_keeps,
     has_discovery,
 )
-from harness.fakes import Reply
+from harness.fakes import ModelList, Reply
 from harness.gateway.configs import is_pool_name
 from harness.protocol.client import message_body
 from harness.protocol.validators import validate_model_list
@@ -186,3 +186,32 @@ def test_every_id_claude_code_keeps_is_served(
     assert refused == {}, (
         f"Claude Code {version} would offer ids the gateway does not serve: {refused}"
     )
+
+
+# Claude Code's probes as it sends them: the HEAD startup probe (HEAD / before 2.1, HEAD /api/hello
+# since), and Bedrock mode's inference-profile listing, which carries no credential with
+# CLAUDE_CODE_SKIP_BEDROCK_AUTH (captured in harness/claude_code/profiles/2.0.77.json).
+PROBES = [
+    pytest.param(("HEAD", "/", True), id="head-root"),
+    pytest.param(("HEAD", "/api/hello", True), id="head-api-hello"),
+    pytest.param(
+        ("GET", "/bedrock/inference-profiles?type=SYSTEM_DEFINED", False),
+        id="bedrock-inference-profiles",
+        marks=[pytest.mark.needs("litellm"), pytest.mark.needs("bedrock")],
+    ),
+]
+
+
+@pytest.mark.req("DISC-008")
+@pytest.mark.parametrize("probe", PROBES)
+def test_claude_code_probes_get_no_server_error(
+    proxy, make_client, bedrock_provider, probe, observe
+):
+    """Claude Code's probes (HEAD /, HEAD /api/hello, Bedrock mode's keyless GET
+    /bedrock/inference-profiles) are answered without a server error."""
+    method, path, keyed = probe
+    bedrock_provider.script("inference_profiles", ModelList(()), optional=True)
+    client = make_client(proxy.url, proxy.master_key if keyed else None)
+    ex = client.request(method, path, validate=False, reason="a probe: any answer but a 5xx")
+    observe("status", ex.status)
+    assert ex.status < 500, f"expected no server error, observed {ex.status}:\n{ex.transcript()}"

@@ -100,6 +100,7 @@ FAULTS: dict[str, str] = {
     "invent-count": "answers count_tokens with its own estimate instead of asking the provider",
     "slow-probe": "answers Claude Code's HEAD startup probe after 11 s, past the CLI's 10 s abort",
     "health-needs-key": "asks for a key on the health endpoints",
+    "probe-500": "answers Claude Code's HEAD startup probe with 500",
     "query-routes": "matches its routes on the whole request target, query included, so "
     "/v1/messages?beta=true finds no route",
     "refuse-custom-headers": "refuses with 400 a request carrying an x- header other than the key "
@@ -137,7 +138,7 @@ KILLS: dict[str, frozenset[str]] = {
         "leak-key": {"AUTH-001", "AUTH-005", "PASS-005"},
         "provider-key-in-error": {"KEYS-006"},
         "master-key-in-log": {"KEYS-007"},
-        "sticky-fields": {"STATE-001"},
+        "sticky-fields": {"STATE-001", "STATE-002"},
         "host-route-confusion": {"ADMIN-002"},
         "mcp-any-bearer": {"ADMIN-003"},
         "openai-errors": {"AUTH-004", "ERR-002", "ERR-004", "ERR-007", "KEYS-002", "PASS-007"},
@@ -214,6 +215,7 @@ KILLS: dict[str, frozenset[str]] = {
         "query-routes": {"PROTO-002", "PROTO-016"},
         "refuse-custom-headers": {"PROTO-015"},
         "substitute-model": {"ROUTE-009"},
+        "probe-500": {"DISC-008"},
         "ping-first": {"STREAM-013"},
         "invent-count": {"COUNT-002"},
         "slow-probe": {"PROTO-003"},

@@ -51,7 +51,7 @@ class ReferenceHandler(Relaying):
         """Claude Code's startup probe: answered at once with 404 (slowly under slow-probe)."""
         if "slow-probe" in self.cfg.faults:  # past the time Claude Code waits for it
             time.sleep(PROBE_TIMEOUT_S + 1.0)
-        self.send_response(404)
+        self.send_response(500 if "probe-500" in self.cfg.faults else 404)
         self.send_header("content-length", "0")
         self.end_headers()
 
