@@ -265,3 +265,54 @@ def test_quickstart_example_master_key_is_accepted(
         assert_status(client.messages(message_body(QUICKSTART_MODELS[0])), 200)
     finally:
         client.close()
+
+
+# A subscription login's OAuth access token (the sk-ant-oat01- form Claude Code's /login stores),
+# and the beta Anthropic asks OAuth callers for.
+SUBSCRIPTION_TOKEN = "sk-ant-oat01-conformanceSubscriptionToken0000000000000000-AAAAAA"
+SUBSCRIPTION_HEADERS = {"anthropic-beta": "oauth-2025-04-20"}
+
+
+@pytest.mark.req("AUTH-011")
+@pytest.mark.needs("litellm")
+@pytest.mark.settings(
+    forward_llm_provider_auth_headers=(
+        "true in litellm_settings, and the gateway key in x-litellm-api-key through "
+        "ANTHROPIC_CUSTOM_HEADERS (LiteLLM's Claude Code BYOK tutorial)"
+    )
+)
+@pytest.mark.parametrize("path", ["/anthropic/v1/messages", "/v1/messages"], ids=str)
+@pytest.mark.parametrize(
+    "deployment",
+    [
+        pytest.param("no-provider-key", marks=pytest.mark.gateway("byok")),
+        pytest.param("anthropic-api-key-set", marks=pytest.mark.gateway("byok-with-key")),
+    ],
+)
+def test_a_subscription_login_reaches_anthropic_with_its_own_token(
+    proxy, make_client, anthropic_provider, gateway_secrets, deployment, path, observe
+):
+    """With LiteLLM's documented BYOK forwarding, a Claude Code client logged in with a
+    subscription reaches Anthropic with its own OAuth token."""
+    anthropic_provider.script("messages", Reply.text("billed to the subscription"))
+    client = make_client(proxy.url, SUBSCRIPTION_TOKEN)
+    headers = {**SUBSCRIPTION_HEADERS, "x-litellm-api-key": f"Bearer {proxy.master_key}"}
+    ex = client.request("POST", path, json_body=message_body(SONNET), headers=headers)
+    assert_says(ex, "billed to the subscription")
+    sent = anthropic_provider.last("messages")
+    got = sent.header("authorization") or sent.header("x-api-key") or ""
+    observe("credential at Anthropic", _credential_name(got, gateway_secrets))
+    assert got == f"Bearer {SUBSCRIPTION_TOKEN}", (
+        "expected Anthropic to get the caller's own Bearer token, observed "
+        f"{_credential_name(got, gateway_secrets)}"
+    )
+
+
+def _credential_name(value: str, secrets: dict[str, str]) -> str:
+    """What a credential is, never its value (a report must not carry a key)."""
+    if not value:
+        return "none"
+    if SUBSCRIPTION_TOKEN in value:
+        return "the subscription token"
+    named = [name for name, secret in secrets.items() if secret and secret in value]
+    return named[0] if named else "another credential"

@@ -258,3 +258,30 @@ def cost_config(upstreams: Upstreams) -> GatewayConfig:
     return GatewayConfig(
         "cost", config, upstream_env(upstreams), key, {"custom_callbacks.py": COST_CALLBACK}
     )
+
+
+@gateway_config("byok-with-key")
+def byok_with_key_config(upstreams: Upstreams) -> GatewayConfig:
+    """The BYOK tutorial on a proxy that also holds ANTHROPIC_API_KEY (for the pass-through's
+    API-key users): the caller's own credential must still take precedence."""
+    byok = byok_config(upstreams)
+    return GatewayConfig("byok-with-key", byok.config, upstream_env(upstreams), byok.master_key)
+
+
+@gateway_config("byok")
+def byok_config(upstreams: Upstreams) -> GatewayConfig:
+    """LiteLLM's "Claude Code with BYOK" tutorial: no provider key in the model list, and
+    `forward_llm_provider_auth_headers: true`, so the client's own Anthropic credential (a
+    subscription's OAuth token) reaches Anthropic; the gateway key travels in x-litellm-api-key."""
+    key = new_master_key()
+    model = {"model": f"anthropic/{SONNET}", "api_base": upstreams.anthropic_url}
+    config = {
+        "model_list": [{"model_name": SONNET, "litellm_params": model}],
+        "general_settings": {"master_key": key},
+        "litellm_settings": {**LITELLM_SETTINGS, "forward_llm_provider_auth_headers": True},
+        "router_settings": dict(ROUTER_SETTINGS),
+    }
+    # No Anthropic key anywhere: the tutorial's operator holds none (the pass-through would
+    # otherwise send ANTHROPIC_API_KEY in the caller's place).
+    env = {k: v for k, v in upstream_env(upstreams).items() if k != "ANTHROPIC_API_KEY"}
+    return GatewayConfig("byok", config, env, key)

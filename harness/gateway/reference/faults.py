@@ -274,6 +274,8 @@ UNREACHABLE: dict[str, str] = {
     "AUTH-009": "the quickstart's master_key placement (under litellm_settings) is LiteLLM's "
     "config semantics",
     "AUTH-010": "the quickstart's example key is LiteLLM's master-key check",
+    "AUTH-011": "forward_llm_provider_auth_headers (BYOK) is LiteLLM's setting; the reference "
+    "gateway always sends the config's own provider key",
     **dict.fromkeys(
         JUDGES_THE_CONFIG,
         "it judges the config under test, not the gateway: no fault of a gateway can break it",
