@@ -24,6 +24,9 @@ MODULES = [
     "suites/test_recorded.py",
     "suites/test_protocol.py",
     "suites/test_features.py",
+    "suites/test_thinking.py",
+    "suites/test_usage.py",
+    "suites/test_route_fidelity.py",
 ]
 
 

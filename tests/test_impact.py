@@ -106,6 +106,12 @@ def test_a_level_against_the_rule_fails_unless_an_exception_says_why():
             {"outcome": "call failed: AssertionError", "network_escape": ["10.0.0.1:443"]},
             ["a request left loopback"],
         ),
+        ("ADMIN-001", {"declared": {"served without the master key": []}}, []),
+        (
+            "ADMIN-002",
+            {"declared": {"served without the master key": ["/model/info"]}},
+            ["a management route or the MCP endpoint served a caller without the key"],
+        ),
     ],
     ids=[
         "refused-in-the-wrong-shape",
@@ -116,6 +122,8 @@ def test_a_level_against_the_rule_fails_unless_an_exception_says_why():
         "unlisted-key-200",
         "echo",
         "escape",
+        "admin-refused-wrongly",
+        "admin-served",
     ],
 )
 def test_an_exposure_is_claimed_only_from_what_a_check_observed(requirement, fingerprint, seen):

@@ -245,6 +245,19 @@ def test_a_run_that_needed_no_proxy_does_not_wait_for_litellms_import():
 
 
 def test_a_worker_sharing_the_server_takes_only_its_own_proxies_when_it_leaves(tmp_path):
+    # A proxy that lost its free port to another test's process between the pick and its bind
+    # exits 1 ("address already in use"): that is the machine's race, so the case runs again.
+    for attempt in range(2):
+        lost = _share_the_server_and_leave(tmp_path / f"try-{attempt}")
+        if not lost:
+            break
+    assert not lost, lost
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+def _share_the_server_and_leave(folder: Path) -> str:
+    """Empty when the owner's proxy outlived the worker's; else why a port race stopped it."""
+    folder.mkdir()
     owner = forkserver.ForkServer.start(sys.executable, zygote_env())
     try:
         worker = forkserver.ForkServer(
@@ -252,17 +265,22 @@ def test_a_worker_sharing_the_server_takes_only_its_own_proxies_when_it_leaves(t
         )  # as an xdist worker connects
         assert worker.ready()
         assert owner.ready()
-        kept, dropped = _fork_one(owner, tmp_path / "kept"), _fork_one(worker, tmp_path / "dropped")
+        kept, dropped = _fork_one(owner, folder / "kept"), _fork_one(worker, folder / "dropped")
         assert worker.poll(dropped.pid) is None
         worker.stop()  # a worker that ends (or dies) disconnects
         deadline = time.monotonic() + 15
         while not _gone(dropped.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _gone(dropped.pid)
-        assert kept.poll() is None, "the owner's proxy runs on"
+        if kept.poll() is None:
+            return ""
+        log = (folder / "kept" / "proxy.log").read_text(errors="replace")
+        assert "address already in use" in log.lower(), (
+            f"the owner's proxy did not run on (exit {kept.poll()}):\n{log[-2000:]}"
+        )
+        return f"the owner's proxy lost its port twice:\n{log[-2000:]}"
     finally:
         owner.stop()
-    assert processes_mentioning(str(tmp_path)) == []
 
 
 def test_an_interpreter_whose_litellm_cannot_preload_starts_proxies_the_old_way(tmp_path):
