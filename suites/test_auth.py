@@ -300,12 +300,16 @@ def test_a_subscription_login_reaches_anthropic_with_its_own_token(
     ex = client.request("POST", path, json_body=message_body(SONNET), headers=headers)
     assert_says(ex, "billed to the subscription")
     sent = anthropic_provider.last("messages")
-    got = sent.header("authorization") or sent.header("x-api-key") or ""
-    observe("credential at Anthropic", _credential_name(got, gateway_secrets))
-    assert got == f"Bearer {SUBSCRIPTION_TOKEN}", (
-        "expected Anthropic to get the caller's own Bearer token, observed "
-        f"{_credential_name(got, gateway_secrets)}"
+    got = {
+        name: _credential_name(sent.header(name) or "", gateway_secrets)
+        for name in ("authorization", "x-api-key")
+    }
+    observe("credentials at Anthropic", got)
+    # The caller's token alone: a gateway key beside it would be used (x-api-key wins at Anthropic).
+    assert got == {"authorization": "the subscription token", "x-api-key": "none"}, (
+        f"expected Anthropic to get the caller's own Bearer token and nothing else, observed {got}"
     )
+    assert sent.header("authorization") == f"Bearer {SUBSCRIPTION_TOKEN}"
 
 
 def _credential_name(value: str, secrets: dict[str, str]) -> str:

@@ -204,13 +204,13 @@ PROBES = [
 
 @pytest.mark.req("DISC-008")
 @pytest.mark.parametrize("probe", PROBES)
-def test_claude_code_probes_get_no_server_error(
-    proxy, make_client, bedrock_provider, probe, observe
-):
+def test_claude_code_probes_get_no_server_error(proxy, make_client, request, probe, observe):
     """Claude Code's probes (HEAD /, HEAD /api/hello, Bedrock mode's keyless GET
     /bedrock/inference-profiles) are answered without a server error."""
     method, path, keyed = probe
-    bedrock_provider.script("inference_profiles", ModelList(()), optional=True)
+    if path.startswith("/bedrock/"):
+        bedrock = request.getfixturevalue("bedrock_provider")
+        bedrock.script("inference_profiles", ModelList(()), optional=True)
     client = make_client(proxy.url, proxy.master_key if keyed else None)
     ex = client.request(method, path, validate=False, reason="a probe: any answer but a 5xx")
     observe("status", ex.status)

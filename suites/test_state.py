@@ -86,11 +86,14 @@ def test_a_request_leaves_nothing_behind_on_any_route(
     model = None if route.pool is None else fresh_model(route.pool)
     first = {**route.body(model, stream=False), "max_tokens": 32000, "temperature": 0.2}
     path = route.path(stream=False)
-    gateway.request("POST", path, json_body=first, validate=False, reason="setting up")
+    before = gateway.request("POST", path, json_body=first, validate=False, reason="setting up")
+    assert before.status == 200, f"the first request was not served:\n{before.transcript()}"
     second = route.body(model, stream=False)
     ex = gateway.request("POST", path, json_body=second, validate=False, reason="judged below")
     assert ex.status == 200, f"expected 200, observed {ex.status}:\n{ex.transcript()}"
-    got = _sampling(route, route.received(fake)[-1])
+    calls = route.received(fake)
+    assert len(calls) == 2, f"expected both requests at the provider, observed {len(calls)}"
+    got = _sampling(route, calls[-1])
     observe("the second request at the provider", got)
     expected = {"max_tokens": second["max_tokens"], "temperature": None}
     assert got == expected, f"expected the second request's own {expected}, observed {got}"
@@ -117,7 +120,7 @@ def test_one_callers_settings_never_reach_another_caller(
     got = {k: sent.get(k, "<absent>") for k in fields}
     observe("the other caller's request at the provider", got)
     own = {
-        "max_tokens": 256,
+        "max_tokens": message_body(VK_MODEL_A)["max_tokens"],
         "temperature": "<absent>",
         "top_k": "<absent>",
         "metadata": "<absent>",

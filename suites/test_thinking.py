@@ -42,10 +42,15 @@ EXPECTED = [
 ]
 
 
+THINKING = {"type": "enabled", "budget_tokens": 1024}
+
+
 def _view(route: Route, ex: Exchange) -> list[Any]:
     """The answer's blocks as the client reads them, whatever the route's framing."""
     if route.name == "bedrock-passthrough" and ex.events is None and ex.content[:1] != b"{":
-        return list(stream_view(as_sse(bedrock_chunks(ex.content)[0]))["blocks"])
+        events, whole = bedrock_chunks(ex.content)
+        assert whole, "the event stream ended inside a frame"
+        return list(stream_view(as_sse(events))["blocks"])
     return list(client_view(ex)["blocks"])
 
 
@@ -60,7 +65,11 @@ def test_thinking_blocks_reach_the_client_whole(
     fake = request.getfixturevalue(f"{route.fake}_provider")
     route.script(fake, Reply(blocks=(*BLOCKS, Text("Reading it now."))), stream=stream)
     model = None if route.pool is None else fresh_model(route.pool)
-    ex = route.send(gateway, model, stream=stream)
+    # As Claude Code asks for it: thinking on, so a gateway may not drop it as unrequested.
+    body = {**route.body(model, stream=stream), "max_tokens": 2048, "thinking": THINKING}
+    ex = gateway.request(
+        "POST", route.path(stream), json_body=body, validate=False, reason="blocks judged below"
+    )
     assert ex.status == 200, f"expected 200, observed {ex.status}:\n{ex.transcript()}"
     got = _view(route, ex)
     observe("blocks", [b[0] for b in got])
@@ -83,7 +92,7 @@ def _second_turn(route: Route, model: str | None) -> dict[str, Any]:
     return {
         **body,
         "max_tokens": 2048,
-        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "thinking": THINKING,
         # Claude Code always declares its tools; without them a bridge may flatten the tool call.
         "tools": [READ_TOOL],
         "messages": [
@@ -97,7 +106,11 @@ def _second_turn(route: Route, model: str | None) -> dict[str, Any]:
 def _returned(route: Route, sent: RecordedRequest) -> list[Any]:
     """The thinking blocks of the assistant turn as the provider received them, in Anthropic's
     terms."""
-    turn = sent.body["messages"][1]["content"]
+    try:
+        turn = sent.body["messages"][1]["content"]
+        assert isinstance(turn, list)
+    except (KeyError, IndexError, TypeError, AssertionError):
+        raise AssertionError(f"the assistant turn did not arrive as blocks: {sent.body}") from None
     if route.name != "bedrock-converse":
         return [
             (b["type"], b.get("thinking"), b.get("signature"))

@@ -44,3 +44,15 @@ def test_a_check_about_something_else_fails_when_a_secret_shows(tmp_path, fault,
 def test_a_log_the_harness_could_not_read_is_no_leak():
     assert leaked({"secret_exposed": "<could not observe: FileNotFoundError>"}) == ""
     assert leaked({"secret_exposed": ["log: the master key"]}) == "log: the master key"
+
+
+def test_a_failures_text_names_the_master_key_instead_of_quoting_it(tmp_path):
+    """A failure quotes the transcript, whose every request carries the gateway's key: the run's
+    JSON (and so a deviations entry and the report) gets the key's name instead (issue 39)."""
+    done = run_suite(PIPE, "--gateway-impl", "reference:empty-200", "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout[-3000:]
+    (result,) = json.loads((tmp_path / "compat.json").read_text())["results"]
+    failure = result["evidence"]["failure"]
+    assert "authorization: Bearer <the master key>" in failure, failure[-2000:]
+    assert "Bearer sk-" not in failure
+    assert "Bearer sk-" not in done.stdout

@@ -27,6 +27,7 @@ from harness.plugin.report import ReportCollector
 from harness.plugin.stash import (
     CALL_RAISED,
     CLIENTS,
+    GATEWAY_SECRETS,
     GUARD,
     IMPL,
     OVERRIDES,
@@ -304,11 +305,27 @@ def pytest_runtest_makereport(
             report.user_properties.append(("observed:stream timing (provider clock)", timings))
     # Known deviations (xfail) keep their evidence too: the report shows what the gateway did.
     if report.failed or (call.excinfo is not None and hasattr(report, "wasxfail")):
+        _redact_secrets(item, report)
         for title, text in evidence.collect(item):
             report.sections.append((title, text))
         if report.when == "call":
             _keep_the_wire(item, report)
     return report
+
+
+def _redact_secrets(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A failure's text quotes transcripts, and every request carries the gateway's key: the
+    report, the terminal and a deviations entry get each secret's name instead (issue 39,
+    KEYS-006/007)."""
+    if isinstance(report.longrepr, tuple):
+        return
+    text = report.longreprtext
+    redacted = text
+    for name, value in item.stash.get(GATEWAY_SECRETS, {}).items():
+        if len(value) >= 8:  # an empty or toy value would blank ordinary text
+            redacted = redacted.replace(value, f"<{name}>")
+    if redacted != text:
+        report.longrepr = redacted
 
 
 def _keep_the_wire(item: pytest.Item, report: pytest.TestReport) -> None:

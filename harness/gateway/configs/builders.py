@@ -285,3 +285,13 @@ def byok_config(upstreams: Upstreams) -> GatewayConfig:
     # otherwise send ANTHROPIC_API_KEY in the caller's place).
     env = {k: v for k, v in upstream_env(upstreams).items() if k != "ANTHROPIC_API_KEY"}
     return GatewayConfig("byok", config, env, key)
+
+
+@gateway_config("mcp")
+def mcp_config(upstreams: Upstreams) -> GatewayConfig:
+    """The default config with one MCP server (on loopback, never reached by the ADMIN checks), so
+    the gateway serves its MCP endpoint: LiteLLM opens /mcp only for a config that lists one."""
+    base = default_config(upstreams)
+    server = {"url": f"{upstreams.anthropic_url}/mcp", "transport": "http"}
+    config = {**base.config, "mcp_servers": {"loopback_tools": server}}
+    return GatewayConfig("mcp", config, base.env, base.master_key)

@@ -76,7 +76,7 @@ FAULTS: dict[str, str] = {
     "drop-signature": "drops the signature_delta of streamed thinking",
     "blank-redacted-thinking": "empties the data of a streamed redacted_thinking block",
     "drop-signature-only-thinking": "drops thinking blocks with an empty text (signature only) "
-    "from the answers it relays and the turns it forwards (LiteLLM PR #38809)",
+    "from the JSON answers it relays and the turns it forwards (LiteLLM PR #38809)",
     "one-block-index": "numbers every streamed content block 0",
     "drop-cache-usage": "drops the cache token counts from an answer's usage and a stream's "
     "message_start and message_delta usage",

@@ -179,9 +179,16 @@ class ReferenceHandler(Relaying):
 
     def _another_model(self, route: Route) -> str:
         """A model the same provider serves under another name (substitute-model)."""
-        family = route.model.split("-")[0]
-        others = (r.model for rs in self.cfg.routes.values() for r in rs)
-        return next((m for m in others if m != route.model and m.startswith(family)), route.model)
+        same_provider = (
+            r.model
+            for rs in self.cfg.routes.values()
+            for r in rs
+            if r.api_base == route.api_base and r.model != route.model
+        )
+        other = next(same_provider, None)
+        if other is None:
+            raise GatewayFault(500, "substitute-model: no other model on this provider")
+        return other
 
     def _redirect(self, location: str) -> None:
         self.send_response(307)
