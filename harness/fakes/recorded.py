@@ -1,5 +1,5 @@
-"""The Anthropic SDK's recorded stream transcripts, kept as cassettes in
-``cassettes/anthropic/sdk-*.yaml``.
+"""Recorded Anthropic streams: the Anthropic SDK's transcripts (``cassettes/anthropic/sdk-*.yaml``)
+and live recordings other projects published (``LIVE``).
 
 They come from anthropics/anthropic-sdk-python's test fixtures (MIT; the licence is
 ``cassettes/anthropic/LICENSE.anthropic-sdk-python``), imported once with their provenance.
@@ -19,10 +19,15 @@ VALID = (
     "fallback_credit_response",
 )
 BROKEN = "incomplete_partial_json_response"
+# Live API responses other projects recorded and published (issue 40), by cassette name: each
+# cassette's provenance names its source, commit and licence (NOTICE).
+LIVE = ("pydantic-ai-thinking-part-stream",)
+# Every complete stream the recorded-stream checks replay.
+STREAMS = VALID + LIVE
 
 
 def cassette_name(name: str) -> str:
-    return "anthropic/sdk-" + name.replace("_", "-")
+    return f"anthropic/{name}" if name in LIVE else "anthropic/sdk-" + name.replace("_", "-")
 
 
 def transcript(name: str) -> str:
