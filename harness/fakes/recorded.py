@@ -21,7 +21,11 @@ VALID = (
 BROKEN = "incomplete_partial_json_response"
 # Live API responses other projects recorded and published (issue 40), by cassette name: each
 # cassette's provenance names its source, commit and licence (NOTICE).
-LIVE = ("pydantic-ai-thinking-part-stream",)
+LIVE = (
+    "pydantic-ai-thinking-part-stream",
+    "pydantic-ai-redacted-thinking-stream",
+    "pydantic-ai-web-search-stream",
+)
 # Every complete stream the recorded-stream checks replay.
 STREAMS = VALID + LIVE
 
