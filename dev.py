@@ -141,6 +141,7 @@ def main(argv: list[str]) -> int:
         ["harness", "deviations", "check"],
         ["harness", "cassettes", "check"],
         ["harness", "cassettes", "verify"],
+        ["harness", "cassettes", "audit"],
     ):
         if rc := _run([python, "-m", *check]):
             return rc

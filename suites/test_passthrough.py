@@ -46,7 +46,7 @@ def test_passthrough_forwards_version_and_beta_headers(
 
 
 @pytest.mark.req("PASS-003")
-@pytest.mark.parametrize("name", recorded.STREAMS, ids=str)
+@pytest.mark.parametrize("name", recorded.STREAMS, ids=recorded.stream_id)
 def test_passthrough_stream_arrives_unchanged_and_in_order(gateway, anthropic_provider, name):
     """A recorded provider stream comes through the pass-through with the same events in order, as a
     client reads them (deltas split at other boundaries and pings read the same)."""

@@ -294,7 +294,7 @@ def test_openai_finish_reason_maps_to_stop_reason(
 
 
 @pytest.mark.req("STREAM-010")
-@pytest.mark.parametrize("name", recorded.STREAMS, ids=str)
+@pytest.mark.parametrize("name", recorded.STREAMS, ids=recorded.stream_id)
 def test_recorded_stream_survives_the_unified_endpoint(gateway, anthropic_provider, name):
     """A recorded Anthropic stream reaches the client through /v1/messages with the same content."""
     text = recorded.transcript(name)

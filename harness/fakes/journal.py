@@ -24,6 +24,9 @@ class RecordedRequest:
     received_at: float = field(default_factory=time.monotonic)
     # Where the answer came from: "scripted", "recorded <cassette>", "standing" or "unscripted".
     answer: str = ""
+    # Whose bytes the answer is: "live <cassette>", "derived <cassette> (<how>)" or "synthetic"
+    # (issue 40); "" when nothing answered.
+    source: str = ""
     # What the provider answered: the status and the body's bytes (a stream's, joined).
     response_status: int = 0
     response_body: bytes = b""

@@ -19,19 +19,25 @@ VALID = (
     "fallback_credit_response",
 )
 BROKEN = "incomplete_partial_json_response"
-# Live API responses other projects recorded and published (issue 40), by cassette name: each
+# Live API streams other projects recorded and published (issue 40), by cassette name; each
 # cassette's provenance names its source, commit and licence (NOTICE).
 LIVE = (
-    "pydantic-ai-thinking-part-stream",
-    "pydantic-ai-redacted-thinking-stream",
-    "pydantic-ai-web-search-stream",
+    "live/pydantic-ai/anthropic-thinking-part-stream",
+    "live/pydantic-ai/anthropic-redacted-thinking-stream",
+    "live/pydantic-ai/anthropic-web-search-stream",
+    "live/vercel-ai/anthropic-json-tool-stream",
 )
 # Every complete stream the recorded-stream checks replay.
 STREAMS = VALID + LIVE
 
 
 def cassette_name(name: str) -> str:
-    return f"anthropic/{name}" if name in LIVE else "anthropic/sdk-" + name.replace("_", "-")
+    return name if name in LIVE else "anthropic/sdk-" + name.replace("_", "-")
+
+
+def stream_id(name: str) -> str:
+    """A report row's id: the SDK fixture's name, or ``<source>/<name>`` of a live recording."""
+    return name.removeprefix(cassettes.LIVE + "/")
 
 
 def transcript(name: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.fakes.script import (
     HttpError,
+    Live,
     ModelList,
     RedactedThinking,
     Reply,
@@ -58,6 +59,9 @@ WEATHER_TOOL = {
 }
 
 
+# Live recordings (cassettes/live/, issue 40) that answer scenarios by default.
+LIVE = "live/pydantic-ai/"
+
 ROUTE_PATHS = {
     "messages": frozenset({"/v1/messages"}),
     "count_tokens": frozenset({"/v1/messages/count_tokens"}),
@@ -81,6 +85,8 @@ class Scenario:
     followup: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
     note: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
+    # The live recording(s) that answer it by default (issue 40); None: its script does.
+    live: Scripted | tuple[Scripted, ...] | None = None
 
     @property
     def provider(self) -> str:
@@ -97,7 +103,11 @@ class Scenario:
         return bool((self.body or {}).get("stream"))
 
     def answers(self, source: str) -> tuple[Scripted, ...]:
-        chosen = self.scripted if source == "scripted" else self.standin
+        """``live`` (its live recording, else its script), ``scripted`` or ``standin``."""
+        if source == "live":
+            source = "scripted" if self.live is None else "live"
+        chosen = {"live": self.live, "scripted": self.scripted}.get(source, self.standin)
+        assert chosen is not None
         return chosen if isinstance(chosen, tuple) else (chosen,)
 
 
@@ -152,7 +162,14 @@ def _anthropic() -> list[Scenario]:
     )
     paced = Reply(blocks=(Text(" ".join(str(n) for n in range(1, 31))),), delay=0.05)
     return [
-        Scenario("anthropic/text", "PIPE-001", CLAUDE, hello, *_text_pair("hello")),
+        Scenario(
+            "anthropic/text",
+            "PIPE-001",
+            CLAUDE,
+            hello,
+            *_text_pair("hello"),
+            live=Live(LIVE + "anthropic-cache-write-and-read"),
+        ),
         Scenario(
             "anthropic/text-stream",
             "PIPE-002",
@@ -168,6 +185,10 @@ def _anthropic() -> list[Scenario]:
             tool_turns[0],
             tool_turns[1],
             followup=tool_result_turn,
+            live=(
+                Live(LIVE + "anthropic-tool-with-thinking", 0),
+                Live(LIVE + "anthropic-tool-with-thinking", 1),
+            ),
         ),
         Scenario(
             "anthropic/tool-use-stream",
@@ -192,6 +213,7 @@ def _anthropic() -> list[Scenario]:
                     Text("It is 391."),
                 )
             ),
+            live=Live(LIVE + "anthropic-thinking-part"),
         ),
         Scenario(
             "anthropic/thinking-stream",
@@ -207,6 +229,7 @@ def _anthropic() -> list[Scenario]:
                     Text("It is 391."),
                 )
             ),
+            live=Live(LIVE + "anthropic-thinking-part-stream"),
         ),
         Scenario(
             "anthropic/refusal",
@@ -286,6 +309,7 @@ def _anthropic() -> list[Scenario]:
                 )
             ),
             note="the API answers this documented prompt with a redacted_thinking block",
+            live=Live(LIVE + "anthropic-redacted-thinking-stream"),
         ),
     ]
 

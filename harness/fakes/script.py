@@ -201,8 +201,22 @@ class RawMessage:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class Live:
+    """Answer with a live recording's answer (``cassettes/live/<source>/<name>.yaml``), byte for
+    byte, whatever the request: the strict fake holds the request to the provider's rules first
+    (issue 40). ``derive`` turns it into a route no live recording covers, and says so:
+    ``invoke-stream`` or ``vertex`` (:mod:`harness.fakes.live`)."""
+
+    name: str  # "live/pydantic-ai/anthropic-thinking-part-stream"
+    interaction: int = 0
+    derive: str = ""
+    delay: float = 0.0  # between a stream's events
+
+
 Scripted = (
-    Reply
+    Live
+    | Reply
     | HttpError
     | RawSSE
     | RawJSON

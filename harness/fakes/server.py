@@ -16,9 +16,10 @@ from typing import ClassVar, Self
 from vcr.request import Request
 
 from harness.errors import HarnessError
+from harness.fakes import live
 from harness.fakes.journal import RecordedRequest, WireResponse
 from harness.fakes.rules import Rule
-from harness.fakes.script import Fault, HttpError, Recorded, Reply, Scripted
+from harness.fakes.script import Fault, HttpError, Live, Recorded, Reply, Scripted
 from harness.fakes.strict import refusal
 from harness.fakes.wire import ProviderServer
 from harness.tapes.matching import ReplayMiss, play
@@ -261,11 +262,13 @@ class FakeProvider:
             rule, error = refused
             request.labels["rule"] = rule.id
             request.answer = f"refused by {rule.cite}: {error.status} {error.type}"
+            request.source = "synthetic"
             with self._lock:
                 self.requests.append(request)
             return self.render(request, error)
         item = self._take(request)
         request.answer = "unscripted" if item is None else "scripted"
+        request.source = "" if item is None else live.source_of(item)
         with self._lock:
             self.requests.append(request)
             if item is None:
@@ -274,6 +277,9 @@ class FakeProvider:
             return self.unscripted(request)
         if isinstance(item, Recorded):
             return self._replay(request, item)
+        if isinstance(item, Live):
+            request.answer = live.source_of(item)
+            return live.render(item)
         if isinstance(item, Fault):
             response = (
                 self.render(request, item.reply) if item.reply is not None else WireResponse(200)

@@ -212,12 +212,13 @@ def fresh_model(proxy: Target, proxy_pool: ProxyPool) -> Callable[[str], str]:
 
 @pytest.fixture(scope="session")
 def provider_answers(pytestconfig: pytest.Config) -> Callable[[Scenario], list[Scripted]]:
-    """A scenario's provider answers: its script, or its cassette under ``--providers recorded``."""
+    """A scenario's provider answers: its live recording (the default) or script, or its cassette
+    under ``--providers recorded``."""
     mode = pytestconfig.getoption("providers")
 
     def answers(scenario: Scenario) -> list[Scripted]:
-        if mode == "scripted":
-            return list(scenario.answers("scripted"))
+        if mode in ("scripted", "live"):
+            return list(scenario.answers(mode))
         recorded = Recorded(scenario.name)
         return [recorded] * len(scenario.answers("scripted"))
 

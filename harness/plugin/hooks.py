@@ -295,6 +295,19 @@ def pytest_runtest_makereport(
                 sorted({r.answer for p in providers for r in p.received() if r.answer}),
             )
         )
+        report.user_properties.append(
+            (
+                "reply_sources",
+                sorted(
+                    {
+                        f"{p.name} {r.route or r.path}: {r.source}"
+                        for p in providers
+                        for r in p.received()
+                        if r.source
+                    }
+                ),
+            )
+        )
         # Every streamed exchange on the provider's clock (harness.plugin.provider_clock): evidence,
         # never fingerprinted.
         timings = check_timings(

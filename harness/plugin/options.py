@@ -142,10 +142,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-report", action="store_true", help="write no compatibility report")
     group.addoption(
         "--providers",
-        default="scripted",
-        choices=("scripted", "recorded"),
-        help="how the fake providers answer the checks that have a recorded counterpart: from the "
-        "harness's scripts (default) or from cassettes/ (recorded provider traffic)",
+        default="live",
+        choices=("live", "scripted", "recorded"),
+        help="how the fake providers answer the provider scenarios: from live recordings where a "
+        "scenario has one, else its script (live, the default); from the harness's scripts only "
+        "(scripted); or from cassettes/<provider>/ (recorded)",
     )
     group.addoption(
         "--proxy-port",

@@ -120,6 +120,8 @@ class ReportCollector:
                 if str(k).startswith("observed:")
             }
         )
+        if props.get("reply_sources"):
+            result.reply_sources = [str(a) for a in props["reply_sources"]]  # type: ignore[attr-defined]
         if props.get("flaky"):
             result.flaky = str(props["flaky"])
         if props.get("ran_twice"):

@@ -21,7 +21,10 @@ from vcr.serializers import yamlserializer
 from harness.errors import HarnessError
 
 DIRECTORY = Path(__file__).resolve().parents[2] / "cassettes"
-PROVIDERS = ("anthropic", "openai")
+PROVIDERS = ("anthropic", "openai", "bedrock")
+# Live recordings other projects published sit in a folder per source, ``live/<source>/<name>``,
+# and name their provider in their provenance (issue 40).
+LIVE = "live"
 PROVENANCE = (
     "recorded_at",
     "base_url",
@@ -81,7 +84,14 @@ class Tape:
 
     @property
     def provider(self) -> str:
+        if self.name.startswith(LIVE + "/"):
+            return str(self.provenance.get("provider", ""))
         return self.name.split("/", 1)[0]
+
+    @property
+    def live(self) -> bool:
+        """An imported recording of the real provider's answer (``cassettes/live/``)."""
+        return self.name.startswith(LIVE + "/")
 
     @property
     def path(self) -> Path:
@@ -93,6 +103,8 @@ def path_for(name: str, root: Path | None = None) -> Path:
 
 
 def _name_of(path: Path) -> str:
+    if path.parent.parent.name == LIVE:
+        return f"{LIVE}/{path.parent.name}/{path.stem}"
     return f"{path.parent.name}/{path.stem}"
 
 
@@ -169,4 +181,5 @@ def save(tape: Tape, root: Path | None = None) -> Path:
 def names(root: Path | None = None) -> list[str]:
     """Every cassette's name, by provider then scenario."""
     base = root or DIRECTORY
-    return sorted(_name_of(p) for p in base.glob("*/*.yaml"))
+    found = [*base.glob("*/*.yaml"), *base.glob(f"{LIVE}/*/*.yaml")]
+    return sorted(_name_of(p) for p in found if p.name != "SOURCE.yaml")

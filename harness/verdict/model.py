@@ -30,6 +30,9 @@ class CheckResult:
     recorded_fingerprint: dict[str, Any] | None = None
     # Where the fake providers' answers came from: "scripted", "recorded <cassette>", ...
     provider_answers: list[str] = field(default_factory=list)
+    # Whose bytes each provider route answered with (issue 40): "<fake> <route>: live <cassette>",
+    # "...: derived <cassette> (<how>)" or "...: synthetic".
+    reply_sources: list[str] = field(default_factory=list)
     # Non-default gateway settings the check needed (@pytest.mark.settings), and why.
     settings: dict[str, str] = field(default_factory=dict)
     # The Claude Code version the check is about ("" when every version shares it): a grid cell's

@@ -174,8 +174,9 @@ def greater_than(p: dict[str, Any], call: Call) -> Found:
 
 
 def blank(p: dict[str, Any], call: Call) -> Found:
+    # ``blank``: the characters that count as nothing (default: all whitespace).
     for where, value in find(call.body, p["path"]):
-        if isinstance(value, str) and not value.strip():
+        if isinstance(value, str) and not value.strip(p.get("blank")):
             return {"path": where}
     return None
 

@@ -20,11 +20,13 @@ from openai.types.responses import Response
 
 from harness.protocol.validators import (
     BodyShapeError,
+    bedrock,
     check_stream,
     validate_error,
     validate_message,
     validate_model_list,
 )
+from harness.protocol.validators import openai as openai_streams
 from harness.protocol.validators.bodies import validate_token_count
 from harness.tapes import CassetteError, Interaction, Tape, load
 from harness.tapes.scrub import SCRUBBED, SENSITIVE_HEADERS, environment_secrets, findings
@@ -92,6 +94,13 @@ def verify(tape: Tape) -> list[str]:
 
 
 def _verify_one(tape: Tape, i: Interaction) -> str:
+    if tape.provider == "bedrock":
+        return "; ".join(_bedrock(i)[:3])
+    if tape.provider == "openai" and i.headers.get("content-type", "").startswith(
+        "text/event-stream"
+    ):
+        found = openai_streams.stream_problems(i.request.path, i.body.decode("utf-8", "replace"))
+        return "; ".join(found[:3])
     if i.headers.get("content-type", "").startswith("text/event-stream"):
         result = (
             check_stream(i.body.decode("utf-8", "replace"))
@@ -132,6 +141,25 @@ def _openai(path: str, status: int, body: Any) -> None:
         Response.model_validate(body)
     elif path.endswith("/chat/completions"):
         ChatCompletion.model_validate(body)
+
+
+def _bedrock(i: Interaction) -> list[str]:
+    """Bedrock's answers against botocore's service model; Invoke's events against Anthropic's."""
+    path = i.request.path
+    if i.status >= 400:
+        body = json.loads(i.body)
+        ok = isinstance(body, dict) and isinstance(body.get("message"), str)
+        return [] if ok else [f"not Bedrock's error envelope: {i.body[:200]!r}"]
+    if path.endswith("/converse-stream"):
+        return bedrock.converse_stream_problems(i.body)
+    if path.endswith("/converse"):
+        return bedrock.converse_problems(json.loads(i.body))
+    if path.endswith("/invoke-with-response-stream"):
+        events = bedrock.invoke_stream_events(i.body)
+        text = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+        return [str(v) for v in check_stream(text).violations]
+    validate_message(json.loads(i.body))
+    return []
 
 
 # -- diff -----------------------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from harness import tapes as cassettes
 from harness.fakes.scenario_runner import describe
 from harness.fakes.scenarios import SCENARIOS
-from harness.tools.maintainer.recording import audit
+from harness.tools.maintainer.recording import audit, importing
 from harness.tools.maintainer.recording.record import MODES, record
+from harness.verdict import sources
 
 Sub = argparse._SubParsersAction
 
@@ -43,7 +45,7 @@ def _paths(args: argparse.Namespace) -> list[Path]:
             Path(p) if str(p).endswith(".yaml") else cassettes.path_for(str(p), args.cassette_dir)
             for p in args.cassettes
         ]
-    return sorted(args.cassette_dir.glob("*/*.yaml"))
+    return [cassettes.path_for(n, args.cassette_dir) for n in cassettes.names(args.cassette_dir)]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -59,15 +61,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verdict(problems: list[str], ok: str) -> int:
+    """The problems, one per line, or the one-line ``ok``; the exit status says which."""
+    print("\n".join(problems) if problems else ok)
+    return 1 if problems else 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     paths = _paths(args)
-    problems = audit.check(paths)
-    print(
-        "\n".join(problems)
-        if problems
-        else f"ok: {len(paths)} cassette(s), nothing secret, provenance on each"
+    return _verdict(
+        audit.check(paths), f"ok: {len(paths)} cassette(s), nothing secret, provenance on each"
     )
-    return 1 if problems else 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -75,12 +79,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     paths = _paths(args)
     for path in paths:
         problems += audit.verify(cassettes.load(path))
-    print(
-        "\n".join(problems)
-        if problems
-        else f"ok: {len(paths)} cassette(s) speak their provider's protocol"
+    return _verdict(problems, f"ok: {len(paths)} cassette(s) speak their provider's protocol")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    source = importing.read_manifest(args.cassette_dir / cassettes.LIVE / args.source)
+    written = importing.import_source(source, args.clone)
+    print(f"imported {len(written)} recording(s) from {source.data['repository']}")
+    for path in written:
+        print(f"  wrote {path}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    count, problems = importing.audit(args.cassette_dir)
+    return _verdict(
+        problems, f"ok: {count} live recording(s), each with its provenance, licence and digest"
     )
-    return 1 if problems else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    results = json.loads(args.run.read_text(encoding="utf-8"))["results"]
+    print(sources.table(sources.by_route(results)))
+    return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -93,7 +114,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Sub[argparse.ArgumentParser]) -> None:
     rec = sub.add_parser("record", help="record provider scenarios through LiteLLM into cassettes/")
-    rec.add_argument("--provider", required=True, choices=list(cassettes.PROVIDERS))
+    rec.add_argument("--provider", required=True, choices=["anthropic", "openai"])
     rec.add_argument(
         "--scenario", nargs="*", default=None, metavar="NAME", help="default: every scenario"
     )
@@ -124,11 +145,23 @@ def add_parsers(sub: Sub[argparse.ArgumentParser]) -> None:
         ("list", cmd_list, "the cassettes and the scenarios"),
         ("check", cmd_check, "fail on a cassette holding anything secret or no provenance"),
         ("verify", cmd_verify, "every stream through the grammar, every body the SDK types"),
+        ("audit", cmd_audit, "every live recording against its source's manifest"),
     ):
         p = csub.add_parser(name, help=text)
         p.add_argument("cassettes", nargs="*", help="names (anthropic/text) or paths; default: all")
         p.add_argument("--cassette-dir", type=Path, default=cassettes.DIRECTORY)
         p.set_defaults(func=func)
+    imp = csub.add_parser("import", help="import a source's live recordings from a local clone")
+    imp.add_argument("--source", required=True, help="a folder of cassettes/live/ (pydantic-ai)")
+    imp.add_argument("--clone", required=True, type=Path, help="a git clone of its repository")
+    imp.add_argument("--cassette-dir", type=Path, default=cassettes.DIRECTORY)
+    imp.set_defaults(func=cmd_import)
+    src = csub.add_parser(
+        "sources",
+        help="per provider route, how many checks live, derived and synthetic answers served",
+    )
+    src.add_argument("--run", type=Path, default=Path("reports/compat.json"))
+    src.set_defaults(func=cmd_sources)
     d = csub.add_parser(
         "diff", help="what changed in a provider's behaviour between two recordings"
     )
