@@ -19,6 +19,8 @@ from .support.live import (
     client_said,
     content_cases,
     gist,
+    native_client,
+    native_provider,
     params,
     provider_said,
     refusal_cases,
@@ -56,24 +58,45 @@ def _send(request, case: Case, fresh_model):
 def test_live_answer_reaches_the_client_with_its_content(request, fresh_model, case, observe):
     """A live provider answer reaches the client with its content: text, tool calls and their
     input, thinking and its signature, redacted thinking; on Anthropic-shaped routes the same
-    blocks and stop reason."""
+    blocks (server tool calls, their results and citations included) and stop reason."""
     ex, sent = _send(request, case, fresh_model)
     observe("provider answer", sent.answer)
     assert ex.status == 200, (
         f"expected the provider's answer (HTTP {sent.response_status}), observed {ex.status}:\n"
         f"{ex.transcript()}"
     )
-    got, expected = client_said(case.route, ex), provider_said(sent)
-    if case.route.name not in NATIVE:
+    if case.route.name in NATIVE:
+        got, expected = native_client(case.route, ex), native_provider(sent)
+    else:
+        got, expected = client_said(case.route, ex), provider_said(sent)
         got, expected = gist(got), gist(expected)
         if case.route.fake == "openai":  # OpenAI's answers carry no thinking the client could see
             got = {k: v for k, v in got.items() if k in ("text", "tools")}
             expected = {k: v for k, v in expected.items() if k in ("text", "tools")}
     observe("client content", json.dumps(got)[:400])
-    assert got == expected, (
-        f"expected the provider's {json.dumps(expected)[:600]}\nobserved {json.dumps(got)[:600]}\n"
-        f"{ex.transcript()}"
-    )
+    assert got == expected, f"{_where(expected, got)}\n{ex.transcript()}"
+
+
+def _where(expected: dict, got: dict) -> str:
+    """Where the client's content first differs from the provider's, expected vs observed."""
+    for key in expected:
+        want, have = expected[key], got.get(key)
+        if want == have:
+            continue
+        if isinstance(want, list) and isinstance(have, list):
+            for n in range(max(len(want), len(have))):
+                a = want[n] if n < len(want) else "<none>"
+                b = have[n] if n < len(have) else "<none>"
+                if a != b:
+                    return (
+                        f"{key}[{n}]: expected the provider's {json.dumps(a)[:400]}\n"
+                        f"observed {json.dumps(b)[:400]}"
+                    )
+        return (
+            f"{key}: expected the provider's {json.dumps(want)[:400]}\n"
+            f"observed {json.dumps(have)[:400]}"
+        )
+    return "the same keys differ in order"
 
 
 @pytest.mark.req("USAGE-001")

@@ -17,6 +17,7 @@ from harness.verdict.runs import (
     fingerprint_changes,
     overhead_changes,
 )
+from harness.verdict.sources import by_route, upstream
 from harness.verdict.summary import verdict
 
 _ENV = jinja2.Environment(
@@ -29,6 +30,8 @@ STATE_CSS = {"NOT SAFE": "unsafe", "SAFE": "safe"}
 _ENV.tests["recorded_answer"] = lambda answers: any(
     str(a).startswith("recorded") for a in answers or []
 )
+# A live or derived answer links to the upstream file it came from (issue 40).
+_ENV.filters["upstream"] = lambda source: upstream(str(source).partition(": ")[2])
 
 
 def _cells(runs: list[dict[str, Any]], req_id: str) -> list[dict[str, Any]]:
@@ -91,6 +94,7 @@ def render_html(runs: list[dict[str, Any]]) -> str:
         uncovered=uncovered,
         answer=runs[-1].get("answer") or answer_of(runs[-1]),
         overhead=overhead_changes(runs[0], runs[-1]) if len(runs) > 1 else [],
+        sources=by_route(runs[-1]["results"]),
     )
 
 

@@ -8,7 +8,10 @@ Each check's ``reply_sources`` lists, per fake provider route it reached, whose 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
+
+from harness import tapes
 
 KINDS = ("live", "derived", "synthetic")
 
@@ -48,3 +51,17 @@ def table(counts: dict[str, dict[str, int]]) -> str:
             total[k] += row[k]
     lines.append("| **every route** | " + " | ".join(f"**{total[k]}**" for k in KINDS) + " |")
     return "\n".join(lines)
+
+
+@cache
+def upstream(source: str) -> str:
+    """For a live or derived answer: the upstream file it was imported from, at its commit ("" when
+    the source is synthetic or its cassette is not here)."""
+    parts = source.split(" ")
+    if len(parts) < 2 or kind(source) == "synthetic":
+        return ""
+    try:
+        p = tapes.load(parts[1]).provenance
+    except tapes.CassetteError:
+        return ""
+    return f"{p.get('repository')}/blob/{p.get('commit')}/{p.get('upstream_path')}"

@@ -17,7 +17,7 @@ import pytest
 
 from harness.fakes import Live, RecordedRequest
 from harness.protocol.client import Exchange
-from harness.protocol.validators import bedrock
+from harness.protocol.validators import bedrock, check_stream
 
 from .answers import client_view, message_view, provider_view, stream_view
 from .routes import BY_NAME, Route, as_sse, bedrock_chunks
@@ -241,3 +241,52 @@ def usage_of(req: RecordedRequest) -> dict[str, Any]:
         "cache_creation_input_tokens",
     )
     return {k: u.get(k) for k in keys}
+
+
+# -- Anthropic-shaped routes: every block's content, server tools and citations included ----------
+
+
+def _full(block: dict[str, Any]) -> tuple[Any, ...]:
+    """A block as the client reads it; ids left out (a gateway may mint its own consistently)."""
+    kind = str(block.get("type"))
+    if kind == "text":
+        return (kind, block.get("text", ""), block.get("citations") or [])
+    if kind in ("tool_use", "server_tool_use", "mcp_tool_use"):
+        return (kind, block.get("name"), block.get("input"))
+    if kind.endswith("_tool_result"):
+        return (kind, json.dumps(block.get("content"), sort_keys=True))
+    if kind == "thinking":
+        return (kind, block.get("thinking", ""), block.get("signature", ""))
+    if kind == "redacted_thinking":
+        return (kind, block.get("data"))
+    return (kind,)
+
+
+def _from_stream(text: str) -> dict[str, Any]:
+    result = check_stream(text)
+    return {"blocks": [_full(b.final()) for b in result.blocks], "stop_reason": result.stop_reason}
+
+
+def _from_message(message: dict[str, Any]) -> dict[str, Any]:
+    blocks = [_full(b) for b in message.get("content") or []]
+    return {"blocks": blocks, "stop_reason": message.get("stop_reason")}
+
+
+def native_provider(req: RecordedRequest) -> dict[str, Any]:
+    """Every block an Anthropic-shaped provider answer carries."""
+    if req.path.endswith("/invoke-with-response-stream"):
+        return _from_stream(as_sse(bedrock.invoke_stream_events(req.response_body)))
+    text = req.response_body.decode("utf-8", "replace")
+    if text.startswith(("event:", "data:")):
+        return _from_stream(text)
+    return _from_message(json.loads(text))
+
+
+def native_client(route: Route, ex: Exchange) -> dict[str, Any]:
+    """Every block the client got, whatever the route's framing."""
+    if ex.events is not None:
+        return _from_stream(as_sse([e.data for e in ex.events if isinstance(e.data, dict)]))
+    if route.name == "bedrock-passthrough" and ex.content[:1] != b"{":
+        events, _ = bedrock_chunks(ex.content)
+        return _from_stream(as_sse(events))
+    return _from_message(json.loads(ex.content))
