@@ -20,7 +20,7 @@ from harness.claude_code import (
 )
 from harness.claude_code.cli import cli_env, run
 from harness.errors import HarnessError
-from harness.fakes import HttpError, Reply, Text, ToolUse
+from harness.fakes import HttpError, Live, Reply, Text, ToolUse, live
 from harness.gateway.configs import is_pool_name
 
 from .support.cli import claude_direct
@@ -92,6 +92,47 @@ def test_claude_code_succeeds_through_the_gateway_with_defaults(
         expected is not None
     ):  # an unprofiled --claude-code version has no recorded default to compare with
         assert main[0].body["model"] == expected
+
+
+LIVE_STREAM = "live/pydantic-ai/anthropic-thinking-part-stream"
+
+
+@pytest.mark.req("LIVE-001")
+def test_claude_code_shows_a_live_provider_stream_through_the_gateway(
+    claude_code_cli, proxy, anthropic_provider, tmp_path, observe
+):
+    """The real CLI reads a live Anthropic stream (thinking, its signature, a ping, the API's
+    padding) through the gateway and shows its text."""
+    cli, _ = claude_code_cli
+    expected = "".join(
+        t for t, _ in _texts(live.sse_events(live.tape(LIVE_STREAM).interactions[0].body))
+    )
+    streamed = lambda r: bool(r.body.get("stream"))  # noqa: E731 - side calls may not stream
+    anthropic_provider.script("messages", Live(LIVE_STREAM), times=None, when=streamed)
+    anthropic_provider.script(
+        "messages",
+        Reply.text("side call"),
+        times=None,
+        optional=True,
+        when=lambda r: not streamed(r),
+    )
+    result = claude(cli, proxy, anthropic_provider, tmp_path)
+    data = result.json()
+    observe("result", str(data.get("result"))[:200])
+    assert data.get("is_error") is False, result.transcript()
+    assert data.get("result") == expected.strip(), (
+        f"expected the live answer's text {expected[:200]!r}, the CLI showed "
+        f"{str(data.get('result'))[:200]!r}:\n{result.transcript()}"
+    )
+
+
+def _texts(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The text deltas of a stream, with their block index."""
+    return [
+        (str(d["delta"]["text"]), int(d["index"]))
+        for d in events
+        if d.get("type") == "content_block_delta" and d["delta"].get("type") == "text_delta"
+    ]
 
 
 @pytest.mark.req("CTX1M-004")
