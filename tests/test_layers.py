@@ -29,6 +29,10 @@ PROCESS_REGISTRIES = {
         "harness.gateway.configs.model",
         "REGISTRY",
     ): "filled at import by @gateway_config, never by a run",
+    (
+        "harness.gateway.drivers.base",
+        "_REGISTRY",
+    ): "filled at import by each driver module's register(), never by a run",
 }
 MUTATORS = {
     "append",

@@ -12,8 +12,8 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.gateway.configs import Upstreams, build
+from harness.gateway.drivers import parse_impl
 from harness.gateway.reference import ReferenceGateway
-from harness.gateway.targets import parse_impl
 from harness.tools.maintainer.deviations.record import collected_checks, problems
 from harness.verdict.deviations import DIRECTORY, Deviation, file_for, load
 
@@ -151,4 +151,4 @@ def test_black_box_mode_refuses_a_non_loopback_url():
 def test_unknown_impl_is_a_usage_error():
     done = pytest_suites("--gateway-impl", "nginx", "--collect-only")
     assert done.returncode == 4
-    assert "--gateway-impl must be 'litellm' or 'reference" in done.stderr
+    assert "--gateway-impl must be one of litellm, reference" in done.stderr

@@ -22,9 +22,8 @@ from harness.gateway.configs import (
 )
 from harness.gateway.configs.model import stable_config_text
 from harness.gateway.configs.pools import pool_model
-from harness.gateway.process import start_many
-from harness.gateway.reference import ReferenceGateway
-from harness.gateway.targets import BlackBoxTarget, Impl, Target
+from harness.gateway.drivers import Impl, Launch
+from harness.gateway.targets import Target
 
 # LiteLLM's default cooldown is 5 s; a pool entry is not handed out again sooner than this.
 POOL_REUSE_S = 6.0
@@ -118,25 +117,16 @@ class ProxyPool:
     def _launch(
         self, configs: list[GatewayConfig]
     ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-        if self.impl.kind == "litellm":
-            running, failed = start_many(
-                configs, self.python, self.root, self.timeout, self.port, self.launch
-            )
-            return dict(running), failed
-        if self.impl.kind == "black-box":
-            return {c.name: BlackBoxTarget(self.impl.url, self.impl.key) for c in configs}, {}
-        started: dict[str, Target] = {}
-        errors: dict[str, HarnessError] = {}
-        for config in configs:
-            try:
-                started[config.name] = ReferenceGateway(
-                    config, self.root / config.name, self.impl.faults | self.extra_faults
-                )
-                # Named by the run's own faults, not by the swept fault it happened to start under.
-                started[config.name].version = ReferenceGateway.label(self.impl.faults)
-            except HarnessError as exc:
-                errors[config.name] = exc
-        return started, errors
+        how = Launch(
+            self.impl,
+            self.root,
+            self.timeout,
+            self.python,
+            self.port,
+            self.launch,
+            self.extra_faults,
+        )
+        return self.impl.driver.start(configs, how)
 
     def _start(self, names: set[str]) -> None:
         configs = []
@@ -171,7 +161,7 @@ class ProxyPool:
     def use_faults(self, faults: frozenset[str]) -> None:
         """The reference gateways run on with these faults besides their own (each one's state
         starts afresh)."""
-        if faults and self.impl.kind != "reference":
+        if faults and not self.impl.driver.takes_faults:
             raise HarnessError(
                 "a kill matrix needs --gateway-impl reference: "
                 "only the reference gateway has faults"
@@ -180,9 +170,9 @@ class ProxyPool:
             self.failed.clear()  # a gateway that could not start may start now (quickstart-open)
         self.extra_faults = faults
         for name, target in list(self.running.items()):
-            if isinstance(target, ReferenceGateway):
+            if self.impl.driver.takes_faults:
                 try:
-                    target.set_faults(self.impl.faults | faults)
+                    self.impl.driver.set_faults(target, self.impl.faults | faults)
                 except (
                     HarnessError
                 ) as exc:  # a config only a fault let start (quickstart-open) is refused again

@@ -1,10 +1,11 @@
-"""What the suite runs against: the real LiteLLM, the reference gateway, or any gateway URL.
+"""What the suite runs against: a running gateway (:class:`Target`), whichever driver started it.
 
 ``--gateway-impl litellm`` (default) starts LiteLLM subprocesses;
 ``--gateway-impl reference[:fault,fault]`` runs the in-process reference gateway,
 optionally with deliberate faults; ``--gateway-url URL`` is black-box mode: the
 gateway is someone else's, its providers are real, and only the checks that
-need no provider journal (marked ``blackbox``) run.
+need no provider journal (marked ``blackbox``) run. Each is a driver
+(:mod:`harness.gateway.drivers`).
 """
 
 from __future__ import annotations
@@ -12,18 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from harness.gateway.configs import GatewayConfig
-from harness.gateway.reference.config import CAPABILITIES as REFERENCE_CAPABILITIES
-from harness.netguard import is_loopback_host
-
-# "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs
-# translation to OpenAI; "config": it reads the gateway's config; "journal": the
-# provider journal or a scripted provider reply.
-ALL_CAPABILITIES = frozenset(
-    {"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"}
-)
 
 
 class Target(Protocol):
@@ -50,44 +41,6 @@ class Target(Protocol):
     def log_tail(self, lines: int = 30) -> str: ...
 
     def stop(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Impl:
-    kind: str  # "litellm", "reference" or "black-box"
-    faults: frozenset[str] = frozenset()
-    url: str = ""
-    key: str | None = None
-
-    @property
-    def capabilities(self) -> frozenset[str]:
-        if self.kind == "reference":
-            return REFERENCE_CAPABILITIES | {"config", "journal"}
-        if self.kind == "black-box":
-            return frozenset({"anthropic"})
-        return ALL_CAPABILITIES
-
-    @property
-    def label(self) -> str:
-        if self.kind == "reference" and self.faults:
-            return f"reference:{','.join(sorted(self.faults))}"
-        return self.url if self.kind == "black-box" else self.kind
-
-
-def parse_impl(text: str, url: str | None, key: str | None) -> Impl:
-    if url:
-        if not is_loopback_host(urlsplit(url).hostname or ""):
-            raise ValueError(
-                f"--gateway-url {url}: the suite only talks to loopback. Forward the gateway's "
-                "port first (e.g. `ssh -L 4000:gateway:4000 host`) and use http://127.0.0.1:4000"
-            )
-        return Impl("black-box", url=url.rstrip("/"), key=key)
-    kind, _, faults = text.partition(":")
-    if kind not in ("litellm", "reference"):
-        raise ValueError(
-            f"--gateway-impl must be 'litellm' or 'reference[:fault,...]', not {text!r}"
-        )
-    return Impl(kind, frozenset(f for f in faults.split(",") if f))
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 from harness.claude_code import VERSION_IN_ID
 from harness.errors import HarnessError
 from harness.gateway.configs import DEPLOYED_GATEWAYS
-from harness.gateway.targets import Impl
+from harness.gateway.drivers import Impl
 from harness.plugin import deviations, killmatrix
 from harness.plugin.stash import IMPL, SUITES_DIR, gateway_name
 from harness.verdict.catalogue import Requirement, catalogue
@@ -110,7 +110,7 @@ def narrow_to_requirements(config: pytest.Config, items: list[pytest.Item]) -> N
 
 
 def skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
-    if impl.kind == "black-box" and (
+    if impl.driver.blackbox_only and (
         not item.get_closest_marker("blackbox") or gateway_name(item) != "default"
     ):
         item.add_marker(

@@ -25,8 +25,8 @@ import pytest
 
 from harness.claude_code import VERSION_IN_ID, version_key
 from harness.errors import HarnessError
+from harness.gateway.drivers import Impl
 from harness.gateway.process import litellm_version, resolve_python
-from harness.gateway.targets import Impl
 from harness.plugin import observing
 from harness.plugin.rerun import JUDGED
 from harness.plugin.stash import IMPL, RUN_FACTS
@@ -47,11 +47,12 @@ def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
     chosen = config.getoption("deviations")
     if chosen:
         return Path(chosen)
-    if config.getoption("no_deviations") or impl.kind != "litellm":
+    prefix = impl.driver.deviations_prefix
+    if config.getoption("no_deviations") or not prefix:
         return None
     try:
         version = litellm_version(resolve_python(config.getoption("litellm_python")))
-        path = deviations.file_for("litellm", version, config.getoption("litellm_settings"))
+        path = deviations.file_for(prefix, version, config.getoption("litellm_settings"))
     except HarnessError:
         return None  # the proxy fixture reports the missing litellm with its own paragraph
     return path if path.exists() else None

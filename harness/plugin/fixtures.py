@@ -25,9 +25,10 @@ from harness.fakes.vertex import VERTEX_HOSTS, FakeVertex
 from harness.gateway.configs import (
     Upstreams,
 )
+from harness.gateway.drivers import Impl
 from harness.gateway.pool import GatewayUnavailable, ProxyPool
 from harness.gateway.process import resolve_python
-from harness.gateway.targets import Impl, Target
+from harness.gateway.targets import Target
 from harness.plugin import evidence, observing
 from harness.plugin.deviations import forgiven
 from harness.plugin.stash import (

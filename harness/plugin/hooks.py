@@ -15,11 +15,11 @@ import pytest
 from harness import netguard
 from harness.claude_code import PROFILES
 from harness.errors import HarnessError
-from harness.gateway import forkserver
+from harness.gateway import drivers, forkserver
 from harness.gateway import process as proxy
 from harness.gateway.configs import ConfigBuilder, GatewayConfig, Upstreams, renamed
 from harness.gateway.configs import user as userconfig
-from harness.gateway.targets import parse_impl
+from harness.gateway.drivers import parse_impl
 from harness.plugin import collection, evidence, observing, snapshot
 from harness.plugin import deviations as deviation_hooks
 from harness.plugin.provider_clock import check_timings
@@ -148,6 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # check uses.
     os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
     try:
+        drivers.load(tuple(config.getoption("gateway_driver") or ()))
         config.stash[IMPL] = parse_impl(
             config.getoption("gateway_impl"),
             config.getoption("gateway_url"),
@@ -157,6 +158,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     _use_litellm_config(config)
     config.stash.setdefault(RUN_FACTS, {})["providers"] = config.getoption("providers")
+    chosen = config.stash[IMPL].driver
+    config.stash[RUN_FACTS].update(gateway=chosen.name, gateway_title=chosen.title or chosen.name)
     if config.getoption("proxy_port") and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError(
             "--proxy-port pins one proxy to one port, and the checks run on several workers: "
@@ -235,7 +238,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     }
     if (
         wanted
-        and session.config.stash[IMPL].kind == "litellm"
+        and session.config.stash[IMPL].driver.forks
         and session.config.getoption("proxy_launch") == "fork"
         and not session.config.option.collectonly
     ):

@@ -67,7 +67,7 @@ def swept_faults(config: pytest.Config) -> list[str]:
             f"--kill-matrix: unknown reference gateway fault(s) {unknown}; "
             f"known: {sorted(SWITCHABLE)}"
         )
-    if config.stash[IMPL].kind != "reference":
+    if not config.stash[IMPL].driver.takes_faults:
         raise pytest.UsageError(
             "--kill-matrix needs --gateway-impl reference: only the reference gateway has faults"
         )

@@ -41,8 +41,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gateway-impl",
         default="litellm",
         metavar="IMPL",
-        help="what to test: 'litellm' (default) or 'reference[:fault,...]' (the harness's own "
-        "reference gateway, optionally with deliberate faults)",
+        help="what to test: a gateway driver's name (harness/gateway/drivers/): 'litellm' "
+        "(default) or 'reference[:fault,...]' (the harness's own reference gateway, optionally "
+        "with deliberate faults)",
+    )
+    group.addoption(
+        "--gateway-driver",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a gateway driver kept outside harness/gateway/drivers/ (repeatable); its "
+        "name is then a --gateway-impl value",
     )
     group.addoption(
         "--gateway-url",

@@ -161,8 +161,14 @@ class ReportCollector:
             else ""
         )
         info = RunInfo(
-            label=(f"LiteLLM {version}" if version[:1].isdigit() else version) + suffix,
+            label=(
+                f"{facts.get('gateway_title', 'LiteLLM')} {version}"
+                if version[:1].isdigit()
+                else version
+            )
+            + suffix,
             litellm_version=version,
+            gateway=facts.get("gateway", "litellm"),
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
             # Over every gateway any worker started (one process: the same as its own config_hash).

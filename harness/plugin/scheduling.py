@@ -25,7 +25,8 @@ from typing import Any
 import psutil
 import pytest
 
-from harness.gateway import forkserver
+from harness.errors import HarnessError
+from harness.gateway import drivers, forkserver
 from harness.gateway import process as proxy
 from harness.plugin.durations import DurationLog
 from harness.plugin.stash import DURATION_LOG, LANES_DIR, RUN_FACTS, SUITES_DIR, WANTED_GATEWAYS
@@ -89,8 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LANES_DIR] = Path(tempfile.mkdtemp(prefix="cc-gateway-lanes-"))
     if (
         config.getoption("proxy_launch") == "fork"
-        and config.getoption("gateway_impl") == "litellm"
         and not config.getoption("gateway_url")
+        and _forks(config)
     ):
         python = proxy.resolve_python(config.getoption("litellm_python"))
         forkserver.prestart(python, proxy.zygote_env(), share=True)
@@ -378,3 +379,12 @@ def merge_facts(into: dict[str, Any], facts: dict[str, Any]) -> None:
             settings.setdefault("applied", {}).update(value.get("applied") or {})
         else:
             into.setdefault(key, value)
+
+
+def _forks(config: pytest.Config) -> bool:
+    """Whether the run's gateways start from a fork server (the LiteLLM driver's do)."""
+    try:
+        drivers.load(tuple(config.getoption("gateway_driver") or ()))
+        return drivers.driver(str(config.getoption("gateway_impl")).partition(":")[0]).forks
+    except HarnessError:
+        return False  # pytest_configure names the unknown driver

@@ -11,8 +11,8 @@ import pytest
 
 from harness import netguard
 from harness.gateway.configs import ConfigBuilder
+from harness.gateway.drivers import Impl
 from harness.gateway.pool import ProxyPool
-from harness.gateway.targets import Impl
 from harness.plugin.durations import DurationLog
 from harness.protocol.client import GatewayClient
 

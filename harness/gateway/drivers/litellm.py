@@ -1,0 +1,36 @@
+"""LiteLLM's proxy (``litellm.proxy.proxy_cli``), started as a subprocess per config, from a fork
+server where it helps (:mod:`harness.gateway.process`)."""
+
+from __future__ import annotations
+
+from harness.errors import HarnessError
+from harness.gateway.configs import GatewayConfig
+from harness.gateway.drivers.base import Driver, Launch, register
+from harness.gateway.process import start_many
+from harness.gateway.targets import Target
+
+# "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs translation to
+# OpenAI; "config": it reads the gateway's config; "journal": the provider journal or a scripted
+# provider reply.
+CAPABILITIES = frozenset(
+    {"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"}
+)
+
+
+class LiteLLM(Driver):
+    name = "litellm"
+    title = "LiteLLM"
+    capabilities = CAPABILITIES
+    deviations_prefix = "litellm"
+    forks = True
+
+    def start(
+        self, configs: list[GatewayConfig], how: Launch
+    ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
+        running, failed = start_many(
+            configs, how.python, how.root, how.timeout, how.port, how.launch
+        )
+        return dict(running), failed
+
+
+register(LiteLLM())
