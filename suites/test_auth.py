@@ -281,7 +281,17 @@ SUBSCRIPTION_HEADERS = {"anthropic-beta": "oauth-2025-04-20"}
         "ANTHROPIC_CUSTOM_HEADERS (LiteLLM's Claude Code BYOK tutorial)"
     )
 )
-@pytest.mark.parametrize("path", ["/anthropic/v1/messages", "/v1/messages"], ids=str)
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            "/anthropic/v1/messages",
+            id="/anthropic/v1/messages",
+            marks=pytest.mark.needs("anthropic-passthrough"),
+        ),
+        pytest.param("/v1/messages", id="/v1/messages"),
+    ],
+)
 @pytest.mark.parametrize(
     "deployment",
     [

@@ -80,6 +80,7 @@ def test_messages_stream_reaches_openai_provider(gateway, openai_provider):
 
 
 @pytest.mark.req("PIPE-005")
+@pytest.mark.needs("anthropic-passthrough")
 def test_passthrough_reaches_anthropic_provider(gateway, anthropic_provider):
     """POST /anthropic/v1/messages reaches the Anthropic provider and returns its answer."""
     anthropic_provider.script("messages", Reply.text("Through the pass-through."))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,16 @@ from harness.errors import HarnessError
 from harness.gateway import drivers
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_suite(report_dir: Path, *args: str) -> dict:
+    """Run the suite in a subprocess, as a user would; its run JSON."""
+    cmd = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q"]
+    cmd += ["-p", "no:randomly", "--report-dir", str(report_dir)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    run: dict = json.loads((report_dir / "compat.json").read_text())
+    return run
 
 
 def test_every_driver_in_the_package_is_registered_under_its_own_name():
@@ -38,31 +49,62 @@ def test_faults_are_refused_for_a_driver_that_takes_none():
 def test_a_driver_in_one_module_runs_a_slice_of_the_catalogue(tmp_path):
     """The toy driver (the reference gateway renamed) is loaded with --gateway-driver, runs the PIPE
     checks and the live answers on the Anthropic routes, and the report names it."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
+    run = _run_suite(
+        tmp_path,
         "suites/test_pipe.py",
         "suites/test_live.py",
         "-k",
         "pipe or (live and anthropic)",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
         "--gateway-driver",
         "tests.toy_driver",
         "--gateway-impl",
         "toy",
-        "--report-dir",
-        str(tmp_path),
-        "-q",
-    ]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    run = json.loads((tmp_path / "compat.json").read_text())
+    )
     assert run["info"]["gateway"] == "toy"
     assert run["info"]["label"] == "Toy 0.1.0"
     outcomes = [r["outcome"] for r in run["results"]]
     assert outcomes.count("pass") >= 20, outcomes
     assert "fail" not in outcomes
+
+
+def test_portkey_renders_each_anthropic_deployment_as_a_routed_target():
+    """One target per distinct upstream, the model routed on the request's model name, Claude
+    Code's headers forwarded (else Portkey sends its own anthropic-beta)."""
+    from harness.gateway.configs import GatewayConfig
+    from harness.gateway.drivers.portkey import FORWARDED, render
+
+    entry = {"api_base": "http://127.0.0.1:9", "api_key": "os.environ/K"}
+    config = GatewayConfig(
+        "x",
+        {
+            "model_list": [
+                {"model_name": "a", "litellm_params": {**entry, "model": "anthropic/claude-x"}},
+                {"model_name": "b", "litellm_params": {**entry, "model": "anthropic/claude-x"}},
+                {"model_name": "c", "litellm_params": {**entry, "model": "openai/gpt-x"}},
+            ]
+        },
+        env={"K": "sk-ant-k"},
+    )
+    rendered = render(config)
+    (target,) = rendered["targets"]
+    assert target["custom_host"] == "http://127.0.0.1:9/v1"
+    assert target["api_key"] == "sk-ant-k"
+    assert target["override_params"] == {"model": "claude-x"}
+    assert "anthropic-beta" in target["forward_headers"] == list(FORWARDED)
+    routed = {
+        c["query"]["params.model"]["$eq"]: c["then"] for c in rendered["strategy"]["conditions"]
+    }
+    assert routed == {"a": "t0", "b": "t0"}
+
+
+def test_portkey_serves_a_messages_answer_through_its_driver(tmp_path):
+    """Portkey's gateway (npm, pinned by integrity) starts from the driver and serves the PIPE
+    check's non-streamed answer with its content."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not on PATH")
+    run = _run_suite(
+        tmp_path, "suites/test_pipe.py", "-k", "json_reaches", "--gateway-impl", "portkey"
+    )
+    assert run["info"]["gateway"] == "portkey"
+    assert run["info"]["label"] == "Portkey 1.15.2"
+    assert [r["outcome"] for r in run["results"] if r["requirement"] == "PIPE-001"] == ["pass"]

@@ -4,7 +4,6 @@ one module (issue 41)."""
 
 from __future__ import annotations
 
-from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.drivers import Driver, Launch, register
 from harness.gateway.reference import ReferenceGateway
@@ -17,15 +16,10 @@ class Toy(Driver):
     title = "Toy"
     capabilities = CAPABILITIES | {"config", "journal"}
 
-    def start(
-        self, configs: list[GatewayConfig], how: Launch
-    ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-        started: dict[str, Target] = {}
-        for config in configs:
-            gateway = ReferenceGateway(config, how.root / config.name, frozenset())
-            gateway.version = "0.1.0"
-            started[config.name] = gateway
-        return started, {}
+    def start_one(self, config: GatewayConfig, how: Launch) -> Target:
+        gateway = ReferenceGateway(config, how.root / config.name, frozenset())
+        gateway.version = "0.1.0"
+        return gateway
 
 
 register(Toy())

@@ -29,7 +29,7 @@ from harness import yamlio
 from harness.errors import HarnessError, ProxyStartError
 from harness.gateway import forkserver
 from harness.gateway.configs import GatewayConfig
-from harness.gateway.logfile import LogFileMixin
+from harness.gateway.local import LocalProcess
 from harness.protocol import loopback
 
 STARTUP_TIMEOUT = 120.0
@@ -107,7 +107,7 @@ def litellm_version(python: str) -> str:
 
 
 @dataclass(eq=False)  # identity semantics: a proxy is a process, not a value
-class LiteLLMProxy(LogFileMixin):
+class LiteLLMProxy(LocalProcess):
     """A running proxy. ``url`` is where clients talk to it."""
 
     gateway: GatewayConfig
@@ -119,21 +119,6 @@ class LiteLLMProxy(LogFileMixin):
     startup_seconds: float = 0.0
     launch: str = "exec"  # "fork" when forked from the fork server's preloaded LiteLLM
     attempts: int = 1  # 2 when its first start failed and start_many started it again
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def master_key(self) -> str | None:
-        return self.gateway.master_key
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.returncode
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
 
     def stop(self) -> None:
         kill_process_tree(self.process)

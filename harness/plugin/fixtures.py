@@ -385,6 +385,9 @@ def gateway(
     """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer
     token."""
     client = make_client(proxy.url, proxy.master_key)
+    # Headers a gateway needs on every request (Portkey's routing config), as Claude Code sends them
+    # through ANTHROPIC_CUSTOM_HEADERS (issue 41).
+    client.profile_headers.update(getattr(proxy, "client_headers", None) or {})
     evidence.attach(
         request.node,
         "client <-> gateway transcript",

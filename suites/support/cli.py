@@ -25,7 +25,12 @@ def claude_direct(
     """``claude -p`` with ANTHROPIC_BASE_URL at the gateway and its key (or ``key``) as a Bearer
     token, a home of its own; ``side_model`` takes the side requests too. A hang is the check's
     failure, not the harness's."""
+    # A gateway that needs headers on every request (Portkey's routing config) gets them as its
+    # users send them: ANTHROPIC_CUSTOM_HEADERS, one "name: value" per line (issue 41).
+    headers = getattr(proxy, "client_headers", None) or {}
+    custom = "\n".join(f"{k}: {v}" for k, v in headers.items())
     env_extra = {
+        **({"ANTHROPIC_CUSTOM_HEADERS": custom} if custom else {}),
         **(dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else {}),
         **(extra or {}),
     }

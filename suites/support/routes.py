@@ -263,6 +263,7 @@ ROUTES = (
         ANTHROPIC_OVERLOAD,
         backoff=ANTHROPIC_BACKOFF,
         keepalive=True,
+        needs=("anthropic-passthrough",),
     ),
     Route(
         "bedrock-passthrough",

@@ -75,7 +75,19 @@ class Driver:
     def start(
         self, configs: list[GatewayConfig], how: Launch
     ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-        """Start a gateway per config: the running ones, and the error of each that failed."""
+        """Start a gateway per config: the running ones, and the error of each that failed. By
+        default one after the other (:meth:`start_one`); LiteLLM's start together."""
+        started: dict[str, Target] = {}
+        errors: dict[str, HarnessError] = {}
+        for config in configs:
+            try:
+                started[config.name] = self.start_one(config, how)
+            except HarnessError as exc:
+                errors[config.name] = exc
+        return started, errors
+
+    def start_one(self, config: GatewayConfig, how: Launch) -> Target:
+        """Start one gateway; a HarnessError says why it could not, with its log tail."""
         raise NotImplementedError
 
     def set_faults(self, target: Target, faults: frozenset[str]) -> None:

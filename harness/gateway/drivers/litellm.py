@@ -13,7 +13,16 @@ from harness.gateway.targets import Target
 # OpenAI; "config": it reads the gateway's config; "journal": the provider journal or a scripted
 # provider reply.
 CAPABILITIES = frozenset(
-    {"anthropic", "openai", "bedrock", "vertex", "litellm", "config", "journal"}
+    {
+        "anthropic",
+        "anthropic-passthrough",
+        "openai",
+        "bedrock",
+        "vertex",
+        "litellm",
+        "config",
+        "journal",
+    }
 )
 
 

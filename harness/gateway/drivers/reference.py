@@ -3,7 +3,6 @@ so a check can be shown to fail (the kill matrix)."""
 
 from __future__ import annotations
 
-from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.drivers.base import Driver, Impl, Launch, register
 from harness.gateway.reference import ReferenceGateway
@@ -19,23 +18,13 @@ class Reference(Driver):
     def label(self, impl: Impl) -> str:
         return f"{self.name}:{','.join(sorted(impl.faults))}" if impl.faults else self.name
 
-    def start(
-        self, configs: list[GatewayConfig], how: Launch
-    ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-        started: dict[str, Target] = {}
-        errors: dict[str, HarnessError] = {}
-        for config in configs:
-            try:
-                gateway = ReferenceGateway(
-                    config, how.root / config.name, how.impl.faults | how.extra_faults
-                )
-            except HarnessError as exc:
-                errors[config.name] = exc
-                continue
-            # Named by the run's own faults, not by the swept fault it happened to start under.
-            gateway.version = ReferenceGateway.label(how.impl.faults)
-            started[config.name] = gateway
-        return started, errors
+    def start_one(self, config: GatewayConfig, how: Launch) -> Target:
+        gateway = ReferenceGateway(
+            config, how.root / config.name, how.impl.faults | how.extra_faults
+        )
+        # Named by the run's own faults, not by the swept fault it happened to start under.
+        gateway.version = ReferenceGateway.label(how.impl.faults)
+        return gateway
 
     def set_faults(self, target: Target, faults: frozenset[str]) -> None:
         assert isinstance(target, ReferenceGateway), target

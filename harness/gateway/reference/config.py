@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from harness.errors import ProxyStartError
 from harness.gateway.configs import GatewayConfig
 
-CAPABILITIES = frozenset({"anthropic"})
+CAPABILITIES = frozenset({"anthropic", "anthropic-passthrough"})
 HOP_BY_HOP = {
     "host",
     "content-length",

@@ -1,0 +1,173 @@
+"""Portkey's open-source gateway (npm ``@portkey-ai/gateway``), a Node process per config.
+
+It has no config file: routing travels with each request, in the ``x-portkey-config`` header
+(Claude Code sends such headers through ``ANTHROPIC_CUSTOM_HEADERS``). The driver renders each
+harness config's Anthropic deployments as one Portkey config: a conditional router on the
+request's ``model`` whose targets are the fake provider (``custom_host``, trusted for loopback
+hosts) with the deployment's upstream model id (``override_params``). The gateway's clients send
+it as a default header (``Target.client_headers``).
+
+What it serves here: the Anthropic Messages route. No client auth (no key is asked for), no
+pass-through routes, no model discovery, no Bedrock, Vertex or OpenAI bridge in this rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.errors import HarnessError
+from harness.gateway.configs import GatewayConfig
+from harness.gateway.drivers.base import Driver, Launch, register
+from harness.gateway.local import LocalProcess
+from harness.gateway.process import free_port, kill_process_tree
+from harness.gateway.targets import Target
+
+PACKAGE = "@portkey-ai/gateway"
+VERSION = "1.15.2"
+# The registry's sha512 of the 1.15.2 tarball: an install that resolves to other bytes is refused.
+INTEGRITY = (
+    "sha512-"
+    "OuwwQEJ0rnKQuPgaCqyMpP+X5Uly2h9EBDm5Lx/NYu9MXTzB/nKrKgjd8J3vPGeNpYoyxTzKSzTV2tGv8Dd+fg=="
+)
+# The headers Claude Code sends that a provider reads (harness.claude_code profiles), forwarded.
+FORWARDED = ("anthropic-beta", "x-claude-code-session-id", "x-app", "anthropic-workspace-id")
+CACHE = Path(__file__).resolve().parents[3] / ".cache" / "portkey"
+ENTRY = Path("node_modules") / "@portkey-ai" / "gateway" / "build" / "start-server.js"
+
+
+def install(version: str = VERSION, cache: Path = CACHE) -> Path:
+    """Install the gateway into the cache once, its tarball held to the pinned integrity."""
+    prefix = cache / version
+    entry = prefix / ENTRY
+    if (prefix / ".complete").exists() and entry.exists():
+        return entry
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        raise HarnessError("npm/node are not on PATH, so Portkey's gateway cannot be installed")
+    shutil.rmtree(prefix, ignore_errors=True)
+    prefix.mkdir(parents=True)
+    done = subprocess.run(
+        ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+         "--loglevel=error", f"{PACKAGE}@{version}"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    lock = prefix / "package-lock.json"
+    got = ""
+    if done.returncode == 0 and lock.exists():
+        got = json.loads(lock.read_text())["packages"][f"node_modules/{PACKAGE}"]["integrity"]
+    if done.returncode or (version == VERSION and got != INTEGRITY):
+        shutil.rmtree(prefix, ignore_errors=True)
+        raise HarnessError(
+            f"npm could not install {PACKAGE}@{version} as pinned (integrity {got or 'none'}):\n"
+            + "\n".join((done.stderr + done.stdout).splitlines()[-15:])
+        )
+    (prefix / ".complete").write_text(version)
+    return entry
+
+
+def _resolved(gateway: GatewayConfig, value: object) -> str:
+    text = str(value or "")
+    return gateway.env.get(text.removeprefix("os.environ/"), "") if text.startswith("os.") else text
+
+
+def render(gateway: GatewayConfig) -> dict[str, Any]:
+    """The harness config's Anthropic deployments as one Portkey config: route on ``model``, one
+    target per distinct upstream."""
+    targets: dict[tuple[str, str, str], dict[str, Any]] = {}
+    conditions = []
+    for entry in gateway.config.get("model_list") or []:
+        params = entry.get("litellm_params") or {}
+        provider, _, upstream = str(params.get("model", "")).partition("/")
+        base = _resolved(gateway, params.get("api_base"))
+        if provider != "anthropic" or not base:
+            continue
+        key = _resolved(gateway, params.get("api_key"))
+        target = targets.setdefault(
+            (base, key, upstream),
+            {
+                "name": f"t{len(targets)}",
+                "provider": "anthropic",
+                "api_key": key,
+                "custom_host": base.rstrip("/") + "/v1",
+                "override_params": {"model": upstream},
+                # Without it Portkey sends its own anthropic-beta (messages-2023-12-15) instead of
+                # Claude Code's (measured with 1.15.2): a platform team keeps the client's.
+                "forward_headers": list(FORWARDED),
+            },
+        )
+        query = {"params.model": {"$eq": entry["model_name"]}}
+        conditions.append({"query": query, "then": target["name"]})
+    if not targets:
+        raise HarnessError(f"config {gateway.name!r} has no Anthropic deployment Portkey can serve")
+    first = next(iter(targets.values()))["name"]
+    strategy = {"mode": "conditional", "conditions": conditions, "default": first}
+    return {"strategy": strategy, "targets": list(targets.values())}
+
+
+@dataclass
+class PortkeyGateway(LocalProcess):
+    gateway: GatewayConfig
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    config_path: Path
+    version: str = VERSION
+    startup_seconds: float = 0.0
+    client_headers: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        kill_process_tree(self.process)
+
+
+def start_one(gateway: GatewayConfig, folder: Path, timeout: float) -> PortkeyGateway:
+    entry = install()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = render(gateway)
+    config_path = folder / "portkey-config.json"
+    config_path.write_text(json.dumps(config, indent=1))
+    port, log_path = free_port(), folder / "portkey.log"
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["node", str(entry), f"--port={port}", "--headless"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = PortkeyGateway(gateway, port, process, log_path, config_path)
+    running.client_headers = {"x-portkey-config": json.dumps(config, separators=(",", ":"))}
+    while time.monotonic() - started < timeout:
+        if not running.alive():
+            break
+        try:
+            httpx.get(running.url + "/", timeout=1.0)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+            continue
+        running.startup_seconds = time.monotonic() - started
+        return running
+    running.stop()
+    raise HarnessError(
+        f"Portkey's gateway for config {gateway.name!r} did not answer on {running.url} within "
+        f"{timeout:.0f} s (exit code {running.returncode}). Last lines of its log:\n"
+        f"{running.log_tail()}"
+    )
+
+
+class Portkey(Driver):
+    name = "portkey"
+    title = "Portkey"
+    capabilities = frozenset({"anthropic", "journal"})
+
+    def start_one(self, config: GatewayConfig, how: Launch) -> Target:
+        return start_one(config, how.root / config.name, how.timeout)
+
+
+register(Portkey())
