@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from harness.claude_code import version_key
+from harness.verdict import gateways
 from harness.verdict.deviations import DIRECTORY
 from harness.verdict.problems import from_run
 from harness.verdict.runs import (
@@ -115,3 +116,11 @@ def render_sweep(data: dict[str, Any]) -> str:
     """A patch line's sweep: requirements x releases, each cell the class against the release
     before."""
     return _ENV.get_template("sweep.html.j2").render(d=data)
+
+
+def render_gateways(runs: list[dict[str, Any]]) -> str:
+    """Requirements x gateway runs, grouped by profile (harness.verdict.gateways)."""
+    rows = gateways.table(runs)
+    return _ENV.get_template("gateways.html.j2").render(
+        runs=runs, rows=rows, verdicts=gateways.verdicts(runs, rows)
+    )

@@ -7,8 +7,9 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.report.render import render_html
+from harness.report.render import render_gateways, render_html
 from harness.tools.envs import DEFAULT_VERSIONS, environment, run_suite
+from harness.verdict import gateways
 from harness.verdict.classes import SEVERITY
 from harness.verdict.deviations import waivers as load_waivers
 from harness.verdict.runs import compare, load_run
@@ -30,6 +31,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print("\n".join(result.verdict.lines(top=20)))
     print(f"exit {code}")
     return code
+
+
+def cmd_gateways(args: argparse.Namespace) -> int:
+    runs = [load_run(p) for p in args.runs]
+    rows = gateways.table(runs)
+    print(gateways.markdown(runs, rows))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_gateways(runs))
+    print(f"\nwrote {args.output}")
+    return 0
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -111,6 +122,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     merge.add_argument("runs", type=Path, nargs="+")
     merge.add_argument("-o", "--output", type=Path, default=Path("reports/merged.html"))
     merge.set_defaults(func=cmd_merge)
+    gw = sub.add_parser(
+        "gateways", help="one table across gateway runs: core and extended profiles (issue 41)"
+    )
+    gw.add_argument("runs", type=Path, nargs="+", help="run JSONs, one per gateway (compat.json)")
+    gw.add_argument("-o", "--output", type=Path, default=Path("reports/gateways.html"))
+    gw.set_defaults(func=cmd_gateways)
     matrix = sub.add_parser("matrix", help="run the suite against several LiteLLM versions")
     matrix.add_argument("--litellm", nargs="+", default=list(DEFAULT_VERSIONS), metavar="VERSION")
     matrix.add_argument("--output-dir", type=Path, default=Path("reports/matrix"))
