@@ -26,7 +26,6 @@ import pytest
 from harness.claude_code import VERSION_IN_ID, version_key
 from harness.errors import HarnessError
 from harness.gateway.drivers import Impl
-from harness.gateway.process import litellm_version, resolve_python
 from harness.plugin import observing
 from harness.plugin.rerun import JUDGED
 from harness.plugin.stash import IMPL, RUN_FACTS
@@ -51,7 +50,7 @@ def deviations_file(config: pytest.Config, impl: Impl) -> Path | None:
     if config.getoption("no_deviations") or not prefix:
         return None
     try:
-        version = litellm_version(resolve_python(config.getoption("litellm_python")))
+        version = impl.driver.version(config.getoption("litellm_python"))
         path = deviations.file_for(prefix, version, config.getoption("litellm_settings"))
     except HarnessError:
         return None  # the proxy fixture reports the missing litellm with its own paragraph

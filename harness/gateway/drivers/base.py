@@ -72,6 +72,11 @@ class Driver:
     def label(self, impl: Impl) -> str:
         return self.name
 
+    def version(self, python: str | None = None) -> str:
+        """The version of the gateway a run would start (``python``: LiteLLM's interpreter), which
+        names its deviations file; a HarnessError when it cannot be told."""
+        return self.name
+
     def start(
         self, configs: list[GatewayConfig], how: Launch
     ) -> tuple[dict[str, Target], dict[str, HarnessError]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.drivers.base import Driver, Launch, register
-from harness.gateway.process import start_many
+from harness.gateway.process import litellm_version, resolve_python, start_many
 from harness.gateway.targets import Target
 
 # "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs translation to
@@ -32,6 +32,9 @@ class LiteLLM(Driver):
     capabilities = CAPABILITIES
     deviations_prefix = "litellm"
     forks = True
+
+    def version(self, python: str | None = None) -> str:
+        return litellm_version(resolve_python(python))
 
     def start(
         self, configs: list[GatewayConfig], how: Launch

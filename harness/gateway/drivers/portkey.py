@@ -106,8 +106,8 @@ def render(gateway: GatewayConfig) -> dict[str, Any]:
         conditions.append({"query": query, "then": target["name"]})
     if not targets:
         raise HarnessError(f"config {gateway.name!r} has no Anthropic deployment Portkey can serve")
-    first = next(iter(targets.values()))["name"]
-    strategy = {"mode": "conditional", "conditions": conditions, "default": first}
+    # No default target: a model no deployment serves must not reach one (ROUTE-003).
+    strategy = {"mode": "conditional", "conditions": conditions}
     return {"strategy": strategy, "targets": list(targets.values())}
 
 
@@ -165,6 +165,10 @@ class Portkey(Driver):
     name = "portkey"
     title = "Portkey"
     capabilities = frozenset({"anthropic", "journal"})
+    deviations_prefix = "portkey"
+
+    def version(self, python: str | None = None) -> str:
+        return VERSION
 
     def start_one(self, config: GatewayConfig, how: Launch) -> Target:
         return start_one(config, how.root / config.name, how.timeout)

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.gateway import drivers
 from harness.gateway.configs import SETTINGS_PROFILES
-from harness.gateway.process import litellm_version, resolve_python
 from harness.tools.maintainer.deviations import accept as accepting
 from harness.tools.maintainer.deviations import record as deviations
 from harness.verdict.deviations import DIRECTORY as DEVIATIONS_DIR
@@ -21,14 +21,14 @@ from harness.verdict.runs import load_run
 def _record_target(args: argparse.Namespace) -> Path:
     if args.output:
         return Path(args.output)
-    if args.gateway_impl and args.gateway_impl != "litellm":
+    chosen = drivers.driver(str(args.gateway_impl or "litellm").partition(":")[0])
+    if not chosen.deviations_prefix:
         raise HarnessError(
-            "--gateway-impl other than litellm needs --output: only LiteLLM versions have a "
-            "deviations file of their own"
+            f"--gateway-impl {args.gateway_impl} needs --output: the {chosen.name} gateway has no "
+            "deviations file of its own"
         )
-    return file_for(
-        "litellm", litellm_version(resolve_python(args.litellm_python)), args.litellm_settings
-    )
+    version = chosen.version(args.litellm_python)
+    return file_for(chosen.deviations_prefix, version, args.litellm_settings)
 
 
 def cmd_deviations_record(args: argparse.Namespace) -> int:

@@ -246,7 +246,8 @@ def gateway_fields(run: dict[str, Any], path: Path) -> dict[str, Any]:
     fields = header(path)
     fields.pop("recorded_at", None)
     if info["litellm_version"][:1].isdigit():
-        fields["litellm"] = info["litellm_version"]
+        # The gateway's version under its driver's name (``litellm: 1.108.7``, ``portkey: ...``).
+        fields[info.get("gateway", "litellm")] = info["litellm_version"]
     return {"label": info["label"], **fields}
 
 
