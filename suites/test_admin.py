@@ -64,6 +64,7 @@ def _answer(ex: Exchange) -> str:
 
 
 @pytest.mark.req("ADMIN-001")
+@pytest.mark.needs("admin-api")
 @pytest.mark.parametrize("credential", ["no-key", "wrong-key"], ids=str)
 def test_management_routes_refuse_a_caller_without_the_master_key(
     proxy, make_client, anthropic_provider, credential, observe
@@ -83,6 +84,7 @@ def test_management_routes_refuse_a_caller_without_the_master_key(
 
 
 @pytest.mark.req("ADMIN-002")
+@pytest.mark.needs("admin-api")
 @pytest.mark.parametrize("forgery", FORGED_HOSTS, ids=str)
 def test_a_forged_host_header_changes_nothing_on_management_routes(
     proxy, make_client, anthropic_provider, forgery, observe

@@ -27,7 +27,15 @@ BETA_FORMS = {
 @pytest.mark.req("CTX1M-001")
 @pytest.mark.parametrize("form", BETA_FORMS, ids=str)
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
-@pytest.mark.parametrize("prefix", ["", "/anthropic"], ids=["messages", "passthrough"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param("", id="messages"),
+        pytest.param(
+            "/anthropic", id="passthrough", marks=pytest.mark.needs("anthropic-passthrough")
+        ),
+    ],
+)
 def test_context_1m_beta_reaches_the_provider(
     gateway, anthropic_provider, form, stream, prefix, observe
 ):

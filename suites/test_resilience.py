@@ -235,9 +235,10 @@ def run_together(
             if job.then_on == "same" or job.route.pool is None
             else take(proxy, job.route.pool)
         )
-        prepared.append(
-            (job, fake, GatewayClient(proxy.url, proxy.master_key, timeout=90), (model, other))
-        )
+        client = GatewayClient(proxy.url, proxy.master_key, timeout=90)
+        # A gateway's per-request headers (Portkey's routing config), as its users send them.
+        client.profile_headers.update(getattr(proxy, "client_headers", None) or {})
+        prepared.append((job, fake, client, (model, other)))
     fakes = {id(fake): fake for _, fake, _, _ in prepared}.values()
     for fake in fakes:
         fake.settle(quiet=0.3)

@@ -14,7 +14,7 @@ from harness.gateway.targets import Target
 class Toy(Driver):
     name = "toy"
     title = "Toy"
-    capabilities = CAPABILITIES | {"config", "journal"}
+    capabilities = CAPABILITIES | {"config", "journal", "admin-api"}
 
     def start_one(self, config: GatewayConfig, how: Launch) -> Target:
         gateway = ReferenceGateway(config, how.root / config.name, frozenset())

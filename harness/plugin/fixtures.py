@@ -33,6 +33,7 @@ from harness.plugin import evidence, observing
 from harness.plugin.deviations import forgiven
 from harness.plugin.stash import (
     CALL_RAISED,
+    CLIENT_HEADERS,
     CLIENTS,
     GATEWAY_SECRETS,
     GUARD,
@@ -339,6 +340,7 @@ def proxy(
     except GatewayUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     observing.add_secret(request.node, running.master_key)
+    request.node.stash[CLIENT_HEADERS] = dict(getattr(running, "client_headers", None) or {})
     offset = running.log_size()
     node = request.node
     secrets = node.stash[GATEWAY_SECRETS] = secrets_of(running, upstreams, make_vertex_provider)
@@ -372,6 +374,9 @@ def make_client(request: pytest.FixtureRequest) -> Callable[..., GatewayClient]:
         base_url: str, key: str | None, auth: Auth = "bearer", timeout: float = 60.0
     ) -> GatewayClient:
         client = GatewayClient(base_url, key, auth, timeout)
+        # Headers the gateway needs on every request (Portkey's routing config), as Claude Code
+        # sends them through ANTHROPIC_CUSTOM_HEADERS (issue 41).
+        client.profile_headers.update(request.node.stash.get(CLIENT_HEADERS, {}))
         made.append(client)
         return client
 
@@ -385,9 +390,6 @@ def gateway(
     """A Claude Code-like client for the proxy, authenticated with the master key as a Bearer
     token."""
     client = make_client(proxy.url, proxy.master_key)
-    # Headers a gateway needs on every request (Portkey's routing config), as Claude Code sends them
-    # through ANTHROPIC_CUSTOM_HEADERS (issue 41).
-    client.profile_headers.update(getattr(proxy, "client_headers", None) or {})
     evidence.attach(
         request.node,
         "client <-> gateway transcript",

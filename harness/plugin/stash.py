@@ -46,6 +46,8 @@ GUARD = pytest.StashKey[netguard.Guard]()
 CLIENTS = pytest.StashKey[list[GatewayClient]]()
 # The secrets a check's gateway must keep from clients and its log, by name (KEYS-006/007).
 GATEWAY_SECRETS = pytest.StashKey[dict[str, str]]()
+# Headers the check's gateway needs on every request (Portkey's routing config, issue 41).
+CLIENT_HEADERS = pytest.StashKey[dict[str, str]]()
 # Per check (item.stash): whether its call raised (failed, xfailed or skipped); teardown complaints
 # then keep quiet.
 CALL_RAISED = pytest.StashKey[bool]()

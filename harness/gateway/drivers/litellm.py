@@ -16,6 +16,7 @@ CAPABILITIES = frozenset(
     {
         "anthropic",
         "anthropic-passthrough",
+        "admin-api",
         "openai",
         "bedrock",
         "vertex",

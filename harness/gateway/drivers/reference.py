@@ -12,7 +12,8 @@ from harness.gateway.targets import Target
 
 class Reference(Driver):
     name = "reference"
-    capabilities = SERVED | {"config", "journal"}
+    # It serves LiteLLM's management routes' auth (harness/gateway/reference/admin.py).
+    capabilities = SERVED | {"config", "journal", "admin-api"}
     takes_faults = True
 
     def label(self, impl: Impl) -> str:
