@@ -75,7 +75,7 @@ FLAGS = {
     "--ff",
 }
 # At most one gateway per collection: these choose it.
-GATEWAY = {"--gateway-impl", "--gateway-url", "--litellm-config"}
+GATEWAY = {"--gateway-impl", "--gateway-url", "--litellm-config", "--gateway-config"}
 CHEAP = ["--collect-only", "-q", "-p", "no:cacheprovider", "-n", "0", "--no-report"]
 TIMEOUT = 300
 

@@ -65,7 +65,9 @@ def test_bad_user_config_is_named(tmp_path, text, message):
         load(path)
 
 
-def test_bad_user_config_stops_the_run_with_a_usage_error(tmp_path):
+# --gateway-config is the option's name since issue 41; --litellm-config, the older one, works too.
+@pytest.mark.parametrize("option", ["--gateway-config", "--litellm-config"])
+def test_bad_user_config_stops_the_run_with_a_usage_error(tmp_path, option):
     path = tmp_path / "config.yaml"
     path.write_text("model_list: [\n  - {")
     done = subprocess.run(
@@ -74,7 +76,7 @@ def test_bad_user_config_stops_the_run_with_a_usage_error(tmp_path):
             "-m",
             "pytest",
             "suites",
-            "--litellm-config",
+            option,
             str(path),
             "--co",
             "-q",

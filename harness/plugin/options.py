@@ -104,14 +104,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--deviations",
         default=None,
         metavar="FILE",
-        help="known-deviations file (default: harness/verdict/deviations/litellm-<version>.yaml)",
+        help="known-deviations file (default: harness/verdict/deviations/<gateway>-<version>.yaml, "
+        "by the gateway's driver)",
     )
     group.addoption(
+        "--gateway-config",
         "--litellm-config",
+        dest="litellm_config",
         default=None,
         metavar="PATH",
-        help="run the catalogue against your own LiteLLM config.yaml (providers swapped for fakes, "
-        "credentials for dummies)",
+        help="run the catalogue against your own gateway config, a file in its driver's own form "
+        "(LiteLLM's config.yaml today: providers swapped for fakes, credentials for dummies); "
+        "--litellm-config is its older name",
     )
     group.addoption(
         "--claude-code",

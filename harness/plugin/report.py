@@ -169,6 +169,7 @@ class ReportCollector:
             + suffix,
             litellm_version=version,
             gateway=facts.get("gateway", "litellm"),
+            gateway_version=version,
             python_version=platform.python_version(),
             suite_revision=_revision(self.config.rootpath),
             # Over every gateway any worker started (one process: the same as its own config_hash).

@@ -66,9 +66,10 @@ class RunInfo:
     config_hash: str
     started_at: str
     catalogue_revision: str = ""
-    # The gateway driver the run judged (harness.gateway.drivers, issue 41); litellm_version is
-    # its gateway's, whatever the field's older name says.
+    # The gateway driver the run judged (harness.gateway.drivers, issue 41) and its gateway's
+    # version; litellm_version is the same version under the field's older name.
     gateway: str = "litellm"
+    gateway_version: str = ""
     claude_code_profiles: list[str] = field(default_factory=list)
     deviations_file: str = ""
     user_config: dict[str, Any] | None = None
