@@ -14,16 +14,16 @@ import json
 
 import pytest
 
+from .support.answers import client_view
 from .support.live import (
     Case,
-    client_said,
     content_cases,
     gist,
     native_client,
     native_provider,
     params,
-    provider_said,
     refusal_cases,
+    translated_said,
     usage_cases,
     usage_of,
 )
@@ -68,7 +68,7 @@ def test_live_answer_reaches_the_client_with_its_content(request, fresh_model, c
     if case.route.name in NATIVE:
         got, expected = native_client(case.route, ex), native_provider(sent)
     else:
-        got, expected = client_said(case.route, ex), provider_said(sent)
+        got, expected = client_view(ex), translated_said(sent)
         got, expected = gist(got), gist(expected)
         if case.route.fake == "openai":  # OpenAI's answers carry no thinking the client could see
             got = {k: v for k, v in got.items() if k in ("text", "tools")}

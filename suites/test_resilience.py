@@ -24,6 +24,7 @@ import pytest
 from harness.fakes import Fault, HttpError, RecordedRequest, Reply, StreamError, Text
 from harness.fakes.server import FakeProvider
 from harness.gateway.configs import PAIR_FIRST_IDS, fallback_group
+from harness.gateway.targets import client_headers
 from harness.protocol import loopback
 from harness.protocol.client import Exchange, GatewayClient
 
@@ -237,7 +238,7 @@ def run_together(
         )
         client = GatewayClient(proxy.url, proxy.master_key, timeout=90)
         # A gateway's per-request headers (Portkey's routing config), as its users send them.
-        client.profile_headers.update(getattr(proxy, "client_headers", None) or {})
+        client.profile_headers.update(client_headers(proxy))
         prepared.append((job, fake, client, (model, other)))
     fakes = {id(fake): fake for _, fake, _, _ in prepared}.values()
     for fake in fakes:

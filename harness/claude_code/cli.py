@@ -64,11 +64,23 @@ class CliResult:
         )
 
 
-def npm_unavailable() -> str | None:
-    """Why the CLI cannot be installed here, or None if npm is usable."""
+def npm_unavailable(what: str = "the Claude Code CLI") -> str | None:
+    """Why ``what`` cannot be installed from npm here, or None if npm is usable."""
     if shutil.which("npm") is None or shutil.which("node") is None:
-        return "npm/node are not on PATH, so the Claude Code CLI cannot be installed"
+        return f"npm/node are not on PATH, so {what} cannot be installed"
     return None
+
+
+def npm_install(spec: str, prefix: Path) -> subprocess.CompletedProcess[str]:
+    """``npm install spec`` into an empty ``prefix`` (install scripts on: 2.1.x ships its native
+    binary in a platform package); the caller judges the result."""
+    shutil.rmtree(prefix, ignore_errors=True)
+    prefix.mkdir(parents=True)
+    return subprocess.run(
+        ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+         "--loglevel=error", spec],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
 
 
 def install(version: str, cache: Path = CACHE) -> Installed:
@@ -80,25 +92,8 @@ def install(version: str, cache: Path = CACHE) -> Installed:
     binary = prefix / "node_modules" / ".bin" / "claude"
     if (prefix / ".complete").exists() and binary.exists():
         return Installed(version, binary, 0.0)
-    shutil.rmtree(prefix, ignore_errors=True)
-    prefix.mkdir(parents=True)
     started = time.monotonic()
-    # Install scripts stay on: 2.1.x ships its native binary in a platform package.
-    done = subprocess.run(
-        [
-            "npm",
-            "install",
-            "--prefix",
-            str(prefix),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            f"{PACKAGE}@{version}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = npm_install(f"{PACKAGE}@{version}", prefix)
     if done.returncode:
         shutil.rmtree(prefix, ignore_errors=True)
         text = done.stderr + done.stdout

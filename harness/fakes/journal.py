@@ -61,6 +61,12 @@ class RecordedRequest:
         return self.headers.get(name.lower())
 
 
+# Framing is the server's own business: a replayed body is re-framed, never copied as it was.
+HOP_BY_HOP = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
+)
+
+
 @dataclass
 class WireResponse:
     """What the handler writes back: a body, or stream chunks each preceded by a pause."""

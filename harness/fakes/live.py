@@ -18,18 +18,16 @@ check's answer came from.
 
 from __future__ import annotations
 
-import json
 import struct
 from functools import cache
+from typing import Any
 
 from harness import tapes as cassettes
 from harness.fakes import eventstream
-from harness.fakes.journal import WireResponse
+from harness.fakes.journal import HOP_BY_HOP, WireResponse
 from harness.fakes.script import Live, Recorded, Scripted
+from harness.protocol.validators import parse_sse
 
-HOP_BY_HOP = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
-)
 DERIVATIONS = ("invoke-stream", "vertex")
 
 
@@ -93,10 +91,6 @@ def frame_cuts(body: bytes) -> list[bytes]:
     return pieces
 
 
-def sse_events(body: bytes) -> list[dict[str, object]]:
+def sse_events(body: bytes) -> list[dict[str, Any]]:
     """An Anthropic stream's event payloads, in order."""
-    out = []
-    for line in body.decode("utf-8").splitlines():
-        if line.startswith("data:"):
-            out.append(json.loads(line[5:]))
-    return out
+    return [e.data for e in parse_sse(body.decode("utf-8")) if isinstance(e.data, dict)]

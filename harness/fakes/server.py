@@ -17,17 +17,12 @@ from vcr.request import Request
 
 from harness.errors import HarnessError
 from harness.fakes import live
-from harness.fakes.journal import RecordedRequest, WireResponse
+from harness.fakes.journal import HOP_BY_HOP, RecordedRequest, WireResponse
 from harness.fakes.rules import Rule
 from harness.fakes.script import Fault, HttpError, Live, Recorded, Reply, Scripted
 from harness.fakes.strict import refusal
 from harness.fakes.wire import ProviderServer
 from harness.tapes.matching import ReplayMiss, play
-
-# Framing is the server's own business: a replayed body is re-framed, never copied as it was.
-HOP_BY_HOP = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
-)
 
 
 class UnexpectedRequestError(AssertionError):

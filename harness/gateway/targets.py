@@ -43,6 +43,12 @@ class Target(Protocol):
     def stop(self) -> None: ...
 
 
+def client_headers(target: object) -> dict[str, str]:
+    """The headers a gateway needs on every client request (Portkey's routing config, issue 41),
+    as its users send them; none for a gateway that needs none."""
+    return dict(getattr(target, "client_headers", None) or {})
+
+
 @dataclass
 class BlackBoxTarget:
     """A gateway the harness did not start; it knows only the URL and the key."""

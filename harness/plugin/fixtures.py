@@ -28,7 +28,7 @@ from harness.gateway.configs import (
 from harness.gateway.drivers import Impl
 from harness.gateway.pool import GatewayUnavailable, ProxyPool
 from harness.gateway.process import resolve_python
-from harness.gateway.targets import Target
+from harness.gateway.targets import Target, client_headers
 from harness.plugin import evidence, observing
 from harness.plugin.deviations import forgiven
 from harness.plugin.stash import (
@@ -340,7 +340,7 @@ def proxy(
     except GatewayUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     observing.add_secret(request.node, running.master_key)
-    request.node.stash[CLIENT_HEADERS] = dict(getattr(running, "client_headers", None) or {})
+    request.node.stash[CLIENT_HEADERS] = client_headers(running)
     offset = running.log_size()
     node = request.node
     secrets = node.stash[GATEWAY_SECRETS] = secrets_of(running, upstreams, make_vertex_provider)

@@ -63,23 +63,18 @@ class Row:
 
 
 def cell(run: dict[str, Any], req_id: str) -> Cell:
+    gateway = run["info"].get("gateway", "litellm")
     results = [r for r in run["results"] if r["requirement"] == req_id]
     if not results:
-        return Cell("unknown", "no check ran")
+        return Cell("unknown", "no check ran", gateway)
     failing = [r for r in results if r["outcome"] in FAILING]
     if failing:
         names = ", ".join(r["name"] for r in failing[:3]) + (" ..." if len(failing) > 3 else "")
-        return Cell("fail", names)
+        return Cell("fail", names, gateway)
     if any(r["outcome"] in ("pass", "fixed") for r in results):
-        return Cell("pass")
+        return Cell("pass", "", gateway)
     reasons = sorted({r.get("reason", "") for r in results})
-    return Cell("n/a", "; ".join(reasons)[:200])
-
-
-def _cell(run: dict[str, Any], req_id: str) -> Cell:
-    found = cell(run, req_id)
-    found.gateway = run["info"].get("gateway", "litellm")
-    return found
+    return Cell("n/a", "; ".join(reasons)[:200], gateway)
 
 
 def table(runs: list[dict[str, Any]]) -> list[Row]:
@@ -88,7 +83,7 @@ def table(runs: list[dict[str, Any]]) -> list[Row]:
         for req in run["requirements"]:
             seen.setdefault(req["id"], req)
     rows = [
-        Row(req, profile_of(req["area"]), [_cell(run, rid) for run in runs])
+        Row(req, profile_of(req["area"]), [cell(run, rid) for run in runs])
         for rid, req in seen.items()
     ]
     order = ["core", *EXTENDED, "other"]

@@ -9,6 +9,7 @@ import pytest
 
 from harness.claude_code.cli import SIDE_MODEL_ENV, CliResult, cli_env, run
 from harness.errors import HarnessError
+from harness.gateway.targets import client_headers
 
 
 def claude_direct(
@@ -27,8 +28,7 @@ def claude_direct(
     failure, not the harness's."""
     # A gateway that needs headers on every request (Portkey's routing config) gets them as its
     # users send them: ANTHROPIC_CUSTOM_HEADERS, one "name: value" per line (issue 41).
-    headers = getattr(proxy, "client_headers", None) or {}
-    custom = "\n".join(f"{k}: {v}" for k, v in headers.items())
+    custom = "\n".join(f"{k}: {v}" for k, v in client_headers(proxy).items())
     env_extra = {
         **({"ANTHROPIC_CUSTOM_HEADERS": custom} if custom else {}),
         **(dict.fromkeys(SIDE_MODEL_ENV, side_model) if side_model else {}),

@@ -17,9 +17,9 @@ import pytest
 
 from harness.fakes import Live, RecordedRequest
 from harness.protocol.client import Exchange
-from harness.protocol.validators import bedrock, check_stream
+from harness.protocol.validators import SSEEvent, bedrock, check_stream
 
-from .answers import client_view, message_view, provider_view, stream_view
+from .answers import provider_view
 from .routes import BY_NAME, Route, as_sse, bedrock_chunks
 
 PA, VA = "live/pydantic-ai/", "live/vercel-ai/"
@@ -189,22 +189,12 @@ def _complete(raw: str) -> bool:
     return True
 
 
-def provider_said(req: RecordedRequest) -> dict[str, Any]:
-    """What the provider's answer says, whatever its framing."""
+def translated_said(req: RecordedRequest) -> dict[str, Any]:
+    """What a provider on a translated route (Converse, OpenAI) answered; the Anthropic-shaped
+    routes are read block by block (:func:`native_provider`)."""
     if req.path.endswith(("/converse", "/converse-stream")):
         return converse_view(req)
-    if req.path.endswith("/invoke-with-response-stream"):
-        return stream_view(as_sse(bedrock.invoke_stream_events(req.response_body)))
     return provider_view(req)
-
-
-def client_said(route: Route, ex: Exchange) -> dict[str, Any]:
-    if route.name == "bedrock-passthrough" and ex.events is None and ex.content[:1] != b"{":
-        events, _ = bedrock_chunks(ex.content)
-        return stream_view(as_sse(events))
-    if ex.events is None and route.passthrough and ex.content[:1] == b"{":
-        return message_view(json.loads(ex.content))
-    return client_view(ex)
 
 
 def gist(view: dict[str, Any]) -> dict[str, Any]:
@@ -262,8 +252,8 @@ def _full(block: dict[str, Any]) -> tuple[Any, ...]:
     return (kind,)
 
 
-def _from_stream(text: str) -> dict[str, Any]:
-    result = check_stream(text)
+def _from_stream(events: str | list[SSEEvent]) -> dict[str, Any]:
+    result = check_stream(events)
     return {"blocks": [_full(b.final()) for b in result.blocks], "stop_reason": result.stop_reason}
 
 
@@ -285,7 +275,7 @@ def native_provider(req: RecordedRequest) -> dict[str, Any]:
 def native_client(route: Route, ex: Exchange) -> dict[str, Any]:
     """Every block the client got, whatever the route's framing."""
     if ex.events is not None:
-        return _from_stream(as_sse([e.data for e in ex.events if isinstance(e.data, dict)]))
+        return _from_stream(ex.events)
     if route.name == "bedrock-passthrough" and ex.content[:1] != b"{":
         events, _ = bedrock_chunks(ex.content)
         return _from_stream(as_sse(events))

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from harness.claude_code.cli import npm_install, npm_unavailable
 from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.drivers.base import Driver, Launch, register
@@ -49,15 +50,10 @@ def install(version: str = VERSION, cache: Path = CACHE) -> Path:
     entry = prefix / ENTRY
     if (prefix / ".complete").exists() and entry.exists():
         return entry
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        raise HarnessError("npm/node are not on PATH, so Portkey's gateway cannot be installed")
-    shutil.rmtree(prefix, ignore_errors=True)
-    prefix.mkdir(parents=True)
-    done = subprocess.run(
-        ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-         "--loglevel=error", f"{PACKAGE}@{version}"],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+    reason = npm_unavailable("Portkey's gateway")
+    if reason:
+        raise HarnessError(reason)
+    done = npm_install(f"{PACKAGE}@{version}", prefix)
     lock = prefix / "package-lock.json"
     got = ""
     if done.returncode == 0 and lock.exists():
