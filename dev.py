@@ -2,16 +2,19 @@
 """The project's two entry points, usable on a machine with nothing but Python 3.11+.
 
     python3 dev.py suite [PYTEST ARGS]   # the conformance suite against the pinned LiteLLM
+                                         # (--gateway claude-gateway|portkey: another gateway)
     python3 dev.py all   [PYTEST ARGS]   # ruff, mypy, the import contracts, the deviations
                                          # check, the self-tests and the suite,
                                          # then the settings-sensitive checks again under
                                          # --litellm-settings isolated, merged beside it in
                                          # reports/settings.html
-                                         # and the catalogue through Portkey's
-                                         # gateway (reports/portkey/), with one
-                                         # table across both (reports/gateways.html)
-                                         # (as root, also installs Debian's chromium for the
-                                         # report test)
+                                         # and the catalogue through Anthropic's
+                                         # gateway and Portkey's (reports/claude-gateway/,
+                                         # reports/portkey/), with one table across
+                                         # the three (reports/gateways.html)
+                                         # (as root, also installs Debian's chromium
+                                         # for the report test and postgresql for
+                                         # Anthropic's gateway)
     python3 dev.py matrix [--litellm V ...]  # the suite against several LiteLLM versions,
                                          # one report
     python3 dev.py gate [--litellm V ... newest] [--claude-code X ...] [--baseline V/X]
@@ -29,6 +32,7 @@ clone needs no other setup step. The environment is rebuilt only when
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -82,28 +86,45 @@ def ensure_venv() -> Path:
     return python
 
 
-def ensure_browser() -> None:
-    """Debian's Chromium and its driver, for the report's browser test; installed when we may."""
-    if shutil.which("chromium") and shutil.which("chromedriver"):
+def ensure_debian(packages: list[str], present: bool, what: str) -> None:
+    """Debian packages the suite needs beside Python, installed when we may (root and apt-get);
+    otherwise a line saying which checks will report their absence."""
+    if present:
         return
     if not shutil.which("apt-get") or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        print(
-            "dev.py: chromium/chromedriver missing and apt-get unavailable (or not root): "
-            "the browser test will be skipped",
-            flush=True,
-        )
+        print(f"dev.py: {what} missing and apt-get unavailable (or not root)", flush=True)
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for cmd in (
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"],
+        ["apt-get", "install", "-y", "-qq", *packages],
     ):
         print("+", " ".join(cmd), flush=True)
         if subprocess.call(cmd, env=env, stdout=subprocess.DEVNULL) != 0:
-            print(
-                "dev.py: installing Chromium failed; the browser test will be skipped", flush=True
-            )
+            print(f"dev.py: installing {what} failed", flush=True)
             return
+
+
+def ensure_browser() -> None:
+    """Debian's Chromium and its driver, for the report's browser test (skipped without them)."""
+    present = bool(shutil.which("chromium") and shutil.which("chromedriver"))
+    ensure_debian(["chromium", "chromium-driver"], present, "chromium/chromedriver")
+
+
+def ensure_postgres() -> None:
+    """Debian's PostgreSQL server, the store of Anthropic's gateway (issue 41); the harness
+    starts a throwaway cluster of its own, so the package's own cluster is not needed."""
+    present = bool(shutil.which("initdb") or glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    ensure_debian(["postgresql"], present, "PostgreSQL's server (for --gateway claude-gateway)")
+
+
+def _gateway_of(extra: list[str]) -> str:
+    for i, arg in enumerate(extra):
+        if arg in ("--gateway", "--gateway-impl") and i + 1 < len(extra):
+            return extra[i + 1]
+        if arg.startswith(("--gateway=", "--gateway-impl=")):
+            return arg.partition("=")[2]
+    return "litellm"
 
 
 def main(argv: list[str]) -> int:
@@ -123,12 +144,15 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
     if command == "suite":
+        if _gateway_of(extra) == "claude-gateway":
+            ensure_postgres()
         return _run([python, "-m", "pytest", "suites/", *extra])
     if command in {"matrix", "gate"}:
         return _run([python, "-m", "harness", command, *extra])
     if command == "kill-matrix":
         return _run([python, "-m", "harness", "controls", "--out", "reports", *extra])
     ensure_browser()
+    ensure_postgres()
     # The deviations files gate every run, and the cassettes answer checks: both are held to
     # their rules (fingerprints; no secret, provenance, the provider's protocol) before any test
     # runs. Imports run one way through harness/'s layers (the contracts in pyproject.toml).
@@ -188,38 +212,19 @@ def main(argv: list[str]) -> int:
                 "reports/settings.html",
             ]
         )
-    # The same catalogue through Portkey's gateway (issue 41), held to its own deviations file; the
-    # real CLI's checks through it are left out here (their outcome varies run to run), and one
-    # table across the gateways is written.
-    portkey_rc = _run(
-        [
-            python,
-            "-m",
-            "pytest",
-            "suites/",
-            "--gateway-impl",
-            "portkey",
-            "-m",
-            "not e2e",
-            "--report-dir",
-            "reports/portkey",
-            *extra,
-        ]
-    )
-    if (ROOT / "reports/compat.json").exists() and (ROOT / "reports/portkey/compat.json").exists():
-        _run(
-            [
-                python,
-                "-m",
-                "harness",
-                "gateways",
-                "reports/compat.json",
-                "reports/portkey/compat.json",
-                "-o",
-                "reports/gateways.html",
-            ]
-        )
-    return main_rc or tests_rc or isolated_rc or lint_rc or portkey_rc
+    # The same catalogue through Anthropic's gateway and Portkey's (issue 41), each held to its own
+    # deviations file, and one table across the gateways. Portkey's real-CLI checks are left out:
+    # their outcome varies run to run (docs/gateways.md).
+    others = {"claude-gateway": [], "portkey": ["-m", "not e2e"]}
+    other_rc = 0
+    for name, narrowed in others.items():
+        report = f"reports/{name}"
+        argv = ["-m", "pytest", "suites/", "--gateway", name, *narrowed, "--report-dir", report]
+        other_rc = _run([python, *argv, *extra]) or other_rc
+    runs = ["reports/compat.json", *(f"reports/{name}/compat.json" for name in others)]
+    if all((ROOT / run).exists() for run in runs):
+        _run([python, "-m", "harness", "gateways", *runs, "-o", "reports/gateways.html"])
+    return main_rc or tests_rc or isolated_rc or lint_rc or other_rc
 
 
 if __name__ == "__main__":

@@ -134,8 +134,15 @@ def test_gateway_key_never_reaches_a_provider(
 ):
     """The gateway's master key appears in no header, query or body any provider receives."""
     ex = _send_on_route(gateway, anthropic_provider, openai_provider, route, auth)
-    assert_status(ex, 200)
     received = anthropic_provider.received() + openai_provider.received()
+    assert secret_places(received, proxy.master_key) == []
+    if ex.status == 401 and auth == "x-api-key" and not received:
+        # Anthropic's gateway takes its session token as a Bearer only: a refused request carried
+        # the key nowhere, and AUTH-002 judges the refusal (issue 41).
+        anthropic_provider.reset()
+        openai_provider.reset()
+        pytest.skip("not applicable: the gateway refuses its key as x-api-key (AUTH-002)")
+    assert_status(ex, 200)
     if route != "count-tokens":  # a gateway may count tokens itself, without any provider
         assert received, "no provider received the request"
     assert secret_places(received, proxy.master_key) == []
@@ -222,6 +229,8 @@ def _unauthenticated_outcome(pool, name: str, anthropic_provider, make_client) -
         ex = client.messages(message_body(QUICKSTART_MODELS[0]))
     finally:
         client.close()
+    if not anthropic_provider.received():
+        anthropic_provider.reset()  # refused at the door: the scripted answer was never asked for
     if ex.status == 200:
         return "starts and enforces no auth"
     if ex.status == 401:

@@ -68,12 +68,13 @@ def model_for(route: Route, fresh_model: Any, suffix: str = "") -> str | None:
 
 
 def assert_still_serving(
-    route: Route, gateway: GatewayClient, fake: FakeProvider, fresh_model: Any
+    route: Route, gateway: GatewayClient, fake: FakeProvider, fresh_model: Any, liveness: str
 ) -> None:
-    """After the fault, the proxy is alive and another request on the route gets its answer."""
+    """After the fault, the proxy is alive (its driver's liveness path answers 200) and another
+    request on the route gets its answer."""
     fake.settle(quiet=0.3)  # retries of the fault may still be arriving
     fake.reset()
-    assert gateway.request("GET", "/health/liveliness").status == 200
+    assert gateway.request("GET", liveness).status == 200
     route.script(fake, Reply.text("still here"), stream=False)
     ex = route.send(gateway, model_for(route, fresh_model), stream=False)
     assert_answered(ex, "still here", "the gateway stopped serving")
@@ -285,7 +286,8 @@ def test_provider_dropping_mid_stream_ends_the_stream_without_an_invented_stop(
         f"the break was not reported: status {ex.status}, events {types}, "
         "the connection ended cleanly\n" + ex.transcript()
     )
-    assert_still_serving(route, gateway, fake, fresh_model)
+    liveness = request.getfixturevalue("impl").driver.liveness_path
+    assert_still_serving(route, gateway, fake, fresh_model, liveness)
 
 
 @pytest.mark.req("RESIL-002")
@@ -318,7 +320,8 @@ def test_provider_dropping_mid_body_gets_an_anthropic_error(
             f"a truncated answer was passed off as {ex.status}:\n{ex.transcript()}"
         )
         assert_gateway_error(route, ex)
-    assert_still_serving(route, gateway, fake, fresh_model)
+    liveness = request.getfixturevalue("impl").driver.liveness_path
+    assert_still_serving(route, gateway, fake, fresh_model, liveness)
 
 
 KINDS = [pytest.param("rate-limit", id="rate-limit"), pytest.param("overload", id="overload")]

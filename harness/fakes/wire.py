@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from harness.fakes.journal import RecordedRequest, WireResponse
 
+DROP_BODY_PAUSE_S = 0.1
+
 
 class Answers(Protocol):
     """What the server asks of a fake provider (:class:`harness.fakes.server.FakeProvider`): an
@@ -96,6 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(response.body)))
             self.end_headers()
             self.wfile.write(response.body[: len(response.body) // 2])
+            self.wfile.flush()
+            # The half body is on the wire before the connection dies, as a real drop mid-body is
+            # seen: without the pause a gateway that relays as it reads met the reset before the
+            # status line in some runs and after it in others (issue 41, Anthropic's gateway).
+            time.sleep(DROP_BODY_PAUSE_S)
         else:
             response.chunks = (response.chunks or [])[: fault.after]
             self._write(response, request, finish=False)

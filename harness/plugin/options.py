@@ -39,11 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--gateway-impl",
+        "--gateway",
+        dest="gateway_impl",
         default="litellm",
         metavar="IMPL",
         help="what to test: a gateway driver's name (harness/gateway/drivers/): 'litellm' "
-        "(default) or 'reference[:fault,...]' (the harness's own reference gateway, optionally "
-        "with deliberate faults)",
+        "(default), 'claude-gateway', 'portkey' or 'reference[:fault,...]' (the harness's own "
+        "reference gateway, optionally with deliberate faults)",
     )
     group.addoption(
         "--gateway-driver",

@@ -68,6 +68,8 @@ class Driver:
     # A gateway the harness neither starts nor configures, with real providers behind it: only the
     # checks marked ``blackbox`` (no journal, the default config) apply.
     blackbox_only = False
+    # A path that answers 200 while the gateway lives, with no key and no provider call.
+    liveness_path = "/health/liveliness"
 
     def label(self, impl: Impl) -> str:
         return self.name

@@ -26,6 +26,7 @@ import httpx
 from harness.claude_code.cli import npm_install, npm_unavailable
 from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
+from harness.gateway.configs.neutral import deployments
 from harness.gateway.drivers.base import Driver, Launch, register
 from harness.gateway.local import LocalProcess
 from harness.gateway.process import free_port, kill_process_tree
@@ -68,37 +69,29 @@ def install(version: str = VERSION, cache: Path = CACHE) -> Path:
     return entry
 
 
-def _resolved(gateway: GatewayConfig, value: object) -> str:
-    text = str(value or "")
-    return gateway.env.get(text.removeprefix("os.environ/"), "") if text.startswith("os.") else text
-
-
 def render(gateway: GatewayConfig) -> dict[str, Any]:
     """The harness config's Anthropic deployments as one Portkey config: route on ``model``, one
     target per distinct upstream."""
     targets: dict[tuple[str, str, str], dict[str, Any]] = {}
     conditions = []
-    for entry in gateway.config.get("model_list") or []:
-        params = entry.get("litellm_params") or {}
-        provider, _, upstream = str(params.get("model", "")).partition("/")
-        base = _resolved(gateway, params.get("api_base"))
-        if provider != "anthropic" or not base:
+    for deployment in deployments(gateway, "anthropic"):
+        if not deployment.base_url:
             continue
-        key = _resolved(gateway, params.get("api_key"))
+        upstream, key = deployment.upstream_model, deployment.key
         target = targets.setdefault(
-            (base, key, upstream),
+            (deployment.base_url, key, upstream),
             {
                 "name": f"t{len(targets)}",
                 "provider": "anthropic",
                 "api_key": key,
-                "custom_host": base.rstrip("/") + "/v1",
+                "custom_host": deployment.base_url.rstrip("/") + "/v1",
                 "override_params": {"model": upstream},
                 # Without it Portkey sends its own anthropic-beta (messages-2023-12-15) instead of
                 # Claude Code's (measured with 1.15.2): a platform team keeps the client's.
                 "forward_headers": list(FORWARDED),
             },
         )
-        query = {"params.model": {"$eq": entry["model_name"]}}
+        query = {"params.model": {"$eq": deployment.model_name}}
         conditions.append({"query": query, "then": target["name"]})
     if not targets:
         raise HarnessError(f"config {gateway.name!r} has no Anthropic deployment Portkey can serve")
@@ -162,6 +155,7 @@ class Portkey(Driver):
     title = "Portkey"
     capabilities = frozenset({"anthropic", "journal"})
     deviations_prefix = "portkey"
+    liveness_path = "/"  # its only route that needs no routing header
 
     def version(self, python: str | None = None) -> str:
         return VERSION
