@@ -256,7 +256,7 @@ def test_quickstart_master_key_placement_never_yields_an_open_proxy(
 
 
 @pytest.mark.req("AUTH-009")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("litellm-quickstart")
 @pytest.mark.gateway("quickstart-placement")
 def test_quickstart_master_key_placement_protects_the_proxy(
     proxy_pool, anthropic_provider, make_client, observe
@@ -271,7 +271,7 @@ def test_quickstart_master_key_placement_protects_the_proxy(
 
 
 @pytest.mark.req("AUTH-010")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("litellm-quickstart")
 @pytest.mark.gateway("quickstart-env-key")
 def test_quickstart_example_master_key_is_accepted(
     proxy_pool, anthropic_provider, make_client, observe
@@ -296,7 +296,7 @@ SUBSCRIPTION_HEADERS = {"anthropic-beta": "oauth-2025-04-20"}
 
 
 @pytest.mark.req("AUTH-011")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("litellm-settings")
 @pytest.mark.settings(
     forward_llm_provider_auth_headers=(
         "true in litellm_settings, and the gateway key in x-litellm-api-key through "

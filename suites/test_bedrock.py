@@ -243,7 +243,7 @@ PASS_OPS = [
 
 
 @pytest.mark.req("BEDROCK-003")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("bedrock-passthrough")
 @pytest.mark.parametrize("op", PASS_OPS)
 def test_bedrock_passthrough_resolves_signs_and_relays_bytes_unchanged(
     gateway, bedrock_provider, upstreams, op, observe
@@ -270,7 +270,7 @@ def test_bedrock_passthrough_resolves_signs_and_relays_bytes_unchanged(
 
 
 @pytest.mark.req("AUTH-005")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("bedrock-passthrough")
 @pytest.mark.parametrize("op", PASS_OPS)
 def test_gateway_key_never_reaches_bedrock_through_the_passthrough(
     gateway, proxy, bedrock_provider, op
@@ -312,7 +312,7 @@ KEYLESS = [
 
 
 @pytest.mark.req("AUTH-003")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("bedrock-passthrough", "vertex-passthrough")
 @pytest.mark.parametrize("call", KEYLESS)
 def test_cloud_passthrough_without_a_key_gets_401(
     gateway, bedrock_provider, vertex_provider, call, observe

@@ -16,7 +16,7 @@ from harness.errors import HarnessError
 from harness.fakes import HttpError, ModelList, Reply
 from harness.gateway.configs import VERTEX_LOCATION, VERTEX_PROJECT
 
-pytestmark = [pytest.mark.gateway("providers"), pytest.mark.e2e, pytest.mark.needs("litellm")]
+pytestmark = [pytest.mark.gateway("providers"), pytest.mark.e2e]
 VERTEX_PASSTHROUGH = pytest.mark.settings(
     use_in_pass_through="true on a deployment of the project and region "
     "(LiteLLM's Vertex pass-through uses no deployment's credentials without it)"
@@ -60,7 +60,7 @@ def assert_answered(result, fake, route: str, text: str, expected_model: str | N
 
 
 @pytest.mark.req("E2E-003")
-@pytest.mark.needs("bedrock")
+@pytest.mark.needs("bedrock", "bedrock-passthrough")
 def test_claude_code_in_bedrock_mode_succeeds_through_the_gateway(
     claude_code_cli, proxy, bedrock_provider, upstreams, tmp_path, observe
 ):
@@ -83,7 +83,7 @@ def test_claude_code_in_bedrock_mode_succeeds_through_the_gateway(
 
 
 @pytest.mark.req("E2E-004")
-@pytest.mark.needs("vertex")
+@pytest.mark.needs("vertex", "vertex-passthrough")
 @VERTEX_PASSTHROUGH
 def test_claude_code_in_vertex_mode_succeeds_through_the_gateway(
     claude_code_cli, proxy, vertex_provider, tmp_path, observe
@@ -111,7 +111,7 @@ CLOUD_ERRORS = [
 
 
 @pytest.mark.req("E2E-002")
-@pytest.mark.needs("bedrock")
+@pytest.mark.needs("bedrock", "bedrock-passthrough")
 @pytest.mark.parametrize(("status", "bedrock_kind", "kind"), CLOUD_ERRORS, ids=["429", "500"])
 def test_bedrock_error_gives_claude_code_in_bedrock_mode_an_error_result(
     claude_code_cli,

@@ -24,7 +24,7 @@ from .support.prices import expected_cost, model_prices
 
 pytestmark = [
     pytest.mark.gateway("cost"),
-    pytest.mark.needs("litellm"),
+    pytest.mark.needs("cost-tracking"),
     pytest.mark.settings(
         callbacks="custom_callbacks.proxy_handler_instance (a success callback that writes the "
         "cost LiteLLM books as spend; without a database there is no other place to read it)"

@@ -198,7 +198,7 @@ PROBES = [
     pytest.param(
         ("GET", "/bedrock/inference-profiles?type=SYSTEM_DEFINED", False),
         id="bedrock-inference-profiles",
-        marks=[pytest.mark.needs("litellm"), pytest.mark.needs("bedrock")],
+        marks=[pytest.mark.needs("bedrock-passthrough")],
     ),
 ]
 

@@ -47,7 +47,7 @@ from .support.fuzzing import (
 # failures bench the model and every later request gets the same 429, which tests nothing. Neither
 # changes what a request is answered.
 pytestmark = [
-    pytest.mark.needs("litellm"),
+    pytest.mark.needs("litellm-settings"),
     pytest.mark.gateway("fuzz"),
     pytest.mark.settings(
         num_retries=(

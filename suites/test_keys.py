@@ -75,7 +75,7 @@ def test_variants_of_a_forbidden_model_do_not_get_through(
 
 
 @pytest.mark.req("KEYS-005")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("virtual-keys")
 def test_database_backed_key_enforces_its_model_list(proxy_pool, anthropic_provider, make_client):
     """DB-backed virtual keys (/key/generate with models=[A]) enforce the allowlist."""
     if not os.environ.get("CC_GATEWAY_DATABASE_URL"):

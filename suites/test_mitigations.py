@@ -46,7 +46,7 @@ NO_EXPERIMENTAL_BETAS = pytest.mark.settings(
 
 
 @pytest.mark.req("FIELDS-001")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("anthropic-passthrough")
 @PASSTHROUGH
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("field", PASSTHROUGH_FIELDS, ids=lambda f: f"cc-{NEWEST['version']}-{f}")
@@ -71,7 +71,7 @@ def test_claude_code_thinking_and_effort_reach_the_provider_through_the_anthropi
 
 
 @pytest.mark.req("FIELDS-002")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("anthropic-passthrough")
 @PASSTHROUGH
 @pytest.mark.parametrize("header", ["anthropic-future-feature", "x-claude-code-future"])
 def test_unknown_claude_code_headers_reach_the_provider_through_the_anthropic_passthrough(
@@ -97,7 +97,7 @@ CLOUD = {
 
 @pytest.mark.req("ROUTE-008")
 @pytest.mark.e2e
-@pytest.mark.needs("litellm", "bedrock", "vertex")
+@pytest.mark.needs("bedrock-passthrough", "vertex-passthrough")
 @pytest.mark.gateway("providers")
 @NO_EXPERIMENTAL_BETAS
 @pytest.mark.parametrize("route", CLOUD)

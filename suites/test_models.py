@@ -47,7 +47,7 @@ def test_claude_code_default_model_is_routable(
 
 
 @pytest.mark.req("MODELS-002")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("litellm-quickstart")
 @pytest.mark.gateway("quickstart-env-key")
 @pytest.mark.parametrize("variable", QUICKSTART_ENV_DEFAULTS, ids=str)
 def test_quickstart_default_model_variables_are_routable(

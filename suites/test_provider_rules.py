@@ -58,7 +58,7 @@ ROUTES = [
         ("messages",),
         None,
         prefix="/anthropic",
-        marks=(pytest.mark.needs("litellm"),),
+        marks=(pytest.mark.needs("anthropic-passthrough"),),
     ),
     Route(
         "openai-responses",

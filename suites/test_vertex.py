@@ -188,7 +188,7 @@ def _pass_path(model: str, op: str) -> str:
 
 
 @pytest.mark.req("VERTEX-003")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("vertex-passthrough")
 @PASSTHROUGH
 @pytest.mark.parametrize("op", PASS_OPS)
 @CLOUD_BETAS_JUDGED_ELSEWHERE
@@ -223,7 +223,7 @@ def test_vertex_passthrough_resolves_authenticates_and_relays_bytes_unchanged(
 
 
 @pytest.mark.req("AUTH-005")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("vertex-passthrough")
 @PASSTHROUGH
 @pytest.mark.parametrize("op", PASS_OPS)
 @CLOUD_BETAS_JUDGED_ELSEWHERE
@@ -247,7 +247,7 @@ def test_gateway_key_never_reaches_vertex_through_the_passthrough(
 
 
 @pytest.mark.req("VERTEX-004")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("vertex-passthrough")
 @PASSTHROUGH
 @CLOUD_BETAS_JUDGED_ELSEWHERE
 def test_vertex_passthrough_reaches_the_deployments_api_base(
@@ -279,7 +279,7 @@ print(json.dumps({"proxy_extra": [r for r in m.requires('litellm') or [] if extr
 
 
 @pytest.mark.req("VERTEX-005")
-@pytest.mark.needs("litellm")
+@pytest.mark.needs("litellm-package")
 def test_litellm_proxy_extra_installs_what_the_vertex_routes_need(litellm_python, observe):
     """Installing litellm[proxy] brings google-auth, without which every Vertex route fails before
     sending."""

@@ -15,6 +15,7 @@ import pytest
 
 from harness.claude_code import VERSION_IN_ID
 from harness.errors import HarnessError
+from harness.gateway import drivers
 from harness.gateway.configs import DEPLOYED_GATEWAYS
 from harness.gateway.drivers import Impl
 from harness.plugin import deviations, killmatrix
@@ -121,6 +122,13 @@ def skip_if_not_applicable(item: pytest.Item, impl: Impl) -> None:
         )
         return
     needed = {str(a) for m in item.iter_markers("needs") for a in m.args}
+    # A capability no driver serves is a typo: it would make the check not applicable everywhere.
+    served = set().union(*(drivers.driver(n).capabilities for n in drivers.names()))
+    if needed - served:
+        raise pytest.UsageError(
+            f"{item.nodeid} needs {', '.join(sorted(needed - served))}, which no gateway driver "
+            "declares (harness/gateway/drivers/)"
+        )
     missing = needed - impl.capabilities
     if missing:
         item.add_marker(

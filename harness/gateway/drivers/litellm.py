@@ -9,18 +9,30 @@ from harness.gateway.drivers.base import Driver, Launch, register
 from harness.gateway.process import litellm_version, resolve_python, start_many
 from harness.gateway.targets import Target
 
-# "litellm": the check judges LiteLLM-specific config semantics; "openai": it needs translation to
-# OpenAI; "config": it reads the gateway's config; "journal": the provider journal or a scripted
-# provider reply.
+# What a check may need (@pytest.mark.needs, issue 41), each a thing a gateway serves:
+# "anthropic", "openai", "bedrock", "vertex": the routes that reach those providers;
+# "anthropic-passthrough", "bedrock-passthrough", "vertex-passthrough": the raw pass-through routes;
+# "admin-api", "virtual-keys", "cost-tracking": the management API, keys with model lists, spend;
+# "litellm-quickstart", "litellm-settings", "litellm-package": LiteLLM's own quickstart configs,
+# router settings and package (their checks judge LiteLLM itself); "litellm": the rest of that
+# kind (the load profile, the witnesses); "config": it reads the gateway's config;
+# "journal": the provider journal or a scripted provider reply.
 CAPABILITIES = frozenset(
     {
         "anthropic",
         "anthropic-passthrough",
+        "bedrock-passthrough",
+        "vertex-passthrough",
         "admin-api",
+        "virtual-keys",
+        "cost-tracking",
         "openai",
         "bedrock",
         "vertex",
         "litellm",
+        "litellm-quickstart",
+        "litellm-settings",
+        "litellm-package",
         "config",
         "journal",
     }
