@@ -108,3 +108,17 @@ def test_portkey_serves_a_messages_answer_through_its_driver(tmp_path):
     assert run["info"]["gateway"] == "portkey"
     assert run["info"]["label"] == "Portkey 1.15.2"
     assert [r["outcome"] for r in run["results"] if r["requirement"] == "PIPE-001"] == ["pass"]
+
+
+def test_the_gate_lists_another_gateway_by_its_driver_and_pinned_version():
+    """``dev.py gate --gateway 1.108.7 portkey@1.15.2``: a gateway entry runs its driver."""
+    from harness.tools import envs
+
+    env = envs.gateway_environment("portkey@1.15.2")
+    assert env is not None
+    assert (env.gateway, env.version) == ("portkey", "portkey@1.15.2")
+    assert envs.gateway_environment("1.108.7") is None
+    with pytest.raises(HarnessError, match=r"runs portkey@1\.15\.2 only"):
+        envs.gateway_environment("portkey@1.0.0")
+    with pytest.raises(HarnessError, match="no gateway driver 'nginx'"):
+        envs.gateway_environment("nginx@1.0")

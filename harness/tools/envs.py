@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.gateway import drivers
 from harness.tools import supplychain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,9 @@ class Environment:
     python: Path
     built_seconds: float  # 0.0 when it came from the cache
     method: str
+    # The driver under test: LiteLLM in this interpreter, or another gateway (issue 41: the gate
+    # from one gateway to another), whose version is then its driver's.
+    gateway: str = "litellm"
 
     @property
     def install_record(self) -> dict[str, Any]:
@@ -220,6 +224,8 @@ def run_suite(
 ) -> tuple[Path, float, int]:
     """Run ``pytest suites/`` against one environment; returns its JSON run, wall time and exit
     code."""
+    if env.gateway != "litellm":
+        return run_suite_with(["--gateway", env.gateway], out_dir, extra, variables, env.version)
     return run_suite_with(
         ["--litellm-python", str(env.python)],
         out_dir,
@@ -227,6 +233,20 @@ def run_suite(
         variables,
         label=f"LiteLLM {env.version}",
     )
+
+
+def gateway_environment(asked: str) -> Environment | None:
+    """``NAME@VERSION`` of a gateway driver other than LiteLLM's, as the gate lists it beside
+    LiteLLM versions (``portkey@1.15.2``); None for a LiteLLM version. A driver runs its pinned
+    release only: another version is refused, naming the one it runs."""
+    name, at, version = asked.partition("@")
+    if not at:
+        return None
+    chosen = drivers.driver(name)
+    pinned = chosen.version()
+    if version != pinned:
+        raise HarnessError(f"{asked}: the {name} driver runs {name}@{pinned} only")
+    return Environment(asked, Path(sys.executable), 0.0, "driver", gateway=name)
 
 
 def run_suite_with(

@@ -42,11 +42,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     g.add_argument(
         "--litellm",
+        "--gateway",
+        dest="litellm",
         nargs="+",
         default=list(DEFAULT_LITELLM),
         metavar="VERSION",
         help="LiteLLM versions, oldest first; 'newest' is the newest release that installs, "
-        "'newest-patch' the newest of the first listed version's own line (1.108.x for 1.108.7) "
+        "'newest-patch' the newest of the first listed version's own line (1.108.x for 1.108.7); "
+        "NAME@VERSION is another gateway's driver (portkey@1.15.2, claude-gateway@2.1.332), so "
+        "a move from one gateway to another is judged as an upgrade is "
         f"(default: {' '.join(DEFAULT_LITELLM)})",
     )
     g.add_argument(

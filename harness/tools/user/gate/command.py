@@ -84,7 +84,7 @@ def prepare_litellm(
             newest = matrix.newest_installable(candidates)
             env, passed_over = newest.environment, newest.passed_over
         else:
-            env = matrix.environment(asked)
+            env = matrix.gateway_environment(asked) or matrix.environment(asked)
         resolved.append(env.version)
         envs[env.version] = env
         facts[env.version] = {
@@ -106,7 +106,7 @@ def run(options: Options) -> int:
     out = options.output_dir.resolve()
     out.mkdir(parents=True, exist_ok=True)
     for version in options.litellm:  # before anything is installed, Claude Code included
-        if version not in (NEWEST, NEWEST_PATCH):
+        if version not in (NEWEST, NEWEST_PATCH) and "@" not in version:
             supplychain.refuse_compromised("litellm", version)
     with _profiles_in(out / "profiles"):
         return _gate(options, out)
@@ -222,7 +222,7 @@ def run_versions(
             (out / "runs").mkdir(parents=True, exist_ok=True)
             (out / "runs" / "baseline-run.json").write_text(json.dumps(runs[version]))
             against = ["--rerun-against", str(out / "runs" / "baseline-run.json")]
-        if options.bench_repeats:
+        if options.bench_repeats and env.gateway == "litellm":  # the bench drives LiteLLM only
             benchmark(runs[version], env, options.bench_repeats, session)
     return runs, walls
 
