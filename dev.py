@@ -9,9 +9,9 @@
                                          # --litellm-settings isolated, merged beside it in
                                          # reports/settings.html
                                          # and the catalogue through Anthropic's
-                                         # gateway and Portkey's (reports/claude-gateway/,
-                                         # reports/portkey/), with one table across
-                                         # the three (reports/gateways.html)
+                                         # gateway, claude-code-router and Portkey's
+                                         # (reports/<gateway>/), with one table across
+                                         # the four (reports/gateways.html)
                                          # (as root, also installs Debian's chromium
                                          # for the report test and postgresql for
                                          # Anthropic's gateway)
@@ -212,10 +212,10 @@ def main(argv: list[str]) -> int:
                 "reports/settings.html",
             ]
         )
-    # The same catalogue through Anthropic's gateway and Portkey's (issue 41), each held to its own
-    # deviations file, and one table across the gateways. Portkey's real-CLI checks are left out:
-    # their outcome varies run to run (docs/gateways.md).
-    others = {"claude-gateway": [], "portkey": ["-m", "not e2e"]}
+    # The same catalogue through Anthropic's gateway, claude-code-router and Portkey's (issue 41),
+    # each held to its own deviations file, and one table across the gateways. Portkey's real-CLI
+    # checks are left out: their outcome varies run to run (docs/gateways.md).
+    others = {"claude-gateway": [], "claude-code-router": [], "portkey": ["-m", "not e2e"]}
     other_rc = 0
     for name, narrowed in others.items():
         report = f"reports/{name}"

@@ -145,6 +145,8 @@ def test_gateway_key_never_reaches_a_provider(
     assert_status(ex, 200)
     if route != "count-tokens":  # a gateway may count tokens itself, without any provider
         assert received, "no provider received the request"
+    elif not received:
+        anthropic_provider.reset()  # counted by the gateway: the scripted count was not asked for
     assert secret_places(received, proxy.master_key) == []
 
 

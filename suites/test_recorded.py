@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.gateway("providers"), pytest.mark.needs("config")]
 def _param(s: Scenario) -> object:
     marks = [pytest.mark.req(s.requirement)] + ([NEEDS_OPENAI] if s.provider == "openai" else [])
     if s.path.startswith("/anthropic"):
-        marks.append(pytest.mark.needs("anthropic-passthrough"))
+        marks.append(pytest.mark.needs("anthropic-passthrough", "passthrough-any-method"))
     return pytest.param(s, id=s.name, marks=marks)
 
 

@@ -149,3 +149,19 @@ def test_a_postgres_cluster_starts_serves_a_database_and_is_gone_after_stop():
     finally:
         cluster.stop()
     assert not cluster.folder.exists()
+
+
+def test_claude_code_router_routes_by_model_name_and_serves_no_other(tmp_path):
+    """CCR routes by scenario; the rendered router script routes by model name (issue 41)."""
+    from harness.gateway.drivers import claude_code_router as ccr
+
+    config = default_config(UPSTREAMS)
+    rendered, script = ccr.render(config, 4321, tmp_path / "router.js")
+    assert rendered["CUSTOM_ROUTER_PATH"] == str(tmp_path / "router.js")
+    assert rendered["APIKEY"] == config.master_key
+    assert [p["api_base_url"] for p in rendered["Providers"]] == [
+        "http://127.0.0.1:9001/v1/messages"
+    ]
+    for deployment in deployments(config, "anthropic"):
+        assert f'"{deployment.model_name}":' in script
+    assert ccr.UNSERVED in script

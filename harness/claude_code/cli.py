@@ -83,6 +83,44 @@ def npm_install(spec: str, prefix: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class NpmPin:
+    """A Node gateway's npm package, pinned: the version and the registry's sha512 of its tarball
+    (issue 41: Portkey's gateway, claude-code-router)."""
+
+    package: str
+    version: str
+    integrity: str
+    entry: Path  # the script to run, relative to the install prefix
+    what: str  # how an error names it
+
+
+def npm_install_pinned(pin: NpmPin, cache: Path, version: str | None = None) -> Path:
+    """Install ``pin`` (or another ``version`` of its package, unpinned) into ``cache`` once; the
+    script to run. An install that resolves to other bytes than the pin is refused and removed."""
+    version = version or pin.version
+    prefix = cache / version
+    entry = prefix / pin.entry
+    if (prefix / ".complete").exists() and entry.exists():
+        return entry
+    reason = npm_unavailable(pin.what)
+    if reason:
+        raise HarnessError(reason)
+    done = npm_install(f"{pin.package}@{version}", prefix)
+    lock = prefix / "package-lock.json"
+    got = ""
+    if done.returncode == 0 and lock.exists():
+        got = json.loads(lock.read_text())["packages"][f"node_modules/{pin.package}"]["integrity"]
+    if done.returncode or (version == pin.version and got != pin.integrity):
+        shutil.rmtree(prefix, ignore_errors=True)
+        raise HarnessError(
+            f"npm could not install {pin.package}@{version} as pinned (integrity "
+            f"{got or 'none'}):\n" + "\n".join((done.stderr + done.stdout).splitlines()[-15:])
+        )
+    (prefix / ".complete").write_text(version)
+    return entry
+
+
 def install(version: str, cache: Path = CACHE) -> Installed:
     """Install ``@anthropic-ai/claude-code@version`` into the cache (once) and return its binary."""
     reason = npm_unavailable()

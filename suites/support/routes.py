@@ -205,7 +205,7 @@ ROUTES = (
         BEDROCK_RATE,
         BEDROCK_OVERLOAD,
         pool="bedrock-invoke",
-        needs=("litellm", "bedrock"),
+        needs=("bedrock",),
         marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
     ),
     Route(
@@ -216,7 +216,7 @@ ROUTES = (
         BEDROCK_RATE,
         BEDROCK_OVERLOAD,
         pool="bedrock-converse",
-        needs=("litellm", "bedrock"),
+        needs=("bedrock",),
         marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
     ),
     Route(
@@ -228,7 +228,7 @@ ROUTES = (
         ANTHROPIC_OVERLOAD,
         pool="vertex",
         keepalive=True,
-        needs=("litellm", "vertex"),
+        needs=("vertex",),
         marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
     ),
     Route(
@@ -272,7 +272,7 @@ ROUTES = (
         "invoke_stream",
         BEDROCK_RATE,
         BEDROCK_OVERLOAD,
-        needs=("litellm", "bedrock"),
+        needs=("bedrock-passthrough",),
         marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
     ),
     Route(
@@ -283,7 +283,7 @@ ROUTES = (
         VERTEX_RATE,
         ANTHROPIC_OVERLOAD,
         keepalive=True,
-        needs=("litellm", "vertex"),
+        needs=("vertex-passthrough",),
         marks=(CLOUD_BETAS_JUDGED_ELSEWHERE,),
     ),
 )

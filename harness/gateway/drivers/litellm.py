@@ -12,6 +12,7 @@ from harness.gateway.targets import Target
 # What a check may need (@pytest.mark.needs, issue 41), each a thing a gateway serves:
 # "anthropic", "openai", "bedrock", "vertex": the routes that reach those providers;
 # "anthropic-passthrough", "bedrock-passthrough", "vertex-passthrough": the raw pass-through routes;
+# "passthrough-any-method": a pass-through relaying any method and path (GET /anthropic/v1/models);
 # "admin-api", "virtual-keys", "cost-tracking": the management API, keys with model lists, spend;
 # "litellm-quickstart", "litellm-settings", "litellm-package": LiteLLM's own quickstart configs,
 # router settings and package (their checks judge LiteLLM itself); "litellm": the rest of that
@@ -23,6 +24,7 @@ CAPABILITIES = frozenset(
         "anthropic-passthrough",
         "bedrock-passthrough",
         "vertex-passthrough",
+        "passthrough-any-method",
         "admin-api",
         "virtual-keys",
         "cost-tracking",

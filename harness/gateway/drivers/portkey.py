@@ -14,16 +14,13 @@ pass-through routes, no model discovery, no Bedrock, Vertex or OpenAI bridge in 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from harness.claude_code.cli import npm_install, npm_unavailable
+from harness.claude_code.cli import NpmPin, npm_install_pinned
 from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.configs.neutral import deployments
@@ -45,28 +42,12 @@ CACHE = Path(__file__).resolve().parents[3] / ".cache" / "portkey"
 ENTRY = Path("node_modules") / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 
 
+PIN = NpmPin(PACKAGE, VERSION, INTEGRITY, ENTRY, "Portkey's gateway")
+
+
 def install(version: str = VERSION, cache: Path = CACHE) -> Path:
     """Install the gateway into the cache once, its tarball held to the pinned integrity."""
-    prefix = cache / version
-    entry = prefix / ENTRY
-    if (prefix / ".complete").exists() and entry.exists():
-        return entry
-    reason = npm_unavailable("Portkey's gateway")
-    if reason:
-        raise HarnessError(reason)
-    done = npm_install(f"{PACKAGE}@{version}", prefix)
-    lock = prefix / "package-lock.json"
-    got = ""
-    if done.returncode == 0 and lock.exists():
-        got = json.loads(lock.read_text())["packages"][f"node_modules/{PACKAGE}"]["integrity"]
-    if done.returncode or (version == VERSION and got != INTEGRITY):
-        shutil.rmtree(prefix, ignore_errors=True)
-        raise HarnessError(
-            f"npm could not install {PACKAGE}@{version} as pinned (integrity {got or 'none'}):\n"
-            + "\n".join((done.stderr + done.stdout).splitlines()[-15:])
-        )
-    (prefix / ".complete").write_text(version)
-    return entry
+    return npm_install_pinned(PIN, cache, version)
 
 
 def render(gateway: GatewayConfig) -> dict[str, Any]:
@@ -132,22 +113,11 @@ def start_one(gateway: GatewayConfig, folder: Path, timeout: float) -> PortkeyGa
         )
     running = PortkeyGateway(gateway, port, process, log_path, config_path)
     running.client_headers = {"x-portkey-config": json.dumps(config, separators=(",", ":"))}
-    while time.monotonic() - started < timeout:
-        if not running.alive():
-            break
-        try:
-            httpx.get(running.url + "/", timeout=1.0)
-        except httpx.HTTPError:
-            time.sleep(0.1)
-            continue
-        running.startup_seconds = time.monotonic() - started
-        return running
-    running.stop()
-    raise HarnessError(
-        f"Portkey's gateway for config {gateway.name!r} did not answer on {running.url} within "
-        f"{timeout:.0f} s (exit code {running.returncode}). Last lines of its log:\n"
-        f"{running.log_tail()}"
+    running.wait_until_answering(
+        "/", started, timeout, f"Portkey's gateway for config {gateway.name!r}"
     )
+    running.startup_seconds = time.monotonic() - started
+    return running
 
 
 class Portkey(Driver):
