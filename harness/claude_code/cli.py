@@ -7,6 +7,7 @@ timeout that kills the CLI's whole process group and shows what it printed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -103,6 +104,17 @@ def npm_install_pinned(pin: NpmPin, cache: Path, version: str | None = None) -> 
     entry = prefix / pin.entry
     if (prefix / ".complete").exists() and entry.exists():
         return entry
+    cache.mkdir(parents=True, exist_ok=True)
+    # One install at a time: the suite's workers each start gateways, and two npm runs in one
+    # prefix break each other (a fresh clone's CI run met ENOENT that way).
+    with (cache / f"{version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (prefix / ".complete").exists() and entry.exists():
+            return entry
+        return _install_pinned(pin, prefix, version, entry)
+
+
+def _install_pinned(pin: NpmPin, prefix: Path, version: str, entry: Path) -> Path:
     reason = npm_unavailable(pin.what)
     if reason:
         raise HarnessError(reason)
