@@ -95,11 +95,16 @@ def prepare_litellm(
             "files": env.installed_files,
         }
         say(
-            f"LiteLLM {env.version} ({asked}): {env.method}, "
+            f"{named(env.version)} ({asked}): {env.method}, "
             + (f"built in {env.built_seconds:.0f} s" if env.built_seconds else "cached")
             + f", {len(env.installed_files)} files installed by hash"
         )
     return resolved, envs, facts
+
+
+def named(version: str) -> str:
+    """How the gate names a column: "LiteLLM 1.108.7", or a driver's "portkey@1.15.2"."""
+    return version if "@" in version else f"LiteLLM {version}"
 
 
 def run(options: Options) -> int:
@@ -203,7 +208,7 @@ def run_versions(
         if reused is not None:
             runs[version], walls[version] = reused, 0.0
             say(
-                f"LiteLLM {version}: the baseline's run reused "
+                f"{named(version)}: the baseline's run reused "
                 f"({reused['info'].get('reused_from')}), no suite run"
             )
         else:
@@ -213,7 +218,7 @@ def run_versions(
             runs[version], walls[version] = load_run(report), round(wall, 1)
             runstore.store(options.store, key, runs[version])
             say(
-                f"LiteLLM {version}: suite {wall:.0f} s (pytest exit {code}), "
+                f"{named(version)}: suite {wall:.0f} s (pytest exit {code}), "
                 "every Claude Code column in one run"
             )
         if version == baseline and options.rerun:
@@ -307,7 +312,7 @@ def rerun_moved(
             if n not in twice
         ]
         if not moved:
-            say(f"LiteLLM {version}: every check that moved ran twice in its own session already")
+            say(f"{named(version)}: every check that moved ran twice in its own session already")
             continue
         args = [*_selection(options), "--no-rerun", *options.pytest_args, *moved]
         try:
@@ -318,7 +323,7 @@ def rerun_moved(
             # Seen once: a narrowed run on workers that ran nothing (pytest exit 5). One process
             # instead.
             say(
-                f"LiteLLM {version}: the second run did not complete on workers "
+                f"{named(version)}: the second run did not complete on workers "
                 f"({str(first).splitlines()[0]}); "
                 "again in one process"
             )
@@ -326,7 +331,7 @@ def rerun_moved(
                 envs[version], out / "reruns" / version, [*args, "-n", "0"], _profile_env()
             )
         reruns[version] = load_run(report)
-        say(f"LiteLLM {version}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
+        say(f"{named(version)}: {len(moved)} moved check(s) run once more in {wall:.0f} s")
     return reruns
 
 

@@ -53,7 +53,7 @@ def cell_run(run: dict[str, Any], claude_code: str) -> dict[str, Any]:
     results = [r for r in run["results"] if r.get("claude_code", "") in ("", claude_code)]
     info = {
         **run["info"],
-        "label": f"LiteLLM {run['info']['litellm_version']} x Claude Code {claude_code}",
+        "label": f"{_gateway(run['info'])} x Claude Code {claude_code}",
         "claude_code": claude_code,
         "claude_code_profiles": [claude_code],
     }
@@ -188,3 +188,11 @@ def gate_code(grid: dict[str, Any]) -> int:
     unreviewed change at must level (should too with --fail-on-should), or a security change at any
     level."""
     return int(candidate_cell(grid)["exit_code"])
+
+
+def _gateway(info: dict[str, Any]) -> str:
+    """A run's gateway as a column names it: "LiteLLM 1.108.7", or "claude-gateway@2.1.332"."""
+    gateway = str(info.get("gateway") or "litellm")
+    if gateway == "litellm":
+        return f"LiteLLM {info['litellm_version']}"
+    return f"{gateway}@{info.get('gateway_version') or info['litellm_version']}"
