@@ -54,6 +54,7 @@ class Cluster:
 
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-postgres-")))
     port: int = 0
+    bin: Path | None = None  # initdb's folder, found at start
 
     @property
     def data(self) -> Path:
@@ -76,7 +77,7 @@ class Cluster:
             )
 
     def start(self) -> Cluster:
-        folder = bindir()
+        folder = self.bin = bindir()
         if folder is None:
             raise HarnessError(f"No PostgreSQL server on this machine. {INSTALL_HINT}")
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -119,8 +120,8 @@ class Cluster:
 
     def database(self, name: str) -> str:
         """Create a database and return its URL (``localhost``: the gateway refuses IP literals)."""
-        folder = bindir()
-        assert folder is not None
+        folder = self.bin
+        assert folder is not None, "start() the cluster first"
         self._run(
             [
                 str(folder / "createdb"),
@@ -137,7 +138,7 @@ class Cluster:
         return f"postgres://postgres@localhost:{self.port}/{name}"
 
     def stop(self) -> None:
-        folder = bindir()
+        folder = self.bin
         if folder is not None and self.data.exists():
             subprocess.run(
                 _as_server_user(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
+from harness.gateway.process import READY_PATH
 from harness.gateway.targets import Target
 from harness.netguard import is_loopback_host
 
@@ -69,7 +71,7 @@ class Driver:
     # checks marked ``blackbox`` (no journal, the default config) apply.
     blackbox_only = False
     # A path that answers 200 while the gateway lives, with no key and no provider call.
-    liveness_path = "/health/liveliness"
+    liveness_path = READY_PATH  # LiteLLM's /health/liveliness, which the reference serves too
 
     def label(self, impl: Impl) -> str:
         return self.name
@@ -84,14 +86,7 @@ class Driver:
     ) -> tuple[dict[str, Target], dict[str, HarnessError]]:
         """Start a gateway per config: the running ones, and the error of each that failed. By
         default one after the other (:meth:`start_one`); LiteLLM's start together."""
-        started: dict[str, Target] = {}
-        errors: dict[str, HarnessError] = {}
-        for config in configs:
-            try:
-                started[config.name] = self.start_one(config, how)
-            except HarnessError as exc:
-                errors[config.name] = exc
-        return started, errors
+        return start_each(configs, lambda config: self.start_one(config, how))
 
     def start_one(self, config: GatewayConfig, how: Launch) -> Target:
         """Start one gateway; a HarnessError says why it could not, with its log tail."""
@@ -100,6 +95,20 @@ class Driver:
     def set_faults(self, target: Target, faults: frozenset[str]) -> None:
         """Switch a running gateway's faults (only drivers that take faults)."""
         raise HarnessError(f"the {self.name} gateway has no faults")
+
+
+def start_each(
+    configs: list[GatewayConfig], start: Callable[[GatewayConfig], Target]
+) -> tuple[dict[str, Target], dict[str, HarnessError]]:
+    """``start`` each config in turn: the running gateways, and the error of each that failed."""
+    started: dict[str, Target] = {}
+    errors: dict[str, HarnessError] = {}
+    for config in configs:
+        try:
+            started[config.name] = start(config)
+        except HarnessError as exc:
+            errors[config.name] = exc
+    return started, errors
 
 
 def register(d: Driver) -> Driver:

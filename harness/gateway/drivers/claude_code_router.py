@@ -28,7 +28,7 @@ from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.configs.neutral import deployments
 from harness.gateway.drivers.base import Driver, Launch, register
-from harness.gateway.local import LocalProcess
+from harness.gateway.local import LocalProcess, spawn
 from harness.gateway.process import free_port, kill_process_tree
 from harness.gateway.targets import Target
 
@@ -122,20 +122,9 @@ def start_one(gateway: GatewayConfig, folder: Path, timeout: float) -> RouterGat
     log_path = folder / "ccr.log"
     started = time.monotonic()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "NO_PROXY": "*"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            ["node", str(entry), "start"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = spawn(["node", str(entry), "start"], log_path, env)
     running = RouterGateway(gateway, port, process, log_path, config_path)
-    running.wait_until_answering(
-        "/health", started, timeout, f"claude-code-router for config {gateway.name!r}"
-    )
-    running.startup_seconds = time.monotonic() - started
+    running.wait_until_answering("/health", started, timeout, f"CCR for {gateway.name!r}")
     return running
 
 

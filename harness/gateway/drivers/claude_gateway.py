@@ -17,7 +17,6 @@ target's key.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import subprocess
@@ -36,8 +35,8 @@ from harness.errors import HarnessError
 from harness.fakes.oidc import FakeIdP
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.configs.neutral import deployments
-from harness.gateway.drivers.base import Driver, Launch, register
-from harness.gateway.local import LocalProcess
+from harness.gateway.drivers.base import Driver, Launch, register, start_each
+from harness.gateway.local import LocalProcess, spawn
 from harness.gateway.postgres import Cluster
 from harness.gateway.process import free_port, kill_process_tree
 from harness.gateway.targets import Target
@@ -220,38 +219,22 @@ def start_one(
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     log_path = folder / "gateway.log"
     started = time.monotonic()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(binary), "gateway", "--config", str(config_path)],
-            env=process_env(folder, env, gateway),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    argv = [str(binary), "gateway", "--config", str(config_path)]
+    process = spawn(argv, log_path, process_env(folder, env, gateway))
     backing.acquire()
     running = ClaudeGateway(gateway, port, process, log_path, config_path, backing)
+    named = f"Anthropic's gateway for {gateway.name!r}"
+    running.wait_until_answering("/readyz", started, timeout, named, status=200)
     try:
-        _wait_ready(running, started, timeout)
         running.token = sign_in(f"http://localhost:{port}")
     except (HarnessError, httpx.HTTPError, KeyError, ValueError) as exc:
         running.stop()
         raise HarnessError(
-            f"Anthropic's gateway for config {gateway.name!r} did not start and sign in on "
-            f"{running.url} within {timeout:.0f} s ({exc}; exit code {running.returncode}). "
-            f"Last lines of its log:\n{running.log_tail()}"
+            f"{named} started on {running.url} but a developer could not sign in ({exc}; exit "
+            f"code {running.returncode}). Last lines of its log:\n{running.log_tail()}"
         ) from None
     running.startup_seconds = time.monotonic() - started
     return running
-
-
-def _wait_ready(running: ClaudeGateway, started: float, timeout: float) -> None:
-    while time.monotonic() - started < timeout and running.alive():
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(running.url + "/readyz", timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise HarnessError("/readyz never answered 200")
 
 
 class ClaudeGatewayDriver(Driver):
@@ -270,26 +253,15 @@ class ClaudeGatewayDriver(Driver):
         backing = Backing().start()
         backing.acquire()  # held while the gateways start, so an early failure keeps it up
         try:
-            return super_start(configs, how, backing)
+            return start_each(
+                configs, lambda c: start_one(c, how.root / c.name, backing, how.timeout)
+            )
         finally:
             backing.release()
 
     def start_one(self, config: GatewayConfig, how: Launch) -> Target:
         backing = Backing().start()
         return start_one(config, how.root / config.name, backing, how.timeout)
-
-
-def super_start(
-    configs: list[GatewayConfig], how: Launch, backing: Backing
-) -> tuple[dict[str, Target], dict[str, HarnessError]]:
-    started: dict[str, Target] = {}
-    errors: dict[str, HarnessError] = {}
-    for config in configs:
-        try:
-            started[config.name] = start_one(config, how.root / config.name, backing, how.timeout)
-        except HarnessError as exc:
-            errors[config.name] = exc
-    return started, errors
 
 
 register(ClaudeGatewayDriver())

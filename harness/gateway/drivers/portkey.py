@@ -25,7 +25,7 @@ from harness.errors import HarnessError
 from harness.gateway.configs import GatewayConfig
 from harness.gateway.configs.neutral import deployments
 from harness.gateway.drivers.base import Driver, Launch, register
-from harness.gateway.local import LocalProcess
+from harness.gateway.local import LocalProcess, spawn
 from harness.gateway.process import free_port, kill_process_tree
 from harness.gateway.targets import Target
 
@@ -104,19 +104,10 @@ def start_one(gateway: GatewayConfig, folder: Path, timeout: float) -> PortkeyGa
     config_path.write_text(json.dumps(config, indent=1))
     port, log_path = free_port(), folder / "portkey.log"
     started = time.monotonic()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            ["node", str(entry), f"--port={port}", "--headless"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = spawn(["node", str(entry), f"--port={port}", "--headless"], log_path)
     running = PortkeyGateway(gateway, port, process, log_path, config_path)
     running.client_headers = {"x-portkey-config": json.dumps(config, separators=(",", ":"))}
-    running.wait_until_answering(
-        "/", started, timeout, f"Portkey's gateway for config {gateway.name!r}"
-    )
-    running.startup_seconds = time.monotonic() - started
+    running.wait_until_answering("/", started, timeout, f"Portkey's gateway for {gateway.name!r}")
     return running
 
 
